@@ -1,0 +1,442 @@
+//! Telegram Bot API driver.
+//!
+//! The client wraps a teloxide [`Bot`] pointed at a configurable API URL (tests point it at a fake). The
+//! conversation side (updates, commands) uses the `Bot` directly; delivery of outgoing messages goes through
+//! [`TelegramClient::send_message`], which reuses the bot's HTTP client, token and API URL and teloxide's
+//! payload types, but reads the response itself. Two reasons, both from teloxide-core 0.13's
+//! `net/request.rs`: it sleeps 10 s inside the request on any 5xx (`DELAY_ON_SERVER_ERROR`), which would
+//! stall the outbox worker, and it drops `error_code`, which is what tells a flood wait, a bad request, a
+//! block and a server error apart (Bot API "Making requests": `ok`, `error_code`, `description`,
+//! `parameters.retry_after`, `parameters.migrate_to_chat_id`).
+
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+use teloxide::{
+    Bot,
+    payloads::SendMessage,
+    types::{
+        ChatId, InlineKeyboardMarkup, LinkPreviewOptions, ParseMode, Recipient, ReplyParameters,
+    },
+};
+
+use crate::{Disposition, Rate, RateLimits};
+
+/// Limits from the Bot API FAQ ("My bot is hitting limits, how do I avoid this?"): about 30 messages per
+/// second overall, one per second in a private chat, 20 per minute in a group.
+pub const LIMITS: RateLimits = RateLimits {
+    per_provider: Rate::per_second(30),
+    per_private_chat: Rate::per_second(1),
+    per_group_chat: Rate::per_minute(20),
+};
+
+/// Telegram's limit on a message text, in characters after entity parsing.
+pub const MAX_TEXT: usize = 4096;
+/// Telegram's limit on a media caption.
+pub const MAX_CAPTION: usize = 1024;
+
+/// Private chats have positive ids (the user's id); groups, supergroups and channels negative ones.
+pub fn is_private_chat(chat_id: i64) -> bool {
+    chat_id > 0
+}
+
+/// One text message to one chat, as stored in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<ParseMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<InlineKeyboardMarkup>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to_message_id: Option<i32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disable_link_preview: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
+}
+
+impl OutgoingMessage {
+    /// A message rendered as Telegram HTML (the caller escapes user text).
+    pub fn html(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            parse_mode: Some(ParseMode::Html),
+            reply_markup: None,
+            reply_to_message_id: None,
+            disable_link_preview: false,
+            silent: false,
+        }
+    }
+
+    fn to_payload(&self, chat_id: i64) -> SendMessage {
+        let mut payload = SendMessage::new(Recipient::Id(ChatId(chat_id)), self.text.clone());
+        payload.parse_mode = self.parse_mode;
+        payload.reply_markup = self.reply_markup.clone().map(Into::into);
+        payload.reply_parameters = self.reply_to_message_id.map(|id| ReplyParameters {
+            message_id: teloxide::types::MessageId(id),
+            allow_sending_without_reply: Some(true),
+            ..Default::default()
+        });
+        if self.disable_link_preview {
+            payload.link_preview_options = Some(LinkPreviewOptions {
+                is_disabled: true,
+                url: None,
+                prefer_small_media: false,
+                prefer_large_media: false,
+                show_above_text: false,
+            });
+        }
+        payload.disable_notification = self.silent.then_some(true);
+        payload
+    }
+}
+
+/// What Telegram returned for a sent message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub chat_id: i64,
+    pub message_id: i64,
+}
+
+/// A failed Bot API call, classified.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum TelegramError {
+    #[error("flood control: retry after {0:?}")]
+    RetryAfter(Duration),
+    #[error("the group was migrated to supergroup {0}")]
+    MigratedTo(i64),
+    #[error("the bot cannot write to this chat: {0}")]
+    Forbidden(String),
+    #[error("chat not found: {0}")]
+    ChatNotFound(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("the bot token was refused ({code}): {description}")]
+    Unauthorized { code: u16, description: String },
+    #[error("Telegram server error {code}: {description}")]
+    Server { code: u16, description: String },
+    #[error("request timed out")]
+    Timeout,
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("unreadable response: {0}")]
+    InvalidResponse(String),
+}
+
+impl TelegramError {
+    /// Whether and when to retry. A refused token is treated as transient: it is a configuration
+    /// mistake that an operator fixes, and the messages should survive until then.
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Self::RetryAfter(after) => Disposition::RetryAfter(*after),
+            Self::MigratedTo(_) => Disposition::Transient,
+            Self::Forbidden(_) | Self::ChatNotFound(_) | Self::BadRequest(_) => {
+                Disposition::Permanent
+            }
+            Self::Unauthorized { .. }
+            | Self::Server { .. }
+            | Self::Timeout
+            | Self::Network(_)
+            | Self::InvalidResponse(_) => Disposition::Transient,
+        }
+    }
+
+    fn from_reqwest(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            Self::Timeout
+        } else {
+            // The request URL contains the bot token: never let it into an error message.
+            Self::Network(err.without_url().to_string())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiResponse {
+    ok: bool,
+    #[serde(default)]
+    result: Option<serde_json::Value>,
+    #[serde(default)]
+    error_code: Option<u16>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    parameters: Option<ApiParameters>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiParameters {
+    #[serde(default)]
+    retry_after: Option<u64>,
+    #[serde(default)]
+    migrate_to_chat_id: Option<i64>,
+}
+
+/// Turns an HTTP status and body into a result, classifying errors.
+fn classify(status: u16, body: &str) -> Result<serde_json::Value, TelegramError> {
+    let parsed: Result<ApiResponse, _> = serde_json::from_str(body);
+    let response = match parsed {
+        Ok(response) => response,
+        // Proxies in front of Telegram answer 5xx with HTML; treat an unreadable 5xx as a server error.
+        Err(_) if status >= 500 => {
+            return Err(TelegramError::Server {
+                code: status,
+                description: snippet(body),
+            });
+        }
+        Err(err) => {
+            return Err(TelegramError::InvalidResponse(format!(
+                "HTTP {status}: {err}"
+            )));
+        }
+    };
+    if response.ok {
+        return response
+            .result
+            .ok_or_else(|| TelegramError::InvalidResponse("ok response without result".into()));
+    }
+    let code = response.error_code.unwrap_or(status);
+    let description = response.description.unwrap_or_default();
+    let parameters = response.parameters.unwrap_or(ApiParameters {
+        retry_after: None,
+        migrate_to_chat_id: None,
+    });
+    if let Some(chat) = parameters.migrate_to_chat_id {
+        return Err(TelegramError::MigratedTo(chat));
+    }
+    Err(match code {
+        429 => TelegramError::RetryAfter(Duration::from_secs(parameters.retry_after.unwrap_or(1))),
+        400 if description.to_ascii_lowercase().contains("chat not found") => {
+            TelegramError::ChatNotFound(description)
+        }
+        400 => TelegramError::BadRequest(description),
+        // 404 "Not Found" is what Telegram answers for an unknown token.
+        401 | 404 => TelegramError::Unauthorized { code, description },
+        403 => TelegramError::Forbidden(description),
+        c if c >= 500 => TelegramError::Server { code, description },
+        _ => TelegramError::BadRequest(format!("{code}: {description}")),
+    })
+}
+
+fn snippet(body: &str) -> String {
+    body.chars().take(200).collect()
+}
+
+/// A Telegram bot account.
+#[derive(Clone)]
+pub struct TelegramClient {
+    bot: Bot,
+    http: reqwest::Client,
+    api_url: Url,
+    token: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for TelegramClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramClient")
+            .field("api_url", &self.api_url.as_str())
+            .field("token", &"[redacted]")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl TelegramClient {
+    /// `api_url` is the Bot API root (`https://api.telegram.org`); `timeout` bounds each send.
+    pub fn new(
+        api_url: Url,
+        token: impl Into<String>,
+        http: reqwest::Client,
+        timeout: Duration,
+    ) -> Self {
+        let token = token.into();
+        let bot = Bot::with_client(token.clone(), http.clone()).set_api_url(api_url.clone());
+        Self {
+            bot,
+            http,
+            api_url,
+            token,
+            timeout,
+        }
+    }
+
+    /// The teloxide bot, for the conversation side.
+    pub fn bot(&self) -> &Bot {
+        &self.bot
+    }
+
+    fn method_url(&self, method: &str) -> Url {
+        let mut url = self.api_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}/bot{}/{method}", self.token));
+        url
+    }
+
+    async fn call<P: Serialize>(
+        &self,
+        method: &str,
+        payload: &P,
+    ) -> Result<serde_json::Value, TelegramError> {
+        let response = self
+            .http
+            .post(self.method_url(method))
+            .timeout(self.timeout)
+            .json(payload)
+            .send()
+            .await
+            .map_err(TelegramError::from_reqwest)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(TelegramError::from_reqwest)?;
+        classify(status, &body)
+    }
+
+    /// `sendMessage` to one chat.
+    #[tracing::instrument(skip_all, fields(chat_id))]
+    pub async fn send_message(
+        &self,
+        chat_id: i64,
+        message: &OutgoingMessage,
+    ) -> Result<Sent, TelegramError> {
+        let result = self
+            .call("sendMessage", &message.to_payload(chat_id))
+            .await?;
+        let message_id = result.get("message_id").and_then(serde_json::Value::as_i64);
+        let chat = result
+            .pointer("/chat/id")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(chat_id);
+        match message_id {
+            Some(message_id) => Ok(Sent {
+                chat_id: chat,
+                message_id,
+            }),
+            None => Err(TelegramError::InvalidResponse(
+                "sendMessage result without message_id".into(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_classified_by_code_and_parameters() {
+        let cases = [
+            (
+                429,
+                r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#,
+                TelegramError::RetryAfter(Duration::from_secs(7)),
+            ),
+            (
+                400,
+                r#"{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234}}"#,
+                TelegramError::MigratedTo(-1001234),
+            ),
+            (
+                403,
+                r#"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}"#,
+                TelegramError::Forbidden("Forbidden: bot was blocked by the user".into()),
+            ),
+            (
+                400,
+                r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
+                TelegramError::ChatNotFound("Bad Request: chat not found".into()),
+            ),
+            (
+                400,
+                r#"{"ok":false,"error_code":400,"description":"Bad Request: can't parse entities"}"#,
+                TelegramError::BadRequest("Bad Request: can't parse entities".into()),
+            ),
+            (
+                502,
+                "<html>Bad Gateway</html>",
+                TelegramError::Server {
+                    code: 502,
+                    description: "<html>Bad Gateway</html>".into(),
+                },
+            ),
+            (
+                500,
+                r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#,
+                TelegramError::Server {
+                    code: 500,
+                    description: "Internal Server Error".into(),
+                },
+            ),
+            (
+                404,
+                r#"{"ok":false,"error_code":404,"description":"Not Found"}"#,
+                TelegramError::Unauthorized {
+                    code: 404,
+                    description: "Not Found".into(),
+                },
+            ),
+        ];
+        for (status, body, expected) in cases {
+            assert_eq!(classify(status, body), Err(expected), "{body}");
+        }
+    }
+
+    #[test]
+    fn dispositions_follow_the_kind_of_error() {
+        assert_eq!(
+            TelegramError::RetryAfter(Duration::from_secs(3)).disposition(),
+            Disposition::RetryAfter(Duration::from_secs(3))
+        );
+        assert_eq!(
+            TelegramError::Forbidden(String::new()).disposition(),
+            Disposition::Permanent
+        );
+        assert_eq!(TelegramError::Timeout.disposition(), Disposition::Transient);
+        assert_eq!(
+            TelegramError::Server {
+                code: 500,
+                description: String::new()
+            }
+            .disposition(),
+            Disposition::Transient
+        );
+    }
+
+    #[test]
+    fn retry_after_samples_from_teloxide_are_read() {
+        // shared/data/telegram/teloxide/response_parameters-*.json carry the bare parameters object.
+        let body = r#"{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":123456}}"#;
+        assert_eq!(
+            classify(429, body),
+            Err(TelegramError::RetryAfter(Duration::from_secs(123456)))
+        );
+    }
+
+    #[test]
+    fn payload_carries_markup_and_reply() {
+        let mut message = OutgoingMessage::html("<b>hi</b>");
+        message.reply_to_message_id = Some(5);
+        message.disable_link_preview = true;
+        let json = serde_json::to_value(message.to_payload(-100)).expect("serialises");
+        assert_eq!(json["chat_id"], -100);
+        assert_eq!(json["parse_mode"], "HTML");
+        assert_eq!(json["reply_parameters"]["message_id"], 5);
+        assert_eq!(json["link_preview_options"]["is_disabled"], true);
+    }
+
+    #[test]
+    fn method_urls_keep_a_path_prefix() {
+        let client = TelegramClient::new(
+            Url::parse("http://127.0.0.1:9/tg/").expect("url"),
+            "1:abc",
+            reqwest::Client::new(),
+            Duration::from_secs(1),
+        );
+        assert_eq!(
+            client.method_url("getMe").as_str(),
+            "http://127.0.0.1:9/tg/bot1:abc/getMe"
+        );
+        assert!(!format!("{client:?}").contains("abc"));
+    }
+}

@@ -1,0 +1,196 @@
+//! Building and running the application. `main` and the tests both go through [`Application::build`].
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use herald_bots::telegram::TelegramClient;
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    clock::{SharedClock, SystemClock},
+    config::Config,
+    db::Db,
+    health::Health,
+    inbox::{Handlers, Inbox},
+    outbox::{Outbox, Senders},
+    telegram::{self, TelegramSender},
+    web::{self, AppState},
+};
+
+/// What differs between production and a test run, besides the configuration: the clock, and extra
+/// inbound handlers (the chat core registers its own).
+#[derive(Debug, Clone)]
+pub struct Extras {
+    pub clock: SharedClock,
+    pub handlers: Handlers,
+}
+
+impl Default for Extras {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            handlers: Handlers::default(),
+        }
+    }
+}
+
+/// A built application: database migrated, drivers configured, web socket bound, nothing running yet.
+#[derive(Debug)]
+pub struct Application {
+    pub config: Config,
+    pub db: Db,
+    pub clock: SharedClock,
+    pub health: Health,
+    pub outbox: Outbox,
+    pub inbox: Inbox,
+    pub telegram: Option<TelegramClient>,
+    listener: Option<TcpListener>,
+    local_addr: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Extras::default()).await
+    }
+
+    pub async fn build_with(config: Config, extras: Extras) -> anyhow::Result<Self> {
+        let Extras { clock, handlers } = extras;
+        tracing::info!(database = %config.database_url.redacted(), "opening the database");
+        let db = Db::connect(config.database_url.expose()).await?;
+        db.migrate().await?;
+
+        let health = Health::default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(config.outbox.concurrency as usize)
+            .build()
+            .context("Failed to build the HTTP client")?;
+
+        let mut senders = Senders::default();
+        let telegram = match config.telegram()? {
+            Some(tg) => {
+                let client = TelegramClient::new(
+                    tg.api_url.clone(),
+                    tg.token.expose(),
+                    http.clone(),
+                    config.outbox.send_timeout(),
+                );
+                senders.insert(telegram::PLATFORM, TelegramSender::new(client.clone()));
+                tracing::info!(api_url = %tg.api_url, mode = ?tg.mode, "Telegram is on");
+                Some(client)
+            }
+            None => {
+                let why = "HERALD_TELEGRAM_TOKEN is not set";
+                tracing::info!("Telegram is off: {why}");
+                health.disabled("telegram", why);
+                None
+            }
+        };
+        if config.public_url.is_none() {
+            tracing::info!(
+                "HERALD_PUBLIC_URL is not set: webhooks and links to Herald's pages are off"
+            );
+        }
+
+        let outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
+        let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("Failed to listen on {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            config,
+            db,
+            clock,
+            health,
+            outbox,
+            inbox,
+            telegram,
+            listener: Some(listener),
+            local_addr,
+        })
+    }
+
+    /// The bound address (the real port when configured with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    fn state(&self) -> AppState {
+        AppState {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            health: self.health.clone(),
+        }
+    }
+
+    /// Starts only the web server, in the background; tests drive the workers themselves.
+    pub fn spawn_web(&mut self) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let listener = self
+            .listener
+            .take()
+            .context("the web server is already running")?;
+        let router = web::router(self.state());
+        Ok(tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::error!(error = %err, "web server stopped with an error");
+            }
+        }))
+    }
+
+    /// Runs the web server and every worker until `shutdown`, then stops them in order: the web server
+    /// stops taking requests, the workers finish the round in hand (in-flight sends complete and are
+    /// recorded), and whatever could not finish within the grace period is handed back to the queue and
+    /// logged.
+    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let addr = self.local_addr;
+        let state = self.state();
+        let mut tasks = JoinSet::new();
+
+        let web_shutdown = shutdown.clone();
+        let listener = self
+            .listener
+            .take()
+            .context("the web server is already running")?;
+        tasks.spawn(async move {
+            let server = axum::serve(listener, web::router(state))
+                .with_graceful_shutdown(web_shutdown.cancelled_owned());
+            if let Err(err) = server.await {
+                tracing::error!(error = %err, "web server stopped with an error");
+            }
+        });
+        tasks.spawn(
+            self.outbox
+                .clone()
+                .run(shutdown.clone(), self.health.register("outbox")),
+        );
+        tasks.spawn(
+            self.inbox
+                .clone()
+                .run(shutdown.clone(), self.health.register("inbox")),
+        );
+        tracing::info!(%addr, "Herald is running; GET /healthz for its state");
+
+        shutdown.cancelled().await;
+        tracing::info!("shutting down: finishing in-flight work");
+        let grace = self.config.outbox.shutdown_grace();
+        let finished =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if finished.is_err() {
+            tasks.abort_all();
+            let released = self
+                .outbox
+                .release_held("interrupted by shutdown before the send finished; will be retried")
+                .await?;
+            tracing::warn!(
+                released,
+                grace_secs = grace.as_secs(),
+                "sends still in flight after the grace period were handed back to the queue"
+            );
+        }
+        self.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,451 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `HERALD_*` environment variables.
+//!
+//! Environment names map onto the file's keys: `HERALD_LISTEN` is `listen`, `HERALD_DATABASE_URL` is
+//! `database_url`, and a section name followed by `_` opens that section, so `HERALD_TELEGRAM_TOKEN` is
+//! `[telegram] token` and `HERALD_OUTBOX_BATCH_SIZE` is `[outbox] batch_size`. Unknown keys are errors, so
+//! a misspelt variable is reported instead of silently ignored.
+//!
+//! A section that is absent turns its feature off (and the log says so once); a section that is half
+//! filled is a startup error naming the missing key. Secrets are redacted wherever the configuration is
+//! printed or logged.
+
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, time::Duration};
+
+use anyhow::{Context, bail};
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use herald_bots::{Rate, RateLimits};
+use serde::{Deserialize, Serialize, Serializer};
+use url::Url;
+
+/// Sections that environment variables can address as `HERALD_<SECTION>_<KEY>`.
+const SECTIONS: &[&str] = &["telegram", "outbox", "inbox"];
+
+/// A secret value: usable by the code, invisible to `Debug`, logs and `herald config`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
+/// A database URL whose password, if any, is redacted when shown.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced, safe for logs.
+    pub fn redacted(&self) -> String {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("redacted"));
+                url.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
+/// How Herald receives Telegram updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    /// `getUpdates` long polling: works anywhere, no public address needed.
+    Polling,
+    /// Telegram calls `HERALD_PUBLIC_URL`; needs a public HTTPS address.
+    Webhook,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSection {
+    /// The bot token from @BotFather (`HERALD_TELEGRAM_TOKEN`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+    /// The Bot API root (`HERALD_TELEGRAM_API_URL`); tests point it at a fake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<Url>,
+    /// `polling` (default) or `webhook` (`HERALD_TELEGRAM_MODE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<TelegramMode>,
+}
+
+/// A complete Telegram configuration, after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Telegram {
+    pub token: Secret,
+    pub api_url: Url,
+    pub mode: TelegramMode,
+}
+
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+
+/// Overrides of a platform's documented rate limits; unset fields keep the platform's value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitOverrides {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_provider: Option<Rate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_private_chat: Option<Rate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_group_chat: Option<Rate>,
+}
+
+impl RateLimitOverrides {
+    pub fn apply(&self, defaults: RateLimits) -> RateLimits {
+        RateLimits {
+            per_provider: self.per_provider.unwrap_or(defaults.per_provider),
+            per_private_chat: self.per_private_chat.unwrap_or(defaults.per_private_chat),
+            per_group_chat: self.per_group_chat.unwrap_or(defaults.per_group_chat),
+        }
+    }
+}
+
+/// The outbox worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSection {
+    /// Rows claimed per round.
+    pub batch_size: u32,
+    /// Sends in flight at once (each to a different chat).
+    pub concurrency: u32,
+    /// How long a claimed row stays with its worker before another may take it (seconds).
+    pub lease_secs: u64,
+    /// Longest sleep between rounds when nothing wakes the worker (milliseconds).
+    pub poll_interval_ms: u64,
+    /// Attempts before a transiently failing message is given up.
+    pub max_attempts: u32,
+    /// First retry delay after a transient error; doubles per attempt (milliseconds).
+    pub backoff_base_ms: u64,
+    /// Longest retry delay (seconds).
+    pub backoff_cap_secs: u64,
+    /// Timeout of one send request (milliseconds).
+    pub send_timeout_ms: u64,
+    /// On shutdown, how long in-flight sends may take to finish (seconds).
+    pub shutdown_grace_secs: u64,
+    /// Per platform (`telegram`, …): overrides of the documented limits, e.g. `per_group_chat = "20/min"`.
+    pub rate_limits: BTreeMap<String, RateLimitOverrides>,
+}
+
+impl Default for OutboxSection {
+    fn default() -> Self {
+        Self {
+            batch_size: 256,
+            concurrency: 64,
+            lease_secs: 60,
+            poll_interval_ms: 1000,
+            max_attempts: 8,
+            backoff_base_ms: 2000,
+            backoff_cap_secs: 900,
+            send_timeout_ms: 30_000,
+            shutdown_grace_secs: 10,
+            rate_limits: BTreeMap::new(),
+        }
+    }
+}
+
+impl OutboxSection {
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+    pub fn backoff_base(&self) -> Duration {
+        Duration::from_millis(self.backoff_base_ms)
+    }
+    pub fn backoff_cap(&self) -> Duration {
+        Duration::from_secs(self.backoff_cap_secs)
+    }
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_millis(self.send_timeout_ms)
+    }
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// The inbox worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboxSection {
+    pub batch_size: u32,
+    pub lease_secs: u64,
+    pub poll_interval_ms: u64,
+}
+
+impl Default for InboxSection {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            lease_secs: 60,
+            poll_interval_ms: 1000,
+        }
+    }
+}
+
+/// The whole configuration, as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://herald.db` (created if missing) or `postgres://user:pass@host/db`.
+    pub database_url: DatabaseUrl,
+    /// Address the web server listens on.
+    pub listen: SocketAddr,
+    /// The address platforms and people reach Herald at; needed for webhooks and links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<Url>,
+    /// A tracing filter, e.g. `info` or `herald=debug,sqlx=warn`.
+    pub log: String,
+    #[serde(default)]
+    pub telegram: TelegramSection,
+    #[serde(default)]
+    pub outbox: OutboxSection,
+    #[serde(default)]
+    pub inbox: InboxSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: DatabaseUrl::new("sqlite://herald.db"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            log: "info,sqlx=warn".into(),
+            telegram: TelegramSection::default(),
+            outbox: OutboxSection::default(),
+            inbox: InboxSection::default(),
+        }
+    }
+}
+
+/// Maps `database_url` → `database_url`, `telegram_token` → `telegram.token`.
+fn env_key(key: &str) -> String {
+    for section in SECTIONS {
+        if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
+            return format!("{section}.{rest}");
+        }
+    }
+    key.to_owned()
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                bail!("configuration file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let env = Env::prefixed("HERALD_")
+            .ignore(&["config"])
+            .map(|key| env_key(&key.as_str().to_ascii_lowercase()).into());
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(describe_figment_error)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.telegram()?;
+        if self.outbox.batch_size == 0 || self.outbox.concurrency == 0 {
+            bail!("outbox.batch_size and outbox.concurrency must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The Telegram settings, `None` when no part of the section is set.
+    pub fn telegram(&self) -> anyhow::Result<Option<Telegram>> {
+        let section = &self.telegram;
+        let Some(token) = section.token.clone() else {
+            if section.api_url.is_some() {
+                bail!(
+                    "telegram.api_url (HERALD_TELEGRAM_API_URL) is set but telegram.token (HERALD_TELEGRAM_TOKEN) is missing"
+                );
+            }
+            if section.mode.is_some() {
+                bail!(
+                    "telegram.mode (HERALD_TELEGRAM_MODE) is set but telegram.token (HERALD_TELEGRAM_TOKEN) is missing"
+                );
+            }
+            return Ok(None);
+        };
+        if token.expose().trim().is_empty() {
+            bail!("telegram.token (HERALD_TELEGRAM_TOKEN) is empty");
+        }
+        let mode = section.mode.unwrap_or(TelegramMode::Polling);
+        if mode == TelegramMode::Webhook && self.public_url.is_none() {
+            bail!(
+                "telegram.mode is webhook but public_url (HERALD_PUBLIC_URL) is missing: Telegram needs an address to call"
+            );
+        }
+        let api_url = match &section.api_url {
+            Some(url) => url.clone(),
+            None => Url::parse(DEFAULT_TELEGRAM_API_URL).context("default Telegram API URL")?,
+        };
+        Ok(Some(Telegram {
+            token,
+            api_url,
+            mode,
+        }))
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> anyhow::Result<String> {
+        let mut effective = self.clone();
+        if let Some(tg) = self.telegram()? {
+            effective.telegram.api_url = Some(tg.api_url);
+            effective.telegram.mode = Some(tg.mode);
+        }
+        toml_string(&effective)
+    }
+}
+
+fn toml_string<T: Serialize>(value: &T) -> anyhow::Result<String> {
+    // figment re-exports no TOML writer; go through its serde value instead.
+    let value =
+        figment::value::Value::serialize(value).context("Failed to serialise the configuration")?;
+    let mut out = String::new();
+    write_toml(&mut out, "", &value);
+    Ok(out)
+}
+
+fn write_toml(out: &mut String, prefix: &str, value: &figment::value::Value) {
+    use figment::value::Value;
+    let Value::Dict(_, dict) = value else { return };
+    for (key, v) in dict {
+        if !matches!(v, Value::Dict(..)) {
+            out.push_str(&format!("{key} = {}\n", toml_scalar(v)));
+        }
+    }
+    for (key, v) in dict {
+        if matches!(v, Value::Dict(..)) {
+            let name = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            out.push_str(&format!("\n[{name}]\n"));
+            write_toml(out, &name, v);
+        }
+    }
+}
+
+fn toml_scalar(value: &figment::value::Value) -> String {
+    use figment::value::Value;
+    match value {
+        Value::String(_, s) => format!("{s:?}"),
+        Value::Char(_, c) => format!("\"{c}\""),
+        Value::Bool(_, b) => b.to_string(),
+        Value::Num(_, n) => n
+            .to_u128()
+            .map(|n| n.to_string())
+            .or_else(|| n.to_i128().map(|n| n.to_string()))
+            .or_else(|| n.to_f64().map(|n| n.to_string()))
+            .unwrap_or_default(),
+        Value::Empty(..) => "\"\"".into(),
+        Value::Array(_, items) => format!(
+            "[{}]",
+            items.iter().map(toml_scalar).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Dict(..) => String::new(),
+    }
+}
+
+/// figment's errors name the key and the source; keep that, in one line per problem.
+fn describe_figment_error(err: figment::Error) -> anyhow::Error {
+    let lines: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+    anyhow::anyhow!("invalid configuration: {}", lines.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_names_map_onto_sections() {
+        assert_eq!(env_key("database_url"), "database_url");
+        assert_eq!(env_key("public_url"), "public_url");
+        assert_eq!(env_key("telegram_api_url"), "telegram.api_url");
+        assert_eq!(env_key("outbox_batch_size"), "outbox.batch_size");
+    }
+
+    #[test]
+    fn passwords_and_tokens_are_redacted() {
+        let url = DatabaseUrl::new("postgres://herald:hunter2@db/herald");
+        assert!(!format!("{url:?}").contains("hunter2"));
+        assert_eq!(url.redacted(), "postgres://herald:redacted@db/herald");
+        assert_eq!(format!("{:?}", Secret::new("123:abc")), "[redacted]");
+        let mut config = Config::default();
+        config.telegram.token = Some(Secret::new("123:abc"));
+        let printed = config.to_redacted_toml().expect("toml");
+        assert!(!printed.contains("123:abc"), "{printed}");
+        assert!(printed.contains("[telegram]"), "{printed}");
+    }
+
+    #[test]
+    fn half_filled_telegram_section_names_the_missing_key() {
+        let mut config = Config::default();
+        config.telegram.api_url = Some(Url::parse("http://127.0.0.1:1").expect("url"));
+        let err = config.telegram().expect_err("half filled");
+        assert!(err.to_string().contains("HERALD_TELEGRAM_TOKEN"), "{err}");
+
+        let mut config = Config::default();
+        config.telegram.token = Some(Secret::new("1:a"));
+        config.telegram.mode = Some(TelegramMode::Webhook);
+        let err = config.telegram().expect_err("webhook without url");
+        assert!(err.to_string().contains("HERALD_PUBLIC_URL"), "{err}");
+    }
+
+    #[test]
+    fn an_absent_telegram_section_turns_telegram_off() {
+        assert_eq!(Config::default().telegram().expect("valid"), None);
+    }
+}

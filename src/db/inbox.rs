@@ -1,0 +1,207 @@
+//! Inbox queries: store once, claim with a lease, mark done or failed.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{Backend, Db, Tx, on_db, on_tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxState {
+    Pending,
+    Processing,
+    Done,
+    Failed,
+}
+
+impl InboxState {
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Processing, Self::Done, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl TryFrom<String> for InboxState {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| format!("unknown inbox state {value:?}"))
+    }
+}
+
+/// An inbound event as it arrived.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Who delivered it: `telegram`, `mastodon:3`, `notify`.
+    pub provider: String,
+    /// The platform's own id for it (Telegram's `update_id`, a Mastodon notification id).
+    pub event_id: String,
+    /// What it is, which picks the handler: `telegram.update`, `mastodon.notification`.
+    pub kind: String,
+    /// The raw body.
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct InboxEvent {
+    pub id: i64,
+    pub provider: String,
+    pub event_id: String,
+    pub kind: String,
+    pub payload: String,
+    #[sqlx(try_from = "String")]
+    pub state: InboxState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! columns {
+    () => {
+        "id, provider, event_id, kind, payload, state, attempts, last_error, received_at, processed_at"
+    };
+}
+
+/// Stores an event unless one with the same (provider, event id) is already stored. Returns the new
+/// row's id, or `None` for a duplicate.
+pub async fn insert(tx: &mut Tx, now: DateTime<Utc>, e: &NewEvent) -> anyhow::Result<Option<i64>> {
+    let id = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO inbox (provider, event_id, kind, payload, state, attempts, next_attempt_at, received_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) ON CONFLICT (provider, event_id) DO NOTHING RETURNING id",
+        )
+        .bind(&e.provider)
+        .bind(&e.event_id)
+        .bind(&e.kind)
+        .bind(&e.payload)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
+    })?;
+    if id.is_some() {
+        tx.mark_inbox_written();
+    }
+    Ok(id)
+}
+
+/// Claims up to `limit` events in arrival order: pending ones, and ones whose processor died mid-way
+/// (lease ran out).
+pub async fn claim(
+    db: &Db,
+    now: DateTime<Utc>,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+) -> anyhow::Result<Vec<InboxEvent>> {
+    const SQLITE: &str = concat!(
+        "UPDATE inbox SET state = 'processing', lease_owner = $1, next_attempt_at = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM inbox WHERE state IN ('pending', 'processing') AND next_attempt_at <= $3 \
+         ORDER BY id LIMIT $4) RETURNING ",
+        columns!()
+    );
+    const POSTGRES: &str = concat!(
+        "UPDATE inbox SET state = 'processing', lease_owner = $1, next_attempt_at = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM inbox WHERE state IN ('pending', 'processing') AND next_attempt_at <= $3 \
+         ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+        columns!()
+    );
+    let sql = match db.backend() {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    let mut events: Vec<InboxEvent> = on_db!(db, |pool| {
+        sqlx::query_as(sql)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+    })?;
+    events.sort_by_key(|e| e.id);
+    Ok(events)
+}
+
+/// Marks an event handled, inside the handler's transaction, so its effects and the mark commit together.
+pub async fn mark_done(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    owner: &str,
+) -> anyhow::Result<bool> {
+    let done = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE inbox SET state = 'done', processed_at = $1, last_error = NULL, lease_owner = NULL \
+             WHERE id = $2 AND lease_owner = $3 AND state = 'processing'",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(owner)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
+pub async fn mark_failed(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: i64,
+    owner: &str,
+    error: &str,
+) -> anyhow::Result<()> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE inbox SET state = 'failed', processed_at = $1, last_error = $2, lease_owner = NULL \
+             WHERE id = $3 AND lease_owner = $4 AND state = 'processing'",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(id)
+        .bind(owner)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn next_wake(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let next = on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM inbox WHERE state IN ('pending', 'processing')",
+        )
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(next)
+}
+
+pub async fn list(db: &Db) -> anyhow::Result<Vec<InboxEvent>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as(concat!("SELECT ", columns!(), " FROM inbox ORDER BY id"))
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as("SELECT state, COUNT(*) FROM inbox GROUP BY state ORDER BY state")
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
+}

@@ -1,0 +1,227 @@
+//! The store: one home for every query.
+//!
+//! Herald runs on SQLite (the embedded default) or PostgreSQL (several processes sharing one database),
+//! chosen at run time from the URL scheme. [`Db`] holds one pool of either kind, and the [`on_db!`] /
+//! [`on_tx!`] macros expand the same runtime query once per backend, so each arm is type-checked against
+//! its own driver and timestamps, booleans and JSON keep their native encodings. Where the SQL itself must
+//! differ (`FOR UPDATE SKIP LOCKED`), the query functions `match` on the backend.
+//!
+//! Writes go through a [`Tx`]; committing it wakes the outbox worker when the transaction wrote outbox
+//! rows, so a message written by any part of the application is picked up at once.
+
+pub mod inbox;
+pub mod outbox;
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use sqlx::{
+    PgPool, SqlitePool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use tokio::sync::Notify;
+
+/// Runs `$body` with `$pool` bound to the backend's pool.
+macro_rules! on_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.pool() {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx.inner_mut() {
+            $crate::db::TxInner::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::TxInner::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_db, on_tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database, and the signal that new outbox and inbox work was committed.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: Pool,
+    wake_outbox: Arc<Notify>,
+    wake_inbox: Arc<Notify>,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`). SQLite files are created if missing and run
+    /// with WAL, foreign keys and a busy timeout, so readers never block the writer and a briefly busy
+    /// database waits instead of failing.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .context("Failed to parse the SQLite database URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .context("Failed to open the SQLite database")?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)
+                .context("Failed to parse the PostgreSQL database URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .context("Failed to connect to PostgreSQL")?;
+            Pool::Postgres(pool)
+        } else {
+            bail!("unsupported database URL scheme: expected sqlite://… or postgres://…");
+        };
+        Ok(Self {
+            pool,
+            wake_outbox: Arc::default(),
+            wake_inbox: Arc::default(),
+        })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations for this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        }
+        .context("Failed to apply database migrations")
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        on_db!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(drop))
+        .context("Failed to reach the database")
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads and then writes can fail with SQLITE_BUSY without waiting.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            db: self.clone(),
+            wrote_outbox: false,
+            wrote_inbox: false,
+        })
+    }
+
+    /// Notified after a commit that wrote outbox rows.
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.wake_outbox.clone()
+    }
+
+    /// Notified after a commit that wrote inbox events.
+    pub fn inbox_signal(&self) -> Arc<Notify> {
+        self.wake_inbox.clone()
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, |pool| pool.close().await)
+    }
+}
+
+#[derive(Debug)]
+pub enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A write transaction on either backend.
+#[derive(Debug)]
+pub struct Tx {
+    inner: TxInner,
+    db: Db,
+    wrote_outbox: bool,
+    wrote_inbox: bool,
+}
+
+impl Tx {
+    pub fn inner_mut(&mut self) -> &mut TxInner {
+        &mut self.inner
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub(crate) fn mark_outbox_written(&mut self) {
+        self.wrote_outbox = true;
+    }
+
+    pub(crate) fn mark_inbox_written(&mut self) {
+        self.wrote_inbox = true;
+    }
+
+    /// Commits, then wakes the workers whose tables this transaction wrote.
+    pub async fn commit(self) -> anyhow::Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Postgres(t) => t.commit().await,
+        }
+        .context("Failed to commit a transaction")?;
+        if self.wrote_outbox {
+            self.db.wake_outbox.notify_one();
+        }
+        if self.wrote_inbox {
+            self.db.wake_inbox.notify_one();
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> anyhow::Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await,
+            TxInner::Postgres(t) => t.rollback().await,
+        }
+        .context("Failed to roll back a transaction")
+    }
+}

@@ -1,0 +1,399 @@
+//! Outbox queries: enqueue, claim with a lease, record outcomes.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{Backend, Db, Tx, on_db, on_tx};
+
+/// The lifecycle of an outbox row. See the `outbox` table in the migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Pending,
+    Sending,
+    Sent,
+    GivenUp,
+    Expired,
+    Cancelled,
+}
+
+impl OutboxState {
+    pub const ALL: [Self; 6] = [
+        Self::Pending,
+        Self::Sending,
+        Self::Sent,
+        Self::GivenUp,
+        Self::Expired,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::GivenUp => "given_up",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl TryFrom<String> for OutboxState {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| format!("unknown outbox state {value:?}"))
+    }
+}
+
+/// A message to be written to the outbox.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub provider: String,
+    pub platform: String,
+    pub target: String,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub body: String,
+    pub due_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub provider: String,
+    pub platform: String,
+    pub target: String,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub body: String,
+    #[sqlx(try_from = "String")]
+    pub state: OutboxState,
+    pub due_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub platform_message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! columns {
+    () => {
+        "id, provider, platform, target, kind, idempotency_key, body, state, due_at, expires_at, attempts, \
+         next_attempt_at, lease_owner, platform_message_id, last_error, created_at, updated_at, finished_at"
+    };
+}
+
+/// Whether [`enqueue`] wrote a new row or found one with the same idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    New(i64),
+    Existing(i64),
+}
+
+impl Enqueued {
+    pub fn id(self) -> i64 {
+        match self {
+            Self::New(id) | Self::Existing(id) => id,
+        }
+    }
+}
+
+/// Writes a message in the caller's transaction. A second message with the same idempotency key is not
+/// written again: the existing row's id is returned instead.
+pub async fn enqueue(tx: &mut Tx, now: DateTime<Utc>, m: &NewMessage) -> anyhow::Result<Enqueued> {
+    let inserted: Option<i64> = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO outbox (provider, platform, target, kind, idempotency_key, body, state, due_at, \
+             expires_at, attempts, next_attempt_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, 0, $7, $9, $9) \
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        )
+        .bind(&m.provider)
+        .bind(&m.platform)
+        .bind(&m.target)
+        .bind(&m.kind)
+        .bind(&m.idempotency_key)
+        .bind(&m.body)
+        .bind(m.due_at)
+        .bind(m.expires_at)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
+    })?;
+    if let Some(id) = inserted {
+        tx.mark_outbox_written();
+        return Ok(Enqueued::New(id));
+    }
+    let id: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT id FROM outbox WHERE idempotency_key = $1")
+            .bind(&m.idempotency_key)
+            .fetch_one(conn)
+            .await
+    })?;
+    Ok(Enqueued::Existing(id))
+}
+
+/// Claims up to `limit` due rows for `owner` until `lease_until`: pending rows whose time has come, and
+/// rows in `sending` whose previous lease ran out. Claiming counts an attempt.
+///
+/// PostgreSQL skips rows another process holds locked (`FOR UPDATE SKIP LOCKED`), so several Herald
+/// processes share the queue without waiting on each other; SQLite has one writer at a time, and the
+/// lease column alone keeps claims apart.
+pub async fn claim(
+    db: &Db,
+    now: DateTime<Utc>,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+) -> anyhow::Result<Vec<OutboxRow>> {
+    const SQLITE: &str = concat!(
+        "UPDATE outbox SET state = 'sending', lease_owner = $1, next_attempt_at = $2, attempts = attempts + 1, \
+         updated_at = $3 WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') \
+         AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4) RETURNING ",
+        columns!()
+    );
+    const POSTGRES: &str = concat!(
+        "UPDATE outbox SET state = 'sending', lease_owner = $1, next_attempt_at = $2, attempts = attempts + 1, \
+         updated_at = $3 WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') \
+         AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+        columns!()
+    );
+    let sql = match db.backend() {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    let mut rows: Vec<OutboxRow> = on_db!(db, |pool| {
+        sqlx::query_as(sql)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+    })?;
+    // RETURNING gives no order; send in the order messages were meant to go.
+    rows.sort_by_key(|r| (r.due_at, r.id));
+    Ok(rows)
+}
+
+/// What became of one claimed row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent {
+        platform_message_id: String,
+    },
+    /// Failed for now; try again at `at`.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    /// Not attempted (rate limit, or an earlier message to the same chat failed): try at `at`, and the
+    /// claim does not count as an attempt.
+    Deferred {
+        at: DateTime<Utc>,
+    },
+    /// The chat moved (Telegram group → supergroup): send to `target` instead, not counted as an attempt.
+    Retarget {
+        target: String,
+    },
+    GivenUp {
+        error: String,
+    },
+    Expired {
+        reason: String,
+    },
+}
+
+/// Records outcomes for rows this `owner` holds. A row whose lease was lost to another worker is left
+/// alone (the other worker's outcome wins).
+pub async fn record(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    owner: &str,
+    outcomes: &[(i64, Outcome)],
+) -> anyhow::Result<()> {
+    for (id, outcome) in outcomes {
+        match outcome {
+            Outcome::Sent {
+                platform_message_id,
+            } => on_tx!(tx, |conn| {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'sent', platform_message_id = $1, last_error = NULL, lease_owner = NULL, \
+                     updated_at = $2, finished_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'sending'",
+                )
+                .bind(platform_message_id)
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected())
+            })?,
+            Outcome::Retry { at, error } => on_tx!(tx, |conn| {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
+                     updated_at = $3 WHERE id = $4 AND lease_owner = $5 AND state = 'sending'",
+                )
+                .bind(at)
+                .bind(error)
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected())
+            })?,
+            Outcome::Deferred { at } => on_tx!(tx, |conn| {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = $1, attempts = attempts - 1, \
+                     lease_owner = NULL, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'sending'",
+                )
+                .bind(at)
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected())
+            })?,
+            Outcome::Retarget { target } => on_tx!(tx, |conn| {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'pending', target = $1, next_attempt_at = $2, attempts = attempts - 1, \
+                     lease_owner = NULL, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'sending'",
+                )
+                .bind(target)
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected())
+            })?,
+            Outcome::GivenUp { error } => on_tx!(tx, |conn| {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'given_up', last_error = $1, lease_owner = NULL, updated_at = $2, \
+                     finished_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'sending'",
+                )
+                .bind(error)
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected())
+            })?,
+            Outcome::Expired { reason } => on_tx!(tx, |conn| {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'expired', last_error = $1, lease_owner = NULL, updated_at = $2, \
+                     finished_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'sending'",
+                )
+                .bind(reason)
+                .bind(now)
+                .bind(id)
+                .bind(owner)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected())
+            })?,
+        };
+    }
+    Ok(())
+}
+
+/// Points every queued message for a chat that moved at its new id.
+pub async fn retarget_pending(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    platform: &str,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<u64> {
+    let done = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE outbox SET target = $1, updated_at = $2 WHERE platform = $3 AND target = $4 AND state = 'pending'",
+        )
+        .bind(to)
+        .bind(now)
+        .bind(platform)
+        .bind(from)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
+}
+
+/// Hands back every row `owner` still holds, so another worker (or this one after a restart) retries
+/// them at once. Used when shutdown cannot wait for sends to finish; `reason` is recorded on each row.
+pub async fn release(
+    db: &Db,
+    now: DateTime<Utc>,
+    owner: &str,
+    reason: &str,
+) -> anyhow::Result<u64> {
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = $1, lease_owner = NULL, last_error = $2, \
+             updated_at = $1 WHERE lease_owner = $3 AND state = 'sending'",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(owner)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
+}
+
+/// When the worker next has something to do: the earliest due time or lease end.
+pub async fn next_wake(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let next = on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'sending')",
+        )
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(next)
+}
+
+pub async fn get(db: &Db, id: i64) -> anyhow::Result<Option<OutboxRow>> {
+    let row = on_db!(db, |pool| {
+        sqlx::query_as(concat!("SELECT ", columns!(), " FROM outbox WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(row)
+}
+
+/// All rows, oldest first; for tests and operators.
+pub async fn list(db: &Db) -> anyhow::Result<Vec<OutboxRow>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as(concat!("SELECT ", columns!(), " FROM outbox ORDER BY id"))
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Row counts per state, for `/healthz` and metrics.
+pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
+}

@@ -1,0 +1,213 @@
+//! The inbox: every inbound event is stored before anything acts on it, then handled once.
+//!
+//! Listeners and webhooks call [`receive`]; it stores the event with its (provider, platform event id)
+//! unique, so a redelivered event is recognised and dropped. The [`Inbox`] worker claims stored events in
+//! arrival order and hands each to the handler registered for its kind. A handler does its work inside the
+//! transaction it is given — domain changes and outbox rows alike — and the event is marked done in that
+//! same transaction: either all of it happens, once, or none of it does. A handler that fails (or panics)
+//! leaves the event `failed` with its error, and the next event goes on.
+
+use std::{collections::HashMap, fmt, panic::AssertUnwindSafe, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    clock::SharedClock,
+    config::InboxSection,
+    db::{
+        Db, Tx,
+        inbox::{self, InboxEvent, NewEvent},
+    },
+    health::Reporter,
+};
+
+/// Handles one kind of inbound event.
+#[async_trait]
+pub trait InboxHandler: Send + Sync + fmt::Debug {
+    /// Acts on `event`, writing through `tx` only. Returning an error rolls back everything written.
+    async fn handle(&self, tx: &mut Tx, event: &InboxEvent) -> anyhow::Result<()>;
+}
+
+/// Handlers by event kind (`telegram.update`, `mastodon.notification`, …).
+#[derive(Debug, Clone, Default)]
+pub struct Handlers(HashMap<String, Arc<dyn InboxHandler>>);
+
+impl Handlers {
+    pub fn insert(&mut self, kind: &str, handler: Arc<dyn InboxHandler>) {
+        self.0.insert(kind.to_owned(), handler);
+    }
+}
+
+/// Whether [`receive`] stored the event or had seen it before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    Stored(i64),
+    Duplicate,
+}
+
+/// Stores an inbound event durably (committed when this returns). Call it before acknowledging the
+/// event to the platform.
+pub async fn receive(db: &Db, clock: &SharedClock, event: &NewEvent) -> anyhow::Result<Received> {
+    let mut tx = db.begin().await?;
+    let id = inbox::insert(&mut tx, clock.now(), event)
+        .await
+        .context("Failed to store an inbound event")?;
+    tx.commit().await?;
+    Ok(id.map_or(Received::Duplicate, Received::Stored))
+}
+
+/// What a drain did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    pub done: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    db: Db,
+    clock: SharedClock,
+    handlers: Handlers,
+    settings: InboxSection,
+    owner: String,
+}
+
+impl Inbox {
+    pub fn new(db: Db, clock: SharedClock, handlers: Handlers, settings: InboxSection) -> Self {
+        let owner = format!(
+            "inbox-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        );
+        Self {
+            db,
+            clock,
+            handlers,
+            settings,
+            owner,
+        }
+    }
+
+    /// Processes one claimed batch.
+    pub async fn run_once(&self) -> anyhow::Result<(usize, DrainReport)> {
+        let now = self.clock.now();
+        let lease_until =
+            now + TimeDelta::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(60));
+        let events = inbox::claim(
+            &self.db,
+            now,
+            &self.owner,
+            lease_until,
+            self.settings.batch_size,
+        )
+        .await?;
+        let claimed = events.len();
+        let mut report = DrainReport::default();
+        for event in events {
+            match self.process(&event).await {
+                Ok(()) => report.done += 1,
+                Err(err) => {
+                    report.failed += 1;
+                    let text = format!("{err:#}");
+                    tracing::warn!(id = event.id, kind = %event.kind, error = %text, "inbound event failed");
+                    inbox::mark_failed(&self.db, self.clock.now(), event.id, &self.owner, &text)
+                        .await?;
+                }
+            }
+        }
+        Ok((claimed, report))
+    }
+
+    /// Processes until nothing is left; for tests and one-shot commands.
+    pub async fn drain(&self) -> anyhow::Result<DrainReport> {
+        let mut total = DrainReport::default();
+        loop {
+            let (claimed, report) = self.run_once().await?;
+            total.done += report.done;
+            total.failed += report.failed;
+            if claimed == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(id = event.id, kind = %event.kind))]
+    async fn process(&self, event: &InboxEvent) -> anyhow::Result<()> {
+        let handler =
+            self.handlers.0.get(&event.kind).with_context(|| {
+                format!("no handler for inbound events of kind {:?}", event.kind)
+            })?;
+        let mut tx = self.db.begin().await?;
+        let handled = AssertUnwindSafe(handler.handle(&mut tx, event))
+            .catch_unwind()
+            .await;
+        let result = match handled {
+            Ok(result) => result,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(anyhow::anyhow!("handler panicked: {what}"))
+            }
+        };
+        if let Err(err) = result {
+            tx.rollback().await?;
+            return Err(err);
+        }
+        if !inbox::mark_done(&mut tx, self.clock.now(), event.id, &self.owner).await? {
+            // Our lease ran out and another worker took the event: let its run count, not ours.
+            tx.rollback().await?;
+            tracing::warn!("lease lost while handling; left to the other worker");
+            return Ok(());
+        }
+        tx.commit().await
+    }
+
+    pub async fn run(self, shutdown: CancellationToken, health: Reporter) {
+        let wake = self.db.inbox_signal();
+        let poll = Duration::from_millis(self.settings.poll_interval_ms);
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let wait = match self.run_once().await {
+                Ok((claimed, report)) => {
+                    health.ok(self.clock.now());
+                    if report.failed > 0 {
+                        health.noted_error(
+                            self.clock.now(),
+                            &format!("{} inbound event(s) failed", report.failed),
+                        );
+                    }
+                    if claimed > 0 {
+                        continue;
+                    }
+                    match inbox::next_wake(&self.db).await {
+                        Ok(Some(next)) => (next - self.clock.now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                            .min(poll),
+                        _ => poll,
+                    }
+                }
+                Err(err) => {
+                    tracing::error!(error = ?err, "inbox round failed");
+                    health.failing(self.clock.now(), &err);
+                    poll
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        health.stopped();
+    }
+}

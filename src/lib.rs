@@ -1,0 +1,24 @@
+//! Herald: chat-bot-first conference messaging.
+//!
+//! Modules in reading order:
+
+/// Building the application and running it until shutdown.
+pub mod app;
+/// The clock every timestamp comes from; tests control it.
+pub mod clock;
+/// Configuration: defaults, TOML file, `HERALD_*` environment; secrets redacted.
+pub mod config;
+/// The store: SQLite or PostgreSQL behind one type; every query lives here.
+pub mod db;
+/// Health of every worker and listener, for `/healthz`.
+pub mod health;
+/// Inbound events: stored once, then handled once, in arrival order.
+pub mod inbox;
+/// Outbound messages: claimed, rate limited, sent, retried, expired, given up — visibly.
+pub mod outbox;
+/// Telegram as the application uses it (the outbox's sender for the bot).
+pub mod telegram;
+/// The web server.
+pub mod web;
+
+pub use app::{Application, Extras};
