@@ -56,6 +56,37 @@ impl Limiter {
         at
     }
 
+    /// When the `k`-th send after the ones allowed now (0-based) could go, if nothing else is sent to
+    /// `key` meanwhile. Used to spread held-back messages over the times the window will free up.
+    pub fn earliest_nth(
+        &self,
+        key: &Key,
+        rate: Rate,
+        now: DateTime<Utc>,
+        k: usize,
+    ) -> DateTime<Utc> {
+        let first = self.earliest(key, rate, now);
+        let Rate::Limited { count, per } = rate else {
+            return first;
+        };
+        let count = count as usize;
+        let mut times: VecDeque<DateTime<Utc>> = self
+            .logs
+            .get(key)
+            .map(|log| log.sent.iter().copied().collect())
+            .unwrap_or_default();
+        let mut at = first;
+        for _ in 0..=k {
+            at = if times.len() < count {
+                at
+            } else {
+                at.max(times[times.len() - count] + window(per))
+            };
+            times.push_back(at);
+        }
+        at
+    }
+
     /// Records a send to `key` at `at`.
     pub fn record(&mut self, key: &Key, rate: Rate, at: DateTime<Utc>) {
         let Rate::Limited { count, .. } = rate else {
@@ -117,6 +148,20 @@ mod tests {
         assert_eq!(limiter.earliest(&key, rate, t(60_000)), t(60_000));
         limiter.record(&key, rate, t(60_000));
         assert_eq!(limiter.earliest(&key, rate, t(60_000)), t(60_001));
+    }
+
+    #[test]
+    fn held_back_sends_are_spread_over_the_times_the_window_frees_up() {
+        let mut limiter = Limiter::default();
+        let key = Key::Provider("telegram".into());
+        let rate = Rate::per_second(3);
+        for ms in [0, 100, 200] {
+            limiter.record(&key, rate, t(ms));
+        }
+        let nth: Vec<_> = (0..5)
+            .map(|k| limiter.earliest_nth(&key, rate, t(300), k))
+            .collect();
+        assert_eq!(nth, [t(1_000), t(1_100), t(1_200), t(2_000), t(2_100)]);
     }
 
     #[test]

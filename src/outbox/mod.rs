@@ -32,7 +32,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
-use herald_bots::{Disposition, Rate, RateLimits};
+use herald_bots::{Disposition, RateLimits};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -215,7 +215,7 @@ impl Outbox {
         {
             let mut limiter = self.limiter.lock().await;
             // How many rows each key has already pushed back this round, to spread them out.
-            let mut pushed_back: HashMap<Key, i32> = HashMap::new();
+            let mut pushed_back: HashMap<Key, usize> = HashMap::new();
             for row in rows {
                 if row.expires_at.is_some_and(|deadline| deadline <= now) {
                     outcomes.push((
@@ -248,15 +248,14 @@ impl Outbox {
                     .earliest(&provider_key, limits.per_provider, now)
                     .max(limiter.earliest(&chat_key, chat_rate, now));
                 if ready > now {
-                    // Estimate when this row's turn comes, so the next claim does not take it back too early:
-                    // the k-th row held back on a key goes k emission intervals after the key frees up.
+                    // When this row's turn comes if the window frees up as it should: the k-th row held
+                    // back on a key goes in the k-th free slot, so the next claim does not take every
+                    // held-back row again at once.
                     let mut at = ready;
                     for (key, rate) in [(provider_key, limits.per_provider), (chat_key, chat_rate)]
                     {
-                        let k = pushed_back.entry(key).or_insert(0);
-                        if let Rate::Limited { count, per } = rate {
-                            at = at.max(ready + delta(per / count) * *k);
-                        }
+                        let k = pushed_back.entry(key.clone()).or_insert(0);
+                        at = at.max(limiter.earliest_nth(&key, rate, now, *k));
                         *k += 1;
                     }
                     outcomes.push((row.id, self.deferred(&row, at)));

@@ -1,0 +1,263 @@
+//! An in-process fake of the Telegram Bot API: records every call, assigns message ids, and answers with
+//! scripted faults (flood wait, 5xx, timeout, permanent errors, group migration) when told to.
+//!
+//! It speaks the wire format of the real API (`/bot<token>/<method>`, JSON bodies, `ok`/`error_code`/
+//! `description`/`parameters`), which the real peer telegram-test-api does not for errors.
+
+#![allow(dead_code)]
+
+use std::{
+    collections::VecDeque,
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// A scripted answer for one call.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 with `parameters.retry_after`.
+    RetryAfter(u64),
+    /// 500 with a JSON body.
+    ServerError,
+    /// 502 with an HTML body, as a proxy in front of Telegram would answer.
+    BadGatewayHtml,
+    /// Answers only after this long (longer than the client's timeout).
+    Timeout(Duration),
+    /// An error Telegram would not change its mind about (403 blocked, 400 chat not found, …).
+    Permanent { code: u16, description: String },
+    /// 400 with `parameters.migrate_to_chat_id`.
+    Migrated(i64),
+}
+
+impl Fault {
+    pub fn blocked() -> Self {
+        Self::Permanent {
+            code: 403,
+            description: "Forbidden: bot was blocked by the user".into(),
+        }
+    }
+}
+
+/// One call the fake received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub token: String,
+    pub method: String,
+    pub body: Value,
+    /// The message id it answered with, `None` when it answered with a fault.
+    pub message_id: Option<i64>,
+}
+
+impl Call {
+    pub fn chat_id(&self) -> Option<i64> {
+        self.body.get("chat_id").and_then(Value::as_i64)
+    }
+    pub fn text(&self) -> Option<&str> {
+        self.body.get("text").and_then(Value::as_str)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    calls: Mutex<Vec<Call>>,
+    /// Faults for the next calls, in order; `Some(chat)` applies only to calls to that chat.
+    faults: Mutex<VecDeque<(Option<i64>, Fault)>>,
+    next_message_id: AtomicI64,
+    changed: Notify,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeTelegram {
+    pub url: url::Url,
+    shared: Arc<Shared>,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let shared = Arc::new(Shared {
+            next_message_id: AtomicI64::new(1),
+            ..Shared::default()
+        });
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url: url::Url::parse(&format!("http://{addr}")).expect("url"),
+            shared,
+        }
+    }
+
+    /// The next call answers with `fault`.
+    pub fn fail_next(&self, fault: Fault) {
+        self.shared.faults.lock().unwrap().push_back((None, fault));
+    }
+
+    /// The next call to `chat` answers with `fault`.
+    pub fn fail_next_to(&self, chat: i64, fault: Fault) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap()
+            .push_back((Some(chat), fault));
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.calls.lock().unwrap().clone()
+    }
+
+    /// Messages that were accepted (answered with a message id), as (chat, text).
+    pub fn delivered(&self) -> Vec<(i64, String)> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == "sendMessage" && c.message_id.is_some())
+            .map(|c| {
+                (
+                    c.chat_id().unwrap_or_default(),
+                    c.text().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits (without polling) until at least `n` messages were accepted, or `limit` passes.
+    pub async fn wait_for_delivered(&self, n: usize, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let changed = self.shared.changed.notified();
+                if self.delivered().len() >= n {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+}
+
+fn error(code: u16, description: &str, parameters: Option<Value>) -> Response {
+    let mut body = json!({ "ok": false, "error_code": code, "description": description });
+    if let Some(p) = parameters {
+        body["parameters"] = p;
+    }
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
+        Json(body),
+    )
+        .into_response()
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    Path((bot, method)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(token) = bot.strip_prefix("bot") else {
+        return error(404, "Not Found", None);
+    };
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => return error(400, "Bad Request: invalid JSON", None),
+        }
+    };
+    let chat = body.get("chat_id").and_then(Value::as_i64);
+    let fault = {
+        let mut faults = shared.faults.lock().unwrap();
+        let index = faults
+            .iter()
+            .position(|(only, _)| only.is_none() || *only == chat);
+        index.and_then(|i| faults.remove(i)).map(|(_, f)| f)
+    };
+    let mut call = Call {
+        token: token.to_owned(),
+        method: method.clone(),
+        body: body.clone(),
+        message_id: None,
+    };
+    let response = match fault {
+        Some(fault) => {
+            let response = match fault {
+                Fault::RetryAfter(secs) => error(
+                    429,
+                    &format!("Too Many Requests: retry after {secs}"),
+                    Some(json!({ "retry_after": secs })),
+                ),
+                Fault::ServerError => error(500, "Internal Server Error", None),
+                Fault::BadGatewayHtml => (
+                    StatusCode::BAD_GATEWAY,
+                    "<html><body>502 Bad Gateway</body></html>",
+                )
+                    .into_response(),
+                Fault::Timeout(d) => {
+                    tokio::time::sleep(d).await;
+                    error(500, "answered too late", None)
+                }
+                Fault::Permanent { code, description } => error(code, &description, None),
+                Fault::Migrated(to) => error(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    Some(json!({ "migrate_to_chat_id": to })),
+                ),
+            };
+            shared.calls.lock().unwrap().push(call);
+            response
+        }
+        None => match method.as_str() {
+            "getMe" => {
+                shared.calls.lock().unwrap().push(call);
+                Json(json!({ "ok": true, "result": {
+                    "id": 666, "is_bot": true, "first_name": "Herald", "username": "herald_test_bot",
+                    "can_join_groups": true, "can_read_all_group_messages": false,
+                    "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
+                }}))
+                .into_response()
+            }
+            "sendMessage" => {
+                let Some(chat) = chat else {
+                    return error(400, "Bad Request: chat_id is empty", None);
+                };
+                let Some(text) = body.get("text").and_then(Value::as_str) else {
+                    return error(400, "Bad Request: message text is empty", None);
+                };
+                let id = shared.next_message_id.fetch_add(1, Ordering::SeqCst);
+                call.message_id = Some(id);
+                shared.calls.lock().unwrap().push(call);
+                let kind = if chat > 0 { "private" } else { "supergroup" };
+                Json(json!({ "ok": true, "result": {
+                    "message_id": id, "date": 0, "chat": { "id": chat, "type": kind }, "text": text
+                }}))
+                .into_response()
+            }
+            _ => {
+                shared.calls.lock().unwrap().push(call);
+                error(404, "Not Found: method not found", None)
+            }
+        },
+    };
+    shared.changed.notify_waiters();
+    response
+}
