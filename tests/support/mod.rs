@@ -27,6 +27,7 @@ use herald::{
 use herald_bots::telegram::OutgoingMessage;
 use sqlx::Connection;
 
+#[allow(unused_imports)]
 pub use fake_telegram::{FakeTelegram, Fault};
 
 pub const TOKEN: &str = "123456:TEST-TOKEN";
