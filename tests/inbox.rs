@@ -1,5 +1,7 @@
 //! The inbox: stored once, handled once, one bad event never blocks the next.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! The outbox: delivery, rate limits, retries, deadlines, leases, visible failure.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;
@@ -121,7 +123,7 @@ async fn a_private_chat_gets_one_message_a_second_in_order() {
 async fn a_group_gets_twenty_messages_a_minute() {
     let app = TestApp::spawn().await;
     for n in 1..=25 {
-        app.enqueue(-100_1, &format!("update {n}"), &format!("u:{n}"))
+        app.enqueue(-1_001, &format!("update {n}"), &format!("u:{n}"))
             .await;
     }
     // Spread over the first minute, as fast as the per-bot limit allows.
@@ -165,8 +167,8 @@ async fn rate_limits_come_from_the_configuration_when_set() {
 async fn retry_after_is_honoured_exactly() {
     let app = TestApp::spawn().await;
     app.telegram.fail_next(Fault::RetryAfter(7));
-    let id = app.enqueue(-100_5, "first", "a").await;
-    let behind = app.enqueue(-100_5, "second", "b").await;
+    let id = app.enqueue(-1_005, "first", "a").await;
+    let behind = app.enqueue(-1_005, "second", "b").await;
     let attempted_at = app.now();
 
     let report = app.drain_outbox().await;
@@ -274,14 +276,14 @@ async fn permanent_errors_are_given_up_at_once_with_the_error() {
     let app = TestApp::spawn().await;
     app.telegram.fail_next_to(42, Fault::blocked());
     app.telegram.fail_next_to(
-        -100_9,
+        -1_009,
         Fault::Permanent {
             code: 400,
             description: "Bad Request: chat not found".into(),
         },
     );
     let blocked = app.enqueue(42, "hi", "a").await;
-    let missing = app.enqueue(-100_9, "hi", "b").await;
+    let missing = app.enqueue(-1_009, "hi", "b").await;
     let fine = app.enqueue(43, "hi", "c").await;
 
     let report = app.drain_outbox().await;

@@ -1,5 +1,7 @@
 //! The store itself: the two migration folders stay twins; values round-trip on both backends.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::{collections::BTreeSet, path::Path};

@@ -1,5 +1,7 @@
 //! The web server and the running application.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use herald::Application;

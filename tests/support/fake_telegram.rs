@@ -4,7 +4,7 @@
 //! It speaks the wire format of the real API (`/bot<token>/<method>`, JSON bodies, `ok`/`error_code`/
 //! `description`/`parameters`), which the real peer telegram-test-api does not for errors.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::{
     collections::VecDeque,

@@ -5,7 +5,7 @@
 //! The database is a temporary SQLite file, or a fresh schema in the PostgreSQL database named by
 //! `TEST_DATABASE_URL` when that is set.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 pub mod fake_telegram;
 
