@@ -63,12 +63,7 @@ async fn a_failing_component_makes_the_service_degraded_with_its_error() {
 #[tokio::test]
 async fn run_serves_until_shutdown_and_then_stops_cleanly() {
     let fake = support::FakeTelegram::start().await;
-    let (database_url, _dir) = support::fresh_database().await;
-    let mut config = herald::config::Config::default();
-    config.database_url = herald::config::DatabaseUrl::new(database_url);
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.telegram.token = Some(herald::config::Secret::new(support::TOKEN));
-    config.telegram.api_url = Some(fake.url.clone());
+    let (config, _dir) = support::test_config(&fake).await;
     let app = Application::build(config).await.unwrap();
     let url = format!("http://{}/healthz", app.local_addr());
     let db = app.db.clone();

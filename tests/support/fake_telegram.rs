@@ -42,6 +42,8 @@ pub enum Fault {
     Permanent { code: u16, description: String },
     /// 400 with `parameters.migrate_to_chat_id`.
     Migrated(i64),
+    /// Accepts the message, but only after this long.
+    Slow(Duration),
 }
 
 impl Fault {
@@ -78,6 +80,8 @@ struct Shared {
     /// Faults for the next calls, in order; `Some(chat)` applies only to calls to that chat.
     faults: Mutex<VecDeque<(Option<i64>, Fault)>>,
     next_message_id: AtomicI64,
+    /// Requests that arrived, counted before they are answered.
+    arrived: std::sync::atomic::AtomicUsize,
     changed: Notify,
 }
 
@@ -141,6 +145,20 @@ impl FakeTelegram {
             .collect()
     }
 
+    /// Waits until at least `n` requests have arrived (answered or not), or `limit` passes.
+    pub async fn wait_for_arrivals(&self, n: usize, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let changed = self.shared.changed.notified();
+                if self.shared.arrived.load(Ordering::SeqCst) >= n {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+
     /// Waits (without polling) until at least `n` messages were accepted, or `limit` passes.
     pub async fn wait_for_delivered(&self, n: usize, limit: Duration) -> bool {
         let wait = async {
@@ -185,7 +203,9 @@ async fn handle(
         }
     };
     let chat = body.get("chat_id").and_then(Value::as_i64);
-    let fault = {
+    shared.arrived.fetch_add(1, Ordering::SeqCst);
+    shared.changed.notify_waiters();
+    let mut fault = {
         let mut faults = shared.faults.lock().unwrap();
         let index = faults
             .iter()
@@ -198,6 +218,10 @@ async fn handle(
         body: body.clone(),
         message_id: None,
     };
+    if let Some(Fault::Slow(delay)) = fault {
+        tokio::time::sleep(delay).await;
+        fault = None;
+    }
     let response = match fault {
         Some(fault) => {
             let response = match fault {
@@ -222,6 +246,7 @@ async fn handle(
                     "Bad Request: group chat was upgraded to a supergroup chat",
                     Some(json!({ "migrate_to_chat_id": to })),
                 ),
+                Fault::Slow(_) => unreachable!("handled above"),
             };
             shared.calls.lock().unwrap().push(call);
             response

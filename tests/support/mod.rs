@@ -65,6 +65,18 @@ pub async fn fresh_database() -> (String, tempfile::TempDir) {
     }
 }
 
+/// The configuration tests start from: a fresh database, port 0, Telegram pointed at `telegram`.
+pub async fn test_config(telegram: &FakeTelegram) -> (Config, tempfile::TempDir) {
+    let (database_url, dir) = fresh_database().await;
+    let mut config = Config::default();
+    config.database_url = herald::config::DatabaseUrl::new(database_url);
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.telegram.token = Some(Secret::new(TOKEN));
+    config.telegram.api_url = Some(telegram.url.clone());
+    config.outbox.send_timeout_ms = 500;
+    (config, dir)
+}
+
 pub struct TestApp {
     pub app: Application,
     pub telegram: FakeTelegram,
@@ -82,13 +94,7 @@ impl TestApp {
     /// `adjust` changes the test configuration before the application is built.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config), handlers: Handlers) -> Self {
         let telegram = FakeTelegram::start().await;
-        let (database_url, dir) = fresh_database().await;
-        let mut config = Config::default();
-        config.database_url = herald::config::DatabaseUrl::new(database_url);
-        config.listen = "127.0.0.1:0".parse().expect("addr");
-        config.telegram.token = Some(Secret::new(TOKEN));
-        config.telegram.api_url = Some(telegram.url.clone());
-        config.outbox.send_timeout_ms = 500;
+        let (mut config, dir) = test_config(&telegram).await;
         adjust(&mut config);
         let clock = Arc::new(ManualClock::new(start_time()));
         let mut app = Application::build_with(
