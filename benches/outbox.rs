@@ -46,9 +46,17 @@ fn payload(chat: i64) -> serde_json::Value {
     serde_json::json!({ "chat_id": chat, "text": format!("Rust in Space starts in 10 minutes in Room A ({chat})"), "parse_mode": "HTML" })
 }
 
+/// Runs on a runtime worker thread, as the outbox worker does, not on the main thread.
 async fn bare_loop(fake: &fake_telegram::FakeTelegram, n: usize, concurrency: usize) -> f64 {
+    let url = fake.url.clone();
+    tokio::spawn(async move { bare_loop_inner(url, n, concurrency).await })
+        .await
+        .expect("bare loop")
+}
+
+async fn bare_loop_inner(base: url::Url, n: usize, concurrency: usize) -> f64 {
     let http = reqwest::Client::new();
-    let url = format!("{}bot{TOKEN}/sendMessage", fake.url);
+    let url = format!("{base}bot{TOKEN}/sendMessage");
     let started = Instant::now();
     futures::stream::iter(0..n)
         .map(|i| {
@@ -111,14 +119,27 @@ async fn outbox_run(fake: &fake_telegram::FakeTelegram, url: &str, n: usize) -> 
     }
     let enqueue_rate = n as f64 / started.elapsed().as_secs_f64();
 
+    // The production worker loop, stopped once the fake has seen every message and the last round is
+    // recorded.
+    let before = fake.arrivals();
     let started = Instant::now();
-    let mut sent = 0;
-    while sent < n {
-        let report = worker.run_once().await.expect("round");
-        sent += report.sent;
-        assert!(report.given_up == 0 && report.retried == 0, "{report:?}");
-    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let health = herald::health::Health::default();
+    let running = tokio::spawn(worker.run(shutdown.clone(), health.register("outbox")));
+    assert!(
+        fake.wait_for_arrivals(before + n, std::time::Duration::from_secs(300))
+            .await,
+        "all delivered"
+    );
+    shutdown.cancel();
+    running.await.expect("worker");
     let rate = n as f64 / started.elapsed().as_secs_f64();
+    let sent = outbox::counts(&db).await.expect("counts");
+    assert_eq!(
+        sent,
+        [("sent".to_owned(), n as i64)],
+        "every message recorded as sent"
+    );
     db.close().await;
     (enqueue_rate, rate)
 }

@@ -222,23 +222,19 @@ pub async fn record(
     owner: &str,
     outcomes: &[(i64, Outcome)],
 ) -> anyhow::Result<()> {
-    for (id, outcome) in outcomes {
-        match outcome {
+    let sent: Vec<(i64, &str)> = outcomes
+        .iter()
+        .filter_map(|(id, o)| match o {
             Outcome::Sent {
                 platform_message_id,
-            } => on_tx!(tx, |conn| {
-                sqlx::query(
-                    "UPDATE outbox SET state = 'sent', platform_message_id = $1, last_error = NULL, lease_owner = NULL, \
-                     updated_at = $2, finished_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'sending'",
-                )
-                .bind(platform_message_id)
-                .bind(now)
-                .bind(id)
-                .bind(owner)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected())
-            })?,
+            } => Some((*id, platform_message_id.as_str())),
+            _ => None,
+        })
+        .collect();
+    record_sent(tx, now, owner, &sent).await?;
+    for (id, outcome) in outcomes {
+        match outcome {
+            Outcome::Sent { .. } => 0,
             Outcome::Retry { at, error } => on_tx!(tx, |conn| {
                 sqlx::query(
                     "UPDATE outbox SET state = 'pending', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
@@ -306,6 +302,33 @@ pub async fn record(
                 .map(|r| r.rows_affected())
             })?,
         };
+    }
+    Ok(())
+}
+
+/// Marks sent rows, many per statement: the common outcome, and the one the delivery rate depends on.
+/// `VALUES` columns are called column1, column2 on both backends.
+async fn record_sent(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    owner: &str,
+    sent: &[(i64, &str)],
+) -> anyhow::Result<()> {
+    const HEAD: &str = "UPDATE outbox SET state = 'sent', platform_message_id = v.pid, last_error = NULL, \
+                        lease_owner = NULL, updated_at = ";
+    for chunk in sent.chunks(500) {
+        on_tx!(tx, |conn| {
+            let mut qb = sqlx::QueryBuilder::new(HEAD);
+            qb.push_bind(now).push(", finished_at = ").push_bind(now);
+            qb.push(" FROM (SELECT column1 AS id, column2 AS pid FROM (");
+            qb.push_values(chunk, |mut row, (id, pid)| {
+                row.push_bind(*id).push_bind(*pid);
+            });
+            qb.push(") AS t) AS v WHERE outbox.id = v.id AND outbox.lease_owner = ")
+                .push_bind(owner)
+                .push(" AND outbox.state = 'sending'");
+            qb.build().execute(conn).await.map(|r| r.rows_affected())
+        })?;
     }
     Ok(())
 }

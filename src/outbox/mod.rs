@@ -133,6 +133,21 @@ fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
+fn joined(
+    result: Result<anyhow::Result<RunReport>, tokio::task::JoinError>,
+) -> anyhow::Result<RunReport> {
+    result.unwrap_or_else(|err| Err(anyhow::anyhow!("recording a round failed: {err}")))
+}
+
+/// A round whose sends are done and whose outcomes are not yet recorded.
+#[derive(Debug)]
+struct Round {
+    report: RunReport,
+    outcomes: Vec<(i64, Outcome)>,
+    /// (platform, target) of each sent row, to follow chats that moved.
+    origin: HashMap<i64, (String, String)>,
+}
+
 /// The outbox worker. Cheap to clone; clones share the rate limiter.
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -189,6 +204,12 @@ impl Outbox {
     /// One round: claim what is due, send what the limits allow, record every outcome.
     #[tracing::instrument(skip_all, fields(owner = %self.owner))]
     pub async fn run_once(&self) -> anyhow::Result<RunReport> {
+        let round = self.claim_and_send().await?;
+        self.record(round).await
+    }
+
+    /// The first half of a round: claim, check limits, send. Nothing is recorded yet.
+    async fn claim_and_send(&self) -> anyhow::Result<Round> {
         let now = self.clock.now();
         let lease_until = now + delta(self.settings.lease());
         let rows = outbox::claim(
@@ -200,12 +221,16 @@ impl Outbox {
         )
         .await
         .context("Failed to claim outbox rows")?;
-        let mut report = RunReport {
+        let report = RunReport {
             claimed: rows.len(),
             ..RunReport::default()
         };
         if rows.is_empty() {
-            return Ok(report);
+            return Ok(Round {
+                report,
+                outcomes: Vec::new(),
+                origin: HashMap::new(),
+            });
         }
 
         let mut outcomes: Vec<(i64, Outcome)> = Vec::with_capacity(rows.len());
@@ -286,6 +311,23 @@ impl Outbox {
                 .await;
         outcomes.extend(sent.into_iter().flatten());
 
+        Ok(Round {
+            report,
+            outcomes,
+            origin,
+        })
+    }
+
+    /// The second half of a round: record every outcome in one transaction.
+    async fn record(&self, round: Round) -> anyhow::Result<RunReport> {
+        let Round {
+            mut report,
+            outcomes,
+            origin,
+        } = round;
+        if outcomes.is_empty() {
+            return Ok(report);
+        }
         let finished = self.clock.now();
         let mut tx = self.db.begin().await?;
         outbox::record(&mut tx, finished, &self.owner, &outcomes)
@@ -403,7 +445,14 @@ impl Outbox {
                         self.after_failure(row, now, at, err.message)
                     }
                     Disposition::Transient => {
-                        self.after_failure(row, now, now + self.backoff(row.attempts), err.message)
+                        // Hold the chat's later messages until this one's retry, to keep their order.
+                        let at = now + self.backoff(row.attempts);
+                        let chat_key = Key::Chat {
+                            provider: row.provider.clone(),
+                            target: row.target.clone(),
+                        };
+                        self.limiter.lock().await.block(&chat_key, at);
+                        self.after_failure(row, now, at, err.message)
                     }
                 }
             }
@@ -412,36 +461,40 @@ impl Outbox {
 
     /// Runs rounds until `shutdown`: at once while there is a backlog, otherwise when a commit wakes it,
     /// when the next row falls due, or after the poll interval, whichever is first.
+    ///
+    /// While there is a backlog, a round's outcomes are recorded while the next round is claimed and
+    /// sent (at most one recording in flight). Ordering within a chat does not depend on the recording:
+    /// a failed send blocks its chat in the limiter until its retry time.
     pub async fn run(self, shutdown: CancellationToken, health: Reporter) {
         let wake = self.db.outbox_signal();
         let poll = self.settings.poll_interval();
+        let batch = self.settings.batch_size as usize;
         let mut failures: u32 = 0;
+        let mut recording: Option<tokio::task::JoinHandle<anyhow::Result<RunReport>>> = None;
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
-            let round = self.run_once().await;
-            let wait = match round {
-                Ok(report) => {
-                    failures = 0;
-                    health.ok(self.clock.now());
-                    if report.given_up > 0 {
-                        health.noted_error(
-                            self.clock.now(),
-                            &format!("{} message(s) given up", report.given_up),
-                        );
-                    }
-                    if report.claimed >= self.settings.batch_size as usize {
-                        continue;
-                    }
-                    self.until_next_due(poll).await
+            let round = self.claim_and_send().await;
+            if let Some(previous) = recording.take() {
+                self.settle(joined(previous.await), &health, &mut failures);
+            }
+            let healthy = match round {
+                Ok(round) if round.report.claimed >= batch => {
+                    let this = self.clone();
+                    recording = Some(tokio::spawn(async move { this.record(round).await }));
+                    continue;
                 }
-                Err(err) => {
-                    failures += 1;
-                    tracing::error!(error = ?err, "outbox round failed");
-                    health.failing(self.clock.now(), &err);
-                    poll.saturating_mul(failures.min(30))
+                Ok(round) => {
+                    let recorded = self.record(round).await;
+                    self.settle(recorded, &health, &mut failures)
                 }
+                Err(err) => self.settle(Err(err), &health, &mut failures),
+            };
+            let wait = if healthy {
+                self.until_next_due(poll).await
+            } else {
+                poll.saturating_mul(failures.min(30))
             };
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -449,7 +502,38 @@ impl Outbox {
                 () = tokio::time::sleep(wait) => {}
             }
         }
+        if let Some(previous) = recording.take() {
+            self.settle(joined(previous.await), &health, &mut failures);
+        }
         health.stopped();
+    }
+
+    /// Reports a round's result to the health registry; `false` if it failed.
+    fn settle(
+        &self,
+        result: anyhow::Result<RunReport>,
+        health: &Reporter,
+        failures: &mut u32,
+    ) -> bool {
+        match result {
+            Ok(report) => {
+                *failures = 0;
+                health.ok(self.clock.now());
+                if report.given_up > 0 {
+                    health.noted_error(
+                        self.clock.now(),
+                        &format!("{} message(s) given up", report.given_up),
+                    );
+                }
+                true
+            }
+            Err(err) => {
+                *failures += 1;
+                tracing::error!(error = ?err, "outbox round failed");
+                health.failing(self.clock.now(), &err);
+                false
+            }
+        }
     }
 
     async fn until_next_due(&self, poll: Duration) -> Duration {

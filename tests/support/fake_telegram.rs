@@ -145,6 +145,11 @@ impl FakeTelegram {
             .collect()
     }
 
+    /// Requests that have arrived so far.
+    pub fn arrivals(&self) -> usize {
+        self.shared.arrived.load(Ordering::SeqCst)
+    }
+
     /// Waits until at least `n` requests have arrived (answered or not), or `limit` passes.
     pub async fn wait_for_arrivals(&self, n: usize, limit: Duration) -> bool {
         let wait = async {
