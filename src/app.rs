@@ -8,13 +8,16 @@ use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    chat::telegram::{TelegramChat, UPDATE_KIND},
     clock::{SharedClock, SystemClock},
     config::Config,
+    config::TelegramMode,
     db::Db,
     health::Health,
     inbox::{Handlers, Inbox},
     outbox::{Outbox, Senders},
     telegram::{self, TelegramSender},
+    templates::Templates,
     web::{self, AppState},
 };
 
@@ -45,6 +48,9 @@ pub struct Application {
     pub outbox: Outbox,
     pub inbox: Inbox,
     pub telegram: Option<TelegramClient>,
+    pub templates: Arc<Templates>,
+    /// Where Telegram posts updates in webhook mode, and the secret it must present.
+    webhook: Option<(String, String)>,
     listener: Option<TcpListener>,
     local_addr: SocketAddr,
 }
@@ -55,7 +61,11 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, extras: Extras) -> anyhow::Result<Self> {
-        let Extras { clock, handlers } = extras;
+        let Extras {
+            clock,
+            mut handlers,
+        } = extras;
+        let templates = Arc::new(Templates::new());
         tracing::info!(database = %config.database_url.redacted(), "opening the database");
         let db = Db::connect(config.database_url.expose()).await?;
         db.migrate().await?;
@@ -77,6 +87,10 @@ impl Application {
                     config.outbox.send_timeout(),
                 );
                 senders.insert(telegram::PLATFORM, TelegramSender::new(client.clone()));
+                handlers.insert(
+                    UPDATE_KIND,
+                    TelegramChat::new(templates.clone(), config.public_url.clone()),
+                );
                 tracing::info!(api_url = %tg.api_url, mode = ?tg.mode, "Telegram is on");
                 Some(client)
             }
@@ -93,6 +107,15 @@ impl Application {
             );
         }
 
+        let webhook = match (config.telegram()?, &config.public_url) {
+            (Some(tg), Some(public)) if tg.mode == TelegramMode::Webhook => {
+                let url = public.join(web::TELEGRAM_WEBHOOK_PATH.trim_start_matches('/'))?;
+                let secret = telegram::updates::webhook_secret(&db, &clock).await?;
+                Some((url.to_string(), secret))
+            }
+            _ => None,
+        };
+
         let outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());
         let listener = TcpListener::bind(config.listen)
@@ -107,6 +130,8 @@ impl Application {
             outbox,
             inbox,
             telegram,
+            templates,
+            webhook,
             listener: Some(listener),
             local_addr,
         })
@@ -122,6 +147,10 @@ impl Application {
             db: self.db.clone(),
             clock: self.clock.clone(),
             health: self.health.clone(),
+            telegram_secret: self
+                .webhook
+                .as_ref()
+                .map(|(_, secret)| Arc::from(secret.as_str())),
         }
     }
 

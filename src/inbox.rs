@@ -28,8 +28,10 @@ use crate::{
 /// Handles one kind of inbound event.
 #[async_trait]
 pub trait InboxHandler: Send + Sync + fmt::Debug {
-    /// Acts on `event`, writing through `tx` only. Returning an error rolls back everything written.
-    async fn handle(&self, tx: &mut Tx, event: &InboxEvent) -> anyhow::Result<()>;
+    /// Acts on `event`, writing through `tx` only, and hands the transaction back; the event is then
+    /// marked done in it and it commits. Returning an error drops the transaction, which rolls back
+    /// everything written.
+    async fn handle(&self, tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx>;
 }
 
 /// Handlers by event kind (`telegram.update`, `mastodon.notification`, …).
@@ -141,25 +143,22 @@ impl Inbox {
             self.handlers.0.get(&event.kind).with_context(|| {
                 format!("no handler for inbound events of kind {:?}", event.kind)
             })?;
-        let mut tx = self.db.begin().await?;
-        let handled = AssertUnwindSafe(handler.handle(&mut tx, event))
+        let tx = self.db.begin().await?;
+        let handled = AssertUnwindSafe(handler.handle(tx, event))
             .catch_unwind()
             .await;
-        let result = match handled {
-            Ok(result) => result,
+        // On error or panic the transaction was dropped with the handler's future, rolling it back.
+        let mut tx = match handled {
+            Ok(result) => result?,
             Err(panic) => {
                 let what = panic
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
-                Err(anyhow::anyhow!("handler panicked: {what}"))
+                anyhow::bail!("handler panicked: {what}");
             }
         };
-        if let Err(err) = result {
-            tx.rollback().await?;
-            return Err(err);
-        }
         if !inbox::mark_done(&mut tx, self.clock.now(), event.id, &self.owner).await? {
             // Our lease ran out and another worker took the event: let its run count, not ours.
             tx.rollback().await?;

@@ -22,3 +22,7 @@ pub mod telegram;
 pub mod web;
 
 pub use app::{Application, Extras};
+/// The chat core: events, the handler tree, replies; and its Telegram adapter.
+pub mod chat;
+/// The words users read, from `templates/`.
+pub mod templates;

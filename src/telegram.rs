@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_bots::{
     RateLimits,
-    telegram::{self, OutgoingMessage, TelegramClient, TelegramError},
+    telegram::{self, OutgoingMessage, Request, TelegramClient, TelegramError},
 };
 
 use crate::{
@@ -48,11 +48,11 @@ impl Sender for TelegramSender {
         let chat_id: i64 = delivery.target.parse().map_err(|_| {
             SendError::permanent(format!("not a Telegram chat id: {:?}", delivery.target))
         })?;
-        let message: OutgoingMessage = serde_json::from_str(delivery.body).map_err(|e| {
-            SendError::permanent(format!("unreadable Telegram message in the outbox: {e}"))
+        let request: Request = serde_json::from_str(delivery.body).map_err(|e| {
+            SendError::permanent(format!("unreadable Telegram request in the outbox: {e}"))
         })?;
-        match self.client.send_message(chat_id, &message).await {
-            Ok(sent) => Ok(sent.message_id.to_string()),
+        match self.client.perform(chat_id, &request).await {
+            Ok(id) => Ok(id),
             Err(err) => {
                 let moved_to = match &err {
                     TelegramError::MigratedTo(chat) => Some(chat.to_string()),
@@ -86,8 +86,280 @@ pub fn message(
         target: chat_id.to_string(),
         kind: kind.into(),
         idempotency_key: format!("{key}/{PLATFORM}:{chat_id}"),
-        body: serde_json::to_string(body)?,
+        body: serde_json::to_string(&Request::SendMessage(body.clone()))?,
         due_at,
         expires_at,
     })
+}
+
+/// Receiving updates: long polling and the webhook secret; the bot's start-up chores.
+pub mod updates {
+    use std::time::Duration;
+
+    use anyhow::Context;
+    use herald_bots::telegram::{BotCommand, CommandScope, TelegramClient, updates::update_id};
+    use herald_commands::{Role, catalog};
+    use tokio_util::sync::CancellationToken;
+
+    use crate::{
+        chat::{
+            links,
+            telegram::{UPDATE_KIND, USERNAME_KEY},
+        },
+        clock::SharedClock,
+        config::TelegramMode,
+        db::{
+            Db, chat as store,
+            inbox::{self, NewEvent},
+        },
+        health::Reporter,
+    };
+
+    pub const OFFSET_KEY: &str = "telegram.offset";
+    pub const WEBHOOK_SECRET_KEY: &str = "telegram.webhook_secret";
+    /// The update kinds Herald asks for (Bot API `allowed_updates`).
+    pub const ALLOWED_UPDATES: &[&str] = &[
+        "message",
+        "edited_message",
+        "channel_post",
+        "callback_query",
+        "my_chat_member",
+    ];
+    const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+
+    /// Stores raw updates in the inbox and advances the stored offset, in one transaction: the offset
+    /// Telegram is next asked with only moves past updates that are safely stored.
+    pub async fn store_updates(
+        db: &Db,
+        clock: &SharedClock,
+        raw: &[serde_json::Value],
+    ) -> anyhow::Result<usize> {
+        let mut tx = db.begin().await?;
+        let mut stored = 0;
+        let mut next_offset: Option<i64> = None;
+        for update in raw {
+            let id = update_id(update);
+            let event_id = match id {
+                Some(id) => id.to_string(),
+                None => format!("invalid:{}", links::hash(&update.to_string())),
+            };
+            let event = NewEvent {
+                provider: super::BOT_PROVIDER.into(),
+                event_id,
+                kind: UPDATE_KIND.into(),
+                payload: update.to_string(),
+            };
+            if inbox::insert(&mut tx, clock.now(), &event).await?.is_some() {
+                stored += 1;
+            }
+            if let Some(id) = id {
+                next_offset = Some(next_offset.map_or(id + 1, |o: i64| o.max(id + 1)));
+            }
+        }
+        if let Some(offset) = next_offset {
+            store::set_system(&mut tx, clock.now(), OFFSET_KEY, &offset.to_string()).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// One long poll: fetch from the stored offset, store what came.
+    pub async fn poll_once(
+        client: &TelegramClient,
+        db: &Db,
+        clock: &SharedClock,
+        timeout: Duration,
+    ) -> anyhow::Result<usize> {
+        let offset = {
+            let mut tx = db.begin().await?;
+            let value = store::get_system(&mut tx, OFFSET_KEY).await?;
+            tx.commit().await?;
+            value.and_then(|v| v.parse::<i64>().ok())
+        };
+        let raw = client
+            .get_updates(offset, timeout, ALLOWED_UPDATES)
+            .await
+            .context("getUpdates failed")?;
+        if raw.is_empty() {
+            return Ok(0);
+        }
+        store_updates(db, clock, &raw).await
+    }
+
+    /// Learns the bot's username (`getMe`), retrying until Telegram answers or shutdown.
+    async fn learn_identity(
+        client: &TelegramClient,
+        db: &Db,
+        clock: &SharedClock,
+        health: &Reporter,
+        shutdown: &CancellationToken,
+    ) -> Option<String> {
+        let mut delay = Duration::from_secs(1);
+        loop {
+            match client.get_me().await {
+                Ok(me) => {
+                    let stored = async {
+                        let mut tx = db.begin().await?;
+                        store::set_system(&mut tx, clock.now(), USERNAME_KEY, &me.username).await?;
+                        tx.commit().await
+                    };
+                    if let Err(err) = stored.await {
+                        health.failing(clock.now(), &err);
+                    }
+                    return Some(me.username);
+                }
+                Err(err) => {
+                    let err = anyhow::Error::new(err).context(
+                        "getMe failed; is HERALD_TELEGRAM_TOKEN right and Telegram reachable?",
+                    );
+                    tracing::warn!(error = %format!("{err:#}"), "Telegram not reachable yet");
+                    health.failing(clock.now(), &err);
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return None,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(60));
+        }
+    }
+
+    /// The command menus: attendee commands in private chats by default, admin commands for each
+    /// owner's and admin's private chat.
+    async fn publish_commands(client: &TelegramClient, db: &Db) -> anyhow::Result<()> {
+        let menu = |up_to: Role| -> Vec<BotCommand> {
+            let mut seen = std::collections::BTreeSet::new();
+            catalog()
+                .iter()
+                .filter(|s| s.min_role <= up_to)
+                .filter_map(|s| {
+                    let word = s.group().to_owned();
+                    seen.insert(word.clone()).then(|| BotCommand {
+                        command: word,
+                        description: s.help.chars().take(256).collect(),
+                    })
+                })
+                .collect()
+        };
+        client
+            .set_my_commands(&menu(Role::Attendee), &CommandScope::AllPrivateChats)
+            .await?;
+        let mut tx = db.begin().await?;
+        let staff = store::staff_user_ids(&mut tx, super::PLATFORM).await?;
+        tx.commit().await?;
+        for user in staff {
+            if let Ok(chat_id) = user.parse::<i64>() {
+                client
+                    .set_my_commands(&menu(Role::Owner), &CommandScope::Chat { chat_id })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the Telegram side until shutdown: identity, owner link, menus, then updates by polling (or
+    /// the webhook, which the web server receives).
+    pub async fn run(
+        client: TelegramClient,
+        db: Db,
+        clock: SharedClock,
+        mode: TelegramMode,
+        webhook: Option<(String, String)>,
+        health: Reporter,
+        shutdown: CancellationToken,
+    ) {
+        let Some(username) = learn_identity(&client, &db, &clock, &health, &shutdown).await else {
+            health.stopped();
+            return;
+        };
+        health.detail(format!("@{username}, {mode:?}").to_lowercase());
+        match owner_link_if_needed(&db, &clock, &username).await {
+            Ok(Some(link)) => tracing::warn!(
+                "no owner yet: open this link in Telegram to become the owner (works once, 7 days): {link}"
+            ),
+            Ok(None) => {}
+            Err(err) => tracing::error!(error = ?err, "could not create the owner link"),
+        }
+        if let Err(err) = publish_commands(&client, &db).await {
+            tracing::warn!(error = ?err, "could not publish the command menu");
+        }
+        match (mode, webhook) {
+            (TelegramMode::Webhook, Some((url, secret))) => {
+                match client.set_webhook(&url, &secret, ALLOWED_UPDATES).await {
+                    Ok(()) => health.ok(clock.now()),
+                    Err(err) => health.failing(
+                        clock.now(),
+                        &anyhow::Error::new(err).context("setWebhook failed"),
+                    ),
+                }
+                shutdown.cancelled().await;
+            }
+            _ => {
+                if let Err(err) = client.delete_webhook().await {
+                    tracing::warn!(error = %err, "deleteWebhook failed; getUpdates may be refused");
+                }
+                poll(&client, &db, &clock, &health, &shutdown).await;
+            }
+        }
+        health.stopped();
+    }
+
+    async fn poll(
+        client: &TelegramClient,
+        db: &Db,
+        clock: &SharedClock,
+        health: &Reporter,
+        shutdown: &CancellationToken,
+    ) {
+        let mut failures: u32 = 0;
+        loop {
+            let round = tokio::select! {
+                () = shutdown.cancelled() => return,
+                r = poll_once(client, db, clock, POLL_TIMEOUT) => r,
+            };
+            match round {
+                Ok(_) => {
+                    failures = 0;
+                    health.ok(clock.now());
+                }
+                Err(err) => {
+                    failures += 1;
+                    tracing::warn!(error = %format!("{err:#}"), "polling Telegram failed");
+                    health.failing(clock.now(), &err);
+                    let wait = Duration::from_secs(1 << failures.min(6));
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// A fresh owner link while nobody owns this Herald.
+    pub async fn owner_link_if_needed(
+        db: &Db,
+        clock: &SharedClock,
+        username: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let mut tx = db.begin().await?;
+        if store::owner_exists(&mut tx).await? {
+            return Ok(None);
+        }
+        let token = links::owner_link(&mut tx, clock.now()).await?;
+        tx.commit().await?;
+        Ok(Some(format!("https://t.me/{username}?start={token}")))
+    }
+
+    /// The webhook secret, created once and kept, so several processes agree on it.
+    pub async fn webhook_secret(db: &Db, clock: &SharedClock) -> anyhow::Result<String> {
+        let mut tx = db.begin().await?;
+        if let Some(secret) = store::get_system(&mut tx, WEBHOOK_SECRET_KEY).await? {
+            return Ok(secret);
+        }
+        let secret = links::new_token();
+        store::set_system(&mut tx, clock.now(), WEBHOOK_SECRET_KEY, &secret).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
 }

@@ -27,7 +27,7 @@ struct Echo;
 
 #[async_trait]
 impl InboxHandler for Echo {
-    async fn handle(&self, tx: &mut Tx, event: &InboxEvent) -> anyhow::Result<()> {
+    async fn handle(&self, mut tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
         let message = telegram::message(
             42,
             "echo",
@@ -36,11 +36,11 @@ impl InboxHandler for Echo {
             support::start_time(),
             None,
         )?;
-        outbox::enqueue(tx, support::start_time(), &message).await?;
+        outbox::enqueue(&mut tx, support::start_time(), &message).await?;
         match event.payload.as_str() {
             "fail" => anyhow::bail!("this payload is not understood"),
             "panic" => panic!("handler bug"),
-            _ => Ok(()),
+            _ => Ok(tx),
         }
     }
 }

@@ -1,59 +1,45 @@
-//! Herald's chat command grammar.
+//! Herald's chat command grammar and catalog.
 //!
-//! Pure: no I/O, no async. The spine only needs to recognise that a message is a command and split it into
-//! a name and its argument text; the typed grammar and the catalog of commands build on this.
+//! Pure: no I/O, no async. It turns the text of a chat message, such as Telegram's `/grant@HeraldBot @alice
+//! speaker` or a Mastodon or Bluesky direct message `/grant @alice speaker`, into a typed [`Command`], or a
+//! structured [`ParseError`] that the application renders through its templates.
+//!
+//! Modules:
+//! - [`raw`]: recognising a command and splitting off its name, addressee and argument text.
+//! - [`command`]: the grammar, from argument text to [`Command`] values.
+//! - [`args`]: the argument value types (slugs, time zones, people, …), each parsed once at the edge.
+//! - [`role`]: the ordered ladder of [`Role`]s.
+//! - [`catalog`]: one [`CommandSpec`] per command (usage, help, minimum role, scope), and the README table.
+//! - [`error`]: [`ParseError`] and "did you mean" suggestions.
+//!
+//! ```
+//! use herald_commands::{Command, ParseError, PersonRef, Role, parse};
+//!
+//! let command = parse("/grant@HeraldBot @alice speaker", Some("HeraldBot"));
+//! let expected = Command::Grant { person: PersonRef::Username("alice".into()), role: Role::Speaker };
+//! assert_eq!(command, Ok(Some(expected)));
+//! assert_eq!(parse("/grant@OtherBot @alice speaker", Some("HeraldBot")), Ok(None));
+//! assert!(matches!(
+//!     parse("/strat", None),
+//!     Err(ParseError::UnknownCommand { suggestion: Some("start"), .. })
+//! ));
+//! ```
 
-/// A message that starts with `/name`, split into the lowercased name and the rest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawCommand<'a> {
-    pub name: String,
-    /// `Some("herald_bot")` for `/cmd@herald_bot`: Telegram appends the bot's username in groups.
-    pub addressed_to: Option<&'a str>,
-    pub args: &'a str,
-}
+pub mod args;
+pub mod catalog;
+pub mod command;
+pub mod error;
+pub mod raw;
+pub mod role;
 
-/// Splits `/cmd@bot args` into its parts; `None` when the text is not a command.
-pub fn split(text: &str) -> Option<RawCommand<'_>> {
-    let rest = text.trim_start().strip_prefix('/')?;
-    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-    let (head, args) = rest.split_at(end);
-    let (name, addressed_to) = match head.split_once('@') {
-        Some((name, bot)) => (name, Some(bot)),
-        None => (head, None),
-    };
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return None;
-    }
-    Some(RawCommand {
-        name: name.to_ascii_lowercase(),
-        addressed_to,
-        args: args.trim(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_split_into_name_bot_and_arguments() {
-        let table = [
-            ("/start", Some(("start", None, ""))),
-            ("/Start abc", Some(("start", None, "abc"))),
-            (
-                "/help@HeraldBot  topics ",
-                Some(("help", Some("HeraldBot"), "topics")),
-            ),
-            ("  /post hello\nworld", Some(("post", None, "hello\nworld"))),
-            ("hello", None),
-            ("/", None),
-            ("/ä", None),
-            ("/@bot", None),
-        ];
-        for (text, expected) in table {
-            let got = split(text).map(|c| (c.name, c.addressed_to, c.args));
-            let expected = expected.map(|(n, b, a)| (n.to_owned(), b, a));
-            assert_eq!(got, expected, "{text:?}");
-        }
-    }
-}
+pub use args::{
+    InvalidValue, LocalDate, LocalTime, PersonRef, PostingPolicy, Slot, Slug, StartToken,
+    TimeZoneName,
+};
+pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
+pub use command::{
+    Command, ConferenceCommand, HelpTopic, Setting, SettingChange, WindowSetting, parse,
+};
+pub use error::ParseError;
+pub use raw::{RawCommand, split};
+pub use role::{ParseRoleError, Role};

@@ -21,6 +21,8 @@ use teloxide::{
     },
 };
 
+pub mod updates;
+
 use crate::{Disposition, Rate, RateLimits};
 
 /// Limits from the Bot API FAQ ("My bot is hitting limits, how do I avoid this?"): about 30 messages per
@@ -91,6 +93,51 @@ impl OutgoingMessage {
         payload.disable_notification = self.silent.then_some(true);
         payload
     }
+}
+
+/// One Bot API call as stored in the outbox: the method and its arguments, except the chat, which is
+/// the outbox row's target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method")]
+pub enum Request {
+    #[serde(rename = "sendMessage")]
+    SendMessage(OutgoingMessage),
+    #[serde(rename = "editMessageText")]
+    EditMessageText {
+        message_id: i32,
+        message: OutgoingMessage,
+    },
+    #[serde(rename = "deleteMessage")]
+    DeleteMessage { message_id: i32 },
+    #[serde(rename = "answerCallbackQuery")]
+    AnswerCallbackQuery {
+        callback_query_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+}
+
+/// A command for the bot's menu (`setMyCommands`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BotCommand {
+    pub command: String,
+    pub description: String,
+}
+
+/// Where a command menu applies (`BotCommandScope`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CommandScope {
+    AllPrivateChats,
+    AllGroupChats,
+    Chat { chat_id: i64 },
+}
+
+/// The bot's own identity (`getMe`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
 }
 
 /// What Telegram returned for a sent message.
@@ -293,6 +340,120 @@ impl TelegramClient {
         classify(status, &body)
     }
 
+    /// Performs a stored [`Request`] against `chat_id`; returns the platform id worth keeping (the
+    /// message id for sends and edits).
+    pub async fn perform(&self, chat_id: i64, request: &Request) -> Result<String, TelegramError> {
+        match request {
+            Request::SendMessage(message) => Ok(self
+                .send_message(chat_id, message)
+                .await?
+                .message_id
+                .to_string()),
+            Request::EditMessageText {
+                message_id,
+                message,
+            } => {
+                let mut payload = serde_json::to_value(message.to_payload(chat_id))
+                    .map_err(|e| TelegramError::BadRequest(e.to_string()))?;
+                payload["message_id"] = serde_json::json!(message_id);
+                self.call("editMessageText", &payload).await?;
+                Ok(message_id.to_string())
+            }
+            Request::DeleteMessage { message_id } => {
+                self.call(
+                    "deleteMessage",
+                    &serde_json::json!({ "chat_id": chat_id, "message_id": message_id }),
+                )
+                .await?;
+                Ok(format!("deleted:{message_id}"))
+            }
+            Request::AnswerCallbackQuery {
+                callback_query_id,
+                text,
+            } => {
+                self.call(
+                    "answerCallbackQuery",
+                    &serde_json::json!({ "callback_query_id": callback_query_id, "text": text }),
+                )
+                .await?;
+                Ok(format!("answered:{callback_query_id}"))
+            }
+        }
+    }
+
+    /// `getMe`: who the bot is.
+    pub async fn get_me(&self) -> Result<Me, TelegramError> {
+        let result = self.call("getMe", &serde_json::json!({})).await?;
+        serde_json::from_value(result).map_err(|e| TelegramError::InvalidResponse(e.to_string()))
+    }
+
+    /// `getUpdates` long poll: the raw updates, so the caller can store exactly what Telegram sent.
+    /// The HTTP timeout is the poll timeout plus a margin.
+    pub async fn get_updates(
+        &self,
+        offset: Option<i64>,
+        timeout: Duration,
+        allowed_updates: &[&str],
+    ) -> Result<Vec<serde_json::Value>, TelegramError> {
+        let payload = serde_json::json!({
+            "offset": offset,
+            "timeout": timeout.as_secs(),
+            "allowed_updates": allowed_updates,
+        });
+        let response = self
+            .http
+            .post(self.method_url("getUpdates"))
+            .timeout(timeout + Duration::from_secs(10))
+            .json(&payload)
+            .send()
+            .await
+            .map_err(TelegramError::from_reqwest)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(TelegramError::from_reqwest)?;
+        match classify(status, &body)? {
+            serde_json::Value::Array(updates) => Ok(updates),
+            other => Err(TelegramError::InvalidResponse(format!(
+                "getUpdates returned {other}"
+            ))),
+        }
+    }
+
+    /// `setWebhook` with a secret token Telegram will send back in `X-Telegram-Bot-Api-Secret-Token`.
+    pub async fn set_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        allowed_updates: &[&str],
+    ) -> Result<(), TelegramError> {
+        self.call(
+            "setWebhook",
+            &serde_json::json!({ "url": url, "secret_token": secret, "allowed_updates": allowed_updates }),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `deleteWebhook`, so `getUpdates` works again.
+    pub async fn delete_webhook(&self) -> Result<(), TelegramError> {
+        self.call("deleteWebhook", &serde_json::json!({}))
+            .await
+            .map(drop)
+    }
+
+    /// `setMyCommands` for one scope.
+    pub async fn set_my_commands(
+        &self,
+        commands: &[BotCommand],
+        scope: &CommandScope,
+    ) -> Result<(), TelegramError> {
+        self.call(
+            "setMyCommands",
+            &serde_json::json!({ "commands": commands, "scope": scope }),
+        )
+        .await
+        .map(drop)
+    }
+
     /// `sendMessage` to one chat.
     #[tracing::instrument(skip_all, fields(chat_id))]
     pub async fn send_message(
@@ -438,5 +599,190 @@ mod tests {
             "http://127.0.0.1:9/tg/bot1:abc/getMe"
         );
         assert!(!format!("{client:?}").contains("abc"));
+    }
+}
+
+/// Escapes text for Telegram's HTML parse mode (Bot API "HTML style": `<`, `>` and `&` must be escaped).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Splits a Telegram-HTML text into parts of at most `limit` visible characters (what Telegram counts
+/// after parsing entities), preferring line breaks, then spaces. Tags open at a split are closed at the
+/// end of the part and reopened at the start of the next, and an entity (`&amp;`) is never cut.
+pub fn split_html(text: &str, limit: usize) -> Vec<String> {
+    #[derive(Clone)]
+    struct Tag {
+        name: String,
+        open: String,
+    }
+    let limit = limit.max(1);
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut visible = 0usize;
+    let mut open: Vec<Tag> = Vec::new();
+    // Byte position in `current`, and the tags open there, at the last good break.
+    let mut last_break: Option<(usize, Vec<Tag>)> = None;
+    let mut rest = text;
+
+    let close_all = |tags: &[Tag]| {
+        tags.iter()
+            .rev()
+            .map(|t| format!("</{}>", t.name))
+            .collect::<String>()
+    };
+    let reopen = |tags: &[Tag]| tags.iter().map(|t| t.open.clone()).collect::<String>();
+
+    while !rest.is_empty() {
+        // One token: a tag, an entity, or one character.
+        let (token, is_tag, counts) = if rest.starts_with('<') {
+            let end = rest.find('>').map_or(rest.len(), |i| i + 1);
+            (&rest[..end], true, 0)
+        } else if rest.starts_with('&') {
+            match rest.find(';') {
+                Some(i)
+                    if i <= 10
+                        && rest[1..i]
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '#') =>
+                {
+                    (&rest[..=i], false, 1)
+                }
+                _ => (&rest[..1], false, 1),
+            }
+        } else {
+            let len = rest.chars().next().map_or(1, char::len_utf8);
+            (&rest[..len], false, 1)
+        };
+        rest = &rest[token.len()..];
+
+        if visible + counts > limit {
+            // Cut at the last break if there is one, else here.
+            let (cut, tags_at_cut) = last_break.take().unwrap_or((current.len(), open.clone()));
+            let tail = current.split_off(cut);
+            let mut part = current;
+            part.push_str(&close_all(&tags_at_cut));
+            parts.push(part.trim_end().to_owned());
+            let tail = tail.trim_start_matches([' ', '\n']).to_owned();
+            current = reopen(&tags_at_cut);
+            current.push_str(&tail);
+            visible = visible_len(&tail);
+        }
+
+        if is_tag {
+            let inner = token.trim_start_matches('<').trim_end_matches('>');
+            if let Some(name) = inner.strip_prefix('/') {
+                let name = name.trim().to_ascii_lowercase();
+                if let Some(pos) = open.iter().rposition(|t| t.name == name) {
+                    open.remove(pos);
+                }
+            } else {
+                let name: String = inner
+                    .split(|c: char| c.is_whitespace() || c == '/')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                if !name.is_empty() && !inner.ends_with('/') {
+                    open.push(Tag {
+                        name,
+                        open: token.to_owned(),
+                    });
+                }
+            }
+            current.push_str(token);
+        } else {
+            current.push_str(token);
+            visible += counts;
+            if token == "\n" || token == " " {
+                last_break = Some((current.len(), open.clone()));
+            }
+        }
+    }
+    if !current.trim().is_empty() || parts.is_empty() {
+        parts.push(current.trim_end().to_owned());
+    }
+    parts
+}
+
+/// Characters Telegram counts in an HTML text: tags are not counted, an entity counts as one.
+pub fn visible_len(html: &str) -> usize {
+    let mut count = 0;
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            let end = rest.find('>').map_or(rest.len(), |i| i + 1);
+            rest = &rest[end..];
+            continue;
+        }
+        if let Some(i) = rest.find(';').filter(|i| c == '&' && *i <= 10) {
+            count += 1;
+            rest = &rest[i + 1..];
+            continue;
+        }
+        count += 1;
+        rest = &rest[c.len_utf8()..];
+    }
+    count
+}
+
+#[cfg(test)]
+mod html_tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_keeps_emoji() {
+        assert_eq!(
+            escape_html("a < b & \"c\" > 🎉"),
+            "a &lt; b &amp; &quot;c&quot; &gt; 🎉"
+        );
+    }
+
+    #[test]
+    fn short_texts_are_one_part() {
+        assert_eq!(split_html("<b>hi</b> there", 4096), ["<b>hi</b> there"]);
+    }
+
+    #[test]
+    fn long_texts_split_at_line_breaks_within_the_limit() {
+        let line = "x".repeat(30);
+        let text = [line.as_str(); 10].join("\n");
+        let parts = split_html(&text, 100);
+        assert!(parts.len() >= 4);
+        for p in &parts {
+            assert!(visible_len(p) <= 100, "{p}");
+            assert!(!p.starts_with('\n') && !p.ends_with('\n'));
+        }
+        assert_eq!(parts.join("\n"), text);
+    }
+
+    #[test]
+    fn tags_are_closed_and_reopened_across_a_split_and_entities_stay_whole() {
+        let text = format!("<b>{}</b>", "&amp; ".repeat(40));
+        let parts = split_html(&text, 50);
+        assert!(parts.len() >= 2);
+        for p in &parts {
+            assert!(p.starts_with("<b>") && p.ends_with("</b>"), "{p}");
+            assert!(visible_len(p) <= 50);
+            assert!(!p.contains("&am;") && !p.ends_with("&"), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_word_longer_than_the_limit_is_cut_hard() {
+        let parts = split_html(&"é".repeat(25), 10);
+        assert_eq!(
+            parts.iter().map(|p| p.chars().count()).collect::<Vec<_>>(),
+            [10, 10, 5]
+        );
     }
 }

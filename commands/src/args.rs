@@ -1,0 +1,597 @@
+//! Argument values: each thing a command takes is parsed once, at the edge, into a type that can only hold a
+//! valid value.
+//!
+//! This module owns the lexical rules for slugs, time zones, posting policies, chat slots, people, deep-link
+//! tokens, times and dates. A rejected value is reported as an [`InvalidValue`] carrying one of the stable
+//! phrases in [`expected`]; the command parser adds which command and argument it was.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono_tz::Tz;
+
+/// Stable descriptions of what an argument should have looked like, used as
+/// [`ParseError::InvalidArgument::expected`](crate::ParseError::InvalidArgument). Templates may match on them.
+pub mod expected {
+    pub const SLUG: &str =
+        "a slug of 2 to 40 lowercase letters, digits and inner hyphens, such as fosdem-2026";
+    pub const TIME_ZONE: &str = "a time zone such as Europe/Brussels";
+    pub const POSTING_POLICY: &str = "a posting policy from 0 to 4";
+    pub const SLOT: &str = "attendees, organisers or moderation";
+    pub const PERSON: &str = "a @username or a numeric user id";
+    pub const START_TOKEN: &str = "a token of 1 to 64 letters, digits, underscores or hyphens";
+    pub const TIME: &str = "a time as HH:MM, such as 09:30";
+    pub const DATE: &str = "a date as YYYY-MM-DD, such as 2026-02-01";
+    pub const CONFERENCE_ROLE: &str = "a role: attendee, speaker, volunteer or admin";
+    pub const SETTING: &str = "announcements or reminders";
+    pub const ON_OFF: &str = "on or off";
+    pub const END_DATE: &str = "a date on or after the start date";
+    pub const WINDOW_END: &str = "a time different from the start of the window";
+    pub const NAME: &str = "a name on one line of at most 128 characters";
+}
+
+/// A value that does not fit its argument's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected {expected}")]
+pub struct InvalidValue {
+    /// One of the phrases in [`expected`].
+    pub expected: &'static str,
+}
+
+impl InvalidValue {
+    const fn new(expected: &'static str) -> Self {
+        Self { expected }
+    }
+}
+
+/// Implements `FromStr` and `Display` for a type with `parse` and a displayable form.
+macro_rules! from_str_via_parse {
+    ($ty:ty) => {
+        impl FromStr for $ty {
+            type Err = InvalidValue;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+/// A conference's short name: 2–40 lowercase ASCII letters, digits and hyphens, not starting or ending with a
+/// hyphen, such as `fosdem-2026`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MIN_LEN: usize = 2;
+    pub const MAX_LEN: usize = 40;
+
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
+        let valid = (Self::MIN_LEN..=Self::MAX_LEN).contains(&s.len())
+            && s.bytes().all(allowed)
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        valid
+            .then(|| Self(s.to_owned()))
+            .ok_or(InvalidValue::new(expected::SLUG))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+from_str_via_parse!(Slug);
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Slug {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IANA time zone such as `Europe/Brussels`. The exact spelling is tried first, then any spelling that
+/// differs only in ASCII case, so `europe/brussels` works too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeZoneName(Tz);
+
+impl TimeZoneName {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if let Ok(tz) = s.parse::<Tz>() {
+            return Ok(Self(tz));
+        }
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|tz| tz.name().eq_ignore_ascii_case(s))
+            .map(|&tz| Self(tz))
+            .ok_or(InvalidValue::new(expected::TIME_ZONE))
+    }
+
+    pub const fn tz(self) -> Tz {
+        self.0
+    }
+
+    /// The canonical IANA spelling.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+}
+
+from_str_via_parse!(TimeZoneName);
+
+impl fmt::Display for TimeZoneName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<TimeZoneName> for Tz {
+    fn from(name: TimeZoneName) -> Self {
+        name.0
+    }
+}
+
+/// Who may post to a conference's channels, as the levels 0–4 typed in `/conference policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PostingPolicy {
+    /// 0: nobody may post.
+    Nobody = 0,
+    /// 1: admins post, without approval.
+    AdminsWithoutApproval = 1,
+    /// 2: volunteers may post too; an admin approves their posts.
+    VolunteersAdminsApprove = 2,
+    /// 3: volunteers may post too; another volunteer approves their posts.
+    VolunteersVolunteersApprove = 3,
+    /// 4: everyone may post.
+    Everyone = 4,
+}
+
+impl PostingPolicy {
+    /// Every policy, by level.
+    pub const ALL: [Self; 5] = [
+        Self::Nobody,
+        Self::AdminsWithoutApproval,
+        Self::VolunteersAdminsApprove,
+        Self::VolunteersVolunteersApprove,
+        Self::Everyone,
+    ];
+
+    /// The level typed in commands, 0–4.
+    pub const fn level(self) -> u8 {
+        self as u8
+    }
+
+    pub const fn from_level(level: u8) -> Option<Self> {
+        match level {
+            0 => Some(Self::Nobody),
+            1 => Some(Self::AdminsWithoutApproval),
+            2 => Some(Self::VolunteersAdminsApprove),
+            3 => Some(Self::VolunteersVolunteersApprove),
+            4 => Some(Self::Everyone),
+            _ => None,
+        }
+    }
+
+    /// A stable key for templates and storage, such as `volunteers_admins_approve`.
+    pub const fn describe_key(self) -> &'static str {
+        match self {
+            Self::Nobody => "nobody",
+            Self::AdminsWithoutApproval => "admins_without_approval",
+            Self::VolunteersAdminsApprove => "volunteers_admins_approve",
+            Self::VolunteersVolunteersApprove => "volunteers_volunteers_approve",
+            Self::Everyone => "everyone",
+        }
+    }
+
+    /// Parses a single digit 0–4.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let level = match s.as_bytes() {
+            [digit @ b'0'..=b'9'] => digit - b'0',
+            _ => return Err(InvalidValue::new(expected::POSTING_POLICY)),
+        };
+        Self::from_level(level).ok_or(InvalidValue::new(expected::POSTING_POLICY))
+    }
+}
+
+from_str_via_parse!(PostingPolicy);
+
+impl fmt::Display for PostingPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.level())
+    }
+}
+
+/// The kind of chat a group can be bound to for a conference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Slot {
+    /// The group where attendees talk.
+    Attendees,
+    /// The organisers' back room.
+    Organisers,
+    /// Where posts wait for approval.
+    Moderation,
+}
+
+impl Slot {
+    pub const ALL: [Self; 3] = [Self::Attendees, Self::Organisers, Self::Moderation];
+
+    /// The stable lowercase name; `organisers` in British spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Attendees => "attendees",
+            Self::Organisers => "organisers",
+            Self::Moderation => "moderation",
+        }
+    }
+
+    /// Accepts the names from [`Slot::as_str`] and `organizers`, in any case.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.eq_ignore_ascii_case("organizers") {
+            return Ok(Self::Organisers);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|slot| slot.as_str().eq_ignore_ascii_case(s))
+            .ok_or(InvalidValue::new(expected::SLOT))
+    }
+}
+
+from_str_via_parse!(Slot);
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A person named in a command: `@username` or a numeric user id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PersonRef {
+    /// The username without its leading `@`, in the case it was typed. Besides Telegram usernames this admits
+    /// Bluesky handles (`@alice.bsky.social`) and fediverse addresses (`@alice@example.social`): ASCII
+    /// letters, digits, `_`, `.`, `-` and inner `@`, at most 253 characters.
+    Username(String),
+    /// A positive user id, such as a Telegram user id.
+    Id(i64),
+}
+
+impl PersonRef {
+    pub const MAX_USERNAME_LEN: usize = 253;
+
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let invalid = InvalidValue::new(expected::PERSON);
+        if let Some(username) = s.strip_prefix('@') {
+            let allowed =
+                |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'@');
+            let valid = (1..=Self::MAX_USERNAME_LEN).contains(&username.len())
+                && username.bytes().all(allowed)
+                && !username.starts_with('@')
+                && !username.ends_with('@');
+            return valid
+                .then(|| Self::Username(username.to_owned()))
+                .ok_or(invalid);
+        }
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid);
+        }
+        match s.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Self::Id(id)),
+            _ => Err(invalid),
+        }
+    }
+}
+
+from_str_via_parse!(PersonRef);
+
+impl fmt::Display for PersonRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Username(username) => write!(f, "@{username}"),
+            Self::Id(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+/// A Telegram deep-link payload as received by `/start`: 1–64 characters of `A-Z a-z 0-9 _ -`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StartToken(String);
+
+impl StartToken {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        let valid = (1..=Self::MAX_LEN).contains(&s.len()) && s.bytes().all(allowed);
+        valid
+            .then(|| Self(s.to_owned()))
+            .ok_or(InvalidValue::new(expected::START_TOKEN))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+from_str_via_parse!(StartToken);
+
+impl fmt::Display for StartToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A wall-clock time in the conference's time zone, typed as `HH:MM` (a single-digit hour is accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalTime(NaiveTime);
+
+impl LocalTime {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        let time = match s.split_once(':') {
+            Some((h, m))
+                if (1..=2).contains(&h.len()) && m.len() == 2 && digits(h) && digits(m) =>
+            {
+                let (hour, minute) = (h.parse().ok(), m.parse().ok());
+                hour.zip(minute)
+                    .and_then(|(h, m)| NaiveTime::from_hms_opt(h, m, 0))
+            }
+            _ => None,
+        };
+        time.map(Self).ok_or(InvalidValue::new(expected::TIME))
+    }
+
+    pub const fn time(self) -> NaiveTime {
+        self.0
+    }
+}
+
+from_str_via_parse!(LocalTime);
+
+impl fmt::Display for LocalTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0.hour(), self.0.minute())
+    }
+}
+
+impl From<LocalTime> for NaiveTime {
+    fn from(time: LocalTime) -> Self {
+        time.0
+    }
+}
+
+/// A calendar date typed as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalDate(NaiveDate);
+
+impl LocalDate {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let shape_ok = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        let number = |range: std::ops::Range<usize>| s[range].parse::<u32>().unwrap_or(0);
+        let date = shape_ok
+            .then(|| NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10)))
+            .flatten();
+        date.map(Self).ok_or(InvalidValue::new(expected::DATE))
+    }
+
+    pub const fn date(self) -> NaiveDate {
+        self.0
+    }
+}
+
+from_str_via_parse!(LocalDate);
+
+impl fmt::Display for LocalDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<LocalDate> for NaiveDate {
+    fn from(date: LocalDate) -> Self {
+        date.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in ["ab", "fosdem-2026", "a-b-c", "x1", "a--b", &"a".repeat(40)] {
+            assert_eq!(
+                Slug::parse(ok).map(|s| s.to_string()),
+                Ok(ok.to_owned()),
+                "{ok:?}"
+            );
+        }
+        for bad in [
+            "",
+            "a",
+            "-ab",
+            "ab-",
+            "Fosdem",
+            "fos dem",
+            "fos_dem",
+            "föö",
+            &"a".repeat(41),
+        ] {
+            assert_eq!(
+                Slug::parse(bad),
+                Err(InvalidValue::new(expected::SLUG)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_zones_prefer_exact_then_any_case() {
+        let tz = |s: &str| TimeZoneName::parse(s).map(TimeZoneName::name);
+        assert_eq!(tz("Europe/Brussels"), Ok("Europe/Brussels"));
+        assert_eq!(tz("europe/brussels"), Ok("Europe/Brussels"));
+        assert_eq!(
+            tz("AMERICA/ARGENTINA/BUENOS_AIRES"),
+            Ok("America/Argentina/Buenos_Aires")
+        );
+        assert_eq!(tz("UTC"), Ok("UTC"));
+        // Both spellings exist in the database; the exact one wins.
+        assert_eq!(tz("EST"), Ok("EST"));
+        for bad in ["", "Europe/Atlantis", "Brussels", "Europe/Brussels ", "🕐"] {
+            assert_eq!(
+                tz(bad),
+                Err(InvalidValue::new(expected::TIME_ZONE)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn posting_policies() {
+        for policy in PostingPolicy::ALL {
+            assert_eq!(PostingPolicy::parse(&policy.to_string()), Ok(policy));
+            assert_eq!(PostingPolicy::from_level(policy.level()), Some(policy));
+        }
+        let keys: Vec<_> = PostingPolicy::ALL
+            .iter()
+            .map(|p| p.describe_key())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "nobody",
+                "admins_without_approval",
+                "volunteers_admins_approve",
+                "volunteers_volunteers_approve",
+                "everyone"
+            ]
+        );
+        for bad in ["", "5", "-1", "01", "one", "٣"] {
+            assert!(PostingPolicy::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn slots_accept_both_spellings() {
+        assert_eq!(Slot::parse("organizers"), Ok(Slot::Organisers));
+        assert_eq!(Slot::parse("Organisers"), Ok(Slot::Organisers));
+        assert_eq!(Slot::parse("MODERATION"), Ok(Slot::Moderation));
+        assert_eq!(
+            Slot::parse("attendee"),
+            Err(InvalidValue::new(expected::SLOT))
+        );
+    }
+
+    #[test]
+    fn people() {
+        let table = [
+            ("@alice", Ok(PersonRef::Username("alice".to_owned()))),
+            ("@Alice_99", Ok(PersonRef::Username("Alice_99".to_owned()))),
+            (
+                "@alice.bsky.social",
+                Ok(PersonRef::Username("alice.bsky.social".to_owned())),
+            ),
+            (
+                "@alice@example.social",
+                Ok(PersonRef::Username("alice@example.social".to_owned())),
+            ),
+            ("123456789", Ok(PersonRef::Id(123_456_789))),
+            ("9223372036854775807", Ok(PersonRef::Id(i64::MAX))),
+        ];
+        for (text, expected) in table {
+            assert_eq!(PersonRef::parse(text), expected, "{text:?}");
+            let parsed = PersonRef::parse(text).expect("valid");
+            assert_eq!(parsed.to_string(), text);
+        }
+        for bad in [
+            "",
+            "@",
+            "@@alice",
+            "@alice@",
+            "alice",
+            "0",
+            "-5",
+            "+5",
+            "9223372036854775808",
+            "@al ice",
+            "@zoë",
+        ] {
+            assert_eq!(
+                PersonRef::parse(bad),
+                Err(InvalidValue::new(expected::PERSON)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn start_tokens() {
+        assert!(StartToken::parse("abc-DEF_123").is_ok());
+        assert!(StartToken::parse(&"x".repeat(64)).is_ok());
+        for bad in ["", "a b", "a+b", "a=", "ünï", &"x".repeat(65)] {
+            assert_eq!(
+                StartToken::parse(bad),
+                Err(InvalidValue::new(expected::START_TOKEN)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn times_and_dates() {
+        let time = |s: &str| LocalTime::parse(s).map(|t| t.to_string());
+        assert_eq!(time("09:30"), Ok("09:30".to_owned()));
+        assert_eq!(time("9:05"), Ok("09:05".to_owned()));
+        assert_eq!(time("23:59"), Ok("23:59".to_owned()));
+        assert_eq!(time("00:00"), Ok("00:00".to_owned()));
+        for bad in [
+            "",
+            "24:00",
+            "12:60",
+            "12:5",
+            "123:00",
+            "12-00",
+            "12:00:00",
+            "+1:00",
+            "١٢:٠٠",
+        ] {
+            assert_eq!(
+                LocalTime::parse(bad),
+                Err(InvalidValue::new(expected::TIME)),
+                "{bad:?}"
+            );
+        }
+        let date = |s: &str| LocalDate::parse(s).map(|d| d.to_string());
+        assert_eq!(date("2026-02-01"), Ok("2026-02-01".to_owned()));
+        assert_eq!(date("2024-02-29"), Ok("2024-02-29".to_owned()));
+        for bad in [
+            "",
+            "2025-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "2026/01/01",
+            "+2026-01-01",
+            "2026-01-01x",
+        ] {
+            assert_eq!(
+                LocalDate::parse(bad),
+                Err(InvalidValue::new(expected::DATE)),
+                "{bad:?}"
+            );
+        }
+    }
+}

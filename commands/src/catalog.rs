@@ -1,0 +1,350 @@
+//! The catalog: one [`CommandSpec`] per command, the single source for usage lines, help text, the role a
+//! command needs and where it makes sense to use it.
+//!
+//! Help replies, error templates and the README table ([`catalog_markdown`]) are all generated from here, so
+//! adding a command means adding a spec, a [`Command`](crate::Command) variant and its parser arm.
+
+use std::fmt::Write as _;
+
+use crate::Role;
+
+/// Where a command makes sense to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Only in a private chat with the bot, or a direct message on other networks.
+    Private,
+    /// Only in a group chat.
+    Group,
+    /// Anywhere.
+    Any,
+}
+
+impl Scope {
+    /// A stable lowercase name: `private`, `group` or `any`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Private => "private",
+            Self::Group => "group",
+            Self::Any => "any",
+        }
+    }
+}
+
+/// What the catalog knows about one command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommandSpec {
+    /// The command as typed, without the slash: `start`, or `conference new` for a subcommand. Unique.
+    pub name: &'static str,
+    /// How to type it, such as `/invite <role> [name]`: `<required>`, `[optional]`, `<a|b>` for a choice
+    /// and ` | ` before an alternative form.
+    pub usage: &'static str,
+    /// One line of English for help listings; localised text lives in the application's templates.
+    pub help: &'static str,
+    /// The lowest role that may use the command.
+    pub min_role: Role,
+    pub scope: Scope,
+}
+
+impl CommandSpec {
+    /// The first word of the name: `conference` for `conference new`, `start` for `start`.
+    pub fn group(&self) -> &'static str {
+        let name: &'static str = self.name;
+        name.split_once(' ').map_or(name, |(group, _)| group)
+    }
+
+    /// The second word of the name, if the command is a subcommand.
+    pub fn subcommand(&self) -> Option<&'static str> {
+        let name: &'static str = self.name;
+        name.split_once(' ').map(|(_, sub)| sub)
+    }
+}
+
+/// Every command, in the order help lists them.
+pub fn catalog() -> &'static [CommandSpec] {
+    &CATALOG
+}
+
+/// The spec with this exact name, such as `conference new`.
+pub fn find(name: &str) -> Option<&'static CommandSpec> {
+    CATALOG.iter().find(|spec| spec.name == name)
+}
+
+/// The distinct first words of the catalog's names, in catalog order: what may follow the `/`.
+pub fn command_words() -> impl Iterator<Item = &'static str> {
+    CATALOG
+        .iter()
+        .enumerate()
+        .filter(|&(i, spec)| i == 0 || CATALOG[i - 1].group() != spec.group())
+        .map(|(_, spec)| spec.group())
+}
+
+/// The subcommands `/conference` accepts.
+pub const CONFERENCE_SUBCOMMANDS: &[&str] = &["new", "list", "use", "policy", "window", "status"];
+
+/// How to type `/conference` when the subcommand is missing.
+pub const CONFERENCE_USAGE: &str = "/conference <new|list|use|policy|window|status>";
+
+/// Renders the catalog as a Markdown table (command, who may use it, what it does) for the README.
+pub fn catalog_markdown() -> String {
+    let mut out =
+        String::from("| Command | Who may use it | What it does |\n| --- | --- | --- |\n");
+    for spec in catalog() {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            escape_cell(spec.usage),
+            audience(spec.min_role),
+            escape_cell(spec.help),
+        );
+    }
+    out
+}
+
+/// Pipes end a table cell even inside code spans, so they are escaped.
+fn escape_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+fn audience(role: Role) -> &'static str {
+    match role {
+        Role::Guest => "anyone",
+        Role::Attendee => "attendees and above",
+        Role::Speaker => "speakers and above",
+        Role::Volunteer => "volunteers and above",
+        Role::Admin => "admins and owners",
+        Role::Owner => "owners",
+    }
+}
+
+/// Indexes into [`CATALOG`], one per [`Command`](crate::Command) variant, in catalog order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Id {
+    Start,
+    Help,
+    Whoami,
+    Stop,
+    Settings,
+    Cancel,
+    ConferenceNew,
+    ConferenceList,
+    ConferenceUse,
+    ConferencePolicy,
+    ConferenceWindow,
+    ConferenceStatus,
+    Status,
+    Admins,
+    Grant,
+    Revoke,
+    Invite,
+    Bind,
+    Unbind,
+    Dm,
+    Announce,
+}
+
+impl Id {
+    const COUNT: usize = Self::Announce as usize + 1;
+
+    pub(crate) fn spec(self) -> &'static CommandSpec {
+        &CATALOG[self as usize]
+    }
+}
+
+const fn spec(
+    name: &'static str,
+    usage: &'static str,
+    min_role: Role,
+    scope: Scope,
+    help: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        usage,
+        help,
+        min_role,
+        scope,
+    }
+}
+
+static CATALOG: [CommandSpec; Id::COUNT] = [
+    spec(
+        "start",
+        "/start [token]",
+        Role::Guest,
+        Scope::Private,
+        "Link this chat to Herald, with the token from an invitation link if you have one.",
+    ),
+    spec(
+        "help",
+        "/help [command]",
+        Role::Guest,
+        Scope::Any,
+        "List the commands you can use, or explain one.",
+    ),
+    spec(
+        "whoami",
+        "/whoami",
+        Role::Guest,
+        Scope::Any,
+        "Show who Herald thinks you are and which roles you hold.",
+    ),
+    spec(
+        "stop",
+        "/stop",
+        Role::Attendee,
+        Scope::Private,
+        "Unlink this chat from Herald, after you confirm.",
+    ),
+    spec(
+        "settings",
+        "/settings [<announcements|reminders> <on|off>]",
+        Role::Attendee,
+        Scope::Private,
+        "Show your settings, or switch announcements or reminders on or off.",
+    ),
+    spec(
+        "cancel",
+        "/cancel",
+        Role::Guest,
+        Scope::Any,
+        "Cancel the action waiting for your confirmation.",
+    ),
+    spec(
+        "conference new",
+        "/conference new <slug> <tz> <start-date> <end-date> <name>",
+        Role::Admin,
+        Scope::Private,
+        "Create a conference: short name, time zone, first and last day (YYYY-MM-DD) and full name.",
+    ),
+    spec(
+        "conference list",
+        "/conference list",
+        Role::Volunteer,
+        Scope::Any,
+        "List the conferences you help organise.",
+    ),
+    spec(
+        "conference use",
+        "/conference use <slug>",
+        Role::Volunteer,
+        Scope::Any,
+        "Choose the conference your next commands apply to.",
+    ),
+    spec(
+        "conference policy",
+        "/conference policy <0-4>",
+        Role::Admin,
+        Scope::Any,
+        "Set who may post: 0 nobody, 1 admins, 2 volunteers with admin approval, 3 volunteers with volunteer approval, 4 everyone.",
+    ),
+    spec(
+        "conference window",
+        "/conference window <from> <to> | off",
+        Role::Admin,
+        Scope::Any,
+        "Send messages only between two local times (HH:MM) each day, or switch the window off.",
+    ),
+    spec(
+        "conference status",
+        "/conference status",
+        Role::Volunteer,
+        Scope::Any,
+        "Show the current conference's dates, bound chats, policy and pending messages.",
+    ),
+    spec(
+        "status",
+        "/status",
+        Role::Volunteer,
+        Scope::Any,
+        "Short for /conference status.",
+    ),
+    spec(
+        "admins",
+        "/admins",
+        Role::Volunteer,
+        Scope::Any,
+        "List the current conference's admins and volunteers.",
+    ),
+    spec(
+        "grant",
+        "/grant <person> <role>",
+        Role::Admin,
+        Scope::Any,
+        "Give someone a role (attendee, speaker, volunteer or admin) in the current conference.",
+    ),
+    spec(
+        "revoke",
+        "/revoke <person> <role>",
+        Role::Admin,
+        Scope::Any,
+        "Take a role away from someone in the current conference.",
+    ),
+    spec(
+        "invite",
+        "/invite <role> [name]",
+        Role::Admin,
+        Scope::Private,
+        "Create an invitation link that grants a role, optionally noting who it is for.",
+    ),
+    spec(
+        "bind",
+        "/bind <attendees|organisers|moderation>",
+        Role::Admin,
+        Scope::Group,
+        "Use this group as the current conference's attendee, organiser or moderation chat.",
+    ),
+    spec(
+        "unbind",
+        "/unbind <attendees|organisers|moderation>",
+        Role::Admin,
+        Scope::Group,
+        "Stop using this group for that purpose.",
+    ),
+    spec(
+        "dm",
+        "/dm <person> <text>",
+        Role::Admin,
+        Scope::Private,
+        "Send a direct message to one person through Herald.",
+    ),
+    spec(
+        "announce",
+        "/announce <text>",
+        Role::Admin,
+        Scope::Private,
+        "Announce a message to the current conference, line breaks included.",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_index_their_own_entries() {
+        assert_eq!(Id::Start.spec().name, "start");
+        assert_eq!(Id::ConferenceNew.spec().name, "conference new");
+        assert_eq!(Id::Announce.spec().name, "announce");
+        assert_eq!(CATALOG.len(), Id::COUNT);
+    }
+
+    #[test]
+    fn groups_and_subcommands() {
+        let new = find("conference new").expect("in catalog");
+        assert_eq!((new.group(), new.subcommand()), ("conference", Some("new")));
+        let start = find("start").expect("in catalog");
+        assert_eq!((start.group(), start.subcommand()), ("start", None));
+        let conference: Vec<_> = CATALOG.iter().filter_map(|s| s.subcommand()).collect();
+        assert_eq!(conference, CONFERENCE_SUBCOMMANDS);
+        let words: Vec<_> = command_words().collect();
+        let mut unique = words.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            words.len(),
+            unique.len(),
+            "subcommands of a group are adjacent"
+        );
+        assert!(words.contains(&"conference") && !words.contains(&"new"));
+    }
+}

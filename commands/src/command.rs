@@ -1,0 +1,518 @@
+//! The grammar: turns the text of a chat message into a typed [`Command`].
+//!
+//! This module owns which commands exist, what arguments each takes in which order, and how a message
+//! addressed to another bot is ignored. It knows nothing about who is asking; the application compares
+//! [`Command::min_role`] with the sender's roles and [`CommandSpec::scope`] with the chat.
+
+use crate::args::{
+    InvalidValue, LocalDate, LocalTime, PersonRef, PostingPolicy, Slot, Slug, StartToken,
+    TimeZoneName, expected,
+};
+use crate::catalog::{self, CONFERENCE_SUBCOMMANDS, CONFERENCE_USAGE, CommandSpec, Id};
+use crate::{ParseError, Role, raw};
+
+/// A command with its arguments parsed. One variant per catalog entry; see [`Command::spec`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/start [token]`: link the chat, optionally redeeming a deep-link token.
+    Start { token: Option<StartToken> },
+    /// `/help [command]`.
+    Help { topic: Option<HelpTopic> },
+    /// `/whoami`.
+    Whoami,
+    /// `/stop`: unlink the chat; the application asks for confirmation.
+    Stop,
+    /// `/settings` shows the settings (`change` is `None`); `/settings reminders off` changes one.
+    Settings { change: Option<SettingChange> },
+    /// `/cancel`: drop the pending confirmation.
+    Cancel,
+    /// `/conference <subcommand> …`.
+    Conference(ConferenceCommand),
+    /// `/status`, short for `/conference status`.
+    Status,
+    /// `/admins`.
+    Admins,
+    /// `/grant <person> <role>`; `role` is a conference role.
+    Grant { person: PersonRef, role: Role },
+    /// `/revoke <person> <role>`; `role` is a conference role.
+    Revoke { person: PersonRef, role: Role },
+    /// `/invite <role> [name]`; `role` is a conference role, `name` a single line.
+    Invite { role: Role, name: Option<String> },
+    /// `/bind <slot>`.
+    Bind { slot: Slot },
+    /// `/unbind <slot>`.
+    Unbind { slot: Slot },
+    /// `/dm <person> <text>`; `text` is kept verbatim, line breaks included.
+    Dm { person: PersonRef, text: String },
+    /// `/announce <text>`; `text` is kept verbatim, line breaks included.
+    Announce { text: String },
+}
+
+/// The subcommands of `/conference`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConferenceCommand {
+    /// `/conference new <slug> <tz> <start-date> <end-date> <name>`; `ends_on` is not before `starts_on` and
+    /// `name` is the rest of the line.
+    New {
+        slug: Slug,
+        time_zone: TimeZoneName,
+        starts_on: LocalDate,
+        ends_on: LocalDate,
+        name: String,
+    },
+    /// `/conference list`.
+    List,
+    /// `/conference use <slug>`.
+    Use { slug: Slug },
+    /// `/conference policy <0-4>`.
+    Policy { policy: PostingPolicy },
+    /// `/conference window <from> <to>` or `/conference window off`.
+    Window(WindowSetting),
+    /// `/conference status`.
+    Status,
+}
+
+/// The daily window in which Herald may send messages for a conference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WindowSetting {
+    /// No window: send at any time.
+    Off,
+    /// Send only from `from` until `to`, local time; `to` before `from` spans midnight. Never equal.
+    Daily { from: LocalTime, to: LocalTime },
+}
+
+/// `/settings <setting> <on|off>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SettingChange {
+    pub setting: Setting,
+    pub enabled: bool,
+}
+
+/// A per-person switch changed with `/settings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Setting {
+    Announcements,
+    Reminders,
+}
+
+impl Setting {
+    pub const ALL: [Self; 2] = [Self::Announcements, Self::Reminders];
+
+    /// The stable lowercase name, as typed.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Announcements => "announcements",
+            Self::Reminders => "reminders",
+        }
+    }
+}
+
+/// What `/help` was asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HelpTopic {
+    /// One command, such as `/help grant` or `/help conference new`.
+    Command(&'static CommandSpec),
+    /// All subcommands of a command word, such as `/help conference`.
+    Group(&'static str),
+}
+
+impl HelpTopic {
+    /// The catalog entries the topic covers, in catalog order.
+    pub fn specs(self) -> impl Iterator<Item = &'static CommandSpec> {
+        catalog::catalog().iter().filter(move |spec| match self {
+            Self::Command(wanted) => std::ptr::eq(*spec, wanted),
+            Self::Group(group) => spec.group() == group,
+        })
+    }
+}
+
+/// Parses a chat message; see [`Command::parse`].
+pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Command>, ParseError> {
+    Command::parse(text, bot_username)
+}
+
+impl Command {
+    /// Parses a chat message such as `/grant@HeraldBot @alice speaker` or, from a network without bot
+    /// addressing, `/grant @alice speaker`.
+    ///
+    /// Returns `Ok(None)` when the text is not a command, or is addressed to another bot: `/cmd@OtherBot`
+    /// when `bot_username` (with or without its `@`) differs, ignoring case. Without a `bot_username` any
+    /// address is accepted. Command names, subcommands and keywords (roles, slots, `on`/`off`) are
+    /// case-insensitive; slugs, tokens and free text are taken as typed.
+    pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Self>, ParseError> {
+        let Some(raw) = raw::split(text) else {
+            return Ok(None);
+        };
+        if !addressed_to_us(raw.addressed_to, bot_username) {
+            return Ok(None);
+        }
+        Self::parse_named(&raw.name, raw.args).map(Some)
+    }
+
+    /// The catalog entry for this command.
+    pub fn spec(&self) -> &'static CommandSpec {
+        self.id().spec()
+    }
+
+    /// The lowest role that may use this command.
+    pub fn min_role(&self) -> Role {
+        self.spec().min_role
+    }
+
+    fn id(&self) -> Id {
+        match self {
+            Self::Start { .. } => Id::Start,
+            Self::Help { .. } => Id::Help,
+            Self::Whoami => Id::Whoami,
+            Self::Stop => Id::Stop,
+            Self::Settings { .. } => Id::Settings,
+            Self::Cancel => Id::Cancel,
+            Self::Conference(sub) => match sub {
+                ConferenceCommand::New { .. } => Id::ConferenceNew,
+                ConferenceCommand::List => Id::ConferenceList,
+                ConferenceCommand::Use { .. } => Id::ConferenceUse,
+                ConferenceCommand::Policy { .. } => Id::ConferencePolicy,
+                ConferenceCommand::Window(_) => Id::ConferenceWindow,
+                ConferenceCommand::Status => Id::ConferenceStatus,
+            },
+            Self::Status => Id::Status,
+            Self::Admins => Id::Admins,
+            Self::Grant { .. } => Id::Grant,
+            Self::Revoke { .. } => Id::Revoke,
+            Self::Invite { .. } => Id::Invite,
+            Self::Bind { .. } => Id::Bind,
+            Self::Unbind { .. } => Id::Unbind,
+            Self::Dm { .. } => Id::Dm,
+            Self::Announce { .. } => Id::Announce,
+        }
+    }
+
+    fn parse_named(name: &str, args: &str) -> Result<Self, ParseError> {
+        match name {
+            "start" => {
+                let mut args = Args::new(Id::Start, args);
+                let token = args.optional("token", StartToken::parse)?;
+                args.finish(Self::Start { token })
+            }
+            "help" => parse_help(args),
+            "whoami" => Args::new(Id::Whoami, args).finish(Self::Whoami),
+            "stop" => Args::new(Id::Stop, args).finish(Self::Stop),
+            "settings" => parse_settings(Args::new(Id::Settings, args)),
+            "cancel" => Args::new(Id::Cancel, args).finish(Self::Cancel),
+            "conference" => parse_conference(args).map(Self::Conference),
+            "status" => Args::new(Id::Status, args).finish(Self::Status),
+            "admins" => Args::new(Id::Admins, args).finish(Self::Admins),
+            "grant" => {
+                let mut args = Args::new(Id::Grant, args);
+                let person = args.required("person", PersonRef::parse)?;
+                let role = args.required("role", conference_role)?;
+                args.finish(Self::Grant { person, role })
+            }
+            "revoke" => {
+                let mut args = Args::new(Id::Revoke, args);
+                let person = args.required("person", PersonRef::parse)?;
+                let role = args.required("role", conference_role)?;
+                args.finish(Self::Revoke { person, role })
+            }
+            "invite" => {
+                let mut args = Args::new(Id::Invite, args);
+                let role = args.required("role", conference_role)?;
+                let name = args
+                    .rest()
+                    .map(|name| args.name("name", name))
+                    .transpose()?;
+                Ok(Self::Invite { role, name })
+            }
+            "bind" => {
+                let mut args = Args::new(Id::Bind, args);
+                let slot = args.required("slot", Slot::parse)?;
+                args.finish(Self::Bind { slot })
+            }
+            "unbind" => {
+                let mut args = Args::new(Id::Unbind, args);
+                let slot = args.required("slot", Slot::parse)?;
+                args.finish(Self::Unbind { slot })
+            }
+            "dm" => {
+                let mut args = Args::new(Id::Dm, args);
+                let person = args.required("person", PersonRef::parse)?;
+                let text = args.required_rest("text")?.to_owned();
+                Ok(Self::Dm { person, text })
+            }
+            "announce" => {
+                let mut args = Args::new(Id::Announce, args);
+                let text = args.required_rest("text")?.to_owned();
+                Ok(Self::Announce { text })
+            }
+            _ => Err(ParseError::unknown_command(name)),
+        }
+    }
+}
+
+fn addressed_to_us(addressed_to: Option<&str>, bot_username: Option<&str>) -> bool {
+    match (addressed_to, bot_username) {
+        (None, _) => true,
+        // `/cmd@` names no bot at all; treat it as text rather than guess.
+        (Some(""), _) => false,
+        (Some(_), None) => true,
+        (Some(to), Some(me)) => to.eq_ignore_ascii_case(me.strip_prefix('@').unwrap_or(me)),
+    }
+}
+
+fn conference_role(s: &str) -> Result<Role, InvalidValue> {
+    let invalid = InvalidValue {
+        expected: expected::CONFERENCE_ROLE,
+    };
+    match s.parse::<Role>() {
+        Ok(role) if role.is_conference_role() => Ok(role),
+        _ => Err(invalid),
+    }
+}
+
+fn on_off(s: &str) -> Result<bool, InvalidValue> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(InvalidValue {
+            expected: expected::ON_OFF,
+        }),
+    }
+}
+
+fn setting(s: &str) -> Result<Setting, InvalidValue> {
+    Setting::ALL
+        .into_iter()
+        .find(|setting| setting.as_str().eq_ignore_ascii_case(s))
+        .ok_or(InvalidValue {
+            expected: expected::SETTING,
+        })
+}
+
+fn parse_settings(mut args: Args<'_>) -> Result<Command, ParseError> {
+    let Some(setting) = args.optional("setting", setting)? else {
+        return args.finish(Command::Settings { change: None });
+    };
+    let enabled = args.required("state", on_off)?;
+    args.finish(Command::Settings {
+        change: Some(SettingChange { setting, enabled }),
+    })
+}
+
+/// `/help`, `/help grant`, `/help /grant`, `/help conference`, `/help conference new`.
+fn parse_help(text: &str) -> Result<Command, ParseError> {
+    let mut args = Args::new(Id::Help, text);
+    let Some(word) = args.next() else {
+        return Ok(Command::Help { topic: None });
+    };
+    let word = word.strip_prefix('/').unwrap_or(word).to_ascii_lowercase();
+    let Some(group) = catalog::command_words().find(|candidate| *candidate == word) else {
+        return Err(ParseError::unknown_command(&word));
+    };
+    let Some(sub) = args.next() else {
+        let topic = match catalog::find(group) {
+            Some(spec) => HelpTopic::Command(spec),
+            None => HelpTopic::Group(group),
+        };
+        return Ok(Command::Help { topic: Some(topic) });
+    };
+    let sub = sub.to_ascii_lowercase();
+    let spec = catalog::catalog()
+        .iter()
+        .find(|spec| spec.group() == group && spec.subcommand() == Some(sub.as_str()));
+    let topic = match spec {
+        Some(spec) => HelpTopic::Command(spec),
+        None if group == "conference" => {
+            return Err(ParseError::UnknownSubcommand {
+                command: "conference",
+                given: sub,
+                valid: CONFERENCE_SUBCOMMANDS,
+            });
+        }
+        None => return Err(args.too_many()),
+    };
+    args.finish(Command::Help { topic: Some(topic) })
+}
+
+fn parse_conference(text: &str) -> Result<ConferenceCommand, ParseError> {
+    let Some((sub, rest)) = next_word(text) else {
+        return Err(ParseError::MissingArgument {
+            command: "conference",
+            argument: "subcommand",
+            usage: CONFERENCE_USAGE,
+        });
+    };
+    match sub.to_ascii_lowercase().as_str() {
+        "new" => parse_conference_new(Args::new(Id::ConferenceNew, rest)),
+        "list" => Args::new(Id::ConferenceList, rest).finish(ConferenceCommand::List),
+        "use" => {
+            let mut args = Args::new(Id::ConferenceUse, rest);
+            let slug = args.required("slug", Slug::parse)?;
+            args.finish(ConferenceCommand::Use { slug })
+        }
+        "policy" => {
+            let mut args = Args::new(Id::ConferencePolicy, rest);
+            let policy = args.required("policy", PostingPolicy::parse)?;
+            args.finish(ConferenceCommand::Policy { policy })
+        }
+        "window" => parse_conference_window(Args::new(Id::ConferenceWindow, rest)),
+        "status" => Args::new(Id::ConferenceStatus, rest).finish(ConferenceCommand::Status),
+        _ => Err(ParseError::UnknownSubcommand {
+            command: "conference",
+            given: sub.to_owned(),
+            valid: CONFERENCE_SUBCOMMANDS,
+        }),
+    }
+}
+
+fn parse_conference_new(mut args: Args<'_>) -> Result<ConferenceCommand, ParseError> {
+    let slug = args.required("slug", Slug::parse)?;
+    let time_zone = args.required("tz", TimeZoneName::parse)?;
+    let starts_on = args.required("start-date", LocalDate::parse)?;
+    let end_text = args.word("end-date")?;
+    let ends_on = args.value("end-date", end_text, LocalDate::parse)?;
+    if ends_on < starts_on {
+        return Err(args.invalid("end-date", end_text, expected::END_DATE));
+    }
+    let name = args.required_rest("name")?;
+    let name = args.name("name", name)?;
+    Ok(ConferenceCommand::New {
+        slug,
+        time_zone,
+        starts_on,
+        ends_on,
+        name,
+    })
+}
+
+fn parse_conference_window(mut args: Args<'_>) -> Result<ConferenceCommand, ParseError> {
+    let from_text = args.word("from")?;
+    if from_text.eq_ignore_ascii_case("off") {
+        return args.finish(ConferenceCommand::Window(WindowSetting::Off));
+    }
+    let from = args.value("from", from_text, LocalTime::parse)?;
+    let to_text = args.word("to")?;
+    let to = args.value("to", to_text, LocalTime::parse)?;
+    if from == to {
+        return Err(args.invalid("to", to_text, expected::WINDOW_END));
+    }
+    args.finish(ConferenceCommand::Window(WindowSetting::Daily { from, to }))
+}
+
+/// Splits off the first whitespace-separated word: `Some((word, rest))`, or `None` when only whitespace is
+/// left. `rest` starts at the whitespace after the word.
+fn next_word(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim_start();
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    Some(text.split_at(end)).filter(|(word, _)| !word.is_empty())
+}
+
+/// A cursor over a command's argument text that reports errors against its catalog entry.
+#[derive(Debug)]
+struct Args<'a> {
+    spec: &'static CommandSpec,
+    remaining: &'a str,
+}
+
+impl<'a> Args<'a> {
+    const MAX_NAME_CHARS: usize = 128;
+
+    fn new(id: Id, text: &'a str) -> Self {
+        Self {
+            spec: id.spec(),
+            remaining: text,
+        }
+    }
+
+    /// Consumes the next whitespace-separated word, if any.
+    fn next(&mut self) -> Option<&'a str> {
+        let (word, rest) = next_word(self.remaining)?;
+        self.remaining = rest;
+        Some(word)
+    }
+
+    /// Consumes the next word, which must be there.
+    fn word(&mut self, argument: &'static str) -> Result<&'a str, ParseError> {
+        self.next().ok_or_else(|| self.missing(argument))
+    }
+
+    /// Consumes and parses the next word, which must be there.
+    fn required<T>(
+        &mut self,
+        argument: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
+    ) -> Result<T, ParseError> {
+        let word = self.word(argument)?;
+        self.value(argument, word, parse)
+    }
+
+    /// Consumes and parses the next word, if any.
+    fn optional<T>(
+        &mut self,
+        argument: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
+    ) -> Result<Option<T>, ParseError> {
+        self.next()
+            .map(|word| self.value(argument, word, parse))
+            .transpose()
+    }
+
+    fn value<T>(
+        &self,
+        argument: &'static str,
+        word: &str,
+        parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
+    ) -> Result<T, ParseError> {
+        parse(word).map_err(|InvalidValue { expected }| self.invalid(argument, word, expected))
+    }
+
+    /// Consumes everything left, verbatim apart from leading whitespace; `None` when nothing is left.
+    fn rest(&mut self) -> Option<&'a str> {
+        let rest = std::mem::take(&mut self.remaining).trim_start();
+        Some(rest).filter(|rest| !rest.is_empty())
+    }
+
+    fn required_rest(&mut self, argument: &'static str) -> Result<&'a str, ParseError> {
+        self.rest().ok_or_else(|| self.missing(argument))
+    }
+
+    /// A display name: one line without control characters, at most [`Self::MAX_NAME_CHARS`] characters.
+    fn name(&self, argument: &'static str, name: &str) -> Result<String, ParseError> {
+        let valid =
+            !name.chars().any(char::is_control) && name.chars().count() <= Self::MAX_NAME_CHARS;
+        valid
+            .then(|| name.to_owned())
+            .ok_or_else(|| self.invalid(argument, name, expected::NAME))
+    }
+
+    /// Succeeds with `command` when no arguments are left.
+    fn finish<T>(self, command: T) -> Result<T, ParseError> {
+        if !self.remaining.trim().is_empty() {
+            return Err(self.too_many());
+        }
+        Ok(command)
+    }
+
+    fn missing(&self, argument: &'static str) -> ParseError {
+        ParseError::MissingArgument {
+            command: self.spec.name,
+            argument,
+            usage: self.spec.usage,
+        }
+    }
+
+    fn invalid(&self, argument: &'static str, value: &str, expected: &'static str) -> ParseError {
+        ParseError::InvalidArgument {
+            command: self.spec.name,
+            argument,
+            value: value.to_owned(),
+            expected,
+        }
+    }
+
+    fn too_many(&self) -> ParseError {
+        ParseError::TooManyArguments {
+            command: self.spec.name,
+            usage: self.spec.usage,
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! Joining and leaving: `/start`, `/help`, `/whoami`, `/stop`, `/settings`, `/cancel`.
+
+use chrono::TimeDelta;
+use herald_commands::{HelpTopic, Role, SettingChange, StartToken, catalog};
+use serde_json::json;
+
+use crate::{
+    chat::{
+        Actor, Button, ChatKind, Ctx, HandlerResult, Reply,
+        handlers::conference_json,
+        links::{self, Refusal},
+        notify,
+    },
+    db::chat,
+};
+
+/// How long a `/stop` confirmation waits for its answer.
+const CONFIRM_TTL: TimeDelta = TimeDelta::minutes(10);
+
+pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> HandlerResult {
+    let Some(token) = token else {
+        return Ok(match actor.person {
+            Some(_) => Reply::text(
+                "start_linked",
+                json!({ "name": actor.name(), "role": actor.role.as_str(),
+                "conference": actor.conference.as_ref().map(conference_json) }),
+            ),
+            None => Reply::text("start_guest", json!({ "name": actor.name() })),
+        });
+    };
+    if ctx.inbound.chat.kind != ChatKind::Private {
+        return Ok(Reply::text(
+            "start_in_private",
+            json!({ "bot": ctx.bot.username }),
+        ));
+    }
+    let token = token.as_str();
+    if token.starts_with(links::BIND_PREFIX) {
+        return Ok(Reply::text("bind_token_in_private", json!({})));
+    }
+    let Some(from) = actor.from.clone() else {
+        return Ok(Reply::none());
+    };
+    let mut tx = ctx.tx.lock().await;
+    // Owner links and invites share the deep-link form; try the owner kind first.
+    let checked = match links::check(&mut tx, ctx.now, token, "owner").await? {
+        Err(Refusal::WrongKind) => links::check(&mut tx, ctx.now, token, "invite").await?,
+        other => other,
+    };
+    let link = match checked {
+        Ok(link) => link,
+        Err(refusal) => return Ok(Reply::text(refusal.template(), json!({}))),
+    };
+    let person = chat::person_for_account(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &from.user_id,
+        from.username.as_deref(),
+        &from.name,
+    )
+    .await?;
+    if !chat::use_link_token(&mut tx, ctx.now, link.id, Some(person)).await? {
+        return Ok(Reply::text("token_used", json!({})));
+    }
+    if link.purpose == "owner" {
+        if chat::owner_exists(&mut tx).await? {
+            return Ok(Reply::text("owner_exists", json!({})));
+        }
+        chat::grant(&mut tx, ctx.now, person, None, "owner", None).await?;
+        return Ok(Reply::text("start_owner", json!({ "name": from.name })));
+    }
+    let (Some(conference_id), Some(role)) = (link.conference_id, link.role.clone()) else {
+        anyhow::bail!("invite {} has no conference or role", link.id);
+    };
+    let Some(conference) = chat::conference_by_id(&mut tx, conference_id).await? else {
+        return Ok(Reply::text("token_unknown", json!({})));
+    };
+    chat::grant(
+        &mut tx,
+        ctx.now,
+        person,
+        Some(conference_id),
+        &role,
+        link.created_by,
+    )
+    .await?;
+    chat::subscribe(&mut tx, ctx.now, person, conference_id).await?;
+    chat::set_chat_conference(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        conference_id,
+    )
+    .await?;
+    if role == "admin" || role == "volunteer" {
+        notify::organisers(
+            &mut tx,
+            &ctx.templates,
+            ctx.now,
+            conference_id,
+            "notify_joined",
+            &format!("joined:{}", link.id),
+            json!({ "name": from.name, "username": from.username, "role": role, "conference": conference.name }),
+        )
+        .await?;
+    }
+    Ok(Reply::text(
+        "start_joined",
+        json!({ "name": from.name, "role": role, "conference": conference_json(&conference), "label": link.label }),
+    ))
+}
+
+pub async fn help(actor: Actor, topic: Option<HelpTopic>) -> HandlerResult {
+    let visible = |spec: &&herald_commands::CommandSpec| actor.may(spec.min_role);
+    let commands: Vec<_> = match topic {
+        Some(topic) => topic.specs().collect(),
+        None => catalog().iter().filter(visible).collect(),
+    };
+    let rows: Vec<_> = commands
+        .iter()
+        .map(|s| json!({ "usage": s.usage, "help": s.help, "role": s.min_role.as_str(), "allowed": actor.may(s.min_role) }))
+        .collect();
+    Ok(Reply::text(
+        "help",
+        json!({ "commands": rows, "role": actor.role.as_str(), "topic": topic.is_some(),
+                "conference": actor.conference.as_ref().map(|c| &c.name) }),
+    ))
+}
+
+pub async fn whoami(ctx: Ctx, actor: Actor) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let roles = match actor.person {
+        Some(p) => chat::roles_of(&mut tx, p, actor.conference.as_ref().map(|c| c.id)).await?,
+        None => Vec::new(),
+    };
+    Ok(Reply::text(
+        "whoami",
+        json!({ "name": actor.name(), "user_id": actor.from.as_ref().map(|f| &f.user_id),
+                "linked": actor.person.is_some(), "roles": roles,
+                "conference": actor.conference.as_ref().map(conference_json), "chat": ctx.inbound.chat }),
+    ))
+}
+
+/// `/stop` asks first: stopping is easy to do by accident and silences everything.
+pub async fn stop(ctx: Ctx, actor: Actor) -> HandlerResult {
+    if actor.person.is_none() {
+        return Ok(Reply::text("not_linked", json!({})));
+    }
+    let mut tx = ctx.tx.lock().await;
+    chat::set_pending(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        Some("stop"),
+        Some(ctx.now + CONFIRM_TTL),
+    )
+    .await?;
+    Ok(
+        Reply::text("stop_confirm", json!({})).with_buttons(vec![vec![
+            Button {
+                label: "stop_yes",
+                data: "stop:yes".into(),
+            },
+            Button {
+                label: "stop_no",
+                data: "stop:no".into(),
+            },
+        ]]),
+    )
+}
+
+pub async fn stop_button(
+    ctx: Ctx,
+    actor: Actor,
+    answer: &str,
+    message_id: Option<i32>,
+) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
+    let pending = state.pending_action.as_deref() == Some("stop")
+        && state.pending_until.is_some_and(|t| t > ctx.now);
+    chat::set_pending(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        None,
+        None,
+    )
+    .await?;
+    let (Some(person), true) = (actor.person, pending) else {
+        return Ok(Reply::text("confirmation_expired", json!({})).editing(message_id));
+    };
+    if answer != "yes" {
+        return Ok(Reply::text("stop_kept", json!({})).editing(message_id));
+    }
+    let stopped = chat::unsubscribe_all(&mut tx, ctx.now, person).await?;
+    Ok(Reply::text("stop_done", json!({ "subscriptions": stopped })).editing(message_id))
+}
+
+pub async fn cancel(ctx: Ctx) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
+    chat::set_pending(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Reply::text(
+        "cancelled",
+        json!({ "had_pending": state.pending_action.is_some() }),
+    ))
+}
+
+pub async fn settings(ctx: Ctx, actor: Actor, change: Option<SettingChange>) -> HandlerResult {
+    let (Some(person), Some(conference)) = (actor.person, actor.conference.clone()) else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let mut tx = ctx.tx.lock().await;
+    if let Some(change) = change {
+        let flag = Some(change.enabled);
+        let (announcements, reminders) = match change.setting {
+            herald_commands::Setting::Announcements => (flag, None),
+            herald_commands::Setting::Reminders => (None, flag),
+        };
+        chat::set_subscription_flag(
+            &mut tx,
+            ctx.now,
+            person,
+            conference.id,
+            announcements,
+            reminders,
+        )
+        .await?;
+    }
+    settings_reply(&mut tx, person, &conference, None).await
+}
+
+pub async fn settings_button(
+    ctx: Ctx,
+    actor: Actor,
+    argument: &str,
+    message_id: Option<i32>,
+) -> HandlerResult {
+    let (Some(person), Some(conference)) = (actor.person, actor.conference.clone()) else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let mut tx = ctx.tx.lock().await;
+    let (announcements, reminders) = match argument {
+        "announcements:on" => (Some(true), None),
+        "announcements:off" => (Some(false), None),
+        "reminders:on" => (None, Some(true)),
+        "reminders:off" => (None, Some(false)),
+        _ => (None, None),
+    };
+    chat::set_subscription_flag(
+        &mut tx,
+        ctx.now,
+        person,
+        conference.id,
+        announcements,
+        reminders,
+    )
+    .await?;
+    settings_reply(&mut tx, person, &conference, message_id).await
+}
+
+async fn settings_reply(
+    tx: &mut crate::db::Tx,
+    person: i64,
+    conference: &chat::Conference,
+    edit: Option<i32>,
+) -> HandlerResult {
+    let subscription = chat::subscriptions_of(tx, person)
+        .await?
+        .into_iter()
+        .find(|s| s.conference_id == conference.id);
+    let Some(s) = subscription else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let toggle = |name: &str, on: bool| Button {
+        label: match (name, on) {
+            ("announcements", true) => "announcements_off",
+            ("announcements", false) => "announcements_on",
+            (_, true) => "reminders_off",
+            (_, false) => "reminders_on",
+        },
+        data: format!("settings:{name}:{}", if on { "off" } else { "on" }),
+    };
+    Ok(Reply::text(
+        "settings",
+        json!({ "conference": conference.name, "announcements": s.announcements, "reminders": s.reminders, "active": s.active }),
+    )
+    .with_buttons(vec![vec![toggle("announcements", s.announcements), toggle("reminders", s.reminders)]])
+    .editing(edit))
+}
+
+/// Roles a person may hand out: admins and owners may grant any conference role.
+pub fn may_grant(actor: &Actor, role: Role) -> bool {
+    role.is_conference_role() && actor.role >= Role::Admin
+}

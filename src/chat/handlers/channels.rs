@@ -1,0 +1,141 @@
+//! Channel binding: `/bind`, `/unbind`, the token posted in a group, the bot added to or removed from a
+//! chat, and groups that become supergroups.
+
+use herald_commands::Slot;
+use serde_json::json;
+
+use crate::{
+    chat::{
+        Actor, Ctx, HandlerResult, Reply,
+        handlers::conference_of,
+        links::{self, NewLinkTokenSpec},
+        notify,
+    },
+    db::chat,
+};
+
+/// `/bind <slot>` hands out a one-time token to post in the chat to bind.
+pub async fn bind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let token = links::issue(
+        &mut tx,
+        ctx.now,
+        NewLinkTokenSpec {
+            purpose: "bind",
+            conference_id: Some(conference.id),
+            role: None,
+            slot: Some(slot.as_str()),
+            label: None,
+            created_by: actor.person,
+            ttl: links::BIND_TTL,
+        },
+    )
+    .await?;
+    Ok(Reply::text(
+        "bind_instructions",
+        json!({ "token": token, "slot": slot.as_str(), "conference": conference.name, "bot": ctx.bot.username }),
+    ))
+}
+
+/// A bind token posted in a group or channel: bind this chat, delete the token, confirm here.
+pub async fn bind_here(ctx: Ctx, actor: Actor, token: String) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let link = match links::check(&mut tx, ctx.now, &token, "bind").await? {
+        Ok(link) => link,
+        Err(refusal) => {
+            let mut reply = Reply::text(refusal.template(), json!({}));
+            reply.delete_trigger = true;
+            return Ok(reply);
+        }
+    };
+    let (Some(conference_id), Some(slot)) = (link.conference_id, link.slot.clone()) else {
+        anyhow::bail!("bind token {} has no conference or slot", link.id);
+    };
+    if !chat::use_link_token(&mut tx, ctx.now, link.id, actor.person).await? {
+        return Ok(Reply::text("token_used", json!({})));
+    }
+    let chat_ref = &ctx.inbound.chat;
+    chat::bind(
+        &mut tx,
+        ctx.now,
+        conference_id,
+        &slot,
+        ctx.inbound.platform,
+        &chat_ref.id,
+        chat_ref.title.as_deref(),
+        link.created_by,
+    )
+    .await?;
+    chat::set_chat_conference(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &chat_ref.id,
+        conference_id,
+    )
+    .await?;
+    let conference = chat::conference_by_id(&mut tx, conference_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let mut reply = Reply::text("bound", json!({ "slot": slot, "conference": conference }));
+    reply.delete_trigger = true;
+    Ok(reply)
+}
+
+pub async fn unbind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let removed = chat::unbind(&mut tx, conference.id, slot.as_str(), ctx.inbound.platform).await?;
+    let template = if removed { "unbound" } else { "not_bound" };
+    Ok(Reply::text(
+        template,
+        json!({ "slot": slot.as_str(), "conference": conference.name }),
+    ))
+}
+
+/// The bot joined a chat: explain how to bind it.
+pub async fn added(ctx: Ctx) -> HandlerResult {
+    Ok(Reply::text(
+        "bot_added",
+        json!({ "title": ctx.inbound.chat.title, "bot": ctx.bot.username }),
+    ))
+}
+
+/// The bot was removed from a chat: unbind it and tell the organisers.
+pub async fn removed(ctx: Ctx) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let chat_ref = &ctx.inbound.chat;
+    let dropped = chat::unbind_chat(&mut tx, ctx.inbound.platform, &chat_ref.id).await?;
+    for binding in &dropped {
+        notify::organisers(
+            &mut tx,
+            &ctx.templates,
+            ctx.now,
+            binding.conference_id,
+            "notify_removed",
+            &format!("removed:{}:{}:{}", binding.conference_id, binding.slot, ctx.now.timestamp_micros()),
+            json!({ "slot": binding.slot, "title": binding.title.clone().unwrap_or_else(|| binding.chat_id.clone()) }),
+        )
+        .await?;
+    }
+    // Nothing can be said in a chat the bot has left.
+    Ok(Reply::none())
+}
+
+/// A group became a supergroup: bindings, chat state and queued messages follow it.
+pub async fn migrated(ctx: Ctx, to: String) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let from = &ctx.inbound.chat.id;
+    chat::migrate_chat(&mut tx, ctx.inbound.platform, from, &to).await?;
+    crate::db::outbox::retarget_pending(&mut tx, ctx.now, crate::telegram::PLATFORM, from, &to)
+        .await?;
+    Ok(Reply::none())
+}

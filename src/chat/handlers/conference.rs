@@ -1,0 +1,184 @@
+//! Conference setup from chat: `/conference new|list|use|policy|window|status`.
+
+use herald_commands::{LocalDate, PostingPolicy, Role, Slug, TimeZoneName, WindowSetting};
+use serde_json::json;
+
+use crate::{
+    chat::{
+        Actor, Ctx, HandlerResult, Reply,
+        handlers::{conference_json, conference_of},
+    },
+    db::chat::{self, NewConference},
+};
+
+pub async fn create(
+    ctx: Ctx,
+    actor: Actor,
+    (slug, time_zone, starts_on, ends_on, name): (Slug, TimeZoneName, LocalDate, LocalDate, String),
+) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    // Owners create conferences; so do admins of any conference (a new edition of their series).
+    let may = match actor.person {
+        Some(person) if actor.role == Role::Owner => Some(person),
+        Some(person) => {
+            let all = chat::conferences(&mut tx).await?;
+            let mut admin = false;
+            for c in &all {
+                if chat::roles_of(&mut tx, person, Some(c.id))
+                    .await?
+                    .iter()
+                    .any(|r| r == "admin")
+                {
+                    admin = true;
+                    break;
+                }
+            }
+            admin.then_some(person)
+        }
+        None => None,
+    };
+    let Some(person) = may else {
+        return Ok(Reply::text(
+            "refused",
+            json!({ "usage": "/conference new", "needed": "admin", "role": actor.role.as_str() }),
+        ));
+    };
+    let new = NewConference {
+        slug: slug.as_str(),
+        name: name.trim(),
+        time_zone: time_zone.name(),
+        starts_on: starts_on.date(),
+        ends_on: ends_on.date(),
+    };
+    let Some(id) = chat::create_conference(&mut tx, ctx.now, &new).await? else {
+        return Ok(Reply::text(
+            "conference_exists",
+            json!({ "slug": slug.as_str() }),
+        ));
+    };
+    if actor.role != Role::Owner {
+        chat::grant(&mut tx, ctx.now, person, Some(id), "admin", Some(person)).await?;
+    }
+    chat::set_chat_conference(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        id,
+    )
+    .await?;
+    let conference = chat::conference_by_id(&mut tx, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("conference vanished"))?;
+    Ok(Reply::text(
+        "conference_created",
+        json!({ "conference": conference_json(&conference) }),
+    ))
+}
+
+pub async fn list(ctx: Ctx, actor: Actor) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let all = chat::conferences(&mut tx).await?;
+    let current = actor.conference.as_ref().map(|c| c.id);
+    let rows: Vec<_> = all
+        .iter()
+        .map(|c| {
+            let mut v = conference_json(c);
+            v["current"] = json!(Some(c.id) == current);
+            v
+        })
+        .collect();
+    Ok(Reply::text(
+        "conference_list",
+        json!({ "conferences": rows }),
+    ))
+}
+
+pub async fn select(ctx: Ctx, actor: Actor, slug: Slug) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let Some(conference) = chat::conference_by_slug(&mut tx, slug.as_str()).await? else {
+        return Ok(Reply::text(
+            "conference_unknown",
+            json!({ "slug": slug.as_str() }),
+        ));
+    };
+    // Choosing needs a role in that conference (or being the owner), not just in the current one.
+    if actor.role != Role::Owner {
+        let roles = match actor.person {
+            Some(p) => chat::roles_of(&mut tx, p, Some(conference.id)).await?,
+            None => Vec::new(),
+        };
+        if roles.is_empty() {
+            return Ok(Reply::text(
+                "conference_not_yours",
+                json!({ "slug": slug.as_str() }),
+            ));
+        }
+    }
+    chat::set_chat_conference(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        conference.id,
+    )
+    .await?;
+    Ok(Reply::text(
+        "conference_selected",
+        json!({ "conference": conference_json(&conference) }),
+    ))
+}
+
+pub async fn policy(ctx: Ctx, actor: Actor, policy: PostingPolicy) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    chat::set_policy(&mut tx, ctx.now, conference.id, i64::from(policy.level())).await?;
+    Ok(Reply::text(
+        "policy_set",
+        json!({ "conference": conference.name, "level": policy.level(), "key": policy.describe_key() }),
+    ))
+}
+
+pub async fn window(ctx: Ctx, actor: Actor, window: WindowSetting) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let value = match window {
+        WindowSetting::Off => None,
+        WindowSetting::Daily { from, to } => Some((from.time(), to.time())),
+    };
+    chat::set_window(&mut tx, ctx.now, conference.id, value).await?;
+    Ok(Reply::text(
+        "window_set",
+        json!({ "conference": conference.name, "time_zone": conference.time_zone,
+                "window": value.map(|(a, b)| format!("{}–{}", a.format("%H:%M"), b.format("%H:%M"))) }),
+    ))
+}
+
+pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let mut bindings = Vec::new();
+    for slot in ["attendees", "organisers", "moderation"] {
+        let bound = chat::binding(&mut tx, conference.id, slot, ctx.inbound.platform).await?;
+        bindings.push(json!({ "slot": slot, "chat": bound.as_ref().map(|b| b.title.clone().unwrap_or_else(|| b.chat_id.clone())) }));
+    }
+    let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let local_now = ctx
+        .now
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string();
+    Ok(Reply::text(
+        "conference_status",
+        json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now }),
+    ))
+}

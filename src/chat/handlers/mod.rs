@@ -1,0 +1,118 @@
+//! The endpoints of the handler tree, by command family.
+
+pub mod account;
+pub mod broadcast;
+pub mod channels;
+pub mod conference;
+pub mod people;
+
+use herald_commands::{Command, ParseError, catalog};
+use serde_json::json;
+
+use super::{Actor, ChatKind, Ctx, HandlerResult, Reply, links};
+use crate::db::chat::{self, Conference};
+
+/// A command the actor's role does not allow: say which role it needs.
+pub async fn refuse(command: Command, actor: Actor) -> HandlerResult {
+    let spec = command.spec();
+    Ok(Reply::text(
+        "refused",
+        json!({ "usage": spec.usage, "needed": command.min_role().as_str(), "role": actor.role.as_str(),
+                "conference": actor.conference.as_ref().map(|c| &c.name) }),
+    ))
+}
+
+/// A command that did not parse: say what was expected.
+pub async fn bad_command(error: ParseError) -> HandlerResult {
+    let context = match &error {
+        ParseError::UnknownCommand { name, suggestion } => {
+            json!({ "kind": "unknown", "name": name, "suggestion": suggestion })
+        }
+        ParseError::MissingArgument {
+            argument, usage, ..
+        } => {
+            json!({ "kind": "missing", "argument": argument, "usage": usage })
+        }
+        ParseError::InvalidArgument {
+            argument,
+            value,
+            expected,
+            command,
+        } => {
+            json!({ "kind": "invalid", "argument": argument, "value": value, "expected": expected,
+                    "usage": catalog::find(command).map(|s| s.usage) })
+        }
+        ParseError::TooManyArguments { usage, .. } => json!({ "kind": "too_many", "usage": usage }),
+        ParseError::UnknownSubcommand {
+            command,
+            given,
+            valid,
+        } => {
+            json!({ "kind": "subcommand", "command": command, "given": given, "valid": valid })
+        }
+    };
+    Ok(Reply::text("bad_command", context))
+}
+
+/// Plain text: a bind token posted in a group, or a friendly pointer to /help in a private chat.
+pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
+    let trimmed = text.trim();
+    if trimmed.starts_with(links::BIND_PREFIX) {
+        return channels::bind_here(ctx, actor, trimmed.to_owned()).await;
+    }
+    match ctx.inbound.chat.kind {
+        ChatKind::Private => Ok(Reply::text("free_text", json!({}))),
+        ChatKind::Group | ChatKind::Channel => Ok(Reply::none()),
+    }
+}
+
+/// A pressed button. Its data is `<action>:<argument>`; every action re-checks what it needs, since a
+/// button can be pressed long after it was sent, by anyone who sees it.
+pub async fn button(
+    ctx: Ctx,
+    actor: Actor,
+    (callback_id, data, message_id): (String, String, Option<i32>),
+) -> HandlerResult {
+    let _ = callback_id;
+    let (action, argument) = data.split_once(':').unwrap_or((data.as_str(), ""));
+    let reply = match action {
+        "stop" => account::stop_button(ctx, actor, argument, message_id).await?,
+        "settings" => account::settings_button(ctx, actor, argument, message_id).await?,
+        _ => Reply::text("button_unknown", json!({})),
+    };
+    Ok(reply.answering_button())
+}
+
+/// The actor's conference, or a reply telling them how to choose one.
+pub fn conference_of(actor: &Actor) -> Result<Conference, Reply> {
+    actor
+        .conference
+        .clone()
+        .ok_or_else(|| Reply::text("no_conference", json!({})))
+}
+
+/// The conference a chat is about: the one chosen with `/conference use`, else the only one there is.
+pub async fn current_conference(ctx: &Ctx) -> anyhow::Result<Option<Conference>> {
+    let mut tx = ctx.tx.lock().await;
+    let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
+    if let Some(id) = state.conference_id {
+        return chat::conference_by_id(&mut tx, id).await;
+    }
+    let all = chat::conferences(&mut tx).await?;
+    Ok(if all.len() == 1 {
+        all.into_iter().next()
+    } else {
+        None
+    })
+}
+
+/// A conference as templates see it.
+pub fn conference_json(c: &Conference) -> serde_json::Value {
+    json!({
+        "slug": c.slug, "name": c.name, "time_zone": c.time_zone,
+        "starts_on": c.starts_on.map(|d| d.to_string()), "ends_on": c.ends_on.map(|d| d.to_string()),
+        "policy": c.posting_policy,
+        "window": c.posting_window_start.zip(c.posting_window_end)
+            .map(|(a, b)| format!("{}–{}", a.format("%H:%M"), b.format("%H:%M"))),
+    })
+}

@@ -1,0 +1,136 @@
+//! People and roles: `/grant`, `/revoke`, `/admins`, `/invite`.
+
+use herald_commands::{PersonRef, Role};
+use serde_json::json;
+
+use crate::{
+    chat::{
+        Actor, Ctx, HandlerResult, Reply,
+        handlers::{account::may_grant, conference_of},
+        links::{self, NewLinkTokenSpec},
+    },
+    db::{
+        Tx,
+        chat::{self, Person},
+    },
+};
+
+pub async fn find_person(
+    tx: &mut Tx,
+    platform: &str,
+    person: &PersonRef,
+) -> anyhow::Result<Option<Person>> {
+    match person {
+        PersonRef::Username(name) => chat::person_by_username(tx, platform, name).await,
+        PersonRef::Id(id) => chat::person_by_user_id(tx, platform, &id.to_string()).await,
+    }
+}
+
+fn person_label(person: &PersonRef) -> String {
+    match person {
+        PersonRef::Username(name) => format!("@{name}"),
+        PersonRef::Id(id) => id.to_string(),
+    }
+}
+
+pub async fn grant(ctx: Ctx, actor: Actor, (person, role): (PersonRef, Role)) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    if !may_grant(&actor, role) {
+        return Ok(Reply::text(
+            "refused",
+            json!({ "usage": "/grant", "needed": "admin", "role": actor.role.as_str() }),
+        ));
+    }
+    let mut tx = ctx.tx.lock().await;
+    let Some(target) = find_person(&mut tx, ctx.inbound.platform, &person).await? else {
+        return Ok(Reply::text(
+            "person_unknown",
+            json!({ "person": person_label(&person) }),
+        ));
+    };
+    let granted = chat::grant(
+        &mut tx,
+        ctx.now,
+        target.id,
+        Some(conference.id),
+        role.as_str(),
+        actor.person,
+    )
+    .await?;
+    let template = if granted {
+        "granted"
+    } else {
+        "already_granted"
+    };
+    Ok(Reply::text(
+        template,
+        json!({ "person": target.display_name, "role": role.as_str(), "conference": conference.name }),
+    ))
+}
+
+pub async fn revoke(ctx: Ctx, actor: Actor, (person, role): (PersonRef, Role)) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(target) = find_person(&mut tx, ctx.inbound.platform, &person).await? else {
+        return Ok(Reply::text(
+            "person_unknown",
+            json!({ "person": person_label(&person) }),
+        ));
+    };
+    if Some(target.id) == actor.person && role == Role::Admin {
+        return Ok(Reply::text("revoke_self", json!({})));
+    }
+    let revoked = chat::revoke(&mut tx, target.id, conference.id, role.as_str()).await?;
+    let template = if revoked { "revoked" } else { "not_granted" };
+    Ok(Reply::text(
+        template,
+        json!({ "person": target.display_name, "role": role.as_str(), "conference": conference.name }),
+    ))
+}
+
+pub async fn admins(ctx: Ctx, actor: Actor) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let holders = chat::admins(&mut tx, ctx.inbound.platform, conference.id).await?;
+    Ok(Reply::text(
+        "admins",
+        json!({ "conference": conference.name, "people": holders }),
+    ))
+}
+
+pub async fn invite(ctx: Ctx, actor: Actor, (role, name): (Role, Option<String>)) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let token = links::issue(
+        &mut tx,
+        ctx.now,
+        NewLinkTokenSpec {
+            purpose: "invite",
+            conference_id: Some(conference.id),
+            role: Some(role.as_str()),
+            slot: None,
+            label: name.as_deref(),
+            created_by: actor.person,
+            ttl: links::INVITE_TTL,
+        },
+    )
+    .await?;
+    let expires = (ctx.now + links::INVITE_TTL).date_naive().to_string();
+    Ok(Reply::text(
+        "invite_created",
+        json!({ "link": ctx.bot.start_link(&token), "role": role.as_str(), "name": name,
+                "conference": conference.name, "expires": expires }),
+    ))
+}

@@ -1,0 +1,309 @@
+//! The chat core: one dptree handler tree over platform-neutral inbound events.
+//!
+//! A platform adapter (see [`telegram`]) turns what its platform sent into an [`Inbound`] event, resolves
+//! the sender into an [`Actor`], and calls [`handle`]. Handlers are plain `async fn`s taking what they
+//! need — the [`Ctx`], the actor, the command's arguments — and return a [`Reply`]: messages to render
+//! from templates, with optional buttons. The adapter renders the reply its own way and writes it to the
+//! outbox in the same transaction as everything the handler changed.
+//!
+//! [`schema`] reads like a table of contents: one branch per command family.
+
+pub mod handlers;
+pub mod links;
+pub mod notify;
+pub mod telegram;
+
+use std::{ops::ControlFlow, sync::Arc};
+
+use chrono::{DateTime, Utc};
+use dptree::{case, prelude::*};
+use herald_commands::{Command, ConferenceCommand, ParseError, Role};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::{
+    db::{Tx, chat::Conference},
+    templates::Templates,
+};
+
+/// What kind of chat an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatKind {
+    Private,
+    Group,
+    Channel,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Chat {
+    pub id: String,
+    pub kind: ChatKind,
+    pub title: Option<String>,
+}
+
+/// The platform account that sent an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sender {
+    pub user_id: String,
+    pub username: Option<String>,
+    pub name: String,
+}
+
+/// What happened, independent of the platform.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Command(Command),
+    /// Something that looked like a command but did not parse; the error says what was expected.
+    BadCommand(ParseError),
+    Text(String),
+    /// A pressed inline button.
+    Button {
+        callback_id: String,
+        data: String,
+        message_id: Option<i32>,
+    },
+    BotAddedToChat,
+    BotRemovedFromChat,
+    /// The chat moved to a new id (Telegram group → supergroup).
+    ChatMigrated {
+        to: String,
+    },
+}
+
+/// One inbound event.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub platform: &'static str,
+    pub chat: Chat,
+    pub from: Option<Sender>,
+    pub input: Input,
+    pub message_id: Option<i32>,
+}
+
+/// The sender as Herald knows them, in the context of the chat's current conference.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub person: Option<i64>,
+    pub from: Option<Sender>,
+    /// The highest role held: `Owner`, or the best role in `conference`, or `Guest`.
+    pub role: Role,
+    pub conference: Option<Conference>,
+}
+
+impl Actor {
+    pub fn may(&self, needed: Role) -> bool {
+        self.role >= needed
+    }
+
+    pub fn name(&self) -> String {
+        self.from
+            .as_ref()
+            .map_or_else(String::new, |f| f.name.clone())
+    }
+}
+
+/// The transaction handlers write through, shareable across the handler tree.
+#[derive(Debug, Clone)]
+pub struct TxCell(Arc<Mutex<Tx>>);
+
+impl TxCell {
+    pub fn new(tx: Tx) -> Self {
+        Self(Arc::new(Mutex::new(tx)))
+    }
+
+    pub async fn lock(&self) -> MutexGuard<'_, Tx> {
+        self.0.lock().await
+    }
+
+    /// Gives the transaction back once the handlers are done with it.
+    pub fn into_inner(self) -> anyhow::Result<Tx> {
+        Arc::try_unwrap(self.0)
+            .map(Mutex::into_inner)
+            .map_err(|_| anyhow::anyhow!("a handler kept the transaction"))
+    }
+}
+
+/// What the bot knows about itself.
+#[derive(Debug, Clone)]
+pub struct BotInfo {
+    /// Without `@`.
+    pub username: String,
+    pub public_url: Option<url::Url>,
+}
+
+impl BotInfo {
+    /// `https://t.me/<bot>?start=<token>`.
+    pub fn start_link(&self, token: &str) -> String {
+        format!("https://t.me/{}?start={token}", self.username)
+    }
+}
+
+/// Everything a handler may use.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub tx: TxCell,
+    pub now: DateTime<Utc>,
+    pub templates: Arc<Templates>,
+    pub bot: Arc<BotInfo>,
+    pub inbound: Arc<Inbound>,
+}
+
+/// Where a reply message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// The chat the event came from.
+    Here,
+    /// Another chat on the same platform.
+    Chat(String),
+}
+
+/// An inline button: its label is a template (`buttons/<name>.txt`), its data what comes back when pressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: &'static str,
+    pub data: String,
+}
+
+/// One message of a reply.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub to: Destination,
+    /// A template name under `templates/messages/`, without the extension.
+    pub template: &'static str,
+    pub context: Value,
+    pub buttons: Vec<Vec<Button>>,
+    /// Replace the text of this message (in the destination chat) instead of sending a new one.
+    pub edit: Option<i32>,
+}
+
+/// A handler's answer.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    pub messages: Vec<Message>,
+    /// For a pressed button: the short notice Telegram shows (a template name), or just stop the spinner.
+    pub answer_button: bool,
+    /// Delete the message that caused this (a bind token posted in a group).
+    pub delete_trigger: bool,
+}
+
+impl Reply {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// One message to the chat the event came from.
+    pub fn text(template: &'static str, context: impl Serialize) -> Self {
+        Self::default().and(Destination::Here, template, context)
+    }
+
+    /// Adds a message.
+    pub fn and(mut self, to: Destination, template: &'static str, context: impl Serialize) -> Self {
+        let context = serde_json::to_value(context).unwrap_or(Value::Null);
+        self.messages.push(Message {
+            to,
+            template,
+            context,
+            buttons: Vec::new(),
+            edit: None,
+        });
+        self
+    }
+
+    /// Buttons under the last message.
+    pub fn with_buttons(mut self, rows: Vec<Vec<Button>>) -> Self {
+        if let Some(last) = self.messages.last_mut() {
+            last.buttons = rows;
+        }
+        self
+    }
+
+    /// The last message replaces message `id` instead of being sent anew.
+    pub fn editing(mut self, id: Option<i32>) -> Self {
+        if let Some(last) = self.messages.last_mut() {
+            last.edit = id;
+        }
+        self
+    }
+
+    pub fn answering_button(mut self) -> Self {
+        self.answer_button = true;
+        self
+    }
+}
+
+pub type HandlerResult = anyhow::Result<Reply>;
+
+/// The handler tree.
+pub fn schema() -> Handler<'static, HandlerResult> {
+    use handlers::{account, broadcast, channels, conference, people};
+
+    let commands = case![Input::Command(command)]
+        .branch(
+            dptree::filter(|command: Command, actor: Actor| !actor.may(command.min_role()))
+                .endpoint(handlers::refuse),
+        )
+        .branch(case![Command::Start { token }].endpoint(account::start))
+        .branch(case![Command::Help { topic }].endpoint(account::help))
+        .branch(case![Command::Whoami].endpoint(account::whoami))
+        .branch(case![Command::Stop].endpoint(account::stop))
+        .branch(case![Command::Settings { change }].endpoint(account::settings))
+        .branch(case![Command::Cancel].endpoint(account::cancel))
+        .branch(
+            case![Command::Conference(sub)]
+                .branch(
+                    case![ConferenceCommand::New {
+                        slug,
+                        time_zone,
+                        starts_on,
+                        ends_on,
+                        name
+                    }]
+                    .endpoint(conference::create),
+                )
+                .branch(case![ConferenceCommand::List].endpoint(conference::list))
+                .branch(case![ConferenceCommand::Use { slug }].endpoint(conference::select))
+                .branch(case![ConferenceCommand::Policy { policy }].endpoint(conference::policy))
+                .branch(case![ConferenceCommand::Window(window)].endpoint(conference::window))
+                .branch(case![ConferenceCommand::Status].endpoint(conference::status)),
+        )
+        .branch(case![Command::Status].endpoint(conference::status))
+        .branch(case![Command::Admins].endpoint(people::admins))
+        .branch(case![Command::Grant { person, role }].endpoint(people::grant))
+        .branch(case![Command::Revoke { person, role }].endpoint(people::revoke))
+        .branch(case![Command::Invite { role, name }].endpoint(people::invite))
+        .branch(case![Command::Bind { slot }].endpoint(channels::bind))
+        .branch(case![Command::Unbind { slot }].endpoint(channels::unbind))
+        .branch(case![Command::Dm { person, text }].endpoint(broadcast::dm))
+        .branch(case![Command::Announce { text }].endpoint(broadcast::announce));
+
+    dptree::entry()
+        .branch(commands)
+        .branch(case![Input::BadCommand(error)].endpoint(handlers::bad_command))
+        .branch(
+            case![Input::Button {
+                callback_id,
+                data,
+                message_id
+            }]
+            .endpoint(handlers::button),
+        )
+        .branch(case![Input::BotAddedToChat].endpoint(channels::added))
+        .branch(case![Input::BotRemovedFromChat].endpoint(channels::removed))
+        .branch(case![Input::ChatMigrated { to }].endpoint(channels::migrated))
+        .branch(case![Input::Text(text)].endpoint(handlers::text))
+}
+
+/// Runs the tree for one event.
+pub async fn handle(
+    schema: &Handler<'static, HandlerResult>,
+    ctx: Ctx,
+    actor: Actor,
+) -> HandlerResult {
+    let input = ctx.inbound.input.clone();
+    match schema.dispatch(dptree::deps![ctx, actor, input]).await {
+        ControlFlow::Break(result) => result,
+        ControlFlow::Continue(_) => Ok(Reply::none()),
+    }
+}

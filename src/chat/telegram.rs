@@ -1,0 +1,358 @@
+//! The Telegram adapter of the chat core: reads a stored update, turns it into an [`Inbound`] event,
+//! runs the handler tree, and renders the [`Reply`] as Bot API requests in the outbox — all in the
+//! inbox event's transaction.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dptree::Handler;
+use herald_bots::telegram::{
+    self as tg, MAX_TEXT, OutgoingMessage, Request,
+    updates::{self, Event},
+};
+use herald_commands::{ParseError, Role};
+use serde_json::json;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::{
+    Actor, BotInfo, Chat, ChatKind, Ctx, Destination, HandlerResult, Inbound, Input, Reply, Sender,
+    TxCell,
+};
+use crate::{
+    chat::handlers::current_conference,
+    db::{
+        Tx, chat as store,
+        inbox::InboxEvent,
+        outbox::{self, NewMessage},
+    },
+    inbox::InboxHandler,
+    telegram::{BOT_PROVIDER, PLATFORM},
+    templates::Templates,
+};
+
+/// The inbox kind of a Telegram update.
+pub const UPDATE_KIND: &str = "telegram.update";
+/// System-state key of the bot's username, learnt from `getMe` at start.
+pub const USERNAME_KEY: &str = "telegram.username";
+
+/// Turns a parsed update into an event, or `None` for updates Herald does not act on.
+pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option<Inbound> {
+    let chat_of = |c: &updates::Chat| Chat {
+        id: c.id.to_string(),
+        kind: match c.kind.as_str() {
+            "private" => ChatKind::Private,
+            "channel" => ChatKind::Channel,
+            _ => ChatKind::Group,
+        },
+        title: c.title.clone(),
+    };
+    let sender_of = |u: &updates::User| Sender {
+        user_id: u.id.to_string(),
+        username: u.username.clone(),
+        name: u.display_name(),
+    };
+    match update.event {
+        Event::Message(m) | Event::ChannelPost(m) => {
+            let chat = chat_of(&m.chat);
+            let from = m.from.as_ref().filter(|u| !u.is_bot).map(sender_of);
+            let input = if let Some(to) = m.migrate_to_chat_id {
+                Input::ChatMigrated { to: to.to_string() }
+            } else {
+                let text = m.text.or(m.caption)?;
+                match herald_commands::parse(&text, bot_username) {
+                    Ok(Some(command)) => Input::Command(command),
+                    // In a group, a command we do not know is probably another bot's.
+                    Err(ParseError::UnknownCommand { .. }) if chat.kind != ChatKind::Private => {
+                        return None;
+                    }
+                    Err(error) => Input::BadCommand(error),
+                    Ok(None) => Input::Text(text),
+                }
+            };
+            Some(Inbound {
+                platform: PLATFORM,
+                chat,
+                from,
+                input,
+                message_id: Some(m.message_id),
+            })
+        }
+        Event::CallbackQuery(q) => {
+            let chat = match &q.message {
+                Some(m) => chat_of(&m.chat),
+                None => Chat {
+                    id: q.from.id.to_string(),
+                    kind: ChatKind::Private,
+                    title: None,
+                },
+            };
+            let message_id = q.message.as_ref().map(|m| m.message_id);
+            Some(Inbound {
+                platform: PLATFORM,
+                chat,
+                from: Some(sender_of(&q.from)),
+                input: Input::Button {
+                    callback_id: q.id,
+                    data: q.data.unwrap_or_default(),
+                    message_id,
+                },
+                message_id,
+            })
+        }
+        Event::MyChatMember(change) => {
+            let present =
+                |s: &str| matches!(s, "member" | "administrator" | "creator" | "restricted");
+            let input = match (
+                present(&change.old_chat_member.status),
+                present(&change.new_chat_member.status),
+            ) {
+                (false, true) => Input::BotAddedToChat,
+                (true, false) => Input::BotRemovedFromChat,
+                _ => return None,
+            };
+            Some(Inbound {
+                platform: PLATFORM,
+                chat: chat_of(&change.chat),
+                from: Some(sender_of(&change.from)),
+                input,
+                message_id: None,
+            })
+        }
+        Event::EditedMessage(_) | Event::Other(_) => None,
+    }
+}
+
+/// Who the sender is in this chat's current conference.
+async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
+    let conference = current_conference(ctx).await?;
+    let from = ctx.inbound.from.clone();
+    let mut tx = ctx.tx.lock().await;
+    let person = match &from {
+        Some(f) => store::person_by_user_id(&mut tx, PLATFORM, &f.user_id)
+            .await?
+            .map(|p| p.id),
+        None => None,
+    };
+    let roles = match person {
+        Some(p) => store::roles_of(&mut tx, p, conference.as_ref().map(|c| c.id)).await?,
+        None => Vec::new(),
+    };
+    let role = roles
+        .iter()
+        .filter_map(|r| r.parse::<Role>().ok())
+        .max()
+        .unwrap_or(Role::Guest);
+    Ok(Actor {
+        person,
+        from,
+        role,
+        conference,
+    })
+}
+
+/// The chat core behind Telegram updates in the inbox.
+pub struct TelegramChat {
+    schema: Handler<'static, HandlerResult>,
+    templates: Arc<Templates>,
+    public_url: Option<url::Url>,
+}
+
+impl std::fmt::Debug for TelegramChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramChat")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelegramChat {
+    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>) -> Arc<Self> {
+        Arc::new(Self {
+            schema: super::schema(),
+            templates,
+            public_url,
+        })
+    }
+}
+
+#[async_trait]
+impl InboxHandler for TelegramChat {
+    async fn handle(&self, mut tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
+        let update = updates::parse(&event.payload)?;
+        let update_id = update.update_id;
+        let username = store::get_system(&mut tx, USERNAME_KEY).await?;
+        let Some(inbound) = to_inbound(update, username.as_deref()) else {
+            return Ok(tx);
+        };
+        let now = event.received_at;
+        let bot = BotInfo {
+            username: username.unwrap_or_else(|| "bot".into()),
+            public_url: self.public_url.clone(),
+        };
+        let ctx = Ctx {
+            tx: TxCell::new(tx),
+            now,
+            templates: self.templates.clone(),
+            bot: Arc::new(bot),
+            inbound: Arc::new(inbound),
+        };
+        let actor = resolve_actor(&ctx).await?;
+        let reply = super::handle(&self.schema, ctx.clone(), actor).await?;
+        let Ctx { tx, inbound, .. } = ctx;
+        let mut tx = tx.into_inner()?;
+        render_reply(
+            &mut tx,
+            &self.templates,
+            now,
+            &inbound,
+            &reply,
+            &format!("tg:{update_id}"),
+        )
+        .await?;
+        Ok(tx)
+    }
+}
+
+/// Writes a reply to the outbox as Bot API requests.
+pub async fn render_reply(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    inbound: &Inbound,
+    reply: &Reply,
+    key: &str,
+) -> anyhow::Result<()> {
+    let here: i64 = inbound.chat.id.parse()?;
+    if reply.answer_button
+        && let Input::Button { callback_id, .. } = &inbound.input
+    {
+        let request = Request::AnswerCallbackQuery {
+            callback_query_id: callback_id.clone(),
+            text: None,
+        };
+        enqueue(tx, now, here, &request, &format!("{key}:answer")).await?;
+    }
+    for (n, message) in reply.messages.iter().enumerate() {
+        let chat = match &message.to {
+            Destination::Here => here,
+            Destination::Chat(id) => id.parse()?,
+        };
+        let text = templates.render(
+            &format!("messages/{}.html", message.template),
+            &message.context,
+        )?;
+        let markup = keyboard(templates, &message.buttons)?;
+        let key = format!("{key}:{n}");
+        match message.edit {
+            Some(message_id) => {
+                let mut body = OutgoingMessage::html(first_part(&text));
+                body.reply_markup = markup;
+                enqueue(
+                    tx,
+                    now,
+                    chat,
+                    &Request::EditMessageText {
+                        message_id,
+                        message: body,
+                    },
+                    &key,
+                )
+                .await?;
+            }
+            None => render_to_outbox(tx, now, chat, &text, markup, &key).await?,
+        }
+    }
+    if reply.delete_trigger
+        && let Some(message_id) = inbound.message_id
+    {
+        enqueue(
+            tx,
+            now,
+            here,
+            &Request::DeleteMessage { message_id },
+            &format!("{key}:delete"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn first_part(text: &str) -> String {
+    tg::split_html(text, MAX_TEXT)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+fn keyboard(
+    templates: &Templates,
+    rows: &[Vec<super::Button>],
+) -> anyhow::Result<Option<InlineKeyboardMarkup>> {
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut keyboard = Vec::new();
+    for row in rows {
+        let mut buttons = Vec::new();
+        for b in row {
+            let label = templates.render(&format!("buttons/{}.txt", b.label), json!({}))?;
+            buttons.push(InlineKeyboardButton::callback(label, b.data.clone()));
+        }
+        keyboard.push(buttons);
+    }
+    Ok(Some(InlineKeyboardMarkup::new(keyboard)))
+}
+
+/// Queues an HTML text for a chat, split at Telegram's 4096-character limit; buttons go on the last part.
+pub async fn render_to_outbox(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    chat: i64,
+    html: &str,
+    markup: Option<InlineKeyboardMarkup>,
+    key: &str,
+) -> anyhow::Result<()> {
+    let parts = tg::split_html(html, MAX_TEXT);
+    let last = parts.len().saturating_sub(1);
+    for (i, part) in parts.into_iter().enumerate() {
+        let mut body = OutgoingMessage::html(part);
+        if i == last {
+            body.reply_markup = markup.clone();
+        }
+        let part_key = if last == 0 {
+            key.to_owned()
+        } else {
+            format!("{key}:part{i}")
+        };
+        enqueue(tx, now, chat, &Request::SendMessage(body), &part_key).await?;
+    }
+    Ok(())
+}
+
+async fn enqueue(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    chat: i64,
+    request: &Request,
+    key: &str,
+) -> anyhow::Result<()> {
+    let kind = match request {
+        Request::SendMessage(_) => "message",
+        Request::EditMessageText { .. } => "edit",
+        Request::DeleteMessage { .. } => "delete",
+        Request::AnswerCallbackQuery { .. } => "callback_answer",
+    };
+    let message = NewMessage {
+        provider: BOT_PROVIDER.into(),
+        platform: PLATFORM.into(),
+        target: chat.to_string(),
+        kind: kind.into(),
+        idempotency_key: format!("{key}/{PLATFORM}:{chat}"),
+        body: serde_json::to_string(request)?,
+        due_at: now,
+        expires_at: None,
+    };
+    outbox::enqueue(tx, now, &message).await?;
+    Ok(())
+}
