@@ -33,6 +33,23 @@ impl Templates {
         }
         minijinja_embed::load_templates!(&mut env);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Telegram's HTML needs only `<`, `>`, `&` and `"` escaped; minijinja's HTML escaping also turns
+        // `/` into `&#x2f;`, which Telegram would accept but which makes links and texts unreadable in
+        // logs and tests.
+        env.set_formatter(|out, state, value| {
+            if *state.auto_escape() == AutoEscape::Html
+                && !value.is_safe()
+                && !value.is_undefined()
+                && !value.is_none()
+            {
+                out.write_str(&herald_bots::telegram::escape_html(&value.to_string()))
+                    .map_err(|_| {
+                        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "could not write")
+                    })
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
                 AutoEscape::Html
@@ -61,5 +78,45 @@ impl Templates {
             .templates()
             .map(|(name, _)| name.to_owned())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_loads() {
+        let templates = Templates::new();
+        let names = templates.names();
+        assert!(
+            names.iter().any(|n| n == "messages/start_owner.html"),
+            "{names:?}"
+        );
+        for name in names {
+            assert!(templates.env.get_template(&name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn html_templates_escape_user_text_for_telegram_and_keep_slashes() {
+        let templates = Templates::new();
+        let text = templates
+            .render("messages/dm.html", serde_json::json!({ "from": "<Eve>", "conference": "A & B", "text": "see https://x.org/a" }))
+            .expect("renders");
+        assert!(
+            text.contains("&lt;Eve&gt;")
+                && text.contains("A &amp; B")
+                && text.contains("https://x.org/a"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_variable_is_an_error_naming_the_template() {
+        let err = Templates::new()
+            .render("messages/dm.html", serde_json::json!({}))
+            .expect_err("strict");
+        assert!(format!("{err:#}").contains("messages/dm.html"), "{err:#}");
     }
 }

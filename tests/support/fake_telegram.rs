@@ -80,6 +80,8 @@ struct Shared {
     /// Faults for the next calls, in order; `Some(chat)` applies only to calls to that chat.
     faults: Mutex<VecDeque<(Option<i64>, Fault)>>,
     next_message_id: AtomicI64,
+    /// Updates waiting to be fetched with getUpdates, oldest first.
+    updates: Mutex<VecDeque<Value>>,
     /// Requests that arrived, counted before they are answered.
     arrived: std::sync::atomic::AtomicUsize,
     changed: Notify,
@@ -142,6 +144,38 @@ impl FakeTelegram {
                     c.text().unwrap_or_default().to_owned(),
                 )
             })
+            .collect()
+    }
+
+    /// Queues an update for getUpdates.
+    pub fn push_update(&self, update: Value) {
+        self.shared.updates.lock().unwrap().push_back(update);
+        self.shared.changed.notify_waiters();
+    }
+
+    /// The `offset` of every getUpdates call, in order.
+    pub fn get_updates_offsets(&self) -> Vec<Option<i64>> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == "getUpdates")
+            .map(|c| c.body.get("offset").and_then(Value::as_i64))
+            .collect()
+    }
+
+    /// Calls of one method.
+    pub fn calls_of(&self, method: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
+    }
+
+    /// Texts of messages accepted for `chat`, in order.
+    pub fn texts_to(&self, chat: i64) -> Vec<String> {
+        self.delivered()
+            .into_iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, t)| t)
             .collect()
     }
 
@@ -281,6 +315,35 @@ async fn handle(
                     "message_id": id, "date": 0, "chat": { "id": chat, "type": kind }, "text": text
                 }}))
                 .into_response()
+            }
+            "getUpdates" => {
+                // Updates before `offset` are confirmed and forgotten, as the Bot API does.
+                if let Some(offset) = body.get("offset").and_then(Value::as_i64) {
+                    shared
+                        .updates
+                        .lock()
+                        .unwrap()
+                        .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                }
+                shared.calls.lock().unwrap().push(call);
+                let pending: Vec<Value> = shared.updates.lock().unwrap().iter().cloned().collect();
+                if pending.is_empty() {
+                    // A short long-poll, so a polling loop against the fake does not spin.
+                    let _ =
+                        tokio::time::timeout(Duration::from_millis(200), shared.changed.notified())
+                            .await;
+                }
+                let pending: Vec<Value> = shared.updates.lock().unwrap().iter().cloned().collect();
+                Json(json!({ "ok": true, "result": pending })).into_response()
+            }
+            "setMyCommands"
+            | "deleteWebhook"
+            | "setWebhook"
+            | "answerCallbackQuery"
+            | "deleteMessage"
+            | "editMessageText" => {
+                shared.calls.lock().unwrap().push(call);
+                Json(json!({ "ok": true, "result": true })).into_response()
             }
             _ => {
                 shared.calls.lock().unwrap().push(call);

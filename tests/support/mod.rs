@@ -77,12 +77,38 @@ pub async fn test_config(telegram: &FakeTelegram) -> (Config, tempfile::TempDir)
     (config, dir)
 }
 
+/// A Telegram user for building updates.
+#[derive(Debug, Clone)]
+pub struct TgUser {
+    pub id: i64,
+    pub first_name: &'static str,
+    pub username: &'static str,
+}
+
+pub const OWNER: TgUser = TgUser {
+    id: 1001,
+    first_name: "Olga",
+    username: "olga",
+};
+pub const ADA: TgUser = TgUser {
+    id: 1002,
+    first_name: "Ada",
+    username: "ada",
+};
+pub const BOB: TgUser = TgUser {
+    id: 1003,
+    first_name: "Bob",
+    username: "bob",
+};
+pub const BOT_USERNAME: &str = "herald_test_bot";
+
 pub struct TestApp {
     pub app: Application,
     pub telegram: FakeTelegram,
     pub clock: Arc<ManualClock>,
     pub base_url: String,
     pub http: reqwest::Client,
+    next_update: std::sync::atomic::AtomicI64,
     _dir: tempfile::TempDir,
 }
 
@@ -108,12 +134,24 @@ impl TestApp {
         .expect("the application builds");
         app.spawn_web().expect("web server");
         let base_url = format!("http://{}", app.local_addr());
+        // What `getMe` tells a running Herald at start.
+        let mut tx = app.db.begin().await.expect("begin");
+        herald::db::chat::set_system(
+            &mut tx,
+            start_time(),
+            herald::chat::telegram::USERNAME_KEY,
+            BOT_USERNAME,
+        )
+        .await
+        .expect("username");
+        tx.commit().await.expect("commit");
         Self {
             app,
             telegram,
             clock,
             base_url,
             http: reqwest::Client::new(),
+            next_update: std::sync::atomic::AtomicI64::new(1),
             _dir: dir,
         }
     }
@@ -190,4 +228,121 @@ impl TestApp {
             .expect("query")
             .expect("row exists")
     }
+}
+
+impl TestApp {
+    fn update_id(&self) -> i64 {
+        self.next_update
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A message update from `user` in `chat` (the user's private chat when `chat` is their id).
+    pub fn message_update(&self, user: &TgUser, chat: i64, text: &str) -> serde_json::Value {
+        let id = self.update_id();
+        let chat_json = if chat == user.id {
+            serde_json::json!({ "id": chat, "type": "private", "first_name": user.first_name, "username": user.username })
+        } else {
+            serde_json::json!({ "id": chat, "type": "supergroup", "title": "Organisers" })
+        };
+        let mut message = serde_json::json!({
+            "message_id": id * 10, "date": 1_798_000_000, "chat": chat_json, "text": text,
+            "from": { "id": user.id, "is_bot": false, "first_name": user.first_name, "username": user.username },
+        });
+        if text.starts_with('/') {
+            let len = text
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .encode_utf16()
+                .count();
+            message["entities"] =
+                serde_json::json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        }
+        serde_json::json!({ "update_id": id, "message": message })
+    }
+
+    /// Delivers raw updates the way polling and the webhook do, then handles them and sends the replies.
+    pub async fn deliver(&self, updates: &[serde_json::Value]) {
+        let clock: herald::clock::SharedClock = self.clock.clone();
+        herald::telegram::updates::store_updates(self.db(), &clock, updates)
+            .await
+            .expect("stored");
+        let report = self.app.inbox.drain().await.expect("inbox");
+        assert_eq!(
+            report.failed,
+            0,
+            "inbound events failed: {:?}",
+            herald::db::inbox::list(self.db()).await
+        );
+        self.send_everything().await;
+    }
+
+    /// Drains the outbox, letting the clock run a second at a time while the rate limits hold messages
+    /// back (a private chat gets one message a second), until nothing is pending.
+    pub async fn send_everything(&self) {
+        for _ in 0..120 {
+            self.drain_outbox().await;
+            let pending = outbox::list(self.db())
+                .await
+                .expect("list")
+                .iter()
+                .any(|r| r.state == herald::db::outbox::OutboxState::Pending);
+            if !pending {
+                return;
+            }
+            self.advance(TimeDelta::seconds(1));
+        }
+        panic!("the outbox did not empty within two minutes of test time");
+    }
+
+    /// `user` writes `text` in `chat`; returns what the bot sent to that chat in response.
+    pub async fn say_in(&self, user: &TgUser, chat: i64, text: &str) -> Vec<String> {
+        let before = self.telegram.texts_to(chat).len();
+        self.deliver(&[self.message_update(user, chat, text)]).await;
+        self.telegram.texts_to(chat).split_off(before)
+    }
+
+    /// `user` writes `text` in their private chat with the bot; returns the replies.
+    pub async fn say(&self, user: &TgUser, text: &str) -> Vec<String> {
+        self.say_in(user, user.id, text).await
+    }
+
+    /// A fresh owner link, as `herald run` logs it.
+    pub async fn owner_link(&self) -> String {
+        let clock: herald::clock::SharedClock = self.clock.clone();
+        herald::telegram::updates::owner_link_if_needed(self.db(), &clock, BOT_USERNAME)
+            .await
+            .expect("link")
+            .expect("no owner yet")
+    }
+
+    /// Makes `OWNER` the owner and creates a conference; the owner's chat is about it.
+    pub async fn with_owner_and_conference(&self) {
+        let link = self.owner_link().await;
+        self.say(&OWNER, &format!("/start {}", token_of(&link)))
+            .await;
+        let replies = self
+            .say(
+                &OWNER,
+                "/conference new fosdem-2027 Europe/Brussels 2027-02-06 2027-02-07 FOSDEM 2027",
+            )
+            .await;
+        assert!(replies[0].contains("Created"), "{replies:?}");
+    }
+
+    /// An invite link for `role`, issued by the owner.
+    pub async fn invite(&self, role: &str) -> String {
+        let replies = self.say(&OWNER, &format!("/invite {role}")).await;
+        let text = replies.last().expect("invite reply");
+        token_of(text)
+    }
+}
+
+/// The `start=` token in a text containing a deep link.
+pub fn token_of(text: &str) -> String {
+    let start = text.find("start=").expect("a deep link") + "start=".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
