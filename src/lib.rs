@@ -22,6 +22,8 @@ pub mod telegram;
 pub mod web;
 
 pub use app::{Application, Extras};
+/// Command-line administration (`herald conference`, `herald invite`, `herald owner-link`).
+pub mod admin;
 /// The chat core: events, the handler tree, replies; and its Telegram adapter.
 pub mod chat;
 /// The words users read, from `templates/`.

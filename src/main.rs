@@ -4,7 +4,12 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use herald::{Application, config::Config, db::Db};
+use herald::{
+    Application, admin,
+    clock::{SharedClock, SystemClock},
+    config::Config,
+    db::{Db, chat::Conference},
+};
 use tokio_util::sync::CancellationToken;
 
 /// Herald — chat-bot-first messaging for conferences.
@@ -42,6 +47,76 @@ enum Command {
     /// Shows the result of defaults, the file and the environment together, so you can check what a
     /// setting resolves to before starting.
     Config,
+    /// Print a one-time link that makes whoever opens it the owner of this Herald.
+    ///
+    /// Only while nobody owns it yet; each new link retires the previous ones. `herald run` logs one
+    /// too. Needs the bot's username: known once `herald run` has started, or asked from Telegram.
+    OwnerLink,
+    /// Create, list and change conferences (the same as /conference in chat).
+    #[command(subcommand)]
+    Conference(ConferenceCommand),
+    /// Print registration links, one per person, as CSV (name,email,link) for a mail merge.
+    ///
+    /// Each link works once, for one person, with the given role, for 60 days. Read names and e-mail
+    /// addresses from --csv (a file with name,email rows, or - for standard input), or make --count
+    /// anonymous links.
+    Invite {
+        /// The conference's slug.
+        #[arg(long)]
+        conference: String,
+        /// attendee, speaker, volunteer or admin.
+        #[arg(long, default_value = "attendee")]
+        role: String,
+        /// How many anonymous links to make (without --csv).
+        #[arg(long)]
+        count: Option<usize>,
+        /// A CSV of name,email rows (a header row is allowed); - reads standard input.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConferenceCommand {
+    /// Create a conference.
+    Add {
+        /// Short name used in commands and links: lowercase letters, digits, hyphens (fosdem-2027).
+        #[arg(long)]
+        slug: String,
+        /// The name people read.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone of the venue, such as Europe/Brussels.
+        #[arg(long)]
+        tz: String,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        start: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        end: String,
+    },
+    /// List conferences.
+    List,
+    /// Change a conference; only the options given change.
+    Set {
+        /// The conference's slug.
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        tz: Option<String>,
+        #[arg(long)]
+        start: Option<String>,
+        #[arg(long)]
+        end: Option<String>,
+        /// Posting policy 0–4 (0 nobody posts … 4 everyone posts without approval).
+        #[arg(long)]
+        policy: Option<String>,
+        /// Posting window HH:MM-HH:MM in the conference's time zone, or off.
+        #[arg(long)]
+        window: Option<String>,
+    },
 }
 
 fn init_tracing(filter: &str) {
@@ -102,6 +177,99 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(database = %config.database_url.redacted(), "migrations applied");
             Ok(())
         }
+        Command::OwnerLink => {
+            let (db, clock) = open(&config).await?;
+            let client = telegram_client(&config)?;
+            let username = admin::bot_username(&db, &clock, client.as_ref()).await?;
+            match herald::telegram::updates::owner_link_if_needed(&db, &clock, &username).await? {
+                Some(link) => println!("{link}"),
+                None => anyhow::bail!(
+                    "this Herald already has an owner; the owner can grant roles in chat"
+                ),
+            }
+            Ok(())
+        }
+        Command::Conference(command) => {
+            let (db, clock) = open(&config).await?;
+            match command {
+                ConferenceCommand::Add {
+                    slug,
+                    name,
+                    tz,
+                    start,
+                    end,
+                } => {
+                    let args = admin::ConferenceArgs {
+                        slug,
+                        name,
+                        time_zone: tz,
+                        starts_on: start,
+                        ends_on: end,
+                    };
+                    print_conference(&admin::conference_add(&db, &clock, &args).await?);
+                }
+                ConferenceCommand::List => {
+                    for c in admin::conference_list(&db).await? {
+                        print_conference(&c);
+                    }
+                }
+                ConferenceCommand::Set {
+                    slug,
+                    name,
+                    tz,
+                    start,
+                    end,
+                    policy,
+                    window,
+                } => {
+                    let changes = admin::ConferenceChanges {
+                        name,
+                        time_zone: tz,
+                        starts_on: start,
+                        ends_on: end,
+                        policy,
+                        window,
+                    };
+                    print_conference(&admin::conference_set(&db, &clock, &slug, &changes).await?);
+                }
+            }
+            Ok(())
+        }
+        Command::Invite {
+            conference,
+            role,
+            count,
+            csv,
+        } => {
+            let invitees = match (csv, count) {
+                (Some(path), None) if path.as_os_str() == "-" => {
+                    admin::read_invitees(std::io::stdin().lock())?
+                }
+                (Some(path), None) => admin::read_invitees(
+                    std::fs::File::open(&path)
+                        .with_context(|| format!("Failed to open {}", path.display()))?,
+                )?,
+                (None, Some(n)) => vec![admin::Invitee::default(); n],
+                (None, None) => vec![admin::Invitee::default()],
+                (Some(_), Some(_)) => anyhow::bail!("give either --csv or --count, not both"),
+            };
+            let (db, clock) = open(&config).await?;
+            let client = telegram_client(&config)?;
+            let username = admin::bot_username(&db, &clock, client.as_ref()).await?;
+            let mut out = std::io::stdout().lock();
+            let n = admin::invite(
+                &db,
+                &clock,
+                &username,
+                &conference,
+                &role,
+                &invitees,
+                &mut out,
+            )
+            .await?;
+            eprintln!("{n} link(s) for {role}s of {conference}; each works once, for 60 days");
+            Ok(())
+        }
         Command::Run => {
             init_tracing(&config.log);
             let app = Application::build(config)
@@ -116,4 +284,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run(shutdown).await
         }
     }
+}
+
+async fn open(config: &Config) -> anyhow::Result<(Db, SharedClock)> {
+    let db = Db::connect(config.database_url.expose()).await?;
+    db.migrate().await?;
+    Ok((db, std::sync::Arc::new(SystemClock)))
+}
+
+fn telegram_client(
+    config: &Config,
+) -> anyhow::Result<Option<herald_bots::telegram::TelegramClient>> {
+    Ok(config.telegram()?.map(|tg| {
+        herald_bots::telegram::TelegramClient::new(
+            tg.api_url,
+            tg.token.expose(),
+            reqwest::Client::new(),
+            std::time::Duration::from_secs(20),
+        )
+    }))
+}
+
+fn print_conference(c: &Conference) {
+    let window = match (c.posting_window_start, c.posting_window_end) {
+        (Some(a), Some(b)) => format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")),
+        _ => "off".into(),
+    };
+    let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "?".to_owned(), |d| d.to_string());
+    println!(
+        "{}\t{}\t{}\t{} to {}\tpolicy {}\twindow {}",
+        c.slug,
+        c.name,
+        c.time_zone,
+        day(c.starts_on),
+        day(c.ends_on),
+        c.posting_policy,
+        window
+    );
 }

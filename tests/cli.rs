@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::process::{Command, Output};
 
 fn herald(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Output {
@@ -154,5 +156,192 @@ fn help_reads_like_a_manual() {
         text(&out.stdout).contains("SIGTERM"),
         "{}",
         text(&out.stdout)
+    );
+}
+
+#[test]
+fn conferences_are_scriptable_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = [("HERALD_DATABASE_URL", "sqlite://herald.db")];
+    let add = [
+        "conference",
+        "add",
+        "--slug",
+        "fosdem-2027",
+        "--name",
+        "FOSDEM 2027",
+        "--tz",
+        "Europe/Brussels",
+    ];
+    let out = herald(
+        &[&add[..], &["--start", "2027-02-06", "--end", "2027-02-07"]].concat(),
+        &db,
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .contains("fosdem-2027\tFOSDEM 2027\tEurope/Brussels\t2027-02-06 to 2027-02-07")
+    );
+
+    let out = herald(
+        &[&add[..], &["--start", "2027-02-06", "--end", "2027-02-07"]].concat(),
+        &db,
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = herald(
+        &[
+            "conference",
+            "add",
+            "--slug",
+            "x",
+            "--name",
+            "X",
+            "--tz",
+            "Mars/Olympus",
+            "--start",
+            "2027-01-01",
+            "--end",
+            "2027-01-02",
+        ],
+        &db,
+        dir.path(),
+    );
+    assert!(
+        text(&out.stderr).contains("slug \"x\" is not"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = herald(
+        &[
+            "conference",
+            "set",
+            "fosdem-2027",
+            "--policy",
+            "3",
+            "--window",
+            "08:00-20:00",
+        ],
+        &db,
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("policy 3\twindow 08:00-20:00"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = herald(
+        &["conference", "set", "fosdem-2027", "--tz", "Europe/Nowhere"],
+        &db,
+        dir.path(),
+    );
+    assert!(
+        text(&out.stderr).contains("time zone \"Europe/Nowhere\" is not"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = herald(&["conference", "list"], &db, dir.path());
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+}
+
+#[tokio::test]
+async fn bulk_invites_print_one_working_link_per_person() {
+    let fake = support::FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let api = fake.url.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("HERALD_DATABASE_URL", "sqlite://herald.db"),
+            ("HERALD_TELEGRAM_TOKEN", support::TOKEN),
+            ("HERALD_TELEGRAM_API_URL", api.as_str()),
+        ];
+        let add = [
+            "conference",
+            "add",
+            "--slug",
+            "conf-2027",
+            "--name",
+            "Conf",
+            "--tz",
+            "UTC",
+            "--start",
+            "2027-01-01",
+            "--end",
+            "2027-01-02",
+        ];
+        assert!(herald(&add, &env, &path).status.success());
+        std::fs::write(
+            path.join("people.csv"),
+            "name,email\nAda Lovelace,ada@example.org\nBob,bob@example.org\n",
+        )
+        .unwrap();
+        let invite = herald(
+            &[
+                "invite",
+                "--conference",
+                "conf-2027",
+                "--role",
+                "speaker",
+                "--csv",
+                "people.csv",
+            ],
+            &env,
+            &path,
+        );
+        let owner = herald(&["owner-link"], &env, &path);
+        let bad_role = herald(
+            &[
+                "invite",
+                "--conference",
+                "conf-2027",
+                "--role",
+                "owner",
+                "--count",
+                "1",
+            ],
+            &env,
+            &path,
+        );
+        (invite, owner, bad_role)
+    })
+    .await
+    .unwrap();
+    let (invite, owner, bad_role) = output;
+    assert!(invite.status.success(), "{}", text(&invite.stderr));
+    let csv = text(&invite.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "name,email,link");
+    assert!(
+        lines[1].starts_with("Ada Lovelace,ada@example.org,https://t.me/herald_test_bot?start="),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 3);
+    assert_ne!(
+        lines[1].rsplit('/').next(),
+        lines[2].rsplit('/').next(),
+        "every link differs"
+    );
+    assert!(
+        text(&owner.stdout).starts_with("https://t.me/herald_test_bot?start="),
+        "{}",
+        text(&owner.stderr)
+    );
+    assert!(!bad_role.status.success());
+    assert!(
+        text(&bad_role.stderr).contains("cannot be invited"),
+        "{}",
+        text(&bad_role.stderr)
     );
 }

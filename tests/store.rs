@@ -79,3 +79,21 @@ async fn a_bad_database_url_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_readme_lists_exactly_the_command_catalog() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- catalog:start -->\n")
+        .expect("catalog markers")
+        + "<!-- catalog:start -->\n".len();
+    let end = readme
+        .find("\n<!-- catalog:end -->")
+        .expect("catalog end marker");
+    assert_eq!(
+        readme[start..end].trim(),
+        herald_commands::catalog_markdown().trim(),
+        "regenerate with `cargo run -p herald-commands --example catalog_markdown`"
+    );
+}

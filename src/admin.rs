@@ -1,0 +1,320 @@
+//! Command-line administration: the same setup as in chat, scriptable for first runs and automation.
+//! Arguments are checked with the chat grammar's own types, so both surfaces accept the same values.
+
+use std::io::{Read, Write};
+
+use anyhow::{Context, bail};
+use chrono::NaiveTime;
+use herald_bots::telegram::TelegramClient;
+use herald_commands::{LocalDate, LocalTime, PostingPolicy, Role, Slug, TimeZoneName};
+
+use crate::{
+    chat::{
+        links::{self, NewLinkTokenSpec},
+        telegram::USERNAME_KEY,
+    },
+    clock::SharedClock,
+    db::{
+        Db,
+        chat::{self, Conference, NewConference},
+    },
+};
+
+fn check<T>(
+    what: &str,
+    value: &str,
+    parsed: Result<T, herald_commands::InvalidValue>,
+) -> anyhow::Result<T> {
+    parsed.map_err(|e| anyhow::anyhow!("{what} {value:?} is not {}", e.expected))
+}
+
+/// The bot's username: as learnt by a running Herald, or asked from Telegram now.
+pub async fn bot_username(
+    db: &Db,
+    clock: &SharedClock,
+    telegram: Option<&TelegramClient>,
+) -> anyhow::Result<String> {
+    let mut tx = db.begin().await?;
+    let known = chat::get_system(&mut tx, USERNAME_KEY).await?;
+    tx.commit().await?;
+    if let Some(name) = known {
+        return Ok(name);
+    }
+    let Some(client) = telegram else {
+        bail!(
+            "the bot's username is unknown: set HERALD_TELEGRAM_TOKEN (and run `herald run` once, or let this command ask Telegram)"
+        );
+    };
+    let me = client
+        .get_me()
+        .await
+        .context("Failed to ask Telegram who the bot is (getMe)")?;
+    let mut tx = db.begin().await?;
+    chat::set_system(&mut tx, clock.now(), USERNAME_KEY, &me.username).await?;
+    tx.commit().await?;
+    Ok(me.username)
+}
+
+#[derive(Debug, Clone)]
+pub struct ConferenceArgs {
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+pub async fn conference_add(
+    db: &Db,
+    clock: &SharedClock,
+    args: &ConferenceArgs,
+) -> anyhow::Result<Conference> {
+    let slug = check("slug", &args.slug, Slug::parse(&args.slug))?;
+    let tz = check(
+        "time zone",
+        &args.time_zone,
+        TimeZoneName::parse(&args.time_zone),
+    )?;
+    let starts = check(
+        "start date",
+        &args.starts_on,
+        LocalDate::parse(&args.starts_on),
+    )?;
+    let ends = check("end date", &args.ends_on, LocalDate::parse(&args.ends_on))?;
+    if ends.date() < starts.date() {
+        bail!(
+            "the end date {} is before the start date {}",
+            args.ends_on,
+            args.starts_on
+        );
+    }
+    if args.name.trim().is_empty() {
+        bail!("the conference needs a name");
+    }
+    let mut tx = db.begin().await?;
+    let new = NewConference {
+        slug: slug.as_str(),
+        name: args.name.trim(),
+        time_zone: tz.name(),
+        starts_on: starts.date(),
+        ends_on: ends.date(),
+    };
+    let Some(id) = chat::create_conference(&mut tx, clock.now(), &new).await? else {
+        bail!(
+            "a conference with the slug {} already exists",
+            slug.as_str()
+        );
+    };
+    let conference = chat::conference_by_id(&mut tx, id)
+        .await?
+        .context("conference vanished")?;
+    tx.commit().await?;
+    Ok(conference)
+}
+
+pub async fn conference_list(db: &Db) -> anyhow::Result<Vec<Conference>> {
+    let mut tx = db.begin().await?;
+    let all = chat::conferences(&mut tx).await?;
+    tx.commit().await?;
+    Ok(all)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConferenceChanges {
+    pub name: Option<String>,
+    pub time_zone: Option<String>,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub policy: Option<String>,
+    /// `HH:MM-HH:MM` or `off`.
+    pub window: Option<String>,
+}
+
+pub async fn conference_set(
+    db: &Db,
+    clock: &SharedClock,
+    slug: &str,
+    c: &ConferenceChanges,
+) -> anyhow::Result<Conference> {
+    let mut tx = db.begin().await?;
+    let conference = chat::conference_by_slug(&mut tx, slug)
+        .await?
+        .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
+    let tz = match &c.time_zone {
+        Some(t) => Some(check("time zone", t, TimeZoneName::parse(t))?.name()),
+        None => None,
+    };
+    let dates = match (&c.starts_on, &c.ends_on) {
+        (None, None) => None,
+        (s, e) => {
+            let s = match s {
+                Some(s) => check("start date", s, LocalDate::parse(s))?.date(),
+                None => conference
+                    .starts_on
+                    .context("the conference has no start date; give --start too")?,
+            };
+            let e = match e {
+                Some(e) => check("end date", e, LocalDate::parse(e))?.date(),
+                None => conference
+                    .ends_on
+                    .context("the conference has no end date; give --end too")?,
+            };
+            if e < s {
+                bail!("the end date {e} is before the start date {s}");
+            }
+            Some((s, e))
+        }
+    };
+    chat::set_conference_fields(
+        &mut tx,
+        clock.now(),
+        conference.id,
+        c.name.as_deref(),
+        tz,
+        dates,
+    )
+    .await?;
+    if let Some(p) = &c.policy {
+        let policy = check("posting policy", p, PostingPolicy::parse(p))?;
+        chat::set_policy(
+            &mut tx,
+            clock.now(),
+            conference.id,
+            i64::from(policy.level()),
+        )
+        .await?;
+    }
+    if let Some(w) = &c.window {
+        let window: Option<(NaiveTime, NaiveTime)> = if w.eq_ignore_ascii_case("off") {
+            None
+        } else {
+            let (a, b) = w
+                .split_once('-')
+                .with_context(|| format!("window {w:?} is not HH:MM-HH:MM or off"))?;
+            let a = check("window start", a, LocalTime::parse(a.trim()))?;
+            let b = check("window end", b, LocalTime::parse(b.trim()))?;
+            if a == b {
+                bail!("the window must not start and end at the same time");
+            }
+            Some((a.time(), b.time()))
+        };
+        chat::set_window(&mut tx, clock.now(), conference.id, window).await?;
+    }
+    let updated = chat::conference_by_id(&mut tx, conference.id)
+        .await?
+        .context("conference vanished")?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// One invitee from a CSV: a name and, optionally, an e-mail address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invitee {
+    pub name: String,
+    pub email: String,
+}
+
+/// Reads `name,email` rows; a header row naming the columns is skipped.
+pub fn read_invitees(input: impl Read) -> anyhow::Result<Vec<Invitee>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let mut out = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("CSV row {} is unreadable", n + 1))?;
+        let name = record.get(0).unwrap_or_default().to_owned();
+        let email = record.get(1).unwrap_or_default().to_owned();
+        if n == 0 && name.eq_ignore_ascii_case("name") {
+            continue;
+        }
+        if name.is_empty() && email.is_empty() {
+            continue;
+        }
+        out.push(Invitee { name, email });
+    }
+    Ok(out)
+}
+
+/// Issues one invite per invitee and writes `name,email,link` rows.
+pub async fn invite(
+    db: &Db,
+    clock: &SharedClock,
+    username: &str,
+    conference: &str,
+    role: &str,
+    invitees: &[Invitee],
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    let role: Role = role.parse().map_err(|_| {
+        anyhow::anyhow!("role {role:?} is not attendee, speaker, volunteer or admin")
+    })?;
+    if !role.is_conference_role() {
+        bail!("role {role} cannot be invited: choose attendee, speaker, volunteer or admin");
+    }
+    let mut tx = db.begin().await?;
+    let conference = chat::conference_by_slug(&mut tx, conference)
+        .await?
+        .with_context(|| {
+            format!("there is no conference {conference}; see `herald conference list`")
+        })?;
+    let mut rows = Vec::new();
+    for invitee in invitees {
+        let label = (!invitee.name.is_empty()).then_some(invitee.name.as_str());
+        let token = links::issue(
+            &mut tx,
+            clock.now(),
+            NewLinkTokenSpec {
+                purpose: "invite",
+                conference_id: Some(conference.id),
+                role: Some(role.as_str()),
+                slot: None,
+                label,
+                created_by: None,
+                ttl: links::INVITE_TTL,
+            },
+        )
+        .await?;
+        rows.push((invitee, format!("https://t.me/{username}?start={token}")));
+    }
+    // Links are printed only after they are stored: a failure prints nothing that would not work.
+    tx.commit().await?;
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["name", "email", "link"])?;
+    for (invitee, link) in &rows {
+        writer.write_record([invitee.name.as_str(), invitee.email.as_str(), link.as_str()])?;
+    }
+    writer.flush()?;
+    Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invitees_are_read_with_or_without_a_header() {
+        let rows = read_invitees("name,email\nAda Lovelace, ada@example.org\n\nBob,\n".as_bytes())
+            .expect("csv");
+        assert_eq!(
+            rows,
+            [
+                Invitee {
+                    name: "Ada Lovelace".into(),
+                    email: "ada@example.org".into()
+                },
+                Invitee {
+                    name: "Bob".into(),
+                    email: String::new()
+                }
+            ]
+        );
+        assert_eq!(
+            read_invitees("Carla,c@x.org".as_bytes())
+                .expect("csv")
+                .len(),
+            1
+        );
+    }
+}
