@@ -199,6 +199,17 @@ impl Application {
                 .clone()
                 .run(shutdown.clone(), self.health.register("inbox")),
         );
+        if let (Some(client), Some(tg)) = (self.telegram.clone(), self.config.telegram()?) {
+            tasks.spawn(telegram::updates::run(
+                client,
+                self.db.clone(),
+                self.clock.clone(),
+                tg.mode,
+                self.webhook.clone(),
+                self.health.register("telegram"),
+                shutdown.clone(),
+            ));
+        }
         tracing::info!(%addr, "Herald is running; GET /healthz for its state");
 
         shutdown.cancelled().await;

@@ -20,7 +20,7 @@ async fn stop_during_a_slow_send(
     slowness: Duration,
 ) -> (outbox::OutboxRow, FakeTelegram) {
     let fake = FakeTelegram::start().await;
-    fake.fail_next(Fault::Slow(slowness));
+    fake.fail_next_to(42, Fault::Slow(slowness));
     let (mut config, _dir) = support::test_config(&fake).await;
     config.outbox.shutdown_grace_secs = grace_secs;
     config.outbox.send_timeout_ms = 10_000;
@@ -44,7 +44,8 @@ async fn stop_during_a_slow_send(
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(app.run(shutdown.clone()));
     assert!(
-        fake.wait_for_arrivals(1, Duration::from_secs(5)).await,
+        fake.wait_for_method("sendMessage", Duration::from_secs(5))
+            .await,
         "the send started"
     );
     shutdown.cancel();

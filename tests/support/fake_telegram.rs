@@ -84,6 +84,8 @@ struct Shared {
     updates: Mutex<VecDeque<Value>>,
     /// Requests that arrived, counted before they are answered.
     arrived: std::sync::atomic::AtomicUsize,
+    /// Methods of the requests that arrived, in order, recorded before they are answered.
+    arrived_methods: Mutex<Vec<String>>,
     changed: Notify,
 }
 
@@ -184,6 +186,27 @@ impl FakeTelegram {
         self.shared.arrived.load(Ordering::SeqCst)
     }
 
+    /// Waits until a `method` request has arrived (answered or not), or `limit` passes.
+    pub async fn wait_for_method(&self, method: &str, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let changed = self.shared.changed.notified();
+                if self
+                    .shared
+                    .arrived_methods
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m == method)
+                {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+
     /// Waits until at least `n` requests have arrived (answered or not), or `limit` passes.
     pub async fn wait_for_arrivals(&self, n: usize, limit: Duration) -> bool {
         let wait = async {
@@ -243,6 +266,7 @@ async fn handle(
     };
     let chat = body.get("chat_id").and_then(Value::as_i64);
     shared.arrived.fetch_add(1, Ordering::SeqCst);
+    shared.arrived_methods.lock().unwrap().push(method.clone());
     shared.changed.notify_waiters();
     let mut fault = {
         let mut faults = shared.faults.lock().unwrap();
