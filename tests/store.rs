@@ -97,3 +97,25 @@ fn the_readme_lists_exactly_the_command_catalog() {
         "regenerate with `cargo run -p herald-commands --example catalog_markdown`"
     );
 }
+
+#[tokio::test]
+async fn only_one_process_holds_a_singleton_job_at_a_time() {
+    let (url, _dir) = support::fresh_database().await;
+    let first = Db::connect(&url).await.unwrap();
+    let second = Db::connect(&url).await.unwrap();
+    first.migrate().await.unwrap();
+    let held = first.try_singleton(42).await.unwrap();
+    assert!(held.is_some());
+    let other = second.try_singleton(42).await.unwrap();
+    match first.backend() {
+        herald::db::Backend::Postgres => {
+            assert!(other.is_none(), "a second process must wait");
+            held.unwrap().release(42).await.unwrap();
+            assert!(
+                second.try_singleton(42).await.unwrap().is_some(),
+                "free once released"
+            );
+        }
+        herald::db::Backend::Sqlite => assert!(other.is_some(), "SQLite is one process by design"),
+    }
+}
