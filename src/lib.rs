@@ -26,5 +26,7 @@ pub use app::{Application, Extras};
 pub mod admin;
 /// The chat core: events, the handler tree, replies; and its Telegram adapter.
 pub mod chat;
+/// Schedules from frab/Pentabarf XML and pretalx/frab JSON.
+pub mod schedule;
 /// The words users read, from `templates/`.
 pub mod templates;
