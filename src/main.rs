@@ -55,6 +55,16 @@ enum Command {
     /// Create, list and change conferences (the same as /conference in chat).
     #[command(subcommand)]
     Conference(ConferenceCommand),
+    /// Import a schedule (frab/Pentabarf XML or pretalx/frab JSON) from a file or URL.
+    ///
+    /// One transaction: a broken file changes nothing and the error names the line or element. A new
+    /// slug creates the conference from the file's title, dates and time zone (--tz where the file has
+    /// none). Prints what was added, moved, changed, cancelled and removed; reminders follow the changes.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Show the stored schedule of a conference.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Print registration links, one per person, as CSV (name,email,link) for a mail merge.
     ///
     /// Each link works once, for one person, with the given role, for 60 days. Read names and e-mail
@@ -73,6 +83,33 @@ enum Command {
         /// A CSV of name,email rows (a header row is allowed); - reads standard input.
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import a schedule file or URL into a conference.
+    Schedule {
+        /// The conference's slug (created from the file if new).
+        #[arg(long)]
+        conference: String,
+        /// IANA time zone for files that have none (Pentabarf).
+        #[arg(long)]
+        tz: Option<String>,
+        /// A path, or an http(s) URL.
+        source: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// List sessions: id, title, track, room, local start and end (ISO 8601 with offset), speakers, status.
+    Show {
+        #[arg(long)]
+        conference: String,
+        /// One JSON document instead of tab-separated lines.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -268,6 +305,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             eprintln!("{n} link(s) for {role}s of {conference}; each works once, for 60 days");
+            Ok(())
+        }
+        Command::Import(ImportCommand::Schedule {
+            conference,
+            tz,
+            source,
+        }) => {
+            let (db, clock) = open(&config).await?;
+            let text = admin::read_source(&source).await?;
+            let templates = herald::templates::Templates::new();
+            let (conference, summary) =
+                admin::import_schedule(&db, &clock, &templates, &conference, &text, tz.as_deref())
+                    .await?;
+            println!(
+                "{}: {} added, {} moved, {} changed, {} cancelled, {} removed, {} unchanged; {} reminder(s), {} notice(s)",
+                conference.slug,
+                summary.added,
+                summary.moved,
+                summary.changed,
+                summary.cancelled,
+                summary.removed,
+                summary.unchanged,
+                summary.reminders,
+                summary.notices
+            );
+            for note in &summary.notes {
+                println!("note: {note}");
+            }
+            Ok(())
+        }
+        Command::Schedule(ScheduleCommand::Show { conference, json }) => {
+            let (db, _clock) = open(&config).await?;
+            let rows = admin::schedule_rows(&db, &conference).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for r in rows {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        r.id,
+                        r.title,
+                        r.track.unwrap_or_default(),
+                        r.room.unwrap_or_default(),
+                        r.start,
+                        r.end,
+                        r.speakers.join(", "),
+                        r.status
+                    );
+                }
+            }
             Ok(())
         }
         Command::Run => {

@@ -356,3 +356,42 @@ async fn enqueue(
     outbox::enqueue(tx, now, &message).await?;
     Ok(())
 }
+
+/// Like [`render_to_outbox`] for scheduled messages (reminders, notices): due at `due`, never sent after
+/// `deadline`, and written so that recomputing them updates the pending rows instead of adding more.
+/// Returns the idempotency keys written.
+#[allow(clippy::too_many_arguments)]
+pub async fn render_to_outbox_scheduled(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    chat: i64,
+    html: &str,
+    key: &str,
+    kind: &str,
+    due: DateTime<Utc>,
+    deadline: Option<DateTime<Utc>>,
+) -> anyhow::Result<Vec<String>> {
+    let parts = tg::split_html(html, MAX_TEXT);
+    let last = parts.len().saturating_sub(1);
+    let mut keys = Vec::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        let part_key = if last == 0 {
+            key.to_owned()
+        } else {
+            format!("{key}:part{i}")
+        };
+        let message = NewMessage {
+            provider: BOT_PROVIDER.into(),
+            platform: PLATFORM.into(),
+            target: chat.to_string(),
+            kind: kind.into(),
+            idempotency_key: format!("{part_key}/{PLATFORM}:{chat}"),
+            body: serde_json::to_string(&Request::SendMessage(OutgoingMessage::html(part)))?,
+            due_at: due,
+            expires_at: deadline,
+        };
+        outbox::upsert_scheduled(tx, now, &message).await?;
+        keys.push(message.idempotency_key);
+    }
+    Ok(keys)
+}

@@ -420,3 +420,77 @@ pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     })?;
     Ok(rows)
 }
+
+/// Writes a scheduled message (a reminder) so that recomputing it is idempotent: a new key is inserted;
+/// a pending or cancelled row with the key takes the new due time, deadline and body (a cancelled one is
+/// revived); a row that was already sent, expired or given up is left alone. Returns whether anything
+/// will (still) be sent.
+pub async fn upsert_scheduled(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    m: &NewMessage,
+) -> anyhow::Result<bool> {
+    if let Enqueued::New(_) = enqueue(tx, now, m).await? {
+        return Ok(true);
+    }
+    let updated = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE outbox SET body = $1, due_at = $2, next_attempt_at = $2, expires_at = $3, state = 'pending', \
+             last_error = NULL, finished_at = NULL, updated_at = $4 \
+             WHERE idempotency_key = $5 AND state IN ('pending', 'cancelled')",
+        )
+        .bind(&m.body)
+        .bind(m.due_at)
+        .bind(m.expires_at)
+        .bind(now)
+        .bind(&m.idempotency_key)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if updated > 0 {
+        tx.mark_outbox_written();
+    }
+    Ok(updated > 0)
+}
+
+/// Cancels pending messages whose key starts with `prefix` and is not in `keep`; returns their keys.
+pub async fn cancel_pending_except(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    prefix: &str,
+    keep: &std::collections::HashSet<String>,
+) -> anyhow::Result<Vec<String>> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let pending: Vec<(i64, String)> = on_tx!(tx, |conn| {
+        sqlx::query_as("SELECT id, idempotency_key FROM outbox WHERE state = 'pending' AND idempotency_key LIKE $1 ESCAPE '\\'")
+            .bind(&pattern)
+            .fetch_all(conn)
+            .await
+    })?;
+    let mut cancelled = Vec::new();
+    for (id, key) in pending {
+        if keep.contains(&key) {
+            continue;
+        }
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'cancelled', last_error = 'no longer scheduled', updated_at = $1, \
+                 finished_at = $1 WHERE id = $2 AND state = 'pending'",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        cancelled.push(key);
+    }
+    Ok(cancelled)
+}

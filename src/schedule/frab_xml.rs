@@ -79,21 +79,40 @@ struct XPerson {
     name: Option<String>,
 }
 
-/// The line of the first syntax error, found by reading the document event by event.
+/// The line of the first syntax error, found by reading the document event by event; a document that
+/// ends with elements still open (a truncated download) is an error too.
 fn syntax_error(text: &str) -> Option<ScheduleError> {
+    let line_at = |position: usize| text[..position.min(text.len())].matches('\n').count() + 1;
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = true;
+    let mut open: Vec<(String, usize)> = Vec::new();
     loop {
+        let before = usize::try_from(reader.buffer_position()).unwrap_or(0);
         match reader.read_event() {
-            Ok(quick_xml::events::Event::Eof) => return None,
+            Ok(quick_xml::events::Event::Start(start)) => {
+                open.push((
+                    String::from_utf8_lossy(start.name().as_ref()).into_owned(),
+                    before,
+                ));
+            }
+            Ok(quick_xml::events::Event::End(_)) => {
+                open.pop();
+            }
+            Ok(quick_xml::events::Event::Eof) => {
+                let (name, at) = open.pop()?;
+                return Some(ScheduleError::Xml {
+                    line: line_at(text.len()),
+                    message: format!(
+                        "the document ends inside <{name}> (opened at line {}); is the file cut short?",
+                        line_at(at)
+                    ),
+                });
+            }
             Ok(_) => {}
             Err(err) => {
-                let position = usize::try_from(reader.error_position())
-                    .unwrap_or(0)
-                    .min(text.len());
-                let line = text[..position].matches('\n').count() + 1;
+                let position = usize::try_from(reader.error_position()).unwrap_or(0);
                 return Some(ScheduleError::Xml {
-                    line,
+                    line: line_at(position),
                     message: err.to_string(),
                 });
             }

@@ -8,6 +8,7 @@
 
 pub mod frab_json;
 pub mod frab_xml;
+pub mod import;
 
 use std::collections::BTreeMap;
 
@@ -35,7 +36,7 @@ pub enum Status {
     Cancelled,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Speaker {
     /// The source's stable id for the person (guid, code or numeric id), if any.
     pub source_id: Option<String>,

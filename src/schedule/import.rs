@@ -1,0 +1,273 @@
+//! Importing a schedule into a conference, and the reminders computed from it.
+//!
+//! An import is one transaction: sessions are matched on their source id, the summary says what was
+//! added, moved, changed, cancelled and removed, and the reminders are recomputed in the same
+//! transaction — so a broken file changes nothing, and a moved session's reminder moves with it.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Schedule, Session, Status};
+use crate::{
+    chat::telegram::render_to_outbox_scheduled,
+    db::{
+        Tx,
+        chat::{self, Conference},
+        outbox,
+        schedule::{self as store, SessionFields, StoredSession},
+    },
+    telegram::PLATFORM,
+    templates::Templates,
+};
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub added: usize,
+    pub moved: usize,
+    pub changed: usize,
+    pub cancelled: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// Notices queued for people who were to be reminded of moved or cancelled sessions.
+    pub notices: usize,
+    pub reminders: usize,
+    pub notes: Vec<String>,
+}
+
+/// A session that moved (to a new start and room) or went away (`None`), for notices.
+type Change = (StoredSession, Option<(DateTime<Utc>, Option<String>)>);
+
+fn status_str(status: Status) -> &'static str {
+    match status {
+        Status::Confirmed => "confirmed",
+        Status::Cancelled => "cancelled",
+    }
+}
+
+/// Gives sessions that share a source id (a UID reused for many events) distinct ids, so they are not
+/// merged: the first keeps the id, the others get `#<start>` appended.
+fn distinct_ids(sessions: &[Session]) -> Vec<String> {
+    let mut seen: HashSet<String> = HashSet::new();
+    sessions
+        .iter()
+        .map(|s| {
+            let id = if seen.contains(&s.source_id) {
+                format!("{}#{}", s.source_id, s.start.timestamp())
+            } else {
+                s.source_id.clone()
+            };
+            seen.insert(id.clone());
+            id
+        })
+        .collect()
+}
+
+pub async fn import(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    schedule: &Schedule,
+) -> anyhow::Result<Summary> {
+    let mut summary = Summary {
+        notes: schedule.notes.clone(),
+        ..Summary::default()
+    };
+    let existing: HashMap<String, StoredSession> = store::sessions(tx, conference.id)
+        .await?
+        .into_iter()
+        .map(|s| (s.source_id.clone(), s))
+        .collect();
+    let ids = distinct_ids(&schedule.sessions);
+    let mut seen = HashSet::new();
+    let mut notices: Vec<Change> = Vec::new();
+    for (session, id) in schedule.sessions.iter().zip(&ids) {
+        seen.insert(id.clone());
+        let speakers = serde_json::to_string(&session.speakers)?;
+        let fields = SessionFields {
+            source_id: id,
+            title: &session.title,
+            track: session.track.as_deref(),
+            room: session.room.as_deref(),
+            starts_at: session.start,
+            ends_at: session.end,
+            status: status_str(session.status),
+            url: session.url.as_deref(),
+            speakers: &speakers,
+        };
+        let Some(old) = existing.get(id) else {
+            store::insert_session(tx, now, conference.id, &fields).await?;
+            summary.added += 1;
+            continue;
+        };
+        let moved = old.starts_at != session.start
+            || old.ends_at != session.end
+            || old.room != session.room;
+        let changed = old.title != session.title
+            || old.track != session.track
+            || old.speakers != speakers
+            || old.url != session.url;
+        let cancelled = old.status != "cancelled" && session.status == Status::Cancelled;
+        let revived = old.status != "confirmed" && session.status == Status::Confirmed;
+        if cancelled {
+            summary.cancelled += 1;
+            notices.push((old.clone(), None));
+        } else if moved && session.status == Status::Confirmed {
+            summary.moved += 1;
+            notices.push((old.clone(), Some((session.start, session.room.clone()))));
+        } else if changed || revived || moved {
+            summary.changed += 1;
+        } else {
+            summary.unchanged += 1;
+            continue;
+        }
+        store::update_session(tx, now, old.id, &fields).await?;
+    }
+    for old in existing
+        .values()
+        .filter(|s| !seen.contains(&s.source_id) && s.status != "removed")
+    {
+        store::set_status(tx, now, old.id, "removed").await?;
+        summary.removed += 1;
+        if old.status == "confirmed" {
+            notices.push((old.clone(), None));
+        }
+    }
+    summary.notices = notify_changes(tx, templates, now, conference, &notices).await?;
+    summary.reminders = recompute_reminders(tx, templates, now, conference).await?;
+    Ok(summary)
+}
+
+fn zone_of(conference: &Conference) -> Tz {
+    conference.time_zone.parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// Who hears about sessions starting: the bound attendee channel, and every linked attendee who wants
+/// announcements.
+async fn session_audience(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<i64>> {
+    let mut chats = Vec::new();
+    if let Some(channel) = chat::binding(tx, conference, "attendees", PLATFORM).await? {
+        chats.push(channel.chat_id.parse::<i64>()?);
+    }
+    for user in chat::announcement_recipients(tx, PLATFORM, conference).await? {
+        let id: i64 = user.parse()?;
+        if !chats.contains(&id) {
+            chats.push(id);
+        }
+    }
+    Ok(chats)
+}
+
+/// A moved or cancelled session whose reminder was still to come today tells those who were to be
+/// reminded.
+async fn notify_changes(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    changes: &[Change],
+) -> anyhow::Result<usize> {
+    let zone = zone_of(conference);
+    let relevant: Vec<_> = changes
+        .iter()
+        .filter(|(old, _)| old.starts_at > now && old.starts_at - now <= TimeDelta::hours(24))
+        .collect();
+    if relevant.is_empty() {
+        return Ok(0);
+    }
+    let audience = session_audience(tx, conference.id).await?;
+    let mut queued = 0;
+    for (old, new) in relevant {
+        let context = json!({
+            "title": old.title,
+            "old_time": old.starts_at.with_timezone(&zone).format("%H:%M").to_string(),
+            "old_room": old.room,
+            "new_time": new.as_ref().map(|(t, _)| t.with_timezone(&zone).format("%H:%M").to_string()),
+            "new_day": new.as_ref().map(|(t, _)| t.with_timezone(&zone).format("%A %d %B").to_string()),
+            "new_room": new.as_ref().and_then(|(_, r)| r.clone()),
+        });
+        let (template, stamp) = match new {
+            Some((t, _)) => ("messages/session_moved.html", t.timestamp()),
+            None => ("messages/session_cancelled.html", 0),
+        };
+        let text = templates.render(template, &context)?;
+        for chat_id in &audience {
+            let key = format!("notice:{}:{}:{stamp}", conference.id, old.id);
+            render_to_outbox_scheduled(
+                tx,
+                now,
+                *chat_id,
+                &text,
+                &key,
+                "notice",
+                now,
+                Some(old.starts_at),
+            )
+            .await?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Recomputes the "starting soon" reminders of a conference: one message per chat for all sessions
+/// starting in the same minute, due N minutes before, never sent after the start.
+pub async fn recompute_reminders(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+) -> anyhow::Result<usize> {
+    let (minutes, _) = store::reminder_minutes(tx, conference.id).await?;
+    let zone = zone_of(conference);
+    let sessions = store::sessions(tx, conference.id).await?;
+    let mut slots: std::collections::BTreeMap<DateTime<Utc>, Vec<&StoredSession>> =
+        Default::default();
+    for s in sessions
+        .iter()
+        .filter(|s| s.status == "confirmed" && s.starts_at > now)
+    {
+        let minute = s
+            .starts_at
+            .duration_trunc(TimeDelta::minutes(1))
+            .unwrap_or(s.starts_at);
+        slots.entry(minute).or_default().push(s);
+    }
+    let audience = session_audience(tx, conference.id).await?;
+    let prefix = format!("reminder:{}:", conference.id);
+    let mut keep = HashSet::new();
+    let mut count = 0;
+    for (minute, group) in &slots {
+        let start = group.iter().map(|s| s.starts_at).min().unwrap_or(*minute);
+        let due = (start - TimeDelta::minutes(minutes)).max(now);
+        let context = json!({
+            "minutes": (start - due).num_minutes().max(0),
+            "time": start.with_timezone(&zone).format("%H:%M").to_string(),
+            "sessions": group.iter().map(|s| json!({ "title": s.title, "room": s.room, "track": s.track })).collect::<Vec<_>>(),
+        });
+        let text = templates.render("messages/reminder_sessions.html", &context)?;
+        let key = format!("{prefix}{}", minute.timestamp());
+        for chat_id in &audience {
+            let ids = render_to_outbox_scheduled(
+                tx,
+                now,
+                *chat_id,
+                &text,
+                &key,
+                "reminder",
+                due,
+                Some(start),
+            )
+            .await?;
+            keep.extend(ids);
+            count += 1;
+        }
+    }
+    outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
+    Ok(count)
+}
