@@ -39,8 +39,11 @@ mod admin_summary {
     );
 }
 
-/// A small frab JSON schedule: (guid, title, room, start, minutes, state).
-fn schedule_json(sessions: &[(&str, &str, &str, DateTime<Utc>, i64, &str)]) -> String {
+/// One session of a test schedule: (guid, title, room, start, minutes, state).
+type TestSession<'a> = (&'a str, &'a str, &'a str, DateTime<Utc>, i64, &'a str);
+
+/// A small frab JSON schedule.
+fn schedule_json(sessions: &[TestSession<'_>]) -> String {
     let events: Vec<_> = sessions
         .iter()
         .map(|(guid, title, room, start, minutes, state)| {
