@@ -345,3 +345,60 @@ async fn bulk_invites_print_one_working_link_per_person() {
         text(&bad_role.stderr)
     );
 }
+
+#[test]
+fn a_schedule_imports_from_the_command_line_and_shows_in_local_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = [("HERALD_DATABASE_URL", "sqlite://herald.db")];
+    let file = format!(
+        "{}/tests/fixtures/schedules/frab-camp2019-schedule.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = herald(
+        &["import", "schedule", "--conference", "camp-2019", &file],
+        &db,
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("camp-2019: 79 added, 0 moved"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = herald(
+        &["schedule", "show", "--conference", "camp-2019", "--json"],
+        &db,
+        dir.path(),
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 79);
+    let late = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["start"] == "2019-08-22T23:00:00+02:00")
+        .unwrap();
+    assert_eq!(
+        late["end"], "2019-08-23T00:30:00+02:00",
+        "crosses midnight in local time"
+    );
+
+    let out = herald(
+        &[
+            "import",
+            "schedule",
+            "--conference",
+            "camp-2019",
+            "/nonexistent.xml",
+        ],
+        &db,
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("Failed to read /nonexistent.xml"),
+        "{}",
+        text(&out.stderr)
+    );
+}
