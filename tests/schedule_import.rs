@@ -4,15 +4,14 @@
 
 mod support;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use herald::{
     admin,
     clock::SharedClock,
     db::{chat, outbox, outbox::OutboxState, schedule},
     templates::Templates,
 };
-use serde_json::json;
-use support::TestApp;
+use support::{TestApp, schedule_json};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -37,26 +36,6 @@ mod admin_summary {
         herald::db::chat::Conference,
         herald::schedule::import::Summary,
     );
-}
-
-/// One session of a test schedule: (guid, title, room, start, minutes, state).
-type TestSession<'a> = (&'a str, &'a str, &'a str, DateTime<Utc>, i64, &'a str);
-
-/// A small frab JSON schedule.
-fn schedule_json(sessions: &[TestSession<'_>]) -> String {
-    let events: Vec<_> = sessions
-        .iter()
-        .map(|(guid, title, room, start, minutes, state)| {
-            json!({ "guid": guid, "id": guid, "title": title, "room": room, "state": state,
-                    "date": start.with_timezone(&chrono_tz::Europe::Berlin).to_rfc3339(),
-                    "start": "00:00", "duration": format!("{:02}:{:02}", minutes / 60, minutes % 60),
-                    "track": "Main", "persons": [{ "id": 1, "public_name": "Ada" }] })
-        })
-        .collect();
-    json!({ "schedule": { "conference": { "title": "Test Conf", "acronym": "test", "time_zone_name": "Europe/Berlin",
-        "start": "2026-12-27", "end": "2026-12-28",
-        "days": [{ "index": 1, "date": "2026-12-27", "rooms": { "Hall": events } }] } } })
-    .to_string()
 }
 
 #[tokio::test]

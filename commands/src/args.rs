@@ -29,6 +29,7 @@ pub mod expected {
     pub const END_DATE: &str = "a date on or after the start date";
     pub const WINDOW_END: &str = "a time different from the start of the window";
     pub const NAME: &str = "a name on one line of at most 128 characters";
+    pub const SESSION: &str = "a session number, as /today or /now show it";
 }
 
 /// A value that does not fit its argument's rules.
@@ -594,4 +595,15 @@ mod tests {
             );
         }
     }
+}
+
+/// A session's number, as listings show it.
+pub fn session_number(s: &str) -> Result<i64, InvalidValue> {
+    let s = s.strip_prefix('#').unwrap_or(s);
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(InvalidValue {
+            expected: expected::SESSION,
+        })
 }

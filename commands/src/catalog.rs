@@ -140,10 +140,15 @@ pub(crate) enum Id {
     Unbind,
     Dm,
     Announce,
+    Now,
+    Next,
+    Today,
+    Session,
+    Room,
 }
 
 impl Id {
-    const COUNT: usize = Self::Announce as usize + 1;
+    const COUNT: usize = Self::Room as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -290,14 +295,14 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         "bind",
         "/bind <attendees|organisers|moderation>",
         Role::Admin,
-        Scope::Group,
+        Scope::Private,
         "Use this group as the current conference's attendee, organiser or moderation chat.",
     ),
     spec(
         "unbind",
         "/unbind <attendees|organisers|moderation>",
         Role::Admin,
-        Scope::Group,
+        Scope::Any,
         "Stop using this group for that purpose.",
     ),
     spec(
@@ -313,6 +318,41 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Admin,
         Scope::Private,
         "Announce a message to the current conference, line breaks included.",
+    ),
+    spec(
+        "now",
+        "/now",
+        Role::Attendee,
+        Scope::Any,
+        "Sessions running now, with their rooms.",
+    ),
+    spec(
+        "next",
+        "/next",
+        Role::Attendee,
+        Scope::Any,
+        "The sessions starting next.",
+    ),
+    spec(
+        "today",
+        "/today",
+        Role::Attendee,
+        Scope::Any,
+        "Today's sessions, page by page.",
+    ),
+    spec(
+        "session",
+        "/session <number>",
+        Role::Attendee,
+        Scope::Any,
+        "One session in full: time, room, track and speakers.",
+    ),
+    spec(
+        "room",
+        "/room <name>",
+        Role::Attendee,
+        Scope::Any,
+        "What is on in a room today.",
     ),
 ];
 

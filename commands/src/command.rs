@@ -46,6 +46,16 @@ pub enum Command {
     Dm { person: PersonRef, text: String },
     /// `/announce <text>`; `text` is kept verbatim, line breaks included.
     Announce { text: String },
+    /// `/now`: sessions running now.
+    Now,
+    /// `/next`: the sessions starting next.
+    Next,
+    /// `/today`: today's sessions.
+    Today,
+    /// `/session <number>`: one session in full.
+    Session { number: i64 },
+    /// `/room <name>`: what is on in a room today; the name is the rest of the line.
+    Room { name: String },
 }
 
 /// The subcommands of `/conference`.
@@ -184,6 +194,11 @@ impl Command {
             Self::Unbind { .. } => Id::Unbind,
             Self::Dm { .. } => Id::Dm,
             Self::Announce { .. } => Id::Announce,
+            Self::Now => Id::Now,
+            Self::Next => Id::Next,
+            Self::Today => Id::Today,
+            Self::Session { .. } => Id::Session,
+            Self::Room { .. } => Id::Room,
         }
     }
 
@@ -243,6 +258,19 @@ impl Command {
                 let mut args = Args::new(Id::Announce, args);
                 let text = args.required_rest("text")?.to_owned();
                 Ok(Self::Announce { text })
+            }
+            "now" => Args::new(Id::Now, args).finish(Self::Now),
+            "next" => Args::new(Id::Next, args).finish(Self::Next),
+            "today" => Args::new(Id::Today, args).finish(Self::Today),
+            "session" => {
+                let mut args = Args::new(Id::Session, args);
+                let number = args.required("number", crate::args::session_number)?;
+                args.finish(Self::Session { number })
+            }
+            "room" => {
+                let mut args = Args::new(Id::Room, args);
+                let name = args.required_rest("name")?.trim().to_owned();
+                Ok(Self::Room { name })
             }
             _ => Err(ParseError::unknown_command(name)),
         }

@@ -147,7 +147,8 @@ mod tests {
             ("x", None),
             ("ab", None),
             ("frobnicate", None),
-            ("new", None),
+            ("new", Some("now")),
+            ("nxt", Some("next")),
         ];
         for (name, expected) in table {
             assert_eq!(closest_command(name), expected, "{name:?}");

@@ -22,6 +22,7 @@ fn sample(placeholder: &str) -> &'static str {
         "person" => "@alice",
         "role" => "speaker",
         "text" => "Doors open\nat nine.",
+        "number" => "12",
         other => panic!("no sample for <{other}>; add one"),
     }
 }
@@ -159,8 +160,14 @@ fn roles_and_scopes() {
         assert_eq!(role(name), Role::Admin, "{name}");
     }
     assert_eq!(scope("start"), Scope::Private);
-    assert_eq!(scope("bind"), Scope::Group);
-    assert_eq!(scope("unbind"), Scope::Group);
+    // /bind hands out a code in private; the code is then posted in the group.
+    assert_eq!(scope("bind"), Scope::Private);
+    assert_eq!(scope("unbind"), Scope::Any);
+    assert_eq!(
+        scope("invite"),
+        Scope::Private,
+        "an invite link must not be posted in a group"
+    );
     assert_eq!(scope("help"), Scope::Any);
 }
 

@@ -738,6 +738,11 @@ fn commands_map_to_their_catalog_entries() {
         ("/unbind attendees", "unbind", Role::Admin),
         ("/dm @a hi", "dm", Role::Admin),
         ("/announce hi", "announce", Role::Admin),
+        ("/now", "now", Role::Attendee),
+        ("/next", "next", Role::Attendee),
+        ("/today", "today", Role::Attendee),
+        ("/session 12", "session", Role::Attendee),
+        ("/room Saal 1", "room", Role::Attendee),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {
@@ -769,4 +774,37 @@ fn errors_display_in_plain_english() {
         let error = parse(text, BOT).expect_err("fails");
         assert_eq!(error.to_string(), message, "{text:?}");
     }
+}
+
+#[test]
+fn schedule_commands_take_a_number_or_a_room() {
+    use herald_commands::{Command, ParseError};
+    assert_eq!(
+        parse("/session #7", BOT),
+        Ok(Some(Command::Session { number: 7 }))
+    );
+    assert!(matches!(
+        parse("/session seven", BOT),
+        Err(ParseError::InvalidArgument {
+            argument: "number",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse("/session", BOT),
+        Err(ParseError::MissingArgument {
+            argument: "number",
+            ..
+        })
+    ));
+    assert_eq!(
+        parse("/room  Saal GLITCH ", BOT),
+        Ok(Some(Command::Room {
+            name: "Saal GLITCH".into()
+        }))
+    );
+    assert!(matches!(
+        parse("/now please", BOT),
+        Err(ParseError::TooManyArguments { .. })
+    ));
 }

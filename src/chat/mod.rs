@@ -237,7 +237,7 @@ pub type HandlerResult = anyhow::Result<Reply>;
 
 /// The handler tree.
 pub fn schema() -> Handler<'static, HandlerResult> {
-    use handlers::{account, broadcast, channels, conference, people};
+    use handlers::{account, broadcast, channels, conference, people, schedule};
 
     let commands = case![Input::Command(command)]
         .branch(
@@ -276,7 +276,12 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Bind { slot }].endpoint(channels::bind))
         .branch(case![Command::Unbind { slot }].endpoint(channels::unbind))
         .branch(case![Command::Dm { person, text }].endpoint(broadcast::dm))
-        .branch(case![Command::Announce { text }].endpoint(broadcast::announce));
+        .branch(case![Command::Announce { text }].endpoint(broadcast::announce))
+        .branch(case![Command::Now].endpoint(schedule::now))
+        .branch(case![Command::Next].endpoint(schedule::next))
+        .branch(case![Command::Today].endpoint(schedule::today))
+        .branch(case![Command::Session { number }].endpoint(schedule::session))
+        .branch(case![Command::Room { name }].endpoint(schedule::room));
 
     dptree::entry()
         .branch(commands)

@@ -346,3 +346,30 @@ pub fn token_of(text: &str) -> String {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
 }
+
+/// One session of a test schedule: (guid, title, room, start, minutes, state).
+pub type TestSession<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    chrono::DateTime<chrono::Utc>,
+    i64,
+    &'a str,
+);
+
+/// A small frab JSON schedule.
+pub fn schedule_json(sessions: &[TestSession<'_>]) -> String {
+    let events: Vec<_> = sessions
+        .iter()
+        .map(|(guid, title, room, start, minutes, state)| {
+            serde_json::json!({ "guid": guid, "id": guid, "title": title, "room": room, "state": state,
+                    "date": start.with_timezone(&chrono_tz::Europe::Berlin).to_rfc3339(),
+                    "start": "00:00", "duration": format!("{:02}:{:02}", minutes / 60, minutes % 60),
+                    "track": "Main", "persons": [{ "id": 1, "public_name": "Ada" }] })
+        })
+        .collect();
+    serde_json::json!({ "schedule": { "conference": { "title": "Test Conf", "acronym": "test", "time_zone_name": "Europe/Berlin",
+        "start": "2026-12-27", "end": "2026-12-28",
+        "days": [{ "index": 1, "date": "2026-12-27", "rooms": { "Hall": events } }] } } })
+    .to_string()
+}

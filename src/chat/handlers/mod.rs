@@ -5,6 +5,7 @@ pub mod broadcast;
 pub mod channels;
 pub mod conference;
 pub mod people;
+pub mod schedule;
 
 use herald_commands::{Command, ParseError, catalog};
 use serde_json::json;
@@ -78,6 +79,9 @@ pub async fn button(
     let reply = match action {
         "stop" => account::stop_button(ctx, actor, argument, message_id).await?,
         "settings" => account::settings_button(ctx, actor, argument, message_id).await?,
+        "today" => {
+            schedule::today_page(ctx, actor, argument.parse().unwrap_or(0), message_id).await?
+        }
         _ => Reply::text("button_unknown", json!({})),
     };
     Ok(reply.answering_button())
