@@ -407,6 +407,17 @@ impl From<LocalDate> for NaiveDate {
     }
 }
 
+/// A session's number, as listings show it.
+pub fn session_number(s: &str) -> Result<i64, InvalidValue> {
+    let s = s.strip_prefix('#').unwrap_or(s);
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(InvalidValue {
+            expected: expected::SESSION,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,15 +606,4 @@ mod tests {
             );
         }
     }
-}
-
-/// A session's number, as listings show it.
-pub fn session_number(s: &str) -> Result<i64, InvalidValue> {
-    let s = s.strip_prefix('#').unwrap_or(s);
-    s.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(InvalidValue {
-            expected: expected::SESSION,
-        })
 }
