@@ -381,11 +381,13 @@ pub mod updates {
     /// The webhook secret, created once and kept, so several processes agree on it.
     pub async fn webhook_secret(db: &Db, clock: &SharedClock) -> anyhow::Result<String> {
         let mut tx = db.begin().await?;
-        if let Some(secret) = store::get_system(&mut tx, WEBHOOK_SECRET_KEY).await? {
-            return Ok(secret);
-        }
-        let secret = links::new_token();
-        store::set_system(&mut tx, clock.now(), WEBHOOK_SECRET_KEY, &secret).await?;
+        let secret = store::set_system_if_absent(
+            &mut tx,
+            clock.now(),
+            WEBHOOK_SECRET_KEY,
+            &links::new_token(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(secret)
     }

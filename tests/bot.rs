@@ -236,8 +236,8 @@ async fn binding_a_group_deletes_the_token_and_confirms_there() {
     );
 
     // Organisers now hear about new volunteers.
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    let invite = app.invite("volunteer").await;
+    app.say(&ADA, &format!("/start {invite}")).await;
     let notices = app.telegram.texts_to(group);
     assert!(
         notices
@@ -247,19 +247,137 @@ async fn binding_a_group_deletes_the_token_and_confirms_there() {
         "{notices:?}"
     );
 
-    // The token works once.
-    let replies = app.say_in(&BOB, group, &token_bind_again(&app).await).await;
-    assert!(!replies.is_empty());
+    // The code works once: posting it again elsewhere binds nothing.
+    let replies = app.say_in(&OWNER, -100_888, &token).await;
+    assert!(replies[0].contains("already been used"), "{replies:?}");
 }
 
-async fn token_bind_again(app: &TestApp) -> String {
-    let replies = app.say(&OWNER, "/bind moderation").await;
+async fn bind_code(app: &TestApp, slot: &str) -> String {
+    let replies = app.say(&OWNER, &format!("/bind {slot}")).await;
     let text = &replies[0];
     let start = text.find("herald-bind-").unwrap();
     text[start..]
         .chars()
         .take_while(|c| !c.is_whitespace() && *c != '<')
         .collect()
+}
+
+#[tokio::test]
+async fn a_leaked_bind_code_binds_nothing_for_someone_else() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let code = bind_code(&app, "organisers").await;
+
+    let replies = app.say(&BOB, &code).await;
+    assert!(
+        replies[0].contains("not here"),
+        "in a private chat: {replies:?}"
+    );
+    let replies = app.say_in(&BOB, -100_999, &code).await;
+    assert!(replies[0].contains("only they can bind"), "{replies:?}");
+    assert_eq!(
+        app.telegram.calls_of("deleteMessage").len(),
+        1,
+        "the leaked code is deleted from the group"
+    );
+    let status = app.say(&OWNER, "/status").await;
+    assert!(status[0].contains("organisers — not bound"), "{status:?}");
+    // The code was not used up by the refusal: its owner can still bind.
+    let replies = app.say_in(&OWNER, -100_999, &code).await;
+    assert!(replies[0].contains("organisers</b> chat"), "{replies:?}");
+}
+
+#[tokio::test]
+async fn links_and_codes_are_not_handed_out_in_groups_and_not_kept_once_sent() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let replies = app.say_in(&OWNER, -100_999, "/invite admin").await;
+    assert!(replies[0].contains("in a private chat"), "{replies:?}");
+    assert!(!replies[0].contains("start="), "{replies:?}");
+
+    app.invite("attendee").await;
+    let rows = herald::db::outbox::list(app.db()).await.unwrap();
+    let secret: Vec<_> = rows.iter().filter(|r| r.kind == "secret").collect();
+    assert_eq!(secret.len(), 1);
+    assert_eq!(secret[0].state, herald::db::outbox::OutboxState::Sent);
+    assert!(
+        !secret[0].body.contains("start="),
+        "the delivered link is not kept: {}",
+        secret[0].body
+    );
+}
+
+#[tokio::test]
+async fn an_admin_creates_conferences_only_in_their_own_series() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let token = app.invite("admin").await;
+    app.say(&ADA, &format!("/start {token}")).await;
+    let replies = app
+        .say(
+            &ADA,
+            "/conference new pgconf-2027 Europe/Berlin 2027-10-01 2027-10-03 PGConf",
+        )
+        .await;
+    assert!(
+        replies[0].contains("Only the owner, or an admin of an earlier pgconf conference"),
+        "{replies:?}"
+    );
+    let replies = app
+        .say(
+            &ADA,
+            "/conference new fosdem-2028 Europe/Brussels 2028-02-05 2028-02-06 FOSDEM 2028",
+        )
+        .await;
+    assert!(
+        replies[0].contains("Created <b>FOSDEM 2028</b>"),
+        "{replies:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_renamed_username_follows_its_new_owner_and_dm_respects_the_conference_and_stop() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let token = app.invite("attendee").await;
+    app.say(&ADA, &format!("/start {token}")).await;
+
+    // Ada renames herself; Bob takes @ada.
+    let renamed = support::TgUser {
+        username: "ada_l",
+        ..ADA
+    };
+    app.say(&renamed, "/whoami").await;
+    let bob_as_ada = support::TgUser {
+        username: "ada",
+        ..BOB
+    };
+    app.say(&bob_as_ada, "/whoami").await;
+    let replies = app.say(&OWNER, "/dm @ada hello").await;
+    assert!(
+        replies[0].contains("I don't know @ada"),
+        "@ada no longer means Ada: {replies:?}"
+    );
+    let replies = app.say(&OWNER, "/dm @ada_l hello").await;
+    assert!(
+        replies[0].contains("Queued a message to Ada"),
+        "{replies:?}"
+    );
+
+    app.say(&renamed, "/stop").await;
+    let ask = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .last()
+        .unwrap();
+    let press = json!({ "update_id": 960, "callback_query": { "id": "cb9", "chat_instance": "x", "data": "stop:yes",
+        "from": { "id": ADA.id, "is_bot": false, "first_name": "Ada", "username": "ada_l" },
+        "message": { "message_id": ask.message_id.unwrap(), "date": 1_798_000_000,
+                     "chat": { "id": ADA.id, "type": "private", "first_name": "Ada" }, "text": "Stop?" } } });
+    app.deliver(&[press]).await;
+    let replies = app.say(&OWNER, "/dm @ada_l hello again").await;
+    assert!(replies[0].contains("stopped all messages"), "{replies:?}");
 }
 
 #[tokio::test]

@@ -176,6 +176,9 @@ pub struct Message {
     pub buttons: Vec<Vec<Button>>,
     /// Replace the text of this message (in the destination chat) instead of sending a new one.
     pub edit: Option<i32>,
+    /// The text holds a working secret (an invite link, a binding code): its stored copy is blanked once
+    /// delivered, so a database leak does not hand out links.
+    pub secret: bool,
 }
 
 /// A handler's answer.
@@ -207,6 +210,7 @@ impl Reply {
             context,
             buttons: Vec::new(),
             edit: None,
+            secret: false,
         });
         self
     }
@@ -227,6 +231,14 @@ impl Reply {
         self
     }
 
+    /// The last message carries a secret; see [`Message::secret`].
+    pub fn secret(mut self) -> Self {
+        if let Some(last) = self.messages.last_mut() {
+            last.secret = true;
+        }
+        self
+    }
+
     pub fn answering_button(mut self) -> Self {
         self.answer_button = true;
         self
@@ -243,6 +255,12 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(
             dptree::filter(|command: Command, actor: Actor| !actor.may(command.min_role()))
                 .endpoint(handlers::refuse),
+        )
+        .branch(
+            dptree::filter(|command: Command, ctx: Ctx| {
+                !scope_allows(command.spec().scope, ctx.inbound.chat.kind)
+            })
+            .endpoint(handlers::wrong_chat),
         )
         .branch(case![Command::Start { token }].endpoint(account::start))
         .branch(case![Command::Help { topic }].endpoint(account::help))
@@ -298,6 +316,16 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Input::BotRemovedFromChat].endpoint(channels::removed))
         .branch(case![Input::ChatMigrated { to }].endpoint(channels::migrated))
         .branch(case![Input::Text(text)].endpoint(handlers::text))
+}
+
+/// Whether a command may be used in this kind of chat: an invite link or a binding code posted in a group
+/// would be seen by everyone there.
+fn scope_allows(scope: herald_commands::Scope, kind: ChatKind) -> bool {
+    match scope {
+        herald_commands::Scope::Any => true,
+        herald_commands::Scope::Private => kind == ChatKind::Private,
+        herald_commands::Scope::Group => kind != ChatKind::Private,
+    }
 }
 
 /// Runs the tree for one event.

@@ -129,9 +129,19 @@ async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
     let from = ctx.inbound.from.clone();
     let mut tx = ctx.tx.lock().await;
     let person = match &from {
-        Some(f) => store::person_by_user_id(&mut tx, PLATFORM, &f.user_id)
-            .await?
-            .map(|p| p.id),
+        Some(f) => {
+            store::refresh_account(
+                &mut tx,
+                PLATFORM,
+                &f.user_id,
+                f.username.as_deref(),
+                &f.name,
+            )
+            .await?;
+            store::person_by_user_id(&mut tx, PLATFORM, &f.user_id)
+                .await?
+                .map(|p| p.id)
+        }
         None => None,
     };
     let roles = match person {
@@ -260,6 +270,19 @@ pub async fn render_reply(
                 )
                 .await?;
             }
+            None if message.secret => {
+                let mut body = OutgoingMessage::html(text);
+                body.reply_markup = markup;
+                write(
+                    tx,
+                    now,
+                    chat,
+                    &Request::SendMessage(body),
+                    &key,
+                    outbox::SECRET_KIND,
+                )
+                .await?;
+            }
             None => render_to_outbox(tx, now, chat, &text, markup, &key).await?,
         }
     }
@@ -343,6 +366,18 @@ async fn enqueue(
         Request::DeleteMessage { .. } => "delete",
         Request::AnswerCallbackQuery { .. } => "callback_answer",
     };
+    write(tx, now, chat, request, key, kind).await
+}
+
+/// Writes one Bot API request to the outbox, due now.
+async fn write(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    chat: i64,
+    request: &Request,
+    key: &str,
+    kind: &str,
+) -> anyhow::Result<()> {
     let message = NewMessage {
         provider: BOT_PROVIDER.into(),
         platform: PLATFORM.into(),

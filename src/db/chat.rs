@@ -271,22 +271,72 @@ macro_rules! person_select {
     };
 }
 
-pub async fn person_by_username(
+/// People whose account currently has `username` (normally one; more only if stale rows linger).
+pub async fn people_by_username(
     tx: &mut Tx,
     platform: &str,
     username: &str,
-) -> anyhow::Result<Option<Person>> {
-    let row = on_tx!(tx, |conn| {
+) -> anyhow::Result<Vec<Person>> {
+    let rows = on_tx!(tx, |conn| {
         sqlx::query_as(concat!(
             person_select!(),
-            "WHERE LOWER(a.username) = LOWER($2)"
+            "WHERE LOWER(a.username) = LOWER($2) ORDER BY p.id"
         ))
         .bind(platform)
         .bind(username)
-        .fetch_optional(conn)
+        .fetch_all(conn)
         .await
     })?;
-    Ok(row)
+    Ok(rows)
+}
+
+/// Keeps an account's username and name current. A platform username belongs to one account at a time,
+/// so another account still holding it (its owner renamed since) lets go of it.
+pub async fn refresh_account(
+    tx: &mut Tx,
+    platform: &str,
+    user_id: &str,
+    username: Option<&str>,
+    display_name: &str,
+) -> anyhow::Result<()> {
+    let Some(current) = person_by_user_id(tx, platform, user_id).await? else {
+        return Ok(());
+    };
+    if current.username.as_deref() == username && current.display_name == display_name {
+        return Ok(());
+    }
+    if let Some(name) = username {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE person_accounts SET username = NULL WHERE platform = $1 AND LOWER(username) = LOWER($2) \
+                 AND platform_user_id <> $3",
+            )
+            .bind(platform)
+            .bind(name)
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+    }
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE person_accounts SET username = $1 WHERE platform = $2 AND platform_user_id = $3")
+            .bind(username)
+            .bind(platform)
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE people SET display_name = $1 WHERE id = $2")
+            .bind(display_name)
+            .bind(current.id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
 }
 
 pub async fn person_by_user_id(
@@ -891,4 +941,26 @@ pub async fn staff_user_ids(tx: &mut Tx, platform: &str) -> anyhow::Result<Vec<S
         .await
     })?;
     Ok(rows)
+}
+
+/// Stores `value` under `key` unless a value is there already; returns the stored value. Two processes
+/// racing to create a setting (the webhook secret) agree on one.
+pub async fn set_system_if_absent(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    key: &str,
+    value: &str,
+) -> anyhow::Result<String> {
+    on_tx!(tx, |conn| {
+        sqlx::query("INSERT INTO system_state (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    get_system(tx, key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("system setting {key} vanished"))
 }

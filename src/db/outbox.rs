@@ -50,6 +50,9 @@ impl TryFrom<String> for OutboxState {
     }
 }
 
+/// The kind of rows whose body holds a secret (an invite link): blanked once the row is sent.
+pub const SECRET_KIND: &str = "secret";
+
 /// A message to be written to the outbox.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -315,6 +318,7 @@ async fn record_sent(
     sent: &[(i64, &str)],
 ) -> anyhow::Result<()> {
     const HEAD: &str = "UPDATE outbox SET state = 'sent', platform_message_id = v.pid, last_error = NULL, \
+                        body = CASE WHEN kind = 'secret' THEN '{\"redacted\":true}' ELSE body END, \
                         lease_owner = NULL, updated_at = ";
     for chunk in sent.chunks(500) {
         on_tx!(tx, |conn| {

@@ -672,8 +672,19 @@ pub fn split_html(text: &str, limit: usize) -> Vec<String> {
             let tail = current.split_off(cut);
             let mut part = current;
             part.push_str(&close_all(&tags_at_cut));
-            parts.push(part.trim_end().to_owned());
-            let tail = tail.trim_start_matches([' ', '\n']).to_owned();
+            // A part of nothing but whitespace would be refused by Telegram ("message text is empty").
+            if has_visible_text(&part) {
+                parts.push(part.trim_end().to_owned());
+            }
+            // Whitespace at a break belongs to neither part, except inside preformatted text.
+            let preformatted = tags_at_cut
+                .iter()
+                .any(|t| t.name == "pre" || t.name == "code");
+            let tail = if preformatted {
+                tail
+            } else {
+                tail.trim_start_matches([' ', '\n']).to_owned()
+            };
             current = reopen(&tags_at_cut);
             current.push_str(&tail);
             visible = visible_len(&tail);
@@ -703,15 +714,39 @@ pub fn split_html(text: &str, limit: usize) -> Vec<String> {
         } else {
             current.push_str(token);
             visible += counts;
-            if token == "\n" || token == " " {
+            // Preformatted text keeps its whitespace: it is not a place to break.
+            let preformatted = open.iter().any(|t| t.name == "pre" || t.name == "code");
+            if (token == "\n" || token == " ") && !preformatted {
                 last_break = Some((current.len(), open.clone()));
             }
         }
     }
-    if !current.trim().is_empty() || parts.is_empty() {
-        parts.push(current.trim_end().to_owned());
+    if has_visible_text(&current) || parts.is_empty() {
+        let preformatted = open.iter().any(|t| t.name == "pre" || t.name == "code");
+        let last = if preformatted || parts.is_empty() {
+            current.as_str()
+        } else {
+            current.trim_start_matches([' ', '\n'])
+        };
+        parts.push(last.trim_end().to_owned());
     }
     parts
+}
+
+/// Whether an HTML text shows anything but whitespace.
+fn has_visible_text(html: &str) -> bool {
+    let mut in_tag = false;
+    html.chars().any(|c| match c {
+        '<' => {
+            in_tag = true;
+            false
+        }
+        '>' => {
+            in_tag = false;
+            false
+        }
+        c => !in_tag && !c.is_whitespace(),
+    })
 }
 
 /// Characters Telegram counts in an HTML text: tags are not counted, an entity counts as one.
@@ -775,6 +810,29 @@ mod html_tests {
             assert!(visible_len(p) <= 50);
             assert!(!p.contains("&am;") && !p.ends_with("&"), "{p}");
         }
+    }
+
+    #[test]
+    fn preformatted_text_keeps_its_indentation_and_no_part_is_empty() {
+        let code = format!("<pre>{}</pre>", "  line\n".repeat(10));
+        let parts = split_html(&code, 20);
+        for p in &parts {
+            assert!(visible_len(p) <= 20);
+            assert!(p.starts_with("<pre>") && p.ends_with("</pre>"), "{p}");
+        }
+        let joined: String = parts
+            .iter()
+            .map(|p| p.trim_start_matches("<pre>").trim_end_matches("</pre>"))
+            .collect();
+        assert_eq!(
+            joined.matches("  line").count(),
+            10,
+            "indentation kept: {parts:?}"
+        );
+        let spaces = format!("a{}b", " ".repeat(50));
+        let parts = split_html(&spaces, 10);
+        assert!(parts.iter().all(|p| has_visible_text(p)), "{parts:?}");
+        assert_eq!(parts, ["a", "b"]);
     }
 
     #[test]

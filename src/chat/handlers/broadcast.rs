@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::{
     chat::{
         Actor, Ctx, HandlerResult, Reply,
-        handlers::{conference_of, people::find_person},
+        handlers::{
+            conference_of,
+            people::{Found, find_person, not_found},
+        },
         telegram::render_to_outbox,
     },
     db::chat,
@@ -18,13 +21,30 @@ pub async fn dm(ctx: Ctx, actor: Actor, (person, text): (PersonRef, String)) -> 
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    let Some(target) = find_person(&mut tx, ctx.inbound.platform, &person).await? else {
-        let label = match &person {
-            PersonRef::Username(n) => format!("@{n}"),
-            PersonRef::Id(id) => id.to_string(),
-        };
-        return Ok(Reply::text("person_unknown", json!({ "person": label })));
+    let target = match find_person(&mut tx, ctx.inbound.platform, &person).await? {
+        Found::One(p) => p,
+        other => return Ok(not_found(&person, &other)),
     };
+    // Only people of this conference, and not those who asked for silence with /stop.
+    if chat::roles_of(&mut tx, target.id, Some(conference.id))
+        .await?
+        .is_empty()
+    {
+        return Ok(Reply::text(
+            "person_not_here",
+            json!({ "person": target.display_name, "conference": conference.name }),
+        ));
+    }
+    let stopped = chat::subscriptions_of(&mut tx, target.id)
+        .await?
+        .iter()
+        .any(|s| s.conference_id == conference.id && !s.active);
+    if stopped {
+        return Ok(Reply::text(
+            "person_stopped",
+            json!({ "person": target.display_name }),
+        ));
+    }
     let chat_id: i64 = target.platform_user_id.parse()?;
     let body = ctx.templates.render(
         "messages/dm.html",

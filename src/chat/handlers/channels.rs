@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::{
     chat::{
-        Actor, Ctx, HandlerResult, Reply,
+        Actor, ChatKind, Ctx, HandlerResult, Reply,
         handlers::conference_of,
         links::{self, NewLinkTokenSpec},
         notify,
@@ -38,11 +38,14 @@ pub async fn bind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
     Ok(Reply::text(
         "bind_instructions",
         json!({ "token": token, "slot": slot.as_str(), "conference": conference.name, "bot": ctx.bot.username }),
-    ))
+    ).secret())
 }
 
 /// A bind token posted in a group or channel: bind this chat, delete the token, confirm here.
 pub async fn bind_here(ctx: Ctx, actor: Actor, token: String) -> HandlerResult {
+    if ctx.inbound.chat.kind == ChatKind::Private {
+        return Ok(Reply::text("bind_token_in_private", json!({})));
+    }
     let mut tx = ctx.tx.lock().await;
     let link = match links::check(&mut tx, ctx.now, &token, "bind").await? {
         Ok(link) => link,
@@ -55,6 +58,24 @@ pub async fn bind_here(ctx: Ctx, actor: Actor, token: String) -> HandlerResult {
     let (Some(conference_id), Some(slot)) = (link.conference_id, link.slot.clone()) else {
         anyhow::bail!("bind token {} has no conference or slot", link.id);
     };
+    // Only the admin who asked for the code, or another admin of that conference, may use it: a code
+    // that leaked must not let a stranger take over the organisers' chat. Channel posts carry no sender;
+    // only the channel's admins can post there.
+    if ctx.inbound.from.is_some() {
+        let allowed = match actor.person {
+            Some(person) if Some(person) == link.created_by => true,
+            Some(person) => {
+                let roles = chat::roles_of(&mut tx, person, Some(conference_id)).await?;
+                roles.iter().any(|r| r == "admin" || r == "owner")
+            }
+            None => false,
+        };
+        if !allowed {
+            let mut reply = Reply::text("bind_not_yours", json!({}));
+            reply.delete_trigger = true;
+            return Ok(reply);
+        }
+    }
     if !chat::use_link_token(&mut tx, ctx.now, link.id, actor.person).await? {
         return Ok(Reply::text("token_used", json!({})));
     }

@@ -17,13 +17,18 @@ pub async fn create(
     (slug, time_zone, starts_on, ends_on, name): (Slug, TimeZoneName, LocalDate, LocalDate, String),
 ) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
-    // Owners create conferences; so do admins of any conference (a new edition of their series).
+    // Owners create conferences. An admin may create the next edition of a series they already run
+    // (an admin of fosdem-2027 may create fosdem-2028), since the series owns its providers.
+    let series = chat::series_slug(slug.as_str()).to_owned();
     let may = match actor.person {
         Some(person) if actor.role == Role::Owner => Some(person),
         Some(person) => {
-            let all = chat::conferences(&mut tx).await?;
             let mut admin = false;
-            for c in &all {
+            for c in chat::conferences(&mut tx)
+                .await?
+                .iter()
+                .filter(|c| chat::series_slug(&c.slug) == series)
+            {
                 if chat::roles_of(&mut tx, person, Some(c.id))
                     .await?
                     .iter()
@@ -39,8 +44,8 @@ pub async fn create(
     };
     let Some(person) = may else {
         return Ok(Reply::text(
-            "refused",
-            json!({ "usage": "/conference new", "needed": "admin", "role": actor.role.as_str() }),
+            "conference_new_refused",
+            json!({ "series": series }),
         ));
     };
     let new = NewConference {

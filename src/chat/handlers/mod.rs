@@ -23,6 +23,15 @@ pub async fn refuse(command: Command, actor: Actor) -> HandlerResult {
     ))
 }
 
+/// A command used in the wrong kind of chat.
+pub async fn wrong_chat(command: Command, ctx: Ctx) -> HandlerResult {
+    let spec = command.spec();
+    Ok(Reply::text(
+        "wrong_chat",
+        json!({ "usage": spec.usage, "scope": spec.scope.as_str(), "bot": ctx.bot.username }),
+    ))
+}
+
 /// A command that did not parse: say what was expected.
 pub async fn bad_command(error: ParseError) -> HandlerResult {
     let context = match &error {

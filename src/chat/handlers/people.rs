@@ -15,18 +15,43 @@ use crate::{
     },
 };
 
-pub async fn find_person(
-    tx: &mut Tx,
-    platform: &str,
-    person: &PersonRef,
-) -> anyhow::Result<Option<Person>> {
-    match person {
-        PersonRef::Username(name) => chat::person_by_username(tx, platform, name).await,
-        PersonRef::Id(id) => chat::person_by_user_id(tx, platform, &id.to_string()).await,
-    }
+/// Who a `@username` or numeric id refers to.
+#[derive(Debug)]
+pub enum Found {
+    One(Person),
+    Nobody,
+    /// Several accounts claim the username (stale data): refuse rather than guess.
+    Several,
 }
 
-fn person_label(person: &PersonRef) -> String {
+pub async fn find_person(tx: &mut Tx, platform: &str, person: &PersonRef) -> anyhow::Result<Found> {
+    Ok(match person {
+        PersonRef::Username(name) => {
+            let mut found = chat::people_by_username(tx, platform, name).await?;
+            match found.len() {
+                0 => Found::Nobody,
+                1 => Found::One(found.remove(0)),
+                _ => Found::Several,
+            }
+        }
+        PersonRef::Id(id) => match chat::person_by_user_id(tx, platform, &id.to_string()).await? {
+            Some(p) => Found::One(p),
+            None => Found::Nobody,
+        },
+    })
+}
+
+/// The reply for a person reference that did not resolve to one person.
+pub fn not_found(person: &PersonRef, found: &Found) -> Reply {
+    let template = if matches!(found, Found::Several) {
+        "person_ambiguous"
+    } else {
+        "person_unknown"
+    };
+    Reply::text(template, json!({ "person": person_label(person) }))
+}
+
+pub fn person_label(person: &PersonRef) -> String {
     match person {
         PersonRef::Username(name) => format!("@{name}"),
         PersonRef::Id(id) => id.to_string(),
@@ -45,11 +70,9 @@ pub async fn grant(ctx: Ctx, actor: Actor, (person, role): (PersonRef, Role)) ->
         ));
     }
     let mut tx = ctx.tx.lock().await;
-    let Some(target) = find_person(&mut tx, ctx.inbound.platform, &person).await? else {
-        return Ok(Reply::text(
-            "person_unknown",
-            json!({ "person": person_label(&person) }),
-        ));
+    let target = match find_person(&mut tx, ctx.inbound.platform, &person).await? {
+        Found::One(p) => p,
+        other => return Ok(not_found(&person, &other)),
     };
     let granted = chat::grant(
         &mut tx,
@@ -77,11 +100,9 @@ pub async fn revoke(ctx: Ctx, actor: Actor, (person, role): (PersonRef, Role)) -
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    let Some(target) = find_person(&mut tx, ctx.inbound.platform, &person).await? else {
-        return Ok(Reply::text(
-            "person_unknown",
-            json!({ "person": person_label(&person) }),
-        ));
+    let target = match find_person(&mut tx, ctx.inbound.platform, &person).await? {
+        Found::One(p) => p,
+        other => return Ok(not_found(&person, &other)),
     };
     if Some(target.id) == actor.person && role == Role::Admin {
         return Ok(Reply::text("revoke_self", json!({})));
@@ -132,5 +153,6 @@ pub async fn invite(ctx: Ctx, actor: Actor, (role, name): (Role, Option<String>)
         "invite_created",
         json!({ "link": ctx.bot.start_link(&token), "role": role.as_str(), "name": name,
                 "conference": conference.name, "expires": expires }),
-    ))
+    )
+    .secret())
 }
