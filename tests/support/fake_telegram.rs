@@ -63,6 +63,8 @@ pub struct Call {
     pub body: Value,
     /// The message id it answered with, `None` when it answered with a fault.
     pub message_id: Option<i64>,
+    /// When the request arrived (wall clock).
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Call {
@@ -84,6 +86,8 @@ struct Shared {
     updates: Mutex<VecDeque<Value>>,
     /// Requests that arrived, counted before they are answered.
     arrived: std::sync::atomic::AtomicUsize,
+    /// Messages accepted (sendMessage answered with a message id).
+    accepted: std::sync::atomic::AtomicUsize,
     /// Methods of the requests that arrived, in order, recorded before they are answered.
     arrived_methods: Mutex<Vec<String>>,
     changed: Notify,
@@ -226,7 +230,7 @@ impl FakeTelegram {
         let wait = async {
             loop {
                 let changed = self.shared.changed.notified();
-                if self.delivered().len() >= n {
+                if self.shared.accepted.load(Ordering::SeqCst) >= n {
                     return;
                 }
                 changed.await;
@@ -280,6 +284,7 @@ async fn handle(
         method: method.clone(),
         body: body.clone(),
         message_id: None,
+        at: chrono::Utc::now(),
     };
     if let Some(Fault::Slow(delay)) = fault {
         tokio::time::sleep(delay).await;
@@ -334,6 +339,7 @@ async fn handle(
                 let id = shared.next_message_id.fetch_add(1, Ordering::SeqCst);
                 call.message_id = Some(id);
                 shared.calls.lock().unwrap().push(call);
+                shared.accepted.fetch_add(1, Ordering::SeqCst);
                 let kind = if chat > 0 { "private" } else { "supergroup" };
                 Json(json!({ "ok": true, "result": {
                     "message_id": id, "date": 0, "chat": { "id": chat, "type": kind }, "text": text
