@@ -32,6 +32,17 @@ pub trait InboxHandler: Send + Sync + fmt::Debug {
     /// marked done in it and it commits. Returning an error drops the transaction, which rolls back
     /// everything written.
     async fn handle(&self, tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx>;
+
+    /// Called after `handle` failed (its transaction is rolled back), in a transaction of its own: the
+    /// place to tell the sender something went wrong. Errors here are only logged.
+    async fn failed(
+        &self,
+        _tx: &mut Tx,
+        _event: &InboxEvent,
+        _error: &anyhow::Error,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// Handlers by event kind (`telegram.update`, `mastodon.notification`, …).
@@ -118,6 +129,7 @@ impl Inbox {
                     tracing::warn!(id = event.id, kind = %event.kind, error = %text, "inbound event failed");
                     inbox::mark_failed(&self.db, self.clock.now(), event.id, &self.owner, &text)
                         .await?;
+                    self.report_failure(&event, &err).await;
                 }
             }
         }
@@ -134,6 +146,20 @@ impl Inbox {
             if claimed == 0 {
                 return Ok(total);
             }
+        }
+    }
+
+    async fn report_failure(&self, event: &InboxEvent, error: &anyhow::Error) {
+        let Some(handler) = self.handlers.0.get(&event.kind) else {
+            return;
+        };
+        let outcome = async {
+            let mut tx = self.db.begin().await?;
+            handler.failed(&mut tx, event, error).await?;
+            tx.commit().await
+        };
+        if let Err(err) = outcome.await {
+            tracing::warn!(id = event.id, error = %format!("{err:#}"), "could not report a failed event");
         }
     }
 

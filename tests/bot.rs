@@ -543,3 +543,45 @@ async fn a_long_announcement_is_split_at_telegrams_limit() {
         assert!(herald_bots::telegram::visible_len(part) <= 4096);
     }
 }
+
+#[tokio::test]
+async fn an_unexpected_failure_gets_a_short_apology_and_is_recorded() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    // Break the store under the bot: the follows table disappears.
+    match app.db().pool() {
+        herald::db::Pool::Sqlite(pool) => sqlx::query("DROP TABLE follows")
+            .execute(pool)
+            .await
+            .map(drop),
+        herald::db::Pool::Postgres(pool) => sqlx::query("DROP TABLE follows")
+            .execute(pool)
+            .await
+            .map(drop),
+    }
+    .unwrap();
+    let update = app.message_update(&OWNER, OWNER.id, "/following");
+    let clock: herald::clock::SharedClock = app.clock.clone();
+    herald::telegram::updates::store_updates(app.db(), &clock, &[update])
+        .await
+        .unwrap();
+    let report = app.app.inbox.drain().await.unwrap();
+    assert_eq!(report.failed, 1);
+    app.send_everything().await;
+    let last = app.telegram.texts_to(OWNER.id).pop().unwrap();
+    assert!(
+        last.starts_with("Sorry — something went wrong on my side"),
+        "{last}"
+    );
+    let events = herald::db::inbox::list(app.db()).await.unwrap();
+    assert!(
+        events
+            .last()
+            .unwrap()
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("follows"),
+        "{events:?}"
+    );
+}

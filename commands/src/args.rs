@@ -30,6 +30,7 @@ pub mod expected {
     pub const WINDOW_END: &str = "a time different from the start of the window";
     pub const NAME: &str = "a name on one line of at most 128 characters";
     pub const SESSION: &str = "a session number, as /today or /now show it";
+    pub const FOLLOW: &str = "a session number, or a pattern between slashes such as /rust|zig/";
 }
 
 /// A value that does not fit its argument's rules.

@@ -145,10 +145,13 @@ pub(crate) enum Id {
     Today,
     Session,
     Room,
+    Follow,
+    Unfollow,
+    Following,
 }
 
 impl Id {
-    const COUNT: usize = Self::Room as usize + 1;
+    const COUNT: usize = Self::Following as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -353,6 +356,27 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Attendee,
         Scope::Any,
         "What is on in a room today.",
+    ),
+    spec(
+        "follow",
+        "/follow <number> | /follow /<pattern>/",
+        Role::Attendee,
+        Scope::Private,
+        "Get a personal reminder before a session, or before every session whose title matches the pattern.",
+    ),
+    spec(
+        "unfollow",
+        "/unfollow <number> | /unfollow /<pattern>/",
+        Role::Attendee,
+        Scope::Private,
+        "Stop following a session or a pattern.",
+    ),
+    spec(
+        "following",
+        "/following",
+        Role::Attendee,
+        Scope::Private,
+        "List the sessions and patterns you follow.",
     ),
 ];
 

@@ -56,6 +56,20 @@ pub enum Command {
     Session { number: i64 },
     /// `/room <name>`: what is on in a room today; the name is the rest of the line.
     Room { name: String },
+    /// `/follow <number>` or `/follow /pattern/`: personal reminders.
+    Follow { target: FollowTarget },
+    /// `/unfollow <number>` or `/unfollow /pattern/`.
+    Unfollow { target: FollowTarget },
+    /// `/following`: what the sender follows.
+    Following,
+}
+
+/// What `/follow` follows: one session, or every session whose title matches a pattern (now and after
+/// later imports). The pattern is a regular expression, checked by the application.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FollowTarget {
+    Session(i64),
+    Pattern(String),
 }
 
 /// The subcommands of `/conference`.
@@ -199,6 +213,9 @@ impl Command {
             Self::Today => Id::Today,
             Self::Session { .. } => Id::Session,
             Self::Room { .. } => Id::Room,
+            Self::Follow { .. } => Id::Follow,
+            Self::Unfollow { .. } => Id::Unfollow,
+            Self::Following => Id::Following,
         }
     }
 
@@ -272,9 +289,35 @@ impl Command {
                 let name = args.required_rest("name")?.trim().to_owned();
                 Ok(Self::Room { name })
             }
+            "follow" => Ok(Self::Follow {
+                target: follow_target(Id::Follow, args)?,
+            }),
+            "unfollow" => Ok(Self::Unfollow {
+                target: follow_target(Id::Unfollow, args)?,
+            }),
+            "following" => Args::new(Id::Following, args).finish(Self::Following),
             _ => Err(ParseError::unknown_command(name)),
         }
     }
+}
+
+/// `<number>` or `/pattern/` (the pattern may contain spaces).
+fn follow_target(id: Id, args: &str) -> Result<FollowTarget, ParseError> {
+    let text = args.trim();
+    if let Some(inner) = text.strip_prefix('/').and_then(|t| t.strip_suffix('/')) {
+        if inner.trim().is_empty() {
+            return Err(ParseError::InvalidArgument {
+                command: id.spec().name,
+                argument: "pattern",
+                value: text.to_owned(),
+                expected: crate::args::expected::FOLLOW,
+            });
+        }
+        return Ok(FollowTarget::Pattern(inner.to_owned()));
+    }
+    let mut args = Args::new(id, args);
+    let number = args.required("session", crate::args::session_number)?;
+    args.finish(FollowTarget::Session(number))
 }
 
 fn addressed_to_us(addressed_to: Option<&str>, bot_username: Option<&str>) -> bool {

@@ -38,7 +38,8 @@ pub use args::{
 };
 pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
 pub use command::{
-    Command, ConferenceCommand, HelpTopic, Setting, SettingChange, WindowSetting, parse,
+    Command, ConferenceCommand, FollowTarget, HelpTopic, Setting, SettingChange, WindowSetting,
+    parse,
 };
 pub use error::ParseError;
 pub use raw::{RawCommand, split};

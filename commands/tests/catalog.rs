@@ -23,6 +23,7 @@ fn sample(placeholder: &str) -> &'static str {
         "role" => "speaker",
         "text" => "Doors open\nat nine.",
         "number" => "12",
+        "pattern" => "rust",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

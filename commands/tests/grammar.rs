@@ -743,6 +743,9 @@ fn commands_map_to_their_catalog_entries() {
         ("/today", "today", Role::Attendee),
         ("/session 12", "session", Role::Attendee),
         ("/room Saal 1", "room", Role::Attendee),
+        ("/follow 3", "follow", Role::Attendee),
+        ("/unfollow /rust/", "unfollow", Role::Attendee),
+        ("/following", "following", Role::Attendee),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {
@@ -806,5 +809,40 @@ fn schedule_commands_take_a_number_or_a_room() {
     assert!(matches!(
         parse("/now please", BOT),
         Err(ParseError::TooManyArguments { .. })
+    ));
+}
+
+#[test]
+fn follow_takes_a_session_number_or_a_pattern() {
+    use herald_commands::{Command, FollowTarget, ParseError};
+    assert_eq!(
+        parse("/follow 12", BOT),
+        Ok(Some(Command::Follow {
+            target: FollowTarget::Session(12)
+        }))
+    );
+    assert_eq!(
+        parse("/follow /rust in space|zig/", BOT),
+        Ok(Some(Command::Follow {
+            target: FollowTarget::Pattern("rust in space|zig".into())
+        }))
+    );
+    assert!(matches!(
+        parse("/follow //", BOT),
+        Err(ParseError::InvalidArgument {
+            argument: "pattern",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse("/follow rust", BOT),
+        Err(ParseError::InvalidArgument {
+            argument: "session",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse("/unfollow", BOT),
+        Err(ParseError::MissingArgument { .. })
     ));
 }

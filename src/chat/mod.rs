@@ -249,7 +249,7 @@ pub type HandlerResult = anyhow::Result<Reply>;
 
 /// The handler tree.
 pub fn schema() -> Handler<'static, HandlerResult> {
-    use handlers::{account, broadcast, channels, conference, people, schedule};
+    use handlers::{account, broadcast, channels, conference, follow, people, schedule};
 
     let commands = case![Input::Command(command)]
         .branch(
@@ -299,7 +299,10 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Next].endpoint(schedule::next))
         .branch(case![Command::Today].endpoint(schedule::today))
         .branch(case![Command::Session { number }].endpoint(schedule::session))
-        .branch(case![Command::Room { name }].endpoint(schedule::room));
+        .branch(case![Command::Room { name }].endpoint(schedule::room))
+        .branch(case![Command::Follow { target }].endpoint(follow::follow))
+        .branch(case![Command::Unfollow { target }].endpoint(follow::unfollow))
+        .branch(case![Command::Following].endpoint(follow::following));
 
     dptree::entry()
         .branch(commands)

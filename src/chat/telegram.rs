@@ -222,6 +222,36 @@ impl InboxHandler for TelegramChat {
         .await?;
         Ok(tx)
     }
+
+    /// Something broke while handling a message: the sender gets a short apology instead of silence; the
+    /// cause is in the log and on the inbox row.
+    async fn failed(
+        &self,
+        tx: &mut Tx,
+        event: &InboxEvent,
+        _error: &anyhow::Error,
+    ) -> anyhow::Result<()> {
+        let Ok(update) = updates::parse(&event.payload) else {
+            return Ok(());
+        };
+        let update_id = update.update_id;
+        let Some(inbound) = to_inbound(update, None) else {
+            return Ok(());
+        };
+        if inbound.chat.kind != ChatKind::Private {
+            return Ok(());
+        }
+        let reply = Reply::text("apology", json!({}));
+        render_reply(
+            tx,
+            &self.templates,
+            event.received_at,
+            &inbound,
+            &reply,
+            &format!("tg:{update_id}:apology"),
+        )
+        .await
+    }
 }
 
 /// Writes a reply to the outbox as Bot API requests.

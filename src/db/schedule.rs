@@ -129,3 +129,133 @@ pub async fn reminder_minutes(tx: &mut Tx, conference: i64) -> anyhow::Result<(i
     })?;
     Ok(row)
 }
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Follow {
+    pub id: i64,
+    pub person_id: i64,
+    pub session_id: Option<i64>,
+    pub pattern: Option<String>,
+}
+
+/// Adds a follow; `false` if the person already follows it.
+pub async fn add_follow(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    person: i64,
+    conference: i64,
+    session: Option<i64>,
+    pattern: Option<&str>,
+) -> anyhow::Result<bool> {
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO follows (person_id, conference_id, session_id, pattern, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(person)
+        .bind(conference)
+        .bind(session)
+        .bind(pattern)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n > 0)
+}
+
+pub async fn remove_follow(
+    tx: &mut Tx,
+    person: i64,
+    conference: i64,
+    session: Option<i64>,
+    pattern: Option<&str>,
+) -> anyhow::Result<bool> {
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "DELETE FROM follows WHERE person_id = $1 AND conference_id = $2 AND \
+             (session_id = $3 OR pattern = $4)",
+        )
+        .bind(person)
+        .bind(conference)
+        .bind(session)
+        .bind(pattern)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n > 0)
+}
+
+/// Follows in a conference, of one person or of everyone.
+pub async fn follows(
+    tx: &mut Tx,
+    conference: i64,
+    person: Option<i64>,
+) -> anyhow::Result<Vec<Follow>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT id, person_id, session_id, pattern FROM follows WHERE conference_id = $1 \
+             AND ($2 IS NULL OR person_id = $2) ORDER BY person_id, id",
+        )
+        .bind(conference)
+        .bind(person)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// Telegram chats of people who want personal reminders for `conference`, by person.
+pub async fn reminder_chats(
+    tx: &mut Tx,
+    platform: &str,
+    conference: i64,
+) -> anyhow::Result<Vec<(i64, String)>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT s.person_id, a.platform_user_id FROM subscriptions s JOIN person_accounts a \
+             ON a.person_id = s.person_id AND a.platform = $1 \
+             WHERE s.conference_id = $2 AND s.active AND s.reminders ORDER BY s.person_id",
+        )
+        .bind(platform)
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// Ties a person to a speaker of the schedule (by the speaker's id or name, lowercased).
+pub async fn link_speaker(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    person: i64,
+    conference: i64,
+    key: &str,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO speaker_links (person_id, conference_id, speaker_key, linked_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (conference_id, speaker_key) DO UPDATE SET person_id = $1, linked_at = $4",
+        )
+        .bind(person)
+        .bind(conference)
+        .bind(key)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn speaker_links(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as("SELECT speaker_key, person_id FROM speaker_links WHERE conference_id = $1")
+            .bind(conference)
+            .fetch_all(conn)
+            .await
+    })?;
+    Ok(rows)
+}

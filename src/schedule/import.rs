@@ -139,7 +139,8 @@ pub async fn import(
         }
     }
     summary.notices = notify_changes(tx, templates, now, conference, &notices).await?;
-    summary.reminders = recompute_reminders(tx, templates, now, conference).await?;
+    summary.reminders = recompute_reminders(tx, templates, now, conference).await?
+        + recompute_personal(tx, templates, now, conference, None).await?;
     Ok(summary)
 }
 
@@ -270,4 +271,138 @@ pub async fn recompute_reminders(
     }
     outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
     Ok(count)
+}
+
+/// Personal reminders for `person` (or everyone): before each followed session, and before each session
+/// a linked speaker speaks in. One message per person per start minute; due N (followers) or M (speakers)
+/// minutes before, never after the start.
+pub async fn recompute_personal(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    person: Option<i64>,
+) -> anyhow::Result<usize> {
+    let (session_minutes, speaker_minutes) = store::reminder_minutes(tx, conference.id).await?;
+    let zone = zone_of(conference);
+    let sessions: Vec<StoredSession> = store::sessions(tx, conference.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == "confirmed" && s.starts_at > now)
+        .collect();
+    let chats: HashMap<i64, i64> = store::reminder_chats(tx, PLATFORM, conference.id)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| person.is_none_or(|only| only == *p))
+        .filter_map(|(p, chat)| Some((p, chat.parse().ok()?)))
+        .collect();
+
+    // person → sessions they follow.
+    let mut followed: HashMap<i64, Vec<&StoredSession>> = HashMap::new();
+    for follow in store::follows(tx, conference.id, person).await? {
+        let matches: Vec<&StoredSession> = match (&follow.session_id, &follow.pattern) {
+            (Some(id), _) => sessions.iter().filter(|s| s.id == *id).collect(),
+            (None, Some(pattern)) => match pattern_regex(pattern) {
+                Ok(re) => sessions.iter().filter(|s| re.is_match(&s.title)).collect(),
+                Err(_) => Vec::new(),
+            },
+            (None, None) => Vec::new(),
+        };
+        let entry = followed.entry(follow.person_id).or_default();
+        for s in matches {
+            if !entry.iter().any(|e| e.id == s.id) {
+                entry.push(s);
+            }
+        }
+    }
+    // person → sessions they speak in.
+    let links: HashMap<String, i64> = store::speaker_links(tx, conference.id)
+        .await?
+        .into_iter()
+        .collect();
+    let mut speaking: HashMap<i64, Vec<&StoredSession>> = HashMap::new();
+    for s in &sessions {
+        let speakers: Vec<super::Speaker> = serde_json::from_str(&s.speakers).unwrap_or_default();
+        for speaker in speakers {
+            let keys = [
+                speaker.source_id.map(|k| k.to_lowercase()),
+                Some(speaker.name.to_lowercase()),
+            ];
+            if let Some(p) = keys.iter().flatten().find_map(|k| links.get(k)) {
+                speaking.entry(*p).or_default().push(s);
+            }
+        }
+    }
+
+    let mut count = 0;
+    for (kind, by_person, minutes, template) in [
+        (
+            "personal",
+            &followed,
+            session_minutes,
+            "messages/reminder_personal.html",
+        ),
+        (
+            "speaker",
+            &speaking,
+            speaker_minutes,
+            "messages/reminder_speaker.html",
+        ),
+    ] {
+        let prefix = match person {
+            Some(p) => format!("{kind}:{}:{p}:", conference.id),
+            None => format!("{kind}:{}:", conference.id),
+        };
+        let mut keep = HashSet::new();
+        for (who, list) in by_person {
+            let Some(chat_id) = chats.get(who) else {
+                continue;
+            };
+            let mut slots: std::collections::BTreeMap<DateTime<Utc>, Vec<&StoredSession>> =
+                Default::default();
+            for s in list {
+                let minute = s
+                    .starts_at
+                    .duration_trunc(TimeDelta::minutes(1))
+                    .unwrap_or(s.starts_at);
+                slots.entry(minute).or_default().push(s);
+            }
+            for (minute, group) in slots {
+                let start = group.iter().map(|s| s.starts_at).min().unwrap_or(minute);
+                let due = (start - TimeDelta::minutes(minutes)).max(now);
+                let context = json!({
+                    "minutes": (start - due).num_minutes().max(0),
+                    "time": start.with_timezone(&zone).format("%H:%M").to_string(),
+                    "sessions": group.iter().map(|s| json!({ "title": s.title, "room": s.room, "number": s.id })).collect::<Vec<_>>(),
+                });
+                let text = templates.render(template, &context)?;
+                let key = format!("{kind}:{}:{who}:{}", conference.id, minute.timestamp());
+                keep.extend(
+                    render_to_outbox_scheduled(
+                        tx,
+                        now,
+                        *chat_id,
+                        &text,
+                        &key,
+                        "reminder",
+                        due,
+                        Some(start),
+                    )
+                    .await?,
+                );
+                count += 1;
+            }
+        }
+        outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
+    }
+    Ok(count)
+}
+
+/// A follow pattern as a case-insensitive regular expression, with a size limit so a pathological
+/// pattern cannot make every import slow.
+pub fn pattern_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(1 << 16)
+        .build()
 }

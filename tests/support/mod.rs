@@ -282,11 +282,15 @@ impl TestApp {
     pub async fn send_everything(&self) {
         for _ in 0..120 {
             self.drain_outbox().await;
+            // Held back by a rate limit (due within seconds), as opposed to scheduled for later (a reminder).
+            let soon = self.now() + TimeDelta::seconds(30);
             let pending = outbox::list(self.db())
                 .await
                 .expect("list")
                 .iter()
-                .any(|r| r.state == herald::db::outbox::OutboxState::Pending);
+                .any(|r| {
+                    r.state == herald::db::outbox::OutboxState::Pending && r.next_attempt_at <= soon
+                });
             if !pending {
                 return;
             }

@@ -86,6 +86,27 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
     )
     .await?;
     chat::subscribe(&mut tx, ctx.now, person, conference_id).await?;
+    // A speaker invite names the speaker's identity in the schedule: their reminders now reach this chat.
+    if role == "speaker"
+        && let Some(identity) = link.label.as_deref()
+    {
+        crate::db::schedule::link_speaker(
+            &mut tx,
+            ctx.now,
+            person,
+            conference_id,
+            &identity.trim().to_lowercase(),
+        )
+        .await?;
+        crate::schedule::import::recompute_personal(
+            &mut tx,
+            &ctx.templates,
+            ctx.now,
+            &conference,
+            Some(person),
+        )
+        .await?;
+    }
     chat::set_chat_conference(
         &mut tx,
         ctx.now,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod broadcast;
 pub mod channels;
 pub mod conference;
+pub mod follow;
 pub mod people;
 pub mod schedule;
 
