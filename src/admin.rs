@@ -6,7 +6,9 @@ use std::io::{Read, Write};
 use anyhow::{Context, bail};
 use chrono::NaiveTime;
 use herald_bots::telegram::TelegramClient;
-use herald_commands::{LocalDate, LocalTime, PostingPolicy, Role, Slug, TimeZoneName};
+use herald_commands::{
+    LocalDate, LocalDateTime, LocalTime, PersonRef, PostingPolicy, Role, Slug, TimeZoneName,
+};
 
 use crate::{
     chat::{
@@ -456,4 +458,92 @@ pub async fn schedule_rows(db: &Db, slug: &str) -> anyhow::Result<Vec<ScheduleRo
             }
         })
         .collect())
+}
+
+/// Imports volunteer shifts from CSV rows `title,start,end[,volunteer]` (local `YYYY-MM-DDTHH:MM`; the
+/// volunteer as `@username` or numeric Telegram id, optional). All rows or none; an error names the row.
+pub async fn import_slots(
+    db: &Db,
+    clock: &SharedClock,
+    templates: &crate::templates::Templates,
+    slug: &str,
+    input: impl Read,
+) -> anyhow::Result<(usize, usize)> {
+    let mut tx = db.begin().await?;
+    let conference = chat::conference_by_slug(&mut tx, slug)
+        .await?
+        .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
+    let zone: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let (mut slots, mut assigned) = (0, 0);
+    for (n, record) in reader.records().enumerate() {
+        let row = n + 1;
+        let record = record.with_context(|| format!("CSV row {row} is unreadable"))?;
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        if row == 1 && field(0).eq_ignore_ascii_case("title") {
+            continue;
+        }
+        if field(0).is_empty() {
+            continue;
+        }
+        let start = check(
+            &format!("row {row}: start"),
+            field(1),
+            LocalDateTime::parse(field(1)),
+        )?;
+        let end = check(
+            &format!("row {row}: end"),
+            field(2),
+            LocalDateTime::parse(field(2)),
+        )?;
+        if end <= start {
+            bail!("row {row}: the shift ends before it starts");
+        }
+        let (starts_at, ends_at) = (
+            crate::schedule::local_to_utc(zone, start.date_time()),
+            crate::schedule::local_to_utc(zone, end.date_time()),
+        );
+        let id = crate::db::schedule::add_slot(
+            &mut tx,
+            clock.now(),
+            conference.id,
+            field(0),
+            starts_at,
+            ends_at,
+        )
+        .await?;
+        slots += 1;
+        if !field(3).is_empty() {
+            let who = check(
+                &format!("row {row}: volunteer"),
+                field(3),
+                PersonRef::parse(field(3)),
+            )?;
+            let person = match &who {
+                PersonRef::Username(name) => chat::people_by_username(&mut tx, "telegram", name)
+                    .await?
+                    .into_iter()
+                    .next(),
+                PersonRef::Id(id) => {
+                    chat::person_by_user_id(&mut tx, "telegram", &id.to_string()).await?
+                }
+            };
+            let person = person.with_context(|| {
+                format!(
+                    "row {row}: nobody called {} has linked their Telegram",
+                    field(3)
+                )
+            })?;
+            crate::db::schedule::assign_slot(&mut tx, clock.now(), id, person.id).await?;
+            assigned += 1;
+        }
+    }
+    crate::schedule::import::recompute_personal(&mut tx, templates, clock.now(), &conference, None)
+        .await?;
+    tx.commit().await?;
+    Ok((slots, assigned))
 }

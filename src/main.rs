@@ -88,6 +88,16 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
+    /// Import volunteer shifts from a CSV of title,start,end[,volunteer] rows.
+    ///
+    /// Times are local (the conference's time zone) as YYYY-MM-DDTHH:MM; the volunteer, if given, is a
+    /// @username or numeric Telegram id of someone who has linked their chat. All rows or none.
+    Slots {
+        #[arg(long)]
+        conference: String,
+        /// The CSV file, or - for standard input.
+        file: PathBuf,
+    },
     /// Import a schedule file or URL into a conference.
     Schedule {
         /// The conference's slug (created from the file if new).
@@ -333,6 +343,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for note in &summary.notes {
                 println!("note: {note}");
             }
+            Ok(())
+        }
+        Command::Import(ImportCommand::Slots { conference, file }) => {
+            let (db, clock) = open(&config).await?;
+            let templates = herald::templates::Templates::new();
+            let (slots, assigned) = if file.as_os_str() == "-" {
+                admin::import_slots(
+                    &db,
+                    &clock,
+                    &templates,
+                    &conference,
+                    std::io::stdin().lock(),
+                )
+                .await?
+            } else {
+                let input = std::fs::File::open(&file)
+                    .with_context(|| format!("Failed to open {}", file.display()))?;
+                admin::import_slots(&db, &clock, &templates, &conference, input).await?
+            };
+            println!("{conference}: {slots} shift(s) imported, {assigned} assigned");
             Ok(())
         }
         Command::Schedule(ScheduleCommand::Show { conference, json }) => {

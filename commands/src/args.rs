@@ -30,6 +30,9 @@ pub mod expected {
     pub const WINDOW_END: &str = "a time different from the start of the window";
     pub const NAME: &str = "a name on one line of at most 128 characters";
     pub const SESSION: &str = "a session number, as /today or /now show it";
+    pub const DATE_TIME: &str =
+        "a local date and time as YYYY-MM-DDTHH:MM, such as 2027-02-06T09:30";
+    pub const SLOT_END: &str = "a time after the start";
     pub const FOLLOW: &str = "a session number, or a pattern between slashes such as /rust|zig/";
 }
 
@@ -417,6 +420,22 @@ pub fn session_number(s: &str) -> Result<i64, InvalidValue> {
         .ok_or(InvalidValue {
             expected: expected::SESSION,
         })
+}
+
+/// A wall-clock date and time in the conference's time zone, typed as `YYYY-MM-DDTHH:MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalDateTime(chrono::NaiveDateTime);
+
+impl LocalDateTime {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+            .map(Self)
+            .map_err(|_| InvalidValue::new(expected::DATE_TIME))
+    }
+
+    pub const fn date_time(self) -> chrono::NaiveDateTime {
+        self.0
+    }
 }
 
 #[cfg(test)]

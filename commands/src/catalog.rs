@@ -82,6 +82,12 @@ pub fn command_words() -> impl Iterator<Item = &'static str> {
 pub const CONFERENCE_SUBCOMMANDS: &[&str] = &["new", "list", "use", "policy", "window", "status"];
 
 /// How to type `/conference` when the subcommand is missing.
+/// The subcommands of `/slot`, in catalog order.
+pub const SLOT_SUBCOMMANDS: &[&str] = &["add", "assign", "list"];
+
+/// Usage of `/slot` without a subcommand.
+pub const SLOT_USAGE: &str = "/slot <add|assign|list>";
+
 pub const CONFERENCE_USAGE: &str = "/conference <new|list|use|policy|window|status>";
 
 /// Renders the catalog as a Markdown table (command, who may use it, what it does) for the README.
@@ -148,10 +154,14 @@ pub(crate) enum Id {
     Follow,
     Unfollow,
     Following,
+    SlotAdd,
+    SlotAssign,
+    SlotList,
+    MySlots,
 }
 
 impl Id {
-    const COUNT: usize = Self::Following as usize + 1;
+    const COUNT: usize = Self::MySlots as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -378,6 +388,34 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Scope::Private,
         "List the sessions and patterns you follow.",
     ),
+    spec(
+        "slot add",
+        "/slot add <start> <end> <title>",
+        Role::Admin,
+        Scope::Any,
+        "Create a volunteer shift: local start and end as YYYY-MM-DDTHH:MM, then its title.",
+    ),
+    spec(
+        "slot assign",
+        "/slot assign <number> <person>",
+        Role::Admin,
+        Scope::Any,
+        "Give a shift to a volunteer; they get a reminder before it starts.",
+    ),
+    spec(
+        "slot list",
+        "/slot list",
+        Role::Volunteer,
+        Scope::Any,
+        "List the volunteer shifts and who has them.",
+    ),
+    spec(
+        "myslots",
+        "/myslots",
+        Role::Volunteer,
+        Scope::Any,
+        "Your volunteer shifts.",
+    ),
 ];
 
 #[cfg(test)]
@@ -398,8 +436,15 @@ mod tests {
         assert_eq!((new.group(), new.subcommand()), ("conference", Some("new")));
         let start = find("start").expect("in catalog");
         assert_eq!((start.group(), start.subcommand()), ("start", None));
-        let conference: Vec<_> = CATALOG.iter().filter_map(|s| s.subcommand()).collect();
-        assert_eq!(conference, CONFERENCE_SUBCOMMANDS);
+        let subcommands_of = |group: &str| -> Vec<&str> {
+            CATALOG
+                .iter()
+                .filter(|s| s.group() == group)
+                .filter_map(|s| s.subcommand())
+                .collect()
+        };
+        assert_eq!(subcommands_of("conference"), CONFERENCE_SUBCOMMANDS);
+        assert_eq!(subcommands_of("slot"), SLOT_SUBCOMMANDS);
         let words: Vec<_> = command_words().collect();
         let mut unique = words.clone();
         unique.sort_unstable();

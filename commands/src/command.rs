@@ -62,6 +62,25 @@ pub enum Command {
     Unfollow { target: FollowTarget },
     /// `/following`: what the sender follows.
     Following,
+    /// `/slot <add|assign|list> …`: volunteer shifts.
+    VolunteerSlot(SlotCommand),
+    /// `/myslots`: the sender's shifts.
+    MySlots,
+}
+
+/// The subcommands of `/slot` (volunteer shifts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotCommand {
+    /// `/slot add <start> <end> <title>`, local date-times, the title the rest of the line.
+    Add {
+        start: crate::args::LocalDateTime,
+        end: crate::args::LocalDateTime,
+        title: String,
+    },
+    /// `/slot assign <number> <person>`.
+    Assign { number: i64, person: PersonRef },
+    /// `/slot list`.
+    List,
 }
 
 /// What `/follow` follows: one session, or every session whose title matches a pattern (now and after
@@ -216,6 +235,12 @@ impl Command {
             Self::Follow { .. } => Id::Follow,
             Self::Unfollow { .. } => Id::Unfollow,
             Self::Following => Id::Following,
+            Self::VolunteerSlot(sub) => match sub {
+                SlotCommand::Add { .. } => Id::SlotAdd,
+                SlotCommand::Assign { .. } => Id::SlotAssign,
+                SlotCommand::List => Id::SlotList,
+            },
+            Self::MySlots => Id::MySlots,
         }
     }
 
@@ -296,8 +321,46 @@ impl Command {
                 target: follow_target(Id::Unfollow, args)?,
             }),
             "following" => Args::new(Id::Following, args).finish(Self::Following),
+            "slot" => parse_slot(args).map(Self::VolunteerSlot),
+            "myslots" => Args::new(Id::MySlots, args).finish(Self::MySlots),
             _ => Err(ParseError::unknown_command(name)),
         }
+    }
+}
+
+fn parse_slot(text: &str) -> Result<SlotCommand, ParseError> {
+    let Some((sub, rest)) = next_word(text) else {
+        return Err(ParseError::MissingArgument {
+            command: "slot",
+            argument: "subcommand",
+            usage: catalog::SLOT_USAGE,
+        });
+    };
+    match sub.to_ascii_lowercase().as_str() {
+        "add" => {
+            let mut args = Args::new(Id::SlotAdd, rest);
+            let start = args.required("start", crate::args::LocalDateTime::parse)?;
+            let end_text = args.word("end")?;
+            let end = args.value("end", end_text, crate::args::LocalDateTime::parse)?;
+            if end <= start {
+                return Err(args.invalid("end", end_text, expected::SLOT_END));
+            }
+            let title = args.required_rest("title")?;
+            let title = args.name("title", title)?;
+            Ok(SlotCommand::Add { start, end, title })
+        }
+        "assign" => {
+            let mut args = Args::new(Id::SlotAssign, rest);
+            let number = args.required("number", crate::args::session_number)?;
+            let person = args.required("person", PersonRef::parse)?;
+            args.finish(SlotCommand::Assign { number, person })
+        }
+        "list" => Args::new(Id::SlotList, rest).finish(SlotCommand::List),
+        _ => Err(ParseError::UnknownSubcommand {
+            command: "slot",
+            given: sub.to_owned(),
+            valid: catalog::SLOT_SUBCOMMANDS,
+        }),
     }
 }
 

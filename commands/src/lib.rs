@@ -33,13 +33,13 @@ pub mod raw;
 pub mod role;
 
 pub use args::{
-    InvalidValue, LocalDate, LocalTime, PersonRef, PostingPolicy, Slot, Slug, StartToken,
-    TimeZoneName,
+    InvalidValue, LocalDate, LocalDateTime, LocalTime, PersonRef, PostingPolicy, Slot, Slug,
+    StartToken, TimeZoneName,
 };
 pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
 pub use command::{
-    Command, ConferenceCommand, FollowTarget, HelpTopic, Setting, SettingChange, WindowSetting,
-    parse,
+    Command, ConferenceCommand, FollowTarget, HelpTopic, Setting, SettingChange, SlotCommand,
+    WindowSetting, parse,
 };
 pub use error::ParseError;
 pub use raw::{RawCommand, split};

@@ -24,6 +24,9 @@ fn sample(placeholder: &str) -> &'static str {
         "text" => "Doors open\nat nine.",
         "number" => "12",
         "pattern" => "rust",
+        "start" => "2027-02-06T09:00",
+        "end" => "2027-02-06T11:00",
+        "title" => "Info desk",
         other => panic!("no sample for <{other}>; add one"),
     }
 }
@@ -120,11 +123,15 @@ fn names_are_unique_and_usages_match_them() {
         );
         assert_eq!(catalog::find(spec.name), Some(spec));
     }
-    let subcommands: Vec<_> = catalog
-        .iter()
-        .filter_map(|spec| spec.subcommand())
-        .collect();
-    assert_eq!(subcommands, CONFERENCE_SUBCOMMANDS);
+    let subcommands = |group: &str| -> Vec<&str> {
+        catalog
+            .iter()
+            .filter(|spec| spec.group() == group)
+            .filter_map(|spec| spec.subcommand())
+            .collect()
+    };
+    assert_eq!(subcommands("conference"), CONFERENCE_SUBCOMMANDS);
+    assert_eq!(subcommands("slot"), catalog::SLOT_SUBCOMMANDS);
 }
 
 #[test]

@@ -746,6 +746,14 @@ fn commands_map_to_their_catalog_entries() {
         ("/follow 3", "follow", Role::Attendee),
         ("/unfollow /rust/", "unfollow", Role::Attendee),
         ("/following", "following", Role::Attendee),
+        (
+            "/slot add 2027-02-06T09:00 2027-02-06T11:00 Info desk",
+            "slot add",
+            Role::Admin,
+        ),
+        ("/slot assign 3 @ada", "slot assign", Role::Admin),
+        ("/slot list", "slot list", Role::Volunteer),
+        ("/myslots", "myslots", Role::Volunteer),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {
@@ -844,5 +852,42 @@ fn follow_takes_a_session_number_or_a_pattern() {
     assert!(matches!(
         parse("/unfollow", BOT),
         Err(ParseError::MissingArgument { .. })
+    ));
+}
+
+#[test]
+fn volunteer_slots_take_local_date_times() {
+    use herald_commands::{Command, ParseError, SlotCommand};
+    let Ok(Some(Command::VolunteerSlot(SlotCommand::Add { start, end, title }))) = parse(
+        "/slot add 2027-02-06T09:00 2027-02-06T11:30 Info desk, building K",
+        BOT,
+    ) else {
+        panic!("parses")
+    };
+    assert_eq!(
+        (start.date_time().to_string(), end.date_time().to_string()),
+        ("2027-02-06 09:00:00".into(), "2027-02-06 11:30:00".into())
+    );
+    assert_eq!(title, "Info desk, building K");
+    assert!(matches!(
+        parse("/slot add 2027-02-06T11:00 2027-02-06T09:00 X", BOT),
+        Err(ParseError::InvalidArgument {
+            argument: "end",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse("/slot add 09:00 11:00 X", BOT),
+        Err(ParseError::InvalidArgument {
+            argument: "start",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse("/slot remove 3", BOT),
+        Err(ParseError::UnknownSubcommand {
+            command: "slot",
+            ..
+        })
     ));
 }

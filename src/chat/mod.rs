@@ -249,7 +249,7 @@ pub type HandlerResult = anyhow::Result<Reply>;
 
 /// The handler tree.
 pub fn schema() -> Handler<'static, HandlerResult> {
-    use handlers::{account, broadcast, channels, conference, follow, people, schedule};
+    use handlers::{account, broadcast, channels, conference, follow, people, schedule, slots};
 
     let commands = case![Input::Command(command)]
         .branch(
@@ -302,7 +302,9 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Room { name }].endpoint(schedule::room))
         .branch(case![Command::Follow { target }].endpoint(follow::follow))
         .branch(case![Command::Unfollow { target }].endpoint(follow::unfollow))
-        .branch(case![Command::Following].endpoint(follow::following));
+        .branch(case![Command::Following].endpoint(follow::following))
+        .branch(case![Command::VolunteerSlot(sub)].endpoint(slots::slot))
+        .branch(case![Command::MySlots].endpoint(slots::my_slots));
 
     dptree::entry()
         .branch(commands)

@@ -259,3 +259,93 @@ pub async fn speaker_links(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<(
     })?;
     Ok(rows)
 }
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct VolunteerSlot {
+    pub id: i64,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+pub async fn add_slot(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    conference: i64,
+    title: &str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let id = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO volunteer_slots (conference_id, title, starts_at, ends_at, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id",
+        )
+        .bind(conference)
+        .bind(title)
+        .bind(starts_at)
+        .bind(ends_at)
+        .bind(now)
+        .fetch_one(conn)
+        .await
+    })?;
+    Ok(id)
+}
+
+pub async fn slots(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<VolunteerSlot>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT id, title, starts_at, ends_at FROM volunteer_slots WHERE conference_id = $1 ORDER BY starts_at, id",
+        )
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// Gives a shift to a person; `false` if they had it already.
+pub async fn assign_slot(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    slot: i64,
+    person: i64,
+) -> anyhow::Result<bool> {
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO volunteer_assignments (slot_id, person_id, assigned_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(slot)
+        .bind(person)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n > 0)
+}
+
+/// (slot id, person id, person's name) of every assignment in a conference.
+pub async fn assignments(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<(i64, i64, String)>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT a.slot_id, a.person_id, p.display_name FROM volunteer_assignments a \
+             JOIN volunteer_slots s ON s.id = a.slot_id JOIN people p ON p.id = a.person_id \
+             WHERE s.conference_id = $1 ORDER BY s.starts_at, p.display_name",
+        )
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn volunteer_minutes(tx: &mut Tx, conference: i64) -> anyhow::Result<i64> {
+    let m = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT volunteer_reminder_minutes FROM conferences WHERE id = $1")
+            .bind(conference)
+            .fetch_one(conn)
+            .await
+    })?;
+    Ok(m)
+}

@@ -395,6 +395,64 @@ pub async fn recompute_personal(
         }
         outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
     }
+    count += recompute_volunteers(tx, templates, now, conference, person, &chats).await?;
+    Ok(count)
+}
+
+/// Volunteers' reminders: one before each shift they were given, never after it starts.
+async fn recompute_volunteers(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    person: Option<i64>,
+    chats: &HashMap<i64, i64>,
+) -> anyhow::Result<usize> {
+    let minutes = store::volunteer_minutes(tx, conference.id).await?;
+    let zone = zone_of(conference);
+    let slots: HashMap<i64, store::VolunteerSlot> = store::slots(tx, conference.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.starts_at > now)
+        .map(|s| (s.id, s))
+        .collect();
+    let prefix = match person {
+        Some(p) => format!("volunteer:{}:{p}:", conference.id),
+        None => format!("volunteer:{}:", conference.id),
+    };
+    let mut keep = HashSet::new();
+    let mut count = 0;
+    for (slot_id, who, _) in store::assignments(tx, conference.id).await? {
+        let (Some(slot), Some(chat_id)) = (slots.get(&slot_id), chats.get(&who)) else {
+            continue;
+        };
+        if person.is_some_and(|only| only != who) {
+            continue;
+        }
+        let due = (slot.starts_at - TimeDelta::minutes(minutes)).max(now);
+        let text = templates.render(
+            "messages/reminder_volunteer.html",
+            json!({ "title": slot.title, "minutes": (slot.starts_at - due).num_minutes().max(0),
+                     "time": slot.starts_at.with_timezone(&zone).format("%H:%M").to_string(),
+                     "end": slot.ends_at.with_timezone(&zone).format("%H:%M").to_string() }),
+        )?;
+        let key = format!("volunteer:{}:{who}:{slot_id}", conference.id);
+        keep.extend(
+            render_to_outbox_scheduled(
+                tx,
+                now,
+                *chat_id,
+                &text,
+                &key,
+                "reminder",
+                due,
+                Some(slot.starts_at),
+            )
+            .await?,
+        );
+        count += 1;
+    }
+    outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
     Ok(count)
 }
 

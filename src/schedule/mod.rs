@@ -114,7 +114,7 @@ pub(crate) fn parse_duration(text: &str) -> Option<chrono::TimeDelta> {
 /// A local wall-clock time in `zone` as an instant. In the hour a DST change repeats, the earlier
 /// reading wins; in the hour it skips, the time is moved forward by the gap (what a clock on the wall
 /// would show).
-pub(crate) fn local_to_utc(zone: Tz, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+pub fn local_to_utc(zone: Tz, local: chrono::NaiveDateTime) -> DateTime<Utc> {
     use chrono::{LocalResult, TimeZone};
     match zone.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),

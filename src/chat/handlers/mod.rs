@@ -7,6 +7,7 @@ pub mod conference;
 pub mod follow;
 pub mod people;
 pub mod schedule;
+pub mod slots;
 
 use herald_commands::{Command, ParseError, catalog};
 use serde_json::json;
