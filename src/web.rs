@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route(TELEGRAM_WEBHOOK_PATH, post(telegram_webhook))
+        .route("/calendar/{token}", get(calendar_feed))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -145,6 +146,38 @@ async fn telegram_webhook(
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "could not store the update; retry",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A personal calendar feed: `/calendar/<token>.ics`.
+async fn calendar_feed(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let token = token.strip_suffix(".ics").unwrap_or(&token);
+    match crate::schedule::feeds::render(&state.db, state.clock.now(), token).await {
+        Ok(Some(body)) => (
+            StatusCode::OK,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            "unknown or replaced calendar link; ask the bot for /calendar",
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = ?err, "could not build a calendar feed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not build the calendar; try again later",
             )
                 .into_response()
         }

@@ -158,10 +158,11 @@ pub(crate) enum Id {
     SlotAssign,
     SlotList,
     MySlots,
+    Calendar,
 }
 
 impl Id {
-    const COUNT: usize = Self::MySlots as usize + 1;
+    const COUNT: usize = Self::Calendar as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -415,6 +416,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Volunteer,
         Scope::Any,
         "Your volunteer shifts.",
+    ),
+    spec(
+        "calendar",
+        "/calendar",
+        Role::Attendee,
+        Scope::Private,
+        "A private calendar link with the sessions you follow or speak in and your shifts; a new link each time.",
     ),
 ];
 

@@ -66,6 +66,8 @@ pub enum Command {
     VolunteerSlot(SlotCommand),
     /// `/myslots`: the sender's shifts.
     MySlots,
+    /// `/calendar`: a link to a personal calendar feed.
+    Calendar,
 }
 
 /// The subcommands of `/slot` (volunteer shifts).
@@ -241,6 +243,7 @@ impl Command {
                 SlotCommand::List => Id::SlotList,
             },
             Self::MySlots => Id::MySlots,
+            Self::Calendar => Id::Calendar,
         }
     }
 
@@ -323,6 +326,7 @@ impl Command {
             "following" => Args::new(Id::Following, args).finish(Self::Following),
             "slot" => parse_slot(args).map(Self::VolunteerSlot),
             "myslots" => Args::new(Id::MySlots, args).finish(Self::MySlots),
+            "calendar" => Args::new(Id::Calendar, args).finish(Self::Calendar),
             _ => Err(ParseError::unknown_command(name)),
         }
     }

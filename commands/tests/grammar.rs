@@ -754,6 +754,7 @@ fn commands_map_to_their_catalog_entries() {
         ("/slot assign 3 @ada", "slot assign", Role::Admin),
         ("/slot list", "slot list", Role::Volunteer),
         ("/myslots", "myslots", Role::Volunteer),
+        ("/calendar", "calendar", Role::Attendee),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {

@@ -304,7 +304,8 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Unfollow { target }].endpoint(follow::unfollow))
         .branch(case![Command::Following].endpoint(follow::following))
         .branch(case![Command::VolunteerSlot(sub)].endpoint(slots::slot))
-        .branch(case![Command::MySlots].endpoint(slots::my_slots));
+        .branch(case![Command::MySlots].endpoint(slots::my_slots))
+        .branch(case![Command::Calendar].endpoint(follow::calendar));
 
     dptree::entry()
         .branch(commands)

@@ -349,3 +349,43 @@ pub async fn volunteer_minutes(tx: &mut Tx, conference: i64) -> anyhow::Result<i
     })?;
     Ok(m)
 }
+
+/// Replaces a person's feed token for a conference.
+pub async fn set_feed_token(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    person: i64,
+    conference: i64,
+    token_hash: &str,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM calendar_feeds WHERE person_id = $1 AND conference_id = $2")
+            .bind(person)
+            .bind(conference)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    on_tx!(tx, |conn| {
+        sqlx::query("INSERT INTO calendar_feeds (token_hash, person_id, conference_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(person)
+            .bind(conference)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// (person, conference) of a feed token's hash.
+pub async fn feed_owner(tx: &mut Tx, token_hash: &str) -> anyhow::Result<Option<(i64, i64)>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as("SELECT person_id, conference_id FROM calendar_feeds WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row)
+}

@@ -297,42 +297,7 @@ pub async fn recompute_personal(
         .filter_map(|(p, chat)| Some((p, chat.parse().ok()?)))
         .collect();
 
-    // person → sessions they follow.
-    let mut followed: HashMap<i64, Vec<&StoredSession>> = HashMap::new();
-    for follow in store::follows(tx, conference.id, person).await? {
-        let matches: Vec<&StoredSession> = match (&follow.session_id, &follow.pattern) {
-            (Some(id), _) => sessions.iter().filter(|s| s.id == *id).collect(),
-            (None, Some(pattern)) => match pattern_regex(pattern) {
-                Ok(re) => sessions.iter().filter(|s| re.is_match(&s.title)).collect(),
-                Err(_) => Vec::new(),
-            },
-            (None, None) => Vec::new(),
-        };
-        let entry = followed.entry(follow.person_id).or_default();
-        for s in matches {
-            if !entry.iter().any(|e| e.id == s.id) {
-                entry.push(s);
-            }
-        }
-    }
-    // person → sessions they speak in.
-    let links: HashMap<String, i64> = store::speaker_links(tx, conference.id)
-        .await?
-        .into_iter()
-        .collect();
-    let mut speaking: HashMap<i64, Vec<&StoredSession>> = HashMap::new();
-    for s in &sessions {
-        let speakers: Vec<super::Speaker> = serde_json::from_str(&s.speakers).unwrap_or_default();
-        for speaker in speakers {
-            let keys = [
-                speaker.source_id.map(|k| k.to_lowercase()),
-                Some(speaker.name.to_lowercase()),
-            ];
-            if let Some(p) = keys.iter().flatten().find_map(|k| links.get(k)) {
-                speaking.entry(*p).or_default().push(s);
-            }
-        }
-    }
+    let (followed, speaking) = personal_sessions(tx, conference, &sessions, person).await?;
 
     let mut count = 0;
     for (kind, by_person, minutes, template) in [
@@ -397,6 +362,58 @@ pub async fn recompute_personal(
     }
     count += recompute_volunteers(tx, templates, now, conference, person, &chats).await?;
     Ok(count)
+}
+
+/// Per person: the sessions they follow, and the sessions they speak in (through their speaker link).
+pub async fn personal_sessions<'a>(
+    tx: &mut Tx,
+    conference: &Conference,
+    sessions: &'a [StoredSession],
+    person: Option<i64>,
+) -> anyhow::Result<(
+    HashMap<i64, Vec<&'a StoredSession>>,
+    HashMap<i64, Vec<&'a StoredSession>>,
+)> {
+    // person → sessions they follow.
+    let mut followed: HashMap<i64, Vec<&StoredSession>> = HashMap::new();
+    for follow in store::follows(tx, conference.id, person).await? {
+        let matches: Vec<&StoredSession> = match (&follow.session_id, &follow.pattern) {
+            (Some(id), _) => sessions.iter().filter(|s| s.id == *id).collect(),
+            (None, Some(pattern)) => match pattern_regex(pattern) {
+                Ok(re) => sessions.iter().filter(|s| re.is_match(&s.title)).collect(),
+                Err(_) => Vec::new(),
+            },
+            (None, None) => Vec::new(),
+        };
+        let entry = followed.entry(follow.person_id).or_default();
+        for s in matches {
+            if !entry.iter().any(|e| e.id == s.id) {
+                entry.push(s);
+            }
+        }
+    }
+    // person → sessions they speak in.
+    let links: HashMap<String, i64> = store::speaker_links(tx, conference.id)
+        .await?
+        .into_iter()
+        .collect();
+    let mut speaking: HashMap<i64, Vec<&StoredSession>> = HashMap::new();
+    for s in sessions {
+        let speakers: Vec<super::Speaker> = serde_json::from_str(&s.speakers).unwrap_or_default();
+        for speaker in speakers {
+            let keys = [
+                speaker.source_id.map(|k| k.to_lowercase()),
+                Some(speaker.name.to_lowercase()),
+            ];
+            if let Some(p) = keys.iter().flatten().find_map(|k| links.get(k)) {
+                speaking.entry(*p).or_default().push(s);
+            }
+        }
+    }
+    if let Some(only) = person {
+        speaking.retain(|p, _| *p == only);
+    }
+    Ok((followed, speaking))
 }
 
 /// Volunteers' reminders: one before each shift they were given, never after it starts.

@@ -6,6 +6,8 @@
 //! instants. Problems that do not stop an import (a declared time zone that disagrees with the offsets)
 //! are collected as notes for the import summary.
 
+pub mod calendar;
+pub mod feeds;
 pub mod frab_json;
 pub mod frab_xml;
 pub mod import;

@@ -111,3 +111,33 @@ pub async fn following(ctx: Ctx, actor: Actor) -> HandlerResult {
         json!({ "follows": listed, "conference": conference.name }),
     ))
 }
+
+/// `/calendar`: a new private feed link (the previous one stops working).
+pub async fn calendar(ctx: Ctx, actor: Actor) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let Some(person) = actor.person else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let Some(public) = ctx.bot.public_url.clone() else {
+        return Ok(Reply::text("calendar_off", json!({})));
+    };
+    let token = crate::chat::links::new_token();
+    let mut tx = ctx.tx.lock().await;
+    store::set_feed_token(
+        &mut tx,
+        ctx.now,
+        person,
+        conference.id,
+        &crate::chat::links::hash(&token),
+    )
+    .await?;
+    let url = public.join(&format!("calendar/{token}.ics"))?;
+    Ok(Reply::text(
+        "calendar_link",
+        json!({ "url": url.as_str(), "conference": conference.name }),
+    )
+    .secret())
+}
