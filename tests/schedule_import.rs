@@ -315,3 +315,24 @@ async fn a_reminder_that_cannot_go_before_the_start_is_expired_not_sent_late() {
     assert_eq!((report.sent, report.expired), (0, 2));
     assert!(app.telegram.texts_to(channel).is_empty());
 }
+
+#[tokio::test]
+async fn an_ics_schedule_imports_without_merging_events_that_share_a_uid() {
+    let app = TestApp::spawn().await;
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/ical/moca-2024-schedule-malformed.ics",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (conference, summary) = import(&app, "moca-2024", &text, Some("Europe/Rome"))
+        .await
+        .unwrap();
+    assert_eq!(summary.added, 88);
+    assert_eq!(conference.time_zone, "Europe/Rome");
+    let (_, again) = import(&app, "moca-2024", &text, None).await.unwrap();
+    assert_eq!(
+        (again.added, again.unchanged),
+        (0, 88),
+        "a re-import matches every event to itself"
+    );
+}

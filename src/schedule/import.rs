@@ -56,11 +56,16 @@ fn distinct_ids(sessions: &[Session]) -> Vec<String> {
     sessions
         .iter()
         .map(|s| {
-            let id = if seen.contains(&s.source_id) {
-                format!("{}#{}", s.source_id, s.start.timestamp())
-            } else {
-                s.source_id.clone()
-            };
+            let mut id = s.source_id.clone();
+            if seen.contains(&id) {
+                id = format!("{}#{}", s.source_id, s.start.timestamp());
+            }
+            // Same id and same start (a UID reused for parallel events): number them in file order.
+            let mut n = 2;
+            while seen.contains(&id) {
+                id = format!("{}#{}#{n}", s.source_id, s.start.timestamp());
+                n += 1;
+            }
             seen.insert(id.clone());
             id
         })

@@ -1,5 +1,5 @@
 //! Schedules from the tools conferences already use: frab/Pentabarf `schedule.xml`, pretalx/frab
-//! `schedule.json` (classic and "schema2"), read into one platform-neutral [`Schedule`].
+//! `schedule.json` (classic and "schema2") and iCalendar, read into one platform-neutral [`Schedule`].
 //!
 //! Parsing is pure: no database, no clock. Times are resolved to UTC here, with the conference's time
 //! zone for files that give only local times (Pentabarf), so everything after this module compares
@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod feeds;
 pub mod frab_json;
 pub mod frab_xml;
+pub mod ics;
 pub mod import;
 
 use std::collections::BTreeMap;
@@ -78,7 +79,9 @@ pub enum ScheduleError {
         "the file has no time zone and none was given: pass --tz (for example --tz Europe/Brussels)"
     )]
     NoTimeZone,
-    #[error("unrecognised schedule format: expected frab/Pentabarf XML or pretalx/frab JSON")]
+    #[error(
+        "unrecognised schedule format: expected frab/Pentabarf XML, pretalx/frab JSON or iCalendar"
+    )]
     UnknownFormat,
 }
 
@@ -90,6 +93,11 @@ pub fn parse(text: &str, zone: Option<Tz>) -> Result<Schedule, ScheduleError> {
         frab_xml::parse(trimmed, zone)
     } else if trimmed.starts_with('{') {
         frab_json::parse(trimmed, zone)
+    } else if trimmed
+        .get(..15)
+        .is_some_and(|head| head.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+    {
+        ics::parse(trimmed, zone)
     } else {
         Err(ScheduleError::UnknownFormat)
     }
