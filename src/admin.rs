@@ -401,20 +401,25 @@ pub async fn import_schedule(
     let summary =
         crate::schedule::import::import(&mut tx, templates, clock.now(), &conference, &schedule)
             .await?;
-    crate::chat::notify::organisers(
-        &mut tx,
-        templates,
-        clock.now(),
-        conference.id,
-        "notify_import",
-        &format!(
-            "import:{}:{}",
+    let news =
+        summary.added + summary.moved + summary.changed + summary.cancelled + summary.removed > 0;
+    // A periodic re-sync that changed nothing is not news.
+    if news || !summary.notes.is_empty() {
+        crate::chat::notify::organisers(
+            &mut tx,
+            templates,
+            clock.now(),
             conference.id,
-            clock.now().timestamp_micros()
-        ),
-        serde_json::json!({ "conference": conference.name, "summary": summary }),
-    )
-    .await?;
+            "notify_import",
+            &format!(
+                "import:{}:{}",
+                conference.id,
+                clock.now().timestamp_micros()
+            ),
+            serde_json::json!({ "conference": conference.name, "summary": summary }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok((conference, summary))
 }

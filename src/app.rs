@@ -199,6 +199,13 @@ impl Application {
                 .clone()
                 .run(shutdown.clone(), self.health.register("inbox")),
         );
+        tasks.spawn(crate::schedule::sync::run(
+            self.db.clone(),
+            self.clock.clone(),
+            self.templates.clone(),
+            self.health.register("schedule-sync"),
+            shutdown.clone(),
+        ));
         if let (Some(client), Some(tg)) = (self.telegram.clone(), self.config.telegram()?) {
             tasks.spawn(telegram::updates::run(
                 client,

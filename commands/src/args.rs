@@ -33,6 +33,7 @@ pub mod expected {
     pub const DATE_TIME: &str =
         "a local date and time as YYYY-MM-DDTHH:MM, such as 2027-02-06T09:30";
     pub const SLOT_END: &str = "a time after the start";
+    pub const URL: &str = "an http:// or https:// address";
     pub const FOLLOW: &str = "a session number, or a pattern between slashes such as /rust|zig/";
 }
 
@@ -435,6 +436,18 @@ impl LocalDateTime {
 
     pub const fn date_time(self) -> chrono::NaiveDateTime {
         self.0
+    }
+}
+
+/// An http(s) address, as typed (the application fetches it).
+pub fn http_url(s: &str) -> Result<String, InvalidValue> {
+    let lower = s.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(s.to_owned()),
+        _ => Err(InvalidValue::new(expected::URL)),
     }
 }
 

@@ -159,10 +159,11 @@ pub(crate) enum Id {
     SlotList,
     MySlots,
     Calendar,
+    Import,
 }
 
 impl Id {
-    const COUNT: usize = Self::Calendar as usize + 1;
+    const COUNT: usize = Self::Import as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -423,6 +424,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Attendee,
         Scope::Private,
         "A private calendar link with the sessions you follow or speak in and your shifts; a new link each time.",
+    ),
+    spec(
+        "import",
+        "/import <url>",
+        Role::Admin,
+        Scope::Any,
+        "Import the schedule from a pretalx/frab/ICS address now, and keep it in sync every 15 minutes.",
     ),
 ];
 

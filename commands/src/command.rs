@@ -68,6 +68,8 @@ pub enum Command {
     MySlots,
     /// `/calendar`: a link to a personal calendar feed.
     Calendar,
+    /// `/import <url>`: fetch the schedule from a URL now and keep it in sync.
+    Import { url: String },
 }
 
 /// The subcommands of `/slot` (volunteer shifts).
@@ -244,6 +246,7 @@ impl Command {
             },
             Self::MySlots => Id::MySlots,
             Self::Calendar => Id::Calendar,
+            Self::Import { .. } => Id::Import,
         }
     }
 
@@ -327,6 +330,11 @@ impl Command {
             "slot" => parse_slot(args).map(Self::VolunteerSlot),
             "myslots" => Args::new(Id::MySlots, args).finish(Self::MySlots),
             "calendar" => Args::new(Id::Calendar, args).finish(Self::Calendar),
+            "import" => {
+                let mut args = Args::new(Id::Import, args);
+                let url = args.required("url", crate::args::http_url)?;
+                args.finish(Self::Import { url })
+            }
             _ => Err(ParseError::unknown_command(name)),
         }
     }

@@ -27,6 +27,7 @@ fn sample(placeholder: &str) -> &'static str {
         "start" => "2027-02-06T09:00",
         "end" => "2027-02-06T11:00",
         "title" => "Info desk",
+        "url" => "https://pretalx.example.org/conf/schedule/export/schedule.json",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

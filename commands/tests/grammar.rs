@@ -755,6 +755,11 @@ fn commands_map_to_their_catalog_entries() {
         ("/slot list", "slot list", Role::Volunteer),
         ("/myslots", "myslots", Role::Volunteer),
         ("/calendar", "calendar", Role::Attendee),
+        (
+            "/import https://example.org/schedule.json",
+            "import",
+            Role::Admin,
+        ),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {

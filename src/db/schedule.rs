@@ -389,3 +389,74 @@ pub async fn feed_owner(tx: &mut Tx, token_hash: &str) -> anyhow::Result<Option<
     })?;
     Ok(row)
 }
+
+/// A conference whose schedule is fetched from a URL.
+#[derive(Debug, Clone, FromRow)]
+pub struct SyncSource {
+    pub conference_id: i64,
+    pub slug: String,
+    pub url: String,
+    pub minutes: i64,
+    pub synced_at: Option<DateTime<Utc>>,
+}
+
+pub async fn set_schedule_url(tx: &mut Tx, conference: i64, url: &str) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE conferences SET schedule_url = $1, schedule_synced_at = NULL, schedule_sync_error = NULL WHERE id = $2",
+        )
+        .bind(url)
+        .bind(conference)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Sources due for a sync at `now` (never synced, or last synced more than their interval ago).
+pub async fn due_sync_sources(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Vec<SyncSource>> {
+    let rows: Vec<SyncSource> = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT id AS conference_id, slug, schedule_url AS url, schedule_sync_minutes AS minutes, \
+             schedule_synced_at AS synced_at FROM conferences WHERE schedule_url IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|s| {
+            s.synced_at
+                .is_none_or(|at| at + chrono::TimeDelta::minutes(s.minutes) <= now)
+        })
+        .collect())
+}
+
+pub async fn record_sync(
+    tx: &mut Tx,
+    conference: i64,
+    at: DateTime<Utc>,
+    error: Option<&str>,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE conferences SET schedule_synced_at = $1, schedule_sync_error = $2 WHERE id = $3")
+            .bind(at)
+            .bind(error)
+            .bind(conference)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn sync_error(tx: &mut Tx, conference: i64) -> anyhow::Result<Option<String>> {
+    let e = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT schedule_sync_error FROM conferences WHERE id = $1")
+            .bind(conference)
+            .fetch_one(conn)
+            .await
+    })?;
+    Ok(e)
+}

@@ -187,3 +187,18 @@ pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
         json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now }),
     ))
 }
+
+/// `/import <url>`: remember the schedule's address; the sync worker fetches it within a minute and
+/// then every 15 minutes, and tells the organisers' chat what changed.
+pub async fn import(ctx: Ctx, actor: Actor, url: String) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    crate::db::schedule::set_schedule_url(&mut tx, conference.id, &url).await?;
+    Ok(Reply::text(
+        "import_scheduled",
+        json!({ "url": url, "conference": conference.name }),
+    ))
+}
