@@ -479,11 +479,43 @@ pub async fn import_slots(
         .await?
         .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
     let zone: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let mut text = String::new();
+    let mut input = input;
+    input
+        .read_to_string(&mut text)
+        .context("Failed to read the shifts")?;
+    // An iCalendar file: each (non-cancelled) event is a shift; volunteers are given them in chat.
+    if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with("BEGIN:VCALENDAR")
+    {
+        let schedule = crate::schedule::ics::parse(&text, Some(zone))?;
+        let mut slots = 0;
+        for s in schedule
+            .sessions
+            .iter()
+            .filter(|s| s.status == crate::schedule::Status::Confirmed && s.end > s.start)
+        {
+            crate::db::schedule::add_slot(
+                &mut tx,
+                clock.now(),
+                conference.id,
+                &s.title,
+                s.start,
+                s.end,
+            )
+            .await?;
+            slots += 1;
+        }
+        tx.commit().await?;
+        return Ok((slots, 0));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(text.as_bytes());
     let (mut slots, mut assigned) = (0, 0);
     for (n, record) in reader.records().enumerate() {
         let row = n + 1;

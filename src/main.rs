@@ -88,10 +88,11 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    /// Import volunteer shifts from a CSV of title,start,end[,volunteer] rows.
+    /// Import volunteer shifts from a CSV of title,start,end[,volunteer] rows, or from an .ics file.
     ///
-    /// Times are local (the conference's time zone) as YYYY-MM-DDTHH:MM; the volunteer, if given, is a
-    /// @username or numeric Telegram id of someone who has linked their chat. All rows or none.
+    /// CSV times are local (the conference's time zone) as YYYY-MM-DDTHH:MM; the volunteer, if given, is a
+    /// @username or numeric Telegram id of someone who has linked their chat. In an .ics file every event
+    /// is a shift (give them out with /slot assign). All rows or none.
     Slots {
         #[arg(long)]
         conference: String,

@@ -180,3 +180,18 @@ async fn a_speaker_linked_by_invite_gets_a_dm_fifteen_minutes_before() {
         "{dm}"
     );
 }
+
+#[tokio::test]
+async fn a_follower_who_turned_announcements_off_still_hears_that_their_session_moved() {
+    let (app, mut sessions) = setup().await;
+    let token = app.invite("attendee").await;
+    app.say(&ADA, &format!("/start {token}")).await;
+    app.say(&ADA, "/settings announcements off").await;
+    app.say(&ADA, "/follow /zig/").await;
+    sessions[1].3 += TimeDelta::minutes(30);
+    let summary = import(&app, &sessions).await;
+    assert_eq!(summary.moved, 1);
+    app.send_everything().await;
+    let last = app.telegram.texts_to(ADA.id).pop().unwrap();
+    assert!(last.contains("<b>Zig on Mars</b> has moved"), "{last}");
+}

@@ -115,3 +115,26 @@ async fn shifts_import_from_csv_all_or_nothing() {
     let mine = app.say(&ADA, "/myslots").await.join("\n");
     assert!(mine.contains("Door") && !mine.contains("Bar"), "{mine}");
 }
+
+#[tokio::test]
+async fn shifts_import_from_an_ics_file() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let clock: SharedClock = app.clock.clone();
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:s1\r\nSUMMARY:Door\\, morning\r\nDTSTART;TZID=Europe/Brussels:20261227T090000\r\nDTEND;TZID=Europe/Brussels:20261227T120000\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:s2\r\nSUMMARY:Door\\, cancelled\r\nSTATUS:CANCELLED\r\nDTSTART;TZID=Europe/Brussels:20261227T120000\r\nDTEND;TZID=Europe/Brussels:20261227T150000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let (slots, _) = admin::import_slots(
+        app.db(),
+        &clock,
+        &Templates::new(),
+        "fosdem-2027",
+        ics.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(slots, 1);
+    let list = app.say(&OWNER, "/slot list").await.join("\n");
+    assert!(
+        list.contains("Sun 27 Dec 09:00–12:00 <b>Door, morning</b>"),
+        "{list}"
+    );
+}

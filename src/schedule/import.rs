@@ -186,9 +186,25 @@ async fn notify_changes(
     if relevant.is_empty() {
         return Ok(0);
     }
-    let audience = session_audience(tx, conference.id).await?;
+    let general = session_audience(tx, conference.id).await?;
+    let chats: HashMap<i64, i64> = store::reminder_chats(tx, PLATFORM, conference.id)
+        .await?
+        .into_iter()
+        .filter_map(|(p, chat)| Some((p, chat.parse().ok()?)))
+        .collect();
     let mut queued = 0;
     for (old, new) in relevant {
+        // Everyone who was to be reminded: the general audience, the session's followers and speakers.
+        let mut audience = general.clone();
+        let (followed, speaking) =
+            personal_sessions(tx, conference, std::slice::from_ref(old), None).await?;
+        for person in followed.keys().chain(speaking.keys()) {
+            if let Some(chat) = chats.get(person)
+                && !audience.contains(chat)
+            {
+                audience.push(*chat);
+            }
+        }
         let context = json!({
             "title": old.title,
             "old_time": old.starts_at.with_timezone(&zone).format("%H:%M").to_string(),
