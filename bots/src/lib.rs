@@ -5,7 +5,9 @@
 //! typed inputs, and gets back typed results and errors that say whether (and when) to retry.
 
 pub mod limits;
+pub mod mastodon;
 pub mod telegram;
+pub mod text;
 
 pub use limits::{Rate, RateLimits};
 
