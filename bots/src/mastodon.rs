@@ -34,9 +34,7 @@ fn word_len(word: &str) -> usize {
     // A URL may be wrapped in punctuation: "(https://x.org)," counts the brackets but the URL as 23.
     if let Some(start) = word.find("http://").or_else(|| word.find("https://")) {
         let rest = &word[start..];
-        let end = rest
-            .find(|c: char| matches!(c, ')' | ']' | '>' | '"' | '\''))
-            .unwrap_or(rest.len());
+        let end = rest.find([')', ']', '>', '"', '\'']).unwrap_or(rest.len());
         let url = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
         let before = word[..start].chars().count();
         let after = word[start + url.len()..].chars().count();
