@@ -116,7 +116,9 @@ impl Application {
             _ => None,
         };
 
-        let outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
+        senders.insert("mastodon", crate::social::MastodonSender::new(db.clone()));
+        let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
+        outbox.observe(Arc::new(crate::posts::PostObserver));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());
         let listener = TcpListener::bind(config.listen)
             .await

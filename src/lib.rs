@@ -26,7 +26,11 @@ pub use app::{Application, Extras};
 pub mod admin;
 /// The chat core: events, the handler tree, replies; and its Telegram adapter.
 pub mod chat;
+/// Public posts: policy, moderation, fan-out.
+pub mod posts;
 /// Schedules from frab/Pentabarf XML and pretalx/frab JSON.
 pub mod schedule;
+/// Social networks: the outbox's senders for provider accounts.
+pub mod social;
 /// The words users read, from `templates/`.
 pub mod templates;

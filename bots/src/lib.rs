@@ -4,6 +4,7 @@
 //! about Herald's database, configuration or domain: the application passes in base URLs, credentials and
 //! typed inputs, and gets back typed results and errors that say whether (and when) to retry.
 
+pub mod bluesky;
 pub mod limits;
 pub mod mastodon;
 pub mod telegram;

@@ -34,6 +34,10 @@ pub mod expected {
         "a local date and time as YYYY-MM-DDTHH:MM, such as 2027-02-06T09:30";
     pub const SLOT_END: &str = "a time after the start";
     pub const URL: &str = "an http:// or https:// address";
+    pub const POST: &str = "a post number, as /queue shows it";
+    pub const FEATURE: &str = "public, attendees, private, organisers or moderation";
+    pub const PROVIDER_KIND: &str = "mastodon or bluesky";
+    pub const PROVIDER_NAME: &str = "a short name of letters, digits, hyphens and underscores";
     pub const FOLLOW: &str = "a session number, or a pattern between slashes such as /rust|zig/";
 }
 
@@ -448,6 +452,29 @@ pub fn http_url(s: &str) -> Result<String, InvalidValue> {
     match rest {
         Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(s.to_owned()),
         _ => Err(InvalidValue::new(expected::URL)),
+    }
+}
+
+/// A post's number, as `/queue` shows it.
+pub fn post_number(s: &str) -> Result<i64, InvalidValue> {
+    let s = s.strip_prefix('#').unwrap_or(s);
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(InvalidValue {
+            expected: expected::POST,
+        })
+}
+
+/// A provider's internal name, as typed in commands.
+pub fn provider_name(s: &str) -> Result<String, InvalidValue> {
+    let ok = (1..=40).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(InvalidValue::new(expected::PROVIDER_NAME))
     }
 }
 

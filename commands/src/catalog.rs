@@ -85,6 +85,12 @@ pub const CONFERENCE_SUBCOMMANDS: &[&str] = &["new", "list", "use", "policy", "w
 /// The subcommands of `/slot`, in catalog order.
 pub const SLOT_SUBCOMMANDS: &[&str] = &["add", "assign", "list"];
 
+/// The subcommands of `/provider`, in catalog order.
+pub const PROVIDER_SUBCOMMANDS: &[&str] = &["add", "list", "test", "on", "off"];
+
+/// Usage of `/provider` without a subcommand.
+pub const PROVIDER_USAGE: &str = "/provider <add|list|test|on|off>";
+
 /// Usage of `/slot` without a subcommand.
 pub const SLOT_USAGE: &str = "/slot <add|assign|list>";
 
@@ -131,6 +137,7 @@ pub(crate) enum Id {
     Stop,
     Settings,
     Cancel,
+    CancelPost,
     ConferenceNew,
     ConferenceList,
     ConferenceUse,
@@ -160,10 +167,21 @@ pub(crate) enum Id {
     MySlots,
     Calendar,
     Import,
+    Post,
+    Queue,
+    Approve,
+    Reject,
+    EditPost,
+    ProviderAdd,
+    ProviderList,
+    ProviderTest,
+    ProviderOn,
+    ProviderOff,
+    Switch,
 }
 
 impl Id {
-    const COUNT: usize = Self::Import as usize + 1;
+    const COUNT: usize = Self::Switch as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -228,6 +246,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Guest,
         Scope::Any,
         "Cancel the action waiting for your confirmation.",
+    ),
+    spec(
+        "cancel post",
+        "/cancel <number>",
+        Role::Volunteer,
+        Scope::Any,
+        "Withdraw a post that has not gone out yet.",
     ),
     spec(
         "conference new",
@@ -431,6 +456,83 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Admin,
         Scope::Any,
         "Import the schedule from a pretalx/frab/ICS address now, and keep it in sync every 15 minutes.",
+    ),
+    spec(
+        "post",
+        "/post <text>",
+        Role::Attendee,
+        Scope::Any,
+        "Write a public post; the posting policy says whether it needs approval.",
+    ),
+    spec(
+        "queue",
+        "/queue",
+        Role::Volunteer,
+        Scope::Any,
+        "Posts waiting for approval and posts scheduled to go out.",
+    ),
+    spec(
+        "approve",
+        "/approve <number>",
+        Role::Volunteer,
+        Scope::Any,
+        "Approve a post (if the posting policy lets you, and it is not your own).",
+    ),
+    spec(
+        "reject",
+        "/reject <number> [reason]",
+        Role::Volunteer,
+        Scope::Any,
+        "Reject a post, optionally saying why.",
+    ),
+    spec(
+        "edit",
+        "/edit <number> <text>",
+        Role::Volunteer,
+        Scope::Any,
+        "Replace the text of a post that has not gone out yet.",
+    ),
+    spec(
+        "provider add",
+        "/provider add <kind> <account> [base-url]",
+        Role::Admin,
+        Scope::Private,
+        "Add a Mastodon or Bluesky account; send its credentials as the next message (it is deleted after reading).",
+    ),
+    spec(
+        "provider list",
+        "/provider list",
+        Role::Admin,
+        Scope::Any,
+        "The accounts and bots of this conference's series.",
+    ),
+    spec(
+        "provider test",
+        "/provider test <account>",
+        Role::Admin,
+        Scope::Any,
+        "Check a provider's credentials with its network.",
+    ),
+    spec(
+        "provider on",
+        "/provider on <account>",
+        Role::Admin,
+        Scope::Any,
+        "Activate a provider.",
+    ),
+    spec(
+        "provider off",
+        "/provider off <account>",
+        Role::Admin,
+        Scope::Any,
+        "Deactivate a provider; its queued posts stop.",
+    ),
+    spec(
+        "switch",
+        "/switch <provider> <feature> <state>",
+        Role::Admin,
+        Scope::Any,
+        "Turn a provider's feature on or off for this conference: public, attendees, private, organisers, moderation.",
     ),
 ];
 

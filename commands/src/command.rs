@@ -70,6 +70,93 @@ pub enum Command {
     Calendar,
     /// `/import <url>`: fetch the schedule from a URL now and keep it in sync.
     Import { url: String },
+    /// `/post <text>`: a public post, moderated by the conference's posting policy.
+    Post { text: String },
+    /// `/queue`: posts waiting for approval or scheduled.
+    Queue,
+    /// `/approve <number>`.
+    Approve { number: i64 },
+    /// `/reject <number> [reason]`.
+    Reject { number: i64, reason: Option<String> },
+    /// `/edit <number> <text>`.
+    EditPost { number: i64, text: String },
+    /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
+    CancelPost { number: i64 },
+    /// `/provider <add|list|test|on|off> …`.
+    Provider(ProviderCommand),
+    /// `/switch <provider> <feature> <on|off>`: what a provider does for the current conference.
+    Switch {
+        provider: String,
+        feature: Feature,
+        on: bool,
+    },
+}
+
+/// The networks a provider can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    Mastodon,
+    Bluesky,
+}
+
+impl ProviderKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Mastodon => "mastodon",
+            Self::Bluesky => "bluesky",
+        }
+    }
+}
+
+/// The subcommands of `/provider`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderCommand {
+    /// `/provider add <mastodon|bluesky> <name> [base-url]`; the credentials follow in the next message.
+    Add {
+        kind: ProviderKind,
+        name: String,
+        base_url: Option<String>,
+    },
+    List,
+    Test {
+        name: String,
+    },
+    /// `/provider on <name>` / `/provider off <name>`.
+    Active {
+        name: String,
+        on: bool,
+    },
+}
+
+/// What a provider may do for a conference (see the messaging switches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feature {
+    PublicBroadcast,
+    AttendeeBroadcast,
+    PrivateNotifications,
+    OrganiserNotifications,
+    SocialManagement,
+}
+
+impl Feature {
+    pub const ALL: [Self; 5] = [
+        Self::PublicBroadcast,
+        Self::AttendeeBroadcast,
+        Self::PrivateNotifications,
+        Self::OrganiserNotifications,
+        Self::SocialManagement,
+    ];
+
+    /// The word typed in `/switch`, and the column it maps to.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PublicBroadcast => "public",
+            Self::AttendeeBroadcast => "attendees",
+            Self::PrivateNotifications => "private",
+            Self::OrganiserNotifications => "organisers",
+            Self::SocialManagement => "moderation",
+        }
+    }
 }
 
 /// The subcommands of `/slot` (volunteer shifts).
@@ -247,6 +334,20 @@ impl Command {
             Self::MySlots => Id::MySlots,
             Self::Calendar => Id::Calendar,
             Self::Import { .. } => Id::Import,
+            Self::Post { .. } => Id::Post,
+            Self::Queue => Id::Queue,
+            Self::Approve { .. } => Id::Approve,
+            Self::Reject { .. } => Id::Reject,
+            Self::EditPost { .. } => Id::EditPost,
+            Self::CancelPost { .. } => Id::CancelPost,
+            Self::Provider(sub) => match sub {
+                ProviderCommand::Add { .. } => Id::ProviderAdd,
+                ProviderCommand::List => Id::ProviderList,
+                ProviderCommand::Test { .. } => Id::ProviderTest,
+                ProviderCommand::Active { on: true, .. } => Id::ProviderOn,
+                ProviderCommand::Active { on: false, .. } => Id::ProviderOff,
+            },
+            Self::Switch { .. } => Id::Switch,
         }
     }
 
@@ -261,7 +362,50 @@ impl Command {
             "whoami" => Args::new(Id::Whoami, args).finish(Self::Whoami),
             "stop" => Args::new(Id::Stop, args).finish(Self::Stop),
             "settings" => parse_settings(Args::new(Id::Settings, args)),
-            "cancel" => Args::new(Id::Cancel, args).finish(Self::Cancel),
+            "cancel" if args.trim().is_empty() => Args::new(Id::Cancel, args).finish(Self::Cancel),
+            "cancel" => {
+                let mut args = Args::new(Id::CancelPost, args);
+                let number = args.required("number", crate::args::post_number)?;
+                args.finish(Self::CancelPost { number })
+            }
+            "post" => {
+                let mut args = Args::new(Id::Post, args);
+                let text = args.required_rest("text")?.to_owned();
+                Ok(Self::Post { text })
+            }
+            "queue" => Args::new(Id::Queue, args).finish(Self::Queue),
+            "approve" => {
+                let mut args = Args::new(Id::Approve, args);
+                let number = args.required("number", crate::args::post_number)?;
+                args.finish(Self::Approve { number })
+            }
+            "reject" => {
+                let mut args = Args::new(Id::Reject, args);
+                let number = args.required("number", crate::args::post_number)?;
+                let reason = args
+                    .rest()
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty());
+                Ok(Self::Reject { number, reason })
+            }
+            "edit" => {
+                let mut args = Args::new(Id::EditPost, args);
+                let number = args.required("number", crate::args::post_number)?;
+                let text = args.required_rest("text")?.to_owned();
+                Ok(Self::EditPost { number, text })
+            }
+            "provider" => parse_provider(args).map(Self::Provider),
+            "switch" => {
+                let mut args = Args::new(Id::Switch, args);
+                let provider = args.required("provider", crate::args::provider_name)?;
+                let feature = args.required("feature", feature)?;
+                let on = args.required("state", on_off)?;
+                args.finish(Self::Switch {
+                    provider,
+                    feature,
+                    on,
+                })
+            }
             "conference" => parse_conference(args).map(Self::Conference),
             "status" => Args::new(Id::Status, args).finish(Self::Status),
             "admins" => Args::new(Id::Admins, args).finish(Self::Admins),
@@ -337,6 +481,72 @@ impl Command {
             }
             _ => Err(ParseError::unknown_command(name)),
         }
+    }
+}
+
+fn feature(s: &str) -> Result<Feature, InvalidValue> {
+    Feature::ALL
+        .into_iter()
+        .find(|f| f.as_str().eq_ignore_ascii_case(s))
+        .ok_or(InvalidValue {
+            expected: expected::FEATURE,
+        })
+}
+
+fn provider_kind(s: &str) -> Result<ProviderKind, InvalidValue> {
+    match s.to_ascii_lowercase().as_str() {
+        "mastodon" => Ok(ProviderKind::Mastodon),
+        "bluesky" => Ok(ProviderKind::Bluesky),
+        _ => Err(InvalidValue {
+            expected: expected::PROVIDER_KIND,
+        }),
+    }
+}
+
+fn parse_provider(text: &str) -> Result<ProviderCommand, ParseError> {
+    let Some((sub, rest)) = next_word(text) else {
+        return Err(ParseError::MissingArgument {
+            command: "provider",
+            argument: "subcommand",
+            usage: catalog::PROVIDER_USAGE,
+        });
+    };
+    match sub.to_ascii_lowercase().as_str() {
+        "add" => {
+            let mut args = Args::new(Id::ProviderAdd, rest);
+            let kind = args.required("kind", provider_kind)?;
+            let name = args.required("name", crate::args::provider_name)?;
+            let base_url = args.optional("base-url", crate::args::http_url)?;
+            args.finish(ProviderCommand::Add {
+                kind,
+                name,
+                base_url,
+            })
+        }
+        "list" => Args::new(Id::ProviderList, rest).finish(ProviderCommand::List),
+        "test" => {
+            let mut args = Args::new(Id::ProviderTest, rest);
+            let name = args.required("name", crate::args::provider_name)?;
+            args.finish(ProviderCommand::Test { name })
+        }
+        word @ ("on" | "off") => {
+            let id = if word == "on" {
+                Id::ProviderOn
+            } else {
+                Id::ProviderOff
+            };
+            let mut args = Args::new(id, rest);
+            let name = args.required("name", crate::args::provider_name)?;
+            args.finish(ProviderCommand::Active {
+                name,
+                on: word == "on",
+            })
+        }
+        _ => Err(ParseError::UnknownSubcommand {
+            command: "provider",
+            given: sub.to_owned(),
+            valid: catalog::PROVIDER_SUBCOMMANDS,
+        }),
     }
 }
 

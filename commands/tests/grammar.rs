@@ -158,7 +158,7 @@ fn unknown_commands_suggest_the_closest_name() {
         ("/grnat @alice admin", unknown("grnat", Some("grant"))),
         ("/frobnicate", unknown("frobnicate", None)),
         ("/x", unknown("x", None)),
-        ("/post hello", unknown("post", None)),
+        ("/frobnicate hello", unknown("frobnicate", None)),
         ("/unknown@HeraldBot", unknown("unknown", None)),
     ]);
 }
@@ -265,7 +265,8 @@ fn commands_without_arguments() {
         ("/stop now", too_many("stop")),
         ("/cancel", ok(Command::Cancel)),
         ("/cancel@HeraldBot", ok(Command::Cancel)),
-        ("/cancel it", too_many("cancel")),
+        // With an argument, /cancel withdraws a post by number.
+        ("/cancel 7", ok(Command::CancelPost { number: 7 })),
         ("/admins", ok(Command::Admins)),
         ("/admins all", too_many("admins")),
         ("/status", ok(Command::Status)),
@@ -760,6 +761,22 @@ fn commands_map_to_their_catalog_entries() {
             "import",
             Role::Admin,
         ),
+        ("/post Doors open at nine", "post", Role::Attendee),
+        ("/queue", "queue", Role::Volunteer),
+        ("/approve 3", "approve", Role::Volunteer),
+        ("/reject 3 not now", "reject", Role::Volunteer),
+        ("/edit 3 new text", "edit", Role::Volunteer),
+        ("/cancel 3", "cancel post", Role::Volunteer),
+        (
+            "/provider add mastodon fosstodon https://fosstodon.org",
+            "provider add",
+            Role::Admin,
+        ),
+        ("/provider list", "provider list", Role::Admin),
+        ("/provider test fosstodon", "provider test", Role::Admin),
+        ("/provider on fosstodon", "provider on", Role::Admin),
+        ("/provider off fosstodon", "provider off", Role::Admin),
+        ("/switch fosstodon public on", "switch", Role::Admin),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {

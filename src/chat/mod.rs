@@ -249,7 +249,9 @@ pub type HandlerResult = anyhow::Result<Reply>;
 
 /// The handler tree.
 pub fn schema() -> Handler<'static, HandlerResult> {
-    use handlers::{account, broadcast, channels, conference, follow, people, schedule, slots};
+    use handlers::{
+        account, broadcast, channels, conference, follow, people, posts, providers, schedule, slots,
+    };
 
     let commands = case![Input::Command(command)]
         .branch(
@@ -306,7 +308,22 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::VolunteerSlot(sub)].endpoint(slots::slot))
         .branch(case![Command::MySlots].endpoint(slots::my_slots))
         .branch(case![Command::Calendar].endpoint(follow::calendar))
-        .branch(case![Command::Import { url }].endpoint(conference::import));
+        .branch(case![Command::Import { url }].endpoint(conference::import))
+        .branch(case![Command::Post { text }].endpoint(posts::post))
+        .branch(case![Command::Queue].endpoint(posts::queue))
+        .branch(case![Command::Approve { number }].endpoint(posts::approve))
+        .branch(case![Command::Reject { number, reason }].endpoint(posts::reject))
+        .branch(case![Command::EditPost { number, text }].endpoint(posts::edit))
+        .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
+        .branch(case![Command::Provider(sub)].endpoint(providers::provider))
+        .branch(
+            case![Command::Switch {
+                provider,
+                feature,
+                on
+            }]
+            .endpoint(providers::switch),
+        );
 
     dptree::entry()
         .branch(commands)

@@ -12,6 +12,7 @@
 pub mod chat;
 pub mod inbox;
 pub mod outbox;
+pub mod posts;
 pub mod schedule;
 
 use std::{str::FromStr, sync::Arc, time::Duration};

@@ -146,6 +146,22 @@ struct Round {
     outcomes: Vec<(i64, Outcome)>,
     /// (platform, target) of each sent row, to follow chats that moved.
     origin: HashMap<i64, (String, String)>,
+    /// (kind, idempotency key) of every claimed row, for the observers.
+    keys: HashMap<i64, (String, String)>,
+}
+
+/// Told about rows that reached an end (sent, given up, expired) — in the transaction that records it,
+/// so what depends on a delivery (a post's overall state) changes with it.
+#[async_trait]
+pub trait Observer: Send + Sync + fmt::Debug {
+    /// The row kinds this observer cares about.
+    fn kinds(&self) -> &'static [&'static str];
+    async fn finished(
+        &self,
+        tx: &mut crate::db::Tx,
+        now: DateTime<Utc>,
+        rows: &[(&str, &Outcome)],
+    ) -> anyhow::Result<()>;
 }
 
 /// The outbox worker. Cheap to clone; clones share the rate limiter.
@@ -158,6 +174,7 @@ pub struct Outbox {
     limiter: Arc<Mutex<Limiter>>,
     /// Identifies this process's leases.
     owner: String,
+    observers: Vec<Arc<dyn Observer>>,
 }
 
 impl Outbox {
@@ -174,7 +191,13 @@ impl Outbox {
             settings,
             limiter: Arc::default(),
             owner,
+            observers: Vec::new(),
         }
+    }
+
+    /// Adds an observer of finished rows.
+    pub fn observe(&mut self, observer: Arc<dyn Observer>) {
+        self.observers.push(observer);
     }
 
     pub fn owner(&self) -> &str {
@@ -230,8 +253,13 @@ impl Outbox {
                 report,
                 outcomes: Vec::new(),
                 origin: HashMap::new(),
+                keys: HashMap::new(),
             });
         }
+        let keys: HashMap<i64, (String, String)> = rows
+            .iter()
+            .map(|r| (r.id, (r.kind.clone(), r.idempotency_key.clone())))
+            .collect();
 
         let mut outcomes: Vec<(i64, Outcome)> = Vec::with_capacity(rows.len());
         // Messages to send now, grouped per (provider, target) in order.
@@ -315,6 +343,7 @@ impl Outbox {
             report,
             outcomes,
             origin,
+            keys,
         })
     }
 
@@ -324,6 +353,7 @@ impl Outbox {
             mut report,
             outcomes,
             origin,
+            keys,
         } = round;
         if outcomes.is_empty() {
             return Ok(report);
@@ -339,6 +369,26 @@ impl Outbox {
                 (outcome, origin.get(id))
             {
                 outbox::retarget_pending(&mut tx, finished, platform, from, target).await?;
+            }
+        }
+        for observer in &self.observers {
+            let finished_rows: Vec<(&str, &Outcome)> = outcomes
+                .iter()
+                .filter(|(_, o)| {
+                    matches!(
+                        o,
+                        Outcome::Sent { .. } | Outcome::GivenUp { .. } | Outcome::Expired { .. }
+                    )
+                })
+                .filter_map(|(id, o)| {
+                    keys.get(id)
+                        .map(|(kind, key)| (kind.as_str(), key.as_str(), o))
+                })
+                .filter(|(kind, _, _)| observer.kinds().contains(kind))
+                .map(|(_, key, o)| (key, o))
+                .collect();
+            if !finished_rows.is_empty() {
+                observer.finished(&mut tx, finished, &finished_rows).await?;
             }
         }
         tx.commit().await?;

@@ -6,6 +6,8 @@ pub mod channels;
 pub mod conference;
 pub mod follow;
 pub mod people;
+pub mod posts;
+pub mod providers;
 pub mod schedule;
 pub mod slots;
 
@@ -72,6 +74,11 @@ pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     if trimmed.starts_with(links::BIND_PREFIX) {
         return channels::bind_here(ctx, actor, trimmed.to_owned()).await;
     }
+    if let Some(reply) =
+        providers::credentials_message(ctx.clone(), actor.clone(), trimmed.to_owned()).await?
+    {
+        return Ok(reply);
+    }
     match ctx.inbound.chat.kind {
         ChatKind::Private => Ok(Reply::text("free_text", json!({}))),
         ChatKind::Group | ChatKind::Channel => Ok(Reply::none()),
@@ -90,6 +97,7 @@ pub async fn button(
     let reply = match action {
         "stop" => account::stop_button(ctx, actor, argument, message_id).await?,
         "settings" => account::settings_button(ctx, actor, argument, message_id).await?,
+        "post" => posts::button(ctx, actor, argument).await?,
         "today" => {
             schedule::today_page(ctx, actor, argument.parse().unwrap_or(0), message_id).await?
         }

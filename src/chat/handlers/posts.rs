@@ -1,0 +1,323 @@
+//! Public posts from chat: `/post`, `/queue`, `/approve`, `/reject`, `/edit`, `/cancel <n>`, and the
+//! Approve/Reject buttons in the moderation chat. The posting policy is the same on every surface.
+
+use chrono::TimeDelta;
+use herald_bots::telegram::{OutgoingMessage, Request};
+use serde_json::json;
+
+use crate::{
+    chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
+    db::{
+        Tx,
+        chat::Conference,
+        outbox,
+        posts::{self as store, Post},
+    },
+    posts::{self, policy},
+};
+
+/// How long the duplicate guard remembers a text.
+const DUPLICATE_WINDOW: TimeDelta = TimeDelta::minutes(5);
+
+fn policy_key(level: i64) -> &'static str {
+    match level {
+        0 => "nobody",
+        1 => "admins_without_approval",
+        2 => "volunteers_admins_approve",
+        3 => "volunteers_volunteers_approve",
+        _ => "everyone",
+    }
+}
+
+pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let Some(person) = actor.person else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let Some(needs_approval) = policy::may_post(conference.posting_policy, actor.role) else {
+        return Ok(Reply::text(
+            "post_not_allowed",
+            json!({ "policy": policy_key(conference.posting_policy), "role": actor.role.as_str() }),
+        ));
+    };
+    if !posts::in_window(&conference, ctx.now) {
+        return Ok(Reply::text(
+            "post_outside_window",
+            json!({
+            "window": conference.posting_window_start.zip(conference.posting_window_end)
+                .map(|(a, b)| format!("{}–{}", a.format("%H:%M"), b.format("%H:%M"))),
+            "time_zone": conference.time_zone }),
+        ));
+    }
+    let mut tx = ctx.tx.lock().await;
+    if store::recent_duplicate(&mut tx, person, text.trim(), ctx.now - DUPLICATE_WINDOW).await? {
+        return Ok(Reply::text("post_duplicate", json!({})));
+    }
+    let state = if needs_approval {
+        "pending"
+    } else {
+        "approved"
+    };
+    let id = store::create_post(
+        &mut tx,
+        ctx.now,
+        conference.id,
+        Some(person),
+        "telegram",
+        state,
+        text.trim(),
+    )
+    .await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        id,
+        Some(person),
+        "created",
+        "telegram",
+        None,
+    )
+    .await?;
+    let post = store::post(&mut tx, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("post vanished"))?;
+    if needs_approval {
+        let sent =
+            posts::send_to_moderation(&mut tx, &ctx.templates, ctx.now, &post, &actor.name())
+                .await?;
+        return Ok(Reply::text(
+            "post_pending",
+            json!({ "number": id, "moderation": sent, "lengths": posts::lengths(&post.text) }),
+        ));
+    }
+    let destinations = posts::deliver(&mut tx, ctx.now, &post).await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        id,
+        Some(person),
+        "approved",
+        "telegram",
+        Some("posting policy: no approval needed"),
+    )
+    .await?;
+    Ok(Reply::text(
+        "post_approved",
+        json!({ "number": id, "destinations": destinations }),
+    ))
+}
+
+pub async fn queue(ctx: Ctx, actor: Actor) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let posts: Vec<_> = store::posts_in(&mut tx, conference.id)
+        .await?
+        .into_iter()
+        .map(|p| json!({ "number": p.id, "state": p.state, "text": p.text.chars().take(80).collect::<String>() }))
+        .collect();
+    Ok(Reply::text(
+        "post_queue",
+        json!({ "posts": posts, "conference": conference.name }),
+    ))
+}
+
+async fn load(tx: &mut Tx, conference: &Conference, number: i64) -> anyhow::Result<Option<Post>> {
+    Ok(store::post(tx, number)
+        .await?
+        .filter(|p| p.conference_id == conference.id))
+}
+
+/// Approves or rejects post `number`; the outcome reply, and the moderation message edited to show it.
+async fn moderate(
+    ctx: &Ctx,
+    actor: &Actor,
+    number: i64,
+    approve: bool,
+    reason: Option<String>,
+    surface: &str,
+) -> HandlerResult {
+    let conference = match conference_of(actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(post) = load(&mut tx, &conference, number).await? else {
+        return Ok(Reply::text("post_unknown", json!({ "number": number })));
+    };
+    if let Err(template) = posts::check_moderator(&conference, &post, actor.person, actor.role) {
+        return Ok(Reply::text(
+            template,
+            json!({ "number": number, "state": post.state, "policy": policy_key(conference.posting_policy) }),
+        ));
+    }
+    let (action, template) = if approve {
+        ("approved", "post_approved")
+    } else {
+        ("rejected", "post_rejected")
+    };
+    store::audit(
+        &mut tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        action,
+        surface,
+        reason.as_deref(),
+    )
+    .await?;
+    let destinations = if approve {
+        store::set_state(&mut tx, ctx.now, post.id, "approved").await?;
+        posts::deliver(&mut tx, ctx.now, &post).await?
+    } else {
+        store::set_state(&mut tx, ctx.now, post.id, "rejected").await?;
+        0
+    };
+    let context = json!({ "number": post.id, "destinations": destinations, "by": actor.name(), "reason": reason, "text": post.text });
+    // Show the outcome on the moderation message, wherever the decision was taken.
+    if let Some((chat, message_id)) = store::moderation_message(&mut tx, post.id).await?
+        && let (Ok(chat), Ok(message_id)) = (chat.parse::<i64>(), message_id.parse::<i32>())
+    {
+        let text = ctx.templates.render(
+            "messages/moderated.html",
+            json!({ "action": action, "post": context }),
+        )?;
+        let request = Request::EditMessageText {
+            message_id,
+            message: OutgoingMessage::html(text),
+        };
+        let message = outbox::NewMessage {
+            provider: crate::telegram::BOT_PROVIDER.into(),
+            platform: crate::telegram::PLATFORM.into(),
+            target: chat.to_string(),
+            kind: "edit".into(),
+            idempotency_key: format!("moderated:{}:{action}/telegram:{chat}", post.id),
+            body: serde_json::to_string(&request)?,
+            due_at: ctx.now,
+            expires_at: None,
+        };
+        outbox::enqueue(&mut tx, ctx.now, &message).await?;
+    }
+    Ok(Reply::text(template, context))
+}
+
+pub async fn approve(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    moderate(&ctx, &actor, number, true, None, "telegram").await
+}
+
+pub async fn reject(
+    ctx: Ctx,
+    actor: Actor,
+    (number, reason): (i64, Option<String>),
+) -> HandlerResult {
+    moderate(&ctx, &actor, number, false, reason, "telegram").await
+}
+
+/// A pressed Approve/Reject button (`post:approve:12`).
+pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
+    let Some((verb, number)) = argument.split_once(':') else {
+        return Ok(Reply::none());
+    };
+    let Ok(number) = number.parse::<i64>() else {
+        return Ok(Reply::none());
+    };
+    moderate(
+        &ctx,
+        &actor,
+        number,
+        verb == "approve",
+        None,
+        "telegram-button",
+    )
+    .await
+}
+
+pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(post) = load(&mut tx, &conference, number).await? else {
+        return Ok(Reply::text("post_unknown", json!({ "number": number })));
+    };
+    let mine = actor.person.is_some() && actor.person == post.author_id;
+    if !mine && !policy::may_approve(conference.posting_policy, actor.role) {
+        return Ok(Reply::text(
+            "post_may_not_approve",
+            json!({ "number": number, "policy": policy_key(conference.posting_policy) }),
+        ));
+    }
+    if post.state != "pending" {
+        return Ok(Reply::text(
+            "post_not_pending",
+            json!({ "number": number, "state": post.state }),
+        ));
+    }
+    store::set_text(&mut tx, ctx.now, post.id, text.trim()).await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        "edited",
+        "telegram",
+        None,
+    )
+    .await?;
+    Ok(Reply::text(
+        "post_edited",
+        json!({ "number": number, "lengths": posts::lengths(text.trim()) }),
+    ))
+}
+
+pub async fn cancel(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(post) = load(&mut tx, &conference, number).await? else {
+        return Ok(Reply::text("post_unknown", json!({ "number": number })));
+    };
+    let mine = actor.person.is_some() && actor.person == post.author_id;
+    if !mine && !policy::may_approve(conference.posting_policy, actor.role) {
+        return Ok(Reply::text(
+            "post_may_not_approve",
+            json!({ "number": number, "policy": policy_key(conference.posting_policy) }),
+        ));
+    }
+    if !matches!(post.state.as_str(), "pending" | "approved" | "sending") {
+        return Ok(Reply::text(
+            "post_not_pending",
+            json!({ "number": number, "state": post.state }),
+        ));
+    }
+    let stopped = outbox::cancel_pending_except(
+        &mut tx,
+        ctx.now,
+        &format!("post:{}:", post.id),
+        &Default::default(),
+    )
+    .await?;
+    store::set_state(&mut tx, ctx.now, post.id, "cancelled").await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        "cancelled",
+        "telegram",
+        None,
+    )
+    .await?;
+    Ok(Reply::text(
+        "post_cancelled",
+        json!({ "number": number, "stopped": stopped.len() }),
+    ))
+}

@@ -1,0 +1,214 @@
+//! Providers from chat: `/provider add|list|test|on|off` and `/switch`. Credentials are taken from the
+//! next message in the private chat, which is deleted once read.
+
+use chrono::TimeDelta;
+use herald_commands::{Feature, ProviderCommand, ProviderKind};
+use serde_json::json;
+
+use crate::{
+    chat::{Actor, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_of},
+    db::{
+        chat,
+        posts::{self as store, Provider},
+    },
+};
+
+/// How long Herald waits for the credentials after `/provider add`.
+const CREDENTIALS_TTL: TimeDelta = TimeDelta::minutes(10);
+const PENDING_PREFIX: &str = "credentials:";
+
+async fn find(ctx: &Ctx, series: i64, name: &str) -> anyhow::Result<Option<Provider>> {
+    let mut tx = ctx.tx.lock().await;
+    Ok(store::providers(&mut tx, series)
+        .await?
+        .into_iter()
+        .find(|p| p.internal_name == name))
+}
+
+pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    match command {
+        ProviderCommand::Add {
+            kind,
+            name,
+            base_url,
+        } => {
+            let base_url = match (kind, base_url) {
+                (ProviderKind::Mastodon, None) => {
+                    return Ok(Reply::text("provider_needs_url", json!({ "name": name })));
+                }
+                (ProviderKind::Bluesky, None) => Some("https://bsky.social".to_owned()),
+                (_, url) => url,
+            };
+            let mut tx = ctx.tx.lock().await;
+            let Some(id) = store::add_provider(
+                &mut tx,
+                ctx.now,
+                conference.series_id,
+                kind.as_str(),
+                &name,
+                base_url.as_deref(),
+            )
+            .await?
+            else {
+                return Ok(Reply::text("provider_exists", json!({ "name": name })));
+            };
+            chat::set_pending(
+                &mut tx,
+                ctx.now,
+                ctx.inbound.platform,
+                &ctx.inbound.chat.id,
+                Some(&format!("{PENDING_PREFIX}{id}")),
+                Some(ctx.now + CREDENTIALS_TTL),
+            )
+            .await?;
+            Ok(Reply::text(
+                "provider_added",
+                json!({ "name": name, "kind": kind.as_str(), "base_url": base_url }),
+            ))
+        }
+        ProviderCommand::List => {
+            let mut tx = ctx.tx.lock().await;
+            let providers = store::providers(&mut tx, conference.series_id).await?;
+            Ok(Reply::text(
+                "provider_list",
+                json!({ "providers": providers }),
+            ))
+        }
+        ProviderCommand::Test { name } => {
+            let Some(provider) = find(&ctx, conference.series_id, &name).await? else {
+                return Ok(Reply::text("provider_unknown", json!({ "name": name })));
+            };
+            let credentials = {
+                let mut tx = ctx.tx.lock().await;
+                store::credentials(&mut tx, provider.id).await?
+            };
+            let result = crate::social::verify(&provider, &credentials).await;
+            Ok(match result {
+                Ok(account) => {
+                    Reply::text("provider_ok", json!({ "name": name, "account": account }))
+                }
+                Err(err) => Reply::text(
+                    "provider_failed",
+                    json!({ "name": name, "error": format!("{err:#}") }),
+                ),
+            })
+        }
+        ProviderCommand::Active { name, on } => {
+            let Some(provider) = find(&ctx, conference.series_id, &name).await? else {
+                return Ok(Reply::text("provider_unknown", json!({ "name": name })));
+            };
+            let mut tx = ctx.tx.lock().await;
+            store::set_active(&mut tx, ctx.now, provider.id, on).await?;
+            Ok(Reply::text(
+                "provider_active",
+                json!({ "name": name, "on": on }),
+            ))
+        }
+    }
+}
+
+/// Which switches a kind of provider can do: a social account broadcasts publicly and can be moderated;
+/// it has no attendee channel and no private or organiser notifications.
+fn possible(kind: &str, feature: Feature) -> bool {
+    match kind {
+        "mastodon" | "bluesky" => matches!(
+            feature,
+            Feature::PublicBroadcast | Feature::SocialManagement
+        ),
+        _ => false,
+    }
+}
+
+fn column(feature: Feature) -> &'static str {
+    match feature {
+        Feature::PublicBroadcast => "public_broadcast",
+        Feature::AttendeeBroadcast => "attendee_broadcast",
+        Feature::PrivateNotifications => "private_notifications",
+        Feature::OrganiserNotifications => "organiser_notifications",
+        Feature::SocialManagement => "social_management",
+    }
+}
+
+pub async fn switch(
+    ctx: Ctx,
+    actor: Actor,
+    (name, feature, on): (String, Feature, bool),
+) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let Some(provider) = find(&ctx, conference.series_id, &name).await? else {
+        return Ok(Reply::text("provider_unknown", json!({ "name": name })));
+    };
+    if on && !possible(&provider.kind, feature) {
+        return Ok(Reply::text(
+            "switch_impossible",
+            json!({ "name": name, "kind": provider.kind, "feature": feature.as_str() }),
+        ));
+    }
+    let mut tx = ctx.tx.lock().await;
+    store::set_switch(&mut tx, conference.id, provider.id, column(feature), on).await?;
+    Ok(Reply::text(
+        "switch_set",
+        json!({ "name": name, "feature": feature.as_str(), "on": on, "conference": conference.name }),
+    ))
+}
+
+/// The message after `/provider add` in a private chat: the credentials. Stored, then the message is
+/// deleted so the secret does not stay in the chat.
+pub async fn credentials_message(
+    ctx: Ctx,
+    actor: Actor,
+    text: String,
+) -> anyhow::Result<Option<Reply>> {
+    if ctx.inbound.chat.kind != ChatKind::Private || !actor.may(herald_commands::Role::Admin) {
+        return Ok(None);
+    }
+    let mut tx = ctx.tx.lock().await;
+    let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
+    let Some(id) = state
+        .pending_action
+        .as_deref()
+        .and_then(|a| a.strip_prefix(PENDING_PREFIX))
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|_| state.pending_until.is_some_and(|t| t > ctx.now))
+    else {
+        return Ok(None);
+    };
+    let Some(provider) = store::provider_by_id(&mut tx, id).await? else {
+        return Ok(None);
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let credentials = match (provider.kind.as_str(), words.as_slice()) {
+        ("mastodon", [token]) => json!({ "token": token }),
+        ("bluesky", [handle, password]) => {
+            json!({ "identifier": handle, "app_password": password })
+        }
+        _ => {
+            let mut reply = Reply::text("credentials_shape", json!({ "kind": provider.kind }));
+            reply.delete_trigger = true;
+            return Ok(Some(reply));
+        }
+    };
+    store::set_credentials(&mut tx, ctx.now, provider.id, &credentials).await?;
+    chat::set_pending(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        None,
+        None,
+    )
+    .await?;
+    let mut reply = Reply::text(
+        "credentials_saved",
+        json!({ "name": provider.internal_name }),
+    );
+    reply.delete_trigger = true;
+    Ok(Some(reply))
+}

@@ -1,0 +1,390 @@
+//! Queries for public posts, providers and the per-conference messaging switches.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{Tx, on_tx};
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Provider {
+    pub id: i64,
+    pub series_id: i64,
+    pub kind: String,
+    pub internal_name: String,
+    pub public_name: String,
+    pub base_url: Option<String>,
+    pub active: bool,
+}
+
+macro_rules! provider_columns {
+    () => {
+        "id, series_id, kind, internal_name, public_name, base_url, active"
+    };
+}
+
+/// Adds an inactive provider without credentials; `None` if the name is taken in the series.
+pub async fn add_provider(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    series: i64,
+    kind: &str,
+    name: &str,
+    base_url: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    let id = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO providers (series_id, kind, internal_name, public_name, base_url, active, credentials, created_at, updated_at) \
+             VALUES ($1, $2, $3, $3, $4, FALSE, '{}', $5, $5) ON CONFLICT (series_id, internal_name) DO NOTHING RETURNING id",
+        )
+        .bind(series)
+        .bind(kind)
+        .bind(name)
+        .bind(base_url)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(id)
+}
+
+pub async fn providers(tx: &mut Tx, series: i64) -> anyhow::Result<Vec<Provider>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            provider_columns!(),
+            " FROM providers WHERE series_id = $1 ORDER BY internal_name"
+        ))
+        .bind(series)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn provider_by_id(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Provider>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            provider_columns!(),
+            " FROM providers WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(row)
+}
+
+/// The provider's credentials (a JSON object; a secret: never log it).
+pub async fn credentials(tx: &mut Tx, id: i64) -> anyhow::Result<serde_json::Value> {
+    let text: String = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT credentials FROM providers WHERE id = $1")
+            .bind(id)
+            .fetch_one(conn)
+            .await
+    })?;
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+pub async fn set_credentials(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    credentials: &serde_json::Value,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE providers SET credentials = $1, updated_at = $2 WHERE id = $3")
+            .bind(credentials.to_string())
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn set_active(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    active: bool,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE providers SET active = $1, updated_at = $2 WHERE id = $3")
+            .bind(active)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Sets one messaging switch of a provider for a conference.
+pub async fn set_switch(
+    tx: &mut Tx,
+    conference: i64,
+    provider: i64,
+    column: &'static str,
+    on: bool,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO conference_provider_switches (conference_id, provider_id) VALUES ($1, $2) \
+             ON CONFLICT (conference_id, provider_id) DO NOTHING",
+        )
+        .bind(conference)
+        .bind(provider)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    let sql: &'static str = match column {
+        "public_broadcast" => {
+            "UPDATE conference_provider_switches SET public_broadcast = $1 WHERE conference_id = $2 AND provider_id = $3"
+        }
+        "attendee_broadcast" => {
+            "UPDATE conference_provider_switches SET attendee_broadcast = $1 WHERE conference_id = $2 AND provider_id = $3"
+        }
+        "private_notifications" => {
+            "UPDATE conference_provider_switches SET private_notifications = $1 WHERE conference_id = $2 AND provider_id = $3"
+        }
+        "organiser_notifications" => {
+            "UPDATE conference_provider_switches SET organiser_notifications = $1 WHERE conference_id = $2 AND provider_id = $3"
+        }
+        "social_management" => {
+            "UPDATE conference_provider_switches SET social_management = $1 WHERE conference_id = $2 AND provider_id = $3"
+        }
+        other => anyhow::bail!("unknown switch {other}"),
+    };
+    on_tx!(tx, |conn| {
+        sqlx::query(sql)
+            .bind(on)
+            .bind(conference)
+            .bind(provider)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Active providers whose public broadcasting is on for `conference`.
+pub async fn broadcasting_providers(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Provider>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT p.id, p.series_id, p.kind, p.internal_name, p.public_name, p.base_url, p.active FROM providers p \
+             JOIN conference_provider_switches s ON s.provider_id = p.id \
+             WHERE s.conference_id = $1 AND s.public_broadcast AND p.active ORDER BY p.internal_name",
+        )
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Post {
+    pub id: i64,
+    pub conference_id: i64,
+    pub author_id: Option<i64>,
+    pub state: String,
+    pub text: String,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+macro_rules! post_columns {
+    () => {
+        "id, conference_id, author_id, state, text, scheduled_at, created_at"
+    };
+}
+
+pub async fn create_post(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    conference: i64,
+    author: Option<i64>,
+    source: &str,
+    state: &str,
+    text: &str,
+) -> anyhow::Result<i64> {
+    let id = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO posts (conference_id, author_id, source, state, text, allow_split, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6) RETURNING id",
+        )
+        .bind(conference)
+        .bind(author)
+        .bind(source)
+        .bind(state)
+        .bind(text)
+        .bind(now)
+        .fetch_one(conn)
+        .await
+    })?;
+    Ok(id)
+}
+
+pub async fn post(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Post>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(row)
+}
+
+pub async fn posts_in(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Post>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts WHERE conference_id = $1 AND state IN ('pending', 'approved', 'sending') ORDER BY id"
+        ))
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// Whether `author` wrote the same text since `since` (the duplicate guard).
+pub async fn recent_duplicate(
+    tx: &mut Tx,
+    author: i64,
+    text: &str,
+    since: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let n: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM posts WHERE author_id = $1 AND text = $2 AND created_at >= $3 AND state <> 'cancelled'",
+        )
+        .bind(author)
+        .bind(text)
+        .bind(since)
+        .fetch_one(conn)
+        .await
+    })?;
+    Ok(n > 0)
+}
+
+pub async fn set_state(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    state: &str,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE posts SET state = $1, updated_at = $2 WHERE id = $3")
+            .bind(state)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn set_text(tx: &mut Tx, now: DateTime<Utc>, id: i64, text: &str) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE posts SET text = $1, updated_at = $2 WHERE id = $3")
+            .bind(text)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// One line of a post's audit trail.
+#[allow(clippy::too_many_arguments)]
+pub async fn audit(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    post: i64,
+    actor: Option<i64>,
+    action: &str,
+    surface: &str,
+    detail: Option<&str>,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("INSERT INTO post_events (post_id, actor_id, action, surface, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(post)
+            .bind(actor)
+            .bind(action)
+            .bind(surface)
+            .bind(detail)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// (action, actor name, surface, detail, at) of a post's trail, oldest first.
+pub async fn trail(
+    tx: &mut Tx,
+    post: i64,
+) -> anyhow::Result<
+    Vec<(
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        DateTime<Utc>,
+    )>,
+> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT e.action, p.display_name, e.surface, e.detail, e.at FROM post_events e \
+             LEFT JOIN people p ON p.id = e.actor_id WHERE e.post_id = $1 ORDER BY e.id",
+        )
+        .bind(post)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// States of a post's delivery rows (outbox keys `post:<id>:…`).
+pub async fn delivery_states(tx: &mut Tx, post: i64) -> anyhow::Result<Vec<String>> {
+    let pattern = format!("post:{post}:%");
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT state FROM outbox WHERE idempotency_key LIKE $1")
+            .bind(&pattern)
+            .fetch_all(conn)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// The Telegram message id of the moderation message for a post, once it was sent.
+pub async fn moderation_message(
+    tx: &mut Tx,
+    post: i64,
+) -> anyhow::Result<Option<(String, String)>> {
+    let pattern = format!("moderate:{post}/%");
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 AND platform_message_id IS NOT NULL \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(&pattern)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(row)
+}

@@ -1,0 +1,284 @@
+//! Public posts: the posting policy, moderation, and fan-out to the networks through the outbox.
+//!
+//! The same rules apply on every surface (chat command, button, web page): [`policy`] says who may post,
+//! whose posts skip approval and who may approve; nobody approves their own post. An approved post
+//! becomes one outbox row per broadcasting provider (and the attendee channel); each row carries the
+//! post's text already split into a thread for that network's limit, so nothing is discovered at send
+//! time.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+use herald_bots::{mastodon, text::split_thread};
+use herald_commands::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::{
+    chat::telegram::{render_to_outbox, render_to_outbox_scheduled},
+    db::{
+        Tx,
+        chat::{self, Conference},
+        outbox::{self, NewMessage},
+        posts::{self as store, Post},
+    },
+    templates::Templates,
+};
+
+/// What the posting policy allows.
+pub mod policy {
+    use herald_commands::Role;
+
+    /// `None`: may not post. `Some(true)`: may post, needs approval. `Some(false)`: posts directly.
+    pub fn may_post(policy: i64, role: Role) -> Option<bool> {
+        match (policy, role) {
+            (0, _) => None,
+            (1, r) if r >= Role::Admin => Some(false),
+            (2 | 3, r) if r >= Role::Admin => Some(false),
+            (2 | 3, Role::Volunteer) => Some(true),
+            (4, r) if r >= Role::Attendee => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Whether `role` may approve or reject someone else's post.
+    pub fn may_approve(policy: i64, role: Role) -> bool {
+        match policy {
+            3 => role >= Role::Volunteer,
+            1..=4 => role >= Role::Admin,
+            _ => false,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_policy_matrix() {
+            use Role::*;
+            let table = [
+                (0, Admin, None, false),
+                (1, Admin, Some(false), true),
+                (1, Volunteer, None, false),
+                (2, Volunteer, Some(true), false),
+                (2, Admin, Some(false), true),
+                (3, Volunteer, Some(true), true),
+                (3, Attendee, None, false),
+                (4, Attendee, Some(false), false),
+                (4, Guest, None, false),
+            ];
+            for (policy, role, post, approve) in table {
+                assert_eq!(
+                    may_post(policy, role),
+                    post,
+                    "policy {policy} {role:?} posting"
+                );
+                assert_eq!(
+                    may_approve(policy, role),
+                    approve,
+                    "policy {policy} {role:?} approving"
+                );
+            }
+        }
+    }
+}
+
+/// Body of a post's delivery row for Mastodon: the thread, posted part after part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThreadBody {
+    pub parts: Vec<String>,
+}
+
+/// Whether `now` is inside the conference's posting window (always, without one).
+pub fn in_window(conference: &Conference, now: DateTime<Utc>) -> bool {
+    let (Some(from), Some(to)) = (
+        conference.posting_window_start,
+        conference.posting_window_end,
+    ) else {
+        return true;
+    };
+    let tz: Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let t: NaiveTime = now.with_timezone(&tz).time();
+    if from <= to {
+        from <= t && t < to
+    } else {
+        t >= from || t < to
+    }
+}
+
+/// The per-network lengths of a text, for the moderation message and the author.
+pub fn lengths(text: &str) -> serde_json::Value {
+    json!({
+        "mastodon": mastodon::text_len(text),
+        "mastodon_limit": mastodon::DEFAULT_LIMIT,
+        "telegram": text.chars().count(),
+    })
+}
+
+/// Queues the post for the moderation chat, with Approve/Reject buttons.
+pub async fn send_to_moderation(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    post: &Post,
+    author: &str,
+) -> anyhow::Result<bool> {
+    let Some(chat) = chat::binding(
+        tx,
+        post.conference_id,
+        "moderation",
+        crate::telegram::PLATFORM,
+    )
+    .await?
+    else {
+        return Ok(false);
+    };
+    let chat_id: i64 = chat.chat_id.parse()?;
+    let text = templates.render(
+        "messages/moderate_post.html",
+        json!({ "number": post.id, "text": post.text, "author": author, "lengths": lengths(&post.text) }),
+    )?;
+    let approve = templates.render("buttons/post_approve.txt", json!({}))?;
+    let reject = templates.render("buttons/post_reject.txt", json!({}))?;
+    let markup = teloxide::types::InlineKeyboardMarkup::new(vec![vec![
+        teloxide::types::InlineKeyboardButton::callback(
+            approve,
+            format!("post:approve:{}", post.id),
+        ),
+        teloxide::types::InlineKeyboardButton::callback(reject, format!("post:reject:{}", post.id)),
+    ]]);
+    render_to_outbox(
+        tx,
+        now,
+        chat_id,
+        &text,
+        Some(markup),
+        &format!("moderate:{}", post.id),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Fans an approved post out: one outbox row per broadcasting provider, and the attendee channel.
+/// Returns the number of destinations.
+pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Result<usize> {
+    let due = post.scheduled_at.unwrap_or(now).max(now);
+    let mut count = 0;
+    for provider in store::broadcasting_providers(tx, post.conference_id).await? {
+        let (limit, measure): (usize, fn(&str) -> usize) = match provider.kind.as_str() {
+            "mastodon" => (mastodon::DEFAULT_LIMIT, mastodon::text_len),
+            _ => continue,
+        };
+        let parts = split_thread(&post.text, limit, measure)
+            .map_err(|e| anyhow::anyhow!("post #{}: {e}", post.id))?;
+        let message = NewMessage {
+            provider: format!("provider:{}", provider.id),
+            platform: provider.kind.clone(),
+            target: provider.id.to_string(),
+            kind: "post".into(),
+            idempotency_key: format!("post:{}:{}:{}", post.id, provider.kind, provider.id),
+            body: serde_json::to_string(&ThreadBody { parts })?,
+            due_at: due,
+            expires_at: None,
+        };
+        outbox::enqueue(tx, now, &message).await?;
+        count += 1;
+    }
+    if let Some(channel) = chat::binding(
+        tx,
+        post.conference_id,
+        "attendees",
+        crate::telegram::PLATFORM,
+    )
+    .await?
+    {
+        let chat_id: i64 = channel.chat_id.parse()?;
+        let text = herald_bots::telegram::escape_html(&post.text);
+        render_to_outbox_scheduled(
+            tx,
+            now,
+            chat_id,
+            &text,
+            &format!("post:{}:telegram", post.id),
+            "post",
+            due,
+            None,
+        )
+        .await?;
+        count += 1;
+    }
+    store::set_state(
+        tx,
+        now,
+        post.id,
+        if count > 0 { "sending" } else { "approved" },
+    )
+    .await?;
+    Ok(count)
+}
+
+/// Sums up a post's deliveries into its state once none is pending: sent, partial or failed.
+pub async fn rollup(tx: &mut Tx, now: DateTime<Utc>, post: i64) -> anyhow::Result<()> {
+    let states = store::delivery_states(tx, post).await?;
+    if states.is_empty() || states.iter().any(|s| s == "pending" || s == "sending") {
+        return Ok(());
+    }
+    let sent = states.iter().filter(|s| *s == "sent").count();
+    let state = match sent {
+        n if n == states.len() => "sent",
+        0 => "failed",
+        _ => "partial",
+    };
+    store::set_state(tx, now, post, state).await
+}
+
+/// The role-and-policy check shared by every surface that approves or rejects.
+pub fn check_moderator(
+    conference: &Conference,
+    post: &Post,
+    actor: Option<i64>,
+    role: Role,
+) -> Result<(), &'static str> {
+    if post.state != "pending" {
+        return Err("post_not_pending");
+    }
+    if actor.is_some() && actor == post.author_id {
+        return Err("post_own");
+    }
+    if !policy::may_approve(conference.posting_policy, role) {
+        return Err("post_may_not_approve");
+    }
+    Ok(())
+}
+
+/// Rolls a post's state up when one of its deliveries finishes.
+#[derive(Debug)]
+pub struct PostObserver;
+
+#[async_trait::async_trait]
+impl crate::outbox::Observer for PostObserver {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["post"]
+    }
+
+    async fn finished(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        rows: &[(&str, &crate::db::outbox::Outcome)],
+    ) -> anyhow::Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        for (key, _) in rows {
+            // Keys are `post:<id>:<network>…`.
+            if let Some(id) = key
+                .strip_prefix("post:")
+                .and_then(|k| k.split(':').next())
+                .and_then(|id| id.parse::<i64>().ok())
+                && seen.insert(id)
+            {
+                rollup(tx, now, id).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! Moderated posts from Telegram, delivered to Mastodon and the attendee channel.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::json;
+use support::{ADA, BOB, OWNER, TestApp, fake_mastodon::FakeMastodon};
+
+fn code_in(text: &str) -> String {
+    let start = text.find("herald-bind-").unwrap();
+    text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .collect()
+}
+
+/// Owner, conference with policy 2, moderation and attendee chats bound, a Mastodon provider broadcasting,
+/// and Ada as volunteer.
+async fn setup() -> (TestApp, FakeMastodon) {
+    let app = TestApp::spawn().await;
+    let mastodon = FakeMastodon::start().await;
+    app.with_owner_and_conference().await;
+    for (slot, chat) in [("moderation", -100_700), ("attendees", -100_800)] {
+        let code = code_in(&app.say(&OWNER, &format!("/bind {slot}")).await[0]);
+        app.say_in(&OWNER, chat, &code).await;
+    }
+    app.say(&OWNER, "/conference policy 2").await;
+
+    let replies = app
+        .say(
+            &OWNER,
+            &format!("/provider add mastodon fosstodon {}", mastodon.url),
+        )
+        .await;
+    assert!(replies[0].contains("send its credentials"), "{replies:?}");
+    let token_message = app.message_update(&OWNER, OWNER.id, FakeMastodon::TOKEN);
+    let token_message_id = token_message["message"]["message_id"].as_i64().unwrap();
+    app.deliver(&[token_message]).await;
+    assert!(
+        app.telegram
+            .texts_to(OWNER.id)
+            .last()
+            .unwrap()
+            .contains("Credentials for <code>fosstodon</code> saved")
+    );
+    assert!(
+        app.telegram
+            .calls_of("deleteMessage")
+            .iter()
+            .any(|c| c.body["message_id"].as_i64() == Some(token_message_id)),
+        "the secret is deleted"
+    );
+
+    let replies = app.say(&OWNER, "/provider test fosstodon").await;
+    assert!(replies[0].contains("signed in as @fosdem"), "{replies:?}");
+    app.say(&OWNER, "/provider on fosstodon").await;
+    let replies = app.say(&OWNER, "/switch fosstodon attendees on").await;
+    assert!(replies[0].contains("cannot do “attendees”"), "{replies:?}");
+    let replies = app.say(&OWNER, "/switch fosstodon public on").await;
+    assert!(replies[0].contains("public is on"), "{replies:?}");
+
+    let token = app.invite("volunteer").await;
+    app.say(&ADA, &format!("/start {token}")).await;
+    (app, mastodon)
+}
+
+#[tokio::test]
+async fn a_volunteers_post_waits_for_an_admin_and_then_reaches_every_network() {
+    let (app, mastodon) = setup().await;
+    let replies = app
+        .say(&ADA, "/post Doors open at 09:00 in building K! #fosdem")
+        .await;
+    assert!(
+        replies[0].contains("waiting for approval in the moderation chat"),
+        "{replies:?}"
+    );
+
+    let moderation = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .rfind(|c| c.chat_id() == Some(-100_700))
+        .unwrap();
+    assert!(moderation.text().unwrap().contains("Doors open at 09:00"));
+    let buttons = &moderation.body["reply_markup"]["inline_keyboard"][0];
+    assert_eq!(buttons[0]["callback_data"], "post:approve:1");
+
+    // Nobody approves their own post.
+    let replies = app.say(&ADA, "/approve 1").await;
+    assert!(replies[0].contains("your own"), "{replies:?}");
+
+    let press = json!({ "update_id": 990, "callback_query": { "id": "cbA", "chat_instance": "x", "data": "post:approve:1",
+        "from": { "id": OWNER.id, "is_bot": false, "first_name": "Olga", "username": "olga" },
+        "message": { "message_id": moderation.message_id.unwrap(), "date": 1_798_000_000,
+                     "chat": { "id": -100_700, "type": "supergroup", "title": "Moderation" }, "text": "Post #1" } } });
+    app.deliver(&[press]).await;
+
+    let statuses = mastodon.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(
+        statuses[0]["status"],
+        "Doors open at 09:00 in building K! #fosdem"
+    );
+    assert!(
+        statuses[0]["idempotency_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("post:1:mastodon:")
+    );
+    assert!(
+        app.telegram
+            .texts_to(-100_800)
+            .iter()
+            .any(|t| t.contains("Doors open at 09:00")),
+        "attendee channel"
+    );
+    let edit = app
+        .telegram
+        .calls_of("editMessageText")
+        .into_iter()
+        .last()
+        .unwrap();
+    assert!(
+        edit.body["text"]
+            .as_str()
+            .unwrap()
+            .contains("Post #1 approved by Olga"),
+        "{edit:?}"
+    );
+    assert_eq!(app.telegram.calls_of("answerCallbackQuery").len(), 1);
+    let queue = app.say(&OWNER, "/queue").await.join("\n");
+    assert!(
+        queue.contains("Nothing waiting"),
+        "sent posts leave the queue: {queue}"
+    );
+}
+
+#[tokio::test]
+async fn guards_refuse_duplicates_posts_outside_the_window_and_other_roles() {
+    let (app, _mastodon) = setup().await;
+    app.say(&ADA, "/post Lunch is served").await;
+    let replies = app.say(&ADA, "/post Lunch is served").await;
+    assert!(
+        replies[0].contains("exactly this a few minutes ago"),
+        "{replies:?}"
+    );
+
+    let token = app.invite("attendee").await;
+    app.say(&BOB, &format!("/start {token}")).await;
+    let replies = app.say(&BOB, "/post hello").await;
+    assert!(
+        replies[0].contains("As attendee you cannot post"),
+        "{replies:?}"
+    );
+
+    // The clock reads 10:00 in Brussels; a window from 12:00 keeps manual posts out.
+    app.say(&OWNER, "/conference window 12:00 18:00").await;
+    let replies = app.say(&ADA, "/post Coffee!").await;
+    assert!(
+        replies[0].contains("only between 12:00–18:00 (Europe/Brussels)"),
+        "{replies:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_long_post_goes_out_as_a_thread_and_a_rejection_is_recorded() {
+    let (app, mastodon) = setup().await;
+    let long = "The keynote moves to Janson because of the crowd. ".repeat(14);
+    app.say(&OWNER, &format!("/post {long}")).await;
+    let statuses = mastodon.statuses();
+    assert!(statuses.len() >= 2, "{}", statuses.len());
+    for pair in statuses.windows(2) {
+        assert_eq!(
+            pair[1]["in_reply_to_id"], pair[0]["id"],
+            "each part replies to the one before"
+        );
+    }
+    assert!(
+        statuses[0]["status"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("(1/{})", statuses.len()))
+    );
+
+    app.say(&ADA, "/post Free beer at the bar").await;
+    let replies = app.say(&OWNER, "/reject 2 not true").await;
+    assert!(
+        replies[0].contains("Post #2 rejected: not true"),
+        "{replies:?}"
+    );
+    let replies = app.say(&OWNER, "/approve 2").await;
+    assert!(replies[0].contains("is rejected"), "{replies:?}");
+}
