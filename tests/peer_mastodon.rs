@@ -1,0 +1,180 @@
+//! Against the real peer mastodon-mock 0.6.1 (a third-party stateful Mastodon API; see .ci/peer-mastodon,
+//! which starts it and runs these with `--ignored`). Set PEER_MASTODON_URL to its address.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use herald_bots::{
+    Disposition,
+    mastodon::{MastodonClient, NewStatus, Visibility},
+};
+use serde_json::{Value, json};
+use support::{OWNER, TestApp};
+
+const TOKEN: &str = "bot_token";
+
+fn peer() -> String {
+    let url =
+        std::env::var("PEER_MASTODON_URL").expect("PEER_MASTODON_URL (run .ci/peer-mastodon)");
+    if url.ends_with('/') {
+        url
+    } else {
+        format!("{url}/")
+    }
+}
+
+async fn inject_503(base: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}api/v1/_mock/faults"))
+        .json(&json!({ "match": { "methods": ["POST"], "path": "/api/v1/statuses" }, "effect": { "type": "status", "status": 503 }, "count": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+}
+
+async fn own_statuses(base: &str) -> Vec<Value> {
+    let http = reqwest::Client::new();
+    let me: Value = http
+        .get(format!("{base}api/v1/accounts/verify_credentials"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = me["id"].as_str().unwrap();
+    http.get(format!("{base}api/v1/accounts/{id}/statuses?limit=40"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs mastodon-mock: .ci/peer-mastodon"]
+async fn the_driver_against_mastodon_mock() {
+    let base = peer();
+    let client = MastodonClient::new(base.parse().unwrap(), TOKEN, reqwest::Client::new());
+    assert_eq!(client.verify_credentials().await.unwrap().acct, "herald");
+    assert!(client.character_limit().await.unwrap() >= 500);
+    let key = format!("driver-{}", rand::random::<u32>());
+    let status = |text: &str, reply: Option<String>, key: &str| NewStatus {
+        text: text.into(),
+        in_reply_to_id: reply,
+        media_ids: Vec::new(),
+        visibility: Visibility::Public,
+        idempotency_key: key.into(),
+    };
+    let first = client
+        .post_status(&status("Hello from Herald", None, &key))
+        .await
+        .unwrap();
+    let again = client
+        .post_status(&status("Hello from Herald", None, &key))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.id, again.id,
+        "the Idempotency-Key prevents a duplicate"
+    );
+
+    inject_503(&base).await;
+    let err = client
+        .post_status(&status(
+            "second",
+            Some(first.id.clone()),
+            &format!("{key}#2"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.disposition(), Disposition::Transient, "{err}");
+    let reply = client
+        .post_status(&status(
+            "second",
+            Some(first.id.clone()),
+            &format!("{key}#2"),
+        ))
+        .await
+        .unwrap();
+    let fetched: Value = reqwest::Client::new()
+        .get(format!("{base}api/v1/statuses/{}", reply.id))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched["in_reply_to_id"], json!(first.id));
+}
+
+#[tokio::test]
+#[ignore = "needs mastodon-mock: .ci/peer-mastodon"]
+async fn a_post_approved_in_telegram_reaches_mastodon_mock_once_through_a_503() {
+    let base = peer();
+    let app = TestApp::spawn_with(|c| c.outbox.backoff_base_ms = 1_000, Default::default()).await;
+    app.with_owner_and_conference().await;
+    app.say(&OWNER, "/conference policy 1").await;
+    app.say(&OWNER, &format!("/provider add mastodon mock {base}"))
+        .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, TOKEN)])
+        .await;
+    let replies = app.say(&OWNER, "/provider test mock").await;
+    assert!(replies[0].contains("signed in as @herald"), "{replies:?}");
+    app.say(&OWNER, "/provider on mock").await;
+    app.say(&OWNER, "/switch mock public on").await;
+
+    let marker = format!("check{}", rand::random::<u32>());
+    let text = format!("Herald peer {marker} #fosdem");
+    inject_503(&base).await;
+    app.say(&OWNER, &format!("/post {text}")).await;
+    // The first attempt met the 503; the retry after its backoff went out (the chat helper lets the
+    // clock run while deliveries are due within seconds).
+    let rows = herald::db::outbox::list(app.db()).await.unwrap();
+    let post_row = rows
+        .iter()
+        .find(|r| r.kind == "post" && r.platform == "mastodon")
+        .unwrap();
+    assert_eq!(
+        post_row.state,
+        herald::db::outbox::OutboxState::Sent,
+        "{post_row:?}"
+    );
+    assert!(
+        post_row.attempts >= 2,
+        "the 503 was met and retried: {post_row:?}"
+    );
+    // One status on the instance, whatever the retries.
+    let statuses = own_statuses(&base).await;
+    let matching: Vec<_> = statuses
+        .iter()
+        .filter(|s| s["content"].as_str().unwrap_or_default().contains(&marker))
+        .collect();
+    assert_eq!(
+        matching.len(),
+        1,
+        "{} statuses, none or several with {marker}: {:?}",
+        statuses.len(),
+        statuses
+            .iter()
+            .map(|s| s["content"].clone())
+            .collect::<Vec<_>>()
+    );
+    let state = {
+        let mut tx = app.db().begin().await.unwrap();
+        let post = herald::db::posts::post(&mut tx, 1).await.unwrap().unwrap();
+        tx.commit().await.unwrap();
+        post.state
+    };
+    assert_eq!(state, "sent");
+}
