@@ -117,6 +117,7 @@ impl Application {
         };
 
         senders.insert("mastodon", crate::social::MastodonSender::new(db.clone()));
+        senders.insert("bluesky", crate::social::BlueskySender::new(db.clone()));
         let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
         outbox.observe(Arc::new(crate::posts::PostObserver));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());

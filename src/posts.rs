@@ -111,6 +111,8 @@ pub fn lengths(text: &str) -> serde_json::Value {
     json!({
         "mastodon": mastodon::text_len(text),
         "mastodon_limit": mastodon::DEFAULT_LIMIT,
+        "bluesky": herald_bots::bluesky::grapheme_len(text),
+        "bluesky_limit": herald_bots::bluesky::MAX_GRAPHEMES,
         "telegram": text.chars().count(),
     })
 }
@@ -167,6 +169,10 @@ pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Re
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
         let (limit, measure): (usize, fn(&str) -> usize) = match provider.kind.as_str() {
             "mastodon" => (mastodon::DEFAULT_LIMIT, mastodon::text_len),
+            "bluesky" => (
+                herald_bots::bluesky::MAX_GRAPHEMES,
+                herald_bots::bluesky::grapheme_len,
+            ),
             _ => continue,
         };
         let parts = split_thread(&post.text, limit, measure)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use herald_bots::{
     Disposition, Rate, RateLimits,
+    bluesky::{BlueskyClient, NewPost, ReplyRef, StrongRef},
     mastodon::{MastodonClient, NewStatus, Visibility},
 };
 
@@ -27,7 +28,11 @@ pub async fn verify(
             let account = client.verify_credentials().await?;
             Ok(format!("@{}", account.acct))
         }
-        other => anyhow::bail!("testing {other} providers is not supported yet"),
+        "bluesky" => {
+            let client = bluesky_client(provider, credentials)?;
+            Ok(client.did().await?)
+        }
+        other => anyhow::bail!("testing {other} providers is not supported"),
     }
 }
 
@@ -47,6 +52,126 @@ fn mastodon_client(
         .timeout(std::time::Duration::from_secs(20))
         .build()?;
     Ok(MastodonClient::new(base.parse()?, token, http))
+}
+
+fn bluesky_client(
+    provider: &store::Provider,
+    credentials: &serde_json::Value,
+) -> anyhow::Result<BlueskyClient> {
+    let base = provider
+        .base_url
+        .as_deref()
+        .unwrap_or("https://bsky.social");
+    let field = |name: &str| {
+        credentials
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let (Some(identifier), Some(password)) = (field("identifier"), field("app_password")) else {
+        anyhow::bail!("no handle and app password stored; send them after /provider add");
+    };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()?;
+    Ok(BlueskyClient::new(
+        base.parse()?,
+        identifier,
+        password,
+        http,
+    ))
+}
+
+/// Posts threads to Bluesky accounts. Clients are kept per provider (and credentials), so one login
+/// serves many posts: Bluesky limits logins to about 30 per 5 minutes.
+#[derive(Debug)]
+pub struct BlueskySender {
+    db: Db,
+    clients: tokio::sync::Mutex<std::collections::HashMap<i64, (String, BlueskyClient)>>,
+}
+
+impl BlueskySender {
+    pub fn new(db: Db) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            clients: Default::default(),
+        })
+    }
+}
+
+fn transient(e: anyhow::Error) -> SendError {
+    SendError {
+        disposition: Disposition::Transient,
+        message: format!("{e:#}"),
+        moved_to: None,
+    }
+}
+
+#[async_trait]
+impl Sender for BlueskySender {
+    fn limits(&self) -> RateLimits {
+        herald_bots::bluesky::LIMITS
+    }
+
+    fn chat_class(&self, _target: &str) -> ChatClass {
+        ChatClass::Group
+    }
+
+    async fn send(&self, delivery: Delivery<'_>) -> Result<String, SendError> {
+        let id: i64 = delivery
+            .target
+            .parse()
+            .map_err(|_| SendError::permanent("not a provider id"))?;
+        let body: ThreadBody = serde_json::from_str(delivery.body)
+            .map_err(|e| SendError::permanent(format!("unreadable post: {e}")))?;
+        let (provider, credentials) = {
+            let mut tx = self.db.begin().await.map_err(transient)?;
+            let provider = store::provider_by_id(&mut tx, id)
+                .await
+                .map_err(transient)?;
+            let credentials = store::credentials(&mut tx, id).await.map_err(transient)?;
+            tx.commit().await.map_err(transient)?;
+            (provider, credentials)
+        };
+        let Some(provider) = provider.filter(|p| p.active) else {
+            return Err(SendError::permanent("the provider is deactivated"));
+        };
+        let client = {
+            let mut clients = self.clients.lock().await;
+            let stamp = credentials.to_string();
+            match clients.get(&id) {
+                Some((known, client)) if *known == stamp => client.clone(),
+                _ => {
+                    let client = bluesky_client(&provider, &credentials)
+                        .map_err(|e| SendError::permanent(format!("{e:#}")))?;
+                    clients.insert(id, (stamp, client.clone()));
+                    client
+                }
+            }
+        };
+        let mut root: Option<StrongRef> = None;
+        let mut parent: Option<StrongRef> = None;
+        let mut first_uri = None;
+        for part in &body.parts {
+            let mut post = NewPost::text(part.clone(), chrono::Utc::now());
+            if let (Some(root), Some(parent)) = (&root, &parent) {
+                post.reply_to = Some(ReplyRef {
+                    root: root.clone(),
+                    parent: parent.clone(),
+                });
+            }
+            let posted = client.post(&post).await.map_err(|e| SendError {
+                disposition: e.disposition(),
+                message: e.to_string(),
+                moved_to: None,
+            })?;
+            first_uri = first_uri.or(Some(posted.uri.clone()));
+            let reference = StrongRef::from(&posted);
+            root = root.or(Some(reference.clone()));
+            parent = Some(reference);
+        }
+        Ok(first_uri.unwrap_or_default())
+    }
 }
 
 /// Posts threads to Mastodon accounts.

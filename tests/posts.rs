@@ -192,3 +192,59 @@ async fn a_long_post_goes_out_as_a_thread_and_a_rejection_is_recorded() {
     let replies = app.say(&OWNER, "/approve 2").await;
     assert!(replies[0].contains("is rejected"), "{replies:?}");
 }
+
+#[tokio::test]
+async fn a_post_goes_to_bluesky_with_facets_and_long_ones_as_a_reply_chain() {
+    let (app, _mastodon) = setup().await;
+    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
+    app.say(
+        &OWNER,
+        &format!("/provider add bluesky sky {}", bluesky.url),
+    )
+    .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
+        .await;
+    let replies = app.say(&OWNER, "/provider test sky").await;
+    assert!(replies[0].contains("did:plc:herald"), "{replies:?}");
+    app.say(&OWNER, "/provider on sky").await;
+    app.say(&OWNER, "/switch sky public on").await;
+
+    app.say(
+        &OWNER,
+        "/post 🎉 Welcome @alice.test! Schedule: https://fosdem.org/2027/schedule #fosdem",
+    )
+    .await;
+    let records = bluesky.records();
+    assert_eq!(records.len(), 1);
+    let text = records[0]["text"].as_str().unwrap();
+    let facets = records[0]["facets"].as_array().unwrap();
+    let sliced: Vec<&str> = facets
+        .iter()
+        .map(|f| {
+            &text[f["index"]["byteStart"].as_u64().unwrap() as usize
+                ..f["index"]["byteEnd"].as_u64().unwrap() as usize]
+        })
+        .collect();
+    assert_eq!(
+        sliced,
+        ["@alice.test", "https://fosdem.org/2027/schedule", "#fosdem"]
+    );
+    assert_eq!(facets[0]["features"][0]["did"], "did:plc:alice");
+
+    let long = "Sessions in Janson run late today, so please check the screens. ".repeat(12);
+    app.say(&OWNER, &format!("/post {long}")).await;
+    let records = bluesky.records();
+    assert!(records.len() >= 4, "{}", records.len());
+    let thread = &records[1..];
+    assert!(thread[0].get("reply").is_none());
+    for part in &thread[1..] {
+        assert_eq!(
+            part["reply"]["root"]["uri"],
+            "at://did:plc:herald/app.bsky.feed.post/2"
+        );
+    }
+    assert_eq!(
+        thread[2]["reply"]["parent"]["uri"],
+        "at://did:plc:herald/app.bsky.feed.post/3"
+    );
+}

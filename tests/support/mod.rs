@@ -7,6 +7,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod fake_bluesky;
 pub mod fake_mastodon;
 pub mod fake_telegram;
 
