@@ -288,3 +288,58 @@ impl crate::outbox::Observer for PostObserver {
         Ok(())
     }
 }
+
+/// A news post's text with the conference's auto-add hashtags appended after a blank line, in sort-key
+/// order; tags already in the text are not repeated.
+pub fn with_hashtags(text: &str, tags: &[store::Hashtag]) -> String {
+    let lower = text.to_lowercase();
+    let extra: Vec<String> = tags
+        .iter()
+        .filter(|t| t.auto_add)
+        .map(|t| format!("#{}", t.tag))
+        .filter(|t| {
+            !lower
+                .split_whitespace()
+                .any(|w| w.trim_end_matches(['.', ',', '!', '?']) == t.to_lowercase())
+        })
+        .collect();
+    if extra.is_empty() {
+        text.to_owned()
+    } else {
+        format!("{}\n\n{}", text.trim_end(), extra.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod hashtag_tests {
+    use super::*;
+
+    fn tag(tag: &str, auto_add: bool, sort_key: i64) -> store::Hashtag {
+        store::Hashtag {
+            tag: tag.into(),
+            auto_add,
+            sort_key,
+        }
+    }
+
+    #[test]
+    fn auto_add_tags_follow_a_blank_line_in_order_without_repeats() {
+        let tags = [
+            tag("fosdem", true, 1),
+            tag("rust", false, 2),
+            tag("fosdem2027", true, 3),
+        ];
+        assert_eq!(
+            with_hashtags("Doors open!", &tags),
+            "Doors open!\n\n#fosdem #fosdem2027"
+        );
+        assert_eq!(
+            with_hashtags("Doors open at #FOSDEM.", &tags),
+            "Doors open at #FOSDEM.\n\n#fosdem2027"
+        );
+        assert_eq!(
+            with_hashtags("No tags", &[tag("rust", false, 1)]),
+            "No tags"
+        );
+    }
+}

@@ -248,3 +248,30 @@ async fn a_post_goes_to_bluesky_with_facets_and_long_ones_as_a_reply_chain() {
         "at://did:plc:herald/app.bsky.feed.post/3"
     );
 }
+
+#[tokio::test]
+async fn hashtags_are_kept_per_conference_and_offered_to_writers() {
+    let (app, _mastodon) = setup().await;
+    app.say(&OWNER, "/hashtag add fosdem2027 auto 2").await;
+    let listed = app
+        .say(&OWNER, "/hashtag add fosdem auto 1")
+        .await
+        .join("\n");
+    let first = listed
+        .find("#fosdem (added")
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert!(
+        first < listed.find("#fosdem2027").unwrap(),
+        "sort order: {listed}"
+    );
+    let offered = app.say(&ADA, "/post").await.join("\n");
+    assert!(
+        offered.contains("<code>/post … #fosdem #fosdem2027</code>"),
+        "{offered}"
+    );
+    let replies = app.say(&OWNER, "/hashtag remove rust").await;
+    assert!(
+        replies[0].contains("not one of this conference's hashtags"),
+        "{replies:?}"
+    );
+}

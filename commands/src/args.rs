@@ -35,6 +35,8 @@ pub mod expected {
     pub const SLOT_END: &str = "a time after the start";
     pub const URL: &str = "an http:// or https:// address";
     pub const POST: &str = "a post number, as /queue shows it";
+    pub const HASHTAG: &str = "a hashtag of letters, digits and underscores, such as #fosdem";
+    pub const ORDER: &str = "auto, manual or a number for the order";
     pub const FEATURE: &str = "public, attendees, private, organisers or moderation";
     pub const PROVIDER_KIND: &str = "mastodon or bluesky";
     pub const PROVIDER_NAME: &str = "a short name of letters, digits, hyphens and underscores";

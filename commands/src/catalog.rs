@@ -85,6 +85,12 @@ pub const CONFERENCE_SUBCOMMANDS: &[&str] = &["new", "list", "use", "policy", "w
 /// The subcommands of `/slot`, in catalog order.
 pub const SLOT_SUBCOMMANDS: &[&str] = &["add", "assign", "list"];
 
+/// The subcommands of `/hashtag`, in catalog order.
+pub const HASHTAG_SUBCOMMANDS: &[&str] = &["add", "remove", "list"];
+
+/// Usage of `/hashtag` without a subcommand.
+pub const HASHTAG_USAGE: &str = "/hashtag <add|remove|list>";
+
 /// The subcommands of `/provider`, in catalog order.
 pub const PROVIDER_SUBCOMMANDS: &[&str] = &["add", "list", "test", "on", "off"];
 
@@ -178,10 +184,13 @@ pub(crate) enum Id {
     ProviderOn,
     ProviderOff,
     Switch,
+    HashtagAdd,
+    HashtagRemove,
+    HashtagList,
 }
 
 impl Id {
-    const COUNT: usize = Self::Switch as usize + 1;
+    const COUNT: usize = Self::HashtagList as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -459,7 +468,7 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
     ),
     spec(
         "post",
-        "/post <text>",
+        "/post [text]",
         Role::Attendee,
         Scope::Any,
         "Write a public post; the posting policy says whether it needs approval.",
@@ -533,6 +542,27 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Admin,
         Scope::Any,
         "Turn a provider's feature on or off for this conference: public, attendees, private, organisers, moderation.",
+    ),
+    spec(
+        "hashtag add",
+        "/hashtag add <tag> [auto] [order]",
+        Role::Admin,
+        Scope::Any,
+        "Add a conference hashtag; auto appends it to news posts, the order sorts them.",
+    ),
+    spec(
+        "hashtag remove",
+        "/hashtag remove <tag>",
+        Role::Admin,
+        Scope::Any,
+        "Remove a conference hashtag.",
+    ),
+    spec(
+        "hashtag list",
+        "/hashtag list",
+        Role::Volunteer,
+        Scope::Any,
+        "The conference's hashtags.",
     ),
 ];
 

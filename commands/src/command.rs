@@ -90,6 +90,23 @@ pub enum Command {
         feature: Feature,
         on: bool,
     },
+    /// `/hashtag <add|remove|list> …`.
+    Hashtag(HashtagCommand),
+}
+
+/// The subcommands of `/hashtag`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashtagCommand {
+    /// `/hashtag add <tag> [auto] [order]`: `auto` appends it to news posts; `order` sorts (default 0).
+    Add {
+        tag: String,
+        auto_add: bool,
+        order: i64,
+    },
+    Remove {
+        tag: String,
+    },
+    List,
 }
 
 /// The networks a provider can be.
@@ -348,6 +365,11 @@ impl Command {
                 ProviderCommand::Active { on: false, .. } => Id::ProviderOff,
             },
             Self::Switch { .. } => Id::Switch,
+            Self::Hashtag(sub) => match sub {
+                HashtagCommand::Add { .. } => Id::HashtagAdd,
+                HashtagCommand::Remove { .. } => Id::HashtagRemove,
+                HashtagCommand::List => Id::HashtagList,
+            },
         }
     }
 
@@ -368,11 +390,11 @@ impl Command {
                 let number = args.required("number", crate::args::post_number)?;
                 args.finish(Self::CancelPost { number })
             }
-            "post" => {
-                let mut args = Args::new(Id::Post, args);
-                let text = args.required_rest("text")?.to_owned();
-                Ok(Self::Post { text })
-            }
+            // `/post` alone asks for the conference's hashtags to start from.
+            "post" => Ok(Self::Post {
+                text: args.trim().to_owned(),
+            }),
+            "hashtag" => parse_hashtag(args).map(Self::Hashtag),
             "queue" => Args::new(Id::Queue, args).finish(Self::Queue),
             "approve" => {
                 let mut args = Args::new(Id::Approve, args);
@@ -546,6 +568,66 @@ fn parse_provider(text: &str) -> Result<ProviderCommand, ParseError> {
             command: "provider",
             given: sub.to_owned(),
             valid: catalog::PROVIDER_SUBCOMMANDS,
+        }),
+    }
+}
+
+fn hashtag(s: &str) -> Result<String, InvalidValue> {
+    let tag = s.strip_prefix('#').unwrap_or(s);
+    let ok = (1..=64).contains(&tag.chars().count())
+        && tag.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if ok {
+        Ok(tag.to_owned())
+    } else {
+        Err(InvalidValue {
+            expected: expected::HASHTAG,
+        })
+    }
+}
+
+fn order(s: &str) -> Result<i64, InvalidValue> {
+    s.parse::<i64>().map_err(|_| InvalidValue {
+        expected: expected::ORDER,
+    })
+}
+
+fn parse_hashtag(text: &str) -> Result<HashtagCommand, ParseError> {
+    let Some((sub, rest)) = next_word(text) else {
+        return Err(ParseError::MissingArgument {
+            command: "hashtag",
+            argument: "subcommand",
+            usage: catalog::HASHTAG_USAGE,
+        });
+    };
+    match sub.to_ascii_lowercase().as_str() {
+        "add" => {
+            let mut args = Args::new(Id::HashtagAdd, rest);
+            let tag = args.required("tag", hashtag)?;
+            let mut auto_add = false;
+            let mut position = 0;
+            while let Some(word) = args.next() {
+                match word.to_ascii_lowercase().as_str() {
+                    "auto" => auto_add = true,
+                    "manual" => auto_add = false,
+                    _ => position = args.value("order", word, order)?,
+                }
+            }
+            Ok(HashtagCommand::Add {
+                tag,
+                auto_add,
+                order: position,
+            })
+        }
+        "remove" => {
+            let mut args = Args::new(Id::HashtagRemove, rest);
+            let tag = args.required("tag", hashtag)?;
+            args.finish(HashtagCommand::Remove { tag })
+        }
+        "list" => Args::new(Id::HashtagList, rest).finish(HashtagCommand::List),
+        _ => Err(ParseError::UnknownSubcommand {
+            command: "hashtag",
+            given: sub.to_owned(),
+            valid: catalog::HASHTAG_SUBCOMMANDS,
         }),
     }
 }

@@ -35,6 +35,9 @@ fn sample(placeholder: &str) -> &'static str {
         "feature" => "public",
         "state" => "on",
         "reason" => "duplicate",
+        "tag" => "fosdem",
+        "auto" => "auto",
+        "order" => "1",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

@@ -777,6 +777,9 @@ fn commands_map_to_their_catalog_entries() {
         ("/provider on fosstodon", "provider on", Role::Admin),
         ("/provider off fosstodon", "provider off", Role::Admin),
         ("/switch fosstodon public on", "switch", Role::Admin),
+        ("/hashtag add fosdem auto 1", "hashtag add", Role::Admin),
+        ("/hashtag remove fosdem", "hashtag remove", Role::Admin),
+        ("/hashtag list", "hashtag list", Role::Volunteer),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {

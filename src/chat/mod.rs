@@ -323,7 +323,8 @@ pub fn schema() -> Handler<'static, HandlerResult> {
                 on
             }]
             .endpoint(providers::switch),
-        );
+        )
+        .branch(case![Command::Hashtag(sub)].endpoint(posts::hashtag));
 
     dptree::entry()
         .branch(commands)

@@ -37,6 +37,9 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     let Some(person) = actor.person else {
         return Ok(Reply::text("not_linked", json!({})));
     };
+    if text.trim().is_empty() {
+        return start_post(&ctx, &conference).await;
+    }
     let Some(needs_approval) = policy::may_post(conference.posting_policy, actor.role) else {
         return Ok(Reply::text(
             "post_not_allowed",
@@ -320,4 +323,49 @@ pub async fn cancel(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
         "post_cancelled",
         json!({ "number": number, "stopped": stopped.len() }),
     ))
+}
+
+/// `/hashtag add|remove|list`.
+pub async fn hashtag(
+    ctx: Ctx,
+    actor: Actor,
+    command: herald_commands::HashtagCommand,
+) -> HandlerResult {
+    use herald_commands::HashtagCommand;
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    match command {
+        HashtagCommand::Add {
+            tag,
+            auto_add,
+            order,
+        } => {
+            store::set_hashtag(&mut tx, conference.id, &tag, auto_add, order).await?;
+        }
+        HashtagCommand::Remove { tag } => {
+            if !store::remove_hashtag(&mut tx, conference.id, &tag).await? {
+                return Ok(Reply::text("hashtag_unknown", json!({ "tag": tag })));
+            }
+        }
+        HashtagCommand::List => {}
+    }
+    let tags = store::hashtags(&mut tx, conference.id).await?;
+    Ok(Reply::text(
+        "hashtags",
+        json!({ "tags": tags, "conference": conference.name }),
+    ))
+}
+
+/// `/post` alone: the conference's hashtags, to start a post from.
+async fn start_post(ctx: &Ctx, conference: &Conference) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let tags: Vec<String> = store::hashtags(&mut tx, conference.id)
+        .await?
+        .into_iter()
+        .map(|t| format!("#{}", t.tag))
+        .collect();
+    Ok(Reply::text("post_start", json!({ "tags": tags.join(" ") })))
 }
