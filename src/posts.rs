@@ -168,7 +168,13 @@ pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Re
     let mut count = 0;
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
         let (limit, measure): (usize, fn(&str) -> usize) = match provider.kind.as_str() {
-            "mastodon" => (mastodon::DEFAULT_LIMIT, mastodon::text_len),
+            "mastodon" => (
+                provider
+                    .max_characters
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(mastodon::DEFAULT_LIMIT),
+                mastodon::text_len,
+            ),
             "bluesky" => (
                 herald_bots::bluesky::MAX_GRAPHEMES,
                 herald_bots::bluesky::grapheme_len,

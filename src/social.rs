@@ -17,20 +17,35 @@ use crate::{
     posts::ThreadBody,
 };
 
-/// Checks a provider's credentials; returns the account it signs in as.
+/// What checking a provider found: the account it signs in as, and the network's text limit if it has
+/// its own.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub account: String,
+    pub max_characters: Option<usize>,
+}
+
+/// Checks a provider's credentials.
 pub async fn verify(
     provider: &store::Provider,
     credentials: &serde_json::Value,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Verified> {
     match provider.kind.as_str() {
         "mastodon" => {
             let client = mastodon_client(provider, credentials)?;
             let account = client.verify_credentials().await?;
-            Ok(format!("@{}", account.acct))
+            let limit = client.character_limit().await?;
+            Ok(Verified {
+                account: format!("@{}", account.acct),
+                max_characters: Some(limit),
+            })
         }
         "bluesky" => {
             let client = bluesky_client(provider, credentials)?;
-            Ok(client.did().await?)
+            Ok(Verified {
+                account: client.did().await?,
+                max_characters: None,
+            })
         }
         other => anyhow::bail!("testing {other} providers is not supported"),
     }

@@ -53,7 +53,10 @@ async fn setup() -> (TestApp, FakeMastodon) {
     );
 
     let replies = app.say(&OWNER, "/provider test fosstodon").await;
-    assert!(replies[0].contains("signed in as @fosdem"), "{replies:?}");
+    assert!(
+        replies[0].contains("signed in as @fosdem; posts of up to 200 characters"),
+        "{replies:?}"
+    );
     app.say(&OWNER, "/provider on fosstodon").await;
     let replies = app.say(&OWNER, "/switch fosstodon attendees on").await;
     assert!(replies[0].contains("cannot do “attendees”"), "{replies:?}");
@@ -170,6 +173,12 @@ async fn a_long_post_goes_out_as_a_thread_and_a_rejection_is_recorded() {
     app.say(&OWNER, &format!("/post {long}")).await;
     let statuses = mastodon.statuses();
     assert!(statuses.len() >= 2, "{}", statuses.len());
+    for status in &statuses {
+        assert!(
+            herald_bots::mastodon::text_len(status["status"].as_str().unwrap()) <= 200,
+            "the instance's own limit"
+        );
+    }
     for pair in statuses.windows(2) {
         assert_eq!(
             pair[1]["in_reply_to_id"], pair[0]["id"],

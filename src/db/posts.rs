@@ -14,11 +14,13 @@ pub struct Provider {
     pub public_name: String,
     pub base_url: Option<String>,
     pub active: bool,
+    /// The network's text limit as last read from it (Mastodon instances differ).
+    pub max_characters: Option<i64>,
 }
 
 macro_rules! provider_columns {
     () => {
-        "id, series_id, kind, internal_name, public_name, base_url, active"
+        "id, series_id, kind, internal_name, public_name, base_url, active, max_characters"
     };
 }
 
@@ -104,6 +106,18 @@ pub async fn set_credentials(
     Ok(())
 }
 
+pub async fn set_limit(tx: &mut Tx, id: i64, max_characters: i64) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE providers SET max_characters = $1 WHERE id = $2")
+            .bind(max_characters)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 pub async fn set_active(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -175,7 +189,8 @@ pub async fn set_switch(
 pub async fn broadcasting_providers(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Provider>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT p.id, p.series_id, p.kind, p.internal_name, p.public_name, p.base_url, p.active FROM providers p \
+            "SELECT p.id, p.series_id, p.kind, p.internal_name, p.public_name, p.base_url, p.active, p.max_characters \
+             FROM providers p \
              JOIN conference_provider_switches s ON s.provider_id = p.id \
              WHERE s.conference_id = $1 AND s.public_broadcast AND p.active ORDER BY p.internal_name",
         )

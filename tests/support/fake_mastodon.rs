@@ -94,7 +94,7 @@ impl FakeMastodon {
             .route(
                 "/api/v2/instance",
                 get(|| async {
-                    Json(json!({ "configuration": { "statuses": { "max_characters": 500 } } }))
+                    Json(json!({ "configuration": { "statuses": { "max_characters": 200 } } }))
                 }),
             )
             .route("/api/v1/statuses", post(statuses))

@@ -88,8 +88,20 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
             };
             let result = crate::social::verify(&provider, &credentials).await;
             Ok(match result {
-                Ok(account) => {
-                    Reply::text("provider_ok", json!({ "name": name, "account": account }))
+                Ok(verified) => {
+                    if let Some(limit) = verified.max_characters {
+                        let mut tx = ctx.tx.lock().await;
+                        store::set_limit(
+                            &mut tx,
+                            provider.id,
+                            i64::try_from(limit).unwrap_or(i64::MAX),
+                        )
+                        .await?;
+                    }
+                    Reply::text(
+                        "provider_ok",
+                        json!({ "name": name, "account": verified.account, "limit": verified.max_characters }),
+                    )
                 }
                 Err(err) => Reply::text(
                     "provider_failed",
