@@ -167,8 +167,14 @@ impl Sender for BlueskySender {
         let mut root: Option<StrongRef> = None;
         let mut parent: Option<StrongRef> = None;
         let mut first_uri = None;
-        for part in &body.parts {
+        for (i, part) in body.parts.iter().enumerate() {
             let mut post = NewPost::text(part.clone(), chrono::Utc::now());
+            // A stable record key per part: a retry after a lost answer finds the part already posted.
+            let clock_id = u16::try_from(i).unwrap_or(0) + key_salt(delivery.idempotency_key);
+            post.rkey = Some(herald_bots::bluesky::tid(
+                delivery.created_at.timestamp_micros(),
+                clock_id,
+            ));
             if let (Some(root), Some(parent)) = (&root, &parent) {
                 post.reply_to = Some(ReplyRef {
                     root: root.clone(),
@@ -187,6 +193,14 @@ impl Sender for BlueskySender {
         }
         Ok(first_uri.unwrap_or_default())
     }
+}
+
+/// A few bits from the delivery's key, so two providers' rows written in the same microsecond differ.
+fn key_salt(key: &str) -> u16 {
+    let sum = key.bytes().fold(0u32, |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u32::from(b))
+    });
+    u16::try_from((sum % 64) * 16).unwrap_or(0)
 }
 
 /// Posts threads to Mastodon accounts.

@@ -284,3 +284,33 @@ async fn hashtags_are_kept_per_conference_and_offered_to_writers() {
         "{replies:?}"
     );
 }
+
+#[tokio::test]
+async fn a_bluesky_post_whose_answer_was_lost_is_not_posted_twice() {
+    let (app, _mastodon) = setup().await;
+    app.say(&OWNER, "/switch fosstodon public off").await;
+    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
+    app.say(
+        &OWNER,
+        &format!("/provider add bluesky sky {}", bluesky.url),
+    )
+    .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
+        .await;
+    app.say(&OWNER, "/provider on sky").await;
+    app.say(&OWNER, "/switch sky public on").await;
+
+    bluesky.lose_next_answer();
+    app.say(&OWNER, "/post Keynote at 10:00 in Janson").await;
+    // The first attempt stored the record but got a 502; the retry (after its backoff) finds it there.
+    app.advance(chrono::TimeDelta::minutes(1));
+    app.drain_outbox().await;
+    assert_eq!(bluesky.records().len(), 1, "posted once");
+    let rows = herald::db::outbox::list(app.db()).await.unwrap();
+    let row = rows.iter().find(|r| r.platform == "bluesky").unwrap();
+    assert_eq!(row.state, herald::db::outbox::OutboxState::Sent, "{row:?}");
+    assert_eq!(
+        row.platform_message_id.as_deref(),
+        Some("at://did:plc:herald/app.bsky.feed.post/1")
+    );
+}

@@ -61,6 +61,8 @@ pub struct Delivery<'a> {
     pub target: &'a str,
     pub body: &'a str,
     pub idempotency_key: &'a str,
+    /// When the row was written: stable across retries, for platform keys derived from it.
+    pub created_at: DateTime<Utc>,
 }
 
 /// A failed send, as the outbox needs to see it.
@@ -466,6 +468,7 @@ impl Outbox {
             target: &row.target,
             body: &row.body,
             idempotency_key: &row.idempotency_key,
+            created_at: row.created_at,
         };
         let result = sender.send(delivery).await;
         let now = self.clock.now();

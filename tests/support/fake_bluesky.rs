@@ -1,21 +1,39 @@
-//! An in-process fake PDS: createSession, resolveHandle and createRecord, recording the records.
+//! An in-process fake PDS: createSession, resolveHandle, createRecord (honouring record keys: a second
+//! create under the same key is refused, as a PDS does) and getRecord; it can lose the answer to a
+//! create that it stored.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use base64::Engine;
 use serde_json::{Value, json};
 
+#[derive(Debug, Default)]
+struct Inner {
+    records: Vec<Value>,
+    /// Record keys already used, with the record's number.
+    rkeys: HashMap<String, usize>,
+    /// Store the next record but answer 502, as if the answer were lost.
+    lose_next_answer: bool,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
 #[derive(Debug, Clone)]
 pub struct FakeBluesky {
     pub url: String,
-    records: Arc<Mutex<Vec<Value>>>,
+    inner: Shared,
 }
 
 fn jwt(exp: i64) -> String {
@@ -27,6 +45,10 @@ fn jwt(exp: i64) -> String {
     )
 }
 
+fn reference(n: usize) -> Value {
+    json!({ "uri": format!("at://did:plc:herald/app.bsky.feed.post/{n}"), "cid": format!("cid{n}") })
+}
+
 async fn session(Json(body): Json<Value>) -> Json<Value> {
     let exp = chrono::Utc::now().timestamp() + 7200;
     Json(
@@ -34,39 +56,69 @@ async fn session(Json(body): Json<Value>) -> Json<Value> {
     )
 }
 
-async fn create(
-    State(records): State<Arc<Mutex<Vec<Value>>>>,
-    Json(body): Json<Value>,
-) -> Json<Value> {
-    let mut records = records.lock().unwrap();
-    records.push(body["record"].clone());
-    let n = records.len();
-    Json(
-        json!({ "uri": format!("at://did:plc:herald/app.bsky.feed.post/{n}"), "cid": format!("cid{n}") }),
-    )
+async fn create(State(inner): State<Shared>, Json(body): Json<Value>) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let rkey = body["rkey"].as_str().map(str::to_owned);
+    if rkey.as_ref().is_some_and(|k| inner.rkeys.contains_key(k)) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "InvalidRequest", "message": "Record already exists" })),
+        )
+            .into_response();
+    }
+    inner.records.push(body["record"].clone());
+    let n = inner.records.len();
+    if let Some(key) = rkey {
+        inner.rkeys.insert(key, n);
+    }
+    if std::mem::take(&mut inner.lose_next_answer) {
+        return (StatusCode::BAD_GATEWAY, "upstream timed out").into_response();
+    }
+    Json(reference(n)).into_response()
+}
+
+async fn get_record(
+    State(inner): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let inner = inner.lock().unwrap();
+    match query.get("rkey").and_then(|k| inner.rkeys.get(k)) {
+        Some(n) => Json(reference(*n)).into_response(),
+        None => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "RecordNotFound", "message": "Could not locate record" })),
+        )
+            .into_response(),
+    }
 }
 
 impl FakeBluesky {
     pub async fn start() -> Self {
-        let records: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let inner: Shared = Arc::default();
         let app = Router::new()
             .route("/xrpc/com.atproto.server.createSession", post(session))
             .route("/xrpc/com.atproto.repo.createRecord", post(create))
+            .route("/xrpc/com.atproto.repo.getRecord", get(get_record))
             .route(
                 "/xrpc/com.atproto.identity.resolveHandle",
                 get(|| async { Json(json!({ "did": "did:plc:alice" })) }),
             )
-            .with_state(records.clone());
+            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { url, records }
+        Self { url, inner }
     }
 
     /// The `app.bsky.feed.post` records created so far.
     pub fn records(&self) -> Vec<Value> {
-        self.records.lock().unwrap().clone()
+        self.inner.lock().unwrap().records.clone()
+    }
+
+    /// The next record is stored but its answer is lost (a 502).
+    pub fn lose_next_answer(&self) {
+        self.inner.lock().unwrap().lose_next_answer = true;
     }
 }

@@ -119,6 +119,9 @@ pub struct NewPost {
     /// BCP 47 language tags of the text (the lexicon allows three).
     pub langs: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// The record key to create the post under (a TID, see [`tid`]). With one, a retried post after a lost
+    /// answer finds the record already there and returns it instead of posting twice.
+    pub rkey: Option<String>,
 }
 
 impl NewPost {
@@ -131,9 +134,25 @@ impl NewPost {
             link_card: None,
             langs: Vec::new(),
             created_at,
+            rkey: None,
         }
     }
 }
+
+/// A record key in the TID format the `app.bsky.feed.post` collection requires (atproto "Record Key" /
+/// "TID": 53 bits of microseconds since the epoch and 10 bits of clock id, in base32-sortable), derived
+/// from a time and a small number so that the same post part always gets the same key.
+pub fn tid(micros: i64, clock_id: u16) -> String {
+    const ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+    let value = ((u64::try_from(micros).unwrap_or(0) & ((1 << 53) - 1)) << 10)
+        | u64::from(clock_id & 0x3ff);
+    (0..13)
+        .rev()
+        .map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char)
+        .collect()
+}
+
+const GET_RECORD: &str = "com.atproto.repo.getRecord";
 
 /// The published record (`com.atproto.repo.createRecord` output). To continue a thread, reply with the
 /// first post as `root` and the previous one as `parent`.
@@ -601,14 +620,40 @@ impl BlueskyClient {
             Some(images_embed(&post.images, blobs))
         };
         let did = self.session().await?.did;
-        let body = json!({
+        let mut body = json!({
             "repo": did,
             "collection": POST_COLLECTION,
             "record": post_record(post, &facets, embed),
         });
-        let output = self
+        if let Some(rkey) = &post.rkey {
+            body["rkey"] = json!(rkey);
+        }
+        let output = match self
             .send_authed(&Call::procedure(CREATE_RECORD, Body::Json(&body)))
-            .await?;
+            .await
+        {
+            Ok(output) => output,
+            // Posted before, and the answer was lost: the record is there; return it.
+            Err(BlueskyError::BadRequest { message, .. })
+                if post.rkey.is_some()
+                    && message.to_ascii_lowercase().contains("already exist") =>
+            {
+                let rkey = post.rkey.as_deref().unwrap_or_default();
+                let query = [
+                    ("repo", did.as_str()),
+                    ("collection", POST_COLLECTION),
+                    ("rkey", rkey),
+                ];
+                let call = Call {
+                    method: Method::GET,
+                    nsid: GET_RECORD,
+                    query: &query,
+                    body: Body::Empty,
+                };
+                self.send_authed(&call).await?
+            }
+            Err(err) => return Err(err),
+        };
         let posted: Posted = serde_json::from_value(output)
             .map_err(|e| BlueskyError::InvalidResponse(format!("createRecord: {e}")))?;
         tracing::info!(uri = %posted.uri, "posted to Bluesky");
@@ -722,6 +767,24 @@ fn post_record(post: &NewPost, facets: &[Facet], embed: Option<Value>) -> Value 
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tids_are_thirteen_sortable_characters_and_deterministic() {
+        let a = tid(1_700_000_000_000_000, 1);
+        assert_eq!(a.len(), 13);
+        assert!(
+            a.chars()
+                .all(|c| "234567abcdefghijklmnopqrstuvwxyz".contains(c))
+        );
+        assert!(
+            matches!(a.chars().next(), Some('2'..='7' | 'a'..='j')),
+            "top bit clear: {a}"
+        );
+        assert_eq!(a, tid(1_700_000_000_000_000, 1));
+        assert!(tid(1_700_000_000_000_001, 0) > a, "later times sort later");
+        assert_eq!(tid(0, 0), "2222222222222");
+    }
+
     use reqwest::header::HeaderValue;
 
     use super::*;
