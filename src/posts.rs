@@ -6,7 +6,7 @@
 //! post's text already split into a thread for that network's limit, so nothing is discovered at send
 //! time.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use herald_bots::{mastodon, text::split_thread};
 use herald_commands::Role;
@@ -106,6 +106,35 @@ pub fn in_window(conference: &Conference, now: DateTime<Utc>) -> bool {
     }
 }
 
+/// The first instant at or after `at` inside the conference's posting window: `at` itself when it is
+/// inside (or there is no window), otherwise the window's next opening in the conference's local time.
+/// An opening that falls into a daylight-saving gap is taken at the first valid local time after it.
+pub fn next_opening(conference: &Conference, at: DateTime<Utc>) -> DateTime<Utc> {
+    let Some(from) = conference.posting_window_start else {
+        return at;
+    };
+    if in_window(conference, at) {
+        return at;
+    }
+    let tz: Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let local = at.with_timezone(&tz).date_naive();
+    for day in 0..3 {
+        let date = local + chrono::Days::new(day);
+        // Walk forward minute by minute over a DST gap (at most a couple of hours).
+        for shift in 0..=180 {
+            let naive = date.and_time(from) + chrono::Duration::minutes(shift);
+            if let Some(candidate) = tz.from_local_datetime(&naive).earliest() {
+                let candidate = candidate.with_timezone(&Utc);
+                if candidate > at {
+                    return candidate;
+                }
+                break;
+            }
+        }
+    }
+    at
+}
+
 /// The per-network lengths of a text, for the moderation message and the author.
 pub fn lengths(text: &str) -> serde_json::Value {
     json!({
@@ -164,7 +193,13 @@ pub async fn send_to_moderation(
 /// Fans an approved post out: one outbox row per broadcasting provider, and the attendee channel.
 /// Returns the number of destinations.
 pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Result<usize> {
-    let due = post.scheduled_at.unwrap_or(now).max(now);
+    let mut due = post.scheduled_at.unwrap_or(now).max(now);
+    if !post.is_manual()
+        && let Some(conference) = chat::conference_by_id(tx, post.conference_id).await?
+    {
+        // Automatic posts wait for the window rather than being refused.
+        due = next_opening(&conference, due);
+    }
     let mut count = 0;
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
         let (limit, measure): (usize, fn(&str) -> usize) = match provider.kind.as_str() {
@@ -346,6 +381,79 @@ mod hashtag_tests {
         assert_eq!(
             with_hashtags("No tags", &[tag("rust", false, 1)]),
             "No tags"
+        );
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use chrono::NaiveTime;
+
+    fn conference(zone: &str, window: Option<(&str, &str)>) -> Conference {
+        let t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+        Conference {
+            id: 1,
+            series_id: 1,
+            slug: "c".into(),
+            name: "C".into(),
+            time_zone: zone.into(),
+            starts_on: None,
+            ends_on: None,
+            posting_window_start: window.map(|w| t(w.0)),
+            posting_window_end: window.map(|w| t(w.1)),
+            posting_policy: 1,
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn without_a_window_or_inside_it_nothing_moves() {
+        let at = utc("2026-12-27T03:00:00Z");
+        assert_eq!(next_opening(&conference("Europe/Berlin", None), at), at);
+        let inside = utc("2026-12-27T10:00:00Z");
+        let c = conference("Europe/Berlin", Some(("08:00", "20:00")));
+        assert_eq!(next_opening(&c, inside), inside);
+    }
+
+    #[test]
+    fn before_the_window_waits_for_todays_opening_after_it_for_tomorrows() {
+        let c = conference("Europe/Berlin", Some(("08:00", "20:00")));
+        // 06:30 Berlin (UTC+1 in winter) → 08:00 Berlin the same day.
+        assert_eq!(
+            next_opening(&c, utc("2026-12-27T05:30:00Z")),
+            utc("2026-12-27T07:00:00Z")
+        );
+        // 21:00 Berlin → 08:00 Berlin the next day.
+        assert_eq!(
+            next_opening(&c, utc("2026-12-27T20:00:00Z")),
+            utc("2026-12-28T07:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_window_across_midnight() {
+        let c = conference("UTC", Some(("22:00", "02:00")));
+        assert_eq!(
+            next_opening(&c, utc("2026-12-27T01:00:00Z")),
+            utc("2026-12-27T01:00:00Z")
+        );
+        assert_eq!(
+            next_opening(&c, utc("2026-12-27T12:00:00Z")),
+            utc("2026-12-27T22:00:00Z")
+        );
+    }
+
+    #[test]
+    fn an_opening_inside_a_daylight_saving_gap_is_the_first_valid_minute() {
+        // Berlin skipped 02:00–03:00 on 2026-03-29; a window opening at 02:30 opens at 03:00 CEST.
+        let c = conference("Europe/Berlin", Some(("02:30", "04:00")));
+        assert_eq!(
+            next_opening(&c, utc("2026-03-28T23:00:00Z")),
+            utc("2026-03-29T01:00:00Z")
         );
     }
 }

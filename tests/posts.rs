@@ -314,3 +314,57 @@ async fn a_bluesky_post_whose_answer_was_lost_is_not_posted_twice() {
         Some("at://did:plc:herald/app.bsky.feed.post/1")
     );
 }
+
+#[tokio::test]
+async fn an_automatic_post_outside_the_window_waits_for_its_opening() {
+    let (app, mastodon) = setup().await;
+    // The clock reads 10:00 in Brussels; the window opens at 12:00 (11:00 UTC).
+    app.say(&OWNER, "/conference window 12:00 18:00").await;
+    let id = {
+        let mut tx = app.db().begin().await.unwrap();
+        let conference = herald::db::chat::conference_by_slug(&mut tx, "fosdem-2027")
+            .await
+            .unwrap()
+            .unwrap();
+        let id = herald::db::posts::create_post(
+            &mut tx,
+            app.now(),
+            conference.id,
+            None,
+            "campaign",
+            "pending",
+            "Next up: Rust in Space, Room A",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let replies = app.say(&OWNER, &format!("/approve {id}")).await;
+    assert!(replies[0].contains("approved"), "{replies:?}");
+    app.drain_outbox().await;
+    assert!(
+        mastodon.statuses().is_empty(),
+        "not before the window opens"
+    );
+    assert!(
+        !app.telegram
+            .texts_to(-100_800)
+            .iter()
+            .any(|t| t.contains("Rust in Space")),
+        "nor in the attendee channel"
+    );
+
+    app.advance(chrono::TimeDelta::minutes(119));
+    app.drain_outbox().await;
+    assert!(mastodon.statuses().is_empty(), "one minute early");
+    app.advance(chrono::TimeDelta::minutes(1));
+    app.drain_outbox().await;
+    assert_eq!(mastodon.statuses().len(), 1);
+    assert!(
+        app.telegram
+            .texts_to(-100_800)
+            .iter()
+            .any(|t| t.contains("Rust in Space"))
+    );
+}

@@ -206,15 +206,26 @@ pub struct Post {
     pub id: i64,
     pub conference_id: i64,
     pub author_id: Option<i64>,
+    /// Where the post came from: `telegram` or `web` for people, anything else (`campaign`, `news`,
+    /// `webhook`) for automatic posts.
+    pub source: String,
     pub state: String,
     pub text: String,
+    pub allow_split: bool,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
+impl Post {
+    /// Whether a person wrote this post (as opposed to a campaign, a news feed or another system).
+    pub fn is_manual(&self) -> bool {
+        matches!(self.source.as_str(), "telegram" | "web")
+    }
+}
+
 macro_rules! post_columns {
     () => {
-        "id, conference_id, author_id, state, text, scheduled_at, created_at"
+        "id, conference_id, author_id, source, state, text, allow_split, scheduled_at, created_at"
     };
 }
 
