@@ -190,6 +190,57 @@ pub async fn send_to_moderation(
     Ok(true)
 }
 
+/// A text measure: how a network counts a text.
+type Measure = fn(&str) -> usize;
+
+/// The length limit of a provider's network and how it counts, for the networks posts go to.
+fn measure_for(provider: &store::Provider) -> Option<(usize, Measure)> {
+    match provider.kind.as_str() {
+        "mastodon" => Some((
+            provider
+                .max_characters
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(mastodon::DEFAULT_LIMIT),
+            mastodon::text_len,
+        )),
+        "bluesky" => Some((
+            herald_bots::bluesky::MAX_GRAPHEMES,
+            herald_bots::bluesky::grapheme_len,
+        )),
+        _ => None,
+    }
+}
+
+/// A network the post is too long for.
+#[derive(Debug, Clone, Serialize)]
+pub struct TooLong {
+    pub provider: String,
+    pub length: usize,
+    pub limit: usize,
+}
+
+/// For a post that asks not to be split: the broadcasting providers it is too long for (empty when it
+/// fits everywhere, or may be split).
+pub async fn too_long_unsplit(tx: &mut Tx, post: &Post) -> anyhow::Result<Vec<TooLong>> {
+    if post.allow_split {
+        return Ok(Vec::new());
+    }
+    let mut too_long = Vec::new();
+    for provider in store::broadcasting_providers(tx, post.conference_id).await? {
+        if let Some((limit, measure)) = measure_for(&provider) {
+            let length = measure(&post.text);
+            if length > limit {
+                too_long.push(TooLong {
+                    provider: provider.internal_name.clone(),
+                    length,
+                    limit,
+                });
+            }
+        }
+    }
+    Ok(too_long)
+}
+
 /// Fans an approved post out: one outbox row per broadcasting provider, and the attendee channel.
 /// Returns the number of destinations.
 pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Result<usize> {
@@ -202,19 +253,8 @@ pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Re
     }
     let mut count = 0;
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
-        let (limit, measure): (usize, fn(&str) -> usize) = match provider.kind.as_str() {
-            "mastodon" => (
-                provider
-                    .max_characters
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(mastodon::DEFAULT_LIMIT),
-                mastodon::text_len,
-            ),
-            "bluesky" => (
-                herald_bots::bluesky::MAX_GRAPHEMES,
-                herald_bots::bluesky::grapheme_len,
-            ),
-            _ => continue,
+        let Some((limit, measure)) = measure_for(&provider) else {
+            continue;
         };
         let parts = split_thread(&post.text, limit, measure)
             .map_err(|e| anyhow::anyhow!("post #{}: {e}", post.id))?;

@@ -368,3 +368,32 @@ async fn an_automatic_post_outside_the_window_waits_for_its_opening() {
             .any(|t| t.contains("Rust in Space"))
     );
 }
+
+#[tokio::test]
+async fn a_post_that_asks_not_to_be_split_is_refused_at_approval_while_too_long() {
+    let (app, mastodon) = setup().await;
+    let long = "The keynote moves to Janson because of the crowd. ".repeat(6);
+    app.say(&ADA, &format!("/post {long}")).await;
+
+    let replies = app.say(&ADA, "/split 1 maybe").await;
+    assert!(
+        replies[0].contains("maybe") && replies[0].contains("on or off"),
+        "{replies:?}"
+    );
+    let replies = app.say(&ADA, "/split 1 off").await;
+    assert!(replies[0].contains("whole or not at all"), "{replies:?}");
+
+    let replies = app.say(&OWNER, "/approve 1").await;
+    assert!(
+        replies[0].contains("too long for <code>fosstodon</code> (")
+            && replies[0].contains("of 200)"),
+        "{replies:?}"
+    );
+    app.drain_outbox().await;
+    assert!(mastodon.statuses().is_empty());
+
+    app.say(&ADA, "/split 1 on").await;
+    let replies = app.say(&OWNER, "/approve 1").await;
+    assert!(replies[0].contains("approved"), "{replies:?}");
+    assert!(mastodon.statuses().len() >= 2, "a thread");
+}

@@ -178,6 +178,7 @@ pub(crate) enum Id {
     Approve,
     Reject,
     EditPost,
+    SplitPost,
     ProviderAdd,
     ProviderList,
     ProviderTest,
@@ -500,6 +501,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Volunteer,
         Scope::Any,
         "Replace the text of a post that has not gone out yet.",
+    ),
+    spec(
+        "split",
+        "/split <number> <on|off>",
+        Role::Volunteer,
+        Scope::Any,
+        "Whether a post too long for a network may go out as a thread (off: it is refused at approval instead).",
     ),
     spec(
         "provider add",

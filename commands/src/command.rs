@@ -80,6 +80,8 @@ pub enum Command {
     Reject { number: i64, reason: Option<String> },
     /// `/edit <number> <text>`.
     EditPost { number: i64, text: String },
+    /// `/split <number> <on|off>`: whether a post may go out as a thread.
+    SplitPost { number: i64, allow: bool },
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
     CancelPost { number: i64 },
     /// `/provider <add|list|test|on|off> …`.
@@ -356,6 +358,7 @@ impl Command {
             Self::Approve { .. } => Id::Approve,
             Self::Reject { .. } => Id::Reject,
             Self::EditPost { .. } => Id::EditPost,
+            Self::SplitPost { .. } => Id::SplitPost,
             Self::CancelPost { .. } => Id::CancelPost,
             Self::Provider(sub) => match sub {
                 ProviderCommand::Add { .. } => Id::ProviderAdd,
@@ -415,6 +418,12 @@ impl Command {
                 let number = args.required("number", crate::args::post_number)?;
                 let text = args.required_rest("text")?.to_owned();
                 Ok(Self::EditPost { number, text })
+            }
+            "split" => {
+                let mut args = Args::new(Id::SplitPost, args);
+                let number = args.required("number", crate::args::post_number)?;
+                let allow = args.required("on|off", on_off)?;
+                args.finish(Self::SplitPost { number, allow })
             }
             "provider" => parse_provider(args).map(Self::Provider),
             "switch" => {

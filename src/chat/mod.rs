@@ -314,6 +314,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Approve { number }].endpoint(posts::approve))
         .branch(case![Command::Reject { number, reason }].endpoint(posts::reject))
         .branch(case![Command::EditPost { number, text }].endpoint(posts::edit))
+        .branch(case![Command::SplitPost { number, allow }].endpoint(posts::split))
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
         .branch(case![Command::Provider(sub)].endpoint(providers::provider))
         .branch(

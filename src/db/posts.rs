@@ -334,6 +334,25 @@ pub async fn set_text(tx: &mut Tx, now: DateTime<Utc>, id: i64, text: &str) -> a
     Ok(())
 }
 
+/// Whether the post may go out as a thread where it is too long for a network.
+pub async fn set_allow_split(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    allow: bool,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE posts SET allow_split = $1, updated_at = $2 WHERE id = $3")
+            .bind(allow)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// One line of a post's audit trail.
 #[allow(clippy::too_many_arguments)]
 pub async fn audit(

@@ -159,6 +159,15 @@ async fn moderate(
             json!({ "number": number, "state": post.state, "policy": policy_key(conference.posting_policy) }),
         ));
     }
+    if approve {
+        let too_long = posts::too_long_unsplit(&mut tx, &post).await?;
+        if !too_long.is_empty() {
+            return Ok(Reply::text(
+                "post_too_long_unsplit",
+                json!({ "number": number, "networks": too_long }),
+            ));
+        }
+    }
     let (action, template) = if approve {
         ("approved", "post_approved")
     } else {
@@ -240,28 +249,45 @@ pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
     .await
 }
 
-pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> HandlerResult {
-    let conference = match conference_of(&actor) {
+/// Post `number` if `actor` may change it (its author, or someone who may approve) and it still waits
+/// for approval; otherwise the reply saying why not.
+async fn pending_for_change(
+    tx: &mut Tx,
+    actor: &Actor,
+    number: i64,
+) -> anyhow::Result<Result<Post, Reply>> {
+    let conference = match conference_of(actor) {
         Ok(c) => c,
-        Err(reply) => return Ok(reply),
+        Err(reply) => return Ok(Err(reply)),
     };
-    let mut tx = ctx.tx.lock().await;
-    let Some(post) = load(&mut tx, &conference, number).await? else {
-        return Ok(Reply::text("post_unknown", json!({ "number": number })));
+    let Some(post) = load(tx, &conference, number).await? else {
+        return Ok(Err(Reply::text(
+            "post_unknown",
+            json!({ "number": number }),
+        )));
     };
     let mine = actor.person.is_some() && actor.person == post.author_id;
     if !mine && !policy::may_approve(conference.posting_policy, actor.role) {
-        return Ok(Reply::text(
+        return Ok(Err(Reply::text(
             "post_may_not_approve",
             json!({ "number": number, "policy": policy_key(conference.posting_policy) }),
-        ));
+        )));
     }
     if post.state != "pending" {
-        return Ok(Reply::text(
+        return Ok(Err(Reply::text(
             "post_not_pending",
             json!({ "number": number, "state": post.state }),
-        ));
+        )));
     }
+    Ok(Ok(post))
+}
+
+pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let post = match pending_for_change(&mut tx, &actor, number).await? {
+        Ok(post) => post,
+        Err(reply) => return Ok(reply),
+    };
     store::set_text(&mut tx, ctx.now, post.id, text.trim()).await?;
     store::audit(
         &mut tx,
@@ -276,6 +302,34 @@ pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> Hand
     Ok(Reply::text(
         "post_edited",
         json!({ "number": number, "lengths": posts::lengths(text.trim()) }),
+    ))
+}
+
+/// `/split <number> <on|off>`.
+pub async fn split(ctx: Ctx, actor: Actor, (number, allow): (i64, bool)) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let post = match pending_for_change(&mut tx, &actor, number).await? {
+        Ok(post) => post,
+        Err(reply) => return Ok(reply),
+    };
+    store::set_allow_split(&mut tx, ctx.now, post.id, allow).await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        if allow {
+            "split allowed"
+        } else {
+            "split refused"
+        },
+        "telegram",
+        None,
+    )
+    .await?;
+    Ok(Reply::text(
+        "post_split_set",
+        json!({ "number": number, "allow": allow }),
     ))
 }
 
