@@ -194,7 +194,7 @@ pub async fn send_to_moderation(
 type Measure = fn(&str) -> usize;
 
 /// The length limit of a provider's network and how it counts, for the networks posts go to.
-fn measure_for(provider: &store::Provider) -> Option<(usize, Measure)> {
+pub fn measure_for(provider: &store::Provider) -> Option<(usize, Measure)> {
     match provider.kind.as_str() {
         "mastodon" => Some((
             provider
@@ -228,7 +228,7 @@ pub async fn too_long_unsplit(tx: &mut Tx, post: &Post) -> anyhow::Result<Vec<To
     let mut too_long = Vec::new();
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
         if let Some((limit, measure)) = measure_for(&provider) {
-            let length = measure(&post.text);
+            let length = measure(&store::text_for(tx, post, provider.id).await?);
             if length > limit {
                 too_long.push(TooLong {
                     provider: provider.internal_name.clone(),
@@ -256,7 +256,8 @@ pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Re
         let Some((limit, measure)) = measure_for(&provider) else {
             continue;
         };
-        let parts = split_thread(&post.text, limit, measure)
+        let text = store::text_for(tx, post, provider.id).await?;
+        let parts = split_thread(&text, limit, measure)
             .map_err(|e| anyhow::anyhow!("post #{}: {e}", post.id))?;
         let message = NewMessage {
             provider: format!("provider:{}", provider.id),

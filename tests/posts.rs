@@ -397,3 +397,35 @@ async fn a_post_that_asks_not_to_be_split_is_refused_at_approval_while_too_long(
     assert!(replies[0].contains("approved"), "{replies:?}");
     assert!(mastodon.statuses().len() >= 2, "a thread");
 }
+
+#[tokio::test]
+async fn a_variant_replaces_the_text_on_its_provider_only() {
+    let (app, mastodon) = setup().await;
+    let long = "The keynote moves to Janson because of the crowd. ".repeat(6);
+    app.say(&ADA, &format!("/post {long}")).await;
+
+    let replies = app.say(&ADA, "/variant 1 nowhere Short").await;
+    assert!(replies[0].contains("no provider"), "{replies:?}");
+    let replies = app
+        .say(&ADA, "/variant 1 fosstodon Keynote now in Janson.")
+        .await;
+    assert!(
+        replies[0].contains("own text for <code>fosstodon</code> (22 of 200)"),
+        "{replies:?}"
+    );
+    // Asking not to be split is judged on the variant, which fits.
+    app.say(&ADA, "/split 1 off").await;
+    let replies = app.say(&OWNER, "/approve 1").await;
+    assert!(replies[0].contains("approved"), "{replies:?}");
+
+    let statuses = mastodon.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0]["status"], "Keynote now in Janson.");
+    assert!(
+        app.telegram
+            .texts_to(-100_800)
+            .iter()
+            .any(|t| t.contains("because of the crowd")),
+        "the attendee channel gets the main text"
+    );
+}

@@ -179,6 +179,7 @@ pub(crate) enum Id {
     Reject,
     EditPost,
     SplitPost,
+    Variant,
     ProviderAdd,
     ProviderList,
     ProviderTest,
@@ -508,6 +509,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Volunteer,
         Scope::Any,
         "Whether a post too long for a network may go out as a thread (off: it is refused at approval instead).",
+    ),
+    spec(
+        "variant",
+        "/variant <number> <provider> [text]",
+        Role::Volunteer,
+        Scope::Any,
+        "Give a post its own text for one provider (a shorter Bluesky version), or drop it without text.",
     ),
     spec(
         "provider add",

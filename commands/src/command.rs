@@ -82,6 +82,12 @@ pub enum Command {
     EditPost { number: i64, text: String },
     /// `/split <number> <on|off>`: whether a post may go out as a thread.
     SplitPost { number: i64, allow: bool },
+    /// `/variant <number> <provider> [text]`: the post's own text for one provider; none drops it.
+    Variant {
+        number: i64,
+        provider: String,
+        text: Option<String>,
+    },
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
     CancelPost { number: i64 },
     /// `/provider <add|list|test|on|off> …`.
@@ -359,6 +365,7 @@ impl Command {
             Self::Reject { .. } => Id::Reject,
             Self::EditPost { .. } => Id::EditPost,
             Self::SplitPost { .. } => Id::SplitPost,
+            Self::Variant { .. } => Id::Variant,
             Self::CancelPost { .. } => Id::CancelPost,
             Self::Provider(sub) => match sub {
                 ProviderCommand::Add { .. } => Id::ProviderAdd,
@@ -418,6 +425,17 @@ impl Command {
                 let number = args.required("number", crate::args::post_number)?;
                 let text = args.required_rest("text")?.to_owned();
                 Ok(Self::EditPost { number, text })
+            }
+            "variant" => {
+                let mut args = Args::new(Id::Variant, args);
+                let number = args.required("number", crate::args::post_number)?;
+                let provider = args.required("provider", crate::args::provider_name)?;
+                let text = args.rest().map(|t| t.trim().to_owned());
+                Ok(Self::Variant {
+                    number,
+                    provider,
+                    text,
+                })
             }
             "split" => {
                 let mut args = Args::new(Id::SplitPost, args);

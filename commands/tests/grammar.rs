@@ -767,6 +767,7 @@ fn commands_map_to_their_catalog_entries() {
         ("/reject 3 not now", "reject", Role::Volunteer),
         ("/edit 3 new text", "edit", Role::Volunteer),
         ("/split 3 off", "split", Role::Volunteer),
+        ("/variant 3 bsky Short one", "variant", Role::Volunteer),
         ("/cancel 3", "cancel post", Role::Volunteer),
         (
             "/provider add mastodon fosstodon https://fosstodon.org",

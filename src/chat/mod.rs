@@ -315,6 +315,14 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Reject { number, reason }].endpoint(posts::reject))
         .branch(case![Command::EditPost { number, text }].endpoint(posts::edit))
         .branch(case![Command::SplitPost { number, allow }].endpoint(posts::split))
+        .branch(
+            case![Command::Variant {
+                number,
+                provider,
+                text
+            }]
+            .endpoint(posts::variant),
+        )
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
         .branch(case![Command::Provider(sub)].endpoint(providers::provider))
         .branch(

@@ -334,6 +334,51 @@ pub async fn set_text(tx: &mut Tx, now: DateTime<Utc>, id: i64, text: &str) -> a
     Ok(())
 }
 
+/// Sets (or with `None` drops) the post's own text for one provider.
+pub async fn set_variant(
+    tx: &mut Tx,
+    post: i64,
+    provider: i64,
+    text: Option<&str>,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        match text {
+            Some(text) => {
+                sqlx::query(
+                    "INSERT INTO post_variants (post_id, provider_id, text) VALUES ($1, $2, $3) \
+                     ON CONFLICT (post_id, provider_id) DO UPDATE SET text = excluded.text",
+                )
+                .bind(post)
+                .bind(provider)
+                .bind(text)
+                .execute(conn)
+                .await
+            }
+            None => {
+                sqlx::query("DELETE FROM post_variants WHERE post_id = $1 AND provider_id = $2")
+                    .bind(post)
+                    .bind(provider)
+                    .execute(conn)
+                    .await
+            }
+        }
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// The text post `post` goes out with on `provider`: its variant there, or its own.
+pub async fn text_for(tx: &mut Tx, post: &Post, provider: i64) -> anyhow::Result<String> {
+    let variant: Option<String> = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT text FROM post_variants WHERE post_id = $1 AND provider_id = $2")
+            .bind(post.id)
+            .bind(provider)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(variant.unwrap_or_else(|| post.text.clone()))
+}
+
 /// Whether the post may go out as a thread where it is too long for a network.
 pub async fn set_allow_split(
     tx: &mut Tx,

@@ -305,6 +305,54 @@ pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> Hand
     ))
 }
 
+/// `/variant <number> <provider> [text]`.
+pub async fn variant(
+    ctx: Ctx,
+    actor: Actor,
+    (number, provider, text): (i64, String, Option<String>),
+) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let post = match pending_for_change(&mut tx, &actor, number).await? {
+        Ok(post) => post,
+        Err(reply) => return Ok(reply),
+    };
+    let series = actor.conference.as_ref().map(|c| c.series_id);
+    let found = match series {
+        Some(series) => store::providers(&mut tx, series)
+            .await?
+            .into_iter()
+            .find(|p| p.internal_name == provider),
+        None => None,
+    };
+    let Some(found) = found else {
+        return Ok(Reply::text("provider_unknown", json!({ "name": provider })));
+    };
+    let text = text.filter(|t| !t.is_empty());
+    store::set_variant(&mut tx, post.id, found.id, text.as_deref()).await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        if text.is_some() {
+            "variant set"
+        } else {
+            "variant dropped"
+        },
+        "telegram",
+        Some(&found.internal_name),
+    )
+    .await?;
+    let measured = text
+        .as_deref()
+        .zip(posts::measure_for(&found))
+        .map(|(t, (limit, measure))| json!({ "length": measure(t), "limit": limit }));
+    Ok(Reply::text(
+        "post_variant_set",
+        json!({ "number": number, "provider": found.internal_name, "set": text.is_some(), "measured": measured }),
+    ))
+}
+
 /// `/split <number> <on|off>`.
 pub async fn split(ctx: Ctx, actor: Actor, (number, allow): (i64, bool)) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
