@@ -102,6 +102,7 @@ fn bluesky_client(
 #[derive(Debug)]
 pub struct BlueskySender {
     db: Db,
+    /// Per provider: a digest of the credentials the client was made with, and the client.
     clients: tokio::sync::Mutex<std::collections::HashMap<i64, (String, BlueskyClient)>>,
 }
 
@@ -153,7 +154,8 @@ impl Sender for BlueskySender {
         };
         let client = {
             let mut clients = self.clients.lock().await;
-            let stamp = credentials.to_string();
+            // A digest, not the credentials: this map is printed by Debug.
+            let stamp = crate::chat::links::hash(&credentials.to_string());
             match clients.get(&id) {
                 Some((known, client)) if *known == stamp => client.clone(),
                 _ => {

@@ -51,6 +51,14 @@ async fn setup() -> (TestApp, FakeMastodon) {
             .any(|c| c.body["message_id"].as_i64() == Some(token_message_id)),
         "the secret is deleted"
     );
+    let stored = herald::db::inbox::list(app.db()).await.unwrap();
+    assert!(!stored.is_empty());
+    assert!(
+        stored
+            .iter()
+            .all(|e| !e.payload.contains(FakeMastodon::TOKEN)),
+        "nor kept in the inbox"
+    );
 
     let replies = app.say(&OWNER, "/provider test fosstodon").await;
     assert!(

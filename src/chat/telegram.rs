@@ -220,6 +220,11 @@ impl InboxHandler for TelegramChat {
             &format!("tg:{update_id}"),
         )
         .await?;
+        if reply.delete_trigger {
+            // The message held a secret (credentials, a bind code): it leaves the chat, and the stored
+            // update too.
+            crate::db::inbox::redact(&mut tx, event.id).await?;
+        }
         Ok(tx)
     }
 

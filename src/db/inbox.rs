@@ -133,6 +133,18 @@ pub async fn claim(
 }
 
 /// Marks an event handled, inside the handler's transaction, so its effects and the mark commit together.
+/// Replaces an event's stored body once it has been handled, for a message that held a secret.
+pub async fn redact(tx: &mut Tx, id: i64) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE inbox SET payload = '{\"redacted\":true}' WHERE id = $1")
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 pub async fn mark_done(
     tx: &mut Tx,
     now: DateTime<Utc>,
