@@ -219,46 +219,46 @@ pub struct TooLong {
     pub limit: usize,
 }
 
-/// For a post that asks not to be split: the broadcasting providers it is too long for (empty when it
-/// fits everywhere, or may be split).
-pub async fn too_long_unsplit(tx: &mut Tx, post: &Post) -> anyhow::Result<Vec<TooLong>> {
-    if post.allow_split {
-        return Ok(Vec::new());
-    }
-    let mut too_long = Vec::new();
-    for provider in store::broadcasting_providers(tx, post.conference_id).await? {
-        if let Some((limit, measure)) = measure_for(&provider) {
-            let length = measure(&store::text_for(tx, post, provider.id).await?);
-            if length > limit {
-                too_long.push(TooLong {
-                    provider: provider.internal_name.clone(),
-                    length,
-                    limit,
-                });
-            }
-        }
-    }
-    Ok(too_long)
-}
-
-/// Fans an approved post out: one outbox row per broadcasting provider, and the attendee channel.
-/// Returns the number of destinations.
-pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Result<usize> {
+/// Fans an approved post out: one outbox row per broadcasting provider (with its variant text, if
+/// any), and the attendee channel. Returns the number of destinations — or, for a post that asks not to
+/// be split, the networks it is too long for, with nothing queued.
+pub async fn deliver(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    post: &Post,
+) -> anyhow::Result<Result<usize, Vec<TooLong>>> {
     let mut due = post.scheduled_at.unwrap_or(now).max(now);
-    if !post.is_manual()
-        && let Some(conference) = chat::conference_by_id(tx, post.conference_id).await?
-    {
+    if !post.is_manual() {
         // Automatic posts wait for the window rather than being refused.
-        due = next_opening(&conference, due);
+        due = next_opening(conference, due);
     }
-    let mut count = 0;
+    let mut variants = store::variants(tx, post.id).await?;
+    let mut threads = Vec::new();
+    let mut too_long = Vec::new();
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
         let Some((limit, measure)) = measure_for(&provider) else {
             continue;
         };
-        let text = store::text_for(tx, post, provider.id).await?;
+        let text = variants
+            .remove(&provider.id)
+            .unwrap_or_else(|| post.text.clone());
         let parts = split_thread(&text, limit, measure)
             .map_err(|e| anyhow::anyhow!("post #{}: {e}", post.id))?;
+        if !post.allow_split && parts.len() > 1 {
+            too_long.push(TooLong {
+                provider: provider.internal_name.clone(),
+                length: measure(&text),
+                limit,
+            });
+        }
+        threads.push((provider, parts));
+    }
+    if !too_long.is_empty() {
+        return Ok(Err(too_long));
+    }
+    let mut count = 0;
+    for (provider, parts) in threads {
         let message = NewMessage {
             provider: format!("provider:{}", provider.id),
             platform: provider.kind.clone(),
@@ -302,7 +302,7 @@ pub async fn deliver(tx: &mut Tx, now: DateTime<Utc>, post: &Post) -> anyhow::Re
         if count > 0 { "sending" } else { "approved" },
     )
     .await?;
-    Ok(count)
+    Ok(Ok(count))
 }
 
 /// Sums up a post's deliveries into its state once none is pending: sent, partial or failed.

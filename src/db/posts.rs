@@ -63,6 +63,26 @@ pub async fn providers(tx: &mut Tx, series: i64) -> anyhow::Result<Vec<Provider>
     Ok(rows)
 }
 
+/// The series' provider called `name` (its internal name).
+pub async fn provider_by_name(
+    tx: &mut Tx,
+    series: i64,
+    name: &str,
+) -> anyhow::Result<Option<Provider>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            provider_columns!(),
+            " FROM providers WHERE series_id = $1 AND internal_name = $2"
+        ))
+        .bind(series)
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(row)
+}
+
 pub async fn provider_by_id(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Provider>> {
     let row = on_tx!(tx, |conn| {
         sqlx::query_as(concat!(
@@ -367,16 +387,18 @@ pub async fn set_variant(
     Ok(())
 }
 
-/// The text post `post` goes out with on `provider`: its variant there, or its own.
-pub async fn text_for(tx: &mut Tx, post: &Post, provider: i64) -> anyhow::Result<String> {
-    let variant: Option<String> = on_tx!(tx, |conn| {
-        sqlx::query_scalar("SELECT text FROM post_variants WHERE post_id = $1 AND provider_id = $2")
-            .bind(post.id)
-            .bind(provider)
-            .fetch_optional(conn)
+/// The post's own texts per provider, keyed by provider id.
+pub async fn variants(
+    tx: &mut Tx,
+    post: i64,
+) -> anyhow::Result<std::collections::HashMap<i64, String>> {
+    let rows: Vec<(i64, String)> = on_tx!(tx, |conn| {
+        sqlx::query_as("SELECT provider_id, text FROM post_variants WHERE post_id = $1")
+            .bind(post)
+            .fetch_all(conn)
             .await
     })?;
-    Ok(variant.unwrap_or_else(|| post.text.clone()))
+    Ok(rows.into_iter().collect())
 }
 
 /// Whether the post may go out as a thread where it is too long for a network.

@@ -96,7 +96,10 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
             json!({ "number": id, "moderation": sent, "lengths": posts::lengths(&post.text) }),
         ));
     }
-    let destinations = posts::deliver(&mut tx, ctx.now, &post).await?;
+    let destinations = match posts::deliver(&mut tx, ctx.now, &conference, &post).await? {
+        Ok(n) => n,
+        Err(too_long) => return Ok(too_long_reply(id, &too_long)),
+    };
     store::audit(
         &mut tx,
         ctx.now,
@@ -130,6 +133,13 @@ pub async fn queue(ctx: Ctx, actor: Actor) -> HandlerResult {
     ))
 }
 
+fn too_long_reply(number: i64, too_long: &[posts::TooLong]) -> Reply {
+    Reply::text(
+        "post_too_long_unsplit",
+        json!({ "number": number, "networks": too_long }),
+    )
+}
+
 async fn load(tx: &mut Tx, conference: &Conference, number: i64) -> anyhow::Result<Option<Post>> {
     Ok(store::post(tx, number)
         .await?
@@ -159,15 +169,17 @@ async fn moderate(
             json!({ "number": number, "state": post.state, "policy": policy_key(conference.posting_policy) }),
         ));
     }
-    if approve {
-        let too_long = posts::too_long_unsplit(&mut tx, &post).await?;
-        if !too_long.is_empty() {
-            return Ok(Reply::text(
-                "post_too_long_unsplit",
-                json!({ "number": number, "networks": too_long }),
-            ));
+    // Delivery comes first: a post too long for a network that asks not to be split is refused there,
+    // before anything is recorded.
+    let destinations = if approve {
+        match posts::deliver(&mut tx, ctx.now, &conference, &post).await? {
+            Ok(n) => n,
+            Err(too_long) => return Ok(too_long_reply(number, &too_long)),
         }
-    }
+    } else {
+        store::set_state(&mut tx, ctx.now, post.id, "rejected").await?;
+        0
+    };
     let (action, template) = if approve {
         ("approved", "post_approved")
     } else {
@@ -183,13 +195,6 @@ async fn moderate(
         reason.as_deref(),
     )
     .await?;
-    let destinations = if approve {
-        store::set_state(&mut tx, ctx.now, post.id, "approved").await?;
-        posts::deliver(&mut tx, ctx.now, &post).await?
-    } else {
-        store::set_state(&mut tx, ctx.now, post.id, "rejected").await?;
-        0
-    };
     let context = json!({ "number": post.id, "destinations": destinations, "by": actor.name(), "reason": reason, "text": post.text });
     // Show the outcome on the moderation message, wherever the decision was taken.
     if let Some((chat, message_id)) = store::moderation_message(&mut tx, post.id).await?
@@ -255,7 +260,7 @@ async fn pending_for_change(
     tx: &mut Tx,
     actor: &Actor,
     number: i64,
-) -> anyhow::Result<Result<Post, Reply>> {
+) -> anyhow::Result<Result<(Conference, Post), Reply>> {
     let conference = match conference_of(actor) {
         Ok(c) => c,
         Err(reply) => return Ok(Err(reply)),
@@ -279,13 +284,13 @@ async fn pending_for_change(
             json!({ "number": number, "state": post.state }),
         )));
     }
-    Ok(Ok(post))
+    Ok(Ok((conference, post)))
 }
 
 pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
-    let post = match pending_for_change(&mut tx, &actor, number).await? {
-        Ok(post) => post,
+    let (_, post) = match pending_for_change(&mut tx, &actor, number).await? {
+        Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
     store::set_text(&mut tx, ctx.now, post.id, text.trim()).await?;
@@ -312,19 +317,12 @@ pub async fn variant(
     (number, provider, text): (i64, String, Option<String>),
 ) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
-    let post = match pending_for_change(&mut tx, &actor, number).await? {
-        Ok(post) => post,
+    let (conference, post) = match pending_for_change(&mut tx, &actor, number).await? {
+        Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
-    let series = actor.conference.as_ref().map(|c| c.series_id);
-    let found = match series {
-        Some(series) => store::providers(&mut tx, series)
-            .await?
-            .into_iter()
-            .find(|p| p.internal_name == provider),
-        None => None,
-    };
-    let Some(found) = found else {
+    let Some(found) = store::provider_by_name(&mut tx, conference.series_id, &provider).await?
+    else {
         return Ok(Reply::text("provider_unknown", json!({ "name": provider })));
     };
     let text = text.filter(|t| !t.is_empty());
@@ -356,8 +354,8 @@ pub async fn variant(
 /// `/split <number> <on|off>`.
 pub async fn split(ctx: Ctx, actor: Actor, (number, allow): (i64, bool)) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
-    let post = match pending_for_change(&mut tx, &actor, number).await? {
-        Ok(post) => post,
+    let (_, post) = match pending_for_change(&mut tx, &actor, number).await? {
+        Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
     store::set_allow_split(&mut tx, ctx.now, post.id, allow).await?;

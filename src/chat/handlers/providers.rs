@@ -19,10 +19,7 @@ const PENDING_PREFIX: &str = "credentials:";
 
 async fn find(ctx: &Ctx, series: i64, name: &str) -> anyhow::Result<Option<Provider>> {
     let mut tx = ctx.tx.lock().await;
-    Ok(store::providers(&mut tx, series)
-        .await?
-        .into_iter()
-        .find(|p| p.internal_name == name))
+    store::provider_by_name(&mut tx, series, name).await
 }
 
 pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> HandlerResult {
