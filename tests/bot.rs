@@ -408,7 +408,7 @@ async fn removing_the_bot_unbinds_the_chat_and_tells_the_organisers() {
             .last()
             .unwrap()
             .contains("removed from “Organisers”")
-            || notices.last().unwrap().contains("<b>moderation</b> chat"),
+            && notices.last().unwrap().contains("<b>moderation</b> chat"),
         "{notices:?}"
     );
     let status = app.say(&OWNER, "/status").await;

@@ -113,7 +113,7 @@ fn a_misspelt_variable_or_bad_value_is_reported_not_ignored() {
     let out = herald(&["config"], &[("HERALD_TELEGRAM_TOKN", "1:a")], dir.path());
     assert!(!out.status.success());
     assert!(
-        text(&out.stderr).contains("telegram_tokn") || text(&out.stderr).contains("tokn"),
+        text(&out.stderr).contains("TELEGRAM.TOKN"),
         "{}",
         text(&out.stderr)
     );
