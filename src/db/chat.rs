@@ -354,17 +354,6 @@ pub async fn person_by_user_id(
     Ok(row)
 }
 
-pub async fn person_by_id(tx: &mut Tx, platform: &str, id: i64) -> anyhow::Result<Option<Person>> {
-    let row = on_tx!(tx, |conn| {
-        sqlx::query_as(concat!(person_select!(), "WHERE p.id = $2"))
-            .bind(platform)
-            .bind(id)
-            .fetch_optional(conn)
-            .await
-    })?;
-    Ok(row)
-}
-
 pub async fn owner_exists(tx: &mut Tx) -> anyhow::Result<bool> {
     let n: i64 = on_tx!(tx, |conn| {
         sqlx::query_scalar("SELECT COUNT(*) FROM roles WHERE role = 'owner'")

@@ -1,9 +1,8 @@
 //! Telegram Bot API driver.
 //!
-//! The client wraps a teloxide [`Bot`] pointed at a configurable API URL (tests point it at a fake). The
-//! conversation side (updates, commands) uses the `Bot` directly; delivery of outgoing messages goes through
-//! [`TelegramClient::send_message`], which reuses the bot's HTTP client, token and API URL and teloxide's
-//! payload types, but reads the response itself. Two reasons, both from teloxide-core 0.13's
+//! The client talks to a configurable Bot API URL (tests point it at a fake). Delivery of outgoing messages
+//! goes through [`TelegramClient::send_message`], which uses teloxide's payload types but sends the
+//! request and reads the response itself. Two reasons, both from teloxide-core 0.13's
 //! `net/request.rs`: it sleeps 10 s inside the request on any 5xx (`DELAY_ON_SERVER_ERROR`), which would
 //! stall the outbox worker, and it drops `error_code`, which is what tells a flood wait, a bad request, a
 //! block and a server error apart (Bot API "Making requests": `ok`, `error_code`, `description`,
@@ -14,7 +13,6 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use teloxide::{
-    Bot,
     payloads::SendMessage,
     types::{
         ChatId, InlineKeyboardMarkup, LinkPreviewOptions, ParseMode, Recipient, ReplyParameters,
@@ -274,7 +272,6 @@ fn snippet(body: &str) -> String {
 /// A Telegram bot account.
 #[derive(Clone)]
 pub struct TelegramClient {
-    bot: Bot,
     http: reqwest::Client,
     api_url: Url,
     token: String,
@@ -300,19 +297,12 @@ impl TelegramClient {
         timeout: Duration,
     ) -> Self {
         let token = token.into();
-        let bot = Bot::with_client(token.clone(), http.clone()).set_api_url(api_url.clone());
         Self {
-            bot,
             http,
             api_url,
             token,
             timeout,
         }
-    }
-
-    /// The teloxide bot, for the conversation side.
-    pub fn bot(&self) -> &Bot {
-        &self.bot
     }
 
     fn method_url(&self, method: &str) -> Url {
@@ -455,7 +445,7 @@ impl TelegramClient {
     }
 
     /// `sendMessage` to one chat.
-    #[tracing::instrument(skip_all, fields(chat_id))]
+    #[tracing::instrument(skip_all, fields(chat_id = chat_id))]
     pub async fn send_message(
         &self,
         chat_id: i64,
