@@ -116,8 +116,19 @@ impl Application {
             _ => None,
         };
 
-        senders.insert("mastodon", crate::social::MastodonSender::new(db.clone()));
-        senders.insert("bluesky", crate::social::BlueskySender::new(db.clone()));
+        let pictures = crate::social::Pictures::new(
+            telegram
+                .clone()
+                .map(|c| Arc::new(c) as Arc<dyn crate::social::PictureSource>),
+        );
+        senders.insert(
+            "mastodon",
+            crate::social::MastodonSender::new(db.clone(), pictures.clone()),
+        );
+        senders.insert(
+            "bluesky",
+            crate::social::BlueskySender::new(db.clone(), pictures),
+        );
         let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
         outbox.observe(Arc::new(crate::posts::PostObserver));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());

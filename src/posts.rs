@@ -83,10 +83,36 @@ pub mod policy {
     }
 }
 
-/// Body of a post's delivery row for Mastodon: the thread, posted part after part.
+/// Body of a post's delivery row for Mastodon and Bluesky: the thread, posted part after part, and the
+/// post's images (`post_images` ids), attached to the first part.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThreadBody {
     pub parts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<i64>,
+}
+
+/// The most images a post may carry: Bluesky takes 4 (`app.bsky.embed.images`), Mastodon 4 by default.
+pub const MAX_IMAGES: usize = 4;
+
+/// Splits the alt texts off a picture's caption: lines starting with `alt:` describe the picture(s), in
+/// order; the other lines are the post.
+pub fn split_alt_lines(caption: &str) -> (String, Vec<String>) {
+    let mut text = Vec::new();
+    let mut alts = Vec::new();
+    for line in caption.lines() {
+        let trimmed = line.trim_start();
+        match trimmed.get(..4) {
+            Some(head) if head.eq_ignore_ascii_case("alt:") => {
+                let alt = trimmed[4..].trim();
+                if !alt.is_empty() {
+                    alts.push(alt.to_owned());
+                }
+            }
+            _ => text.push(line),
+        }
+    }
+    (text.join("\n").trim().to_owned(), alts)
 }
 
 /// Whether `now` is inside the conference's posting window (always, without one).
@@ -165,19 +191,34 @@ pub async fn send_to_moderation(
         return Ok(false);
     };
     let chat_id: i64 = chat.chat_id.parse()?;
-    let text = templates.render(
-        "messages/moderate_post.html",
-        json!({ "number": post.id, "text": post.text, "author": author, "lengths": lengths(&post.text) }),
-    )?;
-    let approve = templates.render("buttons/post_approve.txt", json!({}))?;
-    let reject = templates.render("buttons/post_reject.txt", json!({}))?;
-    let markup = teloxide::types::InlineKeyboardMarkup::new(vec![vec![
-        teloxide::types::InlineKeyboardButton::callback(
-            approve,
-            format!("post:approve:{}", post.id),
-        ),
-        teloxide::types::InlineKeyboardButton::callback(reject, format!("post:reject:{}", post.id)),
-    ]]);
+    let images = store::images(tx, post.id).await?;
+    if !images.is_empty() {
+        // The pictures first, each captioned with its alt text, so moderators judge both.
+        let mut photos = Vec::new();
+        for image in images.iter().filter(|i| i.telegram_file_id.is_some()) {
+            let caption = templates.render(
+                "messages/moderate_image.txt",
+                json!({ "number": post.id, "position": image.position, "count": images.len(), "alt": image.alt_text }),
+            )?;
+            photos.push(herald_bots::telegram::OutgoingPhoto {
+                file_id: image.telegram_file_id.clone().unwrap_or_default(),
+                caption: Some(caption),
+            });
+        }
+        if !photos.is_empty() {
+            crate::chat::telegram::photos_to_outbox(
+                tx,
+                now,
+                chat_id,
+                photos,
+                &format!("moderate-photos:{}", post.id),
+                "photos",
+                now,
+            )
+            .await?;
+        }
+    }
+    let (text, markup) = moderation_message(tx, templates, post, author, &images).await?;
     render_to_outbox(
         tx,
         now,
@@ -188,6 +229,105 @@ pub async fn send_to_moderation(
     )
     .await?;
     Ok(true)
+}
+
+/// The moderation message for a post: its text, lengths, pictures and per-network variants, with the
+/// Approve/Reject buttons.
+async fn moderation_message(
+    tx: &mut Tx,
+    templates: &Templates,
+    post: &Post,
+    author: &str,
+    images: &[store::PostImage],
+) -> anyhow::Result<(String, teloxide::types::InlineKeyboardMarkup)> {
+    let variants = variant_texts(tx, post).await?;
+    let text = templates.render(
+        "messages/moderate_post.html",
+        json!({
+            "number": post.id, "text": post.text, "author": author, "lengths": lengths(&post.text),
+            "images": images, "variants": variants,
+        }),
+    )?;
+    let approve = templates.render("buttons/post_approve.txt", json!({}))?;
+    let reject = templates.render("buttons/post_reject.txt", json!({}))?;
+    let markup = teloxide::types::InlineKeyboardMarkup::new(vec![vec![
+        teloxide::types::InlineKeyboardButton::callback(
+            approve,
+            format!("post:approve:{}", post.id),
+        ),
+        teloxide::types::InlineKeyboardButton::callback(reject, format!("post:reject:{}", post.id)),
+    ]]);
+    Ok((text, markup))
+}
+
+/// Edits a pending post's moderation message after its text, a variant or its pictures changed, so
+/// moderators approve what will go out. Nothing happens before the message was sent.
+pub async fn refresh_moderation(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    post: &Post,
+) -> anyhow::Result<()> {
+    let Some((chat, message_id)) = store::moderation_message(tx, post.id).await? else {
+        return Ok(());
+    };
+    let (Ok(chat), Ok(message_id)) = (chat.parse::<i64>(), message_id.parse::<i32>()) else {
+        return Ok(());
+    };
+    let author = match post.author_id {
+        Some(id) => chat::person_name(tx, id).await?.unwrap_or_default(),
+        None => String::new(),
+    };
+    let images = store::images(tx, post.id).await?;
+    let (text, markup) = moderation_message(tx, templates, post, &author, &images).await?;
+    let mut message = herald_bots::telegram::OutgoingMessage::html(
+        herald_bots::telegram::split_html(&text, herald_bots::telegram::MAX_TEXT)
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
+    );
+    message.reply_markup = Some(markup);
+    let request = herald_bots::telegram::Request::EditMessageText {
+        message_id,
+        message,
+    };
+    let edit = NewMessage {
+        provider: crate::telegram::BOT_PROVIDER.into(),
+        platform: crate::telegram::PLATFORM.into(),
+        target: chat.to_string(),
+        kind: "edit".into(),
+        // One per change: each edit shows the post as it is now.
+        idempotency_key: format!(
+            "moderation-refresh:{}:{}/telegram:{chat}",
+            post.id,
+            now.timestamp_micros()
+        ),
+        body: serde_json::to_string(&request)?,
+        due_at: now,
+        expires_at: None,
+    };
+    outbox::enqueue(tx, now, &edit).await?;
+    Ok(())
+}
+
+/// The post's own texts per provider, by provider name, measured against the provider's network.
+async fn variant_texts(tx: &mut Tx, post: &Post) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut variants = store::variants(tx, post.id).await?;
+    if variants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut shown = Vec::new();
+    for provider in store::broadcasting_providers(tx, post.conference_id).await? {
+        let Some(text) = variants.remove(&provider.id) else {
+            continue;
+        };
+        let measured = measure_for(&provider)
+            .map(|(limit, measure)| json!({ "length": measure(&text), "limit": limit }));
+        shown.push(
+            json!({ "provider": provider.internal_name, "text": text, "measured": measured }),
+        );
+    }
+    Ok(shown)
 }
 
 /// A text measure: how a network counts a text.
@@ -234,6 +374,7 @@ pub async fn deliver(
         due = next_opening(conference, due);
     }
     let mut variants = store::variants(tx, post.id).await?;
+    let images = store::images(tx, post.id).await?;
     let mut threads = Vec::new();
     let mut too_long = Vec::new();
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
@@ -265,7 +406,10 @@ pub async fn deliver(
             target: provider.id.to_string(),
             kind: "post".into(),
             idempotency_key: format!("post:{}:{}:{}", post.id, provider.kind, provider.id),
-            body: serde_json::to_string(&ThreadBody { parts })?,
+            body: serde_json::to_string(&ThreadBody {
+                parts,
+                images: images.iter().map(|i| i.id).collect(),
+            })?,
             due_at: due,
             expires_at: None,
         };
@@ -281,18 +425,49 @@ pub async fn deliver(
     .await?
     {
         let chat_id: i64 = channel.chat_id.parse()?;
-        let text = herald_bots::telegram::escape_html(&post.text);
-        render_to_outbox_scheduled(
-            tx,
-            now,
-            chat_id,
-            &text,
-            &format!("post:{}:telegram", post.id),
-            "post",
-            due,
-            None,
-        )
-        .await?;
+        let photos: Vec<_> = images
+            .iter()
+            .filter_map(|i| i.telegram_file_id.clone())
+            .map(|file_id| herald_bots::telegram::OutgoingPhoto {
+                file_id,
+                caption: None,
+            })
+            .collect();
+        // A short text goes out as the pictures' caption; a longer one follows them as a message.
+        let caption_fits = post.text.chars().count() <= herald_bots::telegram::MAX_CAPTION;
+        if let Some(first) = photos.first() {
+            let mut photos = photos.clone();
+            if caption_fits && !post.text.is_empty() {
+                photos[0] = herald_bots::telegram::OutgoingPhoto {
+                    file_id: first.file_id.clone(),
+                    caption: Some(post.text.clone()),
+                };
+            }
+            crate::chat::telegram::photos_to_outbox(
+                tx,
+                now,
+                chat_id,
+                photos,
+                &format!("post:{}:telegram:photos", post.id),
+                "post",
+                due,
+            )
+            .await?;
+        }
+        if photos.is_empty() || !caption_fits {
+            let text = herald_bots::telegram::escape_html(&post.text);
+            render_to_outbox_scheduled(
+                tx,
+                now,
+                chat_id,
+                &text,
+                &format!("post:{}:telegram", post.id),
+                "post",
+                due,
+                None,
+            )
+            .await?;
+        }
         count += 1;
     }
     store::set_state(

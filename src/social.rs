@@ -17,6 +17,117 @@ use crate::{
     posts::ThreadBody,
 };
 
+/// Where the bytes of a picture sent to the bot come from: Telegram, by file id.
+#[async_trait]
+pub trait PictureSource: Send + Sync + std::fmt::Debug {
+    async fn fetch(&self, file_id: &str) -> Result<Vec<u8>, SendError>;
+}
+
+/// Bots may download files up to 20 MB.
+const MAX_DOWNLOAD: u64 = 20 * 1024 * 1024;
+
+#[async_trait]
+impl PictureSource for herald_bots::telegram::TelegramClient {
+    async fn fetch(&self, file_id: &str) -> Result<Vec<u8>, SendError> {
+        self.download_file(file_id, MAX_DOWNLOAD)
+            .await
+            .map_err(|e| SendError {
+                disposition: e.disposition(),
+                message: format!("downloading a picture from Telegram: {e}"),
+                moved_to: None,
+            })
+    }
+}
+
+/// Picture bytes for the senders: fetched from the source once, then read from the database. One
+/// download at a time, so two networks posting the same picture at once do not both fetch it.
+#[derive(Debug)]
+pub struct Pictures {
+    source: Option<Arc<dyn PictureSource>>,
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl Pictures {
+    pub fn new(source: Option<Arc<dyn PictureSource>>) -> Arc<Self> {
+        Arc::new(Self {
+            source,
+            fetching: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
+/// A post's image ready to upload.
+struct Loaded {
+    bytes: Vec<u8>,
+    mime: String,
+    alt: String,
+}
+
+/// The image type the bytes themselves say (their magic numbers), which beats what the sender claimed.
+fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
+        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
+        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Some("image/webp"),
+        _ => None,
+    }
+}
+
+/// Reads a delivery's images, downloading (once, then kept) those that only have a Telegram file id.
+async fn load_images(db: &Db, pictures: &Pictures, ids: &[i64]) -> Result<Vec<Loaded>, SendError> {
+    let read = |id: i64| async move {
+        let mut tx = db.begin().await.map_err(transient)?;
+        let found = store::image_by_id(&mut tx, id).await.map_err(transient)?;
+        tx.commit().await.map_err(transient)?;
+        found.ok_or_else(|| SendError::permanent(format!("image {id} of the post was removed")))
+    };
+    let mut loaded = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let (mut image, mut bytes) = read(id).await?;
+        let _fetching;
+        if bytes.is_empty() {
+            // Another delivery may be fetching it right now: wait, then look again.
+            _fetching = pictures.fetching.lock().await;
+            (image, bytes) = read(id).await?;
+        }
+        if bytes.is_empty() {
+            let (Some(file_id), Some(source)) = (&image.telegram_file_id, &pictures.source) else {
+                return Err(SendError::permanent(format!(
+                    "picture {} has no bytes and Telegram is not configured to fetch it from",
+                    image.position
+                )));
+            };
+            bytes = source.fetch(file_id).await?;
+            let mut tx = db.begin().await.map_err(transient)?;
+            store::set_image_data(&mut tx, id, &bytes)
+                .await
+                .map_err(transient)?;
+            tx.commit().await.map_err(transient)?;
+        }
+        loaded.push(Loaded {
+            mime: sniff_image_type(&bytes).map_or(image.content_type, str::to_owned),
+            bytes,
+            alt: image.alt_text,
+        });
+    }
+    Ok(loaded)
+}
+
 /// What checking a provider found: the account it signs in as, and the network's text limit if it has
 /// its own.
 #[derive(Debug, Clone)]
@@ -102,14 +213,16 @@ fn bluesky_client(
 #[derive(Debug)]
 pub struct BlueskySender {
     db: Db,
+    pictures: Arc<Pictures>,
     /// Per provider: a digest of the credentials the client was made with, and the client.
     clients: tokio::sync::Mutex<std::collections::HashMap<i64, (String, BlueskyClient)>>,
 }
 
 impl BlueskySender {
-    pub fn new(db: Db) -> Arc<Self> {
+    pub fn new(db: Db, pictures: Arc<Pictures>) -> Arc<Self> {
         Arc::new(Self {
             db,
+            pictures,
             clients: Default::default(),
         })
     }
@@ -166,11 +279,22 @@ impl Sender for BlueskySender {
                 }
             }
         };
+        let mut images = load_images(&self.db, &self.pictures, &body.images)
+            .await?
+            .into_iter()
+            .map(|i| herald_bots::bluesky::Image {
+                bytes: i.bytes,
+                mime: i.mime,
+                alt: i.alt,
+            })
+            .collect::<Vec<_>>();
         let mut root: Option<StrongRef> = None;
         let mut parent: Option<StrongRef> = None;
         let mut first_uri = None;
         for (i, part) in body.parts.iter().enumerate() {
             let mut post = NewPost::text(part.clone(), chrono::Utc::now());
+            // The pictures go with the first part.
+            post.images = std::mem::take(&mut images);
             // A stable record key per part: a retry after a lost answer finds the part already posted.
             let clock_id = u16::try_from(i).unwrap_or(0) + key_salt(delivery.idempotency_key);
             post.rkey = Some(herald_bots::bluesky::tid(
@@ -209,11 +333,12 @@ fn key_salt(key: &str) -> u16 {
 #[derive(Debug)]
 pub struct MastodonSender {
     db: Db,
+    pictures: Arc<Pictures>,
 }
 
 impl MastodonSender {
-    pub fn new(db: Db) -> Arc<Self> {
-        Arc::new(Self { db })
+    pub fn new(db: Db, pictures: Arc<Pictures>) -> Arc<Self> {
+        Arc::new(Self { db, pictures })
     }
 }
 
@@ -263,11 +388,25 @@ impl Sender for MastodonSender {
         // retried delivery re-posts nothing that already went out and continues the chain.
         let mut previous: Option<String> = None;
         let mut first_url = None;
+        // Uploaded media are not posts: an upload repeated after a lost answer leaves an unused
+        // attachment on the server, which Mastodon removes on its own.
+        let mut media_ids = Vec::new();
+        for image in load_images(&self.db, &self.pictures, &body.images).await? {
+            let id = client
+                .upload_media(image.bytes, &image.mime, &image.alt)
+                .await
+                .map_err(|e| SendError {
+                    disposition: e.disposition(),
+                    message: format!("uploading a picture: {e}"),
+                    moved_to: None,
+                })?;
+            media_ids.push(id);
+        }
         for (i, part) in body.parts.iter().enumerate() {
             let status = NewStatus {
                 text: part.clone(),
                 in_reply_to_id: previous.clone(),
-                media_ids: Vec::new(),
+                media_ids: std::mem::take(&mut media_ids),
                 visibility: Visibility::Public,
                 idempotency_key: format!("{}#{}", delivery.idempotency_key, i + 1),
             };
@@ -280,5 +419,29 @@ impl Sender for MastodonSender {
             previous = Some(posted.id);
         }
         Ok(first_url.or(previous).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_image_type;
+
+    #[test]
+    fn image_types_come_from_the_bytes() {
+        assert_eq!(
+            sniff_image_type(b"\x89PNG\r\n\x1a\n...."),
+            Some("image/png")
+        );
+        assert_eq!(
+            sniff_image_type(&[0xff, 0xd8, 0xff, 0xe0, 0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(sniff_image_type(b"GIF89a...."), Some("image/gif"));
+        assert_eq!(
+            sniff_image_type(b"RIFF\x10\0\0\0WEBPVP8 "),
+            Some("image/webp")
+        );
+        assert_eq!(sniff_image_type(b"%PDF-1.7"), None);
+        assert_eq!(sniff_image_type(b""), None);
     }
 }

@@ -76,6 +76,33 @@ async fn setup() -> (TestApp, FakeMastodon) {
     (app, mastodon)
 }
 
+/// A fake Bluesky account added as provider `sky`, tested, active and broadcasting.
+async fn add_bluesky(app: &TestApp) -> support::fake_bluesky::FakeBluesky {
+    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
+    app.say(
+        &OWNER,
+        &format!("/provider add bluesky sky {}", bluesky.url),
+    )
+    .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
+        .await;
+    let replies = app.say(&OWNER, "/provider test sky").await;
+    assert!(replies[0].contains("did:plc:herald"), "{replies:?}");
+    app.say(&OWNER, "/provider on sky").await;
+    app.say(&OWNER, "/switch sky public on").await;
+    bluesky
+}
+
+/// The last message edit the bot made (the moderation message after a change).
+fn last_edit(app: &TestApp) -> serde_json::Value {
+    app.telegram
+        .calls_of("editMessageText")
+        .last()
+        .expect("an edit")
+        .body
+        .clone()
+}
+
 #[tokio::test]
 async fn a_volunteers_post_waits_for_an_admin_and_then_reaches_every_network() {
     let (app, mastodon) = setup().await;
@@ -213,18 +240,7 @@ async fn a_long_post_goes_out_as_a_thread_and_a_rejection_is_recorded() {
 #[tokio::test]
 async fn a_post_goes_to_bluesky_with_facets_and_long_ones_as_a_reply_chain() {
     let (app, _mastodon) = setup().await;
-    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
-    app.say(
-        &OWNER,
-        &format!("/provider add bluesky sky {}", bluesky.url),
-    )
-    .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
-        .await;
-    let replies = app.say(&OWNER, "/provider test sky").await;
-    assert!(replies[0].contains("did:plc:herald"), "{replies:?}");
-    app.say(&OWNER, "/provider on sky").await;
-    app.say(&OWNER, "/switch sky public on").await;
+    let bluesky = add_bluesky(&app).await;
 
     app.say(
         &OWNER,
@@ -297,16 +313,7 @@ async fn hashtags_are_kept_per_conference_and_offered_to_writers() {
 async fn a_bluesky_post_whose_answer_was_lost_is_not_posted_twice() {
     let (app, _mastodon) = setup().await;
     app.say(&OWNER, "/switch fosstodon public off").await;
-    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
-    app.say(
-        &OWNER,
-        &format!("/provider add bluesky sky {}", bluesky.url),
-    )
-    .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
-        .await;
-    app.say(&OWNER, "/provider on sky").await;
-    app.say(&OWNER, "/switch sky public on").await;
+    let bluesky = add_bluesky(&app).await;
 
     bluesky.lose_next_answer();
     app.say(&OWNER, "/post Keynote at 10:00 in Janson").await;
@@ -421,6 +428,14 @@ async fn a_variant_replaces_the_text_on_its_provider_only() {
         replies[0].contains("own text for <code>fosstodon</code> (22 of 200)"),
         "{replies:?}"
     );
+    // The moderation message now shows what goes to each network.
+    let refreshed = last_edit(&app);
+    let shown = refreshed["text"].as_str().unwrap();
+    assert!(
+        shown.contains("<b>For fosstodon</b> (22/200):\nKeynote now in Janson."),
+        "{shown}"
+    );
+    assert!(shown.contains("because of the crowd"), "{shown}");
     // Asking not to be split is judged on the variant, which fits.
     app.say(&ADA, "/split 1 off").await;
     let replies = app.say(&OWNER, "/approve 1").await;
@@ -435,5 +450,121 @@ async fn a_variant_replaces_the_text_on_its_provider_only() {
             .iter()
             .any(|t| t.contains("because of the crowd")),
         "the attendee channel gets the main text"
+    );
+}
+
+#[tokio::test]
+async fn pictures_need_alt_text_reach_moderators_and_go_out_with_the_post_everywhere() {
+    let (app, mastodon) = setup().await;
+    let bluesky = add_bluesky(&app).await;
+    for (id, size) in [("desk", 150_000), ("hall", 90_000), ("c", 10), ("d", 10)] {
+        app.telegram.add_file(id, vec![7; size]);
+    }
+    let app = &app;
+    let photo = |file: &str, caption: &str| {
+        let update = app.photo_update(&ADA, file, caption);
+        async move {
+            let before = app.telegram.texts_to(ADA.id).len();
+            app.deliver(&[update]).await;
+            app.telegram.texts_to(ADA.id).split_off(before)
+        }
+    };
+
+    // Without a description the picture is refused, and nothing is created.
+    let replies = photo("desk", "/post Doors open at nine!").await;
+    assert!(replies[0].contains("no description"), "{replies:?}");
+    assert!(app.say(&OWNER, "/queue").await[0].contains("Nothing waiting"));
+
+    let replies = photo(
+        "desk",
+        "/post Doors open at nine!\nalt: The registration desk with a queue",
+    )
+    .await;
+    assert!(replies[0].contains("Post #1 is waiting"), "{replies:?}");
+    let shown = app.telegram.calls_of("sendPhoto");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].chat_id(), Some(-100_700));
+    assert_eq!(shown[0].body["photo"], "desk", "the largest size");
+    assert_eq!(
+        shown[0].body["caption"],
+        "#1 · picture 1/1 · alt text: The registration desk with a queue"
+    );
+    let moderation = app.telegram.texts_to(-100_700).last().unwrap().clone();
+    assert!(moderation.contains("Doors open at nine!"), "{moderation}");
+    assert!(!moderation.contains("alt:"), "{moderation}");
+    assert!(
+        moderation.contains("1. The registration desk with a queue"),
+        "{moderation}"
+    );
+
+    // More pictures join with /image as their caption; the moderation message follows.
+    let replies = app.say(&ADA, "/image 1 A hall").await;
+    assert!(replies[0].contains("caption of a picture"), "{replies:?}");
+    let replies = photo("hall", "/image 1 Janson, the big hall, filling up").await;
+    assert!(replies[0].contains("Picture 2 of at most 4"), "{replies:?}");
+    assert_eq!(app.telegram.calls_of("sendPhoto").len(), 2);
+    let refreshed = last_edit(app);
+    let refreshed_text = refreshed["text"].as_str().unwrap();
+    assert!(
+        refreshed_text.contains("2. Janson, the big hall, filling up"),
+        "{refreshed_text}"
+    );
+    assert_eq!(
+        refreshed["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "post:approve:1",
+        "the buttons stay"
+    );
+    photo("c", "/image 1 third").await;
+    photo("d", "/image 1 fourth").await;
+    let replies = photo("c", "/image 1 fifth").await;
+    assert!(replies[0].contains("already has 4 pictures"), "{replies:?}");
+
+    assert_eq!(
+        app.telegram.downloads(),
+        0,
+        "nothing downloaded before approval"
+    );
+    app.say(&OWNER, "/approve 1").await;
+
+    // Mastodon: each picture uploaded with its description, attached to the status.
+    let media = mastodon.media();
+    assert_eq!(
+        media,
+        [
+            ("The registration desk with a queue".to_owned(), 150_000),
+            ("Janson, the big hall, filling up".to_owned(), 90_000),
+            ("third".to_owned(), 10),
+            ("fourth".to_owned(), 10),
+        ]
+    );
+    assert_eq!(
+        mastodon.statuses()[0]["media_ids"],
+        json!(["m1", "m2", "m3", "m4"])
+    );
+    // Bluesky: blobs and an images embed with the alt texts.
+    assert_eq!(bluesky.blobs(), [150_000, 90_000, 10, 10]);
+    let record = &bluesky.records()[0];
+    assert_eq!(record["embed"]["$type"], "app.bsky.embed.images");
+    assert_eq!(
+        record["embed"]["images"][1]["alt"],
+        "Janson, the big hall, filling up"
+    );
+    // Each picture downloaded from Telegram once, though two networks needed it.
+    assert_eq!(app.telegram.downloads(), 4);
+    // The attendee channel: an album captioned with the post.
+    let album = app
+        .telegram
+        .calls_of("sendMediaGroup")
+        .into_iter()
+        .find(|c| c.chat_id() == Some(-100_800))
+        .expect("an album in the channel");
+    assert_eq!(album.body["media"][0]["media"], "desk");
+    assert_eq!(album.body["media"][0]["caption"], "Doors open at nine!");
+    assert_eq!(album.body["media"].as_array().unwrap().len(), 4);
+    assert!(
+        !app.telegram
+            .texts_to(-100_800)
+            .iter()
+            .any(|t| t.contains("Doors open at nine!")),
+        "the caption carries the text: no second message"
     );
 }

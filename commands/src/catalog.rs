@@ -180,6 +180,7 @@ pub(crate) enum Id {
     EditPost,
     SplitPost,
     Variant,
+    Image,
     ProviderAdd,
     ProviderList,
     ProviderTest,
@@ -516,6 +517,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Volunteer,
         Scope::Any,
         "Give a post its own text for one provider (a shorter Bluesky version), or drop it without text.",
+    ),
+    spec(
+        "image",
+        "/image <number> <alt text>",
+        Role::Attendee,
+        Scope::Any,
+        "As the caption of a picture: add it to a post waiting for approval (up to 4), described for people who cannot see it.",
     ),
     spec(
         "provider add",

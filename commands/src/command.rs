@@ -88,6 +88,8 @@ pub enum Command {
         provider: String,
         text: Option<String>,
     },
+    /// `/image <number> <alt text>`: the picture this caption belongs to joins the post.
+    Image { number: i64, alt: String },
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
     CancelPost { number: i64 },
     /// `/provider <add|list|test|on|off> …`.
@@ -366,6 +368,7 @@ impl Command {
             Self::EditPost { .. } => Id::EditPost,
             Self::SplitPost { .. } => Id::SplitPost,
             Self::Variant { .. } => Id::Variant,
+            Self::Image { .. } => Id::Image,
             Self::CancelPost { .. } => Id::CancelPost,
             Self::Provider(sub) => match sub {
                 ProviderCommand::Add { .. } => Id::ProviderAdd,
@@ -436,6 +439,12 @@ impl Command {
                     provider,
                     text,
                 })
+            }
+            "image" => {
+                let mut args = Args::new(Id::Image, args);
+                let number = args.required("number", crate::args::post_number)?;
+                let alt = args.required_rest("alt text")?.trim().to_owned();
+                Ok(Self::Image { number, alt })
             }
             "split" => {
                 let mut args = Args::new(Id::SplitPost, args);

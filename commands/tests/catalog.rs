@@ -38,6 +38,7 @@ fn sample(placeholder: &str) -> &'static str {
         "tag" => "fosdem",
         "auto" => "auto",
         "order" => "1",
+        "alt text" => "A packed lecture hall",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

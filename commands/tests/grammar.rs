@@ -768,6 +768,7 @@ fn commands_map_to_their_catalog_entries() {
         ("/edit 3 new text", "edit", Role::Volunteer),
         ("/split 3 off", "split", Role::Volunteer),
         ("/variant 3 bsky Short one", "variant", Role::Volunteer),
+        ("/image 3 A packed lecture hall", "image", Role::Attendee),
         ("/cancel 3", "cancel post", Role::Volunteer),
         (
             "/provider add mastodon fosstodon https://fosstodon.org",

@@ -80,6 +80,16 @@ pub struct Inbound {
     pub from: Option<Sender>,
     pub input: Input,
     pub message_id: Option<i32>,
+    /// A picture that came with the message (its caption is the input's text).
+    pub picture: Option<Picture>,
+}
+
+/// A picture sent to the bot, known by the platform's file id until a delivery needs its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub file_id: String,
+    pub mime: String,
+    pub size: Option<u64>,
 }
 
 /// The sender as Herald knows them, in the context of the chat's current conference.
@@ -323,6 +333,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
             }]
             .endpoint(posts::variant),
         )
+        .branch(case![Command::Image { number, alt }].endpoint(posts::image))
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
         .branch(case![Command::Provider(sub)].endpoint(providers::provider))
         .branch(

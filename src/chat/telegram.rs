@@ -16,8 +16,8 @@ use serde_json::json;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::{
-    Actor, BotInfo, Chat, ChatKind, Ctx, Destination, HandlerResult, Inbound, Input, Reply, Sender,
-    TxCell,
+    Actor, BotInfo, Chat, ChatKind, Ctx, Destination, HandlerResult, Inbound, Input, Picture,
+    Reply, Sender, TxCell,
 };
 use crate::{
     chat::handlers::current_conference,
@@ -56,6 +56,11 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
         Event::Message(m) | Event::ChannelPost(m) => {
             let chat = chat_of(&m.chat);
             let from = m.from.as_ref().filter(|u| !u.is_bot).map(sender_of);
+            let picture = m.picture().map(|p| Picture {
+                file_id: p.file_id,
+                mime: p.mime,
+                size: p.size,
+            });
             let input = if let Some(to) = m.migrate_to_chat_id {
                 Input::ChatMigrated { to: to.to_string() }
             } else {
@@ -76,6 +81,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 from,
                 input,
                 message_id: Some(m.message_id),
+                picture,
             })
         }
         Event::CallbackQuery(q) => {
@@ -98,6 +104,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                     message_id,
                 },
                 message_id,
+                picture: None,
             })
         }
         Event::MyChatMember(change) => {
@@ -117,6 +124,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 from: Some(sender_of(&change.from)),
                 input,
                 message_id: None,
+                picture: None,
             })
         }
         Event::EditedMessage(_) | Event::Other(_) => None,
@@ -315,6 +323,7 @@ pub async fn render_reply(
                     &Request::SendMessage(body),
                     &key,
                     outbox::SECRET_KIND,
+                    now,
                 )
                 .await?;
             }
@@ -388,6 +397,28 @@ pub async fn render_to_outbox(
     Ok(())
 }
 
+/// Queues pictures (by Telegram file id) for `chat`, due at `due`, under `key` and outbox kind `kind`.
+pub async fn photos_to_outbox(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    chat: i64,
+    photos: Vec<tg::OutgoingPhoto>,
+    key: &str,
+    kind: &str,
+    due: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    write(
+        tx,
+        now,
+        chat,
+        &Request::SendPhotos { photos },
+        key,
+        kind,
+        due,
+    )
+    .await
+}
+
 async fn enqueue(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -399,12 +430,13 @@ async fn enqueue(
         Request::SendMessage(_) => "message",
         Request::EditMessageText { .. } => "edit",
         Request::DeleteMessage { .. } => "delete",
+        Request::SendPhotos { .. } => "photos",
         Request::AnswerCallbackQuery { .. } => "callback_answer",
     };
-    write(tx, now, chat, request, key, kind).await
+    write(tx, now, chat, request, key, kind, now).await
 }
 
-/// Writes one Bot API request to the outbox, due now.
+/// Writes one Bot API request to the outbox, due at `due`.
 async fn write(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -412,6 +444,7 @@ async fn write(
     request: &Request,
     key: &str,
     kind: &str,
+    due: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let message = NewMessage {
         provider: BOT_PROVIDER.into(),
@@ -420,7 +453,7 @@ async fn write(
         kind: kind.into(),
         idempotency_key: format!("{key}/{PLATFORM}:{chat}"),
         body: serde_json::to_string(request)?,
-        due_at: now,
+        due_at: due,
         expires_at: None,
     };
     outbox::enqueue(tx, now, &message).await?;

@@ -200,6 +200,17 @@ pub struct Person {
     pub platform_user_id: String,
 }
 
+/// A person's display name.
+pub async fn person_name(tx: &mut Tx, person: i64) -> anyhow::Result<Option<String>> {
+    let name = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT display_name FROM people WHERE id = $1")
+            .bind(person)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(name)
+}
+
 /// The person behind a platform account, created on first contact; the username and display name are
 /// refreshed, since people change them.
 pub async fn person_for_account(

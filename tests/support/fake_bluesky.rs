@@ -26,6 +26,8 @@ struct Inner {
     rkeys: HashMap<String, usize>,
     /// Store the next record but answer 502, as if the answer were lost.
     lose_next_answer: bool,
+    /// Sizes of the blobs uploaded.
+    blobs: Vec<usize>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -92,6 +94,25 @@ async fn get_record(
     }
 }
 
+async fn upload_blob(
+    State(inner): State<Shared>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mime = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let mut inner = inner.lock().unwrap();
+    inner.blobs.push(body.len());
+    let n = inner.blobs.len();
+    Json(json!({ "blob": {
+        "$type": "blob", "ref": { "$link": format!("bafkreiblob{n}") }, "mimeType": mime, "size": body.len()
+    }}))
+    .into_response()
+}
+
 impl FakeBluesky {
     pub async fn start() -> Self {
         let inner: Shared = Arc::default();
@@ -99,6 +120,7 @@ impl FakeBluesky {
             .route("/xrpc/com.atproto.server.createSession", post(session))
             .route("/xrpc/com.atproto.repo.createRecord", post(create))
             .route("/xrpc/com.atproto.repo.getRecord", get(get_record))
+            .route("/xrpc/com.atproto.repo.uploadBlob", post(upload_blob))
             .route(
                 "/xrpc/com.atproto.identity.resolveHandle",
                 get(|| async { Json(json!({ "did": "did:plc:alice" })) }),
@@ -115,6 +137,11 @@ impl FakeBluesky {
     /// The `app.bsky.feed.post` records created so far.
     pub fn records(&self) -> Vec<Value> {
         self.inner.lock().unwrap().records.clone()
+    }
+
+    /// Sizes of the blobs uploaded so far.
+    pub fn blobs(&self) -> Vec<usize> {
+        self.inner.lock().unwrap().blobs.clone()
     }
 
     /// The next record is stored but its answer is lost (a 502).

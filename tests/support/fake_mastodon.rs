@@ -22,6 +22,8 @@ struct Inner {
     statuses: Vec<Value>,
     by_key: HashMap<String, String>,
     fail_next: Option<u16>,
+    /// Uploaded media: the description (alt text) and the size of each file.
+    media: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +86,33 @@ async fn statuses(
     Json(json!({ "id": id, "url": format!("https://fake.social/@fosdem/{id}") })).into_response()
 }
 
+/// `POST /api/v2/media`: a multipart form with `file` and `description`.
+async fn media(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    mut form: axum::extract::Multipart,
+) -> axum::response::Response {
+    let mut description = String::new();
+    let mut size = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("description") => description = field.text().await.unwrap_or_default(),
+            Some("file") => size = field.bytes().await.ok().map(|b| b.len()),
+            _ => {}
+        }
+    }
+    let Some(size) = size else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "file is missing" })),
+        )
+            .into_response();
+    };
+    let mut inner = inner.lock().unwrap();
+    inner.media.push((description, size));
+    let id = format!("m{}", inner.media.len());
+    Json(json!({ "id": id, "type": "image" })).into_response()
+}
+
 impl FakeMastodon {
     pub const TOKEN: &'static str = TOKEN;
 
@@ -98,6 +127,7 @@ impl FakeMastodon {
                 }),
             )
             .route("/api/v1/statuses", post(statuses))
+            .route("/api/v2/media", post(media))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -110,6 +140,11 @@ impl FakeMastodon {
     /// Statuses posted so far (the JSON sent, with its id and Idempotency-Key).
     pub fn statuses(&self) -> Vec<Value> {
         self.inner.lock().unwrap().statuses.clone()
+    }
+
+    /// Media uploaded so far: (description, bytes).
+    pub fn media(&self) -> Vec<(String, usize)> {
+        self.inner.lock().unwrap().media.clone()
     }
 
     pub fn fail_next(&self, code: u16) {

@@ -90,6 +90,9 @@ struct Shared {
     accepted: std::sync::atomic::AtomicUsize,
     /// Methods of the requests that arrived, in order, recorded before they are answered.
     arrived_methods: Mutex<Vec<String>>,
+    /// Files the bot may download, by file id, and how many downloads were served.
+    files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    downloads: std::sync::atomic::AtomicUsize,
     changed: Notify,
 }
 
@@ -107,6 +110,7 @@ impl FakeTelegram {
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(handle))
+            .route("/file/{bot}/{*path}", axum::routing::get(download))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -119,6 +123,20 @@ impl FakeTelegram {
             url: url::Url::parse(&format!("http://{addr}")).expect("url"),
             shared,
         }
+    }
+
+    /// A file users sent, which the bot may download by `file_id`.
+    pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
+        self.shared
+            .files
+            .lock()
+            .unwrap()
+            .insert(file_id.to_owned(), bytes);
+    }
+
+    /// File downloads served.
+    pub fn downloads(&self) -> usize {
+        self.shared.downloads.load(Ordering::SeqCst)
     }
 
     /// The next call answers with `fault`.
@@ -252,6 +270,23 @@ fn error(code: u16, description: &str, parameters: Option<Value>) -> Response {
         .into_response()
 }
 
+async fn download(
+    State(shared): State<Arc<Shared>>,
+    Path((_bot, path)): Path<(String, String)>,
+) -> Response {
+    let file_id = path
+        .strip_prefix("photos/")
+        .and_then(|p| p.strip_suffix(".jpg"))
+        .unwrap_or_default();
+    match shared.files.lock().unwrap().get(file_id) {
+        Some(bytes) => {
+            shared.downloads.fetch_add(1, Ordering::SeqCst);
+            bytes.clone().into_response()
+        }
+        None => error(404, "Not Found", None),
+    }
+}
+
 async fn handle(
     State(shared): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
@@ -365,6 +400,30 @@ async fn handle(
                 }
                 let pending: Vec<Value> = shared.updates.lock().unwrap().iter().cloned().collect();
                 Json(json!({ "ok": true, "result": pending })).into_response()
+            }
+            "getFile" => {
+                shared.calls.lock().unwrap().push(call);
+                let id = body["file_id"].as_str().unwrap_or_default().to_owned();
+                match shared.files.lock().unwrap().get(&id) {
+                    Some(bytes) => Json(json!({ "ok": true, "result": {
+                        "file_id": id, "file_unique_id": id, "file_size": bytes.len(),
+                        "file_path": format!("photos/{id}.jpg")
+                    }}))
+                    .into_response(),
+                    None => error(400, "Bad Request: invalid file_id", None),
+                }
+            }
+            "sendPhoto" | "sendMediaGroup" => {
+                let id = shared.next_message_id.fetch_add(1, Ordering::SeqCst);
+                call.message_id = Some(id);
+                shared.calls.lock().unwrap().push(call);
+                let message = json!({ "message_id": id, "date": 0, "chat": { "id": chat } });
+                let result = if method == "sendPhoto" {
+                    message
+                } else {
+                    json!([message])
+                };
+                Json(json!({ "ok": true, "result": result })).into_response()
             }
             "setMyCommands"
             | "deleteWebhook"

@@ -263,6 +263,26 @@ impl TestApp {
         serde_json::json!({ "update_id": id, "message": message })
     }
 
+    /// A photo from `user` in their private chat, captioned `caption`, as Telegram sends it: a few sizes of
+    /// the picture, the largest last (its `file_id` is `file_id`).
+    pub fn photo_update(&self, user: &TgUser, file_id: &str, caption: &str) -> serde_json::Value {
+        let mut update = self.message_update(user, user.id, caption);
+        let message = update["message"].as_object_mut().expect("message");
+        message.remove("text");
+        if let Some(entities) = message.remove("entities") {
+            message.insert("caption_entities".into(), entities);
+        }
+        message.insert("caption".into(), caption.into());
+        message.insert(
+            "photo".into(),
+            serde_json::json!([
+                { "file_id": format!("{file_id}-small"), "file_unique_id": "s", "width": 90, "height": 60, "file_size": 1200 },
+                { "file_id": file_id, "file_unique_id": "l", "width": 1280, "height": 853, "file_size": 150_000 },
+            ]),
+        );
+        update
+    }
+
     /// Delivers raw updates the way polling and the webhook do, then handles them and sends the replies.
     pub async fn deliver(&self, updates: &[serde_json::Value]) {
         let clock: herald::clock::SharedClock = self.clock.clone();

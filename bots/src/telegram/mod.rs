@@ -107,12 +107,24 @@ pub enum Request {
     },
     #[serde(rename = "deleteMessage")]
     DeleteMessage { message_id: i32 },
+    /// Pictures already on Telegram, by `file_id`: `sendPhoto` for one, `sendMediaGroup` for 2–10, each
+    /// with its caption (plain text).
+    #[serde(rename = "sendPhotos")]
+    SendPhotos { photos: Vec<OutgoingPhoto> },
     #[serde(rename = "answerCallbackQuery")]
     AnswerCallbackQuery {
         callback_query_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
+}
+
+/// A picture to send by its Telegram `file_id`, with a plain-text caption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingPhoto {
+    pub file_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
 }
 
 /// A command for the bot's menu (`setMyCommands`).
@@ -349,6 +361,7 @@ impl TelegramClient {
                 self.call("editMessageText", &payload).await?;
                 Ok(message_id.to_string())
             }
+            Request::SendPhotos { photos } => self.send_photos(chat_id, photos).await,
             Request::DeleteMessage { message_id } => {
                 self.call(
                     "deleteMessage",
@@ -369,6 +382,108 @@ impl TelegramClient {
                 Ok(format!("answered:{callback_query_id}"))
             }
         }
+    }
+
+    /// `sendPhoto` for one picture, `sendMediaGroup` for several (Telegram takes 2–10 in a group); returns
+    /// the first message id.
+    async fn send_photos(
+        &self,
+        chat_id: i64,
+        photos: &[OutgoingPhoto],
+    ) -> Result<String, TelegramError> {
+        let caption = |p: &OutgoingPhoto| {
+            p.caption
+                .as_deref()
+                .map(|c| c.chars().take(MAX_CAPTION).collect::<String>())
+        };
+        let first_id = |v: &serde_json::Value| {
+            v.get("message_id")
+                .or_else(|| v.pointer("/0/message_id"))
+                .and_then(serde_json::Value::as_i64)
+                .map(|id| id.to_string())
+                .ok_or_else(|| TelegramError::InvalidResponse("no message_id in the result".into()))
+        };
+        match photos {
+            [] => Err(TelegramError::BadRequest("no photos to send".into())),
+            [one] => {
+                let result = self
+                    .call(
+                        "sendPhoto",
+                        &serde_json::json!({ "chat_id": chat_id, "photo": one.file_id, "caption": caption(one) }),
+                    )
+                    .await?;
+                first_id(&result)
+            }
+            many => {
+                let media: Vec<_> = many
+                    .iter()
+                    .take(10)
+                    .map(|p| serde_json::json!({ "type": "photo", "media": p.file_id, "caption": caption(p) }))
+                    .collect();
+                let result = self
+                    .call(
+                        "sendMediaGroup",
+                        &serde_json::json!({ "chat_id": chat_id, "media": media }),
+                    )
+                    .await?;
+                first_id(&result)
+            }
+        }
+    }
+
+    /// Downloads a file the bot received (`getFile`, then the file URL). Bots may download files up to
+    /// 20 MB; `max_bytes` refuses larger ones before reading them.
+    pub async fn download_file(
+        &self,
+        file_id: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, TelegramError> {
+        let file = self
+            .call("getFile", &serde_json::json!({ "file_id": file_id }))
+            .await?;
+        let Some(path) = file.get("file_path").and_then(serde_json::Value::as_str) else {
+            return Err(TelegramError::InvalidResponse(
+                "getFile result without file_path".into(),
+            ));
+        };
+        if let Some(size) = file.get("file_size").and_then(serde_json::Value::as_u64)
+            && size > max_bytes
+        {
+            return Err(TelegramError::BadRequest(format!(
+                "the file is {size} bytes, more than the {max_bytes} allowed"
+            )));
+        }
+        let mut url = self.api_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}/file/bot{}/{path}", self.token));
+        let response = self
+            .http
+            .get(url)
+            .timeout(self.timeout.max(Duration::from_secs(30)))
+            .send()
+            .await
+            .map_err(TelegramError::from_reqwest)?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let body = response.text().await.unwrap_or_default();
+            return Err(classify(status, &body)
+                .err()
+                .unwrap_or(TelegramError::Server {
+                    code: status,
+                    description: "file download failed".into(),
+                }));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(TelegramError::from_reqwest)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(TelegramError::BadRequest(format!(
+                "the file is {} bytes, more than the {max_bytes} allowed",
+                bytes.len()
+            )));
+        }
+        Ok(bytes.to_vec())
     }
 
     /// `getMe`: who the bot is.

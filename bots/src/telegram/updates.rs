@@ -57,8 +57,71 @@ pub struct Message {
     pub text: Option<String>,
     #[serde(default)]
     pub caption: Option<String>,
+    /// A photo in the sizes Telegram made of it, smallest first.
+    #[serde(default)]
+    pub photo: Vec<PhotoSize>,
+    /// A file sent as a document (an image sent "without compression" arrives this way).
+    #[serde(default)]
+    pub document: Option<Document>,
     #[serde(default)]
     pub migrate_to_chat_id: Option<i64>,
+}
+
+/// `PhotoSize`: one size of a photo.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PhotoSize {
+    pub file_id: String,
+    #[serde(default)]
+    pub width: u32,
+    #[serde(default)]
+    pub height: u32,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+}
+
+/// `Document`: a general file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Document {
+    pub file_id: String,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+}
+
+/// A picture attached to a message: the largest size of a photo, or a document whose type is an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub file_id: String,
+    /// Telegram re-encodes photos as JPEG; a document keeps its own type.
+    pub mime: String,
+    pub size: Option<u64>,
+}
+
+impl Message {
+    /// The picture this message carries, if any. Other documents (PDFs, archives) are not pictures.
+    pub fn picture(&self) -> Option<Picture> {
+        if let Some(largest) = self
+            .photo
+            .iter()
+            .max_by_key(|p| (p.width * p.height, p.file_size))
+        {
+            return Some(Picture {
+                file_id: largest.file_id.clone(),
+                mime: "image/jpeg".into(),
+                size: largest.file_size,
+            });
+        }
+        let document = self.document.as_ref()?;
+        let mime = document.mime_type.as_deref()?;
+        mime.starts_with("image/").then(|| Picture {
+            file_id: document.file_id.clone(),
+            mime: mime.to_owned(),
+            size: document.file_size,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -37,7 +37,19 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     let Some(person) = actor.person else {
         return Ok(Reply::text("not_linked", json!({})));
     };
-    if text.trim().is_empty() {
+    // A picture's caption carries its alt text on `alt:` lines; without one the post is refused.
+    let picture = ctx.inbound.picture.clone();
+    let (text, alt) = match &picture {
+        Some(_) => {
+            let (text, alts) = posts::split_alt_lines(&text);
+            if alts.is_empty() {
+                return Ok(Reply::text("post_image_needs_alt", json!({})));
+            }
+            (text, Some(alts.join(" ")))
+        }
+        None => (text, None),
+    };
+    if text.trim().is_empty() && picture.is_none() {
         return start_post(&ctx, &conference).await;
     }
     let Some(needs_approval) = policy::may_post(conference.posting_policy, actor.role) else {
@@ -84,6 +96,9 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
         None,
     )
     .await?;
+    if let (Some(picture), Some(alt)) = (&picture, &alt) {
+        add_picture(&mut tx, id, picture, alt).await?;
+    }
     let post = store::post(&mut tx, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("post vanished"))?;
@@ -304,6 +319,7 @@ pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> Hand
         None,
     )
     .await?;
+    refresh(&ctx, &mut tx, post.id).await?;
     Ok(Reply::text(
         "post_edited",
         json!({ "number": number, "lengths": posts::lengths(text.trim()) }),
@@ -341,6 +357,7 @@ pub async fn variant(
         Some(&found.internal_name),
     )
     .await?;
+    refresh(&ctx, &mut tx, post.id).await?;
     let measured = text
         .as_deref()
         .zip(posts::measure_for(&found))
@@ -348,6 +365,96 @@ pub async fn variant(
     Ok(Reply::text(
         "post_variant_set",
         json!({ "number": number, "provider": found.internal_name, "set": text.is_some(), "measured": measured }),
+    ))
+}
+
+/// Shows the post's current state on its moderation message.
+async fn refresh(ctx: &Ctx, tx: &mut Tx, number: i64) -> anyhow::Result<()> {
+    if let Some(post) = store::post(tx, number).await? {
+        posts::refresh_moderation(tx, &ctx.templates, ctx.now, &post).await?;
+    }
+    Ok(())
+}
+
+async fn add_picture(
+    tx: &mut Tx,
+    post: i64,
+    picture: &crate::chat::Picture,
+    alt: &str,
+) -> anyhow::Result<i64> {
+    store::add_telegram_image(
+        tx,
+        post,
+        &picture.file_id,
+        &picture.mime,
+        picture.size.and_then(|s| i64::try_from(s).ok()),
+        alt,
+    )
+    .await
+}
+
+/// `/image <number> <alt text>` as a picture's caption: the picture joins the post.
+pub async fn image(ctx: Ctx, actor: Actor, (number, alt): (i64, String)) -> HandlerResult {
+    let Some(picture) = ctx.inbound.picture.clone() else {
+        return Ok(Reply::text(
+            "image_without_picture",
+            json!({ "number": number }),
+        ));
+    };
+    let mut tx = ctx.tx.lock().await;
+    let (_, post) = match pending_for_change(&mut tx, &actor, number).await? {
+        Ok(found) => found,
+        Err(reply) => return Ok(reply),
+    };
+    let count = store::images(&mut tx, post.id).await?.len();
+    if count >= posts::MAX_IMAGES {
+        return Ok(Reply::text(
+            "image_too_many",
+            json!({ "number": number, "max": posts::MAX_IMAGES }),
+        ));
+    }
+    let position = add_picture(&mut tx, post.id, &picture, &alt).await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        "image added",
+        "telegram",
+        Some(&alt),
+    )
+    .await?;
+    refresh(&ctx, &mut tx, post.id).await?;
+    // Moderators see the picture too, captioned like the others.
+    if let Some(chat) = crate::db::chat::binding(
+        &mut tx,
+        post.conference_id,
+        "moderation",
+        crate::telegram::PLATFORM,
+    )
+    .await?
+    {
+        let caption = ctx.templates.render(
+            "messages/moderate_image.txt",
+            json!({ "number": post.id, "position": position, "count": count + 1, "alt": alt }),
+        )?;
+        crate::chat::telegram::photos_to_outbox(
+            &mut tx,
+            ctx.now,
+            chat.chat_id.parse()?,
+            vec![herald_bots::telegram::OutgoingPhoto {
+                file_id: picture.file_id.clone(),
+                caption: Some(caption),
+            }],
+            &format!("moderate-photos:{}:{position}", post.id),
+            "photos",
+            ctx.now,
+        )
+        .await?;
+    }
+    Ok(Reply::text(
+        "image_added",
+        json!({ "number": number, "position": position, "max": posts::MAX_IMAGES }),
     ))
 }
 
