@@ -161,15 +161,62 @@ pub fn next_opening(conference: &Conference, at: DateTime<Utc>) -> DateTime<Utc>
     at
 }
 
-/// The per-network lengths of a text, for the moderation message and the author.
-pub fn lengths(text: &str) -> serde_json::Value {
-    json!({
-        "mastodon": mastodon::text_len(text),
-        "mastodon_limit": mastodon::DEFAULT_LIMIT,
-        "bluesky": herald_bots::bluesky::grapheme_len(text),
-        "bluesky_limit": herald_bots::bluesky::MAX_GRAPHEMES,
-        "telegram": text.chars().count(),
-    })
+/// How a post's text measures on one network it would go to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Length {
+    /// The provider's name, or `telegram` for the attendee channel.
+    pub network: String,
+    pub length: usize,
+    pub limit: usize,
+    /// Posts in the thread it becomes (1 when it fits).
+    pub parts: usize,
+    /// Whether the post has its own text for this provider.
+    pub own_text: bool,
+}
+
+/// The post's text (or its variant) measured on every network the conference broadcasts to, with each
+/// network's own limit and way of counting, and the attendee channel: shown to the author and to
+/// moderators when the post is written, so nothing is discovered at send time.
+pub async fn lengths(
+    tx: &mut Tx,
+    conference: i64,
+    post: Option<i64>,
+    text: &str,
+) -> anyhow::Result<Vec<Length>> {
+    let mut variants = match post {
+        Some(id) => store::variants(tx, id).await?,
+        None => Default::default(),
+    };
+    let mut shown = Vec::new();
+    for provider in store::broadcasting_providers(tx, conference).await? {
+        let Some((limit, measure)) = measure_for(&provider) else {
+            continue;
+        };
+        let own = variants.remove(&provider.id);
+        let text = own.as_deref().unwrap_or(text);
+        let parts = split_thread(text, limit, measure).map_or(1, |p| p.len());
+        shown.push(Length {
+            network: provider.internal_name,
+            length: measure(text),
+            limit,
+            parts,
+            own_text: own.is_some(),
+        });
+    }
+    if chat::binding(tx, conference, "attendees", crate::telegram::PLATFORM)
+        .await?
+        .is_some()
+    {
+        let length = text.chars().count();
+        shown.push(Length {
+            network: "telegram".into(),
+            length,
+            limit: herald_bots::telegram::MAX_TEXT,
+            parts: length.div_ceil(herald_bots::telegram::MAX_TEXT).max(1),
+            own_text: false,
+        });
+    }
+    Ok(shown)
 }
 
 /// Queues the post for the moderation chat, with Approve/Reject buttons.
@@ -244,8 +291,8 @@ async fn moderation_message(
     let text = templates.render(
         "messages/moderate_post.html",
         json!({
-            "number": post.id, "text": post.text, "author": author, "lengths": lengths(&post.text),
-            "images": images, "variants": variants,
+            "number": post.id, "text": post.text, "author": author, "lengths": lengths(tx, post.conference_id, Some(post.id), &post.text).await?,
+            "images": images, "variants": variants, "when": when(tx, post).await?,
         }),
     )?;
     let approve = templates.render("buttons/post_approve.txt", json!({}))?;
@@ -258,6 +305,26 @@ async fn moderation_message(
         teloxide::types::InlineKeyboardButton::callback(reject, format!("post:reject:{}", post.id)),
     ]]);
     Ok((text, markup))
+}
+
+/// When an approved post goes out, in the conference's local time: `None` for "at once". Automatic posts
+/// wait for the posting window.
+async fn when(tx: &mut Tx, post: &Post) -> anyhow::Result<Option<String>> {
+    let Some(conference) = chat::conference_by_id(tx, post.conference_id).await? else {
+        return Ok(None);
+    };
+    let mut at = post.scheduled_at;
+    if !post.is_manual() {
+        let from = at.unwrap_or(post.created_at);
+        let opening = next_opening(&conference, from);
+        at = (opening > from).then_some(opening).or(at);
+    }
+    let tz: Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    Ok(at.filter(|at| *at > post.created_at).map(|at| {
+        at.with_timezone(&tz)
+            .format("%a %d %b %H:%M %Z")
+            .to_string()
+    }))
 }
 
 /// Edits a pending post's moderation message after its text, a variant or its pictures changed, so

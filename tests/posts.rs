@@ -113,6 +113,11 @@ async fn a_volunteers_post_waits_for_an_admin_and_then_reaches_every_network() {
         replies[0].contains("waiting for approval in the moderation chat"),
         "{replies:?}"
     );
+    // Measured on each network it goes to, with the instance's own limit.
+    assert!(
+        replies[0].contains("fosstodon 42/200 · telegram 42/4096"),
+        "{replies:?}"
+    );
 
     let moderation = app
         .telegram
@@ -205,7 +210,12 @@ async fn guards_refuse_duplicates_posts_outside_the_window_and_other_roles() {
 async fn a_long_post_goes_out_as_a_thread_and_a_rejection_is_recorded() {
     let (app, mastodon) = setup().await;
     let long = "The keynote moves to Janson because of the crowd. ".repeat(14);
-    app.say(&OWNER, &format!("/post {long}")).await;
+    let replies = app.say(&ADA, &format!("/post {long}")).await;
+    assert!(
+        replies[0].contains("fosstodon 699/200 → thread of 5 · telegram 699/4096"),
+        "the thread is announced before anything is sent: {replies:?}"
+    );
+    app.say(&OWNER, "/approve 1").await;
     let statuses = mastodon.statuses();
     assert!(statuses.len() >= 2, "{}", statuses.len());
     for status in &statuses {
@@ -352,9 +362,25 @@ async fn an_automatic_post_outside_the_window_waits_for_its_opening() {
         )
         .await
         .unwrap();
+        let post = herald::db::posts::post(&mut tx, id).await.unwrap().unwrap();
+        herald::posts::send_to_moderation(
+            &mut tx,
+            &herald::templates::Templates::new(),
+            app.now(),
+            &post,
+            "the sessions campaign",
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         id
     };
+    app.send_everything().await;
+    let moderation = app.telegram.texts_to(-100_700).last().unwrap().clone();
+    assert!(
+        moderation.contains("Goes out Sun 27 Dec 12:00 CET once approved"),
+        "the moderators see when it will go out: {moderation}"
+    );
     let replies = app.say(&OWNER, &format!("/approve {id}")).await;
     assert!(replies[0].contains("approved"), "{replies:?}");
     app.drain_outbox().await;

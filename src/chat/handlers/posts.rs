@@ -108,7 +108,8 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
                 .await?;
         return Ok(Reply::text(
             "post_pending",
-            json!({ "number": id, "moderation": sent, "lengths": posts::lengths(&post.text) }),
+            json!({ "number": id, "moderation": sent,
+                    "lengths": posts::lengths(&mut tx, post.conference_id, Some(post.id), &post.text).await? }),
         ));
     }
     let destinations = match posts::deliver(&mut tx, ctx.now, &conference, &post).await? {
@@ -322,7 +323,8 @@ pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> Hand
     refresh(&ctx, &mut tx, post.id).await?;
     Ok(Reply::text(
         "post_edited",
-        json!({ "number": number, "lengths": posts::lengths(text.trim()) }),
+        json!({ "number": number,
+                "lengths": posts::lengths(&mut tx, post.conference_id, Some(post.id), text.trim()).await? }),
     ))
 }
 
