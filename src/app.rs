@@ -121,6 +121,9 @@ impl Application {
                 .clone()
                 .map(|c| Arc::new(c) as Arc<dyn crate::social::PictureSource>),
         );
+        let mentions = crate::mentions::MentionHandler::new(templates.clone());
+        handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
+        handlers.insert(crate::mentions::BLUESKY_KIND, mentions);
         senders.insert(
             "mastodon",
             crate::social::MastodonSender::new(db.clone(), pictures.clone()),
@@ -231,6 +234,16 @@ impl Application {
                 shutdown.clone(),
             ));
         }
+        tasks.spawn(
+            crate::listen::Listeners::new(
+                self.db.clone(),
+                self.clock.clone(),
+                self.health.clone(),
+                self.templates.clone(),
+                self.config.listeners.clone(),
+            )?
+            .run(shutdown.clone()),
+        );
         tracing::info!(%addr, "Herald is running; GET /healthz for its state");
 
         shutdown.cancelled().await;

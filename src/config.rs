@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
 
 /// Sections that environment variables can address as `HERALD_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["telegram", "outbox", "inbox"];
+const SECTIONS: &[&str] = &["telegram", "outbox", "inbox", "listeners"];
 
 /// A secret value: usable by the code, invisible to `Debug`, logs and `herald config`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -208,6 +208,36 @@ impl OutboxSection {
     }
 }
 
+/// The Mastodon and Bluesky listeners.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenSection {
+    /// How often Bluesky's notifications are polled.
+    pub bluesky_poll_secs: u64,
+    /// A Mastodon stream silent this long (no event, no heartbeat) is reconnected.
+    pub stream_idle_secs: u64,
+    /// The first wait after a failure; doubled per failure up to `backoff_max_secs`.
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    /// A listener failing this long posts one notice to the organisers (and one when it recovers).
+    pub notify_after_secs: u64,
+    /// How often the set of listeners is brought in line with the providers.
+    pub supervise_secs: u64,
+}
+
+impl Default for ListenSection {
+    fn default() -> Self {
+        Self {
+            bluesky_poll_secs: 10,
+            stream_idle_secs: 90,
+            backoff_base_ms: 1000,
+            backoff_max_secs: 60,
+            notify_after_secs: 300,
+            supervise_secs: 5,
+        }
+    }
+}
+
 /// The inbox worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -246,6 +276,8 @@ pub struct Config {
     pub outbox: OutboxSection,
     #[serde(default)]
     pub inbox: InboxSection,
+    #[serde(default)]
+    pub listeners: ListenSection,
 }
 
 impl Default for Config {
@@ -258,6 +290,7 @@ impl Default for Config {
             telegram: TelegramSection::default(),
             outbox: OutboxSection::default(),
             inbox: InboxSection::default(),
+            listeners: ListenSection::default(),
         }
     }
 }

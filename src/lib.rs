@@ -26,6 +26,10 @@ pub use app::{Application, Extras};
 pub mod admin;
 /// The chat core: events, the handler tree, replies; and its Telegram adapter.
 pub mod chat;
+/// Listeners: Mastodon's streaming API and Bluesky's notifications, heard as they happen.
+pub mod listen;
+/// Mentions of the conference on the networks: one inbox, answered from Telegram.
+pub mod mentions;
 /// Public posts: policy, moderation, fan-out.
 pub mod posts;
 /// Schedules from frab/Pentabarf XML and pretalx/frab JSON.

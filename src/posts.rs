@@ -90,6 +90,64 @@ pub struct ThreadBody {
     pub parts: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<i64>,
+    /// The post this one answers: the thread's first part replies to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<PlatformRef>,
+    /// Not a post but a boost (reblog, repost) of this one; `parts` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boost: Option<PlatformRef>,
+}
+
+/// A post on a network, as replies and boosts point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformRef {
+    /// Mastodon: the status id; Bluesky: the post's URI.
+    pub id: String,
+    /// Bluesky: the post's CID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    /// Bluesky: the thread's root, which replies point at too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cid: Option<String>,
+    /// Mastodon: the post was a direct message, so the answer is one too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub direct: bool,
+}
+
+impl PlatformRef {
+    pub fn of_mention(m: &crate::db::mentions::Mention) -> Self {
+        Self {
+            id: m.platform_id.clone(),
+            cid: m.platform_cid.clone(),
+            root_id: m.root_id.clone(),
+            root_cid: m.root_cid.clone(),
+            direct: m.visibility.as_deref() == Some("direct"),
+        }
+    }
+}
+
+/// Where a post goes: the active providers broadcasting for its conference; or, for an answer to a mention,
+/// only the mention's provider (if active), and what it answers.
+pub async fn targets(
+    tx: &mut Tx,
+    conference: i64,
+    reply_to: Option<i64>,
+) -> anyhow::Result<(Vec<store::Provider>, Option<PlatformRef>)> {
+    let Some(mention) = reply_to else {
+        return Ok((store::broadcasting_providers(tx, conference).await?, None));
+    };
+    let Some(mention) = crate::db::mentions::mention(tx, mention).await? else {
+        return Ok((Vec::new(), None));
+    };
+    let provider = store::provider_by_id(tx, mention.provider_id)
+        .await?
+        .filter(|p| p.active);
+    Ok((
+        provider.into_iter().collect(),
+        Some(PlatformRef::of_mention(&mention)),
+    ))
 }
 
 /// The most images a post may carry: Bluesky takes 4 (`app.bsky.embed.images`), Mastodon 4 by default.
@@ -183,12 +241,18 @@ pub async fn lengths(
     post: Option<i64>,
     text: &str,
 ) -> anyhow::Result<Vec<Length>> {
-    let mut variants = match post {
-        Some(id) => store::variants(tx, id).await?,
+    let (mut variants, reply_to) = match post {
+        Some(id) => (
+            store::variants(tx, id).await?,
+            store::post(tx, id)
+                .await?
+                .and_then(|p| p.reply_to_mention_id),
+        ),
         None => Default::default(),
     };
+    let (providers, _) = targets(tx, conference, reply_to).await?;
     let mut shown = Vec::new();
-    for provider in store::broadcasting_providers(tx, conference).await? {
+    for provider in providers {
         let Some((limit, measure)) = measure_for(&provider) else {
             continue;
         };
@@ -203,9 +267,10 @@ pub async fn lengths(
             own_text: own.is_some(),
         });
     }
-    if chat::binding(tx, conference, "attendees", crate::telegram::PLATFORM)
-        .await?
-        .is_some()
+    if reply_to.is_none()
+        && chat::binding(tx, conference, "attendees", crate::telegram::PLATFORM)
+            .await?
+            .is_some()
     {
         let length = text.chars().count();
         shown.push(Length {
@@ -288,11 +353,18 @@ async fn moderation_message(
     images: &[store::PostImage],
 ) -> anyhow::Result<(String, teloxide::types::InlineKeyboardMarkup)> {
     let variants = variant_texts(tx, post).await?;
+    let mut answers = None;
+    if let Some(id) = post.reply_to_mention_id
+        && let Some(mention) = crate::db::mentions::mention(tx, id).await?
+        && let Some(provider) = store::provider_by_id(tx, mention.provider_id).await?
+    {
+        answers = Some(crate::mentions::mention_json(&mention, &provider));
+    }
     let text = templates.render(
         "messages/moderate_post.html",
         json!({
             "number": post.id, "text": post.text, "author": author, "lengths": lengths(tx, post.conference_id, Some(post.id), &post.text).await?,
-            "images": images, "variants": variants, "when": when(tx, post).await?,
+            "images": images, "variants": variants, "when": when(tx, post).await?, "answers": answers,
         }),
     )?;
     let approve = templates.render("buttons/post_approve.txt", json!({}))?;
@@ -444,7 +516,8 @@ pub async fn deliver(
     let images = store::images(tx, post.id).await?;
     let mut threads = Vec::new();
     let mut too_long = Vec::new();
-    for provider in store::broadcasting_providers(tx, post.conference_id).await? {
+    let (providers, reply_to) = targets(tx, post.conference_id, post.reply_to_mention_id).await?;
+    for provider in providers {
         let Some((limit, measure)) = measure_for(&provider) else {
             continue;
         };
@@ -476,6 +549,8 @@ pub async fn deliver(
             body: serde_json::to_string(&ThreadBody {
                 parts,
                 images: images.iter().map(|i| i.id).collect(),
+                reply_to: reply_to.clone(),
+                boost: None,
             })?,
             due_at: due,
             expires_at: None,
@@ -483,14 +558,20 @@ pub async fn deliver(
         outbox::enqueue(tx, now, &message).await?;
         count += 1;
     }
-    if let Some(channel) = chat::binding(
-        tx,
-        post.conference_id,
-        "attendees",
-        crate::telegram::PLATFORM,
-    )
-    .await?
-    {
+    // An answer to a mention stays on the mention's network.
+    let channel = match reply_to {
+        Some(_) => None,
+        None => {
+            chat::binding(
+                tx,
+                post.conference_id,
+                "attendees",
+                crate::telegram::PLATFORM,
+            )
+            .await?
+        }
+    };
+    if let Some(channel) = channel {
         let chat_id: i64 = channel.chat_id.parse()?;
         let photos: Vec<_> = images
             .iter()

@@ -279,6 +279,30 @@ impl Sender for BlueskySender {
                 }
             }
         };
+        let refs = |r: &crate::posts::PlatformRef| -> Result<(StrongRef, StrongRef), SendError> {
+            let cid = r
+                .cid
+                .clone()
+                .ok_or_else(|| SendError::permanent("a Bluesky post reference without its CID"))?;
+            let post = StrongRef {
+                uri: r.id.clone(),
+                cid: cid.clone(),
+            };
+            let root = StrongRef {
+                uri: r.root_id.clone().unwrap_or_else(|| r.id.clone()),
+                cid: r.root_cid.clone().unwrap_or(cid),
+            };
+            Ok((post, root))
+        };
+        if let Some(target) = &body.boost {
+            let (subject, _) = refs(target)?;
+            let reposted = client.repost(&subject).await.map_err(|e| SendError {
+                disposition: e.disposition(),
+                message: e.to_string(),
+                moved_to: None,
+            })?;
+            return Ok(reposted.uri);
+        }
         let mut images = load_images(&self.db, &self.pictures, &body.images)
             .await?
             .into_iter()
@@ -288,8 +312,14 @@ impl Sender for BlueskySender {
                 alt: i.alt,
             })
             .collect::<Vec<_>>();
-        let mut root: Option<StrongRef> = None;
-        let mut parent: Option<StrongRef> = None;
+        // An answer starts under the post it answers, in that post's thread.
+        let (mut parent, mut root) = match &body.reply_to {
+            Some(target) => {
+                let (post, root) = refs(target)?;
+                (Some(post), Some(root))
+            }
+            None => (None, None),
+        };
         let mut first_uri = None;
         for (i, part) in body.parts.iter().enumerate() {
             let mut post = NewPost::text(part.clone(), chrono::Utc::now());
@@ -384,9 +414,23 @@ impl Sender for MastodonSender {
         };
         let client = mastodon_client(&provider, &credentials)
             .map_err(|e| SendError::permanent(format!("{e:#}")))?;
-        // A thread: each part replies to the one before. Each part has its own Idempotency-Key, so a
-        // retried delivery re-posts nothing that already went out and continues the chain.
-        let mut previous: Option<String> = None;
+        if let Some(target) = &body.boost {
+            let boosted = client.reblog(&target.id).await.map_err(|e| SendError {
+                disposition: e.disposition(),
+                message: e.to_string(),
+                moved_to: None,
+            })?;
+            return Ok(boosted.url.unwrap_or(boosted.id));
+        }
+        // A thread: each part replies to the one before (the first to the post it answers, if any). Each
+        // part has its own Idempotency-Key, so a retried delivery re-posts nothing that already went out
+        // and continues the chain.
+        let mut previous: Option<String> = body.reply_to.as_ref().map(|r| r.id.clone());
+        let visibility = if body.reply_to.as_ref().is_some_and(|r| r.direct) {
+            Visibility::Direct
+        } else {
+            Visibility::Public
+        };
         let mut first_url = None;
         // Uploaded media are not posts: an upload repeated after a lost answer leaves an unused
         // attachment on the server, which Mastodon removes on its own.
@@ -407,7 +451,7 @@ impl Sender for MastodonSender {
                 text: part.clone(),
                 in_reply_to_id: previous.clone(),
                 media_ids: std::mem::take(&mut media_ids),
-                visibility: Visibility::Public,
+                visibility,
                 idempotency_key: format!("{}#{}", delivery.idempotency_key, i + 1),
             };
             let posted = client.post_status(&status).await.map_err(|e| SendError {

@@ -5,15 +5,7 @@
 mod support;
 
 use serde_json::json;
-use support::{ADA, BOB, OWNER, TestApp, fake_mastodon::FakeMastodon};
-
-fn code_in(text: &str) -> String {
-    let start = text.find("herald-bind-").unwrap();
-    text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<')
-        .collect()
-}
+use support::{ADA, BOB, OWNER, TestApp, code_in, fake_mastodon::FakeMastodon};
 
 /// Owner, conference with policy 2, moderation and attendee chats bound, a Mastodon provider broadcasting,
 /// and Ada as volunteer.

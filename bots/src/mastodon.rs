@@ -182,7 +182,8 @@ pub struct MastodonClient {
     base: Url,
     token: String,
     http: reqwest::Client,
-    limit: OnceCell<usize>,
+    /// `GET /api/v2/instance`, read once.
+    instance: OnceCell<serde_json::Value>,
 }
 
 impl std::fmt::Debug for MastodonClient {
@@ -200,7 +201,7 @@ impl MastodonClient {
             base,
             token: token.into(),
             http,
-            limit: OnceCell::new(),
+            instance: OnceCell::new(),
         }
     }
 
@@ -227,12 +228,9 @@ impl MastodonClient {
         Self::parse(&check(response).await?)
     }
 
-    /// The instance's character limit (`GET /api/v2/instance`), read once; the default when it says
-    /// nothing.
-    #[tracing::instrument(skip_all)]
-    pub async fn character_limit(&self) -> Result<usize, MastodonError> {
-        let limit = self
-            .limit
+    /// The instance's description (`GET /api/v2/instance`), read once.
+    async fn instance(&self) -> Result<&serde_json::Value, MastodonError> {
+        self.instance
             .get_or_try_init(|| async {
                 let response = self
                     .http
@@ -240,18 +238,22 @@ impl MastodonClient {
                     .send()
                     .await
                     .map_err(MastodonError::from_reqwest)?;
-                let body = check(response).await?;
-                let value: serde_json::Value = Self::parse(&body)?;
-                Ok::<usize, MastodonError>(
-                    value
-                        .pointer("/configuration/statuses/max_characters")
-                        .and_then(serde_json::Value::as_u64)
-                        .and_then(|n| usize::try_from(n).ok())
-                        .unwrap_or(DEFAULT_LIMIT),
-                )
+                Self::parse(&check(response).await?)
             })
-            .await?;
-        Ok(*limit)
+            .await
+    }
+
+    /// The instance's character limit (`configuration.statuses.max_characters`); the default when it
+    /// says nothing.
+    #[tracing::instrument(skip_all)]
+    pub async fn character_limit(&self) -> Result<usize, MastodonError> {
+        Ok(self
+            .instance()
+            .await?
+            .pointer("/configuration/statuses/max_characters")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(DEFAULT_LIMIT))
     }
 
     /// `POST /api/v2/media` with the alt text as `description`; returns the media id.
@@ -306,6 +308,194 @@ impl MastodonClient {
             .map_err(MastodonError::from_reqwest)?;
         Self::parse(&check(response).await?)
     }
+
+    /// `POST /api/v1/statuses/:id/reblog`: boosts a status (boosting twice is a no-op for Mastodon).
+    #[tracing::instrument(skip_all)]
+    pub async fn reblog(&self, status_id: &str) -> Result<Status, MastodonError> {
+        let response = self
+            .http
+            .post(self.url(&format!("api/v1/statuses/{status_id}/reblog"))?)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(MastodonError::from_reqwest)?;
+        Self::parse(&check(response).await?)
+    }
+
+    /// Mention notifications newer than `since_id` (all of them when `None`, as far as the server keeps),
+    /// newest first, following the `Link: <…>; rel="next"` pages down to `since_id`. Raw JSON, so the
+    /// caller keeps exactly what the server sent; `max_pages` bounds one catch-up.
+    #[tracing::instrument(skip_all)]
+    pub async fn mentions_since(
+        &self,
+        since_id: Option<&str>,
+        max_pages: usize,
+    ) -> Result<Vec<serde_json::Value>, MastodonError> {
+        let mut url = self.url("api/v1/notifications")?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("types[]", "mention")
+                .append_pair("limit", "40");
+            if let Some(since) = since_id {
+                query.append_pair("since_id", since);
+            }
+        }
+        let mut all = Vec::new();
+        for _ in 0..max_pages {
+            let response = self
+                .http
+                .get(url.clone())
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .map_err(MastodonError::from_reqwest)?;
+            let next = response
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|link| link_rel(link, "next"));
+            let page: Vec<serde_json::Value> = Self::parse(&check(response).await?)?;
+            if page.is_empty() {
+                break;
+            }
+            all.extend(page);
+            match next.and_then(|n| Url::parse(&n).ok()) {
+                Some(next) => url = next,
+                None => break,
+            }
+        }
+        Ok(all)
+    }
+
+    /// Where the streaming API lives: the instance's `configuration.urls.streaming` (a `wss://` URL,
+    /// spoken to here over its SSE flavour, `https://`), or the instance itself.
+    pub async fn streaming_base(&self) -> Result<Url, MastodonError> {
+        let value = self.instance().await?;
+        let streaming = value
+            .pointer("/configuration/urls/streaming")
+            .and_then(serde_json::Value::as_str)
+            .map(|s| {
+                s.replacen("wss://", "https://", 1)
+                    .replacen("ws://", "http://", 1)
+            })
+            .and_then(|s| Url::parse(&s).ok());
+        Ok(streaming.unwrap_or_else(|| self.base.clone()))
+    }
+
+    /// Opens the user's notification stream (`GET /api/v1/streaming/user/notification`, server-sent
+    /// events) at `base` (see [`Self::streaming_base`]). The stream has no timeout: read it with your own.
+    pub async fn notification_stream(&self, base: &Url) -> Result<EventStream, MastodonError> {
+        let mut url = base.clone();
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{prefix}/api/v1/streaming/user/notification"));
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(&self.token)
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(MastodonError::from_reqwest)?;
+        if !response.status().is_success() {
+            return Err(check(response)
+                .await
+                .err()
+                .unwrap_or(MastodonError::InvalidResponse("stream refused".into())));
+        }
+        Ok(EventStream {
+            response,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+/// The URL of the `rel` link in an HTTP `Link` header (`<https://…>; rel="next", <…>; rel="prev"`).
+pub fn link_rel(header: &str, rel: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let wanted = params
+            .split(';')
+            .any(|p| p.trim() == format!("rel=\"{rel}\"") || p.trim() == format!("rel={rel}"));
+        wanted.then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+/// One server-sent event: its `event:` name and its `data:` lines joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub name: String,
+    pub data: String,
+}
+
+/// A stream of server-sent events read from a response as it arrives.
+#[derive(Debug)]
+pub struct EventStream {
+    response: reqwest::Response,
+    /// Bytes received and not yet cut into events (a chunk may end inside a character).
+    buffer: Vec<u8>,
+}
+
+impl EventStream {
+    /// The next event, `None` when the server closed the stream. Heartbeats (`:thump` comments, sent every
+    /// 15 s or so) come as events named `heartbeat`, so a reader can tell a quiet stream from a dead one.
+    pub async fn next(&mut self) -> Result<Option<Event>, MastodonError> {
+        loop {
+            if let Some(event) = take_event(&mut self.buffer) {
+                return Ok(Some(event));
+            }
+            match self
+                .response
+                .chunk()
+                .await
+                .map_err(MastodonError::from_reqwest)?
+            {
+                // Lines may end in CRLF; a carriage return means nothing else in these events.
+                Some(bytes) => self.buffer.extend(bytes.iter().filter(|b| **b != b'\r')),
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+/// Takes the first complete event (ended by a blank line) off the buffer.
+fn take_event(buffer: &mut Vec<u8>) -> Option<Event> {
+    let end = buffer.windows(2).position(|w| w == b"\n\n")?;
+    let block: Vec<u8> = buffer.drain(..end + 2).collect();
+    // Cut at a newline, so whole characters.
+    let block = String::from_utf8_lossy(&block);
+    let mut event = Event {
+        name: "message".into(),
+        data: String::new(),
+    };
+    if block.lines().all(|l| l.starts_with(':') || l.is_empty()) {
+        event.name = "heartbeat".into();
+        return Some(event);
+    }
+    for line in block.lines() {
+        if line.starts_with(':') {
+            continue;
+        }
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "event" => event.name = value.to_owned(),
+            "data" => {
+                if !event.data.is_empty() {
+                    event.data.push('\n');
+                }
+                event.data.push_str(value);
+            }
+            _ => {}
+        }
+    }
+    Some(event)
 }
 
 #[cfg(test)]
@@ -322,6 +512,41 @@ mod tests {
         assert_eq!(text_len("(https://example.org/long/path)."), 1 + 23 + 2);
         assert_eq!(text_len("hi @alice@fosstodon.org!"), 3 + 6 + 1);
         assert_eq!(text_len("🎉 ünïcode"), 9);
+    }
+
+    #[test]
+    fn server_sent_events_are_cut_at_blank_lines_and_heartbeats_named() {
+        let mut buffer = ":thump\n\nevent: notification\ndata: {\"id\":\"1\"}\n\nevent: delete\ndata: 12\n\nevent: notif"
+            .as_bytes()
+            .to_vec();
+        let heartbeat = take_event(&mut buffer).unwrap();
+        assert_eq!(heartbeat.name, "heartbeat");
+        assert!(heartbeat.data.is_empty());
+        assert_eq!(
+            take_event(&mut buffer),
+            Some(Event {
+                name: "notification".into(),
+                data: "{\"id\":\"1\"}".into()
+            })
+        );
+        assert_eq!(take_event(&mut buffer).unwrap().name, "delete");
+        assert_eq!(take_event(&mut buffer), None, "an incomplete event waits");
+        assert_eq!(buffer, b"event: notif");
+    }
+
+    #[test]
+    fn link_headers_name_their_pages() {
+        let link = "<https://m.example/api/v1/notifications?max_id=7&since_id=3>; rel=\"next\", \
+                    <https://m.example/api/v1/notifications?min_id=9>; rel=\"prev\"";
+        assert_eq!(
+            link_rel(link, "next").as_deref(),
+            Some("https://m.example/api/v1/notifications?max_id=7&since_id=3")
+        );
+        assert_eq!(
+            link_rel(link, "prev").as_deref(),
+            Some("https://m.example/api/v1/notifications?min_id=9")
+        );
+        assert_eq!(link_rel(link, "last"), None);
     }
 
     #[test]

@@ -154,3 +154,37 @@ async fn media_carries_its_alt_text_and_errors_say_what_to_do() {
     assert_eq!(err.disposition(), Disposition::Transient);
     assert!(!format!("{client:?}").contains("secret-token"));
 }
+
+/// Real statuses: mention markup from a Mastodon 4 server (Mastodon.py's recordings) and a cut link from
+/// mastodon.social (the documentation's example).
+#[test]
+fn recorded_status_html_reads_as_plain_text() {
+    let read = |name: &str| -> serde_json::Value {
+        let path = format!(
+            "{}/../tests/fixtures/mastodon/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let mention = read("notification-mention-single.json");
+    assert_eq!(
+        herald_bots::html::to_text(mention["status"]["content"].as_str().unwrap()),
+        "@mastodonpy_test hello!"
+    );
+    let listed = read("notifications-list-types-mention.json");
+    assert_eq!(
+        herald_bots::html::to_text(listed[0]["status"]["content"].as_str().unwrap()),
+        "@mastodonpy_test hello!"
+    );
+    let reply = read("status-post-reply.json");
+    assert_eq!(
+        herald_bots::html::to_text(reply["content"].as_str().unwrap()),
+        "@mastodonpy_test_2 same!"
+    );
+    let status = read("docs-entity-Status-example.json");
+    assert_eq!(
+        herald_bots::html::to_text(status["content"].as_str().unwrap()),
+        "\"I lost my inheritance with one wrong digit on my sort code\"\n\n\
+         https://www.theguardian.com/money/2019/dec/07/i-lost-my-193000-inheritance-with-one-wrong-digit-on-my-sort-code"
+    );
+}

@@ -35,6 +35,8 @@ pub mod expected {
     pub const SLOT_END: &str = "a time after the start";
     pub const URL: &str = "an http:// or https:// address";
     pub const POST: &str = "a post number, as /queue shows it";
+    pub const MENTION: &str = "a mention number, as /mentions shows it";
+    pub const PAGE: &str = "a page number from 1";
     pub const HASHTAG: &str = "a hashtag of letters, digits and underscores, such as #fosdem";
     pub const ORDER: &str = "auto, manual or a number for the order";
     pub const FEATURE: &str = "public, attendees, private, organisers or moderation";
@@ -458,6 +460,23 @@ pub fn http_url(s: &str) -> Result<String, InvalidValue> {
 }
 
 /// A post's number, as `/queue` shows it.
+/// A mention number (`12` or `#12`).
+pub fn mention_number(s: &str) -> Result<i64, InvalidValue> {
+    post_number(s).map_err(|_| InvalidValue {
+        expected: expected::MENTION,
+    })
+}
+
+/// A page number from 1.
+pub fn page_number(s: &str) -> Result<i64, InvalidValue> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(InvalidValue {
+            expected: expected::PAGE,
+        })
+}
+
 pub fn post_number(s: &str) -> Result<i64, InvalidValue> {
     let s = s.strip_prefix('#').unwrap_or(s);
     s.parse::<i64>()

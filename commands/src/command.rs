@@ -90,6 +90,12 @@ pub enum Command {
     },
     /// `/image <number> <alt text>`: the picture this caption belongs to joins the post.
     Image { number: i64, alt: String },
+    /// `/mentions [page]`: open mentions.
+    Mentions { page: i64 },
+    /// `/discard <number>`: close a mention unanswered.
+    Discard { number: i64 },
+    /// `/boost <number>`: boost a mention.
+    Boost { number: i64 },
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
     CancelPost { number: i64 },
     /// `/provider <add|list|test|on|off> …`.
@@ -369,6 +375,9 @@ impl Command {
             Self::SplitPost { .. } => Id::SplitPost,
             Self::Variant { .. } => Id::Variant,
             Self::Image { .. } => Id::Image,
+            Self::Mentions { .. } => Id::Mentions,
+            Self::Discard { .. } => Id::Discard,
+            Self::Boost { .. } => Id::Boost,
             Self::CancelPost { .. } => Id::CancelPost,
             Self::Provider(sub) => match sub {
                 ProviderCommand::Add { .. } => Id::ProviderAdd,
@@ -439,6 +448,23 @@ impl Command {
                     provider,
                     text,
                 })
+            }
+            "mentions" => {
+                let mut args = Args::new(Id::Mentions, args);
+                let page = args.optional("page", crate::args::page_number)?;
+                args.finish(Self::Mentions {
+                    page: page.unwrap_or(1),
+                })
+            }
+            "discard" => {
+                let mut args = Args::new(Id::Discard, args);
+                let number = args.required("number", crate::args::mention_number)?;
+                args.finish(Self::Discard { number })
+            }
+            "boost" => {
+                let mut args = Args::new(Id::Boost, args);
+                let number = args.required("number", crate::args::mention_number)?;
+                args.finish(Self::Boost { number })
             }
             "image" => {
                 let mut args = Args::new(Id::Image, args);

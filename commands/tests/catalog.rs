@@ -39,6 +39,7 @@ fn sample(placeholder: &str) -> &'static str {
         "auto" => "auto",
         "order" => "1",
         "alt text" => "A packed lecture hall",
+        "page" => "2",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

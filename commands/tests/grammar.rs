@@ -769,6 +769,9 @@ fn commands_map_to_their_catalog_entries() {
         ("/split 3 off", "split", Role::Volunteer),
         ("/variant 3 bsky Short one", "variant", Role::Volunteer),
         ("/image 3 A packed lecture hall", "image", Role::Attendee),
+        ("/mentions 2", "mentions", Role::Volunteer),
+        ("/discard 4", "discard", Role::Volunteer),
+        ("/boost #4", "boost", Role::Volunteer),
         ("/cancel 3", "cancel post", Role::Volunteer),
         (
             "/provider add mastodon fosstodon https://fosstodon.org",

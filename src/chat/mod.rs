@@ -82,6 +82,8 @@ pub struct Inbound {
     pub message_id: Option<i32>,
     /// A picture that came with the message (its caption is the input's text).
     pub picture: Option<Picture>,
+    /// The message this one replies to.
+    pub reply_to: Option<i32>,
 }
 
 /// A picture sent to the bot, known by the platform's file id until a delivery needs its bytes.
@@ -260,7 +262,8 @@ pub type HandlerResult = anyhow::Result<Reply>;
 /// The handler tree.
 pub fn schema() -> Handler<'static, HandlerResult> {
     use handlers::{
-        account, broadcast, channels, conference, follow, people, posts, providers, schedule, slots,
+        account, broadcast, channels, conference, follow, mentions, people, posts, providers,
+        schedule, slots,
     };
 
     let commands = case![Input::Command(command)]
@@ -334,6 +337,9 @@ pub fn schema() -> Handler<'static, HandlerResult> {
             .endpoint(posts::variant),
         )
         .branch(case![Command::Image { number, alt }].endpoint(posts::image))
+        .branch(case![Command::Mentions { page }].endpoint(mentions::list))
+        .branch(case![Command::Discard { number }].endpoint(mentions::discard))
+        .branch(case![Command::Boost { number }].endpoint(mentions::boost))
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
         .branch(case![Command::Provider(sub)].endpoint(providers::provider))
         .branch(

@@ -82,6 +82,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 input,
                 message_id: Some(m.message_id),
                 picture,
+                reply_to: m.reply_to_message.map(|r| r.message_id),
             })
         }
         Event::CallbackQuery(q) => {
@@ -105,6 +106,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 },
                 message_id,
                 picture: None,
+                reply_to: None,
             })
         }
         Event::MyChatMember(change) => {
@@ -125,6 +127,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 input,
                 message_id: None,
                 picture: None,
+                reply_to: None,
             })
         }
         Event::EditedMessage(_) | Event::Other(_) => None,

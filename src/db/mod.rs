@@ -11,6 +11,7 @@
 
 pub mod chat;
 pub mod inbox;
+pub mod mentions;
 pub mod outbox;
 pub mod posts;
 pub mod schedule;

@@ -205,6 +205,19 @@ pub async fn set_switch(
     Ok(())
 }
 
+/// Makes a post the answer to a mention.
+pub async fn set_reply_to(tx: &mut Tx, post: i64, mention: i64) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE posts SET reply_to_mention_id = $2 WHERE id = $1")
+            .bind(post)
+            .bind(mention)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// Active providers whose public broadcasting is on for `conference`.
 pub async fn broadcasting_providers(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Provider>> {
     let rows = on_tx!(tx, |conn| {
@@ -234,6 +247,8 @@ pub struct Post {
     pub allow_split: bool,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// An answer to this mention: it goes to the mention's network only, as a reply.
+    pub reply_to_mention_id: Option<i64>,
 }
 
 impl Post {
@@ -245,7 +260,7 @@ impl Post {
 
 macro_rules! post_columns {
     () => {
-        "id, conference_id, author_id, source, state, text, allow_split, scheduled_at, created_at"
+        "id, conference_id, author_id, source, state, text, allow_split, scheduled_at, created_at, reply_to_mention_id"
     };
 }
 
@@ -301,6 +316,17 @@ pub async fn posts_in(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Post>>
         .await
     })?;
     Ok(rows)
+}
+
+/// Whether a post answers `mention`.
+pub async fn answered(tx: &mut Tx, mention: i64) -> anyhow::Result<bool> {
+    let found: Option<i64> = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT id FROM posts WHERE reply_to_mention_id = $1 LIMIT 1")
+            .bind(mention)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(found.is_some())
 }
 
 /// Whether `author` wrote the same text since `since` (the duplicate guard).

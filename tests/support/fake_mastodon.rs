@@ -1,5 +1,7 @@
 //! An in-process fake Mastodon instance: verify_credentials, instance, statuses (honouring
-//! Idempotency-Key like Mastodon), with a fault for the next status.
+//! Idempotency-Key like Mastodon), with a fault for the next status; media; reblogs; mention notifications
+//! listed (`since_id` / `max_id`, `Link` pagination) and streamed (server-sent events), with streams that
+//! can be cut.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -24,6 +26,14 @@ struct Inner {
     fail_next: Option<u16>,
     /// Uploaded media: the description (alt text) and the size of each file.
     media: Vec<(String, usize)>,
+    /// Mention notifications, oldest first.
+    notifications: Vec<Value>,
+    next_id: u64,
+    /// Open streams; dropping a sender ends its stream.
+    streams: Vec<tokio::sync::mpsc::UnboundedSender<String>>,
+    stream_connects: usize,
+    reblogs: Vec<String>,
+    notification_requests: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -113,8 +123,148 @@ async fn media(
     Json(json!({ "id": id, "type": "image" })).into_response()
 }
 
+async fn notifications(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let number = |key: &str| query.get(key).and_then(|v| v.parse::<u64>().ok());
+    let (since, max) = (
+        number("since_id").unwrap_or(0),
+        number("max_id").unwrap_or(u64::MAX),
+    );
+    let limit = number("limit").unwrap_or(20).min(40) as usize;
+    let mut inner = inner.lock().unwrap();
+    inner.notification_requests += 1;
+    let page: Vec<Value> = inner
+        .notifications
+        .iter()
+        .rev()
+        .filter(|n| {
+            let id: u64 = n["id"].as_str().unwrap().parse().unwrap();
+            id > since && id < max
+        })
+        .take(limit)
+        .cloned()
+        .collect();
+    let mut response = Json(page.clone()).into_response();
+    if page.len() == limit
+        && let Some(oldest) = page.last()
+    {
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let link = format!(
+            "<http://{host}/api/v1/notifications?max_id={}&since_id={since}&limit={limit}>; rel=\"next\"",
+            oldest["id"].as_str().unwrap()
+        );
+        response.headers_mut().insert("link", link.parse().unwrap());
+    }
+    response
+}
+
+async fn stream(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    {
+        let mut inner = inner.lock().unwrap();
+        inner.streams.push(tx.clone());
+        inner.stream_connects += 1;
+    }
+    let _ = tx.send(":)\n\n".into());
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    (
+        [("content-type", "text/event-stream")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
+}
+
+async fn reblog(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> axum::response::Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    inner.lock().unwrap().reblogs.push(id.clone());
+    Json(json!({ "id": format!("r{id}"), "url": null, "reblog": { "id": id } })).into_response()
+}
+
 impl FakeMastodon {
     pub const TOKEN: &'static str = TOKEN;
+
+    /// A mention of the account by `acct` (as real Mastodon writes it: an `h-card` span), stored in the
+    /// notifications and, when `live`, sent to the open streams. Returns the notification (its status id
+    /// is `s<id>`).
+    pub fn mention(&self, acct: &str, text: &str, live: bool) -> Value {
+        let mut inner = self.inner.lock().unwrap();
+        inner.next_id += 1;
+        let id = inner.next_id + 100;
+        let own = acct == "fosdem";
+        let notification = json!({
+            "id": id.to_string(), "type": "mention", "created_at": "2026-12-27T09:00:00.000Z",
+            "account": { "id": if own { "1".to_owned() } else { format!("a{acct}") }, "username": acct, "acct": acct, "display_name": "" },
+            "status": {
+                "id": format!("s{id}"), "created_at": "2026-12-27T09:00:00.000Z", "in_reply_to_id": null,
+                "visibility": "public", "url": format!("https://fake.social/@{acct}/s{id}"),
+                "content": format!("<p><span class=\"h-card\" translate=\"no\"><a href=\"https://fake.social/@fosdem\" class=\"u-url mention\">@<span>fosdem</span></a></span> {text}</p>"),
+                "account": { "id": if own { "1".to_owned() } else { format!("a{acct}") }, "username": acct, "acct": acct, "display_name": if acct == "alice" { "Alice" } else { "" } },
+            }
+        });
+        inner.notifications.push(notification.clone());
+        if live {
+            let event = format!("event: notification\ndata: {notification}\n\n");
+            inner.streams.retain(|s| s.send(event.clone()).is_ok());
+        }
+        notification
+    }
+
+    /// Sends raw text as a notification event to the open streams.
+    pub fn stream_raw(&self, data: &str) {
+        let event = format!("event: notification\ndata: {data}\n\n");
+        self.inner
+            .lock()
+            .unwrap()
+            .streams
+            .retain(|s| s.send(event.clone()).is_ok());
+    }
+
+    /// Ends every open stream, as a restarted server or a lost connection would.
+    pub fn cut_streams(&self) {
+        self.inner.lock().unwrap().streams.clear();
+    }
+
+    /// Streams opened so far.
+    pub fn stream_connects(&self) -> usize {
+        self.inner.lock().unwrap().stream_connects
+    }
+
+    /// Streams open now.
+    pub fn open_streams(&self) -> usize {
+        let mut inner = self.inner.lock().unwrap();
+        inner.streams.retain(|s| !s.is_closed());
+        inner.streams.len()
+    }
+
+    /// Status ids boosted so far.
+    pub fn reblogs(&self) -> Vec<String> {
+        self.inner.lock().unwrap().reblogs.clone()
+    }
 
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
@@ -127,6 +277,9 @@ impl FakeMastodon {
                 }),
             )
             .route("/api/v1/statuses", post(statuses))
+            .route("/api/v1/statuses/{id}/reblog", post(reblog))
+            .route("/api/v1/notifications", get(notifications))
+            .route("/api/v1/streaming/user/notification", get(stream))
             .route("/api/v2/media", post(media))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -356,12 +356,58 @@ impl TestApp {
         assert!(replies[0].contains("Created"), "{replies:?}");
     }
 
+    /// Starts the Mastodon and Bluesky listeners with quick settings (supervised every second, Bluesky
+    /// polled every second, short backoff); they stop when the returned token is cancelled or dropped.
+    pub fn start_listeners(&self) -> tokio_util::sync::DropGuard {
+        let settings = herald::config::ListenSection {
+            bluesky_poll_secs: 1,
+            stream_idle_secs: 30,
+            backoff_base_ms: 100,
+            backoff_max_secs: 1,
+            notify_after_secs: 300,
+            supervise_secs: 1,
+        };
+        let listeners = herald::listen::Listeners::new(
+            self.app.db.clone(),
+            self.app.clock.clone(),
+            self.app.health.clone(),
+            self.app.templates.clone(),
+            settings,
+        )
+        .expect("listeners");
+        let token = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(listeners.run(token.clone()));
+        token.drop_guard()
+    }
+
+    /// Handles what arrived in the inbox and sends what that queued, until `check` holds (or 10 s pass).
+    pub async fn until(&self, what: &str, mut check: impl FnMut(&Self) -> bool) {
+        for _ in 0..200 {
+            self.app.inbox.drain().await.expect("inbox");
+            self.send_everything().await;
+            if check(self) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("waited 10 s for {what}");
+    }
+
     /// An invite link for `role`, issued by the owner.
     pub async fn invite(&self, role: &str) -> String {
         let replies = self.say(&OWNER, &format!("/invite {role}")).await;
         let text = replies.last().expect("invite reply");
         token_of(text)
     }
+}
+
+/// The binding code (`herald-bind-…`) in a reply to `/bind`.
+pub fn code_in(text: &str) -> String {
+    let start = text.find("herald-bind-").expect("a binding code");
+    text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .collect()
 }
 
 /// The `start=` token in a text containing a deep link.

@@ -60,6 +60,9 @@ const CREATE_SESSION: &str = "com.atproto.server.createSession";
 const REFRESH_SESSION: &str = "com.atproto.server.refreshSession";
 const RESOLVE_HANDLE: &str = "com.atproto.identity.resolveHandle";
 const UPLOAD_BLOB: &str = "com.atproto.repo.uploadBlob";
+const LIST_NOTIFICATIONS: &str = "app.bsky.notification.listNotifications";
+const UPDATE_SEEN: &str = "app.bsky.notification.updateSeen";
+const REPOST_COLLECTION: &str = "app.bsky.feed.repost";
 const CREATE_RECORD: &str = "com.atproto.repo.createRecord";
 const POST_COLLECTION: &str = "app.bsky.feed.post";
 
@@ -658,6 +661,70 @@ impl BlueskyClient {
             .map_err(|e| BlueskyError::InvalidResponse(format!("createRecord: {e}")))?;
         tracing::info!(uri = %posted.uri, "posted to Bluesky");
         Ok(posted)
+    }
+
+    /// `app.bsky.notification.listNotifications`: one page, newest first, and the cursor for the next
+    /// (older) page. Raw JSON notifications, so the caller keeps what the server sent.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_notifications(
+        &self,
+        cursor: Option<&str>,
+        limit: u8,
+    ) -> Result<(Vec<Value>, Option<String>), BlueskyError> {
+        let limit = limit.clamp(1, 100).to_string();
+        let mut query = vec![("limit", limit.as_str())];
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor));
+        }
+        let call = Call {
+            method: Method::GET,
+            nsid: LIST_NOTIFICATIONS,
+            query: &query,
+            body: Body::Empty,
+        };
+        let output = self.send_authed(&call).await?;
+        let notifications = output
+            .get("notifications")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| {
+                BlueskyError::InvalidResponse("listNotifications without notifications".into())
+            })?;
+        let next = output
+            .get("cursor")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok((notifications, next))
+    }
+
+    /// `app.bsky.notification.updateSeen`: marks notifications up to `seen_at` as read.
+    #[tracing::instrument(skip_all)]
+    pub async fn update_seen(&self, seen_at: DateTime<Utc>) -> Result<(), BlueskyError> {
+        let body =
+            json!({ "seenAt": seen_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) });
+        self.send_authed(&Call::procedure(UPDATE_SEEN, Body::Json(&body)))
+            .await
+            .map(drop)
+    }
+
+    /// Reposts a post (`app.bsky.feed.repost` record with the post as subject).
+    #[tracing::instrument(skip_all)]
+    pub async fn repost(&self, subject: &StrongRef) -> Result<Posted, BlueskyError> {
+        let did = self.session().await?.did;
+        let body = json!({
+            "repo": did,
+            "collection": REPOST_COLLECTION,
+            "record": {
+                "$type": REPOST_COLLECTION,
+                "subject": { "uri": subject.uri, "cid": subject.cid },
+                "createdAt": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            },
+        });
+        let output = self
+            .send_authed(&Call::procedure(CREATE_RECORD, Body::Json(&body)))
+            .await?;
+        serde_json::from_value(output)
+            .map_err(|e| BlueskyError::InvalidResponse(format!("createRecord: {e}")))
     }
 
     /// Replaces each mention's handle with its DID; drops mentions of handles that do not resolve. Other

@@ -65,6 +65,15 @@ pub struct Message {
     pub document: Option<Document>,
     #[serde(default)]
     pub migrate_to_chat_id: Option<i64>,
+    /// The message this one replies to (only its id is read).
+    #[serde(default)]
+    pub reply_to_message: Option<RepliedTo>,
+}
+
+/// The message a reply answers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RepliedTo {
+    pub message_id: i32,
 }
 
 /// `PhotoSize`: one size of a photo.

@@ -182,9 +182,20 @@ pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
         .with_timezone(&tz)
         .format("%Y-%m-%d %H:%M %Z")
         .to_string();
+    let listeners: Vec<_> = crate::db::mentions::checkpoints_of(&mut tx, conference.id)
+        .await?
+        .into_iter()
+        .map(|(name, kind, c)| {
+            let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
+            json!({ "name": name, "network": kind, "state": c.state.replace('_', " "), "error": c.last_error,
+                    "last_event": c.last_event_at.map(local), "failing_since": c.failing_since.map(local) })
+        })
+        .collect();
+    let (_, open_mentions) = crate::db::mentions::open(&mut tx, conference.id, 0, 0).await?;
     Ok(Reply::text(
         "conference_status",
-        json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now }),
+        json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now,
+                "listeners": listeners, "open_mentions": open_mentions }),
     ))
 }
 

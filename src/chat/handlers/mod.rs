@@ -5,6 +5,7 @@ pub mod broadcast;
 pub mod channels;
 pub mod conference;
 pub mod follow;
+pub mod mentions;
 pub mod people;
 pub mod posts;
 pub mod providers;
@@ -79,6 +80,9 @@ pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     {
         return Ok(reply);
     }
+    if let Some(reply) = mentions::answer(&ctx, &actor, trimmed).await? {
+        return Ok(reply);
+    }
     match ctx.inbound.chat.kind {
         ChatKind::Private => Ok(Reply::text("free_text", json!({}))),
         ChatKind::Group | ChatKind::Channel => Ok(Reply::none()),
@@ -98,6 +102,7 @@ pub async fn button(
         "stop" => account::stop_button(ctx, actor, argument, message_id).await?,
         "settings" => account::settings_button(ctx, actor, argument, message_id).await?,
         "post" => posts::button(ctx, actor, argument).await?,
+        "mention" => mentions::button(ctx, actor, argument).await?,
         "today" => {
             schedule::today_page(ctx, actor, argument.parse().unwrap_or(0), message_id).await?
         }

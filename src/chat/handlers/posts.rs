@@ -52,13 +52,28 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     if text.trim().is_empty() && picture.is_none() {
         return start_post(&ctx, &conference).await;
     }
+    let image = picture.zip(alt);
+    write(&ctx, &actor, &conference, person, &text, image, None).await
+}
+
+/// Writes a post from chat under the posting policy: refused, waiting for approval, or delivered. An answer
+/// to a mention (`reply_to`) is a post like any other, that goes to the mention's network only.
+pub(super) async fn write(
+    ctx: &Ctx,
+    actor: &Actor,
+    conference: &Conference,
+    person: i64,
+    text: &str,
+    image: Option<(crate::chat::Picture, String)>,
+    reply_to: Option<i64>,
+) -> HandlerResult {
     let Some(needs_approval) = policy::may_post(conference.posting_policy, actor.role) else {
         return Ok(Reply::text(
             "post_not_allowed",
             json!({ "policy": policy_key(conference.posting_policy), "role": actor.role.as_str() }),
         ));
     };
-    if !posts::in_window(&conference, ctx.now) {
+    if !posts::in_window(conference, ctx.now) {
         return Ok(Reply::text(
             "post_outside_window",
             json!({
@@ -86,6 +101,9 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
         text.trim(),
     )
     .await?;
+    if let Some(mention) = reply_to {
+        store::set_reply_to(&mut tx, id, mention).await?;
+    }
     store::audit(
         &mut tx,
         ctx.now,
@@ -96,7 +114,7 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
         None,
     )
     .await?;
-    if let (Some(picture), Some(alt)) = (&picture, &alt) {
+    if let Some((picture, alt)) = &image {
         add_picture(&mut tx, id, picture, alt).await?;
     }
     let post = store::post(&mut tx, id)
@@ -112,7 +130,7 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
                     "lengths": posts::lengths(&mut tx, post.conference_id, Some(post.id), &post.text).await? }),
         ));
     }
-    let destinations = match posts::deliver(&mut tx, ctx.now, &conference, &post).await? {
+    let destinations = match posts::deliver(&mut tx, ctx.now, conference, &post).await? {
         Ok(n) => n,
         Err(too_long) => return Ok(too_long_reply(id, &too_long)),
     };

@@ -162,9 +162,28 @@ pub async fn switch(
     }
     let mut tx = ctx.tx.lock().await;
     store::set_switch(&mut tx, conference.id, provider.id, column(feature), on).await?;
+    // Moderation means hearing the account's mentions: they go to one conference, this one. Taking
+    // them here takes them from wherever they went before.
+    let mut moved_from = None;
+    if feature == Feature::SocialManagement {
+        let before = crate::db::mentions::route_of(&mut tx, provider.id).await?;
+        if on {
+            if let Some(previous) = before.filter(|c| *c != conference.id) {
+                store::set_switch(&mut tx, previous, provider.id, column(feature), false).await?;
+                moved_from = chat::conference_by_id(&mut tx, previous)
+                    .await?
+                    .map(|c| c.name);
+            }
+            crate::db::mentions::set_route(&mut tx, provider.id, Some(conference.id)).await?;
+        } else if before == Some(conference.id) {
+            crate::db::mentions::set_route(&mut tx, provider.id, None).await?;
+        }
+    }
     Ok(Reply::text(
         "switch_set",
-        json!({ "name": name, "feature": feature.as_str(), "on": on, "conference": conference.name }),
+        json!({ "name": name, "feature": feature.as_str(), "on": on, "conference": conference.name,
+                "listening": feature == Feature::SocialManagement && on, "moved_from": moved_from,
+                "active": provider.active }),
     ))
 }
 

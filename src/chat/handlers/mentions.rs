@@ -1,0 +1,224 @@
+//! Mentions from chat: `/mentions`, `/discard N`, `/boost N`, the Reply / Discard / Boost buttons on a
+//! mention's message in the moderation chat, and answers written as Telegram replies to that message.
+
+use serde_json::json;
+
+use crate::{
+    chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
+    db::{
+        Tx,
+        mentions::{self as store, Mention},
+        outbox,
+        posts::{self as posts_store},
+    },
+    mentions::{mention_json, show_outcome},
+    posts::{PlatformRef, ThreadBody, policy},
+};
+
+/// Mentions per page of `/mentions`.
+const PAGE: i64 = 5;
+
+pub async fn list(ctx: Ctx, actor: Actor, page: i64) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let (mentions, total) = store::open(&mut tx, conference.id, PAGE, (page - 1) * PAGE).await?;
+    let mut shown = Vec::new();
+    for m in &mentions {
+        if let Some(provider) = posts_store::provider_by_id(&mut tx, m.provider_id).await? {
+            shown.push(mention_json(m, &provider));
+        }
+    }
+    let pages = (total + PAGE - 1) / PAGE;
+    Ok(Reply::text(
+        "mentions",
+        json!({ "mentions": shown, "page": page, "pages": pages, "total": total, "conference": conference.name }),
+    ))
+}
+
+/// The mention `number` of the actor's conference, or the reply saying it is unknown or already handled.
+async fn open_mention(
+    tx: &mut Tx,
+    actor: &Actor,
+    number: i64,
+) -> anyhow::Result<Result<Mention, Reply>> {
+    let conference = match conference_of(actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(Err(reply)),
+    };
+    let Some(mention) = store::mention(tx, number)
+        .await?
+        .filter(|m| m.conference_id == conference.id)
+    else {
+        return Ok(Err(Reply::text(
+            "mention_unknown",
+            json!({ "number": number }),
+        )));
+    };
+    if mention.state != "open" {
+        return Ok(Err(Reply::text(
+            "mention_closed",
+            json!({ "number": number, "state": mention.state }),
+        )));
+    }
+    Ok(Ok(mention))
+}
+
+/// Closes the mention as `state` and shows who did it on its message.
+async fn close(
+    ctx: &Ctx,
+    actor: &Actor,
+    tx: &mut Tx,
+    mention: &Mention,
+    state: &str,
+) -> anyhow::Result<()> {
+    store::close(tx, ctx.now, mention.id, state, actor.person).await?;
+    if let Some(updated) = store::mention(tx, mention.id).await? {
+        show_outcome(tx, &ctx.templates, ctx.now, &updated, &actor.name()).await?;
+    }
+    Ok(())
+}
+
+pub async fn discard(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let mention = match open_mention(&mut tx, &actor, number).await? {
+        Ok(m) => m,
+        Err(reply) => return Ok(reply),
+    };
+    close(&ctx, &actor, &mut tx, &mention, "discarded").await?;
+    Ok(Reply::text(
+        "mention_discarded",
+        json!({ "number": number, "by": actor.name() }),
+    ))
+}
+
+/// Boosting speaks for the conference's account: those who may approve posts may boost.
+pub async fn boost(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let mention = match open_mention(&mut tx, &actor, number).await? {
+        Ok(m) => m,
+        Err(reply) => return Ok(reply),
+    };
+    let policy = actor.conference.as_ref().map_or(0, |c| c.posting_policy);
+    if !policy::may_approve(policy, actor.role) {
+        return Ok(Reply::text(
+            "mention_may_not_boost",
+            json!({ "number": number, "role": actor.role.as_str() }),
+        ));
+    }
+    let Some(provider) = posts_store::provider_by_id(&mut tx, mention.provider_id)
+        .await?
+        .filter(|p| p.active)
+    else {
+        return Ok(Reply::text(
+            "mention_provider_off",
+            json!({ "number": number }),
+        ));
+    };
+    let body = ThreadBody {
+        parts: Vec::new(),
+        images: Vec::new(),
+        reply_to: None,
+        boost: Some(PlatformRef::of_mention(&mention)),
+    };
+    let message = outbox::NewMessage {
+        provider: format!("provider:{}", provider.id),
+        platform: provider.kind.clone(),
+        target: provider.id.to_string(),
+        kind: "boost".into(),
+        idempotency_key: format!("boost:{}:{}", mention.id, provider.id),
+        body: serde_json::to_string(&body)?,
+        due_at: ctx.now,
+        expires_at: None,
+    };
+    outbox::enqueue(&mut tx, ctx.now, &message).await?;
+    close(&ctx, &actor, &mut tx, &mention, "boosted").await?;
+    Ok(Reply::text(
+        "mention_boosted",
+        json!({ "number": number, "network": provider.kind }),
+    ))
+}
+
+/// A pressed Reply / Discard / Boost button (`mention:boost:7`).
+pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
+    let Some((verb, number)) = argument.split_once(':') else {
+        return Ok(Reply::none());
+    };
+    let Ok(number) = number.parse::<i64>() else {
+        return Ok(Reply::none());
+    };
+    match verb {
+        "discard" => discard(ctx, actor, number).await,
+        "boost" => boost(ctx, actor, number).await,
+        "reply" => {
+            let mut tx = ctx.tx.lock().await;
+            let mention = match open_mention(&mut tx, &actor, number).await? {
+                Ok(m) => m,
+                Err(reply) => return Ok(reply),
+            };
+            Ok(Reply::text(
+                "mention_how_to_reply",
+                json!({ "number": mention.id, "author": mention.author_handle, "by": actor.name() }),
+            ))
+        }
+        _ => Ok(Reply::none()),
+    }
+}
+
+/// A Telegram reply to a mention's message: the answer, written as a post under the posting policy that
+/// goes to the mention's network as a reply. `None` when the message replied to is not a mention's.
+pub async fn answer(ctx: &Ctx, actor: &Actor, text: &str) -> anyhow::Result<Option<Reply>> {
+    let Some(replied) = ctx.inbound.reply_to else {
+        return Ok(None);
+    };
+    let number = {
+        let mut tx = ctx.tx.lock().await;
+        store::by_chat_message(&mut tx, &ctx.inbound.chat.id, &replied.to_string()).await?
+    };
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let Some(person) = actor.person else {
+        return Ok(Some(Reply::text("not_linked", json!({}))));
+    };
+    let (mention, network) = {
+        let mut tx = ctx.tx.lock().await;
+        let mention = match open_mention(&mut tx, actor, number).await? {
+            Ok(m) => m,
+            Err(reply) => return Ok(Some(reply)),
+        };
+        let network = posts_store::provider_by_id(&mut tx, mention.provider_id)
+            .await?
+            .map(|p| p.kind)
+            .unwrap_or_default();
+        (mention, network)
+    };
+    let Ok(conference) = conference_of(actor) else {
+        return Ok(None);
+    };
+    // On Mastodon an answer names whom it answers, or they are not notified.
+    let text = text.trim();
+    let text = if network == "mastodon" && !text.contains(&mention.author_handle) {
+        format!("{} {text}", mention.author_handle)
+    } else {
+        text.to_owned()
+    };
+    let reply = super::posts::write(
+        ctx,
+        actor,
+        &conference,
+        person,
+        &text,
+        None,
+        Some(mention.id),
+    )
+    .await?;
+    // The answer exists now (waiting or sent): the mention is answered.
+    let mut tx = ctx.tx.lock().await;
+    if posts_store::answered(&mut tx, mention.id).await? {
+        close(ctx, actor, &mut tx, &mention, "replied").await?;
+    }
+    Ok(Some(reply))
+}

@@ -1,0 +1,365 @@
+//! Mentions of the conference on Mastodon and Bluesky: what the listeners hear becomes one inbox of
+//! mentions, posted to the moderation chat with Reply / Discard / Boost.
+//!
+//! The listeners (`crate::listen`) store each notification through the inbox as it came; the handler
+//! here reads it, keeps mentions (Mastodon `mention`; Bluesky `mention`, `reply`, `quote`) and ignores the
+//! rest, drops the account's own posts, stores the mention once per (provider, platform id) for the
+//! conference its provider routes to, and queues the moderation-chat message. A notification that cannot be
+//! read fails its inbox event (recorded with the error) and the ones behind it go on.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{
+    db::{
+        Tx, chat,
+        inbox::InboxEvent,
+        mentions::{self as store, Mention, NewMention},
+        posts as posts_store,
+    },
+    inbox::InboxHandler,
+    templates::Templates,
+};
+
+/// Inbox kinds of the listeners' events.
+pub const MASTODON_KIND: &str = "mastodon.notification";
+pub const BLUESKY_KIND: &str = "bluesky.notification";
+
+/// What a listener stores in the inbox: the notification as the network sent it, and whose it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Heard {
+    pub provider_id: i64,
+    /// The listening account's own id (Mastodon account id, Bluesky DID): its own posts are not mentions.
+    pub own_account: String,
+    pub notification: Value,
+}
+
+fn text_of<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str)
+}
+
+fn time_of(value: &Value, pointer: &str) -> anyhow::Result<DateTime<Utc>> {
+    let text =
+        text_of(value, pointer).with_context(|| format!("the notification has no {pointer}"))?;
+    Ok(DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("{pointer} is not a time: {text}"))?
+        .with_timezone(&Utc))
+}
+
+/// A Mastodon notification as a mention: `None` for other types and the account's own statuses.
+pub fn from_mastodon(n: &Value, own_account: &str) -> anyhow::Result<Option<NewMention>> {
+    let kind = text_of(n, "/type").context("the notification has no type")?;
+    if kind != "mention" {
+        return Ok(None);
+    }
+    let status = n
+        .get("status")
+        .filter(|s| s.is_object())
+        .context("a mention without a status")?;
+    let author_id = text_of(status, "/account/id").context("the status has no account")?;
+    if author_id == own_account {
+        return Ok(None);
+    }
+    let acct = text_of(status, "/account/acct").context("the account has no acct")?;
+    let name = text_of(status, "/account/display_name")
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or(acct);
+    let content = text_of(status, "/content").context("the status has no content")?;
+    Ok(Some(NewMention {
+        platform_id: text_of(status, "/id")
+            .context("the status has no id")?
+            .to_owned(),
+        platform_cid: None,
+        root_id: None,
+        root_cid: None,
+        kind: if status.get("in_reply_to_id").is_some_and(|v| !v.is_null()) {
+            "reply".into()
+        } else {
+            "mention".into()
+        },
+        visibility: text_of(status, "/visibility").map(str::to_owned),
+        author_platform_id: author_id.to_owned(),
+        author_handle: format!("@{acct}"),
+        author_name: name.to_owned(),
+        text: herald_bots::html::to_text(content),
+        url: text_of(status, "/url")
+            .or_else(|| text_of(status, "/uri"))
+            .map(str::to_owned),
+        written_at: time_of(status, "/created_at")?,
+    }))
+}
+
+/// A Bluesky notification as a mention: `None` for likes, follows, reposts, reasons we do not know, and
+/// the account's own posts.
+pub fn from_bluesky(n: &Value, own_did: &str) -> anyhow::Result<Option<NewMention>> {
+    let reason = text_of(n, "/reason").context("the notification has no reason")?;
+    if !matches!(reason, "mention" | "reply" | "quote") {
+        return Ok(None);
+    }
+    let did = text_of(n, "/author/did").context("the notification has no author")?;
+    if did == own_did {
+        return Ok(None);
+    }
+    let uri = text_of(n, "/uri").context("the notification has no uri")?;
+    let cid = text_of(n, "/cid").context("the notification has no cid")?;
+    let handle = text_of(n, "/author/handle").unwrap_or(did);
+    let name = text_of(n, "/author/displayName")
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or(handle);
+    let text = text_of(n, "/record/text").context("the post has no text")?;
+    // A reply continues its thread: answers keep the same root.
+    let (root_id, root_cid) = match (
+        text_of(n, "/record/reply/root/uri"),
+        text_of(n, "/record/reply/root/cid"),
+    ) {
+        (Some(uri), Some(cid)) => (uri.to_owned(), cid.to_owned()),
+        _ => (uri.to_owned(), cid.to_owned()),
+    };
+    let rkey = uri.rsplit('/').next().unwrap_or_default();
+    Ok(Some(NewMention {
+        platform_id: uri.to_owned(),
+        platform_cid: Some(cid.to_owned()),
+        root_id: Some(root_id),
+        root_cid: Some(root_cid),
+        kind: reason.to_owned(),
+        visibility: None,
+        author_platform_id: did.to_owned(),
+        author_handle: format!("@{handle}"),
+        author_name: name.to_owned(),
+        text: text.to_owned(),
+        url: Some(format!("https://bsky.app/profile/{handle}/post/{rkey}")),
+        written_at: time_of(n, "/record/createdAt").or_else(|_| time_of(n, "/indexedAt"))?,
+    }))
+}
+
+/// Stores what the listeners heard as mentions and posts each new one to the moderation chat.
+#[derive(Debug)]
+pub struct MentionHandler {
+    templates: Arc<Templates>,
+}
+
+impl MentionHandler {
+    pub fn new(templates: Arc<Templates>) -> Arc<Self> {
+        Arc::new(Self { templates })
+    }
+}
+
+#[async_trait]
+impl InboxHandler for MentionHandler {
+    async fn handle(&self, mut tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
+        let heard: Heard = serde_json::from_str(&event.payload)
+            .context("the stored notification is not one a listener wrote")?;
+        let mention = match event.kind.as_str() {
+            MASTODON_KIND => from_mastodon(&heard.notification, &heard.own_account)?,
+            BLUESKY_KIND => from_bluesky(&heard.notification, &heard.own_account)?,
+            other => anyhow::bail!("no mention reader for {other}"),
+        };
+        let Some(mention) = mention else {
+            return Ok(tx);
+        };
+        let Some(provider) = posts_store::provider_by_id(&mut tx, heard.provider_id).await? else {
+            return Ok(tx);
+        };
+        let Some(conference) = store::route_of(&mut tx, provider.id).await? else {
+            tracing::info!(provider = %provider.internal_name, "a mention for a provider routed nowhere; dropped");
+            return Ok(tx);
+        };
+        let now = event.received_at;
+        if let Some(id) = store::insert(&mut tx, now, conference, provider.id, &mention).await?
+            && let Some(stored) = store::mention(&mut tx, id).await?
+        {
+            post_to_moderation(&mut tx, &self.templates, now, &stored, &provider).await?;
+        }
+        Ok(tx)
+    }
+}
+
+/// The first `max` characters of `text`, with an ellipsis when cut.
+fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// The mention as templates show it.
+pub fn mention_json(m: &Mention, provider: &posts_store::Provider) -> Value {
+    json!({
+        "number": m.id, "kind": m.kind, "author": m.author_handle, "name": m.author_name,
+        "text": m.text, "excerpt": excerpt(&m.text, 200), "url": m.url, "network": provider.kind,
+        "provider": provider.internal_name,
+        "state": m.state, "direct": m.visibility.as_deref() == Some("direct"),
+    })
+}
+
+/// Queues the mention for the conference's moderation chat, with Reply / Discard / Boost.
+async fn post_to_moderation(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    mention: &Mention,
+    provider: &posts_store::Provider,
+) -> anyhow::Result<()> {
+    let Some(chat) = chat::binding(
+        tx,
+        mention.conference_id,
+        "moderation",
+        crate::telegram::PLATFORM,
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let text = templates.render("messages/mention.html", mention_json(mention, provider))?;
+    let button = |name: &str, action: &str| -> anyhow::Result<_> {
+        Ok(teloxide::types::InlineKeyboardButton::callback(
+            templates.render(&format!("buttons/{name}.txt"), json!({}))?,
+            format!("mention:{action}:{}", mention.id),
+        ))
+    };
+    let markup = teloxide::types::InlineKeyboardMarkup::new(vec![vec![
+        button("mention_reply", "reply")?,
+        button("mention_discard", "discard")?,
+        button("mention_boost", "boost")?,
+    ]]);
+    crate::chat::telegram::render_to_outbox(
+        tx,
+        now,
+        chat.chat_id.parse()?,
+        &text,
+        Some(markup),
+        &format!("mention:{}", mention.id),
+    )
+    .await
+}
+
+/// Shows a mention's outcome on its moderation-chat message (the buttons go).
+pub async fn show_outcome(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    mention: &Mention,
+    by: &str,
+) -> anyhow::Result<()> {
+    let Some((chat, message_id)) = store::chat_message(tx, mention.id).await? else {
+        return Ok(());
+    };
+    let (Ok(chat), Ok(message_id)) = (chat.parse::<i64>(), message_id.parse::<i32>()) else {
+        return Ok(());
+    };
+    let Some(provider) = posts_store::provider_by_id(tx, mention.provider_id).await? else {
+        return Ok(());
+    };
+    let text = templates.render(
+        "messages/mention_done.html",
+        json!({ "mention": mention_json(mention, &provider), "by": by }),
+    )?;
+    let request = herald_bots::telegram::Request::EditMessageText {
+        message_id,
+        message: herald_bots::telegram::OutgoingMessage::html(text),
+    };
+    let edit = crate::db::outbox::NewMessage {
+        provider: crate::telegram::BOT_PROVIDER.into(),
+        platform: crate::telegram::PLATFORM.into(),
+        target: chat.to_string(),
+        kind: "edit".into(),
+        idempotency_key: format!(
+            "mention-done:{}:{}/telegram:{chat}",
+            mention.id, mention.state
+        ),
+        body: serde_json::to_string(&request)?,
+        due_at: now,
+        expires_at: None,
+    };
+    crate::db::outbox::enqueue(tx, now, &edit).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(path: &str) -> Value {
+        let path = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
+    }
+
+    #[test]
+    fn a_recorded_mastodon_mention_reads_as_a_mention() {
+        let n = fixture("mastodon/notification-mention-single.json");
+        let m = from_mastodon(&n, "1").unwrap().unwrap();
+        assert_eq!(m.platform_id, "117020577157693549");
+        assert_eq!(m.author_handle, "@admin");
+        assert_eq!(
+            m.author_name, "admin",
+            "an empty display name falls back to the acct"
+        );
+        assert_eq!(m.text, "@mastodonpy_test hello!");
+        assert_eq!(m.kind, "mention");
+        assert_eq!(m.visibility.as_deref(), Some("public"));
+        assert_eq!(
+            m.url.as_deref(),
+            Some("http://localhost:3000/@admin/117020577157693549")
+        );
+        assert_eq!(m.written_at.to_rfc3339(), "2026-08-01T13:51:42.823+00:00");
+        // Its own status is not a mention of it.
+        assert_eq!(from_mastodon(&n, "117020565693913441").unwrap(), None);
+        // Other types are ignored.
+        let mut favourite = n.clone();
+        favourite["type"] = json!("favourite");
+        assert_eq!(from_mastodon(&favourite, "1").unwrap(), None);
+        // A mention without its status is an error (recorded, not silently dropped).
+        let mut broken = n;
+        broken["status"] = Value::Null;
+        assert!(from_mastodon(&broken, "1").is_err());
+    }
+
+    #[test]
+    fn a_recorded_bluesky_mention_reads_as_a_mention_and_likes_are_ignored() {
+        let page = fixture("bluesky/listNotifications-response-reason-mention.json");
+        let n = &page["notifications"][0];
+        let m = from_bluesky(n, "did:plc:herald").unwrap().unwrap();
+        assert_eq!(m.platform_id, "record(0)");
+        assert_eq!(m.platform_cid.as_deref(), Some("cids(0)"));
+        assert_eq!(
+            m.root_id.as_deref(),
+            Some("record(0)"),
+            "not a reply: its own root"
+        );
+        assert_eq!(m.author_handle, "@dan.test");
+        assert_eq!(m.text, "@alice.bluesky.xyz is the best");
+        assert_eq!(m.kind, "mention");
+        assert_eq!(from_bluesky(n, "user(0)").unwrap(), None, "its own post");
+        let others = fixture("bluesky/listNotifications-without-last-seen.json");
+        let mut kept = 0;
+        for n in others["notifications"].as_array().unwrap() {
+            let reason = n["reason"].as_str().unwrap();
+            let read = from_bluesky(n, "did:plc:herald").unwrap();
+            assert_eq!(
+                read.is_some(),
+                matches!(reason, "mention" | "reply" | "quote"),
+                "{reason}"
+            );
+            kept += usize::from(read.is_some());
+            if let Some(m) = read
+                && reason == "reply"
+            {
+                assert_eq!(
+                    m.root_id.as_deref(),
+                    n.pointer("/record/reply/root/uri").and_then(Value::as_str),
+                    "a reply keeps its thread's root"
+                );
+            }
+        }
+        assert!(kept > 0);
+        let mut unknown = n.clone();
+        unknown["reason"] = json!("starterpack-joined");
+        assert_eq!(from_bluesky(&unknown, "did:plc:herald").unwrap(), None);
+    }
+}
