@@ -226,3 +226,162 @@ async fn a_mention_is_answered_boosted_or_discarded_from_telegram() {
     let listed = app.say(&ADA, "/mentions").await.join("\n");
     assert!(listed.contains("No open mentions"), "{listed}");
 }
+
+async fn add_bluesky(app: &TestApp) -> support::fake_bluesky::FakeBluesky {
+    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
+    app.say(
+        &OWNER,
+        &format!("/provider add bluesky sky {}", bluesky.url),
+    )
+    .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
+        .await;
+    app.say(&OWNER, "/provider on sky").await;
+    app.say(&OWNER, "/switch sky moderation on").await;
+    bluesky
+}
+
+#[tokio::test]
+async fn bluesky_mentions_replies_and_quotes_are_polled_and_answered_in_their_thread() {
+    let app = setup().await;
+    let bluesky = add_bluesky(&app).await;
+    bluesky.notify("mention", "old", "from before", None);
+    let _listening = app.start_listeners();
+    // The first poll learns where "now" is; the second reads from there.
+    app.until("two polls", |_| bluesky.list_requests() >= 2)
+        .await;
+
+    let dan = bluesky.notify("mention", "dan", "@fosdem.test when do doors open?", None);
+    let root = "at://did:plc:herald/app.bsky.feed.post/1";
+    let erin = bluesky.notify("reply", "erin", "Thanks for the post!", Some(root));
+    bluesky.notify("quote", "finn", "Look at this", None);
+    bluesky.notify("like", "gus", "", None);
+    bluesky.notify("follow", "hal", "", None);
+    app.until("three mentions", |app| {
+        count_containing(app, "on Bluesky (sky)") == 3
+    })
+    .await;
+    assert_eq!(count_containing(&app, "from before"), 0);
+    assert!(bluesky.seen_at().is_some(), "marked seen");
+    let shown = moderation_texts(&app);
+    assert!(
+        shown
+            .iter()
+            .any(|t| t.contains("Reply #2 on Bluesky (sky) from <b>erin</b> @erin.test")),
+        "{shown:?}"
+    );
+
+    let message_of = |needle: &str| {
+        app.telegram
+            .calls_of("sendMessage")
+            .into_iter()
+            .find(|c| c.chat_id() == Some(MODERATION) && c.text().unwrap().contains(needle))
+            .unwrap()
+            .message_id
+            .unwrap()
+    };
+    // An admin's answers go out at once (policy 2), each as a reply in its thread.
+    for (needle, answer) in [
+        ("when do doors open?", "At nine."),
+        ("Thanks for the post", "You're welcome!"),
+    ] {
+        let mut update = app.message_update(&OWNER, MODERATION, answer);
+        update["message"]["reply_to_message"] = json!({ "message_id": message_of(needle) });
+        app.deliver(&[update]).await;
+    }
+    let records = bluesky.records();
+    let to_dan = records.iter().find(|r| r["text"] == "At nine.").unwrap();
+    assert_eq!(to_dan["reply"]["parent"]["uri"], dan.as_str());
+    assert_eq!(
+        to_dan["reply"]["root"]["uri"],
+        dan.as_str(),
+        "a mention is its own root"
+    );
+    let to_erin = records
+        .iter()
+        .find(|r| r["text"] == "You're welcome!")
+        .unwrap();
+    assert_eq!(to_erin["reply"]["parent"]["uri"], erin.as_str());
+    assert_eq!(to_erin["reply"]["root"]["uri"], root, "the thread's root");
+
+    app.say(&OWNER, "/boost 3").await;
+    let repost = bluesky
+        .records()
+        .into_iter()
+        .find(|r| r["$type"] == "app.bsky.feed.repost")
+        .unwrap();
+    assert!(
+        repost["subject"]["uri"]
+            .as_str()
+            .unwrap()
+            .contains("did:plc:finn")
+    );
+    let listed = app.say(&OWNER, "/mentions").await.join("\n");
+    assert!(listed.contains("No open mentions"), "{listed}");
+}
+
+#[tokio::test]
+async fn a_listener_failing_for_five_minutes_tells_the_organisers_once_and_again_when_it_recovers()
+{
+    const ORGANISERS: i64 = -100_900;
+    let app = setup().await;
+    let bluesky = add_bluesky(&app).await;
+    bluesky.set_failing(true);
+    let _listening = app.start_listeners();
+    app.until("a failed poll", |_| bluesky.list_requests() >= 1)
+        .await;
+    let failing = |app: &TestApp| {
+        app.telegram
+            .texts_to(ORGANISERS)
+            .iter()
+            .filter(|t| t.contains("has not heard from"))
+            .count()
+    };
+    assert_eq!(failing(&app), 0, "a blip is not news");
+    let health = app.app.health.snapshot();
+    assert_eq!(
+        health["listener:sky"].state,
+        herald::health::State::Failing,
+        "{health:?}"
+    );
+    assert!(
+        health["listener:sky"]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("down for maintenance")
+    );
+
+    app.advance(chrono::TimeDelta::minutes(6));
+    app.until("the failure notice", |app| failing(app) == 1)
+        .await;
+    let notice = app.telegram.texts_to(ORGANISERS).last().unwrap().clone();
+    assert!(
+        notice.contains("<b>sky</b> (Bluesky) for 6 minutes"),
+        "{notice}"
+    );
+    let polls = bluesky.list_requests();
+    app.until("more failed polls", |_| {
+        bluesky.list_requests() >= polls + 2
+    })
+    .await;
+    assert_eq!(failing(&app), 1, "one notice per outage");
+    let status = app.say(&OWNER, "/status").await.join("\n");
+    assert!(
+        status.contains("sky (Bluesky) ⚠️ failing since"),
+        "{status}"
+    );
+
+    bluesky.set_failing(false);
+    app.until("the recovery notice", |app| {
+        app.telegram
+            .texts_to(ORGANISERS)
+            .iter()
+            .any(|t| t.contains("is heard again"))
+    })
+    .await;
+    assert_eq!(
+        app.app.health.snapshot()["listener:sky"].state,
+        herald::health::State::Running
+    );
+}

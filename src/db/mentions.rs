@@ -350,13 +350,24 @@ pub async fn record_failure(
 pub async fn clear_failure(tx: &mut Tx, provider: i64) -> anyhow::Result<bool> {
     let notified: Option<bool> = on_tx!(tx, |conn| {
         sqlx::query_scalar(
-            "UPDATE listener_checkpoints SET failing_since = NULL, last_error = NULL, failure_notified = FALSE \
-             WHERE provider_id = $1 AND failing_since IS NOT NULL RETURNING failure_notified",
+            "SELECT failure_notified FROM listener_checkpoints WHERE provider_id = $1 AND failing_since IS NOT NULL",
         )
         .bind(provider)
         .fetch_optional(conn)
         .await
     })?;
+    if notified.is_some() {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE listener_checkpoints SET failing_since = NULL, last_error = NULL, failure_notified = FALSE \
+                 WHERE provider_id = $1",
+            )
+            .bind(provider)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+    }
     Ok(notified.unwrap_or(false))
 }
 

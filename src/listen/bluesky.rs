@@ -91,9 +91,8 @@ async fn poll(listener: &Listener, client: &BlueskyClient) -> anyhow::Result<()>
         let mut reached = page.is_empty();
         for n in page {
             match (indexed_at(&n), checkpoint) {
-                // Older than the checkpoint: everything from here down was read before. Equal ones are
-                // read again, the inbox keeps them once.
-                (Some(at), Some(cp)) if at < cp => {
+                // Not newer than the checkpoint: everything from here down was read before.
+                (Some(at), Some(cp)) if at <= cp => {
                     reached = true;
                     break;
                 }
@@ -117,8 +116,10 @@ async fn poll(listener: &Listener, client: &BlueskyClient) -> anyhow::Result<()>
             .await?;
         return listener.working("connected").await;
     };
+    // Stored oldest first, so mentions are numbered in the order they were written.
     let items: Vec<Item> = heard
         .into_iter()
+        .rev()
         .filter(|n| {
             // Likes, follows, reposts are not mentions; an unreadable notification is kept, to be recorded.
             !matches!(

@@ -124,8 +124,10 @@ async fn session(
                 Some(since),
             )
             .map(str::to_owned);
+            // Listed newest first; stored oldest first, so mentions are numbered in order.
             let items = missed
                 .into_iter()
+                .rev()
                 .map(|n| item(&own, n, provider.id))
                 .collect();
             listener

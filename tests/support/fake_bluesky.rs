@@ -1,6 +1,7 @@
 //! An in-process fake PDS: createSession, resolveHandle, createRecord (honouring record keys: a second
 //! create under the same key is refused, as a PDS does) and getRecord; it can lose the answer to a
-//! create that it stored.
+//! create that it stored; notifications listed newest first with a cursor, `updateSeen`, and a switch
+//! that makes every notification list fail.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -28,6 +29,12 @@ struct Inner {
     lose_next_answer: bool,
     /// Sizes of the blobs uploaded.
     blobs: Vec<usize>,
+    /// Notifications, oldest first.
+    notifications: Vec<Value>,
+    seen_at: Option<String>,
+    /// Answer listNotifications with a 500 while set.
+    failing: bool,
+    list_requests: usize,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -113,7 +120,81 @@ async fn upload_blob(
     .into_response()
 }
 
+async fn list_notifications(
+    State(inner): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    inner.list_requests += 1;
+    if inner.failing {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": "InternalServerError", "message": "down for maintenance" })),
+        )
+            .into_response();
+    }
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(50);
+    let skip: usize = query
+        .get("cursor")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = inner
+        .notifications
+        .iter()
+        .rev()
+        .skip(skip)
+        .take(limit)
+        .cloned()
+        .collect();
+    let cursor =
+        (skip + page.len() < inner.notifications.len()).then(|| (skip + page.len()).to_string());
+    Json(json!({ "notifications": page, "cursor": cursor, "seenAt": inner.seen_at }))
+        .into_response()
+}
+
+async fn update_seen(State(inner): State<Shared>, Json(body): Json<Value>) -> Response {
+    inner.lock().unwrap().seen_at = body["seenAt"].as_str().map(str::to_owned);
+    Json(json!({})).into_response()
+}
+
 impl FakeBluesky {
+    /// A notification from `handle` with `reason` (mention, reply, quote, like, …), indexed now; a reply
+    /// is in the thread of `root` (a URI). Returns its URI.
+    pub fn notify(&self, reason: &str, handle: &str, text: &str, root: Option<&str>) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        let n = inner.notifications.len() + 1;
+        let uri = format!("at://did:plc:{handle}/app.bsky.feed.post/n{n}");
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut record = json!({ "$type": "app.bsky.feed.post", "text": text, "createdAt": now });
+        if let Some(root) = root {
+            let strong = json!({ "uri": root, "cid": "rootcid" });
+            record["reply"] = json!({ "root": strong, "parent": strong });
+        }
+        inner.notifications.push(json!({
+            "uri": uri, "cid": format!("ncid{n}"), "reason": reason, "isRead": false, "indexedAt": now,
+            "author": { "did": format!("did:plc:{handle}"), "handle": format!("{handle}.test"), "displayName": handle },
+            "record": record,
+        }));
+        uri
+    }
+
+    /// Makes listing notifications fail (or work again).
+    pub fn set_failing(&self, failing: bool) {
+        self.inner.lock().unwrap().failing = failing;
+    }
+
+    pub fn list_requests(&self) -> usize {
+        self.inner.lock().unwrap().list_requests
+    }
+
+    /// The last `updateSeen` time.
+    pub fn seen_at(&self) -> Option<String> {
+        self.inner.lock().unwrap().seen_at.clone()
+    }
+
     pub async fn start() -> Self {
         let inner: Shared = Arc::default();
         let app = Router::new()
@@ -121,6 +202,11 @@ impl FakeBluesky {
             .route("/xrpc/com.atproto.repo.createRecord", post(create))
             .route("/xrpc/com.atproto.repo.getRecord", get(get_record))
             .route("/xrpc/com.atproto.repo.uploadBlob", post(upload_blob))
+            .route(
+                "/xrpc/app.bsky.notification.listNotifications",
+                get(list_notifications),
+            )
+            .route("/xrpc/app.bsky.notification.updateSeen", post(update_seen))
             .route(
                 "/xrpc/com.atproto.identity.resolveHandle",
                 get(|| async { Json(json!({ "did": "did:plc:alice" })) }),
