@@ -46,6 +46,17 @@ fn moderation_texts(app: &TestApp) -> Vec<String> {
     app.telegram.texts_to(MODERATION)
 }
 
+/// The id of the bot's message in the moderation chat that contains `needle`.
+fn message_id_of(app: &TestApp, needle: &str) -> i64 {
+    app.telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .find(|c| c.chat_id() == Some(MODERATION) && c.text().unwrap().contains(needle))
+        .unwrap()
+        .message_id
+        .unwrap()
+}
+
 fn count_containing(app: &TestApp, needle: &str) -> usize {
     moderation_texts(app)
         .iter()
@@ -151,13 +162,7 @@ async fn a_mention_is_answered_boosted_or_discarded_from_telegram() {
         count_containing(app, "Mention #") >= 3
     })
     .await;
-    let message_of = |needle: &str| {
-        app.telegram
-            .calls_of("sendMessage")
-            .into_iter()
-            .find(|c| c.chat_id() == Some(MODERATION) && c.text().unwrap().contains(needle))
-            .unwrap()
-    };
+    let message_of = |needle: &str| message_id_of(&app, needle);
 
     // The Reply button says how; the answer is a Telegram reply to the mention's message.
     let press = |data: &str, message: i64| {
@@ -166,7 +171,7 @@ async fn a_mention_is_answered_boosted_or_discarded_from_telegram() {
             "message": { "message_id": message, "date": 1_798_000_000,
                          "chat": { "id": MODERATION, "type": "supergroup", "title": "Moderation" }, "text": "Mention" } } })
     };
-    let alice = message_of("where is the keynote?").message_id.unwrap();
+    let alice = message_of("where is the keynote?");
     app.deliver(&[press("mention:reply:1", alice)]).await;
     assert!(
         moderation_texts(&app)
@@ -215,7 +220,7 @@ async fn a_mention_is_answered_boosted_or_discarded_from_telegram() {
     // Boost: only those who may approve; the volunteer is refused, the owner's press boosts.
     let replies = app.say(&ADA, "/boost 2").await;
     assert!(replies[0].contains("may not"), "{replies:?}");
-    let bob = message_of("great talk!").message_id.unwrap();
+    let bob = message_of("great talk!");
     app.deliver(&[press("mention:boost:2", bob)]).await;
     assert_eq!(mastodon.reblogs().len(), 1);
     assert!(mastodon.reblogs()[0].starts_with('s'));
@@ -228,17 +233,7 @@ async fn a_mention_is_answered_boosted_or_discarded_from_telegram() {
 }
 
 async fn add_bluesky(app: &TestApp) -> support::fake_bluesky::FakeBluesky {
-    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
-    app.say(
-        &OWNER,
-        &format!("/provider add bluesky sky {}", bluesky.url),
-    )
-    .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
-        .await;
-    app.say(&OWNER, "/provider on sky").await;
-    app.say(&OWNER, "/switch sky moderation on").await;
-    bluesky
+    app.add_fake_bluesky("moderation").await
 }
 
 #[tokio::test]
@@ -271,15 +266,7 @@ async fn bluesky_mentions_replies_and_quotes_are_polled_and_answered_in_their_th
         "{shown:?}"
     );
 
-    let message_of = |needle: &str| {
-        app.telegram
-            .calls_of("sendMessage")
-            .into_iter()
-            .find(|c| c.chat_id() == Some(MODERATION) && c.text().unwrap().contains(needle))
-            .unwrap()
-            .message_id
-            .unwrap()
-    };
+    let message_of = |needle: &str| message_id_of(&app, needle);
     // An admin's answers go out at once (policy 2), each as a reply in its thread.
     for (needle, answer) in [
         ("when do doors open?", "At nine."),

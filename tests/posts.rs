@@ -70,19 +70,7 @@ async fn setup() -> (TestApp, FakeMastodon) {
 
 /// A fake Bluesky account added as provider `sky`, tested, active and broadcasting.
 async fn add_bluesky(app: &TestApp) -> support::fake_bluesky::FakeBluesky {
-    let bluesky = support::fake_bluesky::FakeBluesky::start().await;
-    app.say(
-        &OWNER,
-        &format!("/provider add bluesky sky {}", bluesky.url),
-    )
-    .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
-        .await;
-    let replies = app.say(&OWNER, "/provider test sky").await;
-    assert!(replies[0].contains("did:plc:herald"), "{replies:?}");
-    app.say(&OWNER, "/provider on sky").await;
-    app.say(&OWNER, "/switch sky public on").await;
-    bluesky
+    app.add_fake_bluesky("public").await
 }
 
 /// The last message edit the bot made (the moderation message after a change).

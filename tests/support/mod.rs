@@ -393,6 +393,24 @@ impl TestApp {
         panic!("waited 10 s for {what}");
     }
 
+    /// A fake Bluesky account added by the owner as provider `sky`, tested, switched on, with `feature`
+    /// (`public`, `moderation`) on for the conference.
+    pub async fn add_fake_bluesky(&self, feature: &str) -> fake_bluesky::FakeBluesky {
+        let bluesky = fake_bluesky::FakeBluesky::start().await;
+        self.say(
+            &OWNER,
+            &format!("/provider add bluesky sky {}", bluesky.url),
+        )
+        .await;
+        self.deliver(&[self.message_update(&OWNER, OWNER.id, "fosdem.test app-pass-word")])
+            .await;
+        let replies = self.say(&OWNER, "/provider test sky").await;
+        assert!(replies[0].contains("did:plc:herald"), "{replies:?}");
+        self.say(&OWNER, "/provider on sky").await;
+        self.say(&OWNER, &format!("/switch sky {feature} on")).await;
+        bluesky
+    }
+
     /// An invite link for `role`, issued by the owner.
     pub async fn invite(&self, role: &str) -> String {
         let replies = self.say(&OWNER, &format!("/invite {role}")).await;
