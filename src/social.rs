@@ -364,12 +364,36 @@ fn key_salt(key: &str) -> u16 {
 pub struct MastodonSender {
     db: Db,
     pictures: Arc<Pictures>,
+    /// This database's random id, in every Idempotency-Key (see [`installation`]).
+    installation: tokio::sync::OnceCell<String>,
 }
 
 impl MastodonSender {
     pub fn new(db: Db, pictures: Arc<Pictures>) -> Arc<Self> {
-        Arc::new(Self { db, pictures })
+        Arc::new(Self {
+            db,
+            pictures,
+            installation: tokio::sync::OnceCell::new(),
+        })
     }
+}
+
+const INSTALLATION_KEY: &str = "installation_id";
+
+/// A random id made once per database. Mastodon remembers Idempotency-Keys per account for an hour; a
+/// key made of this database's post numbers alone would collide with another Herald's (a fresh install, a
+/// staging copy) posting to the same account, which would get this one's status back instead of posting.
+async fn installation(db: &Db) -> anyhow::Result<String> {
+    let mut tx = db.begin().await?;
+    let id = crate::db::chat::set_system_if_absent(
+        &mut tx,
+        chrono::Utc::now(),
+        INSTALLATION_KEY,
+        &crate::chat::links::new_token(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 #[async_trait]
@@ -432,6 +456,11 @@ impl Sender for MastodonSender {
             Visibility::Public
         };
         let mut first_url = None;
+        let installation = self
+            .installation
+            .get_or_try_init(|| installation(&self.db))
+            .await
+            .map_err(transient)?;
         // Uploaded media are not posts: an upload repeated after a lost answer leaves an unused
         // attachment on the server, which Mastodon removes on its own.
         let mut media_ids = Vec::new();
@@ -452,7 +481,7 @@ impl Sender for MastodonSender {
                 in_reply_to_id: previous.clone(),
                 media_ids: std::mem::take(&mut media_ids),
                 visibility,
-                idempotency_key: format!("{}#{}", delivery.idempotency_key, i + 1),
+                idempotency_key: format!("{installation}:{}#{}", delivery.idempotency_key, i + 1),
             };
             let posted = client.post_status(&status).await.map_err(|e| SendError {
                 disposition: e.disposition(),

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::json;
-use support::{ADA, OWNER, TestApp, code_in, fake_mastodon::FakeMastodon};
+use support::{ADA, OWNER, TestApp, fake_mastodon::FakeMastodon};
 
 const MODERATION: i64 = -100_700;
 
@@ -14,10 +14,8 @@ const MODERATION: i64 = -100_700;
 async fn setup() -> TestApp {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    for (slot, chat) in [("moderation", MODERATION), ("organisers", -100_900)] {
-        let code = code_in(&app.say(&OWNER, &format!("/bind {slot}")).await[0]);
-        app.say_in(&OWNER, chat, &code).await;
-    }
+    app.bind("moderation", MODERATION).await;
+    app.bind("organisers", -100_900).await;
     app.say(&OWNER, "/conference policy 2").await;
     let token = app.invite("volunteer").await;
     app.say(&ADA, &format!("/start {token}")).await;
@@ -315,8 +313,15 @@ async fn a_listener_failing_for_five_minutes_tells_the_organisers_once_and_again
     let bluesky = add_bluesky(&app).await;
     bluesky.set_failing(true);
     let _listening = app.start_listeners();
-    app.until("a failed poll", |_| bluesky.list_requests() >= 1)
-        .await;
+    // Counted by the server before the listener has read the answer: wait for the listener's own word.
+    app.until("a failed poll", |app| {
+        app.app
+            .health
+            .snapshot()
+            .get("listener:sky")
+            .is_some_and(|c| c.state == herald::health::State::Failing)
+    })
+    .await;
     let failing = |app: &TestApp| {
         app.telegram
             .texts_to(ORGANISERS)

@@ -86,6 +86,22 @@ async fn thread(base: &str, reader: &Account, uri: &str, replies: usize) -> Valu
     panic!("{uri} was not indexed with {replies} replies within 15 s: {last}");
 }
 
+/// `account` added by the owner as provider `sky`, tested, switched on, with `feature` on.
+async fn add_sky(app: &TestApp, base: &str, account: &Account, feature: &str) {
+    app.say(&OWNER, &format!("/provider add bluesky sky {base}"))
+        .await;
+    app.deliver(&[app.message_update(
+        &OWNER,
+        OWNER.id,
+        &format!("{} {}", account.handle, account.password),
+    )])
+    .await;
+    let replies = app.say(&OWNER, "/provider test sky").await;
+    assert!(replies[0].contains(&account.did), "{replies:?}");
+    app.say(&OWNER, "/provider on sky").await;
+    app.say(&OWNER, &format!("/switch sky {feature} on")).await;
+}
+
 /// The text each facet covers (byte offsets, as the lexicon says), with its feature.
 fn facets(record: &Value) -> Vec<(String, Value)> {
     let text = record["text"].as_str().unwrap();
@@ -164,18 +180,7 @@ async fn a_post_with_a_picture_from_telegram_reaches_the_appview_as_a_thread() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
     app.say(&OWNER, "/conference policy 1").await;
-    app.say(&OWNER, &format!("/provider add bluesky sky {base}"))
-        .await;
-    app.deliver(&[app.message_update(
-        &OWNER,
-        OWNER.id,
-        &format!("{} {}", bot.handle, bot.password),
-    )])
-    .await;
-    let replies = app.say(&OWNER, "/provider test sky").await;
-    assert!(replies[0].contains(&bot.did), "{replies:?}");
-    app.say(&OWNER, "/provider on sky").await;
-    app.say(&OWNER, "/switch sky public on").await;
+    add_sky(&app, &base, &bot, "public").await;
 
     app.telegram.add_file("red", PNG.to_vec());
     let sentence = "Talks in Janson start on time today, so please find a seat early. ";
@@ -211,4 +216,66 @@ async fn a_post_with_a_picture_from_telegram_reaches_the_appview_as_a_thread() {
     assert!(texts.len() >= 2, "{texts:?}");
     assert!(texts.iter().all(|t| t.chars().count() <= 300), "{texts:?}");
     assert!(texts[0].starts_with("Talks in Janson"), "{texts:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs @atproto/dev-env: .ci/peer-bluesky"]
+async fn a_mention_reaches_the_moderation_chat_and_the_answer_joins_its_thread() {
+    const MODERATION: i64 = -100_700;
+    let base = peer();
+    let bot = create_account(&base, "listen").await;
+    let alice = create_account(&base, "alice").await;
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.bind("moderation", MODERATION).await;
+    app.say(&OWNER, "/conference policy 1").await;
+    add_sky(&app, &base, &bot, "moderation").await;
+    let _listening = app.start_listeners();
+    app.until_listening("sky").await;
+
+    // Alice mentions the conference's account; the AppView indexes it, the poll (every second) hears it.
+    let client = BlueskyClient::new(
+        base.parse().unwrap(),
+        alice.handle.clone(),
+        alice.password.clone(),
+        reqwest::Client::new(),
+    );
+    let marker = format!("m{}", rand::random::<u32>());
+    let mention = client
+        .post(&NewPost::text(
+            format!("@{} where is the keynote? {marker}", bot.handle),
+            chrono::Utc::now(),
+        ))
+        .await
+        .unwrap();
+    let shown = |app: &TestApp| {
+        app.telegram
+            .calls_of("sendMessage")
+            .into_iter()
+            .find(|c| c.chat_id() == Some(MODERATION) && c.text().unwrap().contains(&marker))
+    };
+    app.until("the mention in the moderation chat", |app| {
+        shown(app).is_some()
+    })
+    .await;
+    let message = shown(&app).unwrap();
+    assert!(
+        message
+            .text()
+            .unwrap()
+            .contains(&format!("@{}", alice.handle)),
+        "{message:?}"
+    );
+
+    let mut answer = app.message_update(&OWNER, MODERATION, "In Janson, at ten.");
+    answer["message"]["reply_to_message"] = json!({ "message_id": message.message_id.unwrap() });
+    app.deliver(&[answer]).await;
+    let read = thread(&base, &alice, &mention.uri, 1).await;
+    let reply = &read["thread"]["replies"][0]["post"];
+    assert_eq!(reply["author"]["did"], bot.did.as_str());
+    assert_eq!(reply["record"]["text"], "In Janson, at ten.");
+    assert_eq!(
+        reply["record"]["reply"]["parent"]["uri"],
+        mention.uri.as_str()
+    );
 }

@@ -178,3 +178,66 @@ async fn a_post_approved_in_telegram_reaches_mastodon_mock_once_through_a_503() 
     };
     assert_eq!(state, "sent");
 }
+
+#[tokio::test]
+#[ignore = "needs mastodon-mock: .ci/peer-mastodon"]
+async fn a_mention_streams_into_the_moderation_chat_and_the_answer_lands_as_a_reply() {
+    const MODERATION: i64 = -100_700;
+    let base = peer();
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.bind("moderation", MODERATION).await;
+    app.say(&OWNER, "/conference policy 1").await;
+    app.say(&OWNER, &format!("/provider add mastodon listening {base}"))
+        .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, TOKEN)])
+        .await;
+    app.say(&OWNER, "/provider on listening").await;
+    app.say(&OWNER, "/switch listening moderation on").await;
+    let _listening = app.start_listeners();
+    app.until_listening("listening").await;
+
+    // Alice mentions the conference's account.
+    let marker = format!("q{}", rand::random::<u32>());
+    let http = reqwest::Client::new();
+    let written = std::time::Instant::now();
+    let alice_status: Value = http
+        .post(format!("{base}api/v1/statuses"))
+        .bearer_auth("alice_token")
+        .json(&json!({ "status": format!("@herald is the schedule out? {marker}"), "visibility": "public" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.until("the mention in the moderation chat", |app| {
+        app.sent_containing(MODERATION, &marker).is_some()
+    })
+    .await;
+    let elapsed = written.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(2),
+        "by streaming, within 2 s: {elapsed:?}"
+    );
+    let message = app.sent_containing(MODERATION, &marker).unwrap();
+    assert!(message.text().unwrap().contains("@alice"), "{message:?}");
+
+    // The answer, a Telegram reply to that message, goes out as a reply to Alice's status.
+    let mut answer =
+        app.message_update(&OWNER, MODERATION, &format!("Yes, since Monday. {marker}"));
+    answer["message"]["reply_to_message"] = json!({ "message_id": message.message_id.unwrap() });
+    app.deliver(&[answer]).await;
+    let replies: Vec<Value> = own_statuses(&base)
+        .await
+        .into_iter()
+        .filter(|s| s["in_reply_to_id"] == alice_status["id"])
+        .collect();
+    assert_eq!(replies.len(), 1, "one answer, as a reply");
+    let content = replies[0]["content"].as_str().unwrap();
+    assert!(content.contains("Yes, since Monday"), "{content}");
+    assert!(
+        content.contains("@alice"),
+        "names whom it answers: {content}"
+    );
+}

@@ -77,11 +77,12 @@ fn indexed_at(n: &Value) -> Option<DateTime<Utc>> {
 /// One poll: read down to the checkpoint, store what is new, move the checkpoint, mark seen.
 async fn poll(listener: &Listener, client: &BlueskyClient) -> anyhow::Result<()> {
     let own = client.did().await?;
-    let checkpoint = listener
-        .cursor()
-        .await?
-        .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
-        .map(|t| t.with_timezone(&Utc));
+    // No cursor: the first poll. An empty one: the first poll found nothing, so everything is new.
+    let checkpoint = listener.cursor().await?.map(|c| {
+        DateTime::parse_from_rfc3339(&c)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    });
     let mut heard = Vec::new();
     let mut page_cursor: Option<String> = None;
     for _ in 0..PAGES {
@@ -110,9 +111,10 @@ async fn poll(listener: &Listener, client: &BlueskyClient) -> anyhow::Result<()>
     }
     let newest = heard.iter().filter_map(indexed_at).max();
     let Some(checkpoint) = checkpoint else {
-        let start = newest.unwrap_or_else(|| listener.clock.now());
+        // The server's own time of its newest notification: our clock may differ from its.
+        let start = newest.map(stamp).unwrap_or_default();
         listener
-            .store(BLUESKY_KIND, Vec::new(), Some(&stamp(start)), "connected")
+            .store(BLUESKY_KIND, Vec::new(), Some(&start), "connected")
             .await?;
         return listener.working("connected").await;
     };

@@ -411,6 +411,33 @@ impl TestApp {
         bluesky
     }
 
+    /// The owner binds `chat` (a group) as the conference's `slot` chat.
+    pub async fn bind(&self, slot: &str, chat: i64) {
+        let code = code_in(&self.say(&OWNER, &format!("/bind {slot}")).await[0]);
+        self.say_in(&OWNER, chat, &code).await;
+    }
+
+    /// Waits until the listener of provider `name` says it is connected.
+    pub async fn until_listening(&self, name: &str) {
+        let component = format!("listener:{name}");
+        self.until("the listener to connect", |app| {
+            app.app
+                .health
+                .snapshot()
+                .get(&component)
+                .is_some_and(|c| c.detail.as_deref() == Some("connected"))
+        })
+        .await;
+    }
+
+    /// The bot's first message to `chat` containing `needle`.
+    pub fn sent_containing(&self, chat: i64, needle: &str) -> Option<fake_telegram::Call> {
+        self.telegram
+            .calls_of("sendMessage")
+            .into_iter()
+            .find(|c| c.chat_id() == Some(chat) && c.text().is_some_and(|t| t.contains(needle)))
+    }
+
     /// An invite link for `role`, issued by the owner.
     pub async fn invite(&self, role: &str) -> String {
         let replies = self.say(&OWNER, &format!("/invite {role}")).await;
