@@ -121,7 +121,8 @@ impl Application {
                 .clone()
                 .map(|c| Arc::new(c) as Arc<dyn crate::social::PictureSource>),
         );
-        let mentions = crate::mentions::MentionHandler::new(templates.clone());
+        let mentions =
+            crate::mentions::MentionHandler::new(templates.clone(), config.public_url.clone());
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
         handlers.insert(crate::mentions::BLUESKY_KIND, mentions);
         senders.insert(

@@ -137,15 +137,27 @@ pub fn from_bluesky(n: &Value, own_did: &str) -> anyhow::Result<Option<NewMentio
     }))
 }
 
-/// Stores what the listeners heard as mentions and posts each new one to the moderation chat.
-#[derive(Debug)]
+/// Stores what the listeners heard as mentions and posts each new one to the moderation chat; a Mastodon
+/// direct message goes to the chat core instead.
 pub struct MentionHandler {
     templates: Arc<Templates>,
+    schema: dptree::Handler<'static, crate::chat::HandlerResult>,
+    public_url: Option<url::Url>,
+}
+
+impl std::fmt::Debug for MentionHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MentionHandler").finish_non_exhaustive()
+    }
 }
 
 impl MentionHandler {
-    pub fn new(templates: Arc<Templates>) -> Arc<Self> {
-        Arc::new(Self { templates })
+    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>) -> Arc<Self> {
+        Arc::new(Self {
+            templates,
+            schema: crate::chat::schema(),
+            public_url,
+        })
     }
 }
 
@@ -165,6 +177,25 @@ impl InboxHandler for MentionHandler {
         let Some(provider) = posts_store::provider_by_id(&mut tx, heard.provider_id).await? else {
             return Ok(tx);
         };
+        // A direct message holding a command is for the bot; any other is a mention like the rest, which
+        // organisers answer (privately, as it came).
+        let status = &heard.notification["status"];
+        if event.kind == MASTODON_KIND
+            && mention.visibility.as_deref() == Some("direct")
+            && crate::chat::mastodon::command_text(status["content"].as_str().unwrap_or_default())
+                .starts_with('/')
+        {
+            return crate::chat::mastodon::handle_direct(
+                tx,
+                &self.schema,
+                &self.templates,
+                self.public_url.clone(),
+                event.received_at,
+                &provider,
+                status,
+            )
+            .await;
+        }
         let Some(conference) = store::route_of(&mut tx, provider.id).await? else {
             tracing::info!(provider = %provider.internal_name, "a mention for a provider routed nowhere; dropped");
             return Ok(tx);

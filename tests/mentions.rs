@@ -377,3 +377,46 @@ async fn a_listener_failing_for_five_minutes_tells_the_organisers_once_and_again
         herald::health::State::Running
     );
 }
+
+#[tokio::test]
+async fn a_direct_message_with_a_command_is_answered_privately_and_one_without_is_a_mention() {
+    let app = setup().await;
+    let mastodon = add_mastodon(&app).await;
+    let _listening = app.start_listeners();
+    app.until_listening("fosstodon").await;
+
+    let command = mastodon.mention_as("alice", "/whoami", true, "direct");
+    app.until("the private answer", |_| !mastodon.statuses().is_empty())
+        .await;
+    let answer = &mastodon.statuses()[0];
+    assert_eq!(answer["visibility"], "direct", "{answer}");
+    assert_eq!(answer["in_reply_to_id"], command["status"]["id"]);
+    let text = answer["status"].as_str().unwrap();
+    assert!(
+        text.starts_with("@alice You are not linked yet (Mastodon id "),
+        "{text}"
+    );
+    assert!(text.contains(".\nThis chat:"), "{text}");
+    assert!(!text.contains('<'), "plain text, not Telegram HTML: {text}");
+    assert_eq!(count_containing(&app, "/whoami"), 0, "not a mention");
+
+    mastodon.mention_as("bob", "is there a quiet room?", true, "direct");
+    app.until("the private question", |app| {
+        count_containing(app, "is there a quiet room?") == 1
+    })
+    .await;
+    let shown = app.sent_containing(MODERATION, "quiet room").unwrap();
+    assert!(
+        shown.text().unwrap().contains("Direct message #1"),
+        "{shown:?}"
+    );
+    let mut reply = app.message_update(&OWNER, MODERATION, "Room H.1309, all day.");
+    reply["message"]["reply_to_message"] = json!({ "message_id": shown.message_id.unwrap() });
+    app.deliver(&[reply]).await;
+    let answered = mastodon.statuses().into_iter().last().unwrap();
+    assert_eq!(answered["status"], "@bob Room H.1309, all day.");
+    assert_eq!(
+        answered["visibility"], "direct",
+        "answered as privately as it came"
+    );
+}

@@ -10,6 +10,7 @@
 
 pub mod handlers;
 pub mod links;
+pub mod mastodon;
 pub mod notify;
 pub mod telegram;
 

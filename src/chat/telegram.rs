@@ -135,7 +135,8 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
 }
 
 /// Who the sender is in this chat's current conference.
-async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
+/// The sender as Herald knows them on the event's platform, with their roles in the chat's conference.
+pub(crate) async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
     let conference = current_conference(ctx).await?;
     let from = ctx.inbound.from.clone();
     let mut tx = ctx.tx.lock().await;
@@ -143,13 +144,13 @@ async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
         Some(f) => {
             store::refresh_account(
                 &mut tx,
-                PLATFORM,
+                ctx.inbound.platform,
                 &f.user_id,
                 f.username.as_deref(),
                 &f.name,
             )
             .await?;
-            store::person_by_user_id(&mut tx, PLATFORM, &f.user_id)
+            store::person_by_user_id(&mut tx, ctx.inbound.platform, &f.user_id)
                 .await?
                 .map(|p| p.id)
         }

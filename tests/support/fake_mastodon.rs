@@ -212,6 +212,11 @@ impl FakeMastodon {
     /// notifications and, when `live`, sent to the open streams. Returns the notification (its status id
     /// is `s<id>`).
     pub fn mention(&self, acct: &str, text: &str, live: bool) -> Value {
+        self.mention_as(acct, text, live, "public")
+    }
+
+    /// A mention with `visibility` (`direct` makes it a direct message).
+    pub fn mention_as(&self, acct: &str, text: &str, live: bool, visibility: &str) -> Value {
         let mut inner = self.inner.lock().unwrap();
         inner.next_id += 1;
         let id = inner.next_id + 100;
@@ -221,7 +226,7 @@ impl FakeMastodon {
             "account": { "id": if own { "1".to_owned() } else { format!("a{acct}") }, "username": acct, "acct": acct, "display_name": "" },
             "status": {
                 "id": format!("s{id}"), "created_at": "2026-12-27T09:00:00.000Z", "in_reply_to_id": null,
-                "visibility": "public", "url": format!("https://fake.social/@{acct}/s{id}"),
+                "visibility": visibility, "url": format!("https://fake.social/@{acct}/s{id}"),
                 "content": format!("<p><span class=\"h-card\" translate=\"no\"><a href=\"https://fake.social/@fosdem\" class=\"u-url mention\">@<span>fosdem</span></a></span> {text}</p>"),
                 "account": { "id": if own { "1".to_owned() } else { format!("a{acct}") }, "username": acct, "acct": acct, "display_name": if acct == "alice" { "Alice" } else { "" } },
             }

@@ -160,7 +160,8 @@ pub async fn whoami(ctx: Ctx, actor: Actor) -> HandlerResult {
         "whoami",
         json!({ "name": actor.name(), "user_id": actor.from.as_ref().map(|f| &f.user_id),
                 "linked": actor.person.is_some(), "roles": roles,
-                "conference": actor.conference.as_ref().map(conference_json), "chat": ctx.inbound.chat }),
+                "conference": actor.conference.as_ref().map(conference_json), "chat": ctx.inbound.chat,
+                "platform": ctx.inbound.platform }),
     ))
 }
 
