@@ -24,6 +24,8 @@ pub mod web;
 pub use app::{Application, Extras};
 /// Command-line administration (`herald conference`, `herald invite`, `herald owner-link`).
 pub mod admin;
+/// Posts from conference data: the post template environment and campaigns.
+pub mod campaign;
 /// The chat core: events, the handler tree, replies; and its Telegram adapter.
 pub mod chat;
 /// Listeners: Mastodon's streaming API and Bluesky's notifications, heard as they happen.

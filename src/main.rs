@@ -65,6 +65,9 @@ enum Command {
     /// Show the stored schedule of a conference.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Try post templates before a campaign.
+    #[command(subcommand)]
+    Template(TemplateCommand),
     /// Print registration links, one per person, as CSV (name,email,link) for a mail merge.
     ///
     /// Each link works once, for one person, with the given role, for 60 days. Read names and e-mail
@@ -83,6 +86,25 @@ enum Command {
         /// A CSV of name,email rows (a header row is allowed); - reads standard input.
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplateCommand {
+    /// Print what a post template gives for a context, as campaigns render it.
+    ///
+    /// The same environment and filters as campaigns (social, applymacro, slugify, truncate, and
+    /// minijinja-contrib's). The context is JSON in the campaign shape: `conference`, `session` (with
+    /// `speakers`: name, company, social), `sponsor`. Errors name the line.
+    Render {
+        /// The template file.
+        file: PathBuf,
+        /// A JSON file with the context.
+        #[arg(long, value_name = "CONTEXT.json")]
+        context: PathBuf,
+        /// The network rendered for (what `social` looks up), such as mastodon or bluesky.
+        #[arg(long, default_value = "mastodon")]
+        network: String,
     },
 }
 
@@ -214,6 +236,23 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
+        // No database: a template and a context are all it needs.
+        Command::Template(TemplateCommand::Render {
+            file,
+            context,
+            network,
+        }) => {
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("Failed to read {}", file.display()))?;
+            let raw = std::fs::read_to_string(&context)
+                .with_context(|| format!("Failed to read {}", context.display()))?;
+            let context: serde_json::Value = serde_json::from_str(&raw)
+                .with_context(|| format!("{} is not JSON", context.display()))?;
+            let text = herald::campaign::template::render(&source, &context, &network)
+                .with_context(|| format!("{} does not render", file.display()))?;
+            print!("{text}");
+            Ok(())
+        }
         Command::Config => {
             print!("{}", config.to_redacted_toml()?);
             Ok(())

@@ -402,3 +402,53 @@ fn a_schedule_imports_from_the_command_line_and_shows_in_local_time() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn template_render_prints_what_a_campaign_would_post_and_names_the_broken_line() {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates");
+    let dir = tempfile::tempdir().unwrap();
+    let context = fixtures.join("context.json");
+    let out = herald(
+        &[
+            "template",
+            "render",
+            fixtures.join("speaker-session.j2").to_str().unwrap(),
+            "--context",
+            context.to_str().unwrap(),
+            "--network",
+            "bluesky",
+        ],
+        &[],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        std::fs::read_to_string(fixtures.join("expected/speaker-session.bluesky.txt")).unwrap()
+    );
+
+    let broken = dir.path().join("broken.j2");
+    std::fs::write(
+        &broken,
+        "Thanks {{ sponsor.displayname }}!\n{% if sponsor|social %}\n",
+    )
+    .unwrap();
+    let out = herald(
+        &[
+            "template",
+            "render",
+            broken.to_str().unwrap(),
+            "--context",
+            context.to_str().unwrap(),
+        ],
+        &[],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("broken.j2 does not render: line 2: syntax error"),
+        "{err}"
+    );
+}

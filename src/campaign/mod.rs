@@ -1,0 +1,3 @@
+//! Content from conference data: post templates (`template`), rendered per network.
+
+pub mod template;
