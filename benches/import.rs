@@ -4,7 +4,10 @@
 //! cargo bench --bench import                        # SQLite
 //! BENCH_DATABASE_URL=postgres://… cargo bench --bench import   # and PostgreSQL
 
+mod support;
+
 use std::{sync::Arc, time::Instant};
+use support::postgres_schema;
 
 use herald::{
     admin,
@@ -13,7 +16,6 @@ use herald::{
     schedule,
     templates::Templates,
 };
-use sqlx::Connection;
 
 const FILES: &[(&str, &str, Option<&str>)] = &[
     ("39c3", "39c3-schedule-20251206.xml", None),
@@ -23,17 +25,6 @@ const FILES: &[(&str, &str, Option<&str>)] = &[
         Some("Europe/Brussels"),
     ),
 ];
-
-async fn postgres_schema(base: &str) -> String {
-    let schema = format!("bench_{:016x}", rand::random::<u64>());
-    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut conn)
-        .await
-        .expect("schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
-}
 
 #[tokio::main]
 async fn main() {

@@ -11,7 +11,10 @@
 #[path = "../tests/support/fake_telegram.rs"]
 mod fake_telegram;
 
+mod support;
+
 use std::{sync::Arc, time::Instant};
+use support::postgres_schema;
 
 use futures::StreamExt;
 use herald::{
@@ -25,7 +28,6 @@ use herald_bots::{
     Rate,
     telegram::{OutgoingMessage, TelegramClient},
 };
-use sqlx::Connection;
 
 const TOKEN: &str = "1:BENCH";
 
@@ -142,19 +144,6 @@ async fn outbox_run(fake: &fake_telegram::FakeTelegram, url: &str, n: usize) -> 
     );
     db.close().await;
     (enqueue_rate, rate)
-}
-
-async fn postgres_schema(base: &str) -> String {
-    let schema = format!("bench_{:016x}", rand::random::<u64>());
-    let mut conn = sqlx::PgConnection::connect(base)
-        .await
-        .expect("connect to BENCH_DATABASE_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut conn)
-        .await
-        .expect("schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
 
 #[tokio::main]

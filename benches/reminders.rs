@@ -13,7 +13,10 @@
 #[path = "../tests/support/fake_telegram.rs"]
 mod fake_telegram;
 
+mod support;
+
 use std::{sync::Arc, time::Duration};
+use support::postgres_schema;
 
 use chrono::{TimeDelta, Utc};
 use herald::{
@@ -25,7 +28,6 @@ use herald::{
     telegram::{self, TelegramSender},
 };
 use herald_bots::telegram::{OutgoingMessage, TelegramClient};
-use sqlx::Connection;
 
 const REMINDERS: usize = 1000;
 const CHATS: i64 = 200;
@@ -123,17 +125,6 @@ fn report(backend: &str, shape: &str, (lateness, expired): (Vec<f64>, usize)) {
         pct(&lateness, 0.99),
         lateness.last().copied().unwrap_or(f64::NAN),
     );
-}
-
-async fn postgres_schema(base: &str) -> String {
-    let schema = format!("bench_{:016x}", rand::random::<u64>());
-    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut conn)
-        .await
-        .expect("schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
 
 #[tokio::main]

@@ -134,9 +134,15 @@ pub async fn targets(
     tx: &mut Tx,
     conference: i64,
     reply_to: Option<i64>,
+    only: Option<&str>,
 ) -> anyhow::Result<(Vec<store::Provider>, Option<PlatformRef>)> {
     let Some(mention) = reply_to else {
-        return Ok((store::broadcasting_providers(tx, conference).await?, None));
+        let mut providers = store::broadcasting_providers(tx, conference).await?;
+        // A campaign chose its providers: those of them still broadcasting.
+        if let Some(ids) = only.and_then(|o| serde_json::from_str::<Vec<i64>>(o).ok()) {
+            providers.retain(|p| ids.contains(&p.id));
+        }
+        return Ok((providers, None));
     };
     let Some(mention) = crate::db::mentions::mention(tx, mention).await? else {
         return Ok((Vec::new(), None));
@@ -241,16 +247,13 @@ pub async fn lengths(
     post: Option<i64>,
     text: &str,
 ) -> anyhow::Result<Vec<Length>> {
-    let (mut variants, reply_to) = match post {
-        Some(id) => (
-            store::variants(tx, id).await?,
-            store::post(tx, id)
-                .await?
-                .and_then(|p| p.reply_to_mention_id),
-        ),
+    let (mut variants, stored) = match post {
+        Some(id) => (store::variants(tx, id).await?, store::post(tx, id).await?),
         None => Default::default(),
     };
-    let (providers, _) = targets(tx, conference, reply_to).await?;
+    let reply_to = stored.as_ref().and_then(|p| p.reply_to_mention_id);
+    let only = stored.as_ref().and_then(|p| p.provider_ids.clone());
+    let (providers, _) = targets(tx, conference, reply_to, only.as_deref()).await?;
     let mut shown = Vec::new();
     for provider in providers {
         let Some((limit, measure)) = measure_for(&provider) else {
@@ -516,7 +519,13 @@ pub async fn deliver(
     let images = store::images(tx, post.id).await?;
     let mut threads = Vec::new();
     let mut too_long = Vec::new();
-    let (providers, reply_to) = targets(tx, post.conference_id, post.reply_to_mention_id).await?;
+    let (providers, reply_to) = targets(
+        tx,
+        post.conference_id,
+        post.reply_to_mention_id,
+        post.provider_ids.as_deref(),
+    )
+    .await?;
     for provider in providers {
         let Some((limit, measure)) = measure_for(&provider) else {
             continue;

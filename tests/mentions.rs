@@ -23,16 +23,7 @@ async fn setup() -> TestApp {
 }
 
 async fn add_mastodon(app: &TestApp) -> FakeMastodon {
-    let mastodon = FakeMastodon::start().await;
-    app.say(
-        &OWNER,
-        &format!("/provider add mastodon fosstodon {}", mastodon.url),
-    )
-    .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, FakeMastodon::TOKEN)])
-        .await;
-    app.say(&OWNER, "/provider on fosstodon").await;
-    let replies = app.say(&OWNER, "/switch fosstodon moderation on").await;
+    let (mastodon, replies) = app.add_fake_mastodon("moderation").await;
     assert!(
         replies[0].contains("Mentions of this account now come to FOSDEM 2027"),
         "{replies:?}"

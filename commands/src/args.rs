@@ -36,6 +36,8 @@ pub mod expected {
     pub const URL: &str = "an http:// or https:// address";
     pub const POST: &str = "a post number, as /queue shows it";
     pub const MENTION: &str = "a mention number, as /mentions shows it";
+    pub const DURATION: &str = "a duration such as 90m, 2h, 1d or 1h30m";
+    pub const CAMPAIGN_OPTION: &str = "start=YYYY-MM-DDTHH:MM, every=<duration>, jitter=<duration>, to=<provider,…> or order=schedule|shuffled";
     pub const PAGE: &str = "a page number from 1";
     pub const HASHTAG: &str = "a hashtag of letters, digits and underscores, such as #fosdem";
     pub const ORDER: &str = "auto, manual or a number for the order";
@@ -465,6 +467,39 @@ pub fn mention_number(s: &str) -> Result<i64, InvalidValue> {
     post_number(s).map_err(|_| InvalidValue {
         expected: expected::MENTION,
     })
+}
+
+/// A duration in seconds from `90m`, `2h`, `1d`, `45s` or combinations (`1h30m`).
+pub fn duration_secs(s: &str) -> Result<i64, InvalidValue> {
+    let invalid = || InvalidValue {
+        expected: expected::DURATION,
+    };
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    let mut any = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(invalid()),
+        };
+        let n: i64 = number.parse().map_err(|_| invalid())?;
+        total = total
+            .checked_add(n.checked_mul(unit).ok_or_else(invalid)?)
+            .ok_or_else(invalid)?;
+        number.clear();
+        any = true;
+    }
+    if !number.is_empty() || !any {
+        return Err(invalid());
+    }
+    Ok(total)
 }
 
 /// A page number from 1.

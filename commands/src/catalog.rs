@@ -184,6 +184,7 @@ pub(crate) enum Id {
     Mentions,
     Discard,
     Boost,
+    Campaign,
     ProviderAdd,
     ProviderList,
     ProviderTest,
@@ -548,6 +549,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Volunteer,
         Scope::Any,
         "Boost (repost) a mention from the conference's account, if the posting policy lets you approve posts.",
+    ),
+    spec(
+        "campaign",
+        "/campaign sessions [track]",
+        Role::Admin,
+        Scope::Private,
+        "One post per session (of the tracks named), from a template sent next; options start=YYYY-MM-DDTHH:MM every=2h jitter=15m to=provider,… order=shuffled. Shows a preview before anything is made.",
     ),
     spec(
         "provider add",

@@ -96,6 +96,8 @@ pub enum Command {
     Discard { number: i64 },
     /// `/boost <number>`: boost a mention.
     Boost { number: i64 },
+    /// `/campaign sessions [track…] [option=value…]`.
+    Campaign(CampaignRequest),
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
     CancelPost { number: i64 },
     /// `/provider <add|list|test|on|off> …`.
@@ -378,6 +380,7 @@ impl Command {
             Self::Mentions { .. } => Id::Mentions,
             Self::Discard { .. } => Id::Discard,
             Self::Boost { .. } => Id::Boost,
+            Self::Campaign(_) => Id::Campaign,
             Self::CancelPost { .. } => Id::CancelPost,
             Self::Provider(sub) => match sub {
                 ProviderCommand::Add { .. } => Id::ProviderAdd,
@@ -466,6 +469,7 @@ impl Command {
                 let number = args.required("number", crate::args::mention_number)?;
                 args.finish(Self::Boost { number })
             }
+            "campaign" => parse_campaign(args).map(Self::Campaign),
             "image" => {
                 let mut args = Args::new(Id::Image, args);
                 let number = args.required("number", crate::args::post_number)?;
@@ -585,6 +589,68 @@ fn provider_kind(s: &str) -> Result<ProviderKind, InvalidValue> {
             expected: expected::PROVIDER_KIND,
         }),
     }
+}
+
+/// What a campaign covers and how it is spread.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CampaignRequest {
+    /// Track names (words not of the form `key=value`); empty: every track.
+    pub tracks: Vec<String>,
+    pub start: Option<crate::args::LocalDateTime>,
+    pub every_secs: Option<i64>,
+    pub jitter_secs: Option<i64>,
+    /// Provider names; empty: every provider broadcasting.
+    pub to: Vec<String>,
+    pub shuffled: bool,
+}
+
+fn parse_campaign(text: &str) -> Result<CampaignRequest, ParseError> {
+    let mut args = Args::new(Id::Campaign, text);
+    args.required("sessions", |w| {
+        w.eq_ignore_ascii_case("sessions")
+            .then_some(())
+            .ok_or(InvalidValue {
+                expected: "sessions",
+            })
+    })?;
+    let mut request = CampaignRequest::default();
+    while let Some(word) = args.next() {
+        let Some((key, value)) = word.split_once('=') else {
+            request.tracks.push(word.to_owned());
+            continue;
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "start" => {
+                request.start =
+                    Some(args.value("start", value, crate::args::LocalDateTime::parse)?);
+            }
+            "every" => {
+                let secs = args.value("every", value, crate::args::duration_secs)?;
+                if secs <= 0 {
+                    return Err(args.invalid("every", value, expected::DURATION));
+                }
+                request.every_secs = Some(secs);
+            }
+            "jitter" => {
+                request.jitter_secs =
+                    Some(args.value("jitter", value, crate::args::duration_secs)?)
+            }
+            "to" => {
+                request.to = value
+                    .split(',')
+                    .filter(|n| !n.is_empty())
+                    .map(|n| args.value("to", n, crate::args::provider_name))
+                    .collect::<Result<_, _>>()?;
+            }
+            "order" => match value.to_ascii_lowercase().as_str() {
+                "schedule" => request.shuffled = false,
+                "shuffled" | "shuffle" | "random" => request.shuffled = true,
+                _ => return Err(args.invalid("order", value, "schedule or shuffled")),
+            },
+            _ => return Err(args.invalid("option", word, expected::CAMPAIGN_OPTION)),
+        }
+    }
+    Ok(request)
 }
 
 fn parse_provider(text: &str) -> Result<ProviderCommand, ParseError> {

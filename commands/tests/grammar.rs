@@ -772,6 +772,11 @@ fn commands_map_to_their_catalog_entries() {
         ("/mentions 2", "mentions", Role::Volunteer),
         ("/discard 4", "discard", Role::Volunteer),
         ("/boost #4", "boost", Role::Volunteer),
+        (
+            "/campaign sessions Security every=2h jitter=15m",
+            "campaign",
+            Role::Admin,
+        ),
         ("/cancel 3", "cancel post", Role::Volunteer),
         (
             "/provider add mastodon fosstodon https://fosstodon.org",
@@ -922,4 +927,48 @@ fn volunteer_slots_take_local_date_times() {
             ..
         })
     ));
+}
+
+#[test]
+fn campaigns_take_tracks_and_options() {
+    use herald_commands::{CampaignRequest, Command};
+    let parsed = parse(
+        "/campaign sessions Security Rust start=2027-02-06T10:00 every=1h30m jitter=10m to=fosstodon,sky order=shuffled",
+        None,
+    )
+    .unwrap()
+    .unwrap();
+    let Command::Campaign(CampaignRequest {
+        tracks,
+        start,
+        every_secs,
+        jitter_secs,
+        to,
+        shuffled,
+    }) = parsed
+    else {
+        panic!("{parsed:?}");
+    };
+    assert_eq!(tracks, ["Security", "Rust"]);
+    assert_eq!(
+        start.unwrap().date_time().to_string(),
+        "2027-02-06 10:00:00"
+    );
+    assert_eq!((every_secs, jitter_secs), (Some(5400), Some(600)));
+    assert_eq!(to, ["fosstodon", "sky"]);
+    assert!(shuffled);
+    for bad in [
+        "/campaign sessions every=soon",
+        "/campaign sessions every=0m",
+        "/campaign sessions colour=blue",
+        "/campaign sessions start=tomorrow",
+        "/campaign sponsors",
+    ] {
+        let err = parse(bad, None).unwrap_err().to_string();
+        assert!(!err.is_empty(), "{bad}");
+    }
+    let err = parse("/campaign sessions every=soon", None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a duration such as 90m"), "{err}");
 }

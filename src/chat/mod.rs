@@ -263,8 +263,8 @@ pub type HandlerResult = anyhow::Result<Reply>;
 /// The handler tree.
 pub fn schema() -> Handler<'static, HandlerResult> {
     use handlers::{
-        account, broadcast, channels, conference, follow, mentions, people, posts, providers,
-        schedule, slots,
+        account, broadcast, campaign, channels, conference, follow, mentions, people, posts,
+        providers, schedule, slots,
     };
 
     let commands = case![Input::Command(command)]
@@ -341,6 +341,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Mentions { page }].endpoint(mentions::list))
         .branch(case![Command::Discard { number }].endpoint(mentions::discard))
         .branch(case![Command::Boost { number }].endpoint(mentions::boost))
+        .branch(case![Command::Campaign(request)].endpoint(campaign::start))
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
         .branch(case![Command::Provider(sub)].endpoint(providers::provider))
         .branch(

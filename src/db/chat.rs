@@ -870,6 +870,23 @@ pub async fn set_chat_conference(
     Ok(())
 }
 
+/// The id in the chat's pending action `<prefix><id>`, unless it expired by `now`.
+pub async fn pending_id(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    platform: &str,
+    chat_id: &str,
+    prefix: &str,
+) -> anyhow::Result<Option<i64>> {
+    let state = chat_state(tx, platform, chat_id).await?;
+    Ok(state
+        .pending_action
+        .as_deref()
+        .and_then(|a| a.strip_prefix(prefix))
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|_| state.pending_until.is_some_and(|t| t > now)))
+}
+
 pub async fn set_pending(
     tx: &mut Tx,
     now: DateTime<Utc>,

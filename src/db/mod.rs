@@ -9,6 +9,7 @@
 //! Writes go through a [`Tx`]; committing it wakes the outbox worker when the transaction wrote outbox
 //! rows, so a message written by any part of the application is picked up at once.
 
+pub mod campaigns;
 pub mod chat;
 pub mod inbox;
 pub mod mentions;

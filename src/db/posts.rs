@@ -205,6 +205,30 @@ pub async fn set_switch(
     Ok(())
 }
 
+/// A campaign post's time, providers and campaign.
+pub async fn set_campaign_fields(
+    tx: &mut Tx,
+    post: i64,
+    scheduled_at: DateTime<Utc>,
+    provider_ids: &[i64],
+    campaign: i64,
+) -> anyhow::Result<()> {
+    let ids = serde_json::to_string(provider_ids)?;
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE posts SET scheduled_at = $2, provider_ids = $3, campaign_id = $4 WHERE id = $1",
+        )
+        .bind(post)
+        .bind(scheduled_at)
+        .bind(&ids)
+        .bind(campaign)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// Makes a post the answer to a mention.
 pub async fn set_reply_to(tx: &mut Tx, post: i64, mention: i64) -> anyhow::Result<()> {
     on_tx!(tx, |conn| {
@@ -249,6 +273,8 @@ pub struct Post {
     pub created_at: DateTime<Utc>,
     /// An answer to this mention: it goes to the mention's network only, as a reply.
     pub reply_to_mention_id: Option<i64>,
+    /// The providers it goes to (JSON list of ids); `None`: every provider broadcasting for the conference.
+    pub provider_ids: Option<String>,
 }
 
 impl Post {
@@ -260,7 +286,7 @@ impl Post {
 
 macro_rules! post_columns {
     () => {
-        "id, conference_id, author_id, source, state, text, allow_split, scheduled_at, created_at, reply_to_mention_id"
+        "id, conference_id, author_id, source, state, text, allow_split, scheduled_at, created_at, reply_to_mention_id, provider_ids"
     };
 }
 

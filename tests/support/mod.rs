@@ -393,6 +393,27 @@ impl TestApp {
         panic!("waited 10 s for {what}");
     }
 
+    /// A fake Mastodon account added by the owner as provider `fosstodon`, switched on, with `feature` on;
+    /// returns the fake and the reply to the switch.
+    pub async fn add_fake_mastodon(
+        &self,
+        feature: &str,
+    ) -> (fake_mastodon::FakeMastodon, Vec<String>) {
+        let mastodon = fake_mastodon::FakeMastodon::start().await;
+        self.say(
+            &OWNER,
+            &format!("/provider add mastodon fosstodon {}", mastodon.url),
+        )
+        .await;
+        self.deliver(&[self.message_update(&OWNER, OWNER.id, fake_mastodon::FakeMastodon::TOKEN)])
+            .await;
+        self.say(&OWNER, "/provider on fosstodon").await;
+        let replies = self
+            .say(&OWNER, &format!("/switch fosstodon {feature} on"))
+            .await;
+        (mastodon, replies)
+    }
+
     /// A fake Bluesky account added by the owner as provider `sky`, tested, switched on, with `feature`
     /// (`public`, `moderation`) on for the conference.
     pub async fn add_fake_bluesky(&self, feature: &str) -> fake_bluesky::FakeBluesky {

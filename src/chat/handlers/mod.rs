@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod broadcast;
+pub mod campaign;
 pub mod channels;
 pub mod conference;
 pub mod follow;
@@ -83,6 +84,10 @@ pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     if let Some(reply) = mentions::answer(&ctx, &actor, trimmed).await? {
         return Ok(reply);
     }
+    // Templates are taken as written: leading and trailing lines matter.
+    if let Some(reply) = campaign::template_message(&ctx, &actor, &text).await? {
+        return Ok(reply);
+    }
     match ctx.inbound.chat.kind {
         ChatKind::Private => Ok(Reply::text("free_text", json!({}))),
         ChatKind::Group | ChatKind::Channel => Ok(Reply::none()),
@@ -103,6 +108,7 @@ pub async fn button(
         "settings" => account::settings_button(ctx, actor, argument, message_id).await?,
         "post" => posts::button(ctx, actor, argument).await?,
         "mention" => mentions::button(ctx, actor, argument).await?,
+        "campaign" => campaign::button(ctx, actor, argument).await?,
         "today" => {
             schedule::today_page(ctx, actor, argument.parse().unwrap_or(0), message_id).await?
         }

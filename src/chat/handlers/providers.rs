@@ -198,13 +198,14 @@ pub async fn credentials_message(
         return Ok(None);
     }
     let mut tx = ctx.tx.lock().await;
-    let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
-    let Some(id) = state
-        .pending_action
-        .as_deref()
-        .and_then(|a| a.strip_prefix(PENDING_PREFIX))
-        .and_then(|id| id.parse::<i64>().ok())
-        .filter(|_| state.pending_until.is_some_and(|t| t > ctx.now))
+    let Some(id) = chat::pending_id(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        PENDING_PREFIX,
+    )
+    .await?
     else {
         return Ok(None);
     };

@@ -1,0 +1,318 @@
+//! `/campaign sessions …`: one post per session from a template sent as the next message, previewed before
+//! anything is made, created all at once on confirmation, each waiting for approval.
+
+use chrono::{DateTime, TimeDelta, TimeZone, Timelike, Utc};
+use herald_commands::CampaignRequest;
+use serde_json::json;
+
+use crate::{
+    campaign::{self, Options, Planned},
+    chat::{Actor, Button, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_of},
+    db::{Tx, campaigns as store, chat, chat::Conference, posts as posts_store, schedule},
+    posts,
+};
+
+const PENDING_PREFIX: &str = "campaign:";
+/// How long the bot waits for the template.
+const WAIT: TimeDelta = TimeDelta::minutes(15);
+/// Posts shown per network in the preview.
+const PREVIEW: usize = 5;
+const DEFAULT_EVERY: i64 = 2 * 3600;
+
+pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let broadcasting = posts_store::broadcasting_providers(&mut tx, conference.id).await?;
+    let unknown: Vec<&String> = request
+        .to
+        .iter()
+        .filter(|name| !broadcasting.iter().any(|p| &p.internal_name == *name))
+        .collect();
+    if !unknown.is_empty() || broadcasting.is_empty() {
+        return Ok(Reply::text(
+            "campaign_providers",
+            json!({ "unknown": unknown, "broadcasting": broadcasting.iter().map(|p| &p.internal_name).collect::<Vec<_>>() }),
+        ));
+    }
+    let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let start = match request.start {
+        Some(local) => match tz.from_local_datetime(&local.date_time()).earliest() {
+            Some(t) => t.with_timezone(&Utc),
+            None => {
+                return Ok(Reply::text(
+                    "campaign_bad_start",
+                    json!({ "time_zone": conference.time_zone }),
+                ));
+            }
+        },
+        // The next full hour.
+        None => {
+            let next = ctx.now + TimeDelta::hours(1);
+            next - TimeDelta::seconds(i64::from(next.minute() * 60 + next.second()))
+                - TimeDelta::nanoseconds(i64::from(next.nanosecond()))
+        }
+    };
+    let options = Options {
+        start,
+        every_secs: request.every_secs.unwrap_or(DEFAULT_EVERY),
+        jitter_secs: request.jitter_secs.unwrap_or(0),
+        providers: request.to.clone(),
+        shuffled: request.shuffled,
+    };
+    if options.jitter_secs * 2 >= options.every_secs {
+        return Ok(Reply::text(
+            "campaign_jitter_too_wide",
+            json!({ "every": minutes(options.every_secs), "jitter": minutes(options.jitter_secs) }),
+        ));
+    }
+    let sessions = schedule::sessions(&mut tx, conference.id).await?;
+    let tracks: Vec<String> = {
+        let mut t: Vec<String> = sessions.iter().filter_map(|s| s.track.clone()).collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    let chosen = campaign::choose_sessions(sessions, &request.tracks, false, 0);
+    if chosen.is_empty() {
+        return Ok(Reply::text(
+            "campaign_no_sessions",
+            json!({ "tracks": tracks, "asked": request.tracks }),
+        ));
+    }
+    let seed = i64::from(rand::random::<u32>());
+    let filters = serde_json::to_string(&request.tracks)?;
+    let encoded = serde_json::to_string(&options)?;
+    let id = store::create(
+        &mut tx,
+        ctx.now,
+        &store::NewCampaign {
+            conference: conference.id,
+            kind: "sessions",
+            filters: &filters,
+            options: &encoded,
+            seed,
+            by: actor.person,
+        },
+    )
+    .await?;
+    chat::set_pending(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        Some(&format!("{PENDING_PREFIX}{id}")),
+        Some(ctx.now + WAIT),
+    )
+    .await?;
+    Ok(Reply::text(
+        "campaign_send_template",
+        json!({ "sessions": chosen.len(), "tracks": request.tracks, "start": local(&conference, start),
+                "every": minutes(options.every_secs), "jitter": minutes(options.jitter_secs),
+                "providers": providers_named(&broadcasting, &options.providers) }),
+    ))
+}
+
+fn minutes(secs: i64) -> i64 {
+    secs / 60
+}
+
+fn local(conference: &Conference, at: DateTime<Utc>) -> String {
+    let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
+}
+
+fn providers_named(broadcasting: &[posts_store::Provider], names: &[String]) -> Vec<String> {
+    broadcasting
+        .iter()
+        .filter(|p| names.is_empty() || names.contains(&p.internal_name))
+        .map(|p| p.internal_name.clone())
+        .collect()
+}
+
+/// The draft's plan: its sessions, rendered and timed; `Err` holds the reply explaining a template error.
+async fn plan_of(
+    tx: &mut Tx,
+    conference: &Conference,
+    draft: &store::Campaign,
+    template: &str,
+) -> anyhow::Result<Result<Vec<Planned>, Reply>> {
+    let options: Options = serde_json::from_str(&draft.options)?;
+    let tracks: Vec<String> = serde_json::from_str(&draft.filters)?;
+    let providers: Vec<_> = posts_store::broadcasting_providers(tx, conference.id)
+        .await?
+        .into_iter()
+        .filter(|p| options.providers.is_empty() || options.providers.contains(&p.internal_name))
+        .collect();
+    let seed = u64::try_from(draft.seed).unwrap_or(0);
+    let sessions = campaign::choose_sessions(
+        schedule::sessions(tx, conference.id).await?,
+        &tracks,
+        options.shuffled,
+        seed,
+    );
+    let contexts: Vec<_> = sessions
+        .iter()
+        .map(|s| (s.title.clone(), campaign::session_context(conference, s)))
+        .collect();
+    Ok(
+        campaign::plan(conference, template, &contexts, &providers, &options, seed).map_err(|e| {
+            Reply::text(
+                "campaign_template_error",
+                json!({ "subject": e.subject, "error": e.error.to_string() }),
+            )
+        }),
+    )
+}
+
+/// The message after `/campaign …` in a private chat: the template. Answers with the preview.
+pub async fn template_message(
+    ctx: &Ctx,
+    actor: &Actor,
+    text: &str,
+) -> anyhow::Result<Option<Reply>> {
+    if ctx.inbound.chat.kind != ChatKind::Private {
+        return Ok(None);
+    }
+    let mut tx = ctx.tx.lock().await;
+    let Some(id) = chat::pending_id(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        PENDING_PREFIX,
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let Some(draft) = store::campaign(&mut tx, id)
+        .await?
+        .filter(|c| c.state == "draft")
+    else {
+        return Ok(None);
+    };
+    let Ok(conference) = conference_of(actor) else {
+        return Ok(None);
+    };
+    // A template error keeps the draft waiting: fix it and send it again.
+    let planned = match plan_of(&mut tx, &conference, &draft, text).await? {
+        Ok(p) => p,
+        Err(reply) => return Ok(Some(reply)),
+    };
+    store::set_template(&mut tx, ctx.now, id, text).await?;
+    chat::set_pending(
+        &mut tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Some(preview(&conference, id, &planned)))
+}
+
+fn preview(conference: &Conference, id: i64, planned: &[Planned]) -> Reply {
+    let mut networks: Vec<serde_json::Value> = Vec::new();
+    if let Some(first) = planned.first() {
+        for (i, rendered) in first.texts.iter().enumerate() {
+            let samples: Vec<_> = planned
+                .iter()
+                .take(PREVIEW)
+                .filter_map(|p| p.texts.get(i))
+                .map(|t| json!({ "text": t.text, "length": t.length, "limit": t.limit }))
+                .collect();
+            let too_long = planned
+                .iter()
+                .filter(|p| p.texts.get(i).is_some_and(|t| !t.fits()))
+                .count();
+            networks.push(
+                json!({ "provider": rendered.provider, "network": rendered.network,
+                                  "samples": samples, "too_long": too_long }),
+            );
+        }
+    }
+    let moved = planned.iter().filter(|p| p.moved).count();
+    Reply::text(
+        "campaign_preview",
+        json!({ "number": id, "count": planned.len(), "networks": networks, "moved": moved,
+                "first": planned.iter().map(|p| p.due).min().map(|t| local(conference, t)),
+                "last": planned.iter().map(|p| p.due).max().map(|t| local(conference, t)) }),
+    )
+    .with_buttons(vec![vec![
+        Button {
+            label: "campaign_create",
+            data: format!("campaign:create:{id}"),
+        },
+        Button {
+            label: "campaign_cancel",
+            data: format!("campaign:cancel:{id}"),
+        },
+    ]])
+}
+
+/// The preview's buttons: create every post (all or nothing) or drop the draft.
+pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
+    let Some((verb, id)) = argument.split_once(':') else {
+        return Ok(Reply::none());
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(Reply::none());
+    };
+    if !actor.may(herald_commands::Role::Admin) {
+        return Ok(Reply::text("campaign_admins_only", json!({})));
+    }
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(draft) = store::campaign(&mut tx, id)
+        .await?
+        .filter(|c| c.conference_id == conference.id)
+    else {
+        return Ok(Reply::none());
+    };
+    if draft.state != "draft" {
+        return Ok(Reply::text(
+            "campaign_done_already",
+            json!({ "number": id, "state": draft.state }),
+        ));
+    }
+    if verb == "cancel" {
+        store::finish(&mut tx, ctx.now, id, "cancelled", 0).await?;
+        return Ok(Reply::text("campaign_cancelled", json!({ "number": id })));
+    }
+    let Some(template) = draft.template.clone() else {
+        return Ok(Reply::none());
+    };
+    let planned = match plan_of(&mut tx, &conference, &draft, &template).await? {
+        Ok(p) => p,
+        Err(reply) => return Ok(reply),
+    };
+    let created =
+        campaign::create(&mut tx, ctx.now, &conference, id, actor.person, &planned).await?;
+    let by = format!("campaign #{id}");
+    for post_id in &created {
+        if let Some(post) = posts_store::post(&mut tx, *post_id).await? {
+            posts::send_to_moderation(&mut tx, &ctx.templates, ctx.now, &post, &by).await?;
+        }
+    }
+    store::finish(
+        &mut tx,
+        ctx.now,
+        id,
+        "created",
+        i64::try_from(created.len()).unwrap_or(i64::MAX),
+    )
+    .await?;
+    Ok(Reply::text(
+        "campaign_created",
+        json!({ "number": id, "count": created.len(),
+                "first": planned.iter().map(|p| p.due).min().map(|t| local(&conference, t)),
+                "last": planned.iter().map(|p| p.due).max().map(|t| local(&conference, t)) }),
+    ))
+}

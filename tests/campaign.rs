@@ -1,0 +1,201 @@
+//! Campaigns from chat: options, the template as the next message, a preview, all-or-nothing creation of
+//! posts that wait for approval and go out per network at their time.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::{DateTime, Utc};
+use herald::{clock::SharedClock, templates::Templates};
+use serde_json::json;
+use support::{OWNER, TestApp, fake_mastodon::FakeMastodon};
+
+const MODERATION: i64 = -100_700;
+
+/// Four sessions on 2026-12-28 in Brussels: two in Security, two in Rust (one with a speaker handle).
+fn schedule() -> String {
+    let event = |guid: &str, title: &str, track: &str, hour: u32, persons: serde_json::Value| {
+        json!({ "guid": guid, "id": guid, "title": title, "room": "Janson", "state": "confirmed",
+                "date": format!("2026-12-28T{hour:02}:00:00+01:00"), "start": format!("{hour:02}:00"),
+                "duration": "00:45", "track": track, "persons": persons })
+    };
+    json!({ "schedule": { "conference": { "title": "FOSDEM 2027", "acronym": "fosdem", "time_zone_name": "Europe/Brussels",
+        "start": "2026-12-28", "end": "2026-12-28",
+        "days": [{ "index": 1, "date": "2026-12-28", "rooms": { "Janson": [
+            event("s1", "Securing the supply chain", "Security", 9, json!([{ "id": 1, "public_name": "Ada" }])),
+            event("s2", "Rust in Space", "Rust", 10, json!([{ "id": 2, "public_name": "Grace" }])),
+            event("s3", "Fuzzing everything", "Security", 11, json!([])),
+            event("s4", "Async Rust, gently", "Rust", 12, json!([{ "id": 3, "public_name": "Edsger" }])),
+        ] } }] } } })
+    .to_string()
+}
+
+async fn setup() -> (TestApp, FakeMastodon, support::fake_bluesky::FakeBluesky) {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let clock: SharedClock = app.clock.clone();
+    herald::admin::import_schedule(
+        app.db(),
+        &clock,
+        &Templates::new(),
+        "fosdem-2027",
+        &schedule(),
+        None,
+    )
+    .await
+    .unwrap();
+    app.bind("moderation", MODERATION).await;
+    app.say(&OWNER, "/conference policy 2").await;
+    let (mastodon, _) = app.add_fake_mastodon("public").await;
+    let bluesky = app.add_fake_bluesky("public").await;
+    (app, mastodon, bluesky)
+}
+
+fn press(app: &TestApp, data: &str) -> serde_json::Value {
+    let message = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .rfind(|c| c.chat_id() == Some(OWNER.id))
+        .unwrap();
+    json!({ "update_id": 5000 + message.message_id.unwrap(), "callback_query": { "id": "cb", "chat_instance": "x", "data": data,
+        "from": { "id": OWNER.id, "is_bot": false, "first_name": "Olga", "username": "olga" },
+        "message": { "message_id": message.message_id.unwrap(), "date": 1_798_000_000,
+                     "chat": { "id": OWNER.id, "type": "private", "first_name": "Olga" }, "text": "preview" } } })
+}
+
+async fn posts(app: &TestApp) -> Vec<herald::db::posts::Post> {
+    let mut tx = app.db().begin().await.unwrap();
+    let conference = herald::db::chat::conference_by_slug(&mut tx, "fosdem-2027")
+        .await
+        .unwrap()
+        .unwrap();
+    let posts = herald::db::posts::posts_in(&mut tx, conference.id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    posts
+}
+
+const TEMPLATE: &str = "{% if network == \"bluesky\" %}Soon: {{ session.title }}{% else %}Next in {{ session.room }}: \
+{{ session.title }}{% for s in session.speakers %} with {{ s }}{% endfor %} #{{ session.title|slugify }}{% endif %}";
+
+#[tokio::test]
+async fn a_campaign_is_previewed_then_created_at_once_and_goes_out_per_network() {
+    let (app, mastodon, bluesky) = setup().await;
+    let replies = app
+        .say(
+            &OWNER,
+            "/campaign sessions Security start=2026-12-28T10:00 every=2h jitter=10m to=fosstodon,sky",
+        )
+        .await;
+    assert!(
+        replies[0].contains("A campaign of 2 posts (tracks: Security), the first Mon 28 Dec 10:00, then every 120 minutes (± 10 minutes)"),
+        "{replies:?}"
+    );
+
+    // A broken template is refused with its line; the draft waits for a better one.
+    let replies = app.say(&OWNER, "Hello\n{{ session.title ").await;
+    assert!(
+        replies[0].contains("does not work for the template: line 2: syntax error"),
+        "{replies:?}"
+    );
+    let replies = app.say(&OWNER, TEMPLATE).await;
+    let preview = replies.join("\n");
+    assert!(
+        preview.contains("Campaign #1: 2 posts, from Mon 28 Dec"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains(
+            "[77/500] Next in Janson: Securing the supply chain with Ada #securing-the-supply-chain"
+        ),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("[31/300] Soon: Securing the supply chain"),
+        "{preview}"
+    );
+    assert!(posts(&app).await.is_empty(), "nothing before confirmation");
+
+    app.deliver(&[press(&app, "campaign:create:1")]).await;
+    let created = posts(&app).await;
+    assert_eq!(created.len(), 2);
+    let slots = ["2026-12-28T09:00:00Z", "2026-12-28T11:00:00Z"];
+    for (post, slot) in created.iter().zip(slots) {
+        assert_eq!(post.state, "pending");
+        assert_eq!(post.source, "campaign");
+        let slot: DateTime<Utc> = slot.parse().unwrap();
+        let off = (post.scheduled_at.unwrap() - slot).num_seconds().abs();
+        assert!(off <= 600, "within the jitter of its slot: {off} s");
+    }
+    assert_eq!(
+        app.telegram
+            .texts_to(MODERATION)
+            .iter()
+            .filter(|t| t.contains("by campaign #1 is waiting for approval"))
+            .count(),
+        2
+    );
+    // Pressing again creates nothing more.
+    app.deliver(&[press(&app, "campaign:create:1")]).await;
+    assert_eq!(posts(&app).await.len(), 2);
+
+    // Approved, each goes out at its time, with its network's text.
+    app.say(&OWNER, &format!("/approve {}", created[0].id))
+        .await;
+    assert!(mastodon.statuses().is_empty(), "not before its time");
+    app.advance(created[0].scheduled_at.unwrap() - app.now() + chrono::TimeDelta::seconds(1));
+    app.drain_outbox().await;
+    assert_eq!(
+        mastodon.statuses()[0]["status"],
+        "Next in Janson: Securing the supply chain with Ada #securing-the-supply-chain"
+    );
+    assert_eq!(
+        bluesky.records()[0]["text"],
+        "Soon: Securing the supply chain"
+    );
+}
+
+#[tokio::test]
+async fn one_failing_session_creates_nothing_and_the_window_and_fuel_are_respected() {
+    let (app, _mastodon, _bluesky) = setup().await;
+    app.say(&OWNER, "/conference window 12:00 18:00").await;
+    app.say(&OWNER, "/campaign sessions start=2026-12-28T08:00 every=1h")
+        .await;
+    let replies = app
+        .say(
+            &OWNER,
+            "{{ session.title }}{% if session.track == \"Rust\" %}{{ 1 // 0 }}{% endif %}",
+        )
+        .await;
+    assert!(
+        replies[0].contains("does not work for Rust in Space: line 1"),
+        "{replies:?}"
+    );
+    let replies = app
+        .say(
+            &OWNER,
+            "{% for i in range(1000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}",
+        )
+        .await;
+    assert!(replies[0].contains("ran too long"), "{replies:?}");
+    assert!(posts(&app).await.is_empty());
+
+    let replies = app.say(&OWNER, "{{ session.title }}").await;
+    let preview = replies.join("\n");
+    // 08:00, 09:00, 10:00 and 11:00 are before the window: moved to its opening.
+    assert!(
+        preview.contains("4 posts, from Mon 28 Dec 12:00 to Mon 28 Dec 12:00 (4 moved"),
+        "{preview}"
+    );
+    app.deliver(&[press(&app, "campaign:cancel:1")]).await;
+    assert!(
+        app.telegram
+            .texts_to(OWNER.id)
+            .last()
+            .unwrap()
+            .contains("nothing was created")
+    );
+    assert!(posts(&app).await.is_empty());
+}
