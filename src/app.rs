@@ -235,6 +235,12 @@ impl Application {
                 shutdown.clone(),
             ));
         }
+        tasks.spawn(crate::news::run(
+            self.db.clone(),
+            self.clock.clone(),
+            self.health.register("news"),
+            shutdown.clone(),
+        ));
         tasks.spawn(
             crate::listen::Listeners::new(
                 self.db.clone(),

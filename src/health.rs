@@ -135,3 +135,28 @@ impl Reporter {
         self.update(|c| c.state = State::Stopped)
     }
 }
+
+/// Runs `round` every `period` until `shutdown`, reporting each outcome to `health` (ok, or failing with the
+/// error), then reports the component stopped.
+pub async fn repeat<F, Fut, T>(
+    clock: &crate::clock::SharedClock,
+    health: &Reporter,
+    shutdown: &tokio_util::sync::CancellationToken,
+    period: std::time::Duration,
+    mut round: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    loop {
+        match round().await {
+            Ok(_) => health.ok(clock.now()),
+            Err(err) => health.failing(clock.now(), &err),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(period) => {}
+        }
+    }
+    health.stopped();
+}

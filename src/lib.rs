@@ -32,6 +32,8 @@ pub mod chat;
 pub mod listen;
 /// Mentions of the conference on the networks: one inbox, answered from Telegram.
 pub mod mentions;
+/// News: /news and a polled RSS/Atom feed, one post per item, once.
+pub mod news;
 /// Public posts: policy, moderation, fan-out.
 pub mod posts;
 /// Schedules from frab/Pentabarf XML and pretalx/frab JSON.

@@ -461,7 +461,6 @@ pub fn http_url(s: &str) -> Result<String, InvalidValue> {
     }
 }
 
-/// A post's number, as `/queue` shows it.
 /// A mention number (`12` or `#12`).
 pub fn mention_number(s: &str) -> Result<i64, InvalidValue> {
     post_number(s).map_err(|_| InvalidValue {
@@ -512,6 +511,7 @@ pub fn page_number(s: &str) -> Result<i64, InvalidValue> {
         })
 }
 
+/// A post's number, as `/queue` shows it.
 pub fn post_number(s: &str) -> Result<i64, InvalidValue> {
     let s = s.strip_prefix('#').unwrap_or(s);
     s.parse::<i64>()

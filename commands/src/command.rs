@@ -96,6 +96,10 @@ pub enum Command {
     Discard { number: i64 },
     /// `/boost <number>`: boost a mention.
     Boost { number: i64 },
+    /// `/news <title> <url>`: a news post.
+    News { title: String, url: String },
+    /// `/newsfeed <url> | off`.
+    NewsFeed { url: Option<String> },
     /// `/campaign sessions [track…] [option=value…]`.
     Campaign(CampaignRequest),
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
@@ -381,6 +385,8 @@ impl Command {
             Self::Discard { .. } => Id::Discard,
             Self::Boost { .. } => Id::Boost,
             Self::Campaign(_) => Id::Campaign,
+            Self::News { .. } => Id::News,
+            Self::NewsFeed { .. } => Id::NewsFeed,
             Self::CancelPost { .. } => Id::CancelPost,
             Self::Provider(sub) => match sub {
                 ProviderCommand::Add { .. } => Id::ProviderAdd,
@@ -470,6 +476,31 @@ impl Command {
                 args.finish(Self::Boost { number })
             }
             "campaign" => parse_campaign(args).map(Self::Campaign),
+            "news" => {
+                let mut args = Args::new(Id::News, args);
+                let text = args.required_rest("title")?.trim().to_owned();
+                // The link is the last word; the title everything before it.
+                let (title, url) = text.rsplit_once(char::is_whitespace).unwrap_or(("", &text));
+                if title.trim().is_empty() {
+                    return Err(args.missing("title"));
+                }
+                let url = args.value("url", url, crate::args::http_url)?;
+                Ok(Self::News {
+                    title: title.trim().to_owned(),
+                    url,
+                })
+            }
+            "newsfeed" => {
+                let mut args = Args::new(Id::NewsFeed, args);
+                let url = args.required("url", |w| {
+                    if w.eq_ignore_ascii_case("off") {
+                        Ok(None)
+                    } else {
+                        crate::args::http_url(w).map(Some)
+                    }
+                })?;
+                args.finish(Self::NewsFeed { url })
+            }
             "image" => {
                 let mut args = Args::new(Id::Image, args);
                 let number = args.required("number", crate::args::post_number)?;

@@ -773,6 +773,12 @@ fn commands_map_to_their_catalog_entries() {
         ("/discard 4", "discard", Role::Volunteer),
         ("/boost #4", "boost", Role::Volunteer),
         (
+            "/news Keynote video is online https://fosdem.org/v/1",
+            "news",
+            Role::Admin,
+        ),
+        ("/newsfeed off", "newsfeed", Role::Admin),
+        (
             "/campaign sessions Security every=2h jitter=15m",
             "campaign",
             Role::Admin,

@@ -263,7 +263,7 @@ pub type HandlerResult = anyhow::Result<Reply>;
 /// The handler tree.
 pub fn schema() -> Handler<'static, HandlerResult> {
     use handlers::{
-        account, broadcast, campaign, channels, conference, follow, mentions, people, posts,
+        account, broadcast, campaign, channels, conference, follow, mentions, news, people, posts,
         providers, schedule, slots,
     };
 
@@ -342,6 +342,8 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Discard { number }].endpoint(mentions::discard))
         .branch(case![Command::Boost { number }].endpoint(mentions::boost))
         .branch(case![Command::Campaign(request)].endpoint(campaign::start))
+        .branch(case![Command::News { title, url }].endpoint(news::post))
+        .branch(case![Command::NewsFeed { url }].endpoint(news::feed))
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
         .branch(case![Command::Provider(sub)].endpoint(providers::provider))
         .branch(

@@ -13,6 +13,7 @@ pub mod campaigns;
 pub mod chat;
 pub mod inbox;
 pub mod mentions;
+pub mod news;
 pub mod outbox;
 pub mod posts;
 pub mod schedule;

@@ -73,15 +73,8 @@ pub async fn run(
     health: Reporter,
     shutdown: CancellationToken,
 ) {
-    loop {
-        match sync_once(&db, &clock, &templates).await {
-            Ok(_) => health.ok(clock.now()),
-            Err(err) => health.failing(clock.now(), &err),
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(Duration::from_secs(30)) => {}
-        }
-    }
-    health.stopped();
+    crate::health::repeat(&clock, &health, &shutdown, Duration::from_secs(30), || {
+        sync_once(&db, &clock, &templates)
+    })
+    .await;
 }

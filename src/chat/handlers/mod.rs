@@ -7,6 +7,7 @@ pub mod channels;
 pub mod conference;
 pub mod follow;
 pub mod mentions;
+pub mod news;
 pub mod people;
 pub mod posts;
 pub mod providers;
