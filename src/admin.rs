@@ -467,6 +467,71 @@ pub async fn schedule_rows(db: &Db, slug: &str) -> anyhow::Result<Vec<ScheduleRo
 
 /// Imports volunteer shifts from CSV rows `title,start,end[,volunteer]` (local `YYYY-MM-DDTHH:MM`; the
 /// volunteer as `@username` or numeric Telegram id, optional). All rows or none; an error names the row.
+/// Imports sponsors from CSV with a header row: `name`, `level`, `url`, and any other column is a network
+/// whose handle the sponsor has there (`mastodon`, `bluesky`, …; empty cells are no handle). A sponsor of the
+/// same name is updated. All rows or none; a bad row is named by its line.
+pub async fn import_sponsors(
+    db: &Db,
+    clock: &SharedClock,
+    slug: &str,
+    input: impl Read,
+) -> anyhow::Result<usize> {
+    let mut tx = db.begin().await?;
+    let conference = chat::conference_by_slug(&mut tx, slug)
+        .await?
+        .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers: Vec<String> = reader
+        .headers()
+        .context("the sponsors file has no header row (name,level,url,…)")?
+        .iter()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(name_at), Some(level_at)) = (column("name"), column("level")) else {
+        anyhow::bail!(
+            "the sponsors file needs name and level columns; it has {}",
+            headers.join(",")
+        );
+    };
+    let url_at = column("url");
+    let mut count = 0;
+    for (n, row) in reader.records().enumerate() {
+        let line = n + 2;
+        let row = row.with_context(|| format!("line {line} is not CSV"))?;
+        let field = |i: usize| row.get(i).filter(|v| !v.is_empty());
+        let (Some(name), Some(level)) = (field(name_at), field(level_at)) else {
+            anyhow::bail!("line {line}: a sponsor needs a name and a level");
+        };
+        let url = url_at.and_then(field);
+        if let Some(url) = url {
+            herald_commands::args::http_url(url)
+                .map_err(|_| anyhow::anyhow!("line {line}: {url} is not an http(s) address"))?;
+        }
+        let handles: serde_json::Map<String, serde_json::Value> = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| *i != name_at && *i != level_at && Some(*i) != url_at && !h.is_empty())
+            .filter_map(|(i, h)| field(i).map(|v| (h.clone(), serde_json::Value::from(v))))
+            .collect();
+        crate::db::sponsors::upsert(
+            &mut tx,
+            clock.now(),
+            conference.id,
+            name,
+            level,
+            url,
+            &serde_json::Value::Object(handles),
+        )
+        .await?;
+        count += 1;
+    }
+    tx.commit().await?;
+    Ok(count)
+}
+
 pub async fn import_slots(
     db: &Db,
     clock: &SharedClock,

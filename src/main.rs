@@ -110,6 +110,14 @@ enum TemplateCommand {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
+    /// Import sponsors from a CSV with a header row: name, level, url, and one column per network for the
+    /// sponsor's handle there (mastodon, bluesky, …). Updates sponsors of the same name; all rows or none.
+    Sponsors {
+        #[arg(long)]
+        conference: String,
+        /// The CSV file, or - for standard input.
+        file: PathBuf,
+    },
     /// Import volunteer shifts from a CSV of title,start,end[,volunteer] rows, or from an .ics file.
     ///
     /// CSV times are local (the conference's time zone) as YYYY-MM-DDTHH:MM; the volunteer, if given, is a
@@ -383,6 +391,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for note in &summary.notes {
                 println!("note: {note}");
             }
+            Ok(())
+        }
+        Command::Import(ImportCommand::Sponsors { conference, file }) => {
+            let (db, clock) = open(&config).await?;
+            let input: Box<dyn std::io::Read> = if file.as_os_str() == "-" {
+                Box::new(std::io::stdin())
+            } else {
+                Box::new(
+                    std::fs::File::open(&file)
+                        .with_context(|| format!("Failed to open {}", file.display()))?,
+                )
+            };
+            let n = admin::import_sponsors(&db, &clock, &conference, input).await?;
+            println!("{n} sponsors imported into {conference}");
             Ok(())
         }
         Command::Import(ImportCommand::Slots { conference, file }) => {

@@ -90,7 +90,7 @@ async fn a_campaign_is_previewed_then_created_at_once_and_goes_out_per_network()
         )
         .await;
     assert!(
-        replies[0].contains("A campaign of 2 posts (tracks: Security), the first Mon 28 Dec 10:00, then every 120 minutes (± 10 minutes)"),
+        replies[0].contains("A campaign of 2 posts, one per session (tracks: Security), the first Mon 28 Dec 10:00, then every 120 minutes (± 10 minutes)"),
         "{replies:?}"
     );
 
@@ -198,4 +198,58 @@ async fn one_failing_session_creates_nothing_and_the_window_and_fuel_are_respect
             .contains("nothing was created")
     );
     assert!(posts(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_sponsor_campaign_thanks_each_sponsor_with_its_handle_per_network() {
+    let (app, _mastodon, _bluesky) = setup().await;
+    let clock: SharedClock = app.clock.clone();
+    let bad = "name,level,url\nElephant Hosting,,https://elephant.example\n";
+    let err = herald::admin::import_sponsors(app.db(), &clock, "fosdem-2027", bad.as_bytes())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("line 2: a sponsor needs a name and a level"),
+        "{err}"
+    );
+    let csv = "name,level,url,mastodon,bluesky\n\
+               Elephant Hosting,Platinum,https://elephant.example,@elephant@mastodon.social,\n\
+               Crab Cloud,Gold,https://crab.example,,@crab.bsky.social\n\
+               Gnu Goods,Platinum,,,\n";
+    let n = herald::admin::import_sponsors(app.db(), &clock, "fosdem-2027", csv.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+
+    let replies = app
+        .say(&OWNER, "/campaign sponsors Platinum every=1d")
+        .await;
+    assert!(
+        replies[0].contains("A campaign of 2 posts, one per sponsor (levels: Platinum)"),
+        "{replies:?}"
+    );
+    let template = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/templates/sponsor-thanks.j2"
+    ))
+    .unwrap();
+    let preview = app.say(&OWNER, &template).await.join("\n");
+    assert!(
+        preview.contains(
+            "Thank you Elephant Hosting (@elephant@mastodon.social) for being a Platinum sponsor!"
+        ),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("] Thank you Elephant Hosting for being a Platinum sponsor!"),
+        "no Bluesky handle: {preview}"
+    );
+    assert!(
+        preview.contains("Thank you Gnu Goods for being a Platinum sponsor!"),
+        "{preview}"
+    );
+    assert!(!preview.contains("Crab Cloud"), "not Platinum: {preview}");
+    app.deliver(&[press(&app, "campaign:create:1")]).await;
+    assert_eq!(posts(&app).await.len(), 2);
 }

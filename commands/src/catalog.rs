@@ -554,10 +554,10 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
     ),
     spec(
         "campaign",
-        "/campaign sessions [track]",
+        "/campaign <sessions|sponsors> [filter]",
         Role::Admin,
         Scope::Private,
-        "One post per session (of the tracks named), from a template sent next; options start=YYYY-MM-DDTHH:MM every=2h jitter=15m to=provider,… order=shuffled. Shows a preview before anything is made.",
+        "One post per session (of the tracks named) or sponsor (of the levels named), from a template sent next; options start=YYYY-MM-DDTHH:MM every=2h jitter=15m to=provider,… order=shuffled. Shows a preview before anything is made.",
     ),
     spec(
         "news",

@@ -622,10 +622,28 @@ fn provider_kind(s: &str) -> Result<ProviderKind, InvalidValue> {
     }
 }
 
+/// What a campaign is about: one post per session, or per sponsor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CampaignKind {
+    #[default]
+    Sessions,
+    Sponsors,
+}
+
+impl CampaignKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sessions => "sessions",
+            Self::Sponsors => "sponsors",
+        }
+    }
+}
+
 /// What a campaign covers and how it is spread.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CampaignRequest {
-    /// Track names (words not of the form `key=value`); empty: every track.
+    pub kind: CampaignKind,
+    /// Tracks (of sessions) or levels (of sponsors): words not of the form `key=value`; empty: all.
     pub tracks: Vec<String>,
     pub start: Option<crate::args::LocalDateTime>,
     pub every_secs: Option<i64>,
@@ -637,14 +655,19 @@ pub struct CampaignRequest {
 
 fn parse_campaign(text: &str) -> Result<CampaignRequest, ParseError> {
     let mut args = Args::new(Id::Campaign, text);
-    args.required("sessions", |w| {
-        w.eq_ignore_ascii_case("sessions")
-            .then_some(())
-            .ok_or(InvalidValue {
-                expected: "sessions",
-            })
+    let kind = args.required("sessions|sponsors", |w| {
+        match w.to_ascii_lowercase().as_str() {
+            "sessions" => Ok(CampaignKind::Sessions),
+            "sponsors" => Ok(CampaignKind::Sponsors),
+            _ => Err(InvalidValue {
+                expected: "sessions or sponsors",
+            }),
+        }
     })?;
-    let mut request = CampaignRequest::default();
+    let mut request = CampaignRequest {
+        kind,
+        ..CampaignRequest::default()
+    };
     while let Some(word) = args.next() {
         let Some((key, value)) = word.split_once('=') else {
             request.tracks.push(word.to_owned());

@@ -38,8 +38,9 @@ pub use args::{
 };
 pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
 pub use command::{
-    CampaignRequest, Command, ConferenceCommand, Feature, FollowTarget, HashtagCommand, HelpTopic,
-    ProviderCommand, ProviderKind, Setting, SettingChange, SlotCommand, WindowSetting, parse,
+    CampaignKind, CampaignRequest, Command, ConferenceCommand, Feature, FollowTarget,
+    HashtagCommand, HelpTopic, ProviderCommand, ProviderKind, Setting, SettingChange, SlotCommand,
+    WindowSetting, parse,
 };
 pub use error::ParseError;
 pub use raw::{RawCommand, split};

@@ -40,7 +40,7 @@ fn sample(placeholder: &str) -> &'static str {
         "order" => "1",
         "alt text" => "A packed lecture hall",
         "page" => "2",
-        "track" => "Security",
+        "filter" => "Security",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

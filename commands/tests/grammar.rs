@@ -945,6 +945,7 @@ fn campaigns_take_tracks_and_options() {
     .unwrap()
     .unwrap();
     let Command::Campaign(CampaignRequest {
+        kind: _,
         tracks,
         start,
         every_secs,
@@ -968,7 +969,7 @@ fn campaigns_take_tracks_and_options() {
         "/campaign sessions every=0m",
         "/campaign sessions colour=blue",
         "/campaign sessions start=tomorrow",
-        "/campaign sponsors",
+        "/campaign speakers",
     ] {
         let err = parse(bad, None).unwrap_err().to_string();
         assert!(!err.is_empty(), "{bad}");

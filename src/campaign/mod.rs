@@ -119,6 +119,47 @@ pub fn session_context(conference: &Conference, session: &StoredSession) -> serd
     })
 }
 
+/// A sponsor as templates see it: `displayname`, `url`, `level`, `social` (its handles per network).
+pub fn sponsor_context(
+    conference: &Conference,
+    sponsor: &crate::db::sponsors::Sponsor,
+) -> serde_json::Value {
+    let social: serde_json::Value =
+        serde_json::from_str(&sponsor.handles).unwrap_or_else(|_| json!({}));
+    json!({
+        "conference": { "name": conference.name, "urlname": conference.slug, "slug": conference.slug },
+        "sponsor": { "displayname": sponsor.name, "name": sponsor.name, "url": sponsor.url,
+                     "level": sponsor.level, "social": social },
+    })
+}
+
+/// The sponsors a campaign covers: of the chosen levels (all without a choice), by level and name, or
+/// shuffled with the seed.
+pub fn choose_sponsors(
+    sponsors: Vec<crate::db::sponsors::Sponsor>,
+    levels: &[String],
+    shuffled: bool,
+    seed: u64,
+) -> Vec<crate::db::sponsors::Sponsor> {
+    let mut chosen: Vec<_> = sponsors
+        .into_iter()
+        .filter(|s| levels.is_empty() || levels.iter().any(|l| l.eq_ignore_ascii_case(&s.level)))
+        .collect();
+    shuffle(&mut chosen, shuffled, seed);
+    chosen
+}
+
+fn shuffle<T>(items: &mut [T], shuffled: bool, seed: u64) {
+    if shuffled {
+        // Fisher–Yates with the campaign's generator.
+        let mut rng = Jitter(seed ^ 0x5EED);
+        for i in (1..items.len()).rev() {
+            let j = usize::try_from(rng.next() % (i as u64 + 1)).unwrap_or(0);
+            items.swap(i, j);
+        }
+    }
+}
+
 /// The sessions a campaign covers: scheduled ones of the chosen tracks (all without a choice), in schedule
 /// order, or shuffled with the seed.
 pub fn choose_sessions(
@@ -137,14 +178,7 @@ pub fn choose_sessions(
                     .is_some_and(|t| tracks.iter().any(|w| w.eq_ignore_ascii_case(t)))
         })
         .collect();
-    if shuffled {
-        // Fisher–Yates with the campaign's generator.
-        let mut rng = Jitter(seed ^ 0x5EED);
-        for i in (1..chosen.len()).rev() {
-            let j = usize::try_from(rng.next() % (i as u64 + 1)).unwrap_or(0);
-            chosen.swap(i, j);
-        }
-    }
+    shuffle(&mut chosen, shuffled, seed);
     chosen
 }
 

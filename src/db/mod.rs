@@ -17,6 +17,7 @@ pub mod news;
 pub mod outbox;
 pub mod posts;
 pub mod schedule;
+pub mod sponsors;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 

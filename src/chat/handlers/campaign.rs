@@ -2,13 +2,15 @@
 //! anything is made, created all at once on confirmation, each waiting for approval.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Timelike, Utc};
-use herald_commands::CampaignRequest;
+use herald_commands::{CampaignKind, CampaignRequest};
 use serde_json::json;
 
 use crate::{
     campaign::{self, Options, Planned},
     chat::{Actor, Button, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_of},
-    db::{Tx, campaigns as store, chat, chat::Conference, posts as posts_store, schedule},
+    db::{
+        Tx, campaigns as store, chat, chat::Conference, posts as posts_store, schedule, sponsors,
+    },
     posts,
 };
 
@@ -68,18 +70,26 @@ pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerR
             json!({ "every": minutes(options.every_secs), "jitter": minutes(options.jitter_secs) }),
         ));
     }
-    let sessions = schedule::sessions(&mut tx, conference.id).await?;
-    let tracks: Vec<String> = {
-        let mut t: Vec<String> = sessions.iter().filter_map(|s| s.track.clone()).collect();
-        t.sort();
-        t.dedup();
-        t
+    let (count, mut known) = match request.kind {
+        CampaignKind::Sessions => {
+            let sessions = schedule::sessions(&mut tx, conference.id).await?;
+            let tracks: Vec<String> = sessions.iter().filter_map(|s| s.track.clone()).collect();
+            let chosen = campaign::choose_sessions(sessions, &request.tracks, false, 0);
+            (chosen.len(), tracks)
+        }
+        CampaignKind::Sponsors => {
+            let all = sponsors::sponsors(&mut tx, conference.id).await?;
+            let levels: Vec<String> = all.iter().map(|s| s.level.clone()).collect();
+            let chosen = campaign::choose_sponsors(all, &request.tracks, false, 0);
+            (chosen.len(), levels)
+        }
     };
-    let chosen = campaign::choose_sessions(sessions, &request.tracks, false, 0);
-    if chosen.is_empty() {
+    known.sort();
+    known.dedup();
+    if count == 0 {
         return Ok(Reply::text(
-            "campaign_no_sessions",
-            json!({ "tracks": tracks, "asked": request.tracks }),
+            "campaign_nothing",
+            json!({ "kind": request.kind.as_str(), "known": known, "asked": request.tracks }),
         ));
     }
     let seed = i64::from(rand::random::<u32>());
@@ -90,7 +100,7 @@ pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerR
         ctx.now,
         &store::NewCampaign {
             conference: conference.id,
-            kind: "sessions",
+            kind: request.kind.as_str(),
             filters: &filters,
             options: &encoded,
             seed,
@@ -109,7 +119,7 @@ pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerR
     .await?;
     Ok(Reply::text(
         "campaign_send_template",
-        json!({ "sessions": chosen.len(), "tracks": request.tracks, "start": local(&conference, start),
+        json!({ "count": count, "kind": request.kind.as_str(), "filters": request.tracks, "start": local(&conference, start),
                 "every": minutes(options.every_secs), "jitter": minutes(options.jitter_secs),
                 "providers": providers_named(&broadcasting, &options.providers) }),
     ))
@@ -147,16 +157,27 @@ async fn plan_of(
         .filter(|p| options.providers.is_empty() || options.providers.contains(&p.internal_name))
         .collect();
     let seed = u64::try_from(draft.seed).unwrap_or(0);
-    let sessions = campaign::choose_sessions(
-        schedule::sessions(tx, conference.id).await?,
-        &tracks,
-        options.shuffled,
-        seed,
-    );
-    let contexts: Vec<_> = sessions
+    let contexts: Vec<_> = if draft.kind == "sponsors" {
+        campaign::choose_sponsors(
+            sponsors::sponsors(tx, conference.id).await?,
+            &tracks,
+            options.shuffled,
+            seed,
+        )
+        .iter()
+        .map(|s| (s.name.clone(), campaign::sponsor_context(conference, s)))
+        .collect()
+    } else {
+        campaign::choose_sessions(
+            schedule::sessions(tx, conference.id).await?,
+            &tracks,
+            options.shuffled,
+            seed,
+        )
         .iter()
         .map(|s| (s.title.clone(), campaign::session_context(conference, s)))
-        .collect();
+        .collect()
+    };
     Ok(
         campaign::plan(conference, template, &contexts, &providers, &options, seed).map_err(|e| {
             Reply::text(

@@ -1,0 +1,58 @@
+//! Queries for sponsors.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{Tx, on_tx};
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Sponsor {
+    pub id: i64,
+    pub name: String,
+    pub level: String,
+    pub url: Option<String>,
+    /// JSON: network → handle.
+    pub handles: String,
+}
+
+/// Adds a sponsor or updates the one of that name.
+pub async fn upsert(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    conference: i64,
+    name: &str,
+    level: &str,
+    url: Option<&str>,
+    handles: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let handles = handles.to_string();
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO sponsors (conference_id, name, level, url, handles, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (conference_id, name) DO UPDATE SET level = $3, url = $4, handles = $5",
+        )
+        .bind(conference)
+        .bind(name)
+        .bind(level)
+        .bind(url)
+        .bind(&handles)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// The conference's sponsors, by level then name.
+pub async fn sponsors(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Sponsor>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT id, name, level, url, handles FROM sponsors WHERE conference_id = $1 ORDER BY level, name",
+        )
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
