@@ -253,3 +253,67 @@ async fn a_sponsor_campaign_thanks_each_sponsor_with_its_handle_per_network() {
     app.deliver(&[press(&app, "campaign:create:1")]).await;
     assert_eq!(posts(&app).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_benefit_template_is_checked_when_saved_and_confirmed_for_one_sponsor() {
+    let (app, mastodon, bluesky) = setup().await;
+    let clock: SharedClock = app.clock.clone();
+    let csv = "name,level,url,mastodon\nElephant Hosting,Platinum,https://elephant.example,@elephant@mastodon.social\nCrab Cloud,Gold,,\n";
+    herald::admin::import_sponsors(app.db(), &clock, "fosdem-2027", csv.as_bytes())
+        .await
+        .unwrap();
+    let replies = app
+        .say(&OWNER, "/benefit add Platinum Social media thanks")
+        .await;
+    assert!(
+        replies[0].contains("Benefit #1 of Platinum: Social media thanks"),
+        "{replies:?}"
+    );
+    let replies = app.say(&OWNER, "Thanks {{ sponsor.displayname ").await;
+    assert!(
+        replies[0].contains("does not render for mastodon: line 1"),
+        "{replies:?}"
+    );
+    let replies = app
+        .say(
+            &OWNER,
+            "{{ level }} thanks to {{ sponsor.displayname }}{% if sponsor|social %} {{ sponsor|social }}{% endif %} for {{ benefit.name|lower }}!",
+        )
+        .await;
+    assert!(
+        replies[0].contains(
+            "Platinum thanks to Sample Sponsor @sponsor@mastodon.example for social media thanks!"
+        ),
+        "{replies:?}"
+    );
+    let listed = app.say(&OWNER, "/sponsors").await.join("\n");
+    assert!(
+        listed.contains("#1 Elephant Hosting — Platinum · mastodon @elephant@mastodon.social"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("#1 Platinum: Social media thanks (with a post)"),
+        "{listed}"
+    );
+
+    let replies = app.say(&OWNER, "/benefit confirm 2 1").await;
+    assert!(
+        replies[0].contains("Crab Cloud is a Gold sponsor"),
+        "{replies:?}"
+    );
+    // Policy 2: an admin's post needs no approval.
+    let replies = app.say(&OWNER, "/benefit confirm 1 1").await;
+    assert!(
+        replies[0].contains("Elephant Hosting got “Social media thanks”. Post #1 is on its way"),
+        "{replies:?}"
+    );
+    assert_eq!(
+        mastodon.statuses()[0]["status"],
+        "Platinum thanks to Elephant Hosting @elephant@mastodon.social for social media thanks!"
+    );
+    assert_eq!(
+        bluesky.records()[0]["text"],
+        "Platinum thanks to Elephant Hosting for social media thanks!",
+        "no handle there, and no conference hashtags on a benefit post"
+    );
+}

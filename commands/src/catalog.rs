@@ -97,6 +97,12 @@ pub const PROVIDER_SUBCOMMANDS: &[&str] = &["add", "list", "test", "on", "off"];
 /// Usage of `/provider` without a subcommand.
 pub const PROVIDER_USAGE: &str = "/provider <add|list|test|on|off>";
 
+/// The subcommands of `/benefit`.
+pub const BENEFIT_SUBCOMMANDS: &[&str] = &["add", "confirm"];
+
+/// Usage of `/benefit` without a subcommand.
+pub const BENEFIT_USAGE: &str = "/benefit <add|confirm>";
+
 /// Usage of `/slot` without a subcommand.
 pub const SLOT_USAGE: &str = "/slot <add|assign|list>";
 
@@ -187,6 +193,9 @@ pub(crate) enum Id {
     Campaign,
     News,
     NewsFeed,
+    Sponsors,
+    BenefitAdd,
+    BenefitConfirm,
     ProviderAdd,
     ProviderList,
     ProviderTest,
@@ -572,6 +581,27 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Admin,
         Scope::Any,
         "Follow the conference's RSS or Atom feed: every new item becomes a news post (what is in it already is not posted).",
+    ),
+    spec(
+        "sponsors",
+        "/sponsors",
+        Role::Volunteer,
+        Scope::Any,
+        "The sponsors with their numbers, levels and handles, and the benefits of each level.",
+    ),
+    spec(
+        "benefit add",
+        "/benefit add <level> <name>",
+        Role::Admin,
+        Scope::Private,
+        "Add a benefit to a sponsorship level; send its post template next (checked against a sample sponsor), or /cancel for a benefit without a post.",
+    ),
+    spec(
+        "benefit confirm",
+        "/benefit confirm <sponsor> <benefit>",
+        Role::Volunteer,
+        Scope::Any,
+        "A sponsor got a benefit (numbers from /sponsors): its post is rendered for that sponsor and queued, approved unless the posting policy says otherwise.",
     ),
     spec(
         "provider add",

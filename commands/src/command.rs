@@ -100,6 +100,10 @@ pub enum Command {
     News { title: String, url: String },
     /// `/newsfeed <url> | off`.
     NewsFeed { url: Option<String> },
+    /// `/sponsors`.
+    Sponsors,
+    /// `/benefit add <level> <name>` / `/benefit confirm <sponsor> <benefit>`.
+    Benefit(BenefitCommand),
     /// `/campaign sessions [track…] [option=value…]`.
     Campaign(CampaignRequest),
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
@@ -387,6 +391,9 @@ impl Command {
             Self::Campaign(_) => Id::Campaign,
             Self::News { .. } => Id::News,
             Self::NewsFeed { .. } => Id::NewsFeed,
+            Self::Sponsors => Id::Sponsors,
+            Self::Benefit(BenefitCommand::Add { .. }) => Id::BenefitAdd,
+            Self::Benefit(BenefitCommand::Confirm { .. }) => Id::BenefitConfirm,
             Self::CancelPost { .. } => Id::CancelPost,
             Self::Provider(sub) => match sub {
                 ProviderCommand::Add { .. } => Id::ProviderAdd,
@@ -476,6 +483,8 @@ impl Command {
                 args.finish(Self::Boost { number })
             }
             "campaign" => parse_campaign(args).map(Self::Campaign),
+            "sponsors" => Args::new(Id::Sponsors, args).finish(Self::Sponsors),
+            "benefit" => parse_benefit(args).map(Self::Benefit),
             "news" => {
                 let mut args = Args::new(Id::News, args);
                 let text = args.required_rest("title")?.trim().to_owned();
@@ -618,6 +627,45 @@ fn provider_kind(s: &str) -> Result<ProviderKind, InvalidValue> {
         "bluesky" => Ok(ProviderKind::Bluesky),
         _ => Err(InvalidValue {
             expected: expected::PROVIDER_KIND,
+        }),
+    }
+}
+
+/// The subcommands of `/benefit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BenefitCommand {
+    /// `/benefit add <level> <name…>`.
+    Add { level: String, name: String },
+    /// `/benefit confirm <sponsor number> <benefit number>`.
+    Confirm { sponsor: i64, benefit: i64 },
+}
+
+fn parse_benefit(text: &str) -> Result<BenefitCommand, ParseError> {
+    let Some((sub, rest)) = next_word(text) else {
+        return Err(ParseError::MissingArgument {
+            command: "benefit",
+            argument: "subcommand",
+            usage: catalog::BENEFIT_USAGE,
+        });
+    };
+    match sub.to_ascii_lowercase().as_str() {
+        "add" => {
+            let mut args = Args::new(Id::BenefitAdd, rest);
+            let level = args.required("level", |w| Ok::<_, InvalidValue>(w.to_owned()))?;
+            let name = args.required_rest("name")?.trim().to_owned();
+            let name = args.name("name", &name)?;
+            Ok(BenefitCommand::Add { level, name })
+        }
+        "confirm" => {
+            let mut args = Args::new(Id::BenefitConfirm, rest);
+            let sponsor = args.required("sponsor", crate::args::post_number)?;
+            let benefit = args.required("benefit", crate::args::post_number)?;
+            args.finish(BenefitCommand::Confirm { sponsor, benefit })
+        }
+        _ => Err(ParseError::UnknownSubcommand {
+            command: "benefit",
+            given: sub.to_owned(),
+            valid: catalog::BENEFIT_SUBCOMMANDS,
         }),
     }
 }

@@ -38,9 +38,9 @@ pub use args::{
 };
 pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
 pub use command::{
-    CampaignKind, CampaignRequest, Command, ConferenceCommand, Feature, FollowTarget,
-    HashtagCommand, HelpTopic, ProviderCommand, ProviderKind, Setting, SettingChange, SlotCommand,
-    WindowSetting, parse,
+    BenefitCommand, CampaignKind, CampaignRequest, Command, ConferenceCommand, Feature,
+    FollowTarget, HashtagCommand, HelpTopic, ProviderCommand, ProviderKind, Setting, SettingChange,
+    SlotCommand, WindowSetting, parse,
 };
 pub use error::ParseError;
 pub use raw::{RawCommand, split};

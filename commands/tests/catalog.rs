@@ -41,6 +41,9 @@ fn sample(placeholder: &str) -> &'static str {
         "alt text" => "A packed lecture hall",
         "page" => "2",
         "filter" => "Security",
+        "level" => "Platinum",
+        "sponsor" => "1",
+        "benefit" => "2",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

@@ -778,6 +778,13 @@ fn commands_map_to_their_catalog_entries() {
             Role::Admin,
         ),
         ("/newsfeed off", "newsfeed", Role::Admin),
+        ("/sponsors", "sponsors", Role::Volunteer),
+        (
+            "/benefit add Platinum Social post",
+            "benefit add",
+            Role::Admin,
+        ),
+        ("/benefit confirm 1 2", "benefit confirm", Role::Volunteer),
         (
             "/campaign sessions Security every=2h jitter=15m",
             "campaign",

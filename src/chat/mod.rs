@@ -264,7 +264,7 @@ pub type HandlerResult = anyhow::Result<Reply>;
 pub fn schema() -> Handler<'static, HandlerResult> {
     use handlers::{
         account, broadcast, campaign, channels, conference, follow, mentions, news, people, posts,
-        providers, schedule, slots,
+        providers, schedule, slots, sponsors,
     };
 
     let commands = case![Input::Command(command)]
@@ -343,6 +343,8 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Boost { number }].endpoint(mentions::boost))
         .branch(case![Command::Campaign(request)].endpoint(campaign::start))
         .branch(case![Command::News { title, url }].endpoint(news::post))
+        .branch(case![Command::Sponsors].endpoint(sponsors::list))
+        .branch(case![Command::Benefit(sub)].endpoint(sponsors::benefit))
         .branch(case![Command::NewsFeed { url }].endpoint(news::feed))
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))
         .branch(case![Command::Provider(sub)].endpoint(providers::provider))

@@ -171,15 +171,7 @@ pub async fn stop(ctx: Ctx, actor: Actor) -> HandlerResult {
         return Ok(Reply::text("not_linked", json!({})));
     }
     let mut tx = ctx.tx.lock().await;
-    chat::set_pending(
-        &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
-        Some("stop"),
-        Some(ctx.now + CONFIRM_TTL),
-    )
-    .await?;
+    super::set_pending_here(&ctx, &mut tx, Some("stop"), Some(ctx.now + CONFIRM_TTL)).await?;
     Ok(
         Reply::text("stop_confirm", json!({})).with_buttons(vec![vec![
             Button {
@@ -204,15 +196,7 @@ pub async fn stop_button(
     let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
     let pending = state.pending_action.as_deref() == Some("stop")
         && state.pending_until.is_some_and(|t| t > ctx.now);
-    chat::set_pending(
-        &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
-        None,
-        None,
-    )
-    .await?;
+    super::set_pending_here(&ctx, &mut tx, None, None).await?;
     let (Some(person), true) = (actor.person, pending) else {
         return Ok(Reply::text("confirmation_expired", json!({})).editing(message_id));
     };
@@ -226,15 +210,7 @@ pub async fn stop_button(
 pub async fn cancel(ctx: Ctx) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
     let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
-    chat::set_pending(
-        &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
-        None,
-        None,
-    )
-    .await?;
+    super::set_pending_here(&ctx, &mut tx, None, None).await?;
     Ok(Reply::text(
         "cancelled",
         json!({ "had_pending": state.pending_action.is_some() }),

@@ -7,10 +7,8 @@ use serde_json::json;
 
 use crate::{
     campaign::{self, Options, Planned},
-    chat::{Actor, Button, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_of},
-    db::{
-        Tx, campaigns as store, chat, chat::Conference, posts as posts_store, schedule, sponsors,
-    },
+    chat::{Actor, Button, Ctx, HandlerResult, Reply, handlers::conference_of},
+    db::{Tx, campaigns as store, chat::Conference, posts as posts_store, schedule, sponsors},
     posts,
 };
 
@@ -108,11 +106,9 @@ pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerR
         },
     )
     .await?;
-    chat::set_pending(
+    super::set_pending_here(
+        &ctx,
         &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
         Some(&format!("{PENDING_PREFIX}{id}")),
         Some(ctx.now + WAIT),
     )
@@ -194,19 +190,8 @@ pub async fn template_message(
     actor: &Actor,
     text: &str,
 ) -> anyhow::Result<Option<Reply>> {
-    if ctx.inbound.chat.kind != ChatKind::Private {
-        return Ok(None);
-    }
     let mut tx = ctx.tx.lock().await;
-    let Some(id) = chat::pending_id(
-        &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
-        PENDING_PREFIX,
-    )
-    .await?
-    else {
+    let Some(id) = super::pending_here(ctx, &mut tx, PENDING_PREFIX).await? else {
         return Ok(None);
     };
     let Some(draft) = store::campaign(&mut tx, id)
@@ -224,15 +209,7 @@ pub async fn template_message(
         Err(reply) => return Ok(Some(reply)),
     };
     store::set_template(&mut tx, ctx.now, id, text).await?;
-    chat::set_pending(
-        &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
-        None,
-        None,
-    )
-    .await?;
+    super::set_pending_here(ctx, &mut tx, None, None).await?;
     Ok(Some(preview(&conference, id, &planned)))
 }
 

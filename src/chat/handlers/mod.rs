@@ -13,6 +13,7 @@ pub mod posts;
 pub mod providers;
 pub mod schedule;
 pub mod slots;
+pub mod sponsors;
 
 use herald_commands::{Command, ParseError, catalog};
 use serde_json::json;
@@ -89,6 +90,9 @@ pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     if let Some(reply) = campaign::template_message(&ctx, &actor, &text).await? {
         return Ok(reply);
     }
+    if let Some(reply) = sponsors::template_message(&ctx, &actor, &text).await? {
+        return Ok(reply);
+    }
     match ctx.inbound.chat.kind {
         ChatKind::Private => Ok(Reply::text("free_text", json!({}))),
         ChatKind::Group | ChatKind::Channel => Ok(Reply::none()),
@@ -116,6 +120,44 @@ pub async fn button(
         _ => Reply::text("button_unknown", json!({})),
     };
     Ok(reply.answering_button())
+}
+
+/// The id of this private chat's pending `<prefix><id>` action (a template or credentials awaited), if it
+/// still waits.
+pub async fn pending_here(
+    ctx: &Ctx,
+    tx: &mut crate::db::Tx,
+    prefix: &str,
+) -> anyhow::Result<Option<i64>> {
+    if ctx.inbound.chat.kind != ChatKind::Private {
+        return Ok(None);
+    }
+    chat::pending_id(
+        tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        prefix,
+    )
+    .await
+}
+
+/// Sets (or with `None`, clears) what this chat waits for, until `until`.
+pub async fn set_pending_here(
+    ctx: &Ctx,
+    tx: &mut crate::db::Tx,
+    action: Option<&str>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<()> {
+    chat::set_pending(
+        tx,
+        ctx.now,
+        ctx.inbound.platform,
+        &ctx.inbound.chat.id,
+        action,
+        until,
+    )
+    .await
 }
 
 /// The actor's conference, or a reply telling them how to choose one.

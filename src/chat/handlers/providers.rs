@@ -53,11 +53,9 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
             else {
                 return Ok(Reply::text("provider_exists", json!({ "name": name })));
             };
-            chat::set_pending(
+            super::set_pending_here(
+                &ctx,
                 &mut tx,
-                ctx.now,
-                ctx.inbound.platform,
-                &ctx.inbound.chat.id,
                 Some(&format!("{PENDING_PREFIX}{id}")),
                 Some(ctx.now + CREDENTIALS_TTL),
             )
@@ -198,15 +196,7 @@ pub async fn credentials_message(
         return Ok(None);
     }
     let mut tx = ctx.tx.lock().await;
-    let Some(id) = chat::pending_id(
-        &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
-        PENDING_PREFIX,
-    )
-    .await?
-    else {
+    let Some(id) = super::pending_here(&ctx, &mut tx, PENDING_PREFIX).await? else {
         return Ok(None);
     };
     let Some(provider) = store::provider_by_id(&mut tx, id).await? else {
@@ -225,15 +215,7 @@ pub async fn credentials_message(
         }
     };
     store::set_credentials(&mut tx, ctx.now, provider.id, &credentials).await?;
-    chat::set_pending(
-        &mut tx,
-        ctx.now,
-        ctx.inbound.platform,
-        &ctx.inbound.chat.id,
-        None,
-        None,
-    )
-    .await?;
+    super::set_pending_here(&ctx, &mut tx, None, None).await?;
     let mut reply = Reply::text(
         "credentials_saved",
         json!({ "name": provider.internal_name }),
