@@ -467,6 +467,182 @@ pub async fn schedule_rows(db: &Db, slug: &str) -> anyhow::Result<Vec<ScheduleRo
 
 /// Imports volunteer shifts from CSV rows `title,start,end[,volunteer]` (local `YYYY-MM-DDTHH:MM`; the
 /// volunteer as `@username` or numeric Telegram id, optional). All rows or none; an error names the row.
+/// What `herald campaign` was asked for.
+#[derive(Debug, Clone)]
+pub struct CampaignArgs<'a> {
+    pub slug: &'a str,
+    /// `sessions` or `sponsors`.
+    pub kind: &'a str,
+    pub template: &'a str,
+    /// Tracks or levels; empty: all.
+    pub filters: &'a [String],
+    /// Local `YYYY-MM-DDTHH:MM`; `None`: the next full hour.
+    pub start: Option<&'a str>,
+    pub every: &'a str,
+    pub jitter: &'a str,
+    /// Provider names; empty: every provider broadcasting.
+    pub to: &'a [String],
+    pub shuffled: bool,
+    /// Create the posts (otherwise only preview).
+    pub create: bool,
+}
+
+/// `herald campaign`: the preview of a campaign (every post, its time and its length per network) and, with
+/// `create`, the posts themselves, pending approval, all in one transaction.
+pub async fn campaign(
+    db: &Db,
+    clock: &SharedClock,
+    templates: &crate::templates::Templates,
+    args: &CampaignArgs<'_>,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<usize> {
+    use crate::campaign as c;
+    let mut tx = db.begin().await?;
+    let conference = chat::conference_by_slug(&mut tx, args.slug)
+        .await?
+        .with_context(|| {
+            format!(
+                "there is no conference {}; see `herald conference list`",
+                args.slug
+            )
+        })?;
+    let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let now = clock.now();
+    let start = match args.start {
+        Some(text) => {
+            let local = herald_commands::LocalDateTime::parse(text)
+                .map_err(|_| anyhow::anyhow!("--start {text}: expected YYYY-MM-DDTHH:MM"))?;
+            chrono::TimeZone::from_local_datetime(&tz, &local.date_time())
+                .earliest()
+                .with_context(|| format!("--start {text} does not exist in {tz}"))?
+                .with_timezone(&chrono::Utc)
+        }
+        None => {
+            let next = now + chrono::TimeDelta::hours(1);
+            chrono::DurationRound::duration_trunc(next, chrono::TimeDelta::hours(1))?
+        }
+    };
+    let secs = |name: &str, text: &str| {
+        herald_commands::args::duration_secs(text).map_err(|_| {
+            anyhow::anyhow!("--{name} {text}: expected a duration such as 90m, 2h or 1d")
+        })
+    };
+    let options = c::Options {
+        start,
+        every_secs: secs("every", args.every)?,
+        jitter_secs: secs("jitter", args.jitter)?,
+        providers: args.to.to_vec(),
+        shuffled: args.shuffled,
+    };
+    let providers: Vec<_> = crate::db::posts::broadcasting_providers(&mut tx, conference.id)
+        .await?
+        .into_iter()
+        .filter(|p| options.providers.is_empty() || options.providers.contains(&p.internal_name))
+        .collect();
+    if providers.is_empty() {
+        anyhow::bail!("no chosen provider broadcasts for {}", args.slug);
+    }
+    let seed = u64::from(rand::random::<u32>());
+    let contexts: Vec<(String, serde_json::Value)> = match args.kind {
+        "sessions" => c::choose_sessions(
+            crate::db::schedule::sessions(&mut tx, conference.id).await?,
+            args.filters,
+            args.shuffled,
+            seed,
+        )
+        .iter()
+        .map(|s| (s.title.clone(), c::session_context(&conference, s)))
+        .collect(),
+        "sponsors" => c::choose_sponsors(
+            crate::db::sponsors::sponsors(&mut tx, conference.id).await?,
+            args.filters,
+            args.shuffled,
+            seed,
+        )
+        .iter()
+        .map(|s| (s.name.clone(), c::sponsor_context(&conference, s)))
+        .collect(),
+        other => anyhow::bail!("a campaign is over sessions or sponsors, not {other}"),
+    };
+    let planned = c::plan(
+        &conference,
+        args.template,
+        &contexts,
+        &providers,
+        &options,
+        seed,
+    )?;
+    for post in &planned {
+        writeln!(
+            out,
+            "{}{}",
+            post.due.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+            if post.moved {
+                " (moved into the posting window)"
+            } else {
+                ""
+            }
+        )?;
+        for t in &post.texts {
+            let flag = if t.fits() { "" } else { " TOO LONG: a thread" };
+            writeln!(
+                out,
+                "  {} {}/{}{flag}: {}",
+                t.provider,
+                t.length,
+                t.limit,
+                t.text.replace('\n', "\n    ")
+            )?;
+        }
+    }
+    if !args.create {
+        writeln!(
+            out,
+            "{} posts previewed; nothing created (add --create)",
+            planned.len()
+        )?;
+        return Ok(planned.len());
+    }
+    let filters = serde_json::to_string(args.filters)?;
+    let encoded = serde_json::to_string(&options)?;
+    let id = crate::db::campaigns::create(
+        &mut tx,
+        now,
+        &crate::db::campaigns::NewCampaign {
+            conference: conference.id,
+            kind: args.kind,
+            filters: &filters,
+            options: &encoded,
+            seed: i64::try_from(seed).unwrap_or(0),
+            by: None,
+        },
+    )
+    .await?;
+    crate::db::campaigns::set_template(&mut tx, now, id, args.template).await?;
+    let created = c::create(&mut tx, now, &conference, id, None, &planned).await?;
+    for post_id in &created {
+        if let Some(post) = crate::db::posts::post(&mut tx, *post_id).await? {
+            crate::posts::send_to_moderation(
+                &mut tx,
+                templates,
+                now,
+                &post,
+                &format!("campaign #{id}"),
+            )
+            .await?;
+        }
+    }
+    crate::db::campaigns::finish(&mut tx, now, id, "created", i64::try_from(created.len())?)
+        .await?;
+    tx.commit().await?;
+    writeln!(
+        out,
+        "campaign #{id}: {} posts created, waiting for approval",
+        created.len()
+    )?;
+    Ok(created.len())
+}
+
 /// Imports sponsors from CSV with a header row: `name`, `level`, `url`, and any other column is a network
 /// whose handle the sponsor has there (`mastodon`, `bluesky`, …; empty cells are no handle). A sponsor of the
 /// same name is updated. All rows or none; a bad row is named by its line.

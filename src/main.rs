@@ -65,6 +65,37 @@ enum Command {
     /// Show the stored schedule of a conference.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// One post per session (or sponsor) from a template: a preview, and with --create the posts themselves,
+    /// pending approval in the moderation chat. The same as /campaign in chat.
+    Campaign {
+        /// sessions or sponsors.
+        kind: String,
+        #[arg(long)]
+        conference: String,
+        /// The template file.
+        #[arg(long, value_name = "FILE")]
+        template: PathBuf,
+        /// Tracks (sessions) or levels (sponsors) to cover; repeat for several. All without.
+        #[arg(long = "only")]
+        filters: Vec<String>,
+        /// The first post, local time YYYY-MM-DDTHH:MM (default: the next full hour).
+        #[arg(long)]
+        start: Option<String>,
+        /// Between posts.
+        #[arg(long, default_value = "2h")]
+        every: String,
+        /// Each post moves at most this far from its slot.
+        #[arg(long, default_value = "0m")]
+        jitter: String,
+        /// Provider names (repeat); default every provider broadcasting.
+        #[arg(long = "to")]
+        to: Vec<String>,
+        #[arg(long)]
+        shuffled: bool,
+        /// Create the posts; without it, only the preview is printed.
+        #[arg(long)]
+        create: bool,
+    },
     /// Try post templates before a campaign.
     #[command(subcommand)]
     Template(TemplateCommand),
@@ -259,6 +290,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = herald::campaign::template::render(&source, &context, &network)
                 .with_context(|| format!("{} does not render", file.display()))?;
             print!("{text}");
+            Ok(())
+        }
+        Command::Campaign {
+            kind,
+            conference,
+            template,
+            filters,
+            start,
+            every,
+            jitter,
+            to,
+            shuffled,
+            create,
+        } => {
+            let (db, clock) = open(&config).await?;
+            let source = std::fs::read_to_string(&template)
+                .with_context(|| format!("Failed to read {}", template.display()))?;
+            let templates = herald::templates::Templates::new();
+            let mut out = std::io::stdout().lock();
+            admin::campaign(
+                &db,
+                &clock,
+                &templates,
+                &admin::CampaignArgs {
+                    slug: &conference,
+                    kind: &kind,
+                    template: &source,
+                    filters: &filters,
+                    start: start.as_deref(),
+                    every: &every,
+                    jitter: &jitter,
+                    to: &to,
+                    shuffled,
+                    create,
+                },
+                &mut out,
+            )
+            .await?;
             Ok(())
         }
         Command::Config => {

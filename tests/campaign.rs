@@ -317,3 +317,55 @@ async fn a_benefit_template_is_checked_when_saved_and_confirmed_for_one_sponsor(
         "no handle there, and no conference hashtags on a benefit post"
     );
 }
+
+#[tokio::test]
+async fn herald_campaign_previews_on_the_command_line_and_creates_with_create() {
+    let (app, _mastodon, _bluesky) = setup().await;
+    let clock: SharedClock = app.clock.clone();
+    let templates = Templates::new();
+    let filters = vec!["Rust".to_owned()];
+    let mut args = herald::admin::CampaignArgs {
+        slug: "fosdem-2027",
+        kind: "sessions",
+        template: "{{ session.title }} in {{ session.room }}",
+        filters: &filters,
+        start: Some("2026-12-28T14:00"),
+        every: "30m",
+        jitter: "0m",
+        to: &[],
+        shuffled: false,
+        create: false,
+    };
+    let mut out = Vec::new();
+    let n = herald::admin::campaign(app.db(), &clock, &templates, &args, &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(n, 2);
+    assert!(
+        text.contains("2026-12-28 14:00\n  fosstodon 23/500: Rust in Space in Janson"),
+        "{text}"
+    );
+    assert!(text.contains("2026-12-28 14:30\n"), "{text}");
+    assert!(text.contains("nothing created (add --create)"), "{text}");
+    assert!(posts(&app).await.is_empty());
+
+    args.template = "{{ session.title";
+    let err = herald::admin::campaign(app.db(), &clock, &templates, &args, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("line 1: syntax error"), "{err}");
+
+    args.template = "{{ session.title }}";
+    args.create = true;
+    let mut out = Vec::new();
+    herald::admin::campaign(app.db(), &clock, &templates, &args, &mut out)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("2 posts created, waiting for approval")
+    );
+    assert_eq!(posts(&app).await.len(), 2);
+}
