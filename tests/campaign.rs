@@ -223,6 +223,18 @@ async fn a_sponsor_campaign_thanks_each_sponsor_with_its_handle_per_network() {
     assert_eq!(n, 3);
 
     let replies = app
+        .say(
+            &OWNER,
+            "/sponsor add Platinum - Gnu Goods mastodon=@gnu@goods.example",
+        )
+        .await;
+    assert!(
+        replies[0].contains(
+            "Gnu Goods is a Platinum sponsor of FOSDEM 2027 (mastodon @gnu@goods.example)"
+        ),
+        "{replies:?}"
+    );
+    let replies = app
         .say(&OWNER, "/campaign sponsors Platinum every=1d")
         .await;
     assert!(
@@ -246,7 +258,7 @@ async fn a_sponsor_campaign_thanks_each_sponsor_with_its_handle_per_network() {
         "no Bluesky handle: {preview}"
     );
     assert!(
-        preview.contains("Thank you Gnu Goods for being a Platinum sponsor!"),
+        preview.contains("Thank you Gnu Goods (@gnu@goods.example) for being a Platinum sponsor!"),
         "{preview}"
     );
     assert!(!preview.contains("Crab Cloud"), "not Platinum: {preview}");

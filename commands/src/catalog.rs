@@ -194,6 +194,7 @@ pub(crate) enum Id {
     News,
     NewsFeed,
     Sponsors,
+    SponsorAdd,
     BenefitAdd,
     BenefitConfirm,
     ProviderAdd,
@@ -588,6 +589,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Volunteer,
         Scope::Any,
         "The sponsors with their numbers, levels and handles, and the benefits of each level.",
+    ),
+    spec(
+        "sponsor add",
+        "/sponsor add <level> <url> <name>",
+        Role::Admin,
+        Scope::Any,
+        "Add or update a sponsor: its level, address (- for none) and name, then network=handle words for its accounts (mastodon=@x@y).",
     ),
     spec(
         "benefit add",

@@ -102,6 +102,13 @@ pub enum Command {
     NewsFeed { url: Option<String> },
     /// `/sponsors`.
     Sponsors,
+    /// `/sponsor add <level> <url|-> <name…> [network=handle…]`.
+    SponsorAdd {
+        level: String,
+        url: Option<String>,
+        name: String,
+        handles: Vec<(String, String)>,
+    },
     /// `/benefit add <level> <name>` / `/benefit confirm <sponsor> <benefit>`.
     Benefit(BenefitCommand),
     /// `/campaign sessions [track…] [option=value…]`.
@@ -392,6 +399,7 @@ impl Command {
             Self::News { .. } => Id::News,
             Self::NewsFeed { .. } => Id::NewsFeed,
             Self::Sponsors => Id::Sponsors,
+            Self::SponsorAdd { .. } => Id::SponsorAdd,
             Self::Benefit(BenefitCommand::Add { .. }) => Id::BenefitAdd,
             Self::Benefit(BenefitCommand::Confirm { .. }) => Id::BenefitConfirm,
             Self::CancelPost { .. } => Id::CancelPost,
@@ -484,6 +492,54 @@ impl Command {
             }
             "campaign" => parse_campaign(args).map(Self::Campaign),
             "sponsors" => Args::new(Id::Sponsors, args).finish(Self::Sponsors),
+            "sponsor" => {
+                let rest = match next_word(args) {
+                    Some((sub, rest)) if sub.eq_ignore_ascii_case("add") => rest,
+                    Some((sub, _)) => {
+                        return Err(ParseError::UnknownSubcommand {
+                            command: "sponsor",
+                            given: sub.to_owned(),
+                            valid: &["add"],
+                        });
+                    }
+                    None => {
+                        return Err(ParseError::MissingArgument {
+                            command: "sponsor",
+                            argument: "subcommand",
+                            usage: "/sponsor add <level> <url> <name>",
+                        });
+                    }
+                };
+                let mut args = Args::new(Id::SponsorAdd, rest);
+                let level = args.required("level", |w| Ok::<_, InvalidValue>(w.to_owned()))?;
+                let url = args.required("url", |w| {
+                    if w == "-" {
+                        Ok(None)
+                    } else {
+                        crate::args::http_url(w).map(Some)
+                    }
+                })?;
+                let mut name = Vec::new();
+                let mut handles = Vec::new();
+                while let Some(word) = args.next() {
+                    match word.split_once('=') {
+                        Some((network, handle)) if !network.is_empty() && !handle.is_empty() => {
+                            handles.push((network.to_ascii_lowercase(), handle.to_owned()));
+                        }
+                        _ => name.push(word),
+                    }
+                }
+                if name.is_empty() {
+                    return Err(args.missing("name"));
+                }
+                let name = args.name("name", &name.join(" "))?;
+                Ok(Self::SponsorAdd {
+                    level,
+                    url,
+                    name,
+                    handles,
+                })
+            }
             "benefit" => parse_benefit(args).map(Self::Benefit),
             "news" => {
                 let mut args = Args::new(Id::News, args);

@@ -780,6 +780,11 @@ fn commands_map_to_their_catalog_entries() {
         ("/newsfeed off", "newsfeed", Role::Admin),
         ("/sponsors", "sponsors", Role::Volunteer),
         (
+            "/sponsor add Gold - Crab Cloud bluesky=@crab.bsky.social",
+            "sponsor add",
+            Role::Admin,
+        ),
+        (
             "/benefit add Platinum Social post",
             "benefit add",
             Role::Admin,

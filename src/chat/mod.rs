@@ -344,6 +344,15 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Campaign(request)].endpoint(campaign::start))
         .branch(case![Command::News { title, url }].endpoint(news::post))
         .branch(case![Command::Sponsors].endpoint(sponsors::list))
+        .branch(
+            case![Command::SponsorAdd {
+                level,
+                url,
+                name,
+                handles
+            }]
+            .endpoint(sponsors::add_sponsor),
+        )
         .branch(case![Command::Benefit(sub)].endpoint(sponsors::benefit))
         .branch(case![Command::NewsFeed { url }].endpoint(news::feed))
         .branch(case![Command::CancelPost { number }].endpoint(posts::cancel))

@@ -40,6 +40,37 @@ pub async fn list(ctx: Ctx, actor: Actor) -> HandlerResult {
     ))
 }
 
+/// `/sponsor add <level> <url|-> <name…> [network=handle…]`.
+pub async fn add_sponsor(
+    ctx: Ctx,
+    actor: Actor,
+    (level, url, name, handles): (String, Option<String>, String, Vec<(String, String)>),
+) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let handles: serde_json::Map<String, serde_json::Value> = handles
+        .into_iter()
+        .map(|(network, handle)| (network, json!(handle)))
+        .collect();
+    let mut tx = ctx.tx.lock().await;
+    store::upsert(
+        &mut tx,
+        ctx.now,
+        conference.id,
+        &name,
+        &level,
+        url.as_deref(),
+        &serde_json::Value::Object(handles.clone()),
+    )
+    .await?;
+    Ok(Reply::text(
+        "sponsor_added",
+        json!({ "name": name, "level": level, "handles": handles, "conference": conference.name }),
+    ))
+}
+
 pub async fn benefit(ctx: Ctx, actor: Actor, command: BenefitCommand) -> HandlerResult {
     match command {
         BenefitCommand::Add { level, name } => add(ctx, actor, level, name).await,
