@@ -224,6 +224,16 @@ impl Application {
             self.health.register("schedule-sync"),
             shutdown.clone(),
         ));
+        if let Some(client) = self.telegram.clone() {
+            tasks.spawn(telegram::documents::run(
+                client,
+                self.db.clone(),
+                self.clock.clone(),
+                self.templates.clone(),
+                self.health.register("documents"),
+                shutdown.clone(),
+            ));
+        }
         if let (Some(client), Some(tg)) = (self.telegram.clone(), self.config.telegram()?) {
             tasks.spawn(telegram::updates::run(
                 client,

@@ -93,6 +93,111 @@ pub fn message(
 }
 
 /// Receiving updates: long polling and the webhook secret; the bot's start-up chores.
+/// Files sent to be read as text (a template sent as a file): downloaded outside any request or
+/// transaction, then stored in the inbox as the sender's text message, so the chat core handles them like
+/// text. Only small UTF-8 files are read.
+pub mod documents {
+    use std::time::Duration;
+
+    use herald_bots::telegram::TelegramClient;
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    use crate::{
+        chat::telegram::UPDATE_KIND,
+        clock::SharedClock,
+        db::{
+            Db, documents as store,
+            inbox::{self, NewEvent},
+        },
+        health::Reporter,
+        templates::Templates,
+    };
+
+    /// The largest file read (a template is a few kilobytes).
+    pub const MAX_BYTES: u64 = 64 * 1024;
+
+    /// Reads the files waiting; returns how many were read.
+    pub async fn read_once(
+        client: &TelegramClient,
+        db: &Db,
+        clock: &SharedClock,
+        templates: &Templates,
+    ) -> anyhow::Result<usize> {
+        let pending = {
+            let mut tx = db.begin().await?;
+            let pending = store::pending(&mut tx).await?;
+            tx.commit().await?;
+            pending
+        };
+        let mut read = 0;
+        for request in pending {
+            let text = match client.download_file(&request.file_id, MAX_BYTES).await {
+                Ok(bytes) => {
+                    String::from_utf8(bytes).map_err(|_| "it is not text (UTF-8)".to_owned())
+                }
+                Err(err) => Err(err.to_string()),
+            };
+            let mut tx = db.begin().await?;
+            let now = clock.now();
+            match text {
+                Ok(text) => {
+                    let chat: i64 = request.chat_id.parse()?;
+                    let user: i64 = request.user_id.parse()?;
+                    // The sender's message, as if typed: negative ids never collide with Telegram's.
+                    let update = json!({ "update_id": -request.id, "message": {
+                        "message_id": 0, "date": now.timestamp(),
+                        "chat": { "id": chat, "type": if chat > 0 { "private" } else { "supergroup" } },
+                        "from": { "id": user, "is_bot": false, "first_name": request.user_name },
+                        "text": text.trim_start_matches('\u{feff}') } });
+                    let event = NewEvent {
+                        provider: super::BOT_PROVIDER.into(),
+                        event_id: format!("document:{}", request.id),
+                        kind: UPDATE_KIND.into(),
+                        payload: update.to_string(),
+                    };
+                    inbox::insert(&mut tx, now, &event).await?;
+                    store::finish(&mut tx, request.id, None).await?;
+                    read += 1;
+                }
+                Err(error) => {
+                    store::finish(&mut tx, request.id, Some(&error)).await?;
+                    let message = templates.render(
+                        "messages/document_unreadable.html",
+                        json!({ "error": error }),
+                    )?;
+                    crate::chat::telegram::render_to_outbox(
+                        &mut tx,
+                        now,
+                        request.chat_id.parse()?,
+                        &message,
+                        None,
+                        &format!("document-failed:{}", request.id),
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(read)
+    }
+
+    /// Reads files until shutdown, looking every second.
+    pub async fn run(
+        client: TelegramClient,
+        db: Db,
+        clock: SharedClock,
+        templates: std::sync::Arc<Templates>,
+        health: Reporter,
+        shutdown: CancellationToken,
+    ) {
+        crate::health::repeat(&clock, &health, &shutdown, Duration::from_secs(1), || {
+            read_once(&client, &db, &clock, &templates)
+        })
+        .await;
+    }
+}
+
 pub mod updates {
     use std::time::Duration;
 

@@ -381,3 +381,68 @@ async fn herald_campaign_previews_on_the_command_line_and_creates_with_create() 
     );
     assert_eq!(posts(&app).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_template_sent_as_a_file_is_read_and_previewed() {
+    let (app, _mastodon, _bluesky) = setup().await;
+    let document = |file_id: &str, size: usize| {
+        let mut update = app.message_update(&OWNER, OWNER.id, "");
+        let message = update["message"].as_object_mut().unwrap();
+        message.remove("text");
+        message.insert(
+            "document".into(),
+            json!({ "file_id": file_id, "file_unique_id": file_id, "file_name": "post.j2", "mime_type": "text/plain", "file_size": size }),
+        );
+        update
+    };
+    let replies = {
+        let before = app.telegram.texts_to(OWNER.id).len();
+        app.deliver(&[document("early", 10)]).await;
+        app.telegram.texts_to(OWNER.id).split_off(before)
+    };
+    assert!(
+        replies[0].contains("only read files when I asked"),
+        "{replies:?}"
+    );
+
+    app.say(&OWNER, "/campaign sessions Rust").await;
+    let template = "{{ session.title }} — from a file";
+    app.telegram.add_file("tpl", template.as_bytes().to_vec());
+    app.telegram
+        .add_file("binary", vec![0xff, 0xfe, 0x00, 0x81]);
+    let client = app.app.telegram.clone().unwrap();
+    let clock: SharedClock = app.clock.clone();
+    let templates = Templates::new();
+
+    // Not text: said so, and the campaign still waits for its template.
+    app.deliver(&[document("binary", 4)]).await;
+    assert!(
+        app.telegram
+            .texts_to(OWNER.id)
+            .last()
+            .unwrap()
+            .contains("Reading your file")
+    );
+    herald::telegram::documents::read_once(&client, app.db(), &clock, &templates)
+        .await
+        .unwrap();
+    app.send_everything().await;
+    assert!(
+        app.telegram
+            .texts_to(OWNER.id)
+            .last()
+            .unwrap()
+            .contains("could not read that file: it is not text (UTF-8)")
+    );
+
+    app.deliver(&[document("tpl", template.len())]).await;
+    let read = herald::telegram::documents::read_once(&client, app.db(), &clock, &templates)
+        .await
+        .unwrap();
+    assert_eq!(read, 1);
+    app.app.inbox.drain().await.unwrap();
+    app.send_everything().await;
+    let preview = app.telegram.texts_to(OWNER.id).join("\n");
+    assert!(preview.contains("Campaign #1: 2 posts"), "{preview}");
+    assert!(preview.contains("Rust in Space — from a file"), "{preview}");
+}

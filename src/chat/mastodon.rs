@@ -83,6 +83,7 @@ pub async fn handle_direct(
         message_id: None,
         picture: None,
         reply_to: None,
+        document: None,
     };
     let ctx = Ctx {
         tx: TxCell::new(tx),

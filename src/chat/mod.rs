@@ -85,6 +85,8 @@ pub struct Inbound {
     pub picture: Option<Picture>,
     /// The message this one replies to.
     pub reply_to: Option<i32>,
+    /// A file that is not a picture (a template sent as a file).
+    pub document: Option<Picture>,
 }
 
 /// A picture sent to the bot, known by the platform's file id until a delivery needs its bytes.

@@ -61,10 +61,24 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 mime: p.mime,
                 size: p.size,
             });
+            let document = m
+                .document
+                .as_ref()
+                .filter(|_| picture.is_none())
+                .map(|d| Picture {
+                    file_id: d.file_id.clone(),
+                    mime: d.mime_type.clone().unwrap_or_default(),
+                    size: d.file_size,
+                });
             let input = if let Some(to) = m.migrate_to_chat_id {
                 Input::ChatMigrated { to: to.to_string() }
             } else {
-                let text = m.text.or(m.caption)?;
+                // A file without a caption is still a message (its text is read later, when awaited).
+                let text = match (m.text.or(m.caption), &document) {
+                    (Some(text), _) => text,
+                    (None, Some(_)) => String::new(),
+                    (None, None) => return None,
+                };
                 match herald_commands::parse(&text, bot_username) {
                     Ok(Some(command)) => Input::Command(command),
                     // In a group, a command we do not know is probably another bot's.
@@ -83,6 +97,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 message_id: Some(m.message_id),
                 picture,
                 reply_to: m.reply_to_message.map(|r| r.message_id),
+                document,
             })
         }
         Event::CallbackQuery(q) => {
@@ -107,6 +122,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 message_id,
                 picture: None,
                 reply_to: None,
+                document: None,
             })
         }
         Event::MyChatMember(change) => {
@@ -128,6 +144,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 message_id: None,
                 picture: None,
                 reply_to: None,
+                document: None,
             })
         }
         Event::EditedMessage(_) | Event::Other(_) => None,

@@ -12,7 +12,7 @@ use crate::{
     posts,
 };
 
-const PENDING_PREFIX: &str = "campaign:";
+pub(super) const PENDING_PREFIX: &str = "campaign:";
 /// How long the bot waits for the template.
 const WAIT: TimeDelta = TimeDelta::minutes(15);
 /// Posts shown per network in the preview.

@@ -72,8 +72,49 @@ pub async fn bad_command(error: ParseError) -> HandlerResult {
     Ok(Reply::text("bad_command", context))
 }
 
+/// A file sent while a template is awaited is read (by the document worker) and comes back as the sender's
+/// text; any other file is not Herald's business.
+async fn document(ctx: &Ctx, document: &super::Picture) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let mut awaited = false;
+    for prefix in [campaign::PENDING_PREFIX, sponsors::PENDING_PREFIX] {
+        awaited |= pending_here(ctx, &mut tx, prefix).await?.is_some();
+    }
+    if !awaited {
+        return Ok(match ctx.inbound.chat.kind {
+            ChatKind::Private => Reply::text("document_not_awaited", json!({})),
+            ChatKind::Group | ChatKind::Channel => Reply::none(),
+        });
+    }
+    if document
+        .size
+        .is_some_and(|s| s > crate::telegram::documents::MAX_BYTES)
+    {
+        return Ok(Reply::text(
+            "document_unreadable",
+            json!({ "error": format!("it is larger than {} KB", crate::telegram::documents::MAX_BYTES / 1024) }),
+        ));
+    }
+    let Some(from) = &ctx.inbound.from else {
+        return Ok(Reply::none());
+    };
+    crate::db::documents::request(
+        &mut tx,
+        ctx.now,
+        &ctx.inbound.chat.id,
+        &from.user_id,
+        &from.name,
+        &document.file_id,
+    )
+    .await?;
+    Ok(Reply::text("document_reading", json!({})))
+}
+
 /// Plain text: a bind token posted in a group, or a friendly pointer to /help in a private chat.
 pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
+    if let Some(file) = &ctx.inbound.document {
+        return document(&ctx, file).await;
+    }
     let trimmed = text.trim();
     if trimmed.starts_with(links::BIND_PREFIX) {
         return channels::bind_here(ctx, actor, trimmed.to_owned()).await;

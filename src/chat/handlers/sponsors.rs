@@ -12,7 +12,7 @@ use crate::{
     posts::{self, policy},
 };
 
-const PENDING_PREFIX: &str = "benefit:";
+pub(super) const PENDING_PREFIX: &str = "benefit:";
 
 pub async fn list(ctx: Ctx, actor: Actor) -> HandlerResult {
     let conference = match conference_of(&actor) {
