@@ -241,26 +241,34 @@ pub struct Length {
 /// The post's text (or its variant) measured on every network the conference broadcasts to, with each
 /// network's own limit and way of counting, and the attendee channel: shown to the author and to
 /// moderators when the post is written, so nothing is discovered at send time.
-pub async fn lengths(
+/// `text` stands for the post's main text (the post's own, or an edit of it).
+pub async fn lengths(tx: &mut Tx, post: &Post, text: &str) -> anyhow::Result<Vec<Length>> {
+    let variants = store::variants(tx, post.id).await?;
+    lengths_with(tx, post, text, &variants).await
+}
+
+/// [`lengths`] with the post's variants already read.
+async fn lengths_with(
     tx: &mut Tx,
-    conference: i64,
-    post: Option<i64>,
+    post: &Post,
     text: &str,
+    variants: &std::collections::HashMap<i64, String>,
 ) -> anyhow::Result<Vec<Length>> {
-    let (mut variants, stored) = match post {
-        Some(id) => (store::variants(tx, id).await?, store::post(tx, id).await?),
-        None => Default::default(),
-    };
-    let reply_to = stored.as_ref().and_then(|p| p.reply_to_mention_id);
-    let only = stored.as_ref().and_then(|p| p.provider_ids.clone());
-    let (providers, _) = targets(tx, conference, reply_to, only.as_deref()).await?;
+    let reply_to = post.reply_to_mention_id;
+    let (providers, _) = targets(
+        tx,
+        post.conference_id,
+        reply_to,
+        post.provider_ids.as_deref(),
+    )
+    .await?;
     let mut shown = Vec::new();
     for provider in providers {
         let Some((limit, measure)) = measure_for(&provider) else {
             continue;
         };
-        let own = variants.remove(&provider.id);
-        let text = own.as_deref().unwrap_or(text);
+        let own = variants.get(&provider.id);
+        let text = own.map_or(text, String::as_str);
         let parts = split_thread(text, limit, measure).map_or(1, |p| p.len());
         shown.push(Length {
             network: provider.internal_name,
@@ -271,9 +279,14 @@ pub async fn lengths(
         });
     }
     if reply_to.is_none()
-        && chat::binding(tx, conference, "attendees", crate::telegram::PLATFORM)
-            .await?
-            .is_some()
+        && chat::binding(
+            tx,
+            post.conference_id,
+            "attendees",
+            crate::telegram::PLATFORM,
+        )
+        .await?
+        .is_some()
     {
         let length = text.chars().count();
         shown.push(Length {
@@ -355,7 +368,9 @@ async fn moderation_message(
     author: &str,
     images: &[store::PostImage],
 ) -> anyhow::Result<(String, teloxide::types::InlineKeyboardMarkup)> {
-    let variants = variant_texts(tx, post).await?;
+    // Read once: the lengths and the per-network texts both show them.
+    let own_texts = store::variants(tx, post.id).await?;
+    let variants = variant_texts(tx, post, &own_texts).await?;
     let mut answers = None;
     if let Some(id) = post.reply_to_mention_id
         && let Some(mention) = crate::db::mentions::mention(tx, id).await?
@@ -366,7 +381,7 @@ async fn moderation_message(
     let text = templates.render(
         "messages/moderate_post.html",
         json!({
-            "number": post.id, "text": post.text, "author": author, "lengths": lengths(tx, post.conference_id, Some(post.id), &post.text).await?,
+            "number": post.id, "text": post.text, "author": author, "lengths": lengths_with(tx, post, &post.text, &own_texts).await?,
             "images": images, "variants": variants, "when": when(tx, post).await?, "answers": answers,
         }),
     )?;
@@ -453,18 +468,21 @@ pub async fn refresh_moderation(
 }
 
 /// The post's own texts per provider, by provider name, measured against the provider's network.
-async fn variant_texts(tx: &mut Tx, post: &Post) -> anyhow::Result<Vec<serde_json::Value>> {
-    let mut variants = store::variants(tx, post.id).await?;
+async fn variant_texts(
+    tx: &mut Tx,
+    post: &Post,
+    variants: &std::collections::HashMap<i64, String>,
+) -> anyhow::Result<Vec<serde_json::Value>> {
     if variants.is_empty() {
         return Ok(Vec::new());
     }
     let mut shown = Vec::new();
     for provider in store::broadcasting_providers(tx, post.conference_id).await? {
-        let Some(text) = variants.remove(&provider.id) else {
+        let Some(text) = variants.get(&provider.id) else {
             continue;
         };
         let measured = measure_for(&provider)
-            .map(|(limit, measure)| json!({ "length": measure(&text), "limit": limit }));
+            .map(|(limit, measure)| json!({ "length": measure(text), "limit": limit }));
         shown.push(
             json!({ "provider": provider.internal_name, "text": text, "measured": measured }),
         );

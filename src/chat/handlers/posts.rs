@@ -127,7 +127,7 @@ pub(super) async fn write(
         return Ok(Reply::text(
             "post_pending",
             json!({ "number": id, "moderation": sent,
-                    "lengths": posts::lengths(&mut tx, post.conference_id, Some(post.id), &post.text).await? }),
+                    "lengths": posts::lengths(&mut tx, &post, &post.text).await? }),
         ));
     }
     let destinations = match posts::deliver(&mut tx, ctx.now, conference, &post).await? {
@@ -342,7 +342,7 @@ pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> Hand
     Ok(Reply::text(
         "post_edited",
         json!({ "number": number,
-                "lengths": posts::lengths(&mut tx, post.conference_id, Some(post.id), text.trim()).await? }),
+                "lengths": posts::lengths(&mut tx, &post, text.trim()).await? }),
     ))
 }
 
