@@ -132,11 +132,10 @@ pub mod documents {
         };
         let mut read = 0;
         for request in pending {
+            // Why a file could not be read: a reason the template words, and the driver's detail.
             let text = match client.download_file(&request.file_id, MAX_BYTES).await {
-                Ok(bytes) => {
-                    String::from_utf8(bytes).map_err(|_| "it is not text (UTF-8)".to_owned())
-                }
-                Err(err) => Err(err.to_string()),
+                Ok(bytes) => String::from_utf8(bytes).map_err(|_| ("not_text", String::new())),
+                Err(err) => Err(("download", err.to_string())),
             };
             let mut tx = db.begin().await?;
             let now = clock.now();
@@ -160,11 +159,12 @@ pub mod documents {
                     store::finish(&mut tx, request.id, None).await?;
                     read += 1;
                 }
-                Err(error) => {
-                    store::finish(&mut tx, request.id, Some(&error)).await?;
+                Err((reason, detail)) => {
+                    store::finish(&mut tx, request.id, Some(&format!("{reason}: {detail}")))
+                        .await?;
                     let message = templates.render(
                         "messages/document_unreadable.html",
-                        json!({ "error": error }),
+                        json!({ "reason": reason, "detail": detail, "max_kb": MAX_BYTES / 1024 }),
                     )?;
                     crate::chat::telegram::render_to_outbox(
                         &mut tx,

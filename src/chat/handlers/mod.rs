@@ -92,7 +92,7 @@ async fn document(ctx: &Ctx, document: &super::Picture) -> HandlerResult {
     {
         return Ok(Reply::text(
             "document_unreadable",
-            json!({ "error": format!("it is larger than {} KB", crate::telegram::documents::MAX_BYTES / 1024) }),
+            json!({ "reason": "too_large", "max_kb": crate::telegram::documents::MAX_BYTES / 1024 }),
         ));
     }
     let Some(from) = &ctx.inbound.from else {
