@@ -381,14 +381,19 @@ impl TestApp {
     }
 
     /// Handles what arrived in the inbox and sends what that queued, until `check` holds (or 10 s pass).
+    /// Wakes as soon as a listener stores something in the inbox; what lives outside the database (a fake
+    /// server's streams, health) is looked at again at least every 50 ms.
     pub async fn until(&self, what: &str, mut check: impl FnMut(&Self) -> bool) {
-        for _ in 0..200 {
+        let stored = self.app.db.inbox_signal();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tokio::time::Instant::now() < deadline {
+            let woken = stored.notified();
             self.app.inbox.drain().await.expect("inbox");
             self.send_everything().await;
             if check(self) {
                 return;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), woken).await;
         }
         panic!("waited 10 s for {what}");
     }
