@@ -169,6 +169,9 @@ impl Application {
                 .webhook
                 .as_ref()
                 .map(|(_, secret)| Arc::from(secret.as_str())),
+            templates: self.templates.clone(),
+            schema: Arc::new(web::ChatCore(crate::chat::schema())),
+            public_url: self.config.public_url.clone(),
         }
     }
 

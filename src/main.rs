@@ -52,6 +52,18 @@ enum Command {
     /// Only while nobody owns it yet; each new link retires the previous ones. `herald run` logs one
     /// too. Needs the bot's username: known once `herald run` has started, or asked from Telegram.
     OwnerLink,
+    /// Print a one-time sign-in link to the web pages (what /web gives in chat), for scripting and recovery.
+    ///
+    /// The link works once, for 10 minutes. Without --user it signs in the owner. The address is
+    /// HERALD_PUBLIC_URL, or the listen address when that is not set.
+    WebLink {
+        /// Whom it signs in: their Telegram user id or @username.
+        #[arg(long)]
+        user: Option<String>,
+        /// Open the moderation page for phones instead of the config page.
+        #[arg(long)]
+        mobile: bool,
+    },
     /// Create, list and change conferences (the same as /conference in chat).
     #[command(subcommand)]
     Conference(ConferenceCommand),
@@ -351,6 +363,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "this Herald already has an owner; the owner can grant roles in chat"
                 ),
             }
+            Ok(())
+        }
+        Command::WebLink { user, mobile } => {
+            let (db, clock) = open(&config).await?;
+            let base = config.public_url.clone().map_or_else(
+                || url::Url::parse(&format!("http://{}/", config.listen)),
+                Ok,
+            )?;
+            let next = if mobile {
+                herald::web::auth::MOBILE_PATH
+            } else {
+                herald::web::auth::CONFIG_PATH
+            };
+            let mut tx = db.begin().await?;
+            let person = match &user {
+                Some(who) => herald::db::web::find_person(&mut tx, who)
+                    .await?
+                    .with_context(|| {
+                        format!(
+                            "nobody with Telegram user id or username {who} has talked to the bot"
+                        )
+                    })?,
+                None => herald::db::web::owner(&mut tx)
+                    .await?
+                    .context("this Herald has no owner yet: run `herald owner-link` first")?,
+            };
+            let link =
+                herald::web::auth::issue_login(&mut tx, clock.now(), &base, person, next).await?;
+            tx.commit().await?;
+            println!("{link}");
             Ok(())
         }
         Command::Conference(command) => {

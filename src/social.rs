@@ -64,7 +64,7 @@ struct Loaded {
 }
 
 /// The image type the bytes themselves say (their magic numbers), which beats what the sender claimed.
-fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
     match bytes {
         [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
         [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),

@@ -37,7 +37,10 @@ impl Templates {
         // `/` into `&#x2f;`, which Telegram would accept but which makes links and texts unreadable in
         // logs and tests.
         env.set_formatter(|out, state, value| {
+            // Chat messages are Telegram HTML (which needs only <, > and & escaped, and would show
+            // &quot; as it is); web pages get full HTML escaping, attributes included.
             if *state.auto_escape() == AutoEscape::Html
+                && !state.name().starts_with("web/")
                 && !value.is_safe()
                 && !value.is_undefined()
                 && !value.is_none()

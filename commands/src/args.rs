@@ -26,6 +26,7 @@ pub mod expected {
     pub const CONFERENCE_ROLE: &str = "a role: attendee, speaker, volunteer or admin";
     pub const SETTING: &str = "announcements or reminders";
     pub const ON_OFF: &str = "on or off";
+    pub const LOGOUT: &str = "nothing, or logout";
     pub const END_DATE: &str = "a date on or after the start date";
     pub const WINDOW_END: &str = "a time different from the start of the window";
     pub const NAME: &str = "a name on one line of at most 128 characters";

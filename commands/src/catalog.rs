@@ -206,10 +206,13 @@ pub(crate) enum Id {
     HashtagAdd,
     HashtagRemove,
     HashtagList,
+    Web,
+    Mobile,
+    Hook,
 }
 
 impl Id {
-    const COUNT: usize = Self::HashtagList as usize + 1;
+    const COUNT: usize = Self::Hook as usize + 1;
 
     pub(crate) fn spec(self) -> &'static CommandSpec {
         &CATALOG[self as usize]
@@ -673,6 +676,27 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Volunteer,
         Scope::Any,
         "The conference's hashtags.",
+    ),
+    spec(
+        "web",
+        "/web [logout]",
+        Role::Guest,
+        Scope::Private,
+        "A one-time link (10 minutes) to sign in to the web pages: the config page and the moderation page; /web logout ends every web session of yours.",
+    ),
+    spec(
+        "mobile",
+        "/mobile",
+        Role::Guest,
+        Scope::Private,
+        "A one-time link (10 minutes) to the moderation page for phones.",
+    ),
+    spec(
+        "hook",
+        "/hook",
+        Role::Admin,
+        Scope::Private,
+        "A new secret for the notify hook other systems post to (ticketing, CfP, monitoring); the old one stops working.",
     ),
 ];
 

@@ -125,6 +125,12 @@ pub enum Command {
     },
     /// `/hashtag <add|remove|list> …`.
     Hashtag(HashtagCommand),
+    /// `/web [logout]`: a sign-in link for the web pages, or end every web session of the sender.
+    Web { logout: bool },
+    /// `/mobile`: a sign-in link that opens the moderation page for phones.
+    Mobile,
+    /// `/hook`: a new secret for the conference's notify hook.
+    Hook,
 }
 
 /// The subcommands of `/hashtag`.
@@ -416,6 +422,9 @@ impl Command {
                 HashtagCommand::Remove { .. } => Id::HashtagRemove,
                 HashtagCommand::List => Id::HashtagList,
             },
+            Self::Web { .. } => Id::Web,
+            Self::Mobile => Id::Mobile,
+            Self::Hook => Id::Hook,
         }
     }
 
@@ -441,6 +450,13 @@ impl Command {
                 text: args.trim().to_owned(),
             }),
             "hashtag" => parse_hashtag(args).map(Self::Hashtag),
+            "web" => {
+                let mut args = Args::new(Id::Web, args);
+                let logout = args.optional("logout", logout)?.is_some();
+                args.finish(Self::Web { logout })
+            }
+            "mobile" => Args::new(Id::Mobile, args).finish(Self::Mobile),
+            "hook" => Args::new(Id::Hook, args).finish(Self::Hook),
             "queue" => Args::new(Id::Queue, args).finish(Self::Queue),
             "approve" => {
                 let mut args = Args::new(Id::Approve, args);
@@ -990,6 +1006,16 @@ fn conference_role(s: &str) -> Result<Role, InvalidValue> {
     match s.parse::<Role>() {
         Ok(role) if role.is_conference_role() => Ok(role),
         _ => Err(invalid),
+    }
+}
+
+fn logout(s: &str) -> Result<(), InvalidValue> {
+    if s.eq_ignore_ascii_case("logout") {
+        Ok(())
+    } else {
+        Err(InvalidValue {
+            expected: expected::LOGOUT,
+        })
     }
 }
 

@@ -44,6 +44,7 @@ fn sample(placeholder: &str) -> &'static str {
         "level" => "Platinum",
         "sponsor" => "1",
         "benefit" => "2",
+        "logout" => "logout",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

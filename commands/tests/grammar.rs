@@ -809,6 +809,9 @@ fn commands_map_to_their_catalog_entries() {
         ("/hashtag add fosdem auto 1", "hashtag add", Role::Admin),
         ("/hashtag remove fosdem", "hashtag remove", Role::Admin),
         ("/hashtag list", "hashtag list", Role::Volunteer),
+        ("/web logout", "web", Role::Guest),
+        ("/mobile", "mobile", Role::Guest),
+        ("/hook", "hook", Role::Admin),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {

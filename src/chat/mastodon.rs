@@ -84,6 +84,8 @@ pub async fn handle_direct(
         picture: None,
         reply_to: None,
         document: None,
+        surface: PLATFORM,
+        uploads: Vec::new(),
     };
     let ctx = Ctx {
         tx: TxCell::new(tx),

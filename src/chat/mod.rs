@@ -87,6 +87,19 @@ pub struct Inbound {
     pub reply_to: Option<i32>,
     /// A file that is not a picture (a template sent as a file).
     pub document: Option<Picture>,
+    /// Where the person acted, for the audit trail: `telegram`, `mastodon` or `web`. The platform stays the
+    /// one whose accounts and chats are meant (the web acts as the person's Telegram account).
+    pub surface: &'static str,
+    /// Pictures uploaded with a post from the web page, with their alt texts.
+    pub uploads: Vec<Upload>,
+}
+
+/// A picture uploaded from the web page: its bytes are kept with the post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub mime: String,
+    pub data: Vec<u8>,
+    pub alt: String,
 }
 
 /// A picture sent to the bot, known by the platform's file id until a delivery needs its bytes.
@@ -266,7 +279,7 @@ pub type HandlerResult = anyhow::Result<Reply>;
 pub fn schema() -> Handler<'static, HandlerResult> {
     use handlers::{
         account, broadcast, campaign, channels, conference, follow, mentions, news, people, posts,
-        providers, schedule, slots, sponsors,
+        providers, schedule, slots, sponsors, web,
     };
 
     let commands = case![Input::Command(command)]
@@ -367,7 +380,10 @@ pub fn schema() -> Handler<'static, HandlerResult> {
             }]
             .endpoint(providers::switch),
         )
-        .branch(case![Command::Hashtag(sub)].endpoint(posts::hashtag));
+        .branch(case![Command::Hashtag(sub)].endpoint(posts::hashtag))
+        .branch(case![Command::Web { logout }].endpoint(web::web))
+        .branch(case![Command::Mobile].endpoint(web::mobile))
+        .branch(case![Command::Hook].endpoint(web::hook));
 
     dptree::entry()
         .branch(commands)

@@ -98,6 +98,8 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 picture,
                 reply_to: m.reply_to_message.map(|r| r.message_id),
                 document,
+                surface: PLATFORM,
+                uploads: Vec::new(),
             })
         }
         Event::CallbackQuery(q) => {
@@ -123,6 +125,8 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 picture: None,
                 reply_to: None,
                 document: None,
+                surface: PLATFORM,
+                uploads: Vec::new(),
             })
         }
         Event::MyChatMember(change) => {
@@ -145,6 +149,8 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
                 picture: None,
                 reply_to: None,
                 document: None,
+                surface: PLATFORM,
+                uploads: Vec::new(),
             })
         }
         Event::EditedMessage(_) | Event::Other(_) => None,
@@ -312,44 +318,7 @@ pub async fn render_reply(
             Destination::Here => here,
             Destination::Chat(id) => id.parse()?,
         };
-        let text = templates.render(
-            &format!("messages/{}.html", message.template),
-            &message.context,
-        )?;
-        let markup = keyboard(templates, &message.buttons)?;
-        let key = format!("{key}:{n}");
-        match message.edit {
-            Some(message_id) => {
-                let mut body = OutgoingMessage::html(first_part(&text));
-                body.reply_markup = markup;
-                enqueue(
-                    tx,
-                    now,
-                    chat,
-                    &Request::EditMessageText {
-                        message_id,
-                        message: body,
-                    },
-                    &key,
-                )
-                .await?;
-            }
-            None if message.secret => {
-                let mut body = OutgoingMessage::html(text);
-                body.reply_markup = markup;
-                write(
-                    tx,
-                    now,
-                    chat,
-                    &Request::SendMessage(body),
-                    &key,
-                    outbox::SECRET_KIND,
-                    now,
-                )
-                .await?;
-            }
-            None => render_to_outbox(tx, now, chat, &text, markup, &key).await?,
-        }
+        render_message(tx, templates, now, chat, message, &format!("{key}:{n}")).await?;
     }
     if reply.delete_trigger
         && let Some(message_id) = inbound.message_id
@@ -362,6 +331,55 @@ pub async fn render_reply(
             &format!("{key}:delete"),
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Writes one message of a reply to the outbox for Telegram chat `chat`, under idempotency key `key`.
+pub async fn render_message(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    chat: i64,
+    message: &super::Message,
+    key: &str,
+) -> anyhow::Result<()> {
+    let text = templates.render(
+        &format!("messages/{}.html", message.template),
+        &message.context,
+    )?;
+    let markup = keyboard(templates, &message.buttons)?;
+    match message.edit {
+        Some(message_id) => {
+            let mut body = OutgoingMessage::html(first_part(&text));
+            body.reply_markup = markup;
+            enqueue(
+                tx,
+                now,
+                chat,
+                &Request::EditMessageText {
+                    message_id,
+                    message: body,
+                },
+                key,
+            )
+            .await?;
+        }
+        None if message.secret => {
+            let mut body = OutgoingMessage::html(text);
+            body.reply_markup = markup;
+            write(
+                tx,
+                now,
+                chat,
+                &Request::SendMessage(body),
+                key,
+                outbox::SECRET_KIND,
+                now,
+            )
+            .await?;
+        }
+        None => render_to_outbox(tx, now, chat, &text, markup, key).await?,
     }
     Ok(())
 }

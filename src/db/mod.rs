@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod posts;
 pub mod schedule;
 pub mod sponsors;
+pub mod web;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 

@@ -115,7 +115,9 @@ pub async fn set_credentials(
     credentials: &serde_json::Value,
 ) -> anyhow::Result<()> {
     on_tx!(tx, |conn| {
-        sqlx::query("UPDATE providers SET credentials = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query(
+            "UPDATE providers SET credentials = $1, updated_at = $2, credentials_set_at = $2 WHERE id = $3",
+        )
             .bind(credentials.to_string())
             .bind(now)
             .bind(id)
@@ -639,6 +641,31 @@ pub async fn add_telegram_image(
         .bind(alt_text)
         .bind(file_id)
         .bind(byte_size)
+        .fetch_one(conn)
+        .await
+    })?;
+    Ok(position)
+}
+
+/// A picture uploaded from the web page, bytes and all; it joins the post after the ones it has.
+pub async fn add_uploaded_image(
+    tx: &mut Tx,
+    post: i64,
+    content_type: &str,
+    data: &[u8],
+    alt_text: &str,
+) -> anyhow::Result<i64> {
+    let position = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO post_images (post_id, position, content_type, data, alt_text, byte_size) \
+             SELECT $1, COALESCE(MAX(position), 0) + 1, $2, $3, $4, $5 FROM post_images WHERE post_id = $1 \
+             RETURNING position",
+        )
+        .bind(post)
+        .bind(content_type)
+        .bind(data)
+        .bind(alt_text)
+        .bind(i64::try_from(data.len()).unwrap_or(i64::MAX))
         .fetch_one(conn)
         .await
     })?;

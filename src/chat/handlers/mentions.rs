@@ -180,14 +180,19 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, text: &str) -> anyhow::Result<Opti
     let Some(number) = number else {
         return Ok(None);
     };
+    answer_number(ctx, actor, number, text).await.map(Some)
+}
+
+/// Answers mention `number` with `text` (a Telegram reply to its message, or the web page's Reply form).
+pub async fn answer_number(ctx: &Ctx, actor: &Actor, number: i64, text: &str) -> HandlerResult {
     let Some(person) = actor.person else {
-        return Ok(Some(Reply::text("not_linked", json!({}))));
+        return Ok(Reply::text("not_linked", json!({})));
     };
     let (mention, network) = {
         let mut tx = ctx.tx.lock().await;
         let mention = match open_mention(&mut tx, actor, number).await? {
             Ok(m) => m,
-            Err(reply) => return Ok(Some(reply)),
+            Err(reply) => return Ok(reply),
         };
         let network = posts_store::provider_by_id(&mut tx, mention.provider_id)
             .await?
@@ -195,8 +200,9 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, text: &str) -> anyhow::Result<Opti
             .unwrap_or_default();
         (mention, network)
     };
-    let Ok(conference) = conference_of(actor) else {
-        return Ok(None);
+    let conference = match conference_of(actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
     };
     // On Mastodon an answer names whom it answers, or they are not notified.
     let text = text.trim();
@@ -211,7 +217,7 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, text: &str) -> anyhow::Result<Opti
         &conference,
         person,
         &text,
-        None,
+        Vec::new(),
         Some(mention.id),
     )
     .await?;
@@ -220,5 +226,5 @@ pub async fn answer(ctx: &Ctx, actor: &Actor, text: &str) -> anyhow::Result<Opti
     if posts_store::answered(&mut tx, mention.id).await? {
         close(ctx, actor, &mut tx, &mention, "replied").await?;
     }
-    Ok(Some(reply))
+    Ok(reply)
 }

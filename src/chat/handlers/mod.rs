@@ -14,6 +14,7 @@ pub mod providers;
 pub mod schedule;
 pub mod slots;
 pub mod sponsors;
+pub mod web;
 
 use herald_commands::{Command, ParseError, catalog};
 use serde_json::json;

@@ -49,11 +49,24 @@ pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
         }
         None => (text, None),
     };
-    if text.trim().is_empty() && picture.is_none() {
+    let mut images: Vec<NewImage> = picture
+        .zip(alt)
+        .map(|(p, alt)| NewImage::Telegram(p, alt))
+        .into_iter()
+        .collect();
+    images.extend(ctx.inbound.uploads.iter().cloned().map(NewImage::Upload));
+    if text.trim().is_empty() && images.is_empty() {
         return start_post(&ctx, &conference).await;
     }
-    let image = picture.zip(alt);
-    write(&ctx, &actor, &conference, person, &text, image, None).await
+    write(&ctx, &actor, &conference, person, &text, images, None).await
+}
+
+/// A picture joining a new post: sent to the bot (kept by its file id until a delivery needs the bytes) or
+/// uploaded on the web page (kept as bytes).
+#[derive(Debug, Clone)]
+pub(super) enum NewImage {
+    Telegram(crate::chat::Picture, String),
+    Upload(crate::chat::Upload),
 }
 
 /// Writes a post from chat under the posting policy: refused, waiting for approval, or delivered. An answer
@@ -64,7 +77,7 @@ pub(super) async fn write(
     conference: &Conference,
     person: i64,
     text: &str,
-    image: Option<(crate::chat::Picture, String)>,
+    images: Vec<NewImage>,
     reply_to: Option<i64>,
 ) -> HandlerResult {
     let Some(needs_approval) = policy::may_post(conference.posting_policy, actor.role) else {
@@ -96,7 +109,7 @@ pub(super) async fn write(
         ctx.now,
         conference.id,
         Some(person),
-        "telegram",
+        ctx.inbound.surface,
         state,
         text.trim(),
     )
@@ -110,12 +123,20 @@ pub(super) async fn write(
         id,
         Some(person),
         "created",
-        "telegram",
+        ctx.inbound.surface,
         None,
     )
     .await?;
-    if let Some((picture, alt)) = &image {
-        add_picture(&mut tx, id, picture, alt).await?;
+    for image in &images {
+        match image {
+            NewImage::Telegram(picture, alt) => {
+                add_picture(&mut tx, id, picture, alt).await?;
+            }
+            NewImage::Upload(upload) => {
+                store::add_uploaded_image(&mut tx, id, &upload.mime, &upload.data, &upload.alt)
+                    .await?;
+            }
+        }
     }
     let post = store::post(&mut tx, id)
         .await?
@@ -140,7 +161,7 @@ pub(super) async fn write(
         id,
         Some(person),
         "approved",
-        "telegram",
+        ctx.inbound.surface,
         Some("posting policy: no approval needed"),
     )
     .await?;
@@ -258,7 +279,7 @@ async fn moderate(
 }
 
 pub async fn approve(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
-    moderate(&ctx, &actor, number, true, None, "telegram").await
+    moderate(&ctx, &actor, number, true, None, ctx.inbound.surface).await
 }
 
 pub async fn reject(
@@ -266,7 +287,7 @@ pub async fn reject(
     actor: Actor,
     (number, reason): (i64, Option<String>),
 ) -> HandlerResult {
-    moderate(&ctx, &actor, number, false, reason, "telegram").await
+    moderate(&ctx, &actor, number, false, reason, ctx.inbound.surface).await
 }
 
 /// A pressed Approve/Reject button (`post:approve:12`).
@@ -334,7 +355,7 @@ pub async fn edit(ctx: Ctx, actor: Actor, (number, text): (i64, String)) -> Hand
         post.id,
         actor.person,
         "edited",
-        "telegram",
+        ctx.inbound.surface,
         None,
     )
     .await?;
@@ -373,7 +394,7 @@ pub async fn variant(
         } else {
             "variant dropped"
         },
-        "telegram",
+        ctx.inbound.surface,
         Some(&found.internal_name),
     )
     .await?;
@@ -440,7 +461,7 @@ pub async fn image(ctx: Ctx, actor: Actor, (number, alt): (i64, String)) -> Hand
         post.id,
         actor.person,
         "image added",
-        "telegram",
+        ctx.inbound.surface,
         Some(&alt),
     )
     .await?;
@@ -496,7 +517,7 @@ pub async fn split(ctx: Ctx, actor: Actor, (number, allow): (i64, bool)) -> Hand
         } else {
             "split refused"
         },
-        "telegram",
+        ctx.inbound.surface,
         None,
     )
     .await?;
@@ -542,7 +563,7 @@ pub async fn cancel(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
         post.id,
         actor.person,
         "cancelled",
-        "telegram",
+        ctx.inbound.surface,
         None,
     )
     .await?;

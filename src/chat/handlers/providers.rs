@@ -120,7 +120,7 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
 
 /// Which switches a kind of provider can do: a social account broadcasts publicly and can be moderated;
 /// it has no attendee channel and no private or organiser notifications.
-fn possible(kind: &str, feature: Feature) -> bool {
+pub fn possible(kind: &str, feature: Feature) -> bool {
     match kind {
         "mastodon" | "bluesky" => matches!(
             feature,

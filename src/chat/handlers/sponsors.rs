@@ -248,7 +248,7 @@ async fn confirm(ctx: Ctx, actor: Actor, sponsor: i64, benefit: i64) -> HandlerR
         id,
         actor.person,
         "created",
-        "telegram",
+        ctx.inbound.surface,
         Some(&format!("benefit {} for {}", benefit.name, sponsor.name)),
     )
     .await?;

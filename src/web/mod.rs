@@ -1,6 +1,14 @@
-//! The web server: `/healthz` now; platform webhooks, the notify hook and the pages join it later.
+//! The web server: `/healthz`, the Telegram webhook, calendar feeds, the notify hook for other systems, and
+//! the pages (sign-in, the config page, the moderation page for phones), server-rendered from
+//! `templates/web/`.
 //!
 //! Errors map to status codes here and only here.
+
+pub mod act;
+pub mod auth;
+pub mod config;
+pub mod hook;
+pub mod mobile;
 
 use std::time::Duration;
 
@@ -10,8 +18,8 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode},
-    response::IntoResponse,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde_json::json;
@@ -31,6 +39,118 @@ pub struct AppState {
     pub health: Health,
     /// Set in Telegram webhook mode: the secret Telegram must send in `X-Telegram-Bot-Api-Secret-Token`.
     pub telegram_secret: Option<Arc<str>>,
+    pub templates: Arc<crate::templates::Templates>,
+    /// The chat core's handler tree: what the pages change goes through the same handlers as chat.
+    pub schema: Arc<ChatCore>,
+    /// Where Herald is reached from outside (links, and `Secure` cookies when https).
+    pub public_url: Option<url::Url>,
+}
+
+/// The chat core's handler tree (opaque to `Debug`).
+pub struct ChatCore(pub dptree::Handler<'static, crate::chat::HandlerResult>);
+
+impl std::fmt::Debug for ChatCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChatCore")
+    }
+}
+
+/// Renders `templates/web/<name>.html` with `status`; a template error is a 500 that names it in the log.
+pub fn page(
+    state: &AppState,
+    status: StatusCode,
+    name: &str,
+    context: serde_json::Value,
+) -> Response {
+    match state
+        .templates
+        .render(&format!("web/{name}.html"), &context)
+    {
+        Ok(html) => (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(err) => internal(state, &err),
+    }
+}
+
+/// Where a form sends the person back to once done (`Ok(Some)`), or why it could not: no such conference
+/// (`Ok(None)`), or an error on our side.
+pub fn after_form(state: &AppState, result: anyhow::Result<Option<()>>, to: &str) -> Response {
+    match result {
+        Ok(Some(())) => axum::response::Redirect::to(to).into_response(),
+        Ok(None) => page(
+            state,
+            StatusCode::NOT_FOUND,
+            "error",
+            json!({ "reason": "no_conference" }),
+        ),
+        Err(err) => internal(state, &err),
+    }
+}
+
+/// A page from its context, or the answer that replaced it (no conference to show).
+pub fn render(
+    state: &AppState,
+    name: &str,
+    context: anyhow::Result<Result<serde_json::Value, Response>>,
+) -> Response {
+    match context {
+        Ok(Ok(context)) => page(state, StatusCode::OK, name, context),
+        Ok(Err(response)) => response,
+        Err(err) => internal(state, &err),
+    }
+}
+
+/// Something broke on our side: logged with its cause, a plain page for the person.
+pub fn internal(state: &AppState, err: &anyhow::Error) -> Response {
+    tracing::error!(error = ?err, "a web request failed");
+    let html = state
+        .templates
+        .render("web/error.html", json!({ "reason": "internal" }))
+        .unwrap_or_else(|_| "Something went wrong on Herald's side; try again.".into());
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
+}
+
+/// A form without this session's CSRF token: nothing changed.
+pub fn csrf_refused(state: &AppState) -> Response {
+    page(
+        state,
+        StatusCode::FORBIDDEN,
+        "error",
+        json!({ "reason": "csrf" }),
+    )
+}
+
+/// The stylesheet and script every page shares (small, served once and cached).
+async fn asset_css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../templates/web/herald.css"),
+    )
+}
+
+async fn asset_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../templates/web/herald.js"),
+    )
 }
 
 pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
@@ -40,7 +160,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route(TELEGRAM_WEBHOOK_PATH, post(telegram_webhook))
         .route("/calendar/{token}", get(calendar_feed))
+        .route("/hooks/notify/{conference}", post(hook::notify))
+        .route("/", get(config::home))
+        .route("/herald.css", get(asset_css))
+        .route("/herald.js", get(asset_js))
+        .route("/login/{token}", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .merge(config::routes())
+        .merge(mobile::routes())
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        // The post form takes pictures: its own, larger limit.
+        .merge(mobile::upload_routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

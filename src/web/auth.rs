@@ -1,0 +1,265 @@
+//! Sign-in without passwords: `/web`, `/mobile` and `herald web-link` hand out a one-time link; opening it
+//! (and pressing the button on it, so link previewers cannot spend it) opens a session kept in an
+//! HttpOnly cookie. Every form carries the session's CSRF token.
+
+use axum::{
+    extract::{FromRequestParts, Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::{AppState, page};
+use crate::{
+    chat::links,
+    db::{Tx, chat as people, web as store},
+};
+
+/// How long a sign-in link works.
+pub const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
+/// How long a session lasts after signing in.
+pub const SESSION_TTL: TimeDelta = TimeDelta::hours(12);
+pub const CONFIG_PATH: &str = "/config";
+pub const MOBILE_PATH: &str = "/m";
+pub const COOKIE: &str = "herald_session";
+
+/// Creates a one-time sign-in link for `person` that leads to `next`.
+pub async fn issue_login(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    base: &url::Url,
+    person: i64,
+    next: &str,
+) -> anyhow::Result<url::Url> {
+    let token = links::new_token();
+    store::create_login(tx, now, person, &links::hash(&token), next, now + LOGIN_TTL).await?;
+    Ok(base.join(&format!("login/{token}"))?)
+}
+
+/// The person behind a request's session cookie. Pages without one answer with how to sign in.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub session: store::Session,
+    pub person: i64,
+    pub name: String,
+}
+
+impl Signed {
+    /// Whether a form's token is this session's.
+    pub fn csrf_ok(&self, presented: &str) -> bool {
+        bool::from(
+            presented
+                .as_bytes()
+                .ct_eq(self.session.csrf_token.as_bytes()),
+        )
+    }
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed_out = || {
+            page(
+                state,
+                StatusCode::UNAUTHORIZED,
+                "signed_out",
+                json!({ "reason": "none" }),
+            )
+        };
+        let Some(token) = session_cookie(&parts.headers) else {
+            return Err(signed_out());
+        };
+        let found = async {
+            let mut tx = state.db.begin().await?;
+            let session = store::session(&mut tx, state.clock.now(), &links::hash(&token)).await?;
+            let name = match &session {
+                Some(s) => people::person_name(&mut tx, s.person_id).await?,
+                None => None,
+            };
+            tx.commit().await?;
+            anyhow::Ok(session.map(|s| (s, name)))
+        }
+        .await
+        .map_err(|err| super::internal(state, &err))?;
+        match found {
+            Some((session, name)) => Ok(Self {
+                person: session.person_id,
+                name: name.unwrap_or_default(),
+                session,
+            }),
+            None => Err(signed_out()),
+        }
+    }
+}
+
+/// `GET /login/<token>`: who the link signs in, and a button to do it. Opening the page spends nothing.
+pub async fn login_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        let login = store::login(&mut tx, &links::hash(&token)).await?;
+        let name = match &login {
+            Some(l) => people::person_name(&mut tx, l.person_id).await?,
+            None => None,
+        };
+        tx.commit().await?;
+        anyhow::Ok(login.map(|l| (l, name)))
+    }
+    .await;
+    match result {
+        Err(err) => super::internal(&state, &err),
+        Ok(found) => match refusal(&state, found.as_ref().map(|(l, _)| l)) {
+            Some(response) => response,
+            None => page(
+                &state,
+                StatusCode::OK,
+                "login",
+                json!({ "name": found.and_then(|(_, n)| n), "token": token }),
+            ),
+        },
+    }
+}
+
+/// A link that cannot sign anyone in, and the page saying why.
+fn refusal(state: &AppState, login: Option<&store::Login>) -> Option<Response> {
+    let reason = match login {
+        None => "unknown",
+        Some(l) if l.used_at.is_some() => "used",
+        Some(l) if l.expires_at <= state.clock.now() => "expired",
+        Some(_) => return None,
+    };
+    Some(page(
+        state,
+        StatusCode::GONE,
+        "signed_out",
+        json!({ "reason": reason }),
+    ))
+}
+
+/// `POST /login/<token>`: spends the link and opens a session.
+pub async fn login(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let now = state.clock.now();
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        let Some(login) = store::login(&mut tx, &links::hash(&token)).await? else {
+            return anyhow::Ok(Err(None));
+        };
+        if !store::use_login(&mut tx, now, login.id).await? {
+            return Ok(Err(Some(login)));
+        }
+        let session_token = links::new_token();
+        store::create_session(
+            &mut tx,
+            now,
+            login.person_id,
+            &links::hash(&session_token),
+            &links::new_token(),
+            now + SESSION_TTL,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok((login.next_path, session_token)))
+    }
+    .await;
+    match result {
+        Err(err) => super::internal(&state, &err),
+        Ok(Err(login)) => refusal(&state, login.as_ref()).unwrap_or_else(|| {
+            page(
+                &state,
+                StatusCode::GONE,
+                "signed_out",
+                json!({ "reason": "used" }),
+            )
+        }),
+        Ok(Ok((next, session_token))) => {
+            let secure = state
+                .public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https");
+            let cookie = format!(
+                "{COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+                SESSION_TTL.num_seconds(),
+                if secure { "; Secure" } else { "" }
+            );
+            let mut response = Redirect::to(&next).into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `POST /logout`: ends this session.
+pub async fn logout(
+    State(state): State<AppState>,
+    signed: Signed,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> Response {
+    if !signed.csrf_ok(&form.csrf) {
+        return super::csrf_refused(&state);
+    }
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        store::end_session(&mut tx, state.clock.now(), signed.session.id).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(err) = result {
+        return super::internal(&state, &err);
+    }
+    let mut response = page(
+        &state,
+        StatusCode::OK,
+        "signed_out",
+        json!({ "reason": "logged_out" }),
+    );
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("herald_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; herald_session=abc; b=2"),
+        );
+        assert_eq!(session_cookie(&headers).as_deref(), Some("abc"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("herald_sessionx=1"),
+        );
+        assert_eq!(session_cookie(&headers), None);
+    }
+}

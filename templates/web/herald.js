@@ -1,0 +1,117 @@
+// Herald's pages: character counters that count as the server does, and a look for new items every 30 s.
+'use strict';
+(function () {
+  const codePoints = (s) => Array.from(s).length;
+
+  // Mastodon (bots/src/mastodon.rs text_len): a URL counts 23, "@user@domain" counts as "@user".
+  function wordLength(word) {
+    let start = word.indexOf('http://');
+    if (start < 0) start = word.indexOf('https://');
+    if (start >= 0) {
+      const rest = word.slice(start);
+      let end = rest.search(/[)\]>"']/);
+      if (end < 0) end = rest.length;
+      const url = rest.slice(0, end).replace(/[.,;:!?]+$/u, '');
+      return codePoints(word.slice(0, start)) + 23 + codePoints(word.slice(start + url.length));
+    }
+    if (word.startsWith('@')) {
+      const stripped = word.slice(1);
+      const at = stripped.indexOf('@');
+      if (at >= 0) {
+        const user = stripped.slice(0, at);
+        const domain = stripped.slice(at + 1);
+        if (domain.includes('.')) {
+          let end = domain.search(/[^\p{L}\p{N}.-]/u);
+          if (end < 0) end = domain.length;
+          return 1 + codePoints(user) + codePoints(domain.slice(end));
+        }
+      }
+    }
+    return codePoints(word);
+  }
+
+  function mastodonLength(text) {
+    let total = 0;
+    let word = '';
+    for (const ch of text) {
+      if (/\s/u.test(ch)) {
+        total += wordLength(word) + 1;
+        word = '';
+      } else {
+        word += ch;
+      }
+    }
+    return total + wordLength(word);
+  }
+
+  // Bluesky counts graphemes (what a reader sees as one character).
+  const segmenter = typeof Intl !== 'undefined' && Intl.Segmenter
+    ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+  function blueskyLength(text) {
+    if (!segmenter) return codePoints(text);
+    let n = 0;
+    for (const _ of segmenter.segment(text)) n += 1;
+    return n;
+  }
+
+  const measures = { mastodon: mastodonLength, bluesky: blueskyLength, telegram: codePoints };
+  window.heraldLength = (kind, text) => (measures[kind] || codePoints)(text.trim());
+
+  const text = document.getElementById('compose-text');
+  const counters = document.querySelectorAll('#counters li[data-kind]');
+  function count() {
+    counters.forEach((li) => {
+      const n = window.heraldLength(li.dataset.kind, text.value);
+      li.querySelector('.count').textContent = String(n);
+      li.classList.toggle('over', n > Number(li.dataset.limit));
+      li.title = n > Number(li.dataset.limit) ? 'Longer than one post: it becomes a thread' : '';
+    });
+  }
+  if (text) {
+    text.addEventListener('input', count);
+    count();
+  }
+
+  // New items: the poll's ids against the ones on the page.
+  const script = document.currentScript || document.querySelector('script[data-poll]');
+  const pollUrl = script && script.dataset.poll;
+  if (!pollUrl) return;
+  const shown = (id) => {
+    const el = document.getElementById(id);
+    return new Set(el && el.dataset.ids ? el.dataset.ids.split(',').filter(Boolean).map(Number) : []);
+  };
+  const seen = { posts: shown('queue'), mentions: shown('mentions') };
+  const fresh = document.getElementById('fresh');
+  const notifyButton = document.getElementById('notify');
+  if (notifyButton && 'Notification' in window && Notification.permission === 'default') {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener('click', () => {
+      Notification.requestPermission().then(() => { notifyButton.hidden = true; });
+    });
+  }
+  let told = new Set();
+  async function look() {
+    try {
+      const response = await fetch(pollUrl, { credentials: 'same-origin', cache: 'no-store' });
+      if (response.status === 401) { window.location.reload(); return; }
+      if (!response.ok) return;
+      const now = await response.json();
+      const newPosts = now.posts.filter((id) => !seen.posts.has(id));
+      const newMentions = now.mentions.filter((id) => !seen.mentions.has(id));
+      if (newPosts.length + newMentions.length === 0) return;
+      if (fresh) fresh.hidden = false;
+      const key = newPosts.map((id) => 'p' + id).concat(newMentions.map((id) => 'm' + id)).join(',');
+      if (!told.has(key) && 'Notification' in window && Notification.permission === 'granted') {
+        told.add(key);
+        const parts = [];
+        if (newPosts.length) parts.push(newPosts.length + ' post' + (newPosts.length > 1 ? 's' : '') + ' to approve');
+        if (newMentions.length) parts.push(newMentions.length + ' mention' + (newMentions.length > 1 ? 's' : ''));
+        new Notification('Herald · ' + (script.dataset.title || ''), { body: parts.join(', '), tag: 'herald-moderation' });
+      }
+    } catch (e) {
+      // Offline for a moment: the next look tries again.
+    }
+  }
+  setInterval(look, 30000);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) look(); });
+}());

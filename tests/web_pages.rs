@@ -1,0 +1,660 @@
+//! The web pages: sign-in links and sessions, CSRF, role filtering, write-only credentials, the switch
+//! matrix, and the moderation page's forms, all through the running web server.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::TimeDelta;
+use reqwest::{StatusCode, header};
+use support::{ADA, OWNER, TestApp, fake_mastodon::FakeMastodon};
+
+const SLUG: &str = "fosdem-2027";
+
+async fn spawn() -> TestApp {
+    let app = TestApp::spawn_with(
+        |c| c.public_url = Some("http://herald.test/".parse().unwrap()),
+        Default::default(),
+    )
+    .await;
+    app.with_owner_and_conference().await;
+    app
+}
+
+/// A browser of one person: no redirects followed, the session cookie kept by hand.
+struct Browser<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: None,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app.base_url)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let mut request = self.http.get(self.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, location.unwrap_or(response.text().await.unwrap()))
+    }
+
+    /// Opens a sign-in link (its path on this server) and presses the button.
+    async fn sign_in(&mut self, link: &str) -> reqwest::Response {
+        let path = link.trim_start_matches("http://herald.test");
+        let (status, page) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Sign in"), "{page}");
+        let response = self.http.post(self.url(path)).send().await.unwrap();
+        if let Some(cookie) = response.headers().get(header::SET_COOKIE) {
+            let cookie = cookie.to_str().unwrap();
+            self.cookie = Some(cookie.split(';').next().unwrap().to_owned());
+        }
+        response
+    }
+
+    /// The CSRF token on a page.
+    async fn csrf(&self, path: &str) -> String {
+        let (_, page) = self.get(path).await;
+        let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
+        page[start..].chars().take_while(|c| *c != '"').collect()
+    }
+}
+
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The sign-in link in the bot's answer to `/web` (or `/mobile`).
+async fn web_link(app: &TestApp, user: &support::TgUser, command: &str) -> String {
+    let replies = app.say(user, command).await;
+    let text = replies.join("\n");
+    let start = text.find("http://herald.test/login/").expect("a link");
+    text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
+        .collect()
+}
+
+async fn policy(app: &TestApp) -> i64 {
+    let mut tx = app.db().begin().await.unwrap();
+    let c = herald::db::chat::conference_by_slug(&mut tx, SLUG)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    c.posting_policy
+}
+
+#[tokio::test]
+async fn a_sign_in_link_works_once_for_ten_minutes_and_logout_ends_every_session() {
+    let app = spawn().await;
+    let link = web_link(&app, &OWNER, "/web").await;
+
+    // Opening the page spends nothing (link previews); pressing the button does.
+    let mut browser = Browser::new(&app);
+    let response = browser.sign_in(&link).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[header::LOCATION], "/config");
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let (status, page) = browser.get("/config").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Signed in as <b>Olga</b>"), "{page}");
+    assert!(page.contains("FOSDEM 2027"));
+
+    // Used once: a second browser gets nothing.
+    let other = Browser::new(&app);
+    let path = link.trim_start_matches("http://herald.test");
+    let (status, page) = other.get(path).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(page.contains("used already"), "{page}");
+    let response = other.http.post(other.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert!(response.headers().get(header::SET_COOKIE).is_none());
+
+    // Expired after ten minutes.
+    let late = web_link(&app, &OWNER, "/web").await;
+    app.advance(TimeDelta::minutes(11));
+    let (status, page) = other
+        .get(late.trim_start_matches("http://herald.test"))
+        .await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(page.contains("expired"), "{page}");
+
+    // A second session, then /web logout ends both.
+    let mut second = Browser::new(&app);
+    second.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    assert_eq!(second.get("/config").await.0, StatusCode::OK);
+    let replies = app.say(&OWNER, "/web logout").await;
+    assert!(replies[0].contains("2 sessions ended"), "{replies:?}");
+    assert_eq!(browser.get("/config").await.0, StatusCode::UNAUTHORIZED);
+    let (status, page) = second.get("/m").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("/web"), "says how to sign in: {page}");
+
+    // Sessions expire on their own too.
+    let mut third = Browser::new(&app);
+    third.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    assert_eq!(third.get("/config").await.0, StatusCode::OK);
+    app.advance(TimeDelta::hours(13));
+    assert_eq!(third.get("/config").await.0, StatusCode::UNAUTHORIZED);
+
+    // Signing out on the page ends that session.
+    let mut fourth = Browser::new(&app);
+    fourth
+        .sign_in(&web_link(&app, &OWNER, "/mobile").await)
+        .await;
+    let csrf = fourth.csrf("/m").await;
+    let (status, _) = fourth.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fourth.get("/m").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_https() {
+    let app = TestApp::spawn_with(
+        |c| c.public_url = Some("https://herald.example/".parse().unwrap()),
+        Default::default(),
+    )
+    .await;
+    app.with_owner_and_conference().await;
+    let replies = app.say(&OWNER, "/web").await.join("\n");
+    let start = replies.find("/login/").unwrap();
+    let path: String = replies[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}{path}", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_csrf_token_changes_nothing() {
+    let app = spawn().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    let before = policy(&app).await;
+    assert_ne!(before, 3);
+
+    let path = format!("/config/{SLUG}/policy");
+    let (status, page) = browser
+        .post(&path, &[("csrf", "forged"), ("policy", "3")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("Nothing was changed"), "{page}");
+    let (status, _) = browser.post(&path, &[("policy", "3")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Another session's token is no better.
+    let mut other = Browser::new(&app);
+    other.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    let theirs = other.csrf("/config").await;
+    let mine = browser.csrf("/config").await;
+    assert_ne!(theirs, mine);
+    let (status, _) = browser
+        .post(&path, &[("csrf", &theirs), ("policy", "3")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(policy(&app).await, before);
+
+    // With it, the change is made, as in chat, and /status shows it.
+    let (status, location) = browser
+        .post(&path, &[("csrf", &mine), ("policy", "3")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/config?c={SLUG}#policy"));
+    assert_eq!(policy(&app).await, 3);
+    let (_, page) = browser.get(&location).await;
+    assert!(page.contains("Posting policy of"), "the outcome: {page}");
+    let status = app.say(&OWNER, "/status").await.join("\n");
+    assert!(status.contains("Posting policy: 3"), "{status}");
+
+    // A bad value is refused next to its field, in words, and changes nothing.
+    let (_, location) = browser
+        .post(&path, &[("csrf", &mine), ("policy", "9")])
+        .await;
+    let (_, page) = browser.get(&location).await;
+    assert!(page.contains("class=\"field-error\""), "{page}");
+    assert_eq!(policy(&app).await, 3);
+}
+
+#[tokio::test]
+async fn what_a_person_sees_and_may_change_follows_their_roles() {
+    let app = spawn().await;
+    let token = app.invite("volunteer").await;
+    app.say(&ADA, &format!("/start {token}")).await;
+
+    let mut ada = Browser::new(&app);
+    ada.sign_in(&web_link(&app, &ADA, "/web").await).await;
+    let (status, page) = ada.get("/config").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("you are volunteer"), "{page}");
+    assert!(
+        !page.contains("id=\"providers\""),
+        "no providers for volunteers"
+    );
+    assert!(!page.contains("action=\"/config/fosdem-2027/policy\""));
+    assert!(
+        page.contains("id=\"hashtags\""),
+        "volunteers may list hashtags"
+    );
+    assert!(!page.contains("Add hashtag"));
+
+    // Posting the form anyway is refused by the chat core's own rule.
+    let csrf = ada.csrf("/config").await;
+    let before = policy(&app).await;
+    let (_, location) = ada
+        .post(
+            &format!("/config/{SLUG}/policy"),
+            &[("csrf", &csrf), ("policy", "4")],
+        )
+        .await;
+    assert_eq!(policy(&app).await, before);
+    let (_, page) = ada.get(&location).await;
+    assert!(page.contains("admin"), "says which role it needs: {page}");
+
+    // A conference they hold no role in is not theirs to see.
+    let (status, _) = ada.get("/config?c=other-2027").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Someone without any account gets the sign-in explanation, not a page.
+    let (status, _) = Browser::new(&app).get("/config").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn credentials_are_write_only_and_the_switch_matrix_refuses_what_a_network_cannot_do() {
+    let app = spawn().await;
+    let mastodon = FakeMastodon::start().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    let csrf = browser.csrf("/config").await;
+
+    let (status, _) = browser
+        .post(
+            &format!("/config/{SLUG}/providers"),
+            &[
+                ("csrf", &csrf),
+                ("kind", "mastodon"),
+                ("name", "fosstodon"),
+                ("base_url", &mastodon.url),
+                ("token", FakeMastodon::TOKEN),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = browser.get("/config").await;
+    assert!(page.contains("saved"), "{page}");
+    assert!(!page.contains(FakeMastodon::TOKEN), "never shown back");
+    assert!(page.contains("set on 20"), "when it was set: {page}");
+
+    // Test and activate from the page, as /provider test and /provider on.
+    browser
+        .post(
+            &format!("/config/{SLUG}/providers/fosstodon/test"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    let (_, page) = browser.get("/config").await;
+    assert!(page.contains("signed in as @fosdem"), "{page}");
+    browser
+        .post(
+            &format!("/config/{SLUG}/providers/fosstodon/active"),
+            &[("csrf", &csrf), ("on", "on")],
+        )
+        .await;
+
+    // New credentials replace the old ones, and are not shown either.
+    browser
+        .post(
+            &format!("/config/{SLUG}/providers/fosstodon"),
+            &[("csrf", &csrf), ("token", "a-newer-token")],
+        )
+        .await;
+    let (_, page) = browser.get("/config").await;
+    assert!(!page.contains("a-newer-token"));
+    let mut tx = app.db().begin().await.unwrap();
+    let provider = herald::db::posts::provider_by_name(&mut tx, 1, "fosstodon")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = herald::db::posts::credentials(&mut tx, provider.id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stored["token"], "a-newer-token");
+    assert!(provider.active);
+
+    // The matrix: a Mastodon account has no attendee channel; the cell is disabled with the reason.
+    assert!(
+        page.contains("title=\"Mastodon accounts cannot do this: the attendee channel is a Telegram channel.\""),
+        "{page}"
+    );
+    let switch = format!("/config/{SLUG}/switch");
+    let (_, location) = browser
+        .post(
+            &switch,
+            &[
+                ("csrf", &csrf),
+                ("provider", "fosstodon"),
+                ("feature", "attendees"),
+                ("on", "on"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get(&location).await;
+    assert!(page.contains("cannot do"), "{page}");
+    browser
+        .post(
+            &switch,
+            &[
+                ("csrf", &csrf),
+                ("provider", "fosstodon"),
+                ("feature", "public"),
+                ("on", "on"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get("/config").await;
+    assert!(
+        page.contains("aria-pressed=\"true\" aria-label=\"Public posts for fosstodon\""),
+        "{page}"
+    );
+    let chat = app.say(&OWNER, "/provider list").await.join("\n");
+    assert!(chat.contains("fosstodon"), "{chat}");
+}
+
+#[tokio::test]
+async fn hashtags_bindings_and_conference_fields_from_the_config_page() {
+    let app = spawn().await;
+    app.bind("moderation", -100_700).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    let csrf = browser.csrf("/config").await;
+
+    browser
+        .post(
+            &format!("/config/{SLUG}/hashtags"),
+            &[
+                ("csrf", &csrf),
+                ("tag", "fosdem"),
+                ("auto", "1"),
+                ("order", "2"),
+            ],
+        )
+        .await;
+    let replies = app.say(&OWNER, "/hashtag list").await.join("\n");
+    assert!(replies.contains("fosdem"), "{replies}");
+    let (_, location) = browser
+        .post(
+            &format!("/config/{SLUG}/hashtags"),
+            &[("csrf", &csrf), ("tag", "two words")],
+        )
+        .await;
+    let (_, page) = browser.get(&location).await;
+    assert!(page.contains("One word only"), "{page}");
+
+    let (_, page) = browser.get("/config").await;
+    assert!(page.contains("Unbind"), "{page}");
+    browser
+        .post(
+            &format!("/config/{SLUG}/unbind"),
+            &[("csrf", &csrf), ("slot", "moderation")],
+        )
+        .await;
+    let (_, page) = browser.get("/config").await;
+    assert!(
+        page.contains("send <code>/bind moderation</code>"),
+        "{page}"
+    );
+
+    let fields = format!("/config/{SLUG}/conference");
+    let (_, location) = browser
+        .post(
+            &fields,
+            &[
+                ("csrf", &csrf),
+                ("name", "FOSDEM 2027"),
+                ("time_zone", "Europe/Atlantis"),
+                ("starts_on", "2027-02-06"),
+                ("ends_on", "2027-02-07"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get(&location).await;
+    assert!(page.contains("is not a time zone"), "{page}");
+    let (_, location) = browser
+        .post(
+            &fields,
+            &[
+                ("csrf", &csrf),
+                ("name", "FOSDEM 2027 (Brussels)"),
+                ("time_zone", "Europe/Brussels"),
+                ("starts_on", "2027-02-07"),
+                ("ends_on", "2027-02-06"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get(&location).await;
+    assert!(page.contains("on or after the first day"), "{page}");
+    browser
+        .post(
+            &fields,
+            &[
+                ("csrf", &csrf),
+                ("name", "FOSDEM 2027 (Brussels)"),
+                ("time_zone", "Europe/Brussels"),
+                ("starts_on", "2027-02-06"),
+                ("ends_on", "2027-02-08"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get("/config").await;
+    assert!(page.contains("FOSDEM 2027 (Brussels)"), "{page}");
+}
+
+/// A multipart body with `fields` and one PNG picture named `image1`.
+fn multipart(fields: &[(&str, &str)], picture: Option<&[u8]>) -> (String, Vec<u8>) {
+    let boundary = "herald-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some(bytes) = picture {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"image1\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_moderation_page_approves_under_the_posting_policy_and_takes_posts_with_pictures() {
+    let app = spawn().await;
+    app.bind("moderation", -100_700).await;
+    app.say(&OWNER, "/conference policy 2").await;
+    let token = app.invite("volunteer").await;
+    app.say(&ADA, &format!("/start {token}")).await;
+    let replies = app.say(&ADA, "/post Doors open at nine").await;
+    assert!(replies[0].contains("waiting for approval"), "{replies:?}");
+
+    // Ada sees her own post waiting, without Approve.
+    let mut ada = Browser::new(&app);
+    let response = ada.sign_in(&web_link(&app, &ADA, "/mobile").await).await;
+    assert_eq!(response.headers()[header::LOCATION], "/m");
+    let (_, page) = ada.get("/m").await;
+    assert!(page.contains("Doors open at nine"), "{page}");
+    assert!(!page.contains("Approve #1"), "{page}");
+    assert!(page.len() < 100 * 1024);
+    let csrf = ada.csrf("/m").await;
+    let (_, location) = ada
+        .post(&format!("/m/{SLUG}/posts/1/approve"), &[("csrf", &csrf)])
+        .await;
+    let (_, page) = ada.get(&location).await;
+    assert!(page.contains("your own"), "the chat core's refusal: {page}");
+
+    let mut olga = Browser::new(&app);
+    olga.sign_in(&web_link(&app, &OWNER, "/mobile").await).await;
+    let (_, page) = olga.get("/m").await;
+    assert!(page.contains("Approve #1"), "{page}");
+    let (status, body) = olga.get(&format!("/m/poll?c={SLUG}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["posts"],
+        serde_json::json!([1])
+    );
+    let csrf = olga.csrf("/m").await;
+    let (status, _) = olga
+        .post(&format!("/m/{SLUG}/posts/1/approve"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let mut tx = app.db().begin().await.unwrap();
+    let post = herald::db::posts::post(&mut tx, 1).await.unwrap().unwrap();
+    let trail = herald::db::posts::trail(&mut tx, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_ne!(post.state, "pending");
+    assert!(
+        format!("{trail:?}").contains("\"web\""),
+        "the audit says where: {trail:?}"
+    );
+    app.send_everything().await;
+    assert!(
+        app.telegram
+            .calls_of("editMessageText")
+            .iter()
+            .any(|c| c.chat_id() == Some(-100_700)
+                && c.body["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("approved by Olga"))),
+        "the moderation message shows the outcome"
+    );
+
+    // Writing a post with a picture: refused without alt text, keeping the text.
+    let png: &[u8] = &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0];
+    let send = |fields: Vec<(&'static str, String)>, picture: Option<&'static [u8]>| {
+        let olga = &olga;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (content_type, body) = multipart(&fields, picture);
+            olga.http
+                .post(olga.url(&format!("/m/{SLUG}/post")))
+                .header(header::COOKIE, olga.cookie.clone().unwrap())
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let png_static: &'static [u8] = Box::leak(png.to_vec().into_boxed_slice());
+    let response = send(
+        vec![("csrf", csrf.clone()), ("text", "Keynote in Janson".into())],
+        Some(png_static),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = olga.get("/m").await;
+    assert!(page.contains("needs its alt text"), "{page}");
+    assert!(
+        page.contains(">Keynote in Janson</textarea>"),
+        "kept: {page}"
+    );
+
+    let response = send(
+        vec![
+            ("csrf", csrf.clone()),
+            ("text", "Keynote in Janson".into()),
+            ("alt1", "The Janson hall, full".into()),
+        ],
+        Some(png_static),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let mut tx = app.db().begin().await.unwrap();
+    let posts = herald::db::posts::posts_in(&mut tx, 1).await.unwrap();
+    let written = posts
+        .iter()
+        .find(|p| p.text == "Keynote in Janson")
+        .expect("the post");
+    assert_eq!(written.source, "web");
+    let images = herald::db::posts::images(&mut tx, written.id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].alt_text, "The Janson hall, full");
+
+    // A forged form is refused here too.
+    let response = send(
+        vec![("csrf", "forged".into()), ("text", "Nope".into())],
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
