@@ -452,3 +452,23 @@ fn template_render_prints_what_a_campaign_would_post_and_names_the_broken_line()
         "{err}"
     );
 }
+
+#[test]
+fn web_link_says_why_it_cannot_make_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = [("HERALD_DATABASE_URL", "sqlite://herald.db")];
+    let out = herald(&["web-link"], &db, dir.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no owner yet: run `herald owner-link` first"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = herald(&["web-link", "--user", "@nobody"], &db, dir.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("nobody with Telegram user id or username @nobody"),
+        "{}",
+        text(&out.stderr)
+    );
+}
