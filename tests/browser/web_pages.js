@@ -174,11 +174,20 @@ async function main() {
     await shot(mobile, 'moderation');
     const poll = await mobile.evaluate(async (slug) => (await fetch(`/m/poll?c=${slug}`)).json(), SLUG);
     if (JSON.stringify(poll.posts) !== '[1]') fail(`the poll says ${JSON.stringify(poll)}`);
+    // A new post arrives while the page is open: its next look (every 30 s, or on coming back to the page)
+    // shows the banner.
+    if (await mobile.locator('#fresh').isVisible()) fail('the banner shows before anything is new');
+    await command(VERA, '/post Second post: the cloakroom is full');
+    await waitFor(VERA, /Post #2 is waiting for approval/);
+    await mobile.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await mobile.locator('#fresh').waitFor({ state: 'visible', timeout: 10000 });
+    console.log('  a post written while the page was open raised the banner');
     await mobile.getByRole('button', { name: 'Approve #1' }).tap();
     await mobile.waitForURL(/#queue/);
     const notice = await mobile.locator('#queue .notice').textContent();
     if (!/approved/i.test(notice)) fail(`after Approve the page says ${notice}`);
-    await mobile.getByText('Nothing waits for approval.').waitFor();
+    if (await mobile.locator('#post-1').count() !== 0) fail('post #1 is still in the queue after Approve');
+    await mobile.locator('#post-2', { hasText: 'cloakroom' }).waitFor();
     await shot(mobile, 'moderation-approved');
     console.log(`  post #1 approved on a 375x667 phone page (${bytes} bytes, ${width}px wide; counters: ${counters.trim() || 'none'})`);
 
