@@ -132,6 +132,16 @@ impl Actor {
     }
 }
 
+/// A person's highest role in `conference` (an owner's everywhere), `Guest` when they hold none.
+pub async fn role_of(tx: &mut Tx, person: i64, conference: Option<i64>) -> anyhow::Result<Role> {
+    Ok(crate::db::chat::roles_of(tx, person, conference)
+        .await?
+        .iter()
+        .filter_map(|r| r.parse::<Role>().ok())
+        .max()
+        .unwrap_or(Role::Guest))
+}
+
 /// The transaction handlers write through, shareable across the handler tree.
 #[derive(Debug, Clone)]
 pub struct TxCell(Arc<Mutex<Tx>>);

@@ -179,15 +179,10 @@ pub(crate) async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
         }
         None => None,
     };
-    let roles = match person {
-        Some(p) => store::roles_of(&mut tx, p, conference.as_ref().map(|c| c.id)).await?,
-        None => Vec::new(),
+    let role = match person {
+        Some(p) => super::role_of(&mut tx, p, conference.as_ref().map(|c| c.id)).await?,
+        None => Role::Guest,
     };
-    let role = roles
-        .iter()
-        .filter_map(|r| r.parse::<Role>().ok())
-        .max()
-        .unwrap_or(Role::Guest);
     Ok(Actor {
         person,
         from,

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use herald_commands::{ParseError, Role};
+use herald_commands::ParseError;
 use serde::{Deserialize, Serialize};
 
 use super::{AppState, auth::Signed};
@@ -32,16 +32,6 @@ pub struct Notice {
     pub kept: Option<String>,
 }
 
-/// The signed-in person's highest role in `conference` (owners everywhere).
-pub async fn role_in(tx: &mut Tx, person: i64, conference: Option<i64>) -> anyhow::Result<Role> {
-    Ok(people::roles_of(tx, person, conference)
-        .await?
-        .iter()
-        .filter_map(|r| r.parse::<Role>().ok())
-        .max()
-        .unwrap_or(Role::Guest))
-}
-
 /// The actor and context the chat core sees for a web request.
 async fn context(
     state: &AppState,
@@ -54,7 +44,7 @@ async fn context(
     let now = state.clock.now();
     let account = store::account_of(&mut tx, signed.person, crate::telegram::PLATFORM).await?;
     let username = people::get_system(&mut tx, crate::chat::telegram::USERNAME_KEY).await?;
-    let role = role_in(&mut tx, signed.person, Some(conference.id)).await?;
+    let role = chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
     let (user_id, handle) = account.unwrap_or_else(|| (format!("web:{}", signed.person), None));
     let from = Sender {
         user_id,

@@ -59,7 +59,7 @@ pub fn may(role: Role, name: &str) -> bool {
 pub async fn conferences_of(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<(Conference, Role)>> {
     let mut out = Vec::new();
     for conference in store::conferences(tx).await? {
-        let role = act::role_in(tx, person, Some(conference.id)).await?;
+        let role = crate::chat::role_of(tx, person, Some(conference.id)).await?;
         if role >= Role::Attendee {
             out.push((conference, role));
         }
@@ -94,7 +94,7 @@ pub async fn pick(
     Ok((all, current))
 }
 
-fn conference_list(all: &[(Conference, Role)], current: Option<&Conference>) -> Value {
+pub fn conference_list(all: &[(Conference, Role)], current: Option<&Conference>) -> Value {
     Value::Array(
         all.iter()
             .map(|(c, role)| {
@@ -275,10 +275,7 @@ async fn submit(
         return super::csrf_refused(state);
     }
     let result = async {
-        let mut tx = state.db.begin().await?;
-        let conference = store::conference_by_slug(&mut tx, slug).await?;
-        tx.commit().await?;
-        let Some(conference) = conference else {
+        let Some(conference) = super::conference_named(state, slug).await? else {
             return anyhow::Ok(None);
         };
         let mut notice = match command {
@@ -500,10 +497,7 @@ async fn provider_add(
         }
     };
     let result = async {
-        let mut tx = state.db.begin().await?;
-        let conference = store::conference_by_slug(&mut tx, &slug).await?;
-        tx.commit().await?;
-        let Some(conference) = conference else {
+        let Some(conference) = super::conference_named(&state, &slug).await? else {
             return anyhow::Ok(None);
         };
         let mut tx = state.db.begin().await?;
@@ -552,7 +546,7 @@ async fn provider_edit(
         let Some(conference) = store::conference_by_slug(&mut tx, &slug).await? else {
             return anyhow::Ok(None);
         };
-        let role = act::role_in(&mut tx, signed.person, Some(conference.id)).await?;
+        let role = crate::chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
         let provider = posts_store::provider_by_name(&mut tx, conference.series_id, &name).await?;
         let notice = match provider {
             _ if !may(role, "provider add") => invalid(
@@ -704,7 +698,7 @@ async fn conference_fields(
         let Some(conference) = store::conference_by_slug(&mut tx, &slug).await? else {
             return anyhow::Ok(None);
         };
-        let role = act::role_in(&mut tx, signed.person, Some(conference.id)).await?;
+        let role = crate::chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
         let notice = match checked {
             _ if !may(role, "conference policy") => invalid(
                 &state,

@@ -18,7 +18,7 @@ use super::{
     AppState,
     act::{self, Notice},
     auth::Signed,
-    config::{Pick, invalid, local, may, pick},
+    config::{Pick, conference_list, invalid, local, may, pick},
     page,
 };
 use crate::{
@@ -101,7 +101,7 @@ async fn mobile_context(
             state,
             StatusCode::OK,
             "no_conference",
-            json!({ "me": me, "conferences": all.iter().map(|(c, r)| json!({ "slug": c.slug, "name": c.name, "role": r.as_str(), "current": false })).collect::<Vec<_>>(), "asked": wanted }),
+            json!({ "me": me, "conferences": conference_list(&all, None), "asked": wanted }),
         )));
     };
     let moderate = policy::may_approve(conference.posting_policy, role);
@@ -173,8 +173,7 @@ async fn mobile_context(
     tx.commit().await?;
     Ok(Ok(json!({
         "me": me,
-        "conferences": all.iter().map(|(c, r)| json!({ "slug": c.slug, "name": c.name, "role": r.as_str(),
-            "current": c.id == conference.id })).collect::<Vec<_>>(),
+        "conferences": conference_list(&all, Some(&conference)),
         "conference": { "slug": conference.slug, "name": conference.name },
         "role": role.as_str(),
         "can": can,
@@ -244,7 +243,7 @@ async fn image(State(state): State<AppState>, signed: Signed, Path(id): Path<i64
         let Some(post) = posts_store::post(&mut tx, post_id).await? else {
             return Ok(None);
         };
-        let role = act::role_in(&mut tx, signed.person, Some(post.conference_id)).await?;
+        let role = crate::chat::role_of(&mut tx, signed.person, Some(post.conference_id)).await?;
         let conference = store::conference_by_id(&mut tx, post.conference_id).await?;
         tx.commit().await?;
         let allowed = post.author_id == Some(signed.person)
@@ -266,11 +265,12 @@ async fn image(State(state): State<AppState>, signed: Signed, Path(id): Path<i64
             bytes,
         )
             .into_response(),
-        Ok(None) => (
+        Ok(None) => page(
+            &state,
             StatusCode::NOT_FOUND,
-            "no such picture here (pictures sent in Telegram are fetched when the post goes out)",
-        )
-            .into_response(),
+            "error",
+            json!({ "reason": "no_picture" }),
+        ),
         Err(err) => super::internal(&state, &err),
     }
 }
@@ -288,10 +288,7 @@ async fn submit(
         return super::csrf_refused(state);
     }
     let result = async {
-        let mut tx = state.db.begin().await?;
-        let conference = store::conference_by_slug(&mut tx, slug).await?;
-        tx.commit().await?;
-        let Some(conference) = conference else {
+        let Some(conference) = super::conference_named(state, slug).await? else {
             return anyhow::Ok(None);
         };
         let mut notice = match action {
@@ -403,11 +400,12 @@ async fn write_post(
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(err) => {
-                return (
+                return page(
+                    &state,
                     StatusCode::BAD_REQUEST,
-                    format!("the form could not be read: {err}"),
-                )
-                    .into_response();
+                    "error",
+                    json!({ "reason": "bad_form", "detail": err.to_string() }),
+                );
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
@@ -430,11 +428,12 @@ async fn write_post(
             let bytes = match field.bytes().await {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    return (
+                    return page(
+                        &state,
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("a picture could not be read: {err}"),
-                    )
-                        .into_response();
+                        "error",
+                        json!({ "reason": "bad_form", "detail": err.to_string() }),
+                    );
                 }
             };
             if bytes.is_empty() {

@@ -79,6 +79,17 @@ pub fn page(
     }
 }
 
+/// The conference a form's path names, read in its own short transaction.
+pub async fn conference_named(
+    state: &AppState,
+    slug: &str,
+) -> anyhow::Result<Option<crate::db::chat::Conference>> {
+    let mut tx = state.db.begin().await?;
+    let conference = db::chat::conference_by_slug(&mut tx, slug).await?;
+    tx.commit().await?;
+    Ok(conference)
+}
+
 /// Where a form sends the person back to once done (`Ok(Some)`), or why it could not: no such conference
 /// (`Ok(None)`), or an error on our side.
 pub fn after_form(state: &AppState, result: anyhow::Result<Option<()>>, to: &str) -> Response {
