@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Instant};
 use support::postgres_schema;
 
 use herald::{
-    admin, campaign,
+    campaign,
     clock::{SharedClock, SystemClock},
     db::{Db, chat, posts, schedule},
     templates::Templates,
@@ -41,9 +41,10 @@ async fn main() {
     for (backend, url) in urls {
         let db = Db::connect(&url).await.expect("db");
         db.migrate().await.expect("migrate");
-        let (conference, _) = admin::import_schedule(&db, &clock, &templates, "39c3", &text, None)
-            .await
-            .expect("import");
+        let (conference, _) =
+            herald::schedule::source::import_schedule(&db, &clock, &templates, "39c3", &text, None)
+                .await
+                .expect("import");
         let now = chrono::Utc::now();
         let mut tx = db.begin().await.expect("begin");
         for (kind, name) in [("mastodon", "chaos"), ("bluesky", "sky")] {

@@ -10,7 +10,6 @@ use std::{sync::Arc, time::Instant};
 use support::postgres_schema;
 
 use herald::{
-    admin,
     clock::{SharedClock, SystemClock},
     db::Db,
     schedule,
@@ -59,12 +58,14 @@ async fn main() {
             let db = Db::connect(&url).await.expect("db");
             db.migrate().await.expect("migrate");
             let started = Instant::now();
-            let (_, summary) = admin::import_schedule(&db, &clock, &templates, slug, &text, *tz)
-                .await
-                .expect("import");
+            let (_, summary) = herald::schedule::source::import_schedule(
+                &db, &clock, &templates, slug, &text, *tz,
+            )
+            .await
+            .expect("import");
             let first = started.elapsed().as_secs_f64() * 1000.0;
             let started = Instant::now();
-            admin::import_schedule(&db, &clock, &templates, slug, &text, *tz)
+            herald::schedule::source::import_schedule(&db, &clock, &templates, slug, &text, *tz)
                 .await
                 .expect("reimport");
             let again = started.elapsed().as_secs_f64() * 1000.0;

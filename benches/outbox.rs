@@ -21,8 +21,9 @@ use herald::{
     clock::{SharedClock, SystemClock},
     config::{OutboxSection, RateLimitOverrides},
     db::{Db, outbox},
+    delivery::telegram,
     outbox::{Outbox, Senders},
-    telegram::{self, TelegramSender},
+    telegram::TelegramSender,
 };
 use herald_bots::{
     Rate,

@@ -23,9 +23,10 @@ use herald::{
     clock::{SharedClock, SystemClock},
     config::OutboxSection,
     db::{Db, outbox},
+    delivery::telegram,
     health::Health,
     outbox::{Outbox, Senders},
-    telegram::{self, TelegramSender},
+    telegram::TelegramSender,
 };
 use herald_bots::telegram::{OutgoingMessage, TelegramClient};
 

@@ -11,24 +11,15 @@ use herald_commands::{
 };
 
 use crate::{
-    chat::{
-        links::{self, NewLinkTokenSpec},
-        telegram::USERNAME_KEY,
-    },
+    chat::telegram::USERNAME_KEY,
     clock::SharedClock,
     db::{
         Db,
         chat::{self, Conference, NewConference},
     },
+    links::{self, NewLinkTokenSpec},
+    schedule::source::check,
 };
-
-fn check<T>(
-    what: &str,
-    value: &str,
-    parsed: Result<T, herald_commands::InvalidValue>,
-) -> anyhow::Result<T> {
-    parsed.map_err(|e| anyhow::anyhow!("{what} {value:?} is not {}", e.expected))
-}
 
 /// The bot's username: as learnt by a running Herald, or asked from Telegram now.
 pub async fn bot_username(
@@ -319,109 +310,6 @@ mod tests {
             1
         );
     }
-}
-
-/// Reads a schedule from a file path or an http(s) URL.
-pub async fn read_source(source: &str) -> anyhow::Result<String> {
-    if source.starts_with("http://") || source.starts_with("https://") {
-        let response = reqwest::get(source)
-            .await
-            .with_context(|| format!("Failed to fetch {source}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            bail!("fetching {source} answered {status}");
-        }
-        return response
-            .text()
-            .await
-            .with_context(|| format!("Failed to read {source}"));
-    }
-    std::fs::read_to_string(source).with_context(|| format!("Failed to read {source}"))
-}
-
-/// Imports a schedule into the conference `slug`, creating it from the file's own metadata (title,
-/// dates, time zone) when the slug is new. All or nothing.
-pub async fn import_schedule(
-    db: &Db,
-    clock: &SharedClock,
-    templates: &crate::templates::Templates,
-    slug: &str,
-    text: &str,
-    tz: Option<&str>,
-) -> anyhow::Result<(Conference, crate::schedule::import::Summary)> {
-    let slug = check("slug", slug, Slug::parse(slug))?;
-    let given = match tz {
-        Some(t) => Some(check("time zone", t, TimeZoneName::parse(t))?.tz()),
-        None => None,
-    };
-    let mut tx = db.begin().await?;
-    let existing = chat::conference_by_slug(&mut tx, slug.as_str()).await?;
-    let zone = given.or_else(|| existing.as_ref().and_then(|c| c.time_zone.parse().ok()));
-    let schedule = crate::schedule::parse(text, zone)?;
-    let conference = match existing {
-        Some(c) => c,
-        None => {
-            let zone = schedule
-                .time_zone
-                .context("the file has no time zone: pass --tz")?;
-            let first = schedule
-                .sessions
-                .iter()
-                .map(|s| s.start.with_timezone(&zone).date_naive())
-                .min();
-            let last = schedule
-                .sessions
-                .iter()
-                .map(|s| s.end.with_timezone(&zone).date_naive())
-                .max();
-            let starts_on = schedule
-                .starts_on
-                .or(first)
-                .context("the file says nothing about dates")?;
-            let ends_on = schedule.ends_on.or(last).unwrap_or(starts_on);
-            let name = schedule
-                .title
-                .clone()
-                .unwrap_or_else(|| slug.as_str().to_owned());
-            let new = NewConference {
-                slug: slug.as_str(),
-                name: &name,
-                time_zone: zone.name(),
-                starts_on,
-                ends_on,
-            };
-            let id = chat::create_conference(&mut tx, clock.now(), &new)
-                .await?
-                .context("conference slug taken")?;
-            chat::conference_by_id(&mut tx, id)
-                .await?
-                .context("conference vanished")?
-        }
-    };
-    let summary =
-        crate::schedule::import::import(&mut tx, templates, clock.now(), &conference, &schedule)
-            .await?;
-    let news =
-        summary.added + summary.moved + summary.changed + summary.cancelled + summary.removed > 0;
-    // A periodic re-sync that changed nothing is not news.
-    if news || !summary.notes.is_empty() {
-        crate::chat::notify::organisers(
-            &mut tx,
-            templates,
-            clock.now(),
-            conference.id,
-            "notify_import",
-            &format!(
-                "import:{}:{}",
-                conference.id,
-                clock.now().timestamp_micros()
-            ),
-            serde_json::json!({ "conference": conference.name, "summary": summary }),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok((conference, summary))
 }
 
 /// One stored session as `herald schedule show` prints it.

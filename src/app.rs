@@ -86,7 +86,10 @@ impl Application {
                     http.clone(),
                     config.outbox.send_timeout(),
                 );
-                senders.insert(telegram::PLATFORM, TelegramSender::new(client.clone()));
+                senders.insert(
+                    crate::delivery::telegram::PLATFORM,
+                    TelegramSender::new(client.clone()),
+                );
                 handlers.insert(
                     UPDATE_KIND,
                     TelegramChat::new(templates.clone(), config.public_url.clone()),
@@ -121,8 +124,10 @@ impl Application {
                 .clone()
                 .map(|c| Arc::new(c) as Arc<dyn crate::social::PictureSource>),
         );
-        let mentions =
-            crate::mentions::MentionHandler::new(templates.clone(), config.public_url.clone());
+        let mentions = crate::chat::mastodon::MentionHandler::new(
+            templates.clone(),
+            config.public_url.clone(),
+        );
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
         handlers.insert(crate::mentions::BLUESKY_KIND, mentions);
         senders.insert(

@@ -10,6 +10,8 @@ pub mod clock;
 pub mod config;
 /// The store: SQLite or PostgreSQL behind one type; every query lives here.
 pub mod db;
+/// Delivery: what to tell whom becomes outbox rows, one per way to reach each recipient.
+pub mod delivery;
 /// Health of every worker and listener, for `/healthz`.
 pub mod health;
 /// Inbound events: stored once, then handled once, in arrival order.
@@ -18,6 +20,8 @@ pub mod inbox;
 pub mod outbox;
 /// Telegram as the application uses it (the outbox's sender for the bot).
 pub mod telegram;
+/// Random tokens, their stored digests, constant-time comparison.
+pub mod token;
 /// The web server.
 pub mod web;
 
@@ -28,6 +32,8 @@ pub mod admin;
 pub mod campaign;
 /// The chat core: events, the handler tree, replies; and its Telegram adapter.
 pub mod chat;
+/// One-time links: owner, invites, channel binding, web sign-in.
+pub mod links;
 /// Listeners: Mastodon's streaming API and Bluesky's notifications, heard as they happen.
 pub mod listen;
 /// Mentions of the conference on the networks: one inbox, answered from Telegram.

@@ -372,9 +372,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok,
             )?;
             let next = if mobile {
-                herald::web::auth::MOBILE_PATH
+                herald::links::MOBILE_PATH
             } else {
-                herald::web::auth::CONFIG_PATH
+                herald::links::CONFIG_PATH
             };
             let mut tx = db.begin().await?;
             let person = match &user {
@@ -390,7 +390,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .context("this Herald has no owner yet: run `herald owner-link` first")?,
             };
             let link =
-                herald::web::auth::issue_login(&mut tx, clock.now(), &base, person, next).await?;
+                herald::links::issue_login(&mut tx, clock.now(), &base, person, next).await?;
             tx.commit().await?;
             println!("{link}");
             Ok(())
@@ -482,11 +482,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             source,
         }) => {
             let (db, clock) = open(&config).await?;
-            let text = admin::read_source(&source).await?;
+            let text = herald::schedule::source::read_source(&source).await?;
             let templates = herald::templates::Templates::new();
-            let (conference, summary) =
-                admin::import_schedule(&db, &clock, &templates, &conference, &text, tz.as_deref())
-                    .await?;
+            let (conference, summary) = herald::schedule::source::import_schedule(
+                &db,
+                &clock,
+                &templates,
+                &conference,
+                &text,
+                tz.as_deref(),
+            )
+            .await?;
             println!(
                 "{}: {} added, {} moved, {} changed, {} cancelled, {} removed, {} unchanged; {} reminder(s), {} notice(s)",
                 conference.slug,

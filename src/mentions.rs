@@ -7,22 +7,18 @@
 //! conference its provider routes to, and queues the moderation-chat message. A notification that cannot be
 //! read fails its inbox event (recorded with the error) and the ones behind it go on.
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::{
     db::{
-        Tx, chat,
-        inbox::InboxEvent,
+        Tx,
         mentions::{self as store, Mention, NewMention},
         posts as posts_store,
     },
-    inbox::InboxHandler,
+    delivery::{self, Action, Notice, Recipient, Slot},
     templates::Templates,
 };
 
@@ -137,76 +133,33 @@ pub fn from_bluesky(n: &Value, own_did: &str) -> anyhow::Result<Option<NewMentio
     }))
 }
 
-/// Stores what the listeners heard as mentions and posts each new one to the moderation chat; a Mastodon
-/// direct message goes to the chat core instead.
-pub struct MentionHandler {
-    templates: Arc<Templates>,
-    schema: dptree::Handler<'static, crate::chat::HandlerResult>,
-    public_url: Option<url::Url>,
-}
-
-impl std::fmt::Debug for MentionHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MentionHandler").finish_non_exhaustive()
+/// Stores a mention the listeners heard (unless it is the account's own or already known) for the
+/// conference its provider routes to, and posts it to that conference's moderation chat once.
+pub async fn receive(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    provider: &posts_store::Provider,
+    mention: &NewMention,
+) -> anyhow::Result<()> {
+    let Some(conference) = store::route_of(tx, provider.id).await? else {
+        tracing::info!(provider = %provider.internal_name, "a mention for a provider routed nowhere; dropped");
+        return Ok(());
+    };
+    if let Some(id) = store::insert(tx, now, conference, provider.id, mention).await?
+        && let Some(stored) = store::mention(tx, id).await?
+    {
+        post_to_moderation(tx, templates, now, &stored, provider).await?;
     }
+    Ok(())
 }
 
-impl MentionHandler {
-    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>) -> Arc<Self> {
-        Arc::new(Self {
-            templates,
-            schema: crate::chat::schema(),
-            public_url,
-        })
-    }
-}
-
-#[async_trait]
-impl InboxHandler for MentionHandler {
-    async fn handle(&self, mut tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
-        let heard: Heard = serde_json::from_str(&event.payload)
-            .context("the stored notification is not one a listener wrote")?;
-        let mention = match event.kind.as_str() {
-            MASTODON_KIND => from_mastodon(&heard.notification, &heard.own_account)?,
-            BLUESKY_KIND => from_bluesky(&heard.notification, &heard.own_account)?,
-            other => anyhow::bail!("no mention reader for {other}"),
-        };
-        let Some(mention) = mention else {
-            return Ok(tx);
-        };
-        let Some(provider) = posts_store::provider_by_id(&mut tx, heard.provider_id).await? else {
-            return Ok(tx);
-        };
-        // A direct message holding a command is for the bot; any other is a mention like the rest, which
-        // organisers answer (privately, as it came).
-        let status = &heard.notification["status"];
-        if event.kind == MASTODON_KIND
-            && mention.visibility.as_deref() == Some("direct")
-            && crate::chat::mastodon::command_text(status["content"].as_str().unwrap_or_default())
-                .starts_with('/')
-        {
-            return crate::chat::mastodon::handle_direct(
-                tx,
-                &self.schema,
-                &self.templates,
-                self.public_url.clone(),
-                event.received_at,
-                &provider,
-                status,
-            )
-            .await;
-        }
-        let Some(conference) = store::route_of(&mut tx, provider.id).await? else {
-            tracing::info!(provider = %provider.internal_name, "a mention for a provider routed nowhere; dropped");
-            return Ok(tx);
-        };
-        let now = event.received_at;
-        if let Some(id) = store::insert(&mut tx, now, conference, provider.id, &mention).await?
-            && let Some(stored) = store::mention(&mut tx, id).await?
-        {
-            post_to_moderation(&mut tx, &self.templates, now, &stored, &provider).await?;
-        }
-        Ok(tx)
+/// Reads a stored notification as a mention: `None` for notifications that are not mentions.
+pub fn read(kind: &str, heard: &Heard) -> anyhow::Result<Option<NewMention>> {
+    match kind {
+        MASTODON_KIND => from_mastodon(&heard.notification, &heard.own_account),
+        BLUESKY_KIND => from_bluesky(&heard.notification, &heard.own_account),
+        other => anyhow::bail!("no mention reader for {other}"),
     }
 }
 
@@ -237,37 +190,22 @@ async fn post_to_moderation(
     mention: &Mention,
     provider: &posts_store::Provider,
 ) -> anyhow::Result<()> {
-    let Some(chat) = chat::binding(
-        tx,
-        mention.conference_id,
-        "moderation",
-        crate::telegram::PLATFORM,
-    )
-    .await?
-    else {
-        return Ok(());
+    let action = |label: &'static str, action: &str| Action {
+        label,
+        data: format!("mention:{action}:{}", mention.id),
     };
-    let text = templates.render("messages/mention.html", mention_json(mention, provider))?;
-    let button = |name: &str, action: &str| -> anyhow::Result<_> {
-        Ok(teloxide::types::InlineKeyboardButton::callback(
-            templates.render(&format!("buttons/{name}.txt"), json!({}))?,
-            format!("mention:{action}:{}", mention.id),
-        ))
-    };
-    let markup = teloxide::types::InlineKeyboardMarkup::new(vec![vec![
-        button("mention_reply", "reply")?,
-        button("mention_discard", "discard")?,
-        button("mention_boost", "boost")?,
+    let notice = Notice::new("mention", mention_json(mention, provider)).with_actions(vec![vec![
+        action("mention_reply", "reply"),
+        action("mention_discard", "discard"),
+        action("mention_boost", "boost"),
     ]]);
-    crate::chat::telegram::render_to_outbox(
-        tx,
-        now,
-        chat.chat_id.parse()?,
-        &text,
-        Some(markup),
-        &format!("mention:{}", mention.id),
-    )
-    .await
+    let moderation = Recipient::Slot {
+        conference: mention.conference_id,
+        slot: Slot::Moderation,
+    };
+    let key = format!("mention:{}", mention.id);
+    delivery::send(tx, templates, now, moderation, &notice, &key).await?;
+    Ok(())
 }
 
 /// Shows a mention's outcome on its moderation-chat message (the buttons go).
@@ -291,24 +229,8 @@ pub async fn show_outcome(
         "messages/mention_done.html",
         json!({ "mention": mention_json(mention, &provider), "by": by }),
     )?;
-    let request = herald_bots::telegram::Request::EditMessageText {
-        message_id,
-        message: herald_bots::telegram::OutgoingMessage::html(text),
-    };
-    let edit = crate::db::outbox::NewMessage {
-        provider: crate::telegram::BOT_PROVIDER.into(),
-        platform: crate::telegram::PLATFORM.into(),
-        target: chat.to_string(),
-        kind: "edit".into(),
-        idempotency_key: format!(
-            "mention-done:{}:{}/telegram:{chat}",
-            mention.id, mention.state
-        ),
-        body: serde_json::to_string(&request)?,
-        due_at: now,
-        expires_at: None,
-    };
-    crate::db::outbox::enqueue(tx, now, &edit).await?;
+    let key = format!("mention-done:{}:{}", mention.id, mention.state);
+    delivery::telegram::edit(tx, now, chat, message_id, &text, None, &key).await?;
     Ok(())
 }
 

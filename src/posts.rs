@@ -8,18 +8,20 @@
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use herald_bots::{mastodon, text::split_thread};
+use herald_bots::text::split_thread;
 use herald_commands::Role;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    chat::telegram::{render_to_outbox, render_to_outbox_scheduled},
     db::{
         Tx,
         chat::{self, Conference},
-        outbox::{self, NewMessage},
         posts::{self as store, Post},
+    },
+    delivery::{
+        self,
+        social::{PlatformRef, ThreadBody, measure_for},
     },
     templates::Templates,
 };
@@ -79,51 +81,6 @@ pub mod policy {
                     "policy {policy} {role:?} approving"
                 );
             }
-        }
-    }
-}
-
-/// Body of a post's delivery row for Mastodon and Bluesky: the thread, posted part after part, and the
-/// post's images (`post_images` ids), attached to the first part.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ThreadBody {
-    pub parts: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub images: Vec<i64>,
-    /// The post this one answers: the thread's first part replies to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<PlatformRef>,
-    /// Not a post but a boost (reblog, repost) of this one; `parts` is empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boost: Option<PlatformRef>,
-}
-
-/// A post on a network, as replies and boosts point at it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlatformRef {
-    /// Mastodon: the status id; Bluesky: the post's URI.
-    pub id: String,
-    /// Bluesky: the post's CID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cid: Option<String>,
-    /// Bluesky: the thread's root, which replies point at too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub root_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub root_cid: Option<String>,
-    /// Mastodon: the post was a direct message, so the answer is one too.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub direct: bool,
-}
-
-impl PlatformRef {
-    pub fn of_mention(m: &crate::db::mentions::Mention) -> Self {
-        Self {
-            id: m.platform_id.clone(),
-            cid: m.platform_cid.clone(),
-            root_id: m.root_id.clone(),
-            root_cid: m.root_cid.clone(),
-            direct: m.visibility.as_deref() == Some("direct"),
         }
     }
 }
@@ -283,7 +240,7 @@ async fn lengths_with(
             tx,
             post.conference_id,
             "attendees",
-            crate::telegram::PLATFORM,
+            crate::delivery::telegram::PLATFORM,
         )
         .await?
         .is_some()
@@ -312,7 +269,7 @@ pub async fn send_to_moderation(
         tx,
         post.conference_id,
         "moderation",
-        crate::telegram::PLATFORM,
+        crate::delivery::telegram::PLATFORM,
     )
     .await?
     else {
@@ -334,7 +291,7 @@ pub async fn send_to_moderation(
             });
         }
         if !photos.is_empty() {
-            crate::chat::telegram::photos_to_outbox(
+            delivery::telegram::photos(
                 tx,
                 now,
                 chat_id,
@@ -347,7 +304,7 @@ pub async fn send_to_moderation(
         }
     }
     let (text, markup) = moderation_message(tx, templates, post, author, &images).await?;
-    render_to_outbox(
+    delivery::telegram::html(
         tx,
         now,
         chat_id,
@@ -437,33 +394,9 @@ pub async fn refresh_moderation(
     };
     let images = store::images(tx, post.id).await?;
     let (text, markup) = moderation_message(tx, templates, post, &author, &images).await?;
-    let mut message = herald_bots::telegram::OutgoingMessage::html(
-        herald_bots::telegram::split_html(&text, herald_bots::telegram::MAX_TEXT)
-            .into_iter()
-            .next()
-            .unwrap_or_default(),
-    );
-    message.reply_markup = Some(markup);
-    let request = herald_bots::telegram::Request::EditMessageText {
-        message_id,
-        message,
-    };
-    let edit = NewMessage {
-        provider: crate::telegram::BOT_PROVIDER.into(),
-        platform: crate::telegram::PLATFORM.into(),
-        target: chat.to_string(),
-        kind: "edit".into(),
-        // One per change: each edit shows the post as it is now.
-        idempotency_key: format!(
-            "moderation-refresh:{}:{}/telegram:{chat}",
-            post.id,
-            now.timestamp_micros()
-        ),
-        body: serde_json::to_string(&request)?,
-        due_at: now,
-        expires_at: None,
-    };
-    outbox::enqueue(tx, now, &edit).await?;
+    // One per change: each edit shows the post as it is now.
+    let key = format!("moderation-refresh:{}:{}", post.id, now.timestamp_micros());
+    delivery::telegram::edit(tx, now, chat, message_id, &text, Some(markup), &key).await?;
     Ok(())
 }
 
@@ -491,26 +424,6 @@ async fn variant_texts(
 }
 
 /// A text measure: how a network counts a text.
-type Measure = fn(&str) -> usize;
-
-/// The length limit of a provider's network and how it counts, for the networks posts go to.
-pub fn measure_for(provider: &store::Provider) -> Option<(usize, Measure)> {
-    match provider.kind.as_str() {
-        "mastodon" => Some((
-            provider
-                .max_characters
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(mastodon::DEFAULT_LIMIT),
-            mastodon::text_len,
-        )),
-        "bluesky" => Some((
-            herald_bots::bluesky::MAX_GRAPHEMES,
-            herald_bots::bluesky::grapheme_len,
-        )),
-        _ => None,
-    }
-}
-
 /// A network the post is too long for.
 #[derive(Debug, Clone, Serialize)]
 pub struct TooLong {
@@ -567,83 +480,29 @@ pub async fn deliver(
     }
     let mut count = 0;
     for (provider, parts) in threads {
-        let message = NewMessage {
-            provider: format!("provider:{}", provider.id),
-            platform: provider.kind.clone(),
-            target: provider.id.to_string(),
-            kind: "post".into(),
-            idempotency_key: format!("post:{}:{}:{}", post.id, provider.kind, provider.id),
-            body: serde_json::to_string(&ThreadBody {
-                parts,
-                images: images.iter().map(|i| i.id).collect(),
-                reply_to: reply_to.clone(),
-                boost: None,
-            })?,
-            due_at: due,
-            expires_at: None,
+        let body = ThreadBody {
+            parts,
+            images: images.iter().map(|i| i.id).collect(),
+            reply_to: reply_to.clone(),
+            boost: None,
+            direct: false,
         };
-        outbox::enqueue(tx, now, &message).await?;
+        let key = format!("post:{}:{}:{}", post.id, provider.kind, provider.id);
+        delivery::social::write_thread(tx, now, &provider, "post", &key, &body, due).await?;
         count += 1;
     }
     // An answer to a mention stays on the mention's network.
-    let channel = match reply_to {
-        Some(_) => None,
-        None => {
-            chat::binding(
-                tx,
-                post.conference_id,
-                "attendees",
-                crate::telegram::PLATFORM,
-            )
-            .await?
-        }
-    };
-    if let Some(channel) = channel {
-        let chat_id: i64 = channel.chat_id.parse()?;
-        let photos: Vec<_> = images
+    if reply_to.is_none() {
+        let pictures: Vec<String> = images
             .iter()
             .filter_map(|i| i.telegram_file_id.clone())
-            .map(|file_id| herald_bots::telegram::OutgoingPhoto {
-                file_id,
-                caption: None,
-            })
             .collect();
-        // A short text goes out as the pictures' caption; a longer one follows them as a message.
-        let caption_fits = post.text.chars().count() <= herald_bots::telegram::MAX_CAPTION;
-        if let Some(first) = photos.first() {
-            let mut photos = photos.clone();
-            if caption_fits && !post.text.is_empty() {
-                photos[0] = herald_bots::telegram::OutgoingPhoto {
-                    file_id: first.file_id.clone(),
-                    caption: Some(post.text.clone()),
-                };
-            }
-            crate::chat::telegram::photos_to_outbox(
-                tx,
-                now,
-                chat_id,
-                photos,
-                &format!("post:{}:telegram:photos", post.id),
-                "post",
-                due,
-            )
-            .await?;
+        let key = format!("post:{}", post.id);
+        if delivery::channel_post(tx, now, post.conference_id, &post.text, pictures, &key, due)
+            .await?
+        {
+            count += 1;
         }
-        if photos.is_empty() || !caption_fits {
-            let text = herald_bots::telegram::escape_html(&post.text);
-            render_to_outbox_scheduled(
-                tx,
-                now,
-                chat_id,
-                &text,
-                &format!("post:{}:telegram", post.id),
-                "post",
-                due,
-                None,
-            )
-            .await?;
-        }
-        count += 1;
     }
     store::set_state(
         tx,

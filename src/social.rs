@@ -13,8 +13,8 @@ use herald_bots::{
 
 use crate::{
     db::{Db, posts as store},
+    delivery::social::ThreadBody,
     outbox::{ChatClass, Delivery, SendError, Sender},
-    posts::ThreadBody,
 };
 
 /// Where the bytes of a picture sent to the bot come from: Telegram, by file id.
@@ -268,7 +268,7 @@ impl Sender for BlueskySender {
         let client = {
             let mut clients = self.clients.lock().await;
             // A digest, not the credentials: this map is printed by Debug.
-            let stamp = crate::chat::links::hash(&credentials.to_string());
+            let stamp = crate::token::hash(&credentials.to_string());
             match clients.get(&id) {
                 Some((known, client)) if *known == stamp => client.clone(),
                 _ => {
@@ -279,7 +279,7 @@ impl Sender for BlueskySender {
                 }
             }
         };
-        let refs = |r: &crate::posts::PlatformRef| -> Result<(StrongRef, StrongRef), SendError> {
+        let refs = |r: &crate::delivery::social::PlatformRef| -> Result<(StrongRef, StrongRef), SendError> {
             let cid = r
                 .cid
                 .clone()
@@ -389,7 +389,7 @@ async fn installation(db: &Db) -> anyhow::Result<String> {
         &mut tx,
         chrono::Utc::now(),
         INSTALLATION_KEY,
-        &crate::chat::links::new_token(),
+        &crate::token::new_token(),
     )
     .await?;
     tx.commit().await?;
@@ -450,7 +450,7 @@ impl Sender for MastodonSender {
         // part has its own Idempotency-Key, so a retried delivery re-posts nothing that already went out
         // and continues the chain.
         let mut previous: Option<String> = body.reply_to.as_ref().map(|r| r.id.clone());
-        let visibility = if body.reply_to.as_ref().is_some_and(|r| r.direct) {
+        let visibility = if body.direct || body.reply_to.as_ref().is_some_and(|r| r.direct) {
             Visibility::Direct
         } else {
             Visibility::Public

@@ -1,24 +1,16 @@
-//! Telegram, as the application uses it: the outbox's sender for the configured bot, and helpers that
-//! write Telegram messages to the outbox.
+//! Telegram, as the application uses it: the outbox's sender for the configured bot, receiving updates,
+//! and reading files sent to the bot. (Writing Telegram messages is the delivery layer's:
+//! [`crate::delivery::telegram`].)
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use herald_bots::{
     RateLimits,
-    telegram::{self, OutgoingMessage, Request, TelegramClient, TelegramError},
+    telegram::{self, Request, TelegramClient, TelegramError},
 };
 
-use crate::{
-    db::outbox::NewMessage,
-    outbox::{ChatClass, Delivery, SendError, Sender},
-};
-
-/// The platform name in the outbox.
-pub const PLATFORM: &str = "telegram";
-/// The provider name of the bot configured by `HERALD_TELEGRAM_TOKEN`.
-pub const BOT_PROVIDER: &str = "telegram";
+use crate::outbox::{ChatClass, Delivery, SendError, Sender};
 
 #[derive(Debug)]
 pub struct TelegramSender {
@@ -66,30 +58,6 @@ impl Sender for TelegramSender {
             }
         }
     }
-}
-
-/// A Telegram message from the configured bot to `chat_id`, ready for [`crate::db::outbox::enqueue`].
-///
-/// `key` names the message (say `announce:17`); together with the chat it is the idempotency key, so the
-/// same message to the same chat is written once.
-pub fn message(
-    chat_id: i64,
-    kind: &str,
-    key: &str,
-    body: &OutgoingMessage,
-    due_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-) -> anyhow::Result<NewMessage> {
-    Ok(NewMessage {
-        provider: BOT_PROVIDER.into(),
-        platform: PLATFORM.into(),
-        target: chat_id.to_string(),
-        kind: kind.into(),
-        idempotency_key: format!("{key}/{PLATFORM}:{chat_id}"),
-        body: serde_json::to_string(&Request::SendMessage(body.clone()))?,
-        due_at,
-        expires_at,
-    })
 }
 
 /// Receiving updates: long polling and the webhook secret; the bot's start-up chores.
@@ -150,7 +118,7 @@ pub mod documents {
                         "from": { "id": user, "is_bot": false, "first_name": request.user_name },
                         "text": text.trim_start_matches('\u{feff}') } });
                     let event = NewEvent {
-                        provider: super::BOT_PROVIDER.into(),
+                        provider: crate::delivery::telegram::BOT_PROVIDER.into(),
                         event_id: format!("document:{}", request.id),
                         kind: UPDATE_KIND.into(),
                         payload: update.to_string(),
@@ -162,16 +130,16 @@ pub mod documents {
                 Err((reason, detail)) => {
                     store::finish(&mut tx, request.id, Some(&format!("{reason}: {detail}")))
                         .await?;
-                    let message = templates.render(
-                        "messages/document_unreadable.html",
+                    let notice = crate::delivery::Notice::new(
+                        "document_unreadable",
                         json!({ "reason": reason, "detail": detail, "max_kb": MAX_BYTES / 1024 }),
-                    )?;
-                    crate::chat::telegram::render_to_outbox(
+                    );
+                    crate::delivery::telegram::write_notice(
                         &mut tx,
+                        templates,
                         now,
                         request.chat_id.parse()?,
-                        &message,
-                        None,
+                        &notice,
                         &format!("document-failed:{}", request.id),
                     )
                     .await?;
@@ -207,10 +175,7 @@ pub mod updates {
     use tokio_util::sync::CancellationToken;
 
     use crate::{
-        chat::{
-            links,
-            telegram::{UPDATE_KIND, USERNAME_KEY},
-        },
+        chat::telegram::{UPDATE_KIND, USERNAME_KEY},
         clock::SharedClock,
         config::TelegramMode,
         db::{
@@ -218,6 +183,7 @@ pub mod updates {
             inbox::{self, NewEvent},
         },
         health::Reporter,
+        links,
     };
 
     pub const OFFSET_KEY: &str = "telegram.offset";
@@ -248,10 +214,10 @@ pub mod updates {
             let id = update_id(update);
             let event_id = match id {
                 Some(id) => id.to_string(),
-                None => format!("invalid:{}", links::hash(&update.to_string())),
+                None => format!("invalid:{}", crate::token::hash(&update.to_string())),
             };
             let event = NewEvent {
-                provider: super::BOT_PROVIDER.into(),
+                provider: crate::delivery::telegram::BOT_PROVIDER.into(),
                 event_id,
                 kind: UPDATE_KIND.into(),
                 payload: update.to_string(),
@@ -352,7 +318,7 @@ pub mod updates {
             .set_my_commands(&menu(Role::Attendee), &CommandScope::AllPrivateChats)
             .await?;
         let mut tx = db.begin().await?;
-        let staff = store::staff_user_ids(&mut tx, super::PLATFORM).await?;
+        let staff = store::staff_user_ids(&mut tx, crate::delivery::telegram::PLATFORM).await?;
         tx.commit().await?;
         for user in staff {
             if let Ok(chat_id) = user.parse::<i64>() {
@@ -490,7 +456,7 @@ pub mod updates {
             &mut tx,
             clock.now(),
             WEBHOOK_SECRET_KEY,
-            &links::new_token(),
+            &crate::token::new_token(),
         )
         .await?;
         tx.commit().await?;

@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::TimeDelta;
-use herald::{admin, clock::SharedClock, templates::Templates};
+
 use support::{ADA, TestApp, schedule_json};
 
 #[tokio::test]
@@ -25,17 +25,7 @@ async fn a_calendar_link_serves_followed_sessions_and_shifts_and_is_replaced_on_
         45,
         "confirmed",
     )];
-    let clock: SharedClock = app.clock.clone();
-    admin::import_schedule(
-        app.db(),
-        &clock,
-        &Templates::new(),
-        "fosdem-2027",
-        &schedule_json(&sessions),
-        None,
-    )
-    .await
-    .unwrap();
+    app.import(&schedule_json(&sessions)).await;
     let token = app.invite("volunteer").await;
     app.say(&ADA, &format!("/start {token}")).await;
     app.say(&ADA, "/follow /rust/").await;

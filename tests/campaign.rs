@@ -33,17 +33,7 @@ fn schedule() -> String {
 async fn setup() -> (TestApp, FakeMastodon, support::fake_bluesky::FakeBluesky) {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let clock: SharedClock = app.clock.clone();
-    herald::admin::import_schedule(
-        app.db(),
-        &clock,
-        &Templates::new(),
-        "fosdem-2027",
-        &schedule(),
-        None,
-    )
-    .await
-    .unwrap();
+    app.import(&schedule()).await;
     app.bind("moderation", MODERATION).await;
     app.say(&OWNER, "/conference policy 2").await;
     let (mastodon, _) = app.add_fake_mastodon("public").await;

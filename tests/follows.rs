@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::TimeDelta;
-use herald::{admin, clock::SharedClock, db::outbox, templates::Templates};
+use herald::db::outbox;
 use support::{ADA, BOB, OWNER, TestApp, schedule_json};
 
 async fn setup() -> (TestApp, Vec<support::TestSession<'static>>) {
@@ -46,18 +46,7 @@ async fn import(
     app: &TestApp,
     sessions: &[support::TestSession<'_>],
 ) -> herald::schedule::import::Summary {
-    let clock: SharedClock = app.clock.clone();
-    admin::import_schedule(
-        app.db(),
-        &clock,
-        &Templates::new(),
-        "fosdem-2027",
-        &schedule_json(sessions),
-        None,
-    )
-    .await
-    .unwrap()
-    .1
+    app.import(&schedule_json(sessions)).await
 }
 
 fn number_of(app_today: &str, title: &str) -> String {

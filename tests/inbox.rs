@@ -14,8 +14,8 @@ use herald::{
         inbox::{self as store, InboxEvent, InboxState, NewEvent},
         outbox,
     },
+    delivery::telegram,
     inbox::{self, Handlers, InboxHandler, Received},
-    telegram,
 };
 use herald_bots::telegram::OutgoingMessage;
 use support::TestApp;

@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::TimeDelta;
-use herald::{admin, clock::SharedClock, templates::Templates};
+
 use support::{ADA, TestApp, schedule_json};
 
 async fn app_with_schedule() -> TestApp {
@@ -46,17 +46,7 @@ async fn app_with_schedule() -> TestApp {
             "confirmed",
         ),
     ];
-    let clock: SharedClock = app.clock.clone();
-    admin::import_schedule(
-        app.db(),
-        &clock,
-        &Templates::new(),
-        "fosdem-2027",
-        &schedule_json(&sessions),
-        None,
-    )
-    .await
-    .unwrap();
+    app.import(&schedule_json(&sessions)).await;
     let token = app.invite("attendee").await;
     app.say(&ADA, &format!("/start {token}")).await;
     app

@@ -28,7 +28,8 @@ async fn import(
     tz: Option<&str>,
 ) -> anyhow::Result<admin_summary::Result> {
     let clock: SharedClock = app.clock.clone();
-    admin::import_schedule(app.db(), &clock, &Templates::new(), slug, text, tz).await
+    herald::schedule::source::import_schedule(app.db(), &clock, &Templates::new(), slug, text, tz)
+        .await
 }
 
 mod admin_summary {
@@ -123,10 +124,17 @@ async fn audience(app: &TestApp, slug: &str) -> (i64, i64) {
 
 async fn reimport(app: &TestApp, text: &str) -> herald::schedule::import::Summary {
     let clock: SharedClock = app.clock.clone();
-    admin::import_schedule(app.db(), &clock, &Templates::new(), "test", text, None)
-        .await
-        .unwrap()
-        .1
+    herald::schedule::source::import_schedule(
+        app.db(),
+        &clock,
+        &Templates::new(),
+        "test",
+        text,
+        None,
+    )
+    .await
+    .unwrap()
+    .1
 }
 
 #[tokio::test]

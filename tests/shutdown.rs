@@ -28,7 +28,7 @@ async fn stop_during_a_slow_send(
     let app = Application::build(config).await.unwrap();
 
     let now = chrono::Utc::now();
-    let message = herald::telegram::message(
+    let message = herald::delivery::telegram::message(
         42,
         "test",
         "slow",

@@ -71,7 +71,7 @@ async fn run_serves_until_shutdown_and_then_stops_cleanly() {
     let running = tokio::spawn(app.run(shutdown.clone()));
 
     // Written while running: the worker sends it without being asked.
-    let message = herald::telegram::message(
+    let message = herald::delivery::telegram::message(
         7,
         "test",
         "k",

@@ -13,7 +13,8 @@ use serde_json::json;
 
 use crate::{
     db::{Tx, chat::Conference, posts as store, posts::Provider, schedule::StoredSession},
-    posts::{measure_for, next_opening},
+    delivery::social::measure_for,
+    posts::next_opening,
 };
 
 /// What the organiser chose for a campaign.

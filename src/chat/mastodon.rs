@@ -6,22 +6,26 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dptree::Handler;
 use serde_json::Value;
 
 use super::{
     BotInfo, Chat, ChatKind, Ctx, Destination, HandlerResult, Inbound, Input, Reply, Sender,
-    TxCell,
-    telegram::{render_to_outbox, resolve_actor},
+    TxCell, telegram::resolve_actor,
 };
 use crate::{
-    db::{Tx, outbox, posts::Provider},
-    posts::{PlatformRef, ThreadBody},
+    db::{
+        Tx,
+        inbox::InboxEvent,
+        posts::{self as posts_store, Provider},
+    },
+    delivery::{self, social::MASTODON as PLATFORM},
+    inbox::InboxHandler,
+    mentions::{self, Heard},
     templates::Templates,
 };
-
-pub const PLATFORM: &str = "mastodon";
 
 /// The command or text of a direct message: its HTML as text, without the mentions it starts with.
 pub fn command_text(content_html: &str) -> String {
@@ -116,54 +120,94 @@ async fn answer(
     acct: &str,
     reply: &Reply,
 ) -> anyhow::Result<()> {
-    let (limit, measure) = crate::posts::measure_for(provider).unwrap_or((
-        herald_bots::mastodon::DEFAULT_LIMIT,
-        herald_bots::mastodon::text_len,
-    ));
     for (n, message) in reply.messages.iter().enumerate() {
         if message.edit.is_some() {
             continue;
         }
-        let html = templates.render(
-            &format!("messages/{}.html", message.template),
-            &message.context,
-        )?;
         let key = format!("dm:{}:{status_id}:{n}", provider.id);
         match &message.to {
             Destination::Chat(chat) => {
-                render_to_outbox(tx, now, chat.parse()?, &html, None, &key).await?;
+                let notice = message.notice();
+                delivery::telegram::write_notice(tx, templates, now, chat.parse()?, &notice, &key)
+                    .await?;
             }
             Destination::Here => {
-                let text = format!("@{acct} {}", herald_bots::html::to_text(&html));
-                let parts = herald_bots::text::split_thread(&text, limit, measure)
-                    .map_err(|e| anyhow::anyhow!("a direct answer: {e}"))?;
-                let body = ThreadBody {
-                    parts,
-                    images: Vec::new(),
-                    reply_to: Some(PlatformRef {
-                        id: status_id.to_owned(),
-                        cid: None,
-                        root_id: None,
-                        root_cid: None,
-                        direct: true,
-                    }),
-                    boost: None,
-                };
-                let row = outbox::NewMessage {
-                    provider: format!("provider:{}", provider.id),
-                    platform: provider.kind.clone(),
-                    target: provider.id.to_string(),
-                    kind: "dm".into(),
-                    idempotency_key: key,
-                    body: serde_json::to_string(&body)?,
-                    due_at: now,
-                    expires_at: None,
-                };
-                outbox::enqueue(tx, now, &row).await?;
+                let html = templates.render(
+                    &format!("messages/{}.html", message.template),
+                    &message.context,
+                )?;
+                let body = delivery::social::direct_thread(provider, acct, &html, Some(status_id))?;
+                delivery::social::write_thread(tx, now, provider, "dm", &key, &body, now).await?;
             }
         }
     }
     Ok(())
+}
+
+/// What the listeners heard, from the inbox: a Mastodon direct message holding a command goes to the chat
+/// core; everything else is read as a mention ([`crate::mentions`]).
+pub struct MentionHandler {
+    templates: Arc<Templates>,
+    schema: dptree::Handler<'static, HandlerResult>,
+    public_url: Option<url::Url>,
+}
+
+impl std::fmt::Debug for MentionHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MentionHandler").finish_non_exhaustive()
+    }
+}
+
+impl MentionHandler {
+    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>) -> Arc<Self> {
+        Arc::new(Self {
+            templates,
+            schema: super::schema(),
+            public_url,
+        })
+    }
+}
+
+#[async_trait]
+impl InboxHandler for MentionHandler {
+    async fn handle(&self, mut tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
+        let heard: Heard = serde_json::from_str(&event.payload)
+            .context("the stored notification is not one a listener wrote")?;
+        let mention = mentions::read(&event.kind, &heard)?;
+        let Some(mention) = mention else {
+            return Ok(tx);
+        };
+        let Some(provider) = posts_store::provider_by_id(&mut tx, heard.provider_id).await? else {
+            return Ok(tx);
+        };
+        // A direct message holding a command is for the bot; any other is a mention like the rest, which
+        // organisers answer (privately, as it came).
+        let status = &heard.notification["status"];
+        if event.kind == mentions::MASTODON_KIND
+            && mention.visibility.as_deref() == Some("direct")
+            && command_text(status["content"].as_str().unwrap_or_default()).starts_with('/')
+        {
+            return handle_direct(
+                tx,
+                &self.schema,
+                &self.templates,
+                self.public_url.clone(),
+                event.received_at,
+                &provider,
+                status,
+            )
+            .await;
+        }
+        mentions::receive(
+            &mut tx,
+            &self.templates,
+            event.received_at,
+            &provider,
+            &mention,
+        )
+        .await?;
+        Ok(tx)
+    }
 }
 
 #[cfg(test)]

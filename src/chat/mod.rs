@@ -9,9 +9,7 @@
 //! [`schema`] reads like a table of contents: one branch per command family.
 
 pub mod handlers;
-pub mod links;
 pub mod mastodon;
-pub mod notify;
 pub mod telegram;
 
 use std::{ops::ControlFlow, sync::Arc};
@@ -25,6 +23,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
     db::{Tx, chat::Conference},
+    delivery::{Action, Notice},
     templates::Templates,
 };
 
@@ -197,13 +196,6 @@ pub enum Destination {
     Chat(String),
 }
 
-/// An inline button: its label is a template (`buttons/<name>.txt`), its data what comes back when pressed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Button {
-    pub label: &'static str,
-    pub data: String,
-}
-
 /// One message of a reply.
 #[derive(Debug, Clone)]
 pub struct Message {
@@ -211,12 +203,23 @@ pub struct Message {
     /// A template name under `templates/messages/`, without the extension.
     pub template: &'static str,
     pub context: Value,
-    pub buttons: Vec<Vec<Button>>,
+    pub buttons: Vec<Vec<Action>>,
     /// Replace the text of this message (in the destination chat) instead of sending a new one.
     pub edit: Option<i32>,
     /// The text holds a working secret (an invite link, a binding code): its stored copy is blanked once
     /// delivered, so a database leak does not hand out links.
     pub secret: bool,
+}
+
+impl Message {
+    /// The message as the delivery layer writes it.
+    pub fn notice(&self) -> Notice {
+        let mut notice =
+            Notice::new(self.template, &self.context).with_actions(self.buttons.clone());
+        notice.replaces = self.edit;
+        notice.secret = self.secret;
+        notice
+    }
 }
 
 /// A handler's answer.
@@ -254,7 +257,7 @@ impl Reply {
     }
 
     /// Buttons under the last message.
-    pub fn with_buttons(mut self, rows: Vec<Vec<Button>>) -> Self {
+    pub fn with_buttons(mut self, rows: Vec<Vec<Action>>) -> Self {
         if let Some(last) = self.messages.last_mut() {
             last.buttons = rows;
         }

@@ -7,13 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dptree::Handler;
-use herald_bots::telegram::{
-    self as tg, MAX_TEXT, OutgoingMessage, Request,
-    updates::{self, Event},
-};
+use herald_bots::telegram::updates::{self, Event};
 use herald_commands::{ParseError, Role};
 use serde_json::json;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::{
     Actor, BotInfo, Chat, ChatKind, Ctx, Destination, HandlerResult, Inbound, Input, Picture,
@@ -21,13 +17,9 @@ use super::{
 };
 use crate::{
     chat::handlers::current_conference,
-    db::{
-        Tx, chat as store,
-        inbox::InboxEvent,
-        outbox::{self, NewMessage},
-    },
+    db::{Tx, chat as store, inbox::InboxEvent},
+    delivery::{self, telegram::PLATFORM},
     inbox::InboxHandler,
-    telegram::{BOT_PROVIDER, PLATFORM},
     templates::Templates,
 };
 
@@ -302,233 +294,22 @@ pub async fn render_reply(
     if reply.answer_button
         && let Input::Button { callback_id, .. } = &inbound.input
     {
-        let request = Request::AnswerCallbackQuery {
-            callback_query_id: callback_id.clone(),
-            text: None,
-        };
-        enqueue(tx, now, here, &request, &format!("{key}:answer")).await?;
+        delivery::telegram::answer_button(tx, now, here, callback_id, &format!("{key}:answer"))
+            .await?;
     }
     for (n, message) in reply.messages.iter().enumerate() {
         let chat = match &message.to {
             Destination::Here => here,
             Destination::Chat(id) => id.parse()?,
         };
-        render_message(tx, templates, now, chat, message, &format!("{key}:{n}")).await?;
+        let notice = message.notice();
+        delivery::telegram::write_notice(tx, templates, now, chat, &notice, &format!("{key}:{n}"))
+            .await?;
     }
     if reply.delete_trigger
         && let Some(message_id) = inbound.message_id
     {
-        enqueue(
-            tx,
-            now,
-            here,
-            &Request::DeleteMessage { message_id },
-            &format!("{key}:delete"),
-        )
-        .await?;
+        delivery::telegram::delete(tx, now, here, message_id, &format!("{key}:delete")).await?;
     }
     Ok(())
-}
-
-/// Writes one message of a reply to the outbox for Telegram chat `chat`, under idempotency key `key`.
-pub async fn render_message(
-    tx: &mut Tx,
-    templates: &Templates,
-    now: DateTime<Utc>,
-    chat: i64,
-    message: &super::Message,
-    key: &str,
-) -> anyhow::Result<()> {
-    let text = templates.render(
-        &format!("messages/{}.html", message.template),
-        &message.context,
-    )?;
-    let markup = keyboard(templates, &message.buttons)?;
-    match message.edit {
-        Some(message_id) => {
-            let mut body = OutgoingMessage::html(first_part(&text));
-            body.reply_markup = markup;
-            enqueue(
-                tx,
-                now,
-                chat,
-                &Request::EditMessageText {
-                    message_id,
-                    message: body,
-                },
-                key,
-            )
-            .await?;
-        }
-        None if message.secret => {
-            let mut body = OutgoingMessage::html(text);
-            body.reply_markup = markup;
-            write(
-                tx,
-                now,
-                chat,
-                &Request::SendMessage(body),
-                key,
-                outbox::SECRET_KIND,
-                now,
-            )
-            .await?;
-        }
-        None => render_to_outbox(tx, now, chat, &text, markup, key).await?,
-    }
-    Ok(())
-}
-
-fn first_part(text: &str) -> String {
-    tg::split_html(text, MAX_TEXT)
-        .into_iter()
-        .next()
-        .unwrap_or_default()
-}
-
-fn keyboard(
-    templates: &Templates,
-    rows: &[Vec<super::Button>],
-) -> anyhow::Result<Option<InlineKeyboardMarkup>> {
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let mut keyboard = Vec::new();
-    for row in rows {
-        let mut buttons = Vec::new();
-        for b in row {
-            let label = templates.render(&format!("buttons/{}.txt", b.label), json!({}))?;
-            buttons.push(InlineKeyboardButton::callback(label, b.data.clone()));
-        }
-        keyboard.push(buttons);
-    }
-    Ok(Some(InlineKeyboardMarkup::new(keyboard)))
-}
-
-/// Queues an HTML text for a chat, split at Telegram's 4096-character limit; buttons go on the last part.
-pub async fn render_to_outbox(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    chat: i64,
-    html: &str,
-    markup: Option<InlineKeyboardMarkup>,
-    key: &str,
-) -> anyhow::Result<()> {
-    let parts = tg::split_html(html, MAX_TEXT);
-    let last = parts.len().saturating_sub(1);
-    for (i, part) in parts.into_iter().enumerate() {
-        let mut body = OutgoingMessage::html(part);
-        if i == last {
-            body.reply_markup = markup.clone();
-        }
-        let part_key = if last == 0 {
-            key.to_owned()
-        } else {
-            format!("{key}:part{i}")
-        };
-        enqueue(tx, now, chat, &Request::SendMessage(body), &part_key).await?;
-    }
-    Ok(())
-}
-
-/// Queues pictures (by Telegram file id) for `chat`, due at `due`, under `key` and outbox kind `kind`.
-pub async fn photos_to_outbox(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    chat: i64,
-    photos: Vec<tg::OutgoingPhoto>,
-    key: &str,
-    kind: &str,
-    due: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    write(
-        tx,
-        now,
-        chat,
-        &Request::SendPhotos { photos },
-        key,
-        kind,
-        due,
-    )
-    .await
-}
-
-async fn enqueue(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    chat: i64,
-    request: &Request,
-    key: &str,
-) -> anyhow::Result<()> {
-    let kind = match request {
-        Request::SendMessage(_) => "message",
-        Request::EditMessageText { .. } => "edit",
-        Request::DeleteMessage { .. } => "delete",
-        Request::SendPhotos { .. } => "photos",
-        Request::AnswerCallbackQuery { .. } => "callback_answer",
-    };
-    write(tx, now, chat, request, key, kind, now).await
-}
-
-/// Writes one Bot API request to the outbox, due at `due`.
-async fn write(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    chat: i64,
-    request: &Request,
-    key: &str,
-    kind: &str,
-    due: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let message = NewMessage {
-        provider: BOT_PROVIDER.into(),
-        platform: PLATFORM.into(),
-        target: chat.to_string(),
-        kind: kind.into(),
-        idempotency_key: format!("{key}/{PLATFORM}:{chat}"),
-        body: serde_json::to_string(request)?,
-        due_at: due,
-        expires_at: None,
-    };
-    outbox::enqueue(tx, now, &message).await?;
-    Ok(())
-}
-
-/// Like [`render_to_outbox`] for scheduled messages (reminders, notices): due at `due`, never sent after
-/// `deadline`, and written so that recomputing them updates the pending rows instead of adding more.
-/// Returns the idempotency keys written.
-#[allow(clippy::too_many_arguments)]
-pub async fn render_to_outbox_scheduled(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    chat: i64,
-    html: &str,
-    key: &str,
-    kind: &str,
-    due: DateTime<Utc>,
-    deadline: Option<DateTime<Utc>>,
-) -> anyhow::Result<Vec<String>> {
-    let parts = tg::split_html(html, MAX_TEXT);
-    let last = parts.len().saturating_sub(1);
-    let mut keys = Vec::new();
-    for (i, part) in parts.into_iter().enumerate() {
-        let part_key = if last == 0 {
-            key.to_owned()
-        } else {
-            format!("{key}:part{i}")
-        };
-        let message = NewMessage {
-            provider: BOT_PROVIDER.into(),
-            platform: PLATFORM.into(),
-            target: chat.to_string(),
-            kind: kind.into(),
-            idempotency_key: format!("{part_key}/{PLATFORM}:{chat}"),
-            body: serde_json::to_string(&Request::SendMessage(OutgoingMessage::html(part)))?,
-            due_at: due,
-            expires_at: deadline,
-        };
-        outbox::upsert_scheduled(tx, now, &message).await?;
-        keys.push(message.idempotency_key);
-    }
-    Ok(keys)
 }

@@ -301,6 +301,27 @@ pub async fn people_by_username(
     Ok(rows)
 }
 
+/// People whose account on another platform than `platform` has `username` (a Mastodon `acct` named
+/// from Telegram).
+pub async fn people_by_username_elsewhere(
+    tx: &mut Tx,
+    platform: &str,
+    username: &str,
+) -> anyhow::Result<Vec<Person>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT p.id, p.display_name, a.username, a.platform_user_id FROM people p \
+             JOIN person_accounts a ON a.person_id = p.id AND a.platform <> $1 \
+             WHERE LOWER(a.username) = LOWER($2) ORDER BY p.id",
+        )
+        .bind(platform)
+        .bind(username)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// Keeps an account's username and name current. A platform username belongs to one account at a time,
 /// so another account still holding it (its owner renamed since) lets go of it.
 pub async fn refresh_account(

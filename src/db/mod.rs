@@ -11,6 +11,7 @@
 
 pub mod campaigns;
 pub mod chat;
+pub mod contacts;
 pub mod documents;
 pub mod inbox;
 pub mod mentions;

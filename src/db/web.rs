@@ -1,5 +1,5 @@
 //! Web sign-in links, sessions and notify hook secrets. Tokens are stored as digests only
-//! ([`crate::chat::links::hash`]); the plain token exists in the link or cookie alone.
+//! ([`crate::token::hash`]); the plain token exists in the link or cookie alone.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;

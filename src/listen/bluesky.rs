@@ -134,7 +134,7 @@ async fn poll(listener: &Listener, client: &BlueskyClient) -> anyhow::Result<()>
                 .get("uri")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("invalid:{}", crate::chat::links::hash(&n.to_string()))),
+                .unwrap_or_else(|| format!("invalid:{}", crate::token::hash(&n.to_string()))),
             heard: Heard {
                 provider_id: listener.provider.id,
                 own_account: own.clone(),

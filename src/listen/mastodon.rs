@@ -58,12 +58,7 @@ fn item(own: &str, notification: Value, provider: i64) -> Item {
         .get("id")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "invalid:{}",
-                crate::chat::links::hash(&notification.to_string())
-            )
-        });
+        .unwrap_or_else(|| format!("invalid:{}", crate::token::hash(&notification.to_string())));
     Item {
         event_id,
         heard: Heard {

@@ -101,7 +101,7 @@ impl Listeners {
                 };
                 let credentials = posts_store::credentials(&mut tx, id).await?;
                 // A digest: what the listener was started with, to notice changes.
-                let stamp = crate::chat::links::hash(&format!(
+                let stamp = crate::token::hash(&format!(
                     "{}|{:?}|{credentials}|{conference}",
                     provider.kind, provider.base_url
                 ));
@@ -233,7 +233,7 @@ impl Listener {
         let mut tx = self.db.begin().await?;
         store::save_checkpoint(&mut tx, now, self.provider.id, None, state, None).await?;
         if store::clear_failure(&mut tx, self.provider.id).await? {
-            crate::chat::notify::organisers(
+            crate::delivery::organisers::notify(
                 &mut tx,
                 &self.templates,
                 now,
@@ -270,7 +270,7 @@ impl Listener {
             i64::try_from(self.settings.notify_after_secs).unwrap_or(i64::MAX),
         );
         if !checkpoint.failure_notified && now - since >= limit {
-            crate::chat::notify::organisers(
+            crate::delivery::organisers::notify(
                 &mut tx,
                 &self.templates,
                 now,

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    chat::links,
     db::{Db, chat, schedule as store},
     schedule::{
         calendar::{self, Entry},
@@ -14,7 +13,8 @@ use crate::{
 /// The feed behind `token`, or `None` for an unknown (or replaced) token.
 pub async fn render(db: &Db, now: DateTime<Utc>, token: &str) -> anyhow::Result<Option<String>> {
     let mut tx = db.begin().await?;
-    let Some((person, conference_id)) = store::feed_owner(&mut tx, &links::hash(token)).await?
+    let Some((person, conference_id)) =
+        store::feed_owner(&mut tx, &crate::token::hash(token)).await?
     else {
         return Ok(None);
     };

@@ -13,14 +13,14 @@ use serde_json::json;
 
 use super::{Schedule, Session, Status};
 use crate::{
-    chat::telegram::render_to_outbox_scheduled,
     db::{
         Tx,
-        chat::{self, Conference},
+        chat::Conference,
+        contacts::Wants,
         outbox,
         schedule::{self as store, SessionFields, StoredSession},
     },
-    telegram::PLATFORM,
+    delivery::{self, Notice, People},
     templates::Templates,
 };
 
@@ -153,22 +153,6 @@ fn zone_of(conference: &Conference) -> Tz {
     conference.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
 
-/// Who hears about sessions starting: the bound attendee channel, and every linked attendee who wants
-/// announcements.
-async fn session_audience(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<i64>> {
-    let mut chats = Vec::new();
-    if let Some(channel) = chat::binding(tx, conference, "attendees", PLATFORM).await? {
-        chats.push(channel.chat_id.parse::<i64>()?);
-    }
-    for user in chat::announcement_recipients(tx, PLATFORM, conference).await? {
-        let id: i64 = user.parse()?;
-        if !chats.contains(&id) {
-            chats.push(id);
-        }
-    }
-    Ok(chats)
-}
-
 /// A moved or cancelled session whose reminder was still to come today tells those who were to be
 /// reminded.
 async fn notify_changes(
@@ -186,12 +170,8 @@ async fn notify_changes(
     if relevant.is_empty() {
         return Ok(0);
     }
-    let general = session_audience(tx, conference.id).await?;
-    let chats: HashMap<i64, i64> = store::reminder_chats(tx, PLATFORM, conference.id)
-        .await?
-        .into_iter()
-        .filter_map(|(p, chat)| Some((p, chat.parse().ok()?)))
-        .collect();
+    let general = delivery::attendees(tx, conference.id).await?;
+    let people = People::load(tx, conference.id, Wants::Reminders, None).await?;
     let mut queued = 0;
     for (old, new) in relevant {
         // Everyone who was to be reminded: the general audience, the session's followers and speakers.
@@ -199,10 +179,10 @@ async fn notify_changes(
         let (followed, speaking) =
             personal_sessions(tx, conference, std::slice::from_ref(old), None).await?;
         for person in followed.keys().chain(speaking.keys()) {
-            if let Some(chat) = chats.get(person)
-                && !audience.contains(chat)
-            {
-                audience.push(*chat);
+            for contact in people.of(*person) {
+                if !audience.contains(contact) {
+                    audience.push(contact.clone());
+                }
             }
         }
         let context = json!({
@@ -214,25 +194,15 @@ async fn notify_changes(
             "new_room": new.as_ref().and_then(|(_, r)| r.clone()),
         });
         let (template, stamp) = match new {
-            Some((t, _)) => ("messages/session_moved.html", t.timestamp()),
-            None => ("messages/session_cancelled.html", 0),
+            Some((t, _)) => ("session_moved", t.timestamp()),
+            None => ("session_cancelled", 0),
         };
-        let text = templates.render(template, &context)?;
-        for chat_id in &audience {
-            let key = format!("notice:{}:{}:{stamp}", conference.id, old.id);
-            render_to_outbox_scheduled(
-                tx,
-                now,
-                *chat_id,
-                &text,
-                &key,
-                "notice",
-                now,
-                Some(old.starts_at),
-            )
-            .await?;
-            queued += 1;
-        }
+        let notice = Notice::new(template, &context)
+            .kind("notice")
+            .scheduled(now, Some(old.starts_at));
+        let key = format!("notice:{}:{}:{stamp}", conference.id, old.id);
+        delivery::write(tx, templates, now, &audience, &notice, &key).await?;
+        queued += audience.len();
     }
     Ok(queued)
 }
@@ -260,7 +230,7 @@ pub async fn recompute_reminders(
             .unwrap_or(s.starts_at);
         slots.entry(minute).or_default().push(s);
     }
-    let audience = session_audience(tx, conference.id).await?;
+    let audience = delivery::attendees(tx, conference.id).await?;
     let prefix = format!("reminder:{}:", conference.id);
     let mut keep = HashSet::new();
     let mut count = 0;
@@ -272,23 +242,12 @@ pub async fn recompute_reminders(
             "time": start.with_timezone(&zone).format("%H:%M").to_string(),
             "sessions": group.iter().map(|s| json!({ "title": s.title, "room": s.room, "track": s.track })).collect::<Vec<_>>(),
         });
-        let text = templates.render("messages/reminder_sessions.html", &context)?;
+        let notice = Notice::new("reminder_sessions", &context)
+            .kind("reminder")
+            .scheduled(due, Some(start));
         let key = format!("{prefix}{}", minute.timestamp());
-        for chat_id in &audience {
-            let ids = render_to_outbox_scheduled(
-                tx,
-                now,
-                *chat_id,
-                &text,
-                &key,
-                "reminder",
-                due,
-                Some(start),
-            )
-            .await?;
-            keep.extend(ids);
-            count += 1;
-        }
+        keep.extend(delivery::write(tx, templates, now, &audience, &notice, &key).await?);
+        count += audience.len();
     }
     outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
     Ok(count)
@@ -311,29 +270,14 @@ pub async fn recompute_personal(
         .into_iter()
         .filter(|s| s.status == "confirmed" && s.starts_at > now)
         .collect();
-    let chats: HashMap<i64, i64> = store::reminder_chats(tx, PLATFORM, conference.id)
-        .await?
-        .into_iter()
-        .filter(|(p, _)| person.is_none_or(|only| only == *p))
-        .filter_map(|(p, chat)| Some((p, chat.parse().ok()?)))
-        .collect();
+    let people = People::load(tx, conference.id, Wants::Reminders, person).await?;
 
     let (followed, speaking) = personal_sessions(tx, conference, &sessions, person).await?;
 
     let mut count = 0;
     for (kind, by_person, minutes, template) in [
-        (
-            "personal",
-            &followed,
-            session_minutes,
-            "messages/reminder_personal.html",
-        ),
-        (
-            "speaker",
-            &speaking,
-            speaker_minutes,
-            "messages/reminder_speaker.html",
-        ),
+        ("personal", &followed, session_minutes, "reminder_personal"),
+        ("speaker", &speaking, speaker_minutes, "reminder_speaker"),
     ] {
         let prefix = match person {
             Some(p) => format!("{kind}:{}:{p}:", conference.id),
@@ -341,9 +285,10 @@ pub async fn recompute_personal(
         };
         let mut keep = HashSet::new();
         for (who, list) in by_person {
-            let Some(chat_id) = chats.get(who) else {
+            let contacts = people.of(*who);
+            if contacts.is_empty() {
                 continue;
-            };
+            }
             let mut slots: std::collections::BTreeMap<DateTime<Utc>, Vec<&StoredSession>> =
                 Default::default();
             for s in list {
@@ -361,27 +306,17 @@ pub async fn recompute_personal(
                     "time": start.with_timezone(&zone).format("%H:%M").to_string(),
                     "sessions": group.iter().map(|s| json!({ "title": s.title, "room": s.room, "number": s.id })).collect::<Vec<_>>(),
                 });
-                let text = templates.render(template, &context)?;
+                let notice = Notice::new(template, &context)
+                    .kind("reminder")
+                    .scheduled(due, Some(start));
                 let key = format!("{kind}:{}:{who}:{}", conference.id, minute.timestamp());
-                keep.extend(
-                    render_to_outbox_scheduled(
-                        tx,
-                        now,
-                        *chat_id,
-                        &text,
-                        &key,
-                        "reminder",
-                        due,
-                        Some(start),
-                    )
-                    .await?,
-                );
+                keep.extend(delivery::write(tx, templates, now, contacts, &notice, &key).await?);
                 count += 1;
             }
         }
         outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
     }
-    count += recompute_volunteers(tx, templates, now, conference, person, &chats).await?;
+    count += recompute_volunteers(tx, templates, now, conference, person, &people).await?;
     Ok(count)
 }
 
@@ -444,7 +379,7 @@ async fn recompute_volunteers(
     now: DateTime<Utc>,
     conference: &Conference,
     person: Option<i64>,
-    chats: &HashMap<i64, i64>,
+    people: &People,
 ) -> anyhow::Result<usize> {
     let minutes = store::volunteer_minutes(tx, conference.id).await?;
     let zone = zone_of(conference);
@@ -461,33 +396,24 @@ async fn recompute_volunteers(
     let mut keep = HashSet::new();
     let mut count = 0;
     for (slot_id, who, _) in store::assignments(tx, conference.id).await? {
-        let (Some(slot), Some(chat_id)) = (slots.get(&slot_id), chats.get(&who)) else {
+        let contacts = people.of(who);
+        let Some(slot) = slots.get(&slot_id).filter(|_| !contacts.is_empty()) else {
             continue;
         };
         if person.is_some_and(|only| only != who) {
             continue;
         }
         let due = (slot.starts_at - TimeDelta::minutes(minutes)).max(now);
-        let text = templates.render(
-            "messages/reminder_volunteer.html",
+        let notice = Notice::new(
+            "reminder_volunteer",
             json!({ "title": slot.title, "minutes": (slot.starts_at - due).num_minutes().max(0),
                      "time": slot.starts_at.with_timezone(&zone).format("%H:%M").to_string(),
                      "end": slot.ends_at.with_timezone(&zone).format("%H:%M").to_string() }),
-        )?;
+        )
+        .kind("reminder")
+        .scheduled(due, Some(slot.starts_at));
         let key = format!("volunteer:{}:{who}:{slot_id}", conference.id);
-        keep.extend(
-            render_to_outbox_scheduled(
-                tx,
-                now,
-                *chat_id,
-                &text,
-                &key,
-                "reminder",
-                due,
-                Some(slot.starts_at),
-            )
-            .await?,
-        );
+        keep.extend(delivery::write(tx, templates, now, contacts, &notice, &key).await?);
         count += 1;
     }
     outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;

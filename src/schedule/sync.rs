@@ -7,10 +7,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    admin,
-    chat::notify,
     clock::SharedClock,
     db::{Db, chat, schedule as store},
+    delivery::organisers,
     health::Reporter,
     templates::Templates,
 };
@@ -29,8 +28,16 @@ pub async fn sync_once(
     };
     for source in &due {
         let result = async {
-            let text = admin::read_source(&source.url).await?;
-            admin::import_schedule(db, clock, templates, &source.slug, &text, None).await
+            let text = crate::schedule::source::read_source(&source.url).await?;
+            crate::schedule::source::import_schedule(
+                db,
+                clock,
+                templates,
+                &source.slug,
+                &text,
+                None,
+            )
+            .await
         }
         .await;
         let mut tx = db.begin().await?;
@@ -43,7 +50,7 @@ pub async fn sync_once(
                 let previous = sync_error(&mut tx, source.conference_id).await?;
                 store::record_sync(&mut tx, source.conference_id, clock.now(), Some(&text)).await?;
                 if previous.as_deref() != Some(text.as_str()) {
-                    notify::organisers(
+                    organisers::notify(
                         &mut tx,
                         templates,
                         clock.now(),

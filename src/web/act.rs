@@ -13,9 +13,10 @@ use super::{AppState, auth::Signed};
 use crate::{
     chat::{
         self, Actor, BotInfo, Chat, ChatKind, Ctx, Destination, Inbound, Input, Reply, Sender,
-        TxCell, Upload, telegram::render_message,
+        TxCell, Upload,
     },
     db::{Tx, chat as people, chat::Conference, web as store},
+    delivery,
 };
 
 /// What a form did, shown once on the next page: the chat core's answer as plain text, and the form field
@@ -42,7 +43,8 @@ async fn context(
     uploads: Vec<Upload>,
 ) -> anyhow::Result<(Ctx, Actor)> {
     let now = state.clock.now();
-    let account = store::account_of(&mut tx, signed.person, crate::telegram::PLATFORM).await?;
+    let account =
+        store::account_of(&mut tx, signed.person, crate::delivery::telegram::PLATFORM).await?;
     let username = people::get_system(&mut tx, crate::chat::telegram::USERNAME_KEY).await?;
     let role = chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
     let (user_id, handle) = account.unwrap_or_else(|| (format!("web:{}", signed.person), None));
@@ -53,7 +55,7 @@ async fn context(
     };
     let inbound = Inbound {
         // The web acts as the person's Telegram account: bindings and chats it names are Telegram's.
-        platform: crate::telegram::PLATFORM,
+        platform: crate::delivery::telegram::PLATFORM,
         chat: Chat {
             id: format!("web:{}", signed.session.id),
             kind: ChatKind::Private,
@@ -115,12 +117,12 @@ async fn finish(
                     signed.session.id,
                     inbound.message_id.unwrap_or_default()
                 );
-                render_message(
+                delivery::telegram::write_notice(
                     &mut tx,
                     &state.templates,
                     state.clock.now(),
                     chat.parse()?,
-                    message,
+                    &message.notice(),
                     &key,
                 )
                 .await?;

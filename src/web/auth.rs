@@ -7,37 +7,19 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use serde::Deserialize;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use super::{AppState, page};
 use crate::{
-    chat::links,
-    db::{Tx, chat as people, web as store},
+    db::{chat as people, web as store},
+    token,
 };
 
-/// How long a sign-in link works.
-pub const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
 /// How long a session lasts after signing in.
 pub const SESSION_TTL: TimeDelta = TimeDelta::hours(12);
-pub const CONFIG_PATH: &str = "/config";
-pub const MOBILE_PATH: &str = "/m";
 pub const COOKIE: &str = "herald_session";
-
-/// Creates a one-time sign-in link for `person` that leads to `next`.
-pub async fn issue_login(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    base: &url::Url,
-    person: i64,
-    next: &str,
-) -> anyhow::Result<url::Url> {
-    let token = links::new_token();
-    store::create_login(tx, now, person, &links::hash(&token), next, now + LOGIN_TTL).await?;
-    Ok(base.join(&format!("login/{token}"))?)
-}
 
 /// The person behind a request's session cookie. Pages without one answer with how to sign in.
 #[derive(Debug, Clone)]
@@ -50,11 +32,7 @@ pub struct Signed {
 impl Signed {
     /// Whether a form's token is this session's.
     pub fn csrf_ok(&self, presented: &str) -> bool {
-        bool::from(
-            presented
-                .as_bytes()
-                .ct_eq(self.session.csrf_token.as_bytes()),
-        )
+        token::ct_eq(presented, &self.session.csrf_token)
     }
 }
 
@@ -89,7 +67,7 @@ impl FromRequestParts<AppState> for Signed {
         };
         let found = async {
             let mut tx = state.db.begin().await?;
-            let session = store::session(&mut tx, state.clock.now(), &links::hash(&token)).await?;
+            let session = store::session(&mut tx, state.clock.now(), &token::hash(&token)).await?;
             let name = match &session {
                 Some(s) => people::person_name(&mut tx, s.person_id).await?,
                 None => None,
@@ -114,7 +92,7 @@ impl FromRequestParts<AppState> for Signed {
 pub async fn login_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let result = async {
         let mut tx = state.db.begin().await?;
-        let login = store::login(&mut tx, &links::hash(&token)).await?;
+        let login = store::login(&mut tx, &token::hash(&token)).await?;
         let name = match &login {
             Some(l) => people::person_name(&mut tx, l.person_id).await?,
             None => None,
@@ -158,19 +136,19 @@ pub async fn login(State(state): State<AppState>, Path(token): Path<String>) -> 
     let now = state.clock.now();
     let result = async {
         let mut tx = state.db.begin().await?;
-        let Some(login) = store::login(&mut tx, &links::hash(&token)).await? else {
+        let Some(login) = store::login(&mut tx, &token::hash(&token)).await? else {
             return anyhow::Ok(Err(None));
         };
         if !store::use_login(&mut tx, now, login.id).await? {
             return Ok(Err(Some(login)));
         }
-        let session_token = links::new_token();
+        let session_token = token::new_token();
         store::create_session(
             &mut tx,
             now,
             login.person_id,
-            &links::hash(&session_token),
-            &links::new_token(),
+            &token::hash(&session_token),
+            &token::new_token(),
             now + SESSION_TTL,
         )
         .await?;

@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 
 /// `/`: the config page for the signed in; the sign-in explanation for everyone else.
 pub async fn home(_signed: Signed) -> Redirect {
-    Redirect::to(super::auth::CONFIG_PATH)
+    Redirect::to(crate::links::CONFIG_PATH)
 }
 
 /// Whether `role` may do what chat command `name` does (the catalog's own rule).

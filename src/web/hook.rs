@@ -37,8 +37,9 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use crate::{
-    chat::{links, notify},
     db::{self, Tx},
+    delivery::organisers,
+    token,
 };
 
 /// The largest body accepted, in bytes.
@@ -97,8 +98,8 @@ pub async fn notify(
         }
     };
 
-    let key = format!("hook:{}:{}", conference.id, links::new_token());
-    let queued = notify::organisers(
+    let key = format!("hook:{}:{}", conference.id, token::new_token());
+    let queued = organisers::notify(
         &mut tx,
         &state.templates,
         state.clock.now(),
@@ -144,7 +145,7 @@ async fn authenticate(
     slug: &str,
     headers: &HeaderMap,
 ) -> anyhow::Result<Option<db::chat::Conference>> {
-    let presented = bearer(headers).map(links::hash);
+    let presented = bearer(headers).map(token::hash);
     let found = match db::chat::conference_by_slug(tx, slug).await? {
         Some(conference) => db::web::hook_secret(tx, conference.id)
             .await?

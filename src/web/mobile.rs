@@ -61,15 +61,20 @@ pub fn upload_routes() -> Router<AppState> {
 async fn networks(tx: &mut Tx, conference: &Conference) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
     for provider in posts_store::broadcasting_providers(tx, conference.id).await? {
-        if let Some((limit, _)) = posts::measure_for(&provider) {
+        if let Some((limit, _)) = crate::delivery::social::measure_for(&provider) {
             out.push(
                 json!({ "network": provider.internal_name, "kind": provider.kind, "limit": limit }),
             );
         }
     }
-    if store::binding(tx, conference.id, "attendees", crate::telegram::PLATFORM)
-        .await?
-        .is_some()
+    if store::binding(
+        tx,
+        conference.id,
+        "attendees",
+        crate::delivery::telegram::PLATFORM,
+    )
+    .await?
+    .is_some()
     {
         out.push(json!({ "network": "telegram", "kind": "telegram",
                          "limit": herald_bots::telegram::MAX_TEXT }));

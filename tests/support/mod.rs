@@ -22,9 +22,9 @@ use herald::{
         Db,
         outbox::{self, Enqueued, OutboxRow},
     },
+    delivery::telegram,
     inbox::Handlers,
     outbox::RunReport,
-    telegram,
 };
 use herald_bots::telegram::OutgoingMessage;
 use sqlx::Connection;
@@ -462,6 +462,24 @@ impl TestApp {
             .calls_of("sendMessage")
             .into_iter()
             .find(|c| c.chat_id() == Some(chat) && c.text().is_some_and(|t| t.contains(needle)))
+    }
+
+    /// Imports `text` (any schedule format) into the conference `fosdem-2027`, as `herald import schedule`
+    /// would at the test clock's time.
+    pub async fn import(&self, text: &str) -> herald::schedule::import::Summary {
+        let clock: herald::clock::SharedClock = self.clock.clone();
+        let templates = herald::templates::Templates::new();
+        herald::schedule::source::import_schedule(
+            self.db(),
+            &clock,
+            &templates,
+            "fosdem-2027",
+            text,
+            None,
+        )
+        .await
+        .expect("the schedule imports")
+        .1
     }
 
     /// An invite link for `role`, issued by the owner.

@@ -5,13 +5,10 @@ use herald_commands::{HelpTopic, Role, SettingChange, StartToken, catalog};
 use serde_json::json;
 
 use crate::{
-    chat::{
-        Actor, Button, ChatKind, Ctx, HandlerResult, Reply,
-        handlers::conference_json,
-        links::{self, Refusal},
-        notify,
-    },
+    chat::{Actor, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_json},
     db::chat,
+    delivery::{Action, organisers},
+    links::{self, Refusal},
 };
 
 /// How long a `/stop` confirmation waits for its answer.
@@ -116,7 +113,7 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
     )
     .await?;
     if role == "admin" || role == "volunteer" {
-        notify::organisers(
+        organisers::notify(
             &mut tx,
             &ctx.templates,
             ctx.now,
@@ -174,11 +171,11 @@ pub async fn stop(ctx: Ctx, actor: Actor) -> HandlerResult {
     super::set_pending_here(&ctx, &mut tx, Some("stop"), Some(ctx.now + CONFIRM_TTL)).await?;
     Ok(
         Reply::text("stop_confirm", json!({})).with_buttons(vec![vec![
-            Button {
+            Action {
                 label: "stop_yes",
                 data: "stop:yes".into(),
             },
-            Button {
+            Action {
                 label: "stop_no",
                 data: "stop:no".into(),
             },
@@ -283,7 +280,7 @@ async fn settings_reply(
     let Some(s) = subscription else {
         return Ok(Reply::text("not_linked", json!({})));
     };
-    let toggle = |name: &str, on: bool| Button {
+    let toggle = |name: &str, on: bool| Action {
         label: match (name, on) {
             ("announcements", true) => "announcements_off",
             ("announcements", false) => "announcements_on",

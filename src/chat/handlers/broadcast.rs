@@ -10,9 +10,9 @@ use crate::{
             conference_of,
             people::{Found, find_person, not_found},
         },
-        telegram::render_to_outbox,
     },
     db::chat,
+    delivery::{self, Notice, Recipient},
 };
 
 pub async fn dm(ctx: Ctx, actor: Actor, (person, text): (PersonRef, String)) -> HandlerResult {
@@ -45,20 +45,24 @@ pub async fn dm(ctx: Ctx, actor: Actor, (person, text): (PersonRef, String)) -> 
             json!({ "person": target.display_name }),
         ));
     }
-    let chat_id: i64 = target.platform_user_id.parse()?;
-    let body = ctx.templates.render(
-        "messages/dm.html",
+    let notice = Notice::new(
+        "dm",
         json!({ "from": actor.name(), "conference": conference.name, "text": text }),
-    )?;
+    )
+    .kind("dm");
     let key = format!(
         "dm:{}:{}",
         ctx.inbound.chat.id,
         ctx.inbound.message_id.unwrap_or_default()
     );
-    render_to_outbox(&mut tx, ctx.now, chat_id, &body, None, &key).await?;
+    let recipient = Recipient::Person {
+        person: target.id,
+        conference: conference.id,
+    };
+    let count = delivery::send(&mut tx, &ctx.templates, ctx.now, recipient, &notice, &key).await?;
     Ok(Reply::text(
         "dm_queued",
-        json!({ "person": target.display_name, "count": 1 }),
+        json!({ "person": target.display_name, "count": count }),
     ))
 }
 
@@ -68,32 +72,19 @@ pub async fn announce(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    let body = ctx.templates.render(
-        "messages/announcement.html",
+    let notice = Notice::new(
+        "announcement",
         json!({ "conference": conference.name, "text": text }),
-    )?;
+    );
     let key = format!(
         "announce:{}:{}",
         ctx.inbound.chat.id,
         ctx.inbound.message_id.unwrap_or_default()
     );
-    let mut chats: Vec<i64> = Vec::new();
-    if let Some(channel) =
-        chat::binding(&mut tx, conference.id, "attendees", ctx.inbound.platform).await?
-    {
-        chats.push(channel.chat_id.parse()?);
-    }
-    for user in chat::announcement_recipients(&mut tx, ctx.inbound.platform, conference.id).await? {
-        let id: i64 = user.parse()?;
-        if !chats.contains(&id) {
-            chats.push(id);
-        }
-    }
-    for chat_id in &chats {
-        render_to_outbox(&mut tx, ctx.now, *chat_id, &body, None, &key).await?;
-    }
+    let contacts = delivery::attendees(&mut tx, conference.id).await?;
+    delivery::write(&mut tx, &ctx.templates, ctx.now, &contacts, &notice, &key).await?;
     Ok(Reply::text(
         "announce_queued",
-        json!({ "conference": conference.name, "count": chats.len() }),
+        json!({ "conference": conference.name, "count": contacts.len() }),
     ))
 }

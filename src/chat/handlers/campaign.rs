@@ -7,8 +7,9 @@ use serde_json::json;
 
 use crate::{
     campaign::{self, Options, Planned},
-    chat::{Actor, Button, Ctx, HandlerResult, Reply, handlers::conference_of},
+    chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::{Tx, campaigns as store, chat::Conference, posts as posts_store, schedule, sponsors},
+    delivery::Action,
     posts,
 };
 
@@ -241,11 +242,11 @@ fn preview(conference: &Conference, id: i64, planned: &[Planned]) -> Reply {
                 "last": planned.iter().map(|p| p.due).max().map(|t| local(conference, t)) }),
     )
     .with_buttons(vec![vec![
-        Button {
+        Action {
             label: "campaign_create",
             data: format!("campaign:create:{id}"),
         },
-        Button {
+        Action {
             label: "campaign_cancel",
             data: format!("campaign:cancel:{id}"),
         },

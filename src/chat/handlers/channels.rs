@@ -5,13 +5,10 @@ use herald_commands::Slot;
 use serde_json::json;
 
 use crate::{
-    chat::{
-        Actor, ChatKind, Ctx, HandlerResult, Reply,
-        handlers::conference_of,
-        links::{self, NewLinkTokenSpec},
-        notify,
-    },
+    chat::{Actor, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::chat,
+    delivery::organisers,
+    links::{self, NewLinkTokenSpec},
 };
 
 /// `/bind <slot>` hands out a one-time token to post in the chat to bind.
@@ -136,7 +133,7 @@ pub async fn removed(ctx: Ctx) -> HandlerResult {
     let chat_ref = &ctx.inbound.chat;
     let dropped = chat::unbind_chat(&mut tx, ctx.inbound.platform, &chat_ref.id).await?;
     for binding in &dropped {
-        notify::organisers(
+        organisers::notify(
             &mut tx,
             &ctx.templates,
             ctx.now,
@@ -156,7 +153,13 @@ pub async fn migrated(ctx: Ctx, to: String) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
     let from = &ctx.inbound.chat.id;
     chat::migrate_chat(&mut tx, ctx.inbound.platform, from, &to).await?;
-    crate::db::outbox::retarget_pending(&mut tx, ctx.now, crate::telegram::PLATFORM, from, &to)
-        .await?;
+    crate::db::outbox::retarget_pending(
+        &mut tx,
+        ctx.now,
+        crate::delivery::telegram::PLATFORM,
+        from,
+        &to,
+    )
+    .await?;
     Ok(Reply::none())
 }

@@ -124,14 +124,14 @@ pub async fn calendar(ctx: Ctx, actor: Actor) -> HandlerResult {
     let Some(public) = ctx.bot.public_url.clone() else {
         return Ok(Reply::text("calendar_off", json!({})));
     };
-    let token = crate::chat::links::new_token();
+    let token = crate::token::new_token();
     let mut tx = ctx.tx.lock().await;
     store::set_feed_token(
         &mut tx,
         ctx.now,
         person,
         conference.id,
-        &crate::chat::links::hash(&token),
+        &crate::token::hash(&token),
     )
     .await?;
     let url = public.join(&format!("calendar/{token}.ics"))?;

@@ -8,11 +8,14 @@ use crate::{
     db::{
         Tx,
         mentions::{self as store, Mention},
-        outbox,
         posts::{self as posts_store},
     },
+    delivery::{
+        self,
+        social::{PlatformRef, ThreadBody},
+    },
     mentions::{mention_json, show_outcome},
-    posts::{PlatformRef, ThreadBody, policy},
+    posts::policy,
 };
 
 /// Mentions per page of `/mentions`.
@@ -122,18 +125,11 @@ pub async fn boost(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
         images: Vec::new(),
         reply_to: None,
         boost: Some(PlatformRef::of_mention(&mention)),
+        direct: false,
     };
-    let message = outbox::NewMessage {
-        provider: format!("provider:{}", provider.id),
-        platform: provider.kind.clone(),
-        target: provider.id.to_string(),
-        kind: "boost".into(),
-        idempotency_key: format!("boost:{}:{}", mention.id, provider.id),
-        body: serde_json::to_string(&body)?,
-        due_at: ctx.now,
-        expires_at: None,
-    };
-    outbox::enqueue(&mut tx, ctx.now, &message).await?;
+    let key = format!("boost:{}:{}", mention.id, provider.id);
+    delivery::social::write_thread(&mut tx, ctx.now, &provider, "boost", &key, &body, ctx.now)
+        .await?;
     close(&ctx, &actor, &mut tx, &mention, "boosted").await?;
     Ok(Reply::text(
         "mention_boosted",

@@ -19,8 +19,9 @@ pub mod web;
 use herald_commands::{Command, ParseError, catalog};
 use serde_json::json;
 
-use super::{Actor, ChatKind, Ctx, HandlerResult, Reply, links};
+use super::{Actor, ChatKind, Ctx, HandlerResult, Reply};
 use crate::db::chat::{self, Conference};
+use crate::links;
 
 /// A command the actor's role does not allow: say which role it needs.
 pub async fn refuse(command: Command, actor: Actor) -> HandlerResult {

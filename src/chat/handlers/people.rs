@@ -7,12 +7,12 @@ use crate::{
     chat::{
         Actor, Ctx, HandlerResult, Reply,
         handlers::{account::may_grant, conference_of},
-        links::{self, NewLinkTokenSpec},
     },
     db::{
         Tx,
         chat::{self, Person},
     },
+    links::{self, NewLinkTokenSpec},
 };
 
 /// Who a `@username` or numeric id refers to.
@@ -28,6 +28,11 @@ pub async fn find_person(tx: &mut Tx, platform: &str, person: &PersonRef) -> any
     Ok(match person {
         PersonRef::Username(name) => {
             let mut found = chat::people_by_username(tx, platform, name).await?;
+            // Someone reached only on another network is named by their handle there.
+            if found.is_empty() {
+                found = chat::people_by_username_elsewhere(tx, platform, name).await?;
+                found.dedup_by_key(|p| p.id);
+            }
             match found.len() {
                 0 => Found::Nobody,
                 1 => Found::One(found.remove(0)),

@@ -2,7 +2,6 @@
 //! Approve/Reject buttons in the moderation chat. The posting policy is the same on every surface.
 
 use chrono::TimeDelta;
-use herald_bots::telegram::{OutgoingMessage, Request};
 use serde_json::json;
 
 use crate::{
@@ -13,6 +12,7 @@ use crate::{
         outbox,
         posts::{self as store, Post},
     },
+    delivery,
     posts::{self, policy},
 };
 
@@ -259,21 +259,8 @@ async fn moderate(
             "messages/moderated.html",
             json!({ "action": action, "post": context }),
         )?;
-        let request = Request::EditMessageText {
-            message_id,
-            message: OutgoingMessage::html(text),
-        };
-        let message = outbox::NewMessage {
-            provider: crate::telegram::BOT_PROVIDER.into(),
-            platform: crate::telegram::PLATFORM.into(),
-            target: chat.to_string(),
-            kind: "edit".into(),
-            idempotency_key: format!("moderated:{}:{action}/telegram:{chat}", post.id),
-            body: serde_json::to_string(&request)?,
-            due_at: ctx.now,
-            expires_at: None,
-        };
-        outbox::enqueue(&mut tx, ctx.now, &message).await?;
+        let key = format!("moderated:{}:{action}", post.id);
+        delivery::telegram::edit(&mut tx, ctx.now, chat, message_id, &text, None, &key).await?;
     }
     Ok(Reply::text(template, context))
 }
@@ -401,7 +388,7 @@ pub async fn variant(
     refresh(&ctx, &mut tx, post.id).await?;
     let measured = text
         .as_deref()
-        .zip(posts::measure_for(&found))
+        .zip(delivery::social::measure_for(&found))
         .map(|(t, (limit, measure))| json!({ "length": measure(t), "limit": limit }));
     Ok(Reply::text(
         "post_variant_set",
@@ -471,7 +458,7 @@ pub async fn image(ctx: Ctx, actor: Actor, (number, alt): (i64, String)) -> Hand
         &mut tx,
         post.conference_id,
         "moderation",
-        crate::telegram::PLATFORM,
+        crate::delivery::telegram::PLATFORM,
     )
     .await?
     {
@@ -479,7 +466,7 @@ pub async fn image(ctx: Ctx, actor: Actor, (number, alt): (i64, String)) -> Hand
             "messages/moderate_image.txt",
             json!({ "number": post.id, "position": position, "count": count + 1, "alt": alt }),
         )?;
-        crate::chat::telegram::photos_to_outbox(
+        delivery::telegram::photos(
             &mut tx,
             ctx.now,
             chat.chat_id.parse()?,

@@ -119,10 +119,15 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
 }
 
 /// Which switches a kind of provider can do: a social account broadcasts publicly and can be moderated;
-/// it has no attendee channel and no private or organiser notifications.
+/// a Mastodon account also writes to people privately (direct statuses). None has an attendee channel or
+/// organiser notifications.
 pub fn possible(kind: &str, feature: Feature) -> bool {
     match kind {
-        "mastodon" | "bluesky" => matches!(
+        "mastodon" => matches!(
+            feature,
+            Feature::PublicBroadcast | Feature::SocialManagement | Feature::PrivateNotifications
+        ),
+        "bluesky" => matches!(
             feature,
             Feature::PublicBroadcast | Feature::SocialManagement
         ),

@@ -5,11 +5,12 @@ use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use crate::{
-    chat::{Actor, Button, Ctx, HandlerResult, Reply, handlers::conference_of},
+    chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::{
         chat::Conference,
         schedule::{self, StoredSession},
     },
+    delivery::Action,
 };
 
 /// Sessions per page of `/today`.
@@ -117,13 +118,13 @@ pub async fn today_page(ctx: Ctx, actor: Actor, page: usize, edit: Option<i32>) 
         .collect();
     let mut buttons = Vec::new();
     if page > 0 {
-        buttons.push(Button {
+        buttons.push(Action {
             label: "page_previous",
             data: format!("today:{}", page - 1),
         });
     }
     if page + 1 < pages {
-        buttons.push(Button {
+        buttons.push(Action {
             label: "page_next",
             data: format!("today:{}", page + 1),
         });

@@ -4,8 +4,9 @@ use serde_json::json;
 
 use super::conference_of;
 use crate::{
-    chat::{Actor, Ctx, HandlerResult, Reply, links},
+    chat::{Actor, Ctx, HandlerResult, Reply},
     db::web as store,
+    token,
 };
 
 /// `/web`: a one-time sign-in link to the config page; `/web logout` ends every web session of the sender.
@@ -18,7 +19,7 @@ pub async fn web(ctx: Ctx, actor: Actor, logout: bool) -> HandlerResult {
         let ended = store::end_sessions_of(&mut tx, ctx.now, person).await?;
         return Ok(Reply::text("web_logged_out", json!({ "ended": ended })));
     }
-    sign_in_link(&ctx, person, crate::web::auth::CONFIG_PATH).await
+    sign_in_link(&ctx, person, crate::links::CONFIG_PATH).await
 }
 
 /// `/mobile`: the same link, opening the moderation page for phones.
@@ -26,7 +27,7 @@ pub async fn mobile(ctx: Ctx, actor: Actor) -> HandlerResult {
     let Some(person) = actor.person else {
         return Ok(Reply::text("not_linked", json!({})));
     };
-    sign_in_link(&ctx, person, crate::web::auth::MOBILE_PATH).await
+    sign_in_link(&ctx, person, crate::links::MOBILE_PATH).await
 }
 
 async fn sign_in_link(ctx: &Ctx, person: i64, next: &str) -> HandlerResult {
@@ -34,11 +35,11 @@ async fn sign_in_link(ctx: &Ctx, person: i64, next: &str) -> HandlerResult {
         return Ok(Reply::text("web_off", json!({})));
     };
     let mut tx = ctx.tx.lock().await;
-    let url = crate::web::auth::issue_login(&mut tx, ctx.now, &base, person, next).await?;
+    let url = crate::links::issue_login(&mut tx, ctx.now, &base, person, next).await?;
     Ok(Reply::text(
         "web_link",
-        json!({ "url": url.as_str(), "minutes": crate::web::auth::LOGIN_TTL.num_minutes(),
-                "mobile": next == crate::web::auth::MOBILE_PATH }),
+        json!({ "url": url.as_str(), "minutes": crate::links::LOGIN_TTL.num_minutes(),
+                "mobile": next == crate::links::MOBILE_PATH }),
     )
     .secret())
 }
@@ -49,14 +50,14 @@ pub async fn hook(ctx: Ctx, actor: Actor) -> HandlerResult {
         Ok(c) => c,
         Err(reply) => return Ok(reply),
     };
-    let secret = links::new_token();
+    let secret = token::new_token();
     let mut tx = ctx.tx.lock().await;
     let rotated = store::hook_secret(&mut tx, conference.id).await?.is_some();
     store::set_hook_secret(
         &mut tx,
         ctx.now,
         conference.id,
-        &links::hash(&secret),
+        &token::hash(&secret),
         actor.person,
     )
     .await?;

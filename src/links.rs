@@ -4,14 +4,15 @@
 //! (`[A-Za-z0-9_-]{1,64}`). Only its SHA-256 is stored; a presented token is hashed and looked up by that
 //! hash, and the stored hash is compared again in constant time before it is trusted.
 
-use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
-use crate::db::{
-    Tx,
-    chat::{self, LinkToken, NewLinkToken},
+use crate::{
+    db::{
+        Tx,
+        chat::{self, LinkToken, NewLinkToken},
+        web as logins,
+    },
+    token::{ct_eq, hash, new_token},
 };
 
 /// How long each kind of link stays valid.
@@ -21,16 +22,6 @@ pub const BIND_TTL: TimeDelta = TimeDelta::hours(24);
 
 /// Prefix of bind tokens, so a pasted token is recognised among other group messages.
 pub const BIND_PREFIX: &str = "herald-bind-";
-
-pub fn new_token() -> String {
-    let bytes: [u8; 24] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Why a token cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +55,7 @@ pub async fn check(
     };
     // The index lookup matched on the hash; compare the stored hash once more without early exit, so
     // trusting the row does not depend on a comparison that stops at the first differing byte.
-    if !bool::from(found.token_hash.as_bytes().ct_eq(presented.as_bytes())) {
+    if !ct_eq(&found.token_hash, &presented) {
         return Ok(Err(Refusal::Unknown));
     }
     if found.purpose != purpose {
@@ -138,21 +129,24 @@ pub async fn owner_link(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Strin
     .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+// ---------------------------------------------------------------------------------------------------
+// Web sign-in links
 
-    #[test]
-    fn tokens_are_long_random_and_fit_a_deep_link() {
-        let a = new_token();
-        let b = new_token();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 32, "24 bytes = 192 bits");
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
-        assert_eq!(hash(&a).len(), 64);
-        assert_ne!(hash(&a), a);
-    }
+/// How long a sign-in link works.
+pub const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
+/// Where a sign-in link leads: the config page, or the moderation page for phones.
+pub const CONFIG_PATH: &str = "/config";
+pub const MOBILE_PATH: &str = "/m";
+
+/// Creates a one-time sign-in link for `person` that leads to `next`.
+pub async fn issue_login(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    base: &url::Url,
+    person: i64,
+    next: &str,
+) -> anyhow::Result<url::Url> {
+    let token = new_token();
+    logins::create_login(tx, now, person, &hash(&token), next, now + LOGIN_TTL).await?;
+    Ok(base.join(&format!("login/{token}"))?)
 }

@@ -1,0 +1,91 @@
+//! Queries for reaching people: the accounts a person linked (each one a way to reach them), filtered by
+//! what they chose to receive, and the provider accounts that carry private messages for a conference.
+
+use sqlx::FromRow;
+
+use super::{Tx, on_tx, posts::Provider};
+
+/// One linked account of a person: on Telegram the user id is also their private chat; on Mastodon
+/// `username` is the `acct` a direct status names.
+#[derive(Debug, Clone, FromRow)]
+pub struct Account {
+    pub person_id: i64,
+    pub platform: String,
+    pub platform_user_id: String,
+    pub username: Option<String>,
+}
+
+/// What a message to people is about: each kind is switched on or off by the person in `/settings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wants {
+    Announcements,
+    Reminders,
+}
+
+/// The accounts of people subscribed to `conference` (not stopped) who want `wants`; of one person when
+/// `only` is given.
+pub async fn subscribed(
+    tx: &mut Tx,
+    conference: i64,
+    wants: Wants,
+    only: Option<i64>,
+) -> anyhow::Result<Vec<Account>> {
+    let sql = match wants {
+        Wants::Announcements => {
+            "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
+             JOIN person_accounts a ON a.person_id = s.person_id \
+             WHERE s.conference_id = $1 AND s.active AND s.announcements AND ($2 IS NULL OR s.person_id = $2) \
+             ORDER BY a.person_id, a.id"
+        }
+        Wants::Reminders => {
+            "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
+             JOIN person_accounts a ON a.person_id = s.person_id \
+             WHERE s.conference_id = $1 AND s.active AND s.reminders AND ($2 IS NULL OR s.person_id = $2) \
+             ORDER BY a.person_id, a.id"
+        }
+    };
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(sql)
+            .bind(conference)
+            .bind(only)
+            .fetch_all(conn)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Every account of one person, for a message addressed to them alone (`/dm`).
+pub async fn of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT person_id, platform, platform_user_id, username FROM person_accounts \
+             WHERE person_id = $1 ORDER BY id",
+        )
+        .bind(person)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// The active provider of network `kind` whose private messages are switched on for `conference`: the
+/// account that writes to people there. The first by name when there are several.
+pub async fn private_provider(
+    tx: &mut Tx,
+    conference: i64,
+    kind: &str,
+) -> anyhow::Result<Option<Provider>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT p.id, p.series_id, p.kind, p.internal_name, p.public_name, p.base_url, p.active, p.max_characters \
+             FROM providers p JOIN conference_provider_switches s ON s.provider_id = p.id \
+             WHERE s.conference_id = $1 AND p.kind = $2 AND s.private_notifications AND p.active \
+             ORDER BY p.internal_name LIMIT 1",
+        )
+        .bind(conference)
+        .bind(kind)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(row)
+}

@@ -1,0 +1,344 @@
+//! Delivery: the layer below the domain that turns *what to tell whom* into outbox rows.
+//!
+//! The domain describes a [`Notice`] (a template with its context, actions, when it is due and when it
+//! is too late) and a [`Recipient`] (a person, the people of a conference who want a kind of message, or a
+//! bound chat slot). This layer resolves the recipient into [`Contact`]s — one per way to reach them: a
+//! Telegram chat, a Mastodon account written to by the conference's account — and writes one outbox row
+//! per contact (per part, where a network splits long texts), in the caller's transaction. Nothing above
+//! it writes outbox rows or knows a chat id.
+//!
+//! ```text
+//!  domain ── Notice + Recipient ──► resolve ──► Contact… ──► telegram::write_notice ──► outbox rows
+//!                                                        └─► social::write_direct   ──►
+//! ```
+
+pub mod organisers;
+pub mod social;
+pub mod telegram;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    db::{
+        Tx, chat,
+        contacts::{self, Account, Wants},
+        posts::Provider,
+    },
+    templates::Templates,
+};
+
+/// A button: its label is a template (`buttons/<label>.txt`), its payload what comes back when pressed.
+/// Where a network has no buttons it is left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub label: &'static str,
+    pub data: String,
+}
+
+/// What to say, independent of where it goes.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// A template name under `templates/messages/` (`<name>.html`), without the extension.
+    pub template: &'static str,
+    pub context: Value,
+    pub actions: Vec<Vec<Action>>,
+    /// The outbox kind, for operators: `message`, `reminder`, `notice`, `dm`.
+    pub kind: &'static str,
+    /// Due now when `None`.
+    pub due: Option<DateTime<Utc>>,
+    /// Never sent after this.
+    pub deadline: Option<DateTime<Utc>>,
+    /// Written so that writing it again (a recomputed reminder) updates the pending rows.
+    pub recomputable: bool,
+    /// The text holds a working secret (an invite link, a binding code): its stored copy is blanked once
+    /// delivered.
+    pub secret: bool,
+    /// Replace this message of the chat (by the platform's message id) instead of sending a new one.
+    pub replaces: Option<i32>,
+}
+
+impl Notice {
+    pub fn new(template: &'static str, context: impl Serialize) -> Self {
+        Self {
+            template,
+            context: serde_json::to_value(context).unwrap_or(Value::Null),
+            actions: Vec::new(),
+            kind: "message",
+            due: None,
+            deadline: None,
+            recomputable: false,
+            secret: false,
+            replaces: None,
+        }
+    }
+
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Due at `due`, never after `deadline`, and updated in place when written again.
+    pub fn scheduled(mut self, due: DateTime<Utc>, deadline: Option<DateTime<Utc>>) -> Self {
+        self.due = Some(due);
+        self.deadline = deadline;
+        self.recomputable = true;
+        self
+    }
+
+    pub fn with_actions(mut self, actions: Vec<Vec<Action>>) -> Self {
+        self.actions = actions;
+        self
+    }
+}
+
+/// A chat bound to a conference for a purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Attendees,
+    Organisers,
+    Moderation,
+}
+
+impl Slot {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Attendees => "attendees",
+            Self::Organisers => "organisers",
+            Self::Moderation => "moderation",
+        }
+    }
+}
+
+/// Whom a notice is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// One person, on every channel they linked, written from `conference`'s accounts (a direct message:
+    /// their settings' kinds do not apply; whether they stopped is the caller's question).
+    Person { person: i64, conference: i64 },
+    /// One person of a conference, if they want this kind of message.
+    Subscriber {
+        conference: i64,
+        person: i64,
+        wants: Wants,
+    },
+    /// Everyone of a conference who wants this kind of message.
+    Audience { conference: i64, wants: Wants },
+    /// The chat bound to a conference's slot.
+    Slot { conference: i64, slot: Slot },
+}
+
+/// One way to reach someone.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Contact {
+    /// A Telegram chat (a person's private chat has their user id).
+    Telegram { chat: i64 },
+    /// A Mastodon account, written to by direct statuses from the conference's provider `via`.
+    MastodonDirect { via: i64, acct: String },
+}
+
+/// Per person, the contacts a notice of one kind reaches them on — loaded once for a whole conference,
+/// for code that writes many personal notices (reminders).
+#[derive(Debug, Clone, Default)]
+pub struct People(BTreeMap<i64, Vec<Contact>>);
+
+impl People {
+    /// The people of `conference` who want `wants` (only `only`, when given), with their contacts.
+    pub async fn load(
+        tx: &mut Tx,
+        conference: i64,
+        wants: Wants,
+        only: Option<i64>,
+    ) -> anyhow::Result<Self> {
+        let accounts = contacts::subscribed(tx, conference, wants, only).await?;
+        let mut by_person: BTreeMap<i64, Vec<Contact>> = BTreeMap::new();
+        let mut via = Vias::new(conference);
+        for account in &accounts {
+            if let Some(contact) = via.contact(tx, account).await? {
+                by_person
+                    .entry(account.person_id)
+                    .or_default()
+                    .push(contact);
+            }
+        }
+        Ok(Self(by_person))
+    }
+
+    /// How to reach `person` (nothing when they do not want this kind or cannot be reached).
+    pub fn of(&self, person: i64) -> &[Contact] {
+        self.0.get(&person).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every contact, each once.
+    pub fn all(&self) -> Vec<Contact> {
+        let mut all: Vec<Contact> = self.0.values().flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+/// The provider accounts that write to people of one conference, looked up once per network.
+struct Vias {
+    conference: i64,
+    mastodon: Option<Option<Provider>>,
+}
+
+impl Vias {
+    fn new(conference: i64) -> Self {
+        Self {
+            conference,
+            mastodon: None,
+        }
+    }
+
+    async fn contact(&mut self, tx: &mut Tx, account: &Account) -> anyhow::Result<Option<Contact>> {
+        match account.platform.as_str() {
+            telegram::PLATFORM => Ok(account
+                .platform_user_id
+                .parse()
+                .ok()
+                .map(|chat| Contact::Telegram { chat })),
+            social::MASTODON => {
+                if self.mastodon.is_none() {
+                    let found =
+                        contacts::private_provider(tx, self.conference, social::MASTODON).await?;
+                    self.mastodon = Some(found);
+                }
+                let via = self.mastodon.as_ref().and_then(Option::as_ref);
+                Ok(via
+                    .zip(account.username.as_ref())
+                    .map(|(p, acct)| Contact::MastodonDirect {
+                        via: p.id,
+                        acct: acct.clone(),
+                    }))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The contacts of a recipient, each once.
+pub async fn resolve(tx: &mut Tx, recipient: Recipient) -> anyhow::Result<Vec<Contact>> {
+    let mut found = match recipient {
+        Recipient::Person { person, conference } => {
+            let mut via = Vias::new(conference);
+            let mut found = Vec::new();
+            for account in contacts::of_person(tx, person).await? {
+                found.extend(via.contact(tx, &account).await?);
+            }
+            found
+        }
+        Recipient::Subscriber {
+            conference,
+            person,
+            wants,
+        } => People::load(tx, conference, wants, Some(person))
+            .await?
+            .all(),
+        Recipient::Audience { conference, wants } => {
+            People::load(tx, conference, wants, None).await?.all()
+        }
+        Recipient::Slot { conference, slot } => {
+            match chat::binding(tx, conference, slot.as_str(), telegram::PLATFORM).await? {
+                Some(binding) => vec![Contact::Telegram {
+                    chat: binding.chat_id.parse()?,
+                }],
+                None => Vec::new(),
+            }
+        }
+    };
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// The attendee channel and everyone of `conference` who wants announcements, each contact once: who
+/// hears announcements and sessions starting.
+pub async fn attendees(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Contact>> {
+    let slot = Recipient::Slot {
+        conference,
+        slot: Slot::Attendees,
+    };
+    let mut contacts = resolve(tx, slot).await?;
+    let audience = Recipient::Audience {
+        conference,
+        wants: Wants::Announcements,
+    };
+    for contact in resolve(tx, audience).await? {
+        if !contacts.contains(&contact) {
+            contacts.push(contact);
+        }
+    }
+    Ok(contacts)
+}
+
+/// Writes `notice` for every contact under `key`; returns the idempotency keys written (for
+/// recomputable notices, the ones to keep).
+pub async fn write(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    contacts: &[Contact],
+    notice: &Notice,
+    key: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for contact in contacts {
+        let written = match contact {
+            Contact::Telegram { chat } => {
+                telegram::write_notice(tx, templates, now, *chat, notice, key).await?
+            }
+            Contact::MastodonDirect { via, acct } => {
+                social::write_direct(tx, templates, now, *via, acct, notice, key).await?
+            }
+        };
+        keys.extend(written);
+    }
+    Ok(keys)
+}
+
+/// A public post (plain text, with pictures by their Telegram file ids) to the conference's attendee
+/// channel, due at `due`; `false` when no channel is bound.
+pub async fn channel_post(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    conference: i64,
+    text: &str,
+    pictures: Vec<String>,
+    key: &str,
+    due: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let slot = Recipient::Slot {
+        conference,
+        slot: Slot::Attendees,
+    };
+    let mut reached = false;
+    for contact in resolve(tx, slot).await? {
+        match contact {
+            Contact::Telegram { chat } => {
+                telegram::post(tx, now, chat, text, &pictures, key, due).await?;
+                reached = true;
+            }
+            Contact::MastodonDirect { .. } => {}
+        }
+    }
+    Ok(reached)
+}
+
+/// Resolves `recipient` and writes `notice` to each of its contacts; returns how many were reached.
+pub async fn send(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    recipient: Recipient,
+    notice: &Notice,
+    key: &str,
+) -> anyhow::Result<usize> {
+    let contacts = resolve(tx, recipient).await?;
+    write(tx, templates, now, &contacts, notice, key).await?;
+    Ok(contacts.len())
+}

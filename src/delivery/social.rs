@@ -1,0 +1,182 @@
+//! The rows the social networks' senders read (a thread, a boost, a direct status), their length rules,
+//! and the writer for direct statuses to people on Mastodon.
+
+use chrono::{DateTime, Utc};
+use herald_bots::{mastodon, text::split_thread};
+use serde::{Deserialize, Serialize};
+
+use super::Notice;
+use crate::{
+    db::{
+        Tx,
+        mentions::Mention,
+        outbox::{self, NewMessage},
+        posts::{self as store, Provider},
+    },
+    templates::Templates,
+};
+
+/// The platform name of Mastodon accounts and providers.
+pub const MASTODON: &str = "mastodon";
+
+/// Body of a post's delivery row for Mastodon and Bluesky: the thread, posted part after part, and the
+/// post's images (`post_images` ids), attached to the first part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThreadBody {
+    pub parts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<i64>,
+    /// The post this one answers: the thread's first part replies to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<PlatformRef>,
+    /// Not a post but a boost (reblog, repost) of this one; `parts` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boost: Option<PlatformRef>,
+    /// A private message (Mastodon: direct visibility) rather than a public post.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub direct: bool,
+}
+
+/// A post on a network, as replies and boosts point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformRef {
+    /// Mastodon: the status id; Bluesky: the post's URI.
+    pub id: String,
+    /// Bluesky: the post's CID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    /// Bluesky: the thread's root, which replies point at too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cid: Option<String>,
+    /// Mastodon: the post was a direct message, so the answer is one too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub direct: bool,
+}
+
+impl PlatformRef {
+    pub fn of_mention(m: &Mention) -> Self {
+        Self {
+            id: m.platform_id.clone(),
+            cid: m.platform_cid.clone(),
+            root_id: m.root_id.clone(),
+            root_cid: m.root_cid.clone(),
+            direct: m.visibility.as_deref() == Some("direct"),
+        }
+    }
+}
+
+type Measure = fn(&str) -> usize;
+
+/// The length limit of a provider's network and how it counts, for the networks posts go to.
+pub fn measure_for(provider: &Provider) -> Option<(usize, Measure)> {
+    match provider.kind.as_str() {
+        MASTODON => Some((
+            provider
+                .max_characters
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(mastodon::DEFAULT_LIMIT),
+            mastodon::text_len,
+        )),
+        "bluesky" => Some((
+            herald_bots::bluesky::MAX_GRAPHEMES,
+            herald_bots::bluesky::grapheme_len,
+        )),
+        _ => None,
+    }
+}
+
+/// Writes a thread (a public post, an answer, a boost) for provider `provider`, due at `due`.
+pub async fn write_thread(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    provider: &Provider,
+    kind: &str,
+    key: &str,
+    body: &ThreadBody,
+    due: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let message = NewMessage {
+        provider: format!("provider:{}", provider.id),
+        platform: provider.kind.clone(),
+        target: provider.id.to_string(),
+        kind: kind.into(),
+        idempotency_key: key.to_owned(),
+        body: serde_json::to_string(body)?,
+        due_at: due,
+        expires_at: None,
+    };
+    outbox::enqueue(tx, now, &message).await?;
+    Ok(())
+}
+
+/// Writes `notice` as a direct status from provider `via` to the Mastodon account `acct`: the text of the
+/// rendered template, starting with `@acct` so only they see it, split into a thread at the provider's
+/// limit. Buttons are left out (Mastodon has no place for them); edits are not made. Returns the
+/// idempotency keys written.
+pub async fn write_direct(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    via: i64,
+    acct: &str,
+    notice: &Notice,
+    key: &str,
+) -> anyhow::Result<Vec<String>> {
+    if notice.replaces.is_some() {
+        return Ok(Vec::new());
+    }
+    let Some(provider) = store::provider_by_id(tx, via).await? else {
+        return Ok(Vec::new());
+    };
+    let html = templates.render(
+        &format!("messages/{}.html", notice.template),
+        &notice.context,
+    )?;
+    let body = direct_thread(&provider, acct, &html, None)?;
+    let message = NewMessage {
+        provider: format!("provider:{}", provider.id),
+        platform: provider.kind.clone(),
+        target: provider.id.to_string(),
+        kind: notice.kind.into(),
+        idempotency_key: format!("{key}/{MASTODON}:{}:{acct}", provider.id),
+        body: serde_json::to_string(&body)?,
+        due_at: notice.due.unwrap_or(now),
+        expires_at: notice.deadline,
+    };
+    if notice.recomputable {
+        outbox::upsert_scheduled(tx, now, &message).await?;
+    } else {
+        outbox::enqueue(tx, now, &message).await?;
+    }
+    Ok(vec![message.idempotency_key])
+}
+
+/// A direct status to `acct` with the text of `html`, split at the provider's limit, answering
+/// `reply_to` when given.
+pub fn direct_thread(
+    provider: &Provider,
+    acct: &str,
+    html: &str,
+    reply_to: Option<&str>,
+) -> anyhow::Result<ThreadBody> {
+    let (limit, measure) =
+        measure_for(provider).unwrap_or((mastodon::DEFAULT_LIMIT, mastodon::text_len));
+    let text = format!("@{acct} {}", herald_bots::html::to_text(html));
+    let parts = split_thread(&text, limit, measure)
+        .map_err(|e| anyhow::anyhow!("a direct message to @{acct}: {e}"))?;
+    Ok(ThreadBody {
+        parts,
+        images: Vec::new(),
+        reply_to: reply_to.map(|id| PlatformRef {
+            id: id.to_owned(),
+            cid: None,
+            root_id: None,
+            root_cid: None,
+            direct: true,
+        }),
+        boost: None,
+        direct: true,
+    })
+}
