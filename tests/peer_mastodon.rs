@@ -241,3 +241,92 @@ async fn a_mention_streams_into_the_moderation_chat_and_the_answer_lands_as_a_re
         "names whom it answers: {content}"
     );
 }
+
+/// Herald's own direct statuses that start a conversation (answering nothing) and contain `needle`.
+async fn direct_statuses_with(base: &str, needle: &str) -> Vec<Value> {
+    own_statuses(base)
+        .await
+        .into_iter()
+        .filter(|s| s["visibility"] == "direct" && s["in_reply_to_id"].is_null())
+        .filter(|s| s["content"].as_str().is_some_and(|c| c.contains(needle)))
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs mastodon-mock: .ci/peer-mastodon"]
+async fn someone_linked_by_a_direct_message_gets_announcements_and_dms_as_direct_statuses() {
+    let base = peer();
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.say(&OWNER, &format!("/provider add mastodon writing {base}"))
+        .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, TOKEN)])
+        .await;
+    app.say(&OWNER, "/provider on writing").await;
+    app.say(&OWNER, "/switch writing moderation on").await;
+    app.say(&OWNER, "/switch writing private on").await;
+    let _listening = app.start_listeners();
+    app.until_listening("writing").await;
+
+    // Alice links herself with her invitation, in a direct message to the conference's account.
+    let token = app.invite("attendee").await;
+    let http = reqwest::Client::new();
+    let started: Value = http
+        .post(format!("{base}api/v1/statuses"))
+        .bearer_auth("alice_token")
+        .json(&json!({ "status": format!("@herald /start {token}"), "visibility": "direct" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut welcome = Vec::new();
+    for _ in 0..100 {
+        // One round of handling what the listener heard and sending what that queued.
+        app.until("a round", |_| true).await;
+        welcome = own_statuses(&base)
+            .await
+            .into_iter()
+            .filter(|s| s["in_reply_to_id"] == started["id"])
+            .collect();
+        if !welcome.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(welcome.len(), 1, "one answer to the /start");
+    assert_eq!(welcome[0]["visibility"], "direct");
+    let text = welcome[0]["content"].as_str().unwrap();
+    assert!(
+        text.contains("Welcome, Alice! You are now attendee at FOSDEM 2027."),
+        "{text}"
+    );
+
+    // An announcement and a /dm reach her as new direct conversations.
+    let marker = format!("m{}", rand::random::<u32>());
+    let replies = app
+        .say(&OWNER, &format!("/announce Doors open. {marker}"))
+        .await;
+    assert_eq!(replies, ["Announcement queued for 1 recipient."]);
+    let replies = app
+        .say(&OWNER, &format!("/dm @alice Booth 12? {marker}"))
+        .await;
+    assert_eq!(replies, ["Queued a message to Alice."]);
+    app.send_everything().await;
+    let announced = direct_statuses_with(&base, &format!("Doors open. {marker}")).await;
+    assert_eq!(announced.len(), 1, "the announcement, once");
+    assert!(
+        announced[0]["content"].as_str().unwrap().contains("@alice"),
+        "{announced:?}"
+    );
+    let dm = direct_statuses_with(&base, &format!("Booth 12? {marker}")).await;
+    assert_eq!(dm.len(), 1, "the /dm, once");
+    assert!(
+        dm[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Olga (FOSDEM 2027)"),
+        "{dm:?}"
+    );
+}
