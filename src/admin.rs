@@ -11,7 +11,7 @@ use herald_commands::{
 };
 
 use crate::{
-    chat::telegram::USERNAME_KEY,
+    chat::{BotInfo, telegram::USERNAME_KEY},
     clock::SharedClock,
     db::{
         Db,
@@ -20,6 +20,21 @@ use crate::{
     links::{self, NewLinkTokenSpec},
     schedule::source::check,
 };
+
+/// How links made on the command line open Herald: the Telegram bot when it is configured (its username
+/// learnt as [`bot_username`] does), the web chat at `web` otherwise.
+pub async fn links_to(
+    db: &Db,
+    clock: &SharedClock,
+    telegram: Option<&TelegramClient>,
+    web: url::Url,
+) -> anyhow::Result<BotInfo> {
+    let username = match telegram {
+        Some(client) => Some(bot_username(db, clock, Some(client)).await?),
+        None => None,
+    };
+    Ok(BotInfo::new(username, None, web))
+}
 
 /// The bot's username: as learnt by a running Herald, or asked from Telegram now.
 pub async fn bot_username(
@@ -234,7 +249,7 @@ pub fn read_invitees(input: impl Read) -> anyhow::Result<Vec<Invitee>> {
 pub async fn invite(
     db: &Db,
     clock: &SharedClock,
-    username: &str,
+    bot: &BotInfo,
     conference: &str,
     role: &str,
     invitees: &[Invitee],
@@ -269,7 +284,7 @@ pub async fn invite(
             },
         )
         .await?;
-        rows.push((invitee, format!("https://t.me/{username}?start={token}")));
+        rows.push((invitee, bot.start_link(&token)));
     }
     // Links are printed only after they are stored: a failure prints nothing that would not work.
     tx.commit().await?;

@@ -8,7 +8,11 @@ use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    chat::telegram::{TelegramChat, UPDATE_KIND},
+    chat::{
+        Core,
+        telegram::{TelegramChat, UPDATE_KIND},
+        web::WebChat,
+    },
     clock::{SharedClock, SystemClock},
     config::Config,
     config::TelegramMode,
@@ -53,6 +57,9 @@ pub struct Application {
     webhook: Option<(String, String)>,
     listener: Option<TcpListener>,
     local_addr: SocketAddr,
+    /// Where people reach the web chat.
+    pub web_base: url::Url,
+    web_chat: Arc<WebChat>,
 }
 
 impl Application {
@@ -70,6 +77,16 @@ impl Application {
         let db = Db::connect(config.database_url.expose()).await?;
         db.migrate().await?;
 
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("Failed to listen on {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        // Where people reach the web chat: the public address, or this machine's.
+        let web_base = match &config.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{local_addr}/").parse()?,
+        };
+
         let health = Health::default();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -77,6 +94,14 @@ impl Application {
             .build()
             .context("Failed to build the HTTP client")?;
 
+        // The chat core, as each adapter runs it.
+        let core = || {
+            Core::new(
+                templates.clone(),
+                config.public_url.clone(),
+                web_base.clone(),
+            )
+        };
         let mut senders = Senders::default();
         let telegram = match config.telegram()? {
             Some(tg) => {
@@ -90,10 +115,7 @@ impl Application {
                     crate::delivery::telegram::PLATFORM,
                     TelegramSender::new(client.clone()),
                 );
-                handlers.insert(
-                    UPDATE_KIND,
-                    TelegramChat::new(templates.clone(), config.public_url.clone()),
-                );
+                handlers.insert(UPDATE_KIND, TelegramChat::new(core()));
                 tracing::info!(api_url = %tg.api_url, mode = ?tg.mode, "Telegram is on");
                 Some(client)
             }
@@ -124,9 +146,13 @@ impl Application {
                 .clone()
                 .map(|c| Arc::new(c) as Arc<dyn crate::social::PictureSource>),
         );
-        let mentions = crate::chat::mastodon::MentionHandler::new(
-            templates.clone(),
-            config.public_url.clone(),
+        let mentions = crate::chat::mastodon::MentionHandler::new(core());
+        // The web chat is always there: Herald's own surface, and the only one when Telegram is off.
+        let web_chat = WebChat::new(core());
+        handlers.insert(crate::chat::web::EVENT_KIND, web_chat.clone());
+        senders.insert(
+            crate::db::web_chat::PLATFORM,
+            web::chat::WebSender::new(db.clone()),
         );
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
         handlers.insert(crate::mentions::BLUESKY_KIND, mentions);
@@ -141,10 +167,6 @@ impl Application {
         let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
         outbox.observe(Arc::new(crate::posts::PostObserver));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("Failed to listen on {}", config.listen))?;
-        let local_addr = listener.local_addr()?;
         Ok(Self {
             config,
             db,
@@ -157,6 +179,8 @@ impl Application {
             webhook,
             listener: Some(listener),
             local_addr,
+            web_base,
+            web_chat,
         })
     }
 
@@ -177,6 +201,8 @@ impl Application {
             templates: self.templates.clone(),
             schema: Arc::new(web::ChatCore(crate::chat::schema())),
             public_url: self.config.public_url.clone(),
+            web: self.web_base.clone(),
+            web_chat: self.web_chat.clone(),
         }
     }
 
@@ -270,6 +296,19 @@ impl Application {
             .run(shutdown.clone()),
         );
         tracing::info!(%addr, "Herald is running; GET /healthz for its state");
+        if self.telegram.is_none() {
+            // Without Telegram the web chat is the way in: the owner link opens it.
+            match crate::links::owner_token_if_needed(&self.db, self.clock.now()).await {
+                Ok(Some(token)) => {
+                    let link = crate::links::web_start_link(&self.web_base, &token);
+                    tracing::warn!(
+                        "no owner yet: open this link in a browser to become the owner (works once, 7 days): {link}"
+                    );
+                }
+                Ok(None) => {}
+                Err(err) => tracing::error!(error = ?err, "could not create the owner link"),
+            }
+        }
 
         shutdown.cancelled().await;
         tracing::info!("shutting down: finishing in-flight work");

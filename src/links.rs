@@ -110,6 +110,21 @@ pub struct NewLinkTokenSpec<'a> {
     pub ttl: TimeDelta,
 }
 
+/// A fresh owner token while nobody owns this Herald (older unused ones stop working); `None` once
+/// someone does.
+pub async fn owner_token_if_needed(
+    db: &crate::db::Db,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<String>> {
+    let mut tx = db.begin().await?;
+    if chat::owner_exists(&mut tx).await? {
+        return Ok(None);
+    }
+    let token = owner_link(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(Some(token))
+}
+
 /// A fresh owner link; older unused ones stop working.
 pub async fn owner_link(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<String> {
     chat::retire_owner_links(tx, now).await?;
@@ -127,6 +142,12 @@ pub async fn owner_link(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Strin
         },
     )
     .await
+}
+
+/// A link that opens the web chat with `token` (an owner link or an invitation), when Telegram is off.
+pub fn web_start_link(web: &url::Url, token: &str) -> String {
+    web.join(&format!("chat/start/{token}"))
+        .map_or_else(|_| format!("/chat/start/{token}"), String::from)
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -356,9 +356,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::OwnerLink => {
             let (db, clock) = open(&config).await?;
             let client = telegram_client(&config)?;
-            let username = admin::bot_username(&db, &clock, client.as_ref()).await?;
-            match herald::telegram::updates::owner_link_if_needed(&db, &clock, &username).await? {
-                Some(link) => println!("{link}"),
+            let bot = admin::links_to(&db, &clock, client.as_ref(), web_base(&config)?).await?;
+            match herald::links::owner_token_if_needed(&db, clock.now()).await? {
+                Some(token) => println!("{}", bot.start_link(&token)),
                 None => anyhow::bail!(
                     "this Herald already has an owner; the owner can grant roles in chat"
                 ),
@@ -367,10 +367,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::WebLink { user, mobile } => {
             let (db, clock) = open(&config).await?;
-            let base = config.public_url.clone().map_or_else(
-                || url::Url::parse(&format!("http://{}/", config.listen)),
-                Ok,
-            )?;
+            let base = web_base(&config)?;
             let next = if mobile {
                 herald::links::MOBILE_PATH
             } else {
@@ -461,18 +458,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let (db, clock) = open(&config).await?;
             let client = telegram_client(&config)?;
-            let username = admin::bot_username(&db, &clock, client.as_ref()).await?;
+            let bot = admin::links_to(&db, &clock, client.as_ref(), web_base(&config)?).await?;
             let mut out = std::io::stdout().lock();
-            let n = admin::invite(
-                &db,
-                &clock,
-                &username,
-                &conference,
-                &role,
-                &invitees,
-                &mut out,
-            )
-            .await?;
+            let n =
+                admin::invite(&db, &clock, &bot, &conference, &role, &invitees, &mut out).await?;
             eprintln!("{n} link(s) for {role}s of {conference}; each works once, for 60 days");
             Ok(())
         }
@@ -586,6 +575,14 @@ async fn open(config: &Config) -> anyhow::Result<(Db, SharedClock)> {
     let db = Db::connect(config.database_url.expose()).await?;
     db.migrate().await?;
     Ok((db, std::sync::Arc::new(SystemClock)))
+}
+
+/// Where people reach Herald's pages and web chat: the public address, or the local one.
+fn web_base(config: &Config) -> anyhow::Result<url::Url> {
+    Ok(match &config.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", config.listen))?,
+    })
 }
 
 fn telegram_client(

@@ -216,21 +216,18 @@ pub async fn show_outcome(
     mention: &Mention,
     by: &str,
 ) -> anyhow::Result<()> {
-    let Some((chat, message_id)) = store::chat_message(tx, mention.id).await? else {
-        return Ok(());
-    };
-    let (Ok(chat), Ok(message_id)) = (chat.parse::<i64>(), message_id.parse::<i32>()) else {
-        return Ok(());
-    };
+    let sent = store::chat_messages(tx, mention.id).await?;
     let Some(provider) = posts_store::provider_by_id(tx, mention.provider_id).await? else {
         return Ok(());
     };
-    let text = templates.render(
-        "messages/mention_done.html",
+    let notice = Notice::new(
+        "mention_done",
         json!({ "mention": mention_json(mention, &provider), "by": by }),
-    )?;
+    );
     let key = format!("mention-done:{}:{}", mention.id, mention.state);
-    delivery::telegram::edit(tx, now, chat, message_id, &text, None, &key).await?;
+    for sent in sent {
+        delivery::edit(tx, templates, now, &sent.into(), &notice, &key).await?;
+    }
     Ok(())
 }
 

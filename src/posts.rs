@@ -20,7 +20,7 @@ use crate::{
         posts::{self as store, Post},
     },
     delivery::{
-        self,
+        self, Action, Notice, Picture, Recipient, Slot,
         social::{PlatformRef, ThreadBody, measure_for},
     },
     templates::Templates,
@@ -257,7 +257,8 @@ async fn lengths_with(
     Ok(shown)
 }
 
-/// Queues the post for the moderation chat, with Approve/Reject buttons.
+/// Queues the post for the moderation chats, with Approve/Reject buttons and its pictures (each captioned
+/// with its alt text, so moderators judge both); `false` when no moderation chat is bound.
 pub async fn send_to_moderation(
     tx: &mut Tx,
     templates: &Templates,
@@ -265,66 +266,37 @@ pub async fn send_to_moderation(
     post: &Post,
     author: &str,
 ) -> anyhow::Result<bool> {
-    let Some(chat) = chat::binding(
-        tx,
-        post.conference_id,
-        "moderation",
-        crate::delivery::telegram::PLATFORM,
-    )
-    .await?
-    else {
-        return Ok(false);
-    };
-    let chat_id: i64 = chat.chat_id.parse()?;
     let images = store::images(tx, post.id).await?;
-    if !images.is_empty() {
-        // The pictures first, each captioned with its alt text, so moderators judge both.
-        let mut photos = Vec::new();
-        for image in images.iter().filter(|i| i.telegram_file_id.is_some()) {
-            let caption = templates.render(
-                "messages/moderate_image.txt",
-                json!({ "number": post.id, "position": image.position, "count": images.len(), "alt": image.alt_text }),
-            )?;
-            photos.push(herald_bots::telegram::OutgoingPhoto {
-                file_id: image.telegram_file_id.clone().unwrap_or_default(),
-                caption: Some(caption),
-            });
-        }
-        if !photos.is_empty() {
-            delivery::telegram::photos(
-                tx,
-                now,
-                chat_id,
-                photos,
-                &format!("moderate-photos:{}", post.id),
-                "photos",
-                now,
-            )
-            .await?;
-        }
+    let mut notice = moderation_message(tx, post, author, &images).await?;
+    for image in &images {
+        let Some(file) = image.telegram_file_id.clone() else {
+            continue;
+        };
+        let caption = templates.render(
+            "messages/moderate_image.txt",
+            json!({ "number": post.id, "position": image.position, "count": images.len(), "alt": image.alt_text }),
+        )?;
+        notice.pictures.push(Picture {
+            file,
+            caption: Some(caption),
+        });
     }
-    let (text, markup) = moderation_message(tx, templates, post, author, &images).await?;
-    delivery::telegram::html(
-        tx,
-        now,
-        chat_id,
-        &text,
-        Some(markup),
-        &format!("moderate:{}", post.id),
-    )
-    .await?;
-    Ok(true)
+    let moderation = Recipient::Slot {
+        conference: post.conference_id,
+        slot: Slot::Moderation,
+    };
+    let key = format!("moderate:{}", post.id);
+    Ok(delivery::send(tx, templates, now, moderation, &notice, &key).await? > 0)
 }
 
 /// The moderation message for a post: its text, lengths, pictures and per-network variants, with the
 /// Approve/Reject buttons.
 async fn moderation_message(
     tx: &mut Tx,
-    templates: &Templates,
     post: &Post,
     author: &str,
     images: &[store::PostImage],
-) -> anyhow::Result<(String, teloxide::types::InlineKeyboardMarkup)> {
+) -> anyhow::Result<Notice> {
     // Read once: the lengths and the per-network texts both show them.
     let own_texts = store::variants(tx, post.id).await?;
     let variants = variant_texts(tx, post, &own_texts).await?;
@@ -335,23 +307,20 @@ async fn moderation_message(
     {
         answers = Some(crate::mentions::mention_json(&mention, &provider));
     }
-    let text = templates.render(
-        "messages/moderate_post.html",
-        json!({
-            "number": post.id, "text": post.text, "author": author, "lengths": lengths_with(tx, post, &post.text, &own_texts).await?,
-            "images": images, "variants": variants, "when": when(tx, post).await?, "answers": answers,
-        }),
-    )?;
-    let approve = templates.render("buttons/post_approve.txt", json!({}))?;
-    let reject = templates.render("buttons/post_reject.txt", json!({}))?;
-    let markup = teloxide::types::InlineKeyboardMarkup::new(vec![vec![
-        teloxide::types::InlineKeyboardButton::callback(
-            approve,
-            format!("post:approve:{}", post.id),
-        ),
-        teloxide::types::InlineKeyboardButton::callback(reject, format!("post:reject:{}", post.id)),
-    ]]);
-    Ok((text, markup))
+    let context = json!({
+        "number": post.id, "text": post.text, "author": author, "lengths": lengths_with(tx, post, &post.text, &own_texts).await?,
+        "images": images, "variants": variants, "when": when(tx, post).await?, "answers": answers,
+    });
+    let action = |label: &'static str, verb: &str| Action {
+        label,
+        data: format!("post:{verb}:{}", post.id),
+    };
+    Ok(
+        Notice::new("moderate_post", context).with_actions(vec![vec![
+            action("post_approve", "approve"),
+            action("post_reject", "reject"),
+        ]]),
+    )
 }
 
 /// When an approved post goes out, in the conference's local time: `None` for "at once". Automatic posts
@@ -382,21 +351,21 @@ pub async fn refresh_moderation(
     now: DateTime<Utc>,
     post: &Post,
 ) -> anyhow::Result<()> {
-    let Some((chat, message_id)) = store::moderation_message(tx, post.id).await? else {
+    let sent = store::moderation_message(tx, post.id).await?;
+    if sent.is_empty() {
         return Ok(());
-    };
-    let (Ok(chat), Ok(message_id)) = (chat.parse::<i64>(), message_id.parse::<i32>()) else {
-        return Ok(());
-    };
+    }
     let author = match post.author_id {
         Some(id) => chat::person_name(tx, id).await?.unwrap_or_default(),
         None => String::new(),
     };
     let images = store::images(tx, post.id).await?;
-    let (text, markup) = moderation_message(tx, templates, post, &author, &images).await?;
+    let notice = moderation_message(tx, post, &author, &images).await?;
     // One per change: each edit shows the post as it is now.
     let key = format!("moderation-refresh:{}:{}", post.id, now.timestamp_micros());
-    delivery::telegram::edit(tx, now, chat, message_id, &text, Some(markup), &key).await?;
+    for sent in sent {
+        delivery::edit(tx, templates, now, &sent.into(), &notice, &key).await?;
+    }
     Ok(())
 }
 

@@ -440,13 +440,8 @@ pub mod updates {
         clock: &SharedClock,
         username: &str,
     ) -> anyhow::Result<Option<String>> {
-        let mut tx = db.begin().await?;
-        if store::owner_exists(&mut tx).await? {
-            return Ok(None);
-        }
-        let token = links::owner_link(&mut tx, clock.now()).await?;
-        tx.commit().await?;
-        Ok(Some(format!("https://t.me/{username}?start={token}")))
+        let token = links::owner_token_if_needed(db, clock.now()).await?;
+        Ok(token.map(|token| format!("https://t.me/{username}?start={token}")))
     }
 
     /// The webhook secret, created once and kept, so several processes agree on it.

@@ -7,7 +7,7 @@ mod support;
 
 use chrono::TimeDelta;
 use reqwest::{StatusCode, header};
-use support::{ADA, OWNER, TestApp, fake_mastodon::FakeMastodon};
+use support::{ADA, OWNER, TestApp, browser::Browser, fake_mastodon::FakeMastodon};
 
 const SLUG: &str = "fosdem-2027";
 
@@ -19,95 +19,6 @@ async fn spawn() -> TestApp {
     .await;
     app.with_owner_and_conference().await;
     app
-}
-
-/// A browser of one person: no redirects followed, the session cookie kept by hand.
-struct Browser<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    cookie: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Self {
-            app,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookie: None,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.app.base_url)
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let mut request = self.http.get(self.url(path));
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        let response = request.send().await.unwrap();
-        (response.status(), response.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut request = self
-            .http
-            .post(self.url(path))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        (status, location.unwrap_or(response.text().await.unwrap()))
-    }
-
-    /// Opens a sign-in link (its path on this server) and presses the button.
-    async fn sign_in(&mut self, link: &str) -> reqwest::Response {
-        let path = link.trim_start_matches("http://herald.test");
-        let (status, page) = self.get(path).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        assert!(page.contains("Sign in"), "{page}");
-        let response = self.http.post(self.url(path)).send().await.unwrap();
-        if let Some(cookie) = response.headers().get(header::SET_COOKIE) {
-            let cookie = cookie.to_str().unwrap();
-            self.cookie = Some(cookie.split(';').next().unwrap().to_owned());
-        }
-        response
-    }
-
-    /// The CSRF token on a page.
-    async fn csrf(&self, path: &str) -> String {
-        let (_, page) = self.get(path).await;
-        let start = page.find("name=\"csrf\" value=\"").expect("a form") + 19;
-        page[start..].chars().take_while(|c| *c != '"').collect()
-    }
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The sign-in link in the bot's answer to `/web` (or `/mobile`).

@@ -8,13 +8,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dptree::Handler;
 use serde_json::Value;
 
-use super::{
-    BotInfo, Chat, ChatKind, Ctx, Destination, HandlerResult, Inbound, Input, Reply, Sender,
-    TxCell, telegram::resolve_actor,
-};
+use super::{Chat, ChatKind, Core, Destination, Inbound, Input, Reply, Sender};
 use crate::{
     db::{
         Tx,
@@ -42,12 +38,9 @@ pub fn command_text(content_html: &str) -> String {
 }
 
 /// Runs the chat core for one direct message and queues the answer as direct statuses.
-#[allow(clippy::too_many_arguments)]
 pub async fn handle_direct(
     tx: Tx,
-    schema: &Handler<'static, HandlerResult>,
-    templates: &Arc<Templates>,
-    public_url: Option<url::Url>,
+    core: &Core,
     now: DateTime<Utc>,
     provider: &Provider,
     status: &Value,
@@ -91,21 +84,23 @@ pub async fn handle_direct(
         surface: PLATFORM,
         uploads: Vec::new(),
     };
-    let ctx = Ctx {
-        tx: TxCell::new(tx),
+    let mut tx = tx;
+    let telegram = crate::db::chat::get_system(&mut tx, super::telegram::USERNAME_KEY).await?;
+    let mut bot = core.bot(telegram);
+    if !bot.telegram {
+        bot.username = provider.internal_name.clone();
+    }
+    let (reply, mut tx) = core.run(tx, now, bot, inbound).await?;
+    answer(
+        &mut tx,
+        &core.templates,
         now,
-        templates: templates.clone(),
-        bot: Arc::new(BotInfo {
-            username: provider.internal_name.clone(),
-            public_url,
-        }),
-        inbound: Arc::new(inbound),
-    };
-    let actor = resolve_actor(&ctx).await?;
-    let reply = super::handle(schema, ctx.clone(), actor).await?;
-    let Ctx { tx, .. } = ctx;
-    let mut tx = tx.into_inner()?;
-    answer(&mut tx, templates, now, provider, &status_id, &acct, &reply).await?;
+        provider,
+        &status_id,
+        &acct,
+        &reply,
+    )
+    .await?;
     Ok(tx)
 }
 
@@ -146,25 +141,14 @@ async fn answer(
 
 /// What the listeners heard, from the inbox: a Mastodon direct message holding a command goes to the chat
 /// core; everything else is read as a mention ([`crate::mentions`]).
+#[derive(Debug)]
 pub struct MentionHandler {
-    templates: Arc<Templates>,
-    schema: dptree::Handler<'static, HandlerResult>,
-    public_url: Option<url::Url>,
-}
-
-impl std::fmt::Debug for MentionHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MentionHandler").finish_non_exhaustive()
-    }
+    core: Core,
 }
 
 impl MentionHandler {
-    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>) -> Arc<Self> {
-        Arc::new(Self {
-            templates,
-            schema: super::schema(),
-            public_url,
-        })
+    pub fn new(core: Core) -> Arc<Self> {
+        Arc::new(Self { core })
     }
 }
 
@@ -187,20 +171,11 @@ impl InboxHandler for MentionHandler {
             && mention.visibility.as_deref() == Some("direct")
             && command_text(status["content"].as_str().unwrap_or_default()).starts_with('/')
         {
-            return handle_direct(
-                tx,
-                &self.schema,
-                &self.templates,
-                self.public_url.clone(),
-                event.received_at,
-                &provider,
-                status,
-            )
-            .await;
+            return handle_direct(tx, &self.core, event.received_at, &provider, status).await;
         }
         mentions::receive(
             &mut tx,
-            &self.templates,
+            &self.core.templates,
             event.received_at,
             &provider,
             &mention,

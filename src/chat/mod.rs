@@ -11,6 +11,7 @@
 pub mod handlers;
 pub mod mastodon;
 pub mod telegram;
+pub mod web;
 
 use std::{ops::ControlFlow, sync::Arc};
 
@@ -141,6 +142,39 @@ pub async fn role_of(tx: &mut Tx, person: i64, conference: Option<i64>) -> anyho
         .unwrap_or(Role::Guest))
 }
 
+/// The sender as Herald knows them on the event's platform, with their roles in the chat's conference.
+pub async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
+    let conference = handlers::current_conference(ctx).await?;
+    let from = ctx.inbound.from.clone();
+    let mut tx = ctx.tx.lock().await;
+    let person = match &from {
+        Some(f) => {
+            crate::db::chat::refresh_account(
+                &mut tx,
+                ctx.inbound.platform,
+                &f.user_id,
+                f.username.as_deref(),
+                &f.name,
+            )
+            .await?;
+            crate::db::chat::person_by_user_id(&mut tx, ctx.inbound.platform, &f.user_id)
+                .await?
+                .map(|p| p.id)
+        }
+        None => None,
+    };
+    let role = match person {
+        Some(p) => role_of(&mut tx, p, conference.as_ref().map(|c| c.id)).await?,
+        None => Role::Guest,
+    };
+    Ok(Actor {
+        person,
+        from,
+        role,
+        conference,
+    })
+}
+
 /// The transaction handlers write through, shareable across the handler tree.
 #[derive(Debug, Clone)]
 pub struct TxCell(Arc<Mutex<Tx>>);
@@ -165,15 +199,38 @@ impl TxCell {
 /// What the bot knows about itself.
 #[derive(Debug, Clone)]
 pub struct BotInfo {
-    /// Without `@`.
+    /// The Telegram bot's username, without `@`; `herald` when Telegram is off.
     pub username: String,
     pub public_url: Option<url::Url>,
+    /// Where people reach Herald's web chat (the public address, or the local one).
+    pub web: url::Url,
+    /// Whether Telegram is on: links then open the bot there; otherwise they open the web chat.
+    pub telegram: bool,
 }
 
 impl BotInfo {
-    /// `https://t.me/<bot>?start=<token>`.
+    /// What the bot knows, with `telegram_username` as learnt from `getMe` (`None`: Telegram is off).
+    pub fn new(
+        telegram_username: Option<String>,
+        public_url: Option<url::Url>,
+        web: url::Url,
+    ) -> Self {
+        Self {
+            telegram: telegram_username.is_some(),
+            username: telegram_username.unwrap_or_else(|| "herald".into()),
+            public_url,
+            web,
+        }
+    }
+
+    /// A link that starts a chat with `token`: `https://t.me/<bot>?start=<token>`, or the web chat's
+    /// `/chat/start/<token>` when Telegram is off.
     pub fn start_link(&self, token: &str) -> String {
-        format!("https://t.me/{}?start={token}", self.username)
+        if self.telegram {
+            format!("https://t.me/{}?start={token}", self.username)
+        } else {
+            crate::links::web_start_link(&self.web, token)
+        }
     }
 }
 
@@ -422,6 +479,61 @@ fn scope_allows(scope: herald_commands::Scope, kind: ChatKind) -> bool {
         herald_commands::Scope::Any => true,
         herald_commands::Scope::Private => kind == ChatKind::Private,
         herald_commands::Scope::Group => kind != ChatKind::Private,
+    }
+}
+
+/// The handler tree with what every adapter (Telegram, Mastodon direct messages, the web chat) needs to
+/// run it for an event.
+pub struct Core {
+    schema: Handler<'static, HandlerResult>,
+    pub templates: Arc<Templates>,
+    public_url: Option<url::Url>,
+    web: url::Url,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("public_url", &self.public_url)
+            .field("web", &self.web)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>, web: url::Url) -> Self {
+        Self {
+            schema: schema(),
+            templates,
+            public_url,
+            web,
+        }
+    }
+
+    /// What the bot knows about itself; `telegram` is the bot's username when Telegram is on.
+    pub fn bot(&self, telegram: Option<String>) -> BotInfo {
+        BotInfo::new(telegram, self.public_url.clone(), self.web.clone())
+    }
+
+    /// Runs the tree for `inbound` in `tx`, as the sender it names; gives back the reply and the
+    /// transaction, for the adapter to write the reply its way.
+    pub async fn run(
+        &self,
+        tx: Tx,
+        now: DateTime<Utc>,
+        bot: BotInfo,
+        inbound: Inbound,
+    ) -> anyhow::Result<(Reply, Tx)> {
+        let ctx = Ctx {
+            tx: TxCell::new(tx),
+            now,
+            templates: self.templates.clone(),
+            bot: Arc::new(bot),
+            inbound: Arc::new(inbound),
+        };
+        let actor = resolve_actor(&ctx).await?;
+        let reply = handle(&self.schema, ctx.clone(), actor).await?;
+        Ok((reply, ctx.tx.into_inner()?))
     }
 }
 

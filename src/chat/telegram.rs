@@ -6,17 +6,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dptree::Handler;
 use herald_bots::telegram::updates::{self, Event};
-use herald_commands::{ParseError, Role};
+use herald_commands::ParseError;
 use serde_json::json;
 
-use super::{
-    Actor, BotInfo, Chat, ChatKind, Ctx, Destination, HandlerResult, Inbound, Input, Picture,
-    Reply, Sender, TxCell,
-};
+use super::{Chat, ChatKind, Core, Destination, Inbound, Input, Picture, Reply, Sender};
 use crate::{
-    chat::handlers::current_conference,
     db::{Tx, chat as store, inbox::InboxEvent},
     delivery::{self, telegram::PLATFORM},
     inbox::InboxHandler,
@@ -149,62 +144,15 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
     }
 }
 
-/// Who the sender is in this chat's current conference.
-/// The sender as Herald knows them on the event's platform, with their roles in the chat's conference.
-pub(crate) async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
-    let conference = current_conference(ctx).await?;
-    let from = ctx.inbound.from.clone();
-    let mut tx = ctx.tx.lock().await;
-    let person = match &from {
-        Some(f) => {
-            store::refresh_account(
-                &mut tx,
-                ctx.inbound.platform,
-                &f.user_id,
-                f.username.as_deref(),
-                &f.name,
-            )
-            .await?;
-            store::person_by_user_id(&mut tx, ctx.inbound.platform, &f.user_id)
-                .await?
-                .map(|p| p.id)
-        }
-        None => None,
-    };
-    let role = match person {
-        Some(p) => super::role_of(&mut tx, p, conference.as_ref().map(|c| c.id)).await?,
-        None => Role::Guest,
-    };
-    Ok(Actor {
-        person,
-        from,
-        role,
-        conference,
-    })
-}
-
 /// The chat core behind Telegram updates in the inbox.
+#[derive(Debug)]
 pub struct TelegramChat {
-    schema: Handler<'static, HandlerResult>,
-    templates: Arc<Templates>,
-    public_url: Option<url::Url>,
-}
-
-impl std::fmt::Debug for TelegramChat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TelegramChat")
-            .field("public_url", &self.public_url)
-            .finish_non_exhaustive()
-    }
+    core: Core,
 }
 
 impl TelegramChat {
-    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>) -> Arc<Self> {
-        Arc::new(Self {
-            schema: super::schema(),
-            templates,
-            public_url,
-        })
+    pub fn new(core: Core) -> Arc<Self> {
+        Arc::new(Self { core })
     }
 }
 
@@ -218,24 +166,13 @@ impl InboxHandler for TelegramChat {
             return Ok(tx);
         };
         let now = event.received_at;
-        let bot = BotInfo {
-            username: username.unwrap_or_else(|| "bot".into()),
-            public_url: self.public_url.clone(),
-        };
-        let ctx = Ctx {
-            tx: TxCell::new(tx),
-            now,
-            templates: self.templates.clone(),
-            bot: Arc::new(bot),
-            inbound: Arc::new(inbound),
-        };
-        let actor = resolve_actor(&ctx).await?;
-        let reply = super::handle(&self.schema, ctx.clone(), actor).await?;
-        let Ctx { tx, inbound, .. } = ctx;
-        let mut tx = tx.into_inner()?;
+        let bot = self
+            .core
+            .bot(Some(username.unwrap_or_else(|| "bot".into())));
+        let (reply, mut tx) = self.core.run(tx, now, bot, inbound.clone()).await?;
         render_reply(
             &mut tx,
-            &self.templates,
+            &self.core.templates,
             now,
             &inbound,
             &reply,
@@ -271,7 +208,7 @@ impl InboxHandler for TelegramChat {
         let reply = Reply::text("apology", json!({}));
         render_reply(
             tx,
-            &self.templates,
+            &self.core.templates,
             event.received_at,
             &inbound,
             &reply,

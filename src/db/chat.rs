@@ -766,6 +766,25 @@ pub async fn binding(
     Ok(row)
 }
 
+/// The chats bound to a conference's slot, one per platform.
+pub async fn bindings_of_slot(
+    tx: &mut Tx,
+    conference: i64,
+    slot: &str,
+) -> anyhow::Result<Vec<Binding>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT conference_id, slot, platform, chat_id, title FROM channel_bindings \
+             WHERE conference_id = $1 AND slot = $2 ORDER BY platform",
+        )
+        .bind(conference)
+        .bind(slot)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
 pub async fn bindings_of_chat(
     tx: &mut Tx,
     platform: &str,

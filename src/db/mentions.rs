@@ -182,19 +182,22 @@ pub async fn by_chat_message(
     }))
 }
 
-/// The chat and message id of a mention's moderation-chat message, once sent.
-pub async fn chat_message(tx: &mut Tx, mention: i64) -> anyhow::Result<Option<(String, String)>> {
+/// Where a mention's moderation-chat messages went (platform, chat, message id), once sent.
+pub async fn chat_messages(
+    tx: &mut Tx,
+    mention: i64,
+) -> anyhow::Result<Vec<(String, String, String)>> {
     let pattern = format!("mention:{mention}/%");
-    let row = on_tx!(tx, |conn| {
+    let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 \
-             AND platform_message_id IS NOT NULL ORDER BY id LIMIT 1",
+            "SELECT platform, target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 \
+             AND platform_message_id IS NOT NULL ORDER BY id",
         )
         .bind(&pattern)
-        .fetch_optional(conn)
+        .fetch_all(conn)
         .await
     })?;
-    Ok(row)
+    Ok(rows)
 }
 
 /// The provider that routes its incoming messages to `conference`, by id: which providers listen.

@@ -21,6 +21,7 @@ pub mod posts;
 pub mod schedule;
 pub mod sponsors;
 pub mod web;
+pub mod web_chat;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 

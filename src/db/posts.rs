@@ -280,9 +280,10 @@ pub struct Post {
 }
 
 impl Post {
-    /// Whether a person wrote this post (as opposed to a campaign, a news feed or another system).
+    /// Whether a person wrote this post (from any surface they talk to Herald on: Telegram, the web,
+    /// a Mastodon direct message), as opposed to a campaign, a news feed or a sponsor benefit.
     pub fn is_manual(&self) -> bool {
-        matches!(self.source.as_str(), "telegram" | "web")
+        !matches!(self.source.as_str(), "campaign" | "news" | "benefit")
     }
 }
 
@@ -537,22 +538,23 @@ pub async fn delivery_states(tx: &mut Tx, post: i64) -> anyhow::Result<Vec<Strin
     Ok(rows)
 }
 
-/// The Telegram message id of the moderation message for a post, once it was sent.
+/// Where the moderation message of a post went and the platform's id for it (platform, chat, message id),
+/// once sent: one per moderation chat.
 pub async fn moderation_message(
     tx: &mut Tx,
     post: i64,
-) -> anyhow::Result<Option<(String, String)>> {
+) -> anyhow::Result<Vec<(String, String, String)>> {
     let pattern = format!("moderate:{post}/%");
-    let row = on_tx!(tx, |conn| {
+    let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 AND platform_message_id IS NOT NULL \
-             ORDER BY id LIMIT 1",
+            "SELECT platform, target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 \
+             AND platform_message_id IS NOT NULL ORDER BY id",
         )
         .bind(&pattern)
-        .fetch_optional(conn)
+        .fetch_all(conn)
         .await
     })?;
-    Ok(row)
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]

@@ -15,6 +15,7 @@
 pub mod organisers;
 pub mod social;
 pub mod telegram;
+pub mod web;
 
 use std::collections::BTreeMap;
 
@@ -39,6 +40,13 @@ pub struct Action {
     pub data: String,
 }
 
+/// A picture to show with a notice: the platform's file id and a caption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub file: String,
+    pub caption: Option<String>,
+}
+
 /// What to say, independent of where it goes.
 #[derive(Debug, Clone)]
 pub struct Notice {
@@ -46,6 +54,9 @@ pub struct Notice {
     pub template: &'static str,
     pub context: Value,
     pub actions: Vec<Vec<Action>>,
+    /// Pictures shown before the text, each with its caption, where the network shows pictures by the
+    /// id it gave them (Telegram file ids); elsewhere the text describes them.
+    pub pictures: Vec<Picture>,
     /// The outbox kind, for operators: `message`, `reminder`, `notice`, `dm`.
     pub kind: &'static str,
     /// Due now when `None`.
@@ -67,6 +78,7 @@ impl Notice {
             template,
             context: serde_json::to_value(context).unwrap_or(Value::Null),
             actions: Vec::new(),
+            pictures: Vec::new(),
             kind: "message",
             due: None,
             deadline: None,
@@ -138,6 +150,75 @@ pub enum Contact {
     Telegram { chat: i64 },
     /// A Mastodon account, written to by direct statuses from the conference's provider `via`.
     MastodonDirect { via: i64, acct: String },
+    /// A web chat: a person's private chat (their web account id) or a room (`room-<n>`).
+    Web { chat: String },
+}
+
+impl Contact {
+    /// A chat Herald talks in on `platform` (a bound chat, the chat an event came from); `None` for a
+    /// platform without chats.
+    pub fn chat(platform: &str, chat: &str) -> Option<Self> {
+        match platform {
+            telegram::PLATFORM => chat.parse().ok().map(|chat| Self::Telegram { chat }),
+            crate::db::web_chat::PLATFORM => Some(Self::Web {
+                chat: chat.to_owned(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A message Herald sent that can be edited: where it went and the platform's id for it, as the outbox
+/// recorded them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub platform: String,
+    pub chat: String,
+    pub message_id: String,
+}
+
+impl From<(String, String, String)> for Sent {
+    fn from((platform, chat, message_id): (String, String, String)) -> Self {
+        Self {
+            platform,
+            chat,
+            message_id,
+        }
+    }
+}
+
+/// Replaces the text of a sent message with `template` rendered (its buttons go), under `key`.
+pub async fn edit(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    sent: &Sent,
+    notice: &Notice,
+    key: &str,
+) -> anyhow::Result<()> {
+    let html = templates.render(
+        &format!("messages/{}.html", notice.template),
+        &notice.context,
+    )?;
+    match Contact::chat(&sent.platform, &sent.chat) {
+        Some(Contact::Telegram { chat }) => {
+            let Ok(message_id) = sent.message_id.parse() else {
+                return Ok(());
+            };
+            let markup = telegram::keyboard(templates, &notice.actions)?;
+            telegram::edit(tx, now, chat, message_id, &html, markup, key).await?;
+        }
+        Some(Contact::Web { chat }) => {
+            let Ok(message_id) = sent.message_id.parse() else {
+                return Ok(());
+            };
+            let mut notice = notice.clone();
+            notice.replaces = None;
+            web::edit(tx, templates, now, &chat, message_id, &notice, key).await?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Per person, the contacts a notice of one kind reaches them on — loaded once for a whole conference,
@@ -202,6 +283,9 @@ impl Vias {
                 .parse()
                 .ok()
                 .map(|chat| Contact::Telegram { chat })),
+            crate::db::web_chat::PLATFORM => Ok(Some(Contact::Web {
+                chat: account.platform_user_id.clone(),
+            })),
             social::MASTODON => {
                 if self.mastodon.is_none() {
                     let found =
@@ -243,12 +327,11 @@ pub async fn resolve(tx: &mut Tx, recipient: Recipient) -> anyhow::Result<Vec<Co
             People::load(tx, conference, wants, None).await?.all()
         }
         Recipient::Slot { conference, slot } => {
-            match chat::binding(tx, conference, slot.as_str(), telegram::PLATFORM).await? {
-                Some(binding) => vec![Contact::Telegram {
-                    chat: binding.chat_id.parse()?,
-                }],
-                None => Vec::new(),
-            }
+            chat::bindings_of_slot(tx, conference, slot.as_str())
+                .await?
+                .iter()
+                .filter_map(|b| Contact::chat(&b.platform, &b.chat_id))
+                .collect()
         }
     };
     found.sort();
@@ -295,6 +378,9 @@ pub async fn write(
             Contact::MastodonDirect { via, acct } => {
                 social::write_direct(tx, templates, now, *via, acct, notice, key).await?
             }
+            Contact::Web { chat } => {
+                web::write_notice(tx, templates, now, chat, notice, key).await?
+            }
         };
         keys.extend(written);
     }
@@ -323,7 +409,7 @@ pub async fn channel_post(
                 telegram::post(tx, now, chat, text, &pictures, key, due).await?;
                 reached = true;
             }
-            Contact::MastodonDirect { .. } => {}
+            Contact::MastodonDirect { .. } | Contact::Web { .. } => {}
         }
     }
     Ok(reached)

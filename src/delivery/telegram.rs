@@ -59,6 +59,31 @@ pub async fn write_notice(
         &notice.context,
     )?;
     let markup = keyboard(templates, &notice.actions)?;
+    let mut keys = Vec::new();
+    if !notice.pictures.is_empty() && notice.replaces.is_none() {
+        // The pictures first, as one album, so the text (and its buttons) comes after them.
+        let album = notice
+            .pictures
+            .iter()
+            .map(|p| OutgoingPhoto {
+                file_id: p.file.clone(),
+                caption: p.caption.clone(),
+            })
+            .collect();
+        let due = notice.due.unwrap_or(now);
+        keys.push(
+            photos(
+                tx,
+                now,
+                chat,
+                album,
+                &format!("{key}:photos"),
+                "photos",
+                due,
+            )
+            .await?,
+        );
+    }
     if let Some(message_id) = notice.replaces {
         let mut body = OutgoingMessage::html(first_part(&text));
         body.reply_markup = markup;
@@ -66,20 +91,25 @@ pub async fn write_notice(
             message_id,
             message: body,
         };
-        return Ok(vec![enqueue(tx, now, chat, &request, key).await?]);
+        keys.push(enqueue(tx, now, chat, &request, key).await?);
+        return Ok(keys);
     }
     if notice.secret {
         let mut body = OutgoingMessage::html(text);
         body.reply_markup = markup;
         let request = Request::SendMessage(body);
-        let written = write(tx, now, chat, &request, key, outbox::SECRET_KIND, now, None).await?;
-        return Ok(vec![written]);
+        keys.push(write(tx, now, chat, &request, key, outbox::SECRET_KIND, now, None).await?);
+        return Ok(keys);
     }
     if notice.recomputable {
         let due = notice.due.unwrap_or(now);
-        return html_scheduled(tx, now, chat, &text, key, notice.kind, due, notice.deadline).await;
+        keys.extend(
+            html_scheduled(tx, now, chat, &text, key, notice.kind, due, notice.deadline).await?,
+        );
+        return Ok(keys);
     }
-    html(tx, now, chat, &text, markup, key).await
+    keys.extend(html(tx, now, chat, &text, markup, key).await?);
+    Ok(keys)
 }
 
 fn first_part(text: &str) -> String {

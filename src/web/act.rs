@@ -75,10 +75,11 @@ async fn context(
         tx: TxCell::new(tx),
         now,
         templates: state.templates.clone(),
-        bot: Arc::new(BotInfo {
-            username: username.unwrap_or_else(|| "bot".into()),
-            public_url: state.public_url.clone(),
-        }),
+        bot: Arc::new(BotInfo::new(
+            username,
+            state.public_url.clone(),
+            state.web.clone(),
+        )),
         inbound: Arc::new(inbound),
     };
     let actor = Actor {

@@ -142,16 +142,7 @@ pub async fn login(State(state): State<AppState>, Path(token): Path<String>) -> 
         if !store::use_login(&mut tx, now, login.id).await? {
             return Ok(Err(Some(login)));
         }
-        let session_token = token::new_token();
-        store::create_session(
-            &mut tx,
-            now,
-            login.person_id,
-            &token::hash(&session_token),
-            &token::new_token(),
-            now + SESSION_TTL,
-        )
-        .await?;
+        let session_token = open_session(&mut tx, now, login.person_id, SESSION_TTL).await?;
         tx.commit().await?;
         Ok(Ok((login.next_path, session_token)))
     }
@@ -166,23 +157,46 @@ pub async fn login(State(state): State<AppState>, Path(token): Path<String>) -> 
                 json!({ "reason": "used" }),
             )
         }),
-        Ok(Ok((next, session_token))) => {
-            let secure = state
-                .public_url
-                .as_ref()
-                .is_some_and(|u| u.scheme() == "https");
-            let cookie = format!(
-                "{COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-                SESSION_TTL.num_seconds(),
-                if secure { "; Secure" } else { "" }
-            );
-            let mut response = Redirect::to(&next).into_response();
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
-            response
-        }
+        Ok(Ok((next, session_token))) => signed_in(&state, &session_token, SESSION_TTL, &next),
     }
+}
+
+/// Opens a session of `person` lasting `ttl`; returns the token for its cookie.
+pub async fn open_session(
+    tx: &mut crate::db::Tx,
+    now: chrono::DateTime<chrono::Utc>,
+    person: i64,
+    ttl: TimeDelta,
+) -> anyhow::Result<String> {
+    let session_token = token::new_token();
+    store::create_session(
+        tx,
+        now,
+        person,
+        &token::hash(&session_token),
+        &token::new_token(),
+        now + ttl,
+    )
+    .await?;
+    Ok(session_token)
+}
+
+/// The answer that sets the session cookie and leads to `next`.
+pub fn signed_in(state: &AppState, session_token: &str, ttl: TimeDelta, next: &str) -> Response {
+    let secure = state
+        .public_url
+        .as_ref()
+        .is_some_and(|u| u.scheme() == "https");
+    let cookie = format!(
+        "{COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        ttl.num_seconds(),
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = Redirect::to(next).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
 }
 
 #[derive(Debug, Deserialize)]

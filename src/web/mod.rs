@@ -6,6 +6,7 @@
 
 pub mod act;
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod hook;
 pub mod mobile;
@@ -44,6 +45,10 @@ pub struct AppState {
     pub schema: Arc<ChatCore>,
     /// Where Herald is reached from outside (links, and `Secure` cookies when https).
     pub public_url: Option<url::Url>,
+    /// Where the web chat is: the public address, or the local one when none is set.
+    pub web: url::Url,
+    /// The chat core behind the web chat.
+    pub web_chat: Arc<crate::chat::web::WebChat>,
 }
 
 /// The chat core's handler tree (opaque to `Debug`).
@@ -178,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login/{token}", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .merge(config::routes())
+        .merge(chat::routes())
         .merge(mobile::routes())
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         // The post form takes pictures: its own, larger limit.

@@ -115,3 +115,56 @@
   setInterval(look, 30000);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) look(); });
 }());
+
+// The web chat: new messages appear without reloading (a look every two seconds, and at once after sending);
+// forms are sent in the background, and still work as plain forms without this script.
+(function () {
+  const log = document.getElementById('log');
+  if (!log || !log.dataset.chat) return;
+  const url = '/chat/messages?c=' + encodeURIComponent(log.dataset.chat);
+  const bottom = () => { log.scrollTop = log.scrollHeight; };
+  bottom();
+  let last = log.innerHTML.trim();
+  async function look() {
+    try {
+      const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+      if (response.status === 401) { window.location.reload(); return; }
+      if (!response.ok) return;
+      const html = (await response.text()).trim();
+      if (html !== last) {
+        last = html;
+        log.innerHTML = html;
+        bottom();
+      }
+    } catch (e) {
+      // Offline for a moment: the next look tries again.
+    }
+  }
+  async function send(form) {
+    const body = new URLSearchParams(new FormData(form));
+    const response = await fetch(form.action, {
+      method: 'POST', body, credentials: 'same-origin', headers: { 'X-Herald-Fetch': '1' },
+    });
+    if (!response.ok && response.status !== 204) { form.submit(); return; }
+    look();
+    setTimeout(look, 300);
+  }
+  document.addEventListener('submit', (event) => {
+    const form = event.target;
+    if (form.id !== 'say' && !form.classList.contains('press')) return;
+    event.preventDefault();
+    send(form).catch(() => form.submit());
+    if (form.id === 'say') form.reset();
+  });
+  const text = document.querySelector('#say textarea');
+  if (text) {
+    text.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey) {
+        event.preventDefault();
+        if (text.value.trim()) document.getElementById('say').requestSubmit();
+      }
+    });
+  }
+  setInterval(look, 2000);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) look(); });
+}());

@@ -7,6 +7,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod browser;
 pub mod fake_bluesky;
 pub mod fake_mastodon;
 pub mod fake_telegram;
@@ -119,6 +120,19 @@ impl TestApp {
         Self::spawn_with(|_| {}, Handlers::default()).await
     }
 
+    /// Herald without Telegram: the web chat is the way in.
+    pub async fn spawn_without_telegram() -> Self {
+        Self::spawn_with(
+            |c| {
+                c.telegram.token = None;
+                c.telegram.api_url = None;
+                c.telegram.mode = None;
+            },
+            Handlers::default(),
+        )
+        .await
+    }
+
     /// `adjust` changes the test configuration before the application is built.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config), handlers: Handlers) -> Self {
         let telegram = FakeTelegram::start().await;
@@ -136,17 +150,19 @@ impl TestApp {
         .expect("the application builds");
         app.spawn_web().expect("web server");
         let base_url = format!("http://{}", app.local_addr());
-        // What `getMe` tells a running Herald at start.
-        let mut tx = app.db.begin().await.expect("begin");
-        herald::db::chat::set_system(
-            &mut tx,
-            start_time(),
-            herald::chat::telegram::USERNAME_KEY,
-            BOT_USERNAME,
-        )
-        .await
-        .expect("username");
-        tx.commit().await.expect("commit");
+        // What `getMe` tells a running Herald at start (when Telegram is on).
+        if app.telegram.is_some() {
+            let mut tx = app.db.begin().await.expect("begin");
+            herald::db::chat::set_system(
+                &mut tx,
+                start_time(),
+                herald::chat::telegram::USERNAME_KEY,
+                BOT_USERNAME,
+            )
+            .await
+            .expect("username");
+            tx.commit().await.expect("commit");
+        }
         Self {
             app,
             telegram,
@@ -533,4 +549,21 @@ pub fn schedule_json(sessions: &[TestSession<'_>]) -> String {
         "start": "2026-12-27", "end": "2026-12-28",
         "days": [{ "index": 1, "date": "2026-12-27", "rooms": { "Hall": events } }] } } })
     .to_string()
+}
+
+/// Serves `body` at `/<name>` on a port of its own (a schedule for `/import`, a feed); returns the address.
+pub async fn serve_text(name: &str, body: String) -> String {
+    let app = axum::Router::new().route(
+        &format!("/{name}"),
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { body }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let url = format!("http://{}/{name}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    url
 }

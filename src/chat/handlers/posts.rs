@@ -252,15 +252,18 @@ async fn moderate(
     .await?;
     let context = json!({ "number": post.id, "destinations": destinations, "by": actor.name(), "reason": reason, "text": post.text });
     // Show the outcome on the moderation message, wherever the decision was taken.
-    if let Some((chat, message_id)) = store::moderation_message(&mut tx, post.id).await?
-        && let (Ok(chat), Ok(message_id)) = (chat.parse::<i64>(), message_id.parse::<i32>())
-    {
-        let text = ctx.templates.render(
-            "messages/moderated.html",
-            json!({ "action": action, "post": context }),
-        )?;
-        let key = format!("moderated:{}:{action}", post.id);
-        delivery::telegram::edit(&mut tx, ctx.now, chat, message_id, &text, None, &key).await?;
+    let notice = delivery::Notice::new("moderated", json!({ "action": action, "post": context }));
+    let key = format!("moderated:{}:{action}", post.id);
+    for sent in store::moderation_message(&mut tx, post.id).await? {
+        delivery::edit(
+            &mut tx,
+            &ctx.templates,
+            ctx.now,
+            &sent.into(),
+            &notice,
+            &key,
+        )
+        .await?;
     }
     Ok(Reply::text(template, context))
 }

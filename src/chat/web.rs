@@ -1,0 +1,187 @@
+//! The web chat adapter of the chat core: what someone writes or presses in Herald's web chat is stored in
+//! the inbox as a [`WebEvent`], turned into an [`Inbound`] event on platform `web`, run through the same
+//! handler tree as Telegram, and the [`Reply`] is written by the delivery layer for web chats — all in the
+//! inbox event's transaction. A person's private chat has their web account's id; rooms are group chats
+//! (`room-<n>`) that can be bound like Telegram groups.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Chat, ChatKind, Core, Destination, Inbound, Input, Reply, Sender};
+use crate::{
+    db::{Tx, chat as store, inbox::InboxEvent, web_chat},
+    delivery::{self, Contact},
+    inbox::InboxHandler,
+    templates::Templates,
+};
+
+/// The inbox kind of a web chat event.
+pub const EVENT_KIND: &str = "web.chat";
+
+/// What someone did in a web chat, as stored in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebEvent {
+    pub chat: String,
+    /// A room (a group chat) rather than the person's private chat.
+    #[serde(default)]
+    pub room: bool,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The writer's web account id.
+    pub user_id: String,
+    pub name: String,
+    /// The web chat message this is (what they wrote), or the one whose button they pressed.
+    pub message_id: i64,
+    pub action: WebAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WebAction {
+    Text { text: String },
+    Button { data: String },
+}
+
+impl WebEvent {
+    /// The platform-neutral event.
+    pub fn to_inbound(&self) -> Inbound {
+        let kind = if self.room {
+            ChatKind::Group
+        } else {
+            ChatKind::Private
+        };
+        let input = match &self.action {
+            WebAction::Text { text } => match herald_commands::parse(text, None) {
+                Ok(Some(command)) => Input::Command(command),
+                Err(error) => Input::BadCommand(error),
+                Ok(None) => Input::Text(text.clone()),
+            },
+            WebAction::Button { data } => Input::Button {
+                callback_id: String::new(),
+                data: data.clone(),
+                message_id: i32::try_from(self.message_id).ok(),
+            },
+        };
+        Inbound {
+            platform: web_chat::PLATFORM,
+            chat: Chat {
+                id: self.chat.clone(),
+                kind,
+                title: self.title.clone(),
+            },
+            from: Some(Sender {
+                user_id: self.user_id.clone(),
+                username: None,
+                name: self.name.clone(),
+            }),
+            input,
+            message_id: i32::try_from(self.message_id).ok(),
+            picture: None,
+            reply_to: None,
+            document: None,
+            surface: web_chat::PLATFORM,
+            uploads: Vec::new(),
+        }
+    }
+}
+
+/// The chat core behind the web chat.
+#[derive(Debug)]
+pub struct WebChat {
+    core: Core,
+}
+
+impl WebChat {
+    pub fn new(core: Core) -> Arc<Self> {
+        Arc::new(Self { core })
+    }
+
+    /// Runs the chat core for `event` in `tx` and writes the reply; `key` names what it queues.
+    pub async fn run(
+        &self,
+        mut tx: Tx,
+        now: DateTime<Utc>,
+        event: &WebEvent,
+        key: &str,
+    ) -> anyhow::Result<Tx> {
+        let telegram = store::get_system(&mut tx, super::telegram::USERNAME_KEY).await?;
+        let bot = self.core.bot(telegram);
+        let (reply, mut tx) = self.core.run(tx, now, bot, event.to_inbound()).await?;
+        render_reply(&mut tx, &self.core.templates, now, event, &reply, key).await?;
+        if reply.delete_trigger {
+            // The message held a secret (a bind code): it leaves the room.
+            web_chat::delete_message(&mut tx, &event.chat, event.message_id).await?;
+        }
+        Ok(tx)
+    }
+}
+
+#[async_trait]
+impl InboxHandler for WebChat {
+    async fn handle(&self, tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
+        let web: WebEvent = serde_json::from_str(&event.payload)?;
+        self.run(
+            tx,
+            event.received_at,
+            &web,
+            &format!("webchat:{}", event.id),
+        )
+        .await
+    }
+
+    /// Something broke while handling a message: the chat gets a short apology instead of silence.
+    async fn failed(
+        &self,
+        tx: &mut Tx,
+        event: &InboxEvent,
+        _error: &anyhow::Error,
+    ) -> anyhow::Result<()> {
+        let Ok(web) = serde_json::from_str::<WebEvent>(&event.payload) else {
+            return Ok(());
+        };
+        let reply = Reply::text("apology", json!({}));
+        let key = format!("webchat:{}:apology", event.id);
+        render_reply(
+            tx,
+            &self.core.templates,
+            event.received_at,
+            &web,
+            &reply,
+            &key,
+        )
+        .await
+    }
+}
+
+/// Writes a reply: messages for this chat and for other web chats (a moderation room) through the
+/// delivery layer. A pressed button needs no answer on the web.
+async fn render_reply(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    event: &WebEvent,
+    reply: &Reply,
+    key: &str,
+) -> anyhow::Result<()> {
+    for (n, message) in reply.messages.iter().enumerate() {
+        let chat = match &message.to {
+            Destination::Here => event.chat.clone(),
+            Destination::Chat(id) => id.clone(),
+        };
+        let contact = Contact::Web { chat };
+        delivery::write(
+            tx,
+            templates,
+            now,
+            &[contact],
+            &message.notice(),
+            &format!("{key}:{n}"),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The web chat: Herald without Telegram. The owner link opens a chat in the browser that runs every
+//! command through the same chat core; rooms are bound like Telegram groups; buttons work; invitations
+//! open the web chat too; and what Herald says arrives through the outbox.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::TimeDelta;
+use herald::{clock::SharedClock, schedule::sync::sync_once, templates::Templates};
+use reqwest::StatusCode;
+use support::{TestApp, browser::Browser, fake_mastodon::FakeMastodon, schedule_json, serve_text};
+
+/// The owner link `herald run` logs when Telegram is off.
+async fn owner_link(app: &TestApp) -> String {
+    let token = herald::links::owner_token_if_needed(app.db(), app.now())
+        .await
+        .unwrap()
+        .expect("no owner yet");
+    herald::links::web_start_link(&app.app.web_base, &token)
+}
+
+/// The link in a text (an invitation).
+fn link_in(text: &str) -> String {
+    let start = text.find("http://").expect("a link");
+    text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_owner_link_opens_the_web_chat_once_and_commands_are_answered_there() {
+    let app = TestApp::spawn_without_telegram().await;
+    let link = owner_link(&app).await;
+    assert!(
+        link.starts_with(&format!("{}/chat/start/", app.base_url)),
+        "{link}"
+    );
+    let mut owner = Browser::new(&app);
+    assert_eq!(owner.open_chat(&link, "Olga").await, StatusCode::SEE_OTHER);
+    let me = owner.my_chat().await;
+    app.until("a round", |_| true).await;
+    let shown = owner.messages(&me).await;
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(
+        shown[0].text,
+        "Welcome, Olga — you are now the owner of this Herald.\n\
+         Next: create a conference with\n\
+         /conference new <slug> <time zone> <first day> <last day> <name>\n\
+         for example /conference new fosdem-2027 Europe/Brussels 2027-02-06 2027-02-07 FOSDEM 2027."
+    );
+
+    let replies = owner.say(&me, "/whoami").await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(replies[0].contains("owner"), "{replies:?}");
+
+    // The link worked once.
+    let mut other = Browser::new(&app);
+    assert_eq!(other.open_chat(&link, "Mallory").await, StatusCode::GONE);
+    assert!(other.cookie.is_none());
+    // Without a session, the chat asks to sign in.
+    let (status, _) = other.get("/chat").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn without_telegram_an_owner_runs_a_conference_from_the_web_chat_and_approves_a_post_with_its_button()
+ {
+    let app = TestApp::spawn_without_telegram().await;
+    let mut owner = Browser::new(&app);
+    owner.open_chat(&owner_link(&app).await, "Olga").await;
+    let me = owner.my_chat().await;
+
+    let replies = owner
+        .say(
+            &me,
+            "/conference new fosdem-2027 Europe/Brussels 2027-02-06 2027-02-07 FOSDEM 2027",
+        )
+        .await;
+    assert_eq!(
+        replies,
+        [
+            "Created FOSDEM 2027 (fosdem-2027), 2027-02-06 to 2027-02-07, time zone Europe/Brussels. \
+             It is now the current conference in this chat.\n\
+             Next: invite people with /invite <role> [name] and bind chats with /bind \
+             attendees|organisers|moderation."
+        ]
+    );
+
+    // The schedule, from an address, as /import keeps it in sync.
+    let start = app.now() + TimeDelta::hours(2);
+    let url = serve_text(
+        "schedule.json",
+        schedule_json(&[("a", "Rust in Space", "K.1.105", start, 45, "confirmed")]),
+    )
+    .await;
+    owner.say(&me, &format!("/import {url}")).await;
+    let clock: SharedClock = app.clock.clone();
+    assert_eq!(
+        sync_once(app.db(), &clock, &Templates::new())
+            .await
+            .unwrap(),
+        1
+    );
+    let replies = owner.say(&me, "/next").await;
+    assert!(replies[0].contains("Rust in Space"), "{replies:?}");
+
+    // A room, bound as the moderation chat with the code from the private chat.
+    let csrf = owner.csrf("/chat").await;
+    let (status, location) = owner
+        .post("/chat/rooms", &[("csrf", &csrf), ("title", "Moderation")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let room = location.trim_start_matches("/chat?c=").to_owned();
+    assert!(room.starts_with("room-"), "{room}");
+    let replies = owner.say(&me, "/bind moderation").await;
+    let code: String = replies[0][replies[0].find("herald-bind-").unwrap()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let replies = owner.say(&room, &code).await;
+    assert!(replies[0].contains("moderation"), "{replies:?}");
+    assert!(
+        owner
+            .messages(&room)
+            .await
+            .iter()
+            .all(|m| !m.text.contains(&code)),
+        "the code leaves the room"
+    );
+
+    // A Mastodon account for public posts; volunteers post, admins approve.
+    let mastodon = FakeMastodon::start().await;
+    owner
+        .say(
+            &me,
+            &format!("/provider add mastodon fosstodon {}", mastodon.url),
+        )
+        .await;
+    owner.say(&me, FakeMastodon::TOKEN).await;
+    owner.say(&me, "/provider on fosstodon").await;
+    owner.say(&me, "/switch fosstodon public on").await;
+    owner.say(&me, "/conference policy 2").await;
+
+    // The invitation opens the web chat too.
+    let replies = owner.say(&me, "/invite volunteer Ada").await;
+    let invitation = link_in(&replies.join("\n"));
+    assert!(
+        invitation.starts_with(&format!("{}/chat/start/", app.base_url)),
+        "{invitation}"
+    );
+    let mut ada = Browser::new(&app);
+    ada.open_chat(&invitation, "Ada").await;
+    let ada_chat = ada.my_chat().await;
+    let replies = ada.say(&ada_chat, "/post Doors open at 9!").await;
+    assert!(replies[0].contains("#1"), "{replies:?}");
+
+    // The moderation room shows the post with its buttons; the owner approves with one.
+    let shown = owner.messages(&room).await;
+    let moderation = shown
+        .iter()
+        .find(|m| m.text.contains("Doors open at 9!"))
+        .expect("the post in the moderation room");
+    assert_eq!(
+        moderation.buttons,
+        [
+            ("✅ Approve".to_owned(), "post:approve:1".to_owned()),
+            ("🚫 Reject".to_owned(), "post:reject:1".to_owned())
+        ]
+    );
+    owner.press(&room, moderation.id, "post:approve:1").await;
+    app.until("the post on Mastodon", |_| {
+        mastodon
+            .statuses()
+            .iter()
+            .any(|s| s["status"] == "Doors open at 9!")
+    })
+    .await;
+    // The moderation message now says what happened, without buttons.
+    let after = owner.messages(&room).await;
+    let edited = after.iter().find(|m| m.id == moderation.id).unwrap();
+    assert!(edited.buttons.is_empty(), "{edited:?}");
+    assert!(edited.text.contains("approved"), "{edited:?}");
+}
