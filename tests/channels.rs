@@ -9,7 +9,7 @@ mod support;
 use chrono::TimeDelta;
 
 use serde_json::Value;
-use support::{OWNER, TestApp, fake_mastodon::FakeMastodon, schedule_json};
+use support::{ADA, OWNER, TestApp, fake_mastodon::FakeMastodon, schedule_json};
 
 /// The conference's Mastodon account routes to it and writes private messages; Carol linked herself by
 /// a direct message with her invitation.
@@ -107,4 +107,108 @@ async fn without_an_account_for_private_messages_a_dm_says_nothing_was_sent() {
     );
     app.send_everything().await;
     assert_eq!(mastodon.statuses().len(), before);
+}
+
+/// Ada, an attendee on Telegram, who also opened the web chat (a second channel); the browser stays
+/// signed in.
+async fn ada_on_telegram_and_the_web(app: &TestApp) -> (support::browser::Browser<'_>, String) {
+    app.with_owner_and_conference().await;
+    let token = app.invite("attendee").await;
+    app.say(&ADA, &format!("/start {token}")).await;
+    let replies = app.say(&ADA, "/web").await;
+    let text = replies.join("\n");
+    let start = text.find("http://herald.test/login/").unwrap();
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
+        .collect();
+    let mut browser = support::browser::Browser::new(app);
+    browser.sign_in(&link).await;
+    let web = browser.my_chat().await;
+    (browser, web)
+}
+
+#[tokio::test]
+async fn settings_choose_which_channel_gets_announcements_reminders_and_direct_messages() {
+    let app = TestApp::spawn_with(
+        |c| c.public_url = Some("http://herald.test/".parse().unwrap()),
+        Default::default(),
+    )
+    .await;
+    let (browser, web) = ada_on_telegram_and_the_web(&app).await;
+    let replies = app.say(&ADA, "/settings reminders web off").await;
+    assert_eq!(
+        replies,
+        ["<b>Your messages from FOSDEM 2027</b>\n\
+          Announcements: ✅ on\n\
+          Reminders: ✅ on\n\
+          Where they reach you:\n\
+          • telegram (ada): announcements ✅ · reminders ✅ · direct messages ✅\n\
+          • web: announcements ✅ · reminders ❌ · direct messages ✅\n\
+          Change one with /settings &lt;announcements|reminders|direct&gt; &lt;channel&gt; &lt;on|off&gt;."]
+    );
+    let replies = app.say(&ADA, "/settings direct email off").await;
+    assert_eq!(
+        replies,
+        ["You have no channel called <b>email</b>. Your channels: telegram, web."]
+    );
+
+    // An announcement reaches both channels.
+    app.say(&OWNER, "/announce Lunch is served.").await;
+    app.send_everything().await;
+    assert!(app.sent_containing(ADA.id, "Lunch is served.").is_some());
+    let shown = browser.messages(&web).await;
+    assert!(
+        shown
+            .iter()
+            .any(|m| m.text == "📣 FOSDEM 2027\nLunch is served."),
+        "{shown:?}"
+    );
+
+    // Reminders (of followed sessions) and announcements (which include the "starting soon" of every
+    // session) now reach Ada on Telegram only.
+    app.say(&ADA, "/settings announcements web off").await;
+    app.say(&ADA, "/follow /rust/").await;
+    let start = app.now() + TimeDelta::hours(1);
+    app.import(&schedule_json(&[(
+        "a",
+        "Rust in Space",
+        "K.1.105",
+        start,
+        45,
+        "confirmed",
+    )]))
+    .await;
+    app.advance(TimeDelta::minutes(50));
+    app.send_everything().await;
+    let on_telegram: Vec<String> = app
+        .telegram
+        .texts_to(ADA.id)
+        .into_iter()
+        .filter(|t| t.contains("Rust in Space"))
+        .collect();
+    assert_eq!(
+        on_telegram.len(),
+        2,
+        "the session's and Ada's own: {on_telegram:?}"
+    );
+    let shown = browser.messages(&web).await;
+    assert!(
+        shown.iter().all(|m| !m.text.contains("Rust in Space")),
+        "{shown:?}"
+    );
+
+    // Direct messages only on the web.
+    app.say(&ADA, "/settings direct telegram off").await;
+    let replies = app.say(&OWNER, "/dm @ada Your badge is at the desk.").await;
+    assert_eq!(replies, ["Queued a message to Ada."]);
+    app.send_everything().await;
+    assert!(app.sent_containing(ADA.id, "Your badge").is_none());
+    let shown = browser.messages(&web).await;
+    assert!(
+        shown
+            .iter()
+            .any(|m| m.text == "✉️ Olga (FOSDEM 2027):\nYour badge is at the desk."),
+        "{shown:?}"
+    );
 }

@@ -24,7 +24,8 @@ pub mod expected {
     pub const TIME: &str = "a time as HH:MM, such as 09:30";
     pub const DATE: &str = "a date as YYYY-MM-DD, such as 2026-02-01";
     pub const CONFERENCE_ROLE: &str = "a role: attendee, speaker, volunteer or admin";
-    pub const SETTING: &str = "announcements or reminders";
+    pub const SETTING: &str = "announcements, reminders or direct";
+    pub const CHANNEL: &str = "one of your channels, as /settings lists them";
     pub const ON_OFF: &str = "on or off";
     pub const LOGOUT: &str = "nothing, or logout";
     pub const END_DATE: &str = "a date on or after the start date";

@@ -266,10 +266,10 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
     ),
     spec(
         "settings",
-        "/settings [<announcements|reminders> <on|off>]",
+        "/settings [<announcements|reminders|direct> <on|off>] | /settings <announcements|reminders|direct> <channel> <on|off>",
         Role::Attendee,
         Scope::Private,
-        "Show your settings, or switch announcements or reminders on or off.",
+        "Show your settings and channels, or switch announcements, reminders or direct messages on or off, everywhere or on one channel.",
     ),
     spec(
         "cancel",

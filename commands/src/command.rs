@@ -271,10 +271,12 @@ pub enum WindowSetting {
     Daily { from: LocalTime, to: LocalTime },
 }
 
-/// `/settings <setting> <on|off>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// `/settings <setting> [<channel>] <on|off>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SettingChange {
     pub setting: Setting,
+    /// One of the person's channels, as `/settings` lists them, lowercase; `None` for all of them.
+    pub channel: Option<String>,
     pub enabled: bool,
 }
 
@@ -283,16 +285,19 @@ pub struct SettingChange {
 pub enum Setting {
     Announcements,
     Reminders,
+    /// Direct messages from organisers (`/dm`).
+    Direct,
 }
 
 impl Setting {
-    pub const ALL: [Self; 2] = [Self::Announcements, Self::Reminders];
+    pub const ALL: [Self; 3] = [Self::Announcements, Self::Reminders, Self::Direct];
 
     /// The stable lowercase name, as typed.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Announcements => "announcements",
             Self::Reminders => "reminders",
+            Self::Direct => "direct",
         }
     }
 }
@@ -1042,9 +1047,32 @@ fn parse_settings(mut args: Args<'_>) -> Result<Command, ParseError> {
     let Some(setting) = args.optional("setting", setting)? else {
         return args.finish(Command::Settings { change: None });
     };
-    let enabled = args.required("state", on_off)?;
+    let word = args.word("state")?;
+    // `<setting> <on|off>` for every channel, or `<setting> <channel> <on|off>` for one.
+    let (channel, enabled) = match on_off(word) {
+        Ok(enabled) => (None, enabled),
+        Err(_) if args.remaining.trim().is_empty() => {
+            return Err(args.invalid("state", word, expected::ON_OFF));
+        }
+        Err(_) => (
+            Some(args.value("channel", word, channel)?),
+            args.required("state", on_off)?,
+        ),
+    };
     args.finish(Command::Settings {
-        change: Some(SettingChange { setting, enabled }),
+        change: Some(SettingChange {
+            setting,
+            channel,
+            enabled,
+        }),
+    })
+}
+
+/// A channel's name: a short lowercase word (which channels exist is the application's to say).
+fn channel(s: &str) -> Result<String, InvalidValue> {
+    let valid = !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_alphanumeric());
+    valid.then(|| s.to_ascii_lowercase()).ok_or(InvalidValue {
+        expected: expected::CHANNEL,
     })
 }
 

@@ -45,6 +45,7 @@ fn sample(placeholder: &str) -> &'static str {
         "sponsor" => "1",
         "benefit" => "2",
         "logout" => "logout",
+        "channel" => "web",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

@@ -278,7 +278,20 @@ fn commands_without_arguments() {
 fn settings() {
     let change = |setting, enabled| {
         ok(Command::Settings {
-            change: Some(SettingChange { setting, enabled }),
+            change: Some(SettingChange {
+                setting,
+                channel: None,
+                enabled,
+            }),
+        })
+    };
+    let on_channel = |setting, channel: &str, enabled| {
+        ok(Command::Settings {
+            change: Some(SettingChange {
+                setting,
+                channel: Some(channel.to_owned()),
+                enabled,
+            }),
         })
     };
     check(&[
@@ -292,7 +305,28 @@ fn settings() {
             "/settings Announcements ON",
             change(Setting::Announcements, true),
         ),
+        ("/settings direct off", change(Setting::Direct, false)),
+        (
+            "/settings announcements Mastodon off",
+            on_channel(Setting::Announcements, "mastodon", false),
+        ),
+        (
+            "/settings direct web on",
+            on_channel(Setting::Direct, "web", true),
+        ),
         ("/settings reminders", missing("settings", "state")),
+        (
+            "/settings reminders web",
+            invalid("settings", "state", "web", expected::ON_OFF),
+        ),
+        (
+            "/settings reminders we-b off",
+            invalid("settings", "channel", "we-b", expected::CHANNEL),
+        ),
+        (
+            "/settings reminders web maybe",
+            invalid("settings", "state", "maybe", expected::ON_OFF),
+        ),
         (
             "/settings volume on",
             invalid("settings", "setting", "volume", expected::SETTING),
@@ -302,6 +336,7 @@ fn settings() {
             invalid("settings", "state", "maybe", expected::ON_OFF),
         ),
         ("/settings reminders on now", too_many("settings")),
+        ("/settings reminders web on now", too_many("settings")),
     ]);
 }
 

@@ -158,7 +158,7 @@ impl InboxHandler for WebChat {
 }
 
 /// Writes a reply: messages for this chat and for other web chats (a moderation room) through the
-/// delivery layer. A pressed button needs no answer on the web.
+/// delivery layer. (Telegram's answer to a button press, which stops its spinner, has no web equivalent.)
 async fn render_reply(
     tx: &mut Tx,
     templates: &Templates,

@@ -34,13 +34,15 @@ pub async fn subscribed(
         Wants::Announcements => {
             "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
              JOIN person_accounts a ON a.person_id = s.person_id \
-             WHERE s.conference_id = $1 AND s.active AND s.announcements AND ($2 IS NULL OR s.person_id = $2) \
+             WHERE s.conference_id = $1 AND s.active AND s.announcements AND a.announcements \
+             AND ($2 IS NULL OR s.person_id = $2) \
              ORDER BY a.person_id, a.id"
         }
         Wants::Reminders => {
             "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
              JOIN person_accounts a ON a.person_id = s.person_id \
-             WHERE s.conference_id = $1 AND s.active AND s.reminders AND ($2 IS NULL OR s.person_id = $2) \
+             WHERE s.conference_id = $1 AND s.active AND s.reminders AND a.reminders \
+             AND ($2 IS NULL OR s.person_id = $2) \
              ORDER BY a.person_id, a.id"
         }
     };
@@ -54,12 +56,12 @@ pub async fn subscribed(
     Ok(rows)
 }
 
-/// Every account of one person, for a message addressed to them alone (`/dm`).
+/// The accounts of one person that take direct messages, for a message addressed to them alone (`/dm`).
 pub async fn of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
             "SELECT person_id, platform, platform_user_id, username FROM person_accounts \
-             WHERE person_id = $1 ORDER BY id",
+             WHERE person_id = $1 AND direct ORDER BY id",
         )
         .bind(person)
         .fetch_all(conn)
@@ -88,4 +90,68 @@ pub async fn private_provider(
         .await
     })?;
     Ok(row)
+}
+
+/// A person's channel and what it receives, as `/settings` shows it.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Channel {
+    pub platform: String,
+    pub username: Option<String>,
+    pub announcements: bool,
+    pub reminders: bool,
+    pub direct: bool,
+}
+
+/// The channels a person linked, in the order they linked them.
+pub async fn channels(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Channel>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT platform, username, announcements, reminders, direct FROM person_accounts \
+             WHERE person_id = $1 ORDER BY id",
+        )
+        .bind(person)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// What a channel receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Announcements,
+    Reminders,
+    Direct,
+}
+
+/// Switches what a person's accounts on `platform` (all of them when `None`) receive; returns how many
+/// accounts changed.
+pub async fn set_channel(
+    tx: &mut Tx,
+    person: i64,
+    platform: Option<&str>,
+    kind: Kind,
+    on: bool,
+) -> anyhow::Result<u64> {
+    let sql = match kind {
+        Kind::Announcements => {
+            "UPDATE person_accounts SET announcements = $1 WHERE person_id = $2 AND ($3 IS NULL OR platform = $3)"
+        }
+        Kind::Reminders => {
+            "UPDATE person_accounts SET reminders = $1 WHERE person_id = $2 AND ($3 IS NULL OR platform = $3)"
+        }
+        Kind::Direct => {
+            "UPDATE person_accounts SET direct = $1 WHERE person_id = $2 AND ($3 IS NULL OR platform = $3)"
+        }
+    };
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(sql)
+            .bind(on)
+            .bind(person)
+            .bind(platform)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(n)
 }

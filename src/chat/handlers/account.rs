@@ -1,12 +1,15 @@
 //! Joining and leaving: `/start`, `/help`, `/whoami`, `/stop`, `/settings`, `/cancel`.
 
 use chrono::TimeDelta;
-use herald_commands::{HelpTopic, Role, SettingChange, StartToken, catalog};
+use herald_commands::{HelpTopic, Role, Setting, SettingChange, StartToken, catalog};
 use serde_json::json;
 
 use crate::{
     chat::{Actor, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_json},
-    db::chat,
+    db::{
+        chat,
+        contacts::{self, Kind},
+    },
     delivery::{Action, organisers},
     links::{self, Refusal},
 };
@@ -220,20 +223,47 @@ pub async fn settings(ctx: Ctx, actor: Actor, change: Option<SettingChange>) -> 
     };
     let mut tx = ctx.tx.lock().await;
     if let Some(change) = change {
-        let flag = Some(change.enabled);
-        let (announcements, reminders) = match change.setting {
-            herald_commands::Setting::Announcements => (flag, None),
-            herald_commands::Setting::Reminders => (None, flag),
+        let kind = match change.setting {
+            Setting::Announcements => Kind::Announcements,
+            Setting::Reminders => Kind::Reminders,
+            Setting::Direct => Kind::Direct,
         };
-        chat::set_subscription_flag(
-            &mut tx,
-            ctx.now,
-            person,
-            conference.id,
-            announcements,
-            reminders,
-        )
-        .await?;
+        match (&change.channel, kind) {
+            // One channel: what that channel receives.
+            (Some(channel), _) => {
+                let changed =
+                    contacts::set_channel(&mut tx, person, Some(channel), kind, change.enabled)
+                        .await?;
+                if changed == 0 {
+                    let channels = contacts::channels(&mut tx, person).await?;
+                    return Ok(Reply::text(
+                        "settings_no_channel",
+                        json!({ "channel": channel, "channels": channels }),
+                    ));
+                }
+            }
+            // Direct messages everywhere: every channel.
+            (None, Kind::Direct) => {
+                contacts::set_channel(&mut tx, person, None, kind, change.enabled).await?;
+            }
+            // Announcements or reminders from this conference, on every channel.
+            (None, _) => {
+                let flag = Some(change.enabled);
+                let (announcements, reminders) = match kind {
+                    Kind::Announcements => (flag, None),
+                    _ => (None, flag),
+                };
+                chat::set_subscription_flag(
+                    &mut tx,
+                    ctx.now,
+                    person,
+                    conference.id,
+                    announcements,
+                    reminders,
+                )
+                .await?;
+            }
+        }
     }
     settings_reply(&mut tx, person, &conference, None).await
 }
@@ -289,9 +319,11 @@ async fn settings_reply(
         },
         data: format!("settings:{name}:{}", if on { "off" } else { "on" }),
     };
+    let channels = contacts::channels(tx, person).await?;
     Ok(Reply::text(
         "settings",
-        json!({ "conference": conference.name, "announcements": s.announcements, "reminders": s.reminders, "active": s.active }),
+        json!({ "conference": conference.name, "announcements": s.announcements, "reminders": s.reminders,
+                "active": s.active, "channels": channels }),
     )
     .with_buttons(vec![vec![toggle("announcements", s.announcements), toggle("reminders", s.reminders)]])
     .editing(edit))
