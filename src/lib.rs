@@ -1,50 +1,89 @@
 //! Herald: chat-bot-first conference messaging.
 //!
-//! Modules in reading order:
+//! A guided tour, bottom-up in layer order: each module uses its own layer and the ones above it in this
+//! list, never one below (`tests/layers.rs` checks). Platforms reach the surfaces; the surfaces run the chat
+//! core and the domain; the domain says what to tell whom; delivery turns that into outbox rows; the
+//! queues send and receive; the store keeps everything.
 
-/// Building the application and running it until shutdown.
-pub mod app;
-/// The clock every timestamp comes from; tests control it.
-pub mod clock;
+// Base: what everything else stands on.
+
 /// Configuration: defaults, TOML file, `HERALD_*` environment; secrets redacted.
 pub mod config;
-/// The store: SQLite or PostgreSQL behind one type; every query lives here.
-pub mod db;
-/// Delivery: what to tell whom becomes outbox rows, one per way to reach each recipient.
-pub mod delivery;
-/// Health of every worker and listener, for `/healthz`.
-pub mod health;
-/// Inbound events: stored once, then handled once, in arrival order.
-pub mod inbox;
-/// Outbound messages: claimed, rate limited, sent, retried, expired, given up — visibly.
-pub mod outbox;
-/// Telegram as the application uses it (the outbox's sender for the bot).
-pub mod telegram;
+
+/// The clock every timestamp comes from; tests control it.
+pub mod clock;
+
 /// Random tokens, their stored digests, constant-time comparison.
 pub mod token;
-/// The web server.
-pub mod web;
 
-pub use app::{Application, Extras};
-/// Command-line administration (`herald conference`, `herald invite`, `herald owner-link`).
-pub mod admin;
-/// Posts from conference data: the post template environment and campaigns.
-pub mod campaign;
-/// The chat core: events, the handler tree, replies; and its Telegram adapter.
-pub mod chat;
-/// One-time links: owner, invites, channel binding, web sign-in.
-pub mod links;
-/// Listeners: Mastodon's streaming API and Bluesky's notifications, heard as they happen.
-pub mod listen;
-/// Mentions of the conference on the networks: one inbox, answered from Telegram.
-pub mod mentions;
-/// News: /news and a polled RSS/Atom feed, one post per item, once.
-pub mod news;
-/// Public posts: policy, moderation, fan-out.
-pub mod posts;
-/// Schedules from frab/Pentabarf XML and pretalx/frab JSON.
-pub mod schedule;
-/// Social networks: the outbox's senders for provider accounts.
-pub mod social;
 /// The words users read, from `templates/`.
 pub mod templates;
+
+/// Health of every worker and listener, for `/healthz`.
+pub mod health;
+
+// The store.
+
+/// SQLite or PostgreSQL behind one type; every query lives here.
+pub mod db;
+
+// The queues.
+
+/// Inbound events: stored once, then handled once, in arrival order.
+pub mod inbox;
+
+/// Outbound messages: claimed, rate limited, sent, retried, expired, given up — visibly.
+pub mod outbox;
+
+// Delivery.
+
+/// What to tell whom becomes outbox rows, one per way to reach each recipient: Telegram chats, web chats,
+/// Mastodon direct statuses; the rows of the social networks' senders and their length rules.
+pub mod delivery;
+
+// The domain.
+
+/// One-time links: owner, invites, channel binding, web sign-in.
+pub mod links;
+
+/// Public posts: policy, moderation, fan-out.
+pub mod posts;
+
+/// Mentions of the conference on the networks: stored once, shown to the moderators.
+pub mod mentions;
+
+/// Schedules from frab/Pentabarf XML, pretalx/frab JSON and iCalendar; reminders; personal feeds.
+pub mod schedule;
+
+/// Posts from conference data: the post template environment and campaigns.
+pub mod campaign;
+
+/// News: /news and a polled RSS/Atom feed, one post per item, once.
+pub mod news;
+
+// The surfaces: where people and platforms meet Herald.
+
+/// The chat core: events, the handler tree, replies; its Telegram, Mastodon and web chat adapters.
+pub mod chat;
+
+/// Telegram as the application uses it: the outbox's sender for the bot, updates, files.
+pub mod telegram;
+
+/// Social networks: the outbox's senders for provider accounts.
+pub mod social;
+
+/// Listeners: Mastodon's streaming API and Bluesky's notifications, heard as they happen.
+pub mod listen;
+
+/// The web server: webhooks, the pages, the web chat.
+pub mod web;
+
+/// Command-line administration (`herald conference`, `herald invite`, `herald owner-link`).
+pub mod admin;
+
+// The top.
+
+/// Building the application and running it until shutdown: the only place everything is wired.
+pub mod app;
+
+pub use app::{Application, Extras};
