@@ -136,6 +136,13 @@ async fn settings_choose_which_channel_gets_announcements_reminders_and_direct_m
     )
     .await;
     let (browser, web) = ada_on_telegram_and_the_web(&app).await;
+    // Opening the web chat does not double what Telegram brings: there, only direct messages at first.
+    let replies = app.say(&ADA, "/settings").await;
+    assert!(
+        replies[0].contains("• web: announcements ❌ · reminders ❌ · direct messages ✅"),
+        "{replies:?}"
+    );
+    app.say(&ADA, "/settings announcements web on").await;
     let replies = app.say(&ADA, "/settings reminders web off").await;
     assert_eq!(
         replies,

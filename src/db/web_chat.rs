@@ -58,7 +58,9 @@ impl WebMessage {
     }
 }
 
-/// A person's web account id (their private web chat), made on first use.
+/// A person's web account id (their private web chat), made on first use. Someone already reached on
+/// another channel who opens the web chat gets only direct messages there until they choose more with
+/// `/settings`, so a look at the page does not double every announcement and reminder.
 pub async fn account(tx: &mut Tx, now: DateTime<Utc>, person: i64) -> anyhow::Result<String> {
     let existing: Option<String> = on_tx!(tx, |conn| {
         sqlx::query_scalar(
@@ -76,8 +78,10 @@ pub async fn account(tx: &mut Tx, now: DateTime<Utc>, person: i64) -> anyhow::Re
     let id = new_account_id();
     on_tx!(tx, |conn| {
         sqlx::query(
-            "INSERT INTO person_accounts (person_id, platform, platform_user_id, username, linked_at) \
-             VALUES ($1, $2, $3, NULL, $4)",
+            "INSERT INTO person_accounts \
+             (person_id, platform, platform_user_id, username, linked_at, announcements, reminders) \
+             SELECT $1, $2, $3, NULL, $4, c.n = 0, c.n = 0 \
+             FROM (SELECT COUNT(*) AS n FROM person_accounts WHERE person_id = $1) c",
         )
         .bind(person)
         .bind(PLATFORM)
