@@ -21,7 +21,8 @@ use crate::{
     },
     delivery::{
         self, Action, Notice, Picture, Recipient, Slot,
-        social::{PlatformRef, ThreadBody, measure_for},
+        networks::measure as measure_for,
+        social::{PlatformRef, ThreadBody},
     },
     templates::Templates,
 };

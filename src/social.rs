@@ -13,7 +13,7 @@ use herald_bots::{
 
 use crate::{
     db::{Db, posts as store},
-    delivery::social::ThreadBody,
+    delivery::{networks::Credentials, social::ThreadBody},
     outbox::{ChatClass, Delivery, SendError, Sender},
 };
 
@@ -170,14 +170,13 @@ fn mastodon_client(
         .base_url
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("the provider has no instance address"))?;
-    let token = credentials
-        .get("token")
-        .and_then(|t| t.as_str())
-        .ok_or_else(|| anyhow::anyhow!("no access token stored; send it after /provider add"))?;
+    let Some(Credentials::Token { token }) = Credentials::read(credentials) else {
+        anyhow::bail!("no access token stored; send it after /provider add");
+    };
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(20))
         .build()?;
-    Ok(MastodonClient::new(base.parse()?, token, http))
+    Ok(MastodonClient::new(base.parse()?, &token, http))
 }
 
 fn bluesky_client(
@@ -188,13 +187,11 @@ fn bluesky_client(
         .base_url
         .as_deref()
         .unwrap_or("https://bsky.social");
-    let field = |name: &str| {
-        credentials
-            .get(name)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let (Some(identifier), Some(password)) = (field("identifier"), field("app_password")) else {
+    let Some(Credentials::AppPassword {
+        identifier,
+        app_password: password,
+    }) = Credentials::read(credentials)
+    else {
         anyhow::bail!("no handle and app password stored; send them after /provider add");
     };
     let http = reqwest::Client::builder()

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::{
     db::{Tx, chat::Conference, posts as store, posts::Provider, schedule::StoredSession},
-    delivery::social::measure_for,
+    delivery::networks::measure as measure_for,
     posts::next_opening,
 };
 

@@ -12,6 +12,7 @@
 //!                                                        └─► social::write_direct   ──►
 //! ```
 
+pub mod networks;
 pub mod organisers;
 pub mod social;
 pub mod telegram;

@@ -1,5 +1,6 @@
 //! The rows the social networks' senders read (a thread, a boost, a direct status), their length rules,
-//! and the writer for direct statuses to people on Mastodon.
+//! and the writer for direct statuses to people on Mastodon. (Each network's length rule is in
+//! [`super::networks`].)
 
 use chrono::{DateTime, Utc};
 use herald_bots::{mastodon, text::split_thread};
@@ -64,26 +65,6 @@ impl PlatformRef {
             root_cid: m.root_cid.clone(),
             direct: m.visibility.as_deref() == Some("direct"),
         }
-    }
-}
-
-type Measure = fn(&str) -> usize;
-
-/// The length limit of a provider's network and how it counts, for the networks posts go to.
-pub fn measure_for(provider: &Provider) -> Option<(usize, Measure)> {
-    match provider.kind.as_str() {
-        MASTODON => Some((
-            provider
-                .max_characters
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(mastodon::DEFAULT_LIMIT),
-            mastodon::text_len,
-        )),
-        "bluesky" => Some((
-            herald_bots::bluesky::MAX_GRAPHEMES,
-            herald_bots::bluesky::grapheme_len,
-        )),
-        _ => None,
     }
 }
 
@@ -162,7 +143,7 @@ pub fn direct_thread(
     reply_to: Option<&str>,
 ) -> anyhow::Result<ThreadBody> {
     let (limit, measure) =
-        measure_for(provider).unwrap_or((mastodon::DEFAULT_LIMIT, mastodon::text_len));
+        super::networks::measure(provider).unwrap_or((mastodon::DEFAULT_LIMIT, mastodon::text_len));
     let text = format!("@{acct} {}", herald_bots::html::to_text(html));
     let parts = split_thread(&text, limit, measure)
         .map_err(|e| anyhow::anyhow!("a direct message to @{acct}: {e}"))?;

@@ -452,20 +452,24 @@ fn credentials_of(
     kind: &str,
     form: &ProviderForm,
 ) -> Result<Option<Value>, Notice> {
-    match kind {
-        "mastodon" if form.token.trim().is_empty() => Ok(None),
-        "mastodon" => {
-            word(state, "providers", "token", &form.token).map(|t| Some(json!({ "token": t })))
-        }
-        "bluesky" if form.identifier.trim().is_empty() && form.app_password.trim().is_empty() => {
-            Ok(None)
-        }
-        "bluesky" => word(state, "providers", "identifier", &form.identifier).and_then(|id| {
-            word(state, "providers", "app_password", &form.app_password)
-                .map(|pw| Some(json!({ "identifier": id, "app_password": pw })))
-        }),
-        _ => Ok(None),
+    let Some(network) = crate::delivery::networks::network(kind) else {
+        return Ok(None);
+    };
+    let value = |field: &str| match field {
+        "token" => form.token.as_str(),
+        "identifier" => form.identifier.as_str(),
+        "app_password" => form.app_password.as_str(),
+        _ => "",
+    };
+    let fields = network.credential_fields();
+    if fields.iter().all(|f| value(f).trim().is_empty()) {
+        return Ok(None);
     }
+    let mut words = Vec::new();
+    for field in fields {
+        words.push(word(state, "providers", field, value(field))?);
+    }
+    Ok(network.credentials(&words).map(|c| c.to_json()))
 }
 
 /// Adds a provider: `/provider add` for the rules and the answer, then the credentials from the same form.

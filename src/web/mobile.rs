@@ -61,7 +61,7 @@ pub fn upload_routes() -> Router<AppState> {
 async fn networks(tx: &mut Tx, conference: &Conference) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
     for provider in posts_store::broadcasting_providers(tx, conference.id).await? {
-        if let Some((limit, _)) = crate::delivery::social::measure_for(&provider) {
+        if let Some((limit, _)) = crate::delivery::networks::measure(&provider) {
             out.push(
                 json!({ "network": provider.internal_name, "kind": provider.kind, "limit": limit }),
             );

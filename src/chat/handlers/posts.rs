@@ -391,7 +391,7 @@ pub async fn variant(
     refresh(&ctx, &mut tx, post.id).await?;
     let measured = text
         .as_deref()
-        .zip(delivery::social::measure_for(&found))
+        .zip(delivery::networks::measure(&found))
         .map(|(t, (limit, measure))| json!({ "length": measure(t), "limit": limit }));
     Ok(Reply::text(
         "post_variant_set",

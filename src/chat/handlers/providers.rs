@@ -11,6 +11,7 @@ use crate::{
         chat,
         posts::{self as store, Provider},
     },
+    delivery::networks,
 };
 
 /// How long Herald waits for the credentials after `/provider add`.
@@ -118,21 +119,9 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
     }
 }
 
-/// Which switches a kind of provider can do: a social account broadcasts publicly and can be moderated;
-/// a Mastodon account also writes to people privately (direct statuses). None has an attendee channel or
-/// organiser notifications.
+/// Whether a kind of provider can do `feature`: its network says.
 pub fn possible(kind: &str, feature: Feature) -> bool {
-    match kind {
-        "mastodon" => matches!(
-            feature,
-            Feature::PublicBroadcast | Feature::SocialManagement | Feature::PrivateNotifications
-        ),
-        "bluesky" => matches!(
-            feature,
-            Feature::PublicBroadcast | Feature::SocialManagement
-        ),
-        _ => false,
-    }
+    networks::network(kind).is_some_and(|n| n.can(feature))
 }
 
 fn column(feature: Feature) -> &'static str {
@@ -208,18 +197,13 @@ pub async fn credentials_message(
         return Ok(None);
     };
     let words: Vec<&str> = text.split_whitespace().collect();
-    let credentials = match (provider.kind.as_str(), words.as_slice()) {
-        ("mastodon", [token]) => json!({ "token": token }),
-        ("bluesky", [handle, password]) => {
-            json!({ "identifier": handle, "app_password": password })
-        }
-        _ => {
-            let mut reply = Reply::text("credentials_shape", json!({ "kind": provider.kind }));
-            reply.delete_trigger = true;
-            return Ok(Some(reply));
-        }
+    let credentials = networks::network(&provider.kind).and_then(|n| n.credentials(&words));
+    let Some(credentials) = credentials else {
+        let mut reply = Reply::text("credentials_shape", json!({ "kind": provider.kind }));
+        reply.delete_trigger = true;
+        return Ok(Some(reply));
     };
-    store::set_credentials(&mut tx, ctx.now, provider.id, &credentials).await?;
+    store::set_credentials(&mut tx, ctx.now, provider.id, &credentials.to_json()).await?;
     super::set_pending_here(&ctx, &mut tx, None, None).await?;
     let mut reply = Reply::text(
         "credentials_saved",

@@ -1,0 +1,198 @@
+//! The social networks provider accounts post to, each described once: its name, what a conference may
+//! switch on for it, how it counts a text's length and where it cuts, and the shape of its credentials.
+//! The switch matrix, `/provider add`, the config page's credential fields, length checks, the moderation
+//! page's counters and thread splitting all ask here instead of matching on names. Adding a network is one
+//! more implementation of [`Network`] and one line in [`NETWORKS`] (with its driver in `bots/` and its
+//! sender in `crate::social`).
+
+use herald_bots::{bluesky, mastodon};
+use herald_commands::Feature;
+use serde::{Deserialize, Serialize};
+
+use crate::db::posts::Provider;
+
+/// How a network counts a text's length.
+pub type Measure = fn(&str) -> usize;
+
+/// A provider's credentials, one typed value per network (stored as JSON in this shape).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Credentials {
+    /// Mastodon: an access token of the account.
+    Token { token: String },
+    /// Bluesky: the account's handle and an app password.
+    AppPassword {
+        identifier: String,
+        app_password: String,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    /// Never the secret itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Token { .. } => f.write_str("Credentials::Token(redacted)"),
+            Self::AppPassword { identifier, .. } => {
+                write!(f, "Credentials::AppPassword({identifier}, redacted)")
+            }
+        }
+    }
+}
+
+impl Credentials {
+    /// Reads stored credentials; `None` when none (or none of this shape) are stored.
+    pub fn read(stored: &serde_json::Value) -> Option<Self> {
+        serde_json::from_value(stored.clone()).ok()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// One social network as Herald uses it.
+pub trait Network: Sync + std::fmt::Debug {
+    /// The provider kind, as typed in `/provider add <kind>` and stored.
+    fn name(&self) -> &'static str;
+
+    /// Whether a conference may switch `feature` on for an account of this network.
+    fn can(&self, feature: Feature) -> bool;
+
+    /// The longest text one post may have on `provider`'s server, and how it is counted.
+    fn measure(&self, provider: &Provider) -> (usize, Measure);
+
+    /// The names of the credential fields, in the order `/provider add` asks for them (the config page's
+    /// form fields too).
+    fn credential_fields(&self) -> &'static [&'static str];
+
+    /// Credentials from their fields, in [`Self::credential_fields`] order; `None` when they do not fit.
+    fn credentials(&self, fields: &[&str]) -> Option<Credentials>;
+}
+
+#[derive(Debug)]
+struct Mastodon;
+
+impl Network for Mastodon {
+    fn name(&self) -> &'static str {
+        "mastodon"
+    }
+
+    /// Public posts, the mentions inbox, and direct statuses to people.
+    fn can(&self, feature: Feature) -> bool {
+        matches!(
+            feature,
+            Feature::PublicBroadcast | Feature::SocialManagement | Feature::PrivateNotifications
+        )
+    }
+
+    /// The instance's own limit as last read from it, 500 by default; URLs count 23.
+    fn measure(&self, provider: &Provider) -> (usize, Measure) {
+        let limit = provider
+            .max_characters
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(mastodon::DEFAULT_LIMIT);
+        (limit, mastodon::text_len)
+    }
+
+    fn credential_fields(&self) -> &'static [&'static str] {
+        &["token"]
+    }
+
+    fn credentials(&self, fields: &[&str]) -> Option<Credentials> {
+        match fields {
+            [token] if !token.trim().is_empty() => Some(Credentials::Token {
+                token: token.trim().to_owned(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Bluesky;
+
+impl Network for Bluesky {
+    fn name(&self) -> &'static str {
+        "bluesky"
+    }
+
+    /// Public posts and the mentions inbox (Bluesky's chat is not used).
+    fn can(&self, feature: Feature) -> bool {
+        matches!(
+            feature,
+            Feature::PublicBroadcast | Feature::SocialManagement
+        )
+    }
+
+    /// 300 graphemes.
+    fn measure(&self, _provider: &Provider) -> (usize, Measure) {
+        (bluesky::MAX_GRAPHEMES, bluesky::grapheme_len)
+    }
+
+    fn credential_fields(&self) -> &'static [&'static str] {
+        &["identifier", "app_password"]
+    }
+
+    fn credentials(&self, fields: &[&str]) -> Option<Credentials> {
+        match fields {
+            [identifier, password]
+                if !identifier.trim().is_empty() && !password.trim().is_empty() =>
+            {
+                Some(Credentials::AppPassword {
+                    identifier: identifier.trim().to_owned(),
+                    app_password: password.trim().to_owned(),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Every network provider accounts may be on.
+pub static NETWORKS: &[&dyn Network] = &[&Mastodon, &Bluesky];
+
+/// The network of a provider kind.
+pub fn network(kind: &str) -> Option<&'static dyn Network> {
+    NETWORKS.iter().copied().find(|n| n.name() == kind)
+}
+
+/// The length limit of a provider's network and how it counts; `None` for a kind Herald does not know.
+pub fn measure(provider: &Provider) -> Option<(usize, Measure)> {
+    network(&provider.kind).map(|n| n.measure(provider))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_keep_the_stored_shape_and_never_print_the_secret() {
+        let token = Credentials::Token {
+            token: "s3cret".into(),
+        };
+        assert_eq!(token.to_json(), serde_json::json!({ "token": "s3cret" }));
+        assert_eq!(Credentials::read(&token.to_json()), Some(token.clone()));
+        assert!(!format!("{token:?}").contains("s3cret"));
+        let app = network("bluesky")
+            .and_then(|n| n.credentials(&["conf.bsky.social", "abcd-efgh"]))
+            .unwrap();
+        assert_eq!(
+            app.to_json(),
+            serde_json::json!({ "identifier": "conf.bsky.social", "app_password": "abcd-efgh" })
+        );
+        assert!(!format!("{app:?}").contains("abcd"));
+        assert_eq!(Credentials::read(&serde_json::json!({})), None);
+        assert_eq!(network("mastodon").unwrap().credentials(&["a", "b"]), None);
+        assert!(network("x").is_none());
+    }
+
+    #[test]
+    fn what_each_network_can_be_switched_on_for() {
+        let can = |kind: &str, f| network(kind).is_some_and(|n| n.can(f));
+        assert!(can("mastodon", Feature::PrivateNotifications));
+        assert!(!can("bluesky", Feature::PrivateNotifications));
+        assert!(can("bluesky", Feature::PublicBroadcast));
+        assert!(!can("mastodon", Feature::AttendeeBroadcast));
+        assert!(!can("mastodon", Feature::OrganiserNotifications));
+    }
+}
