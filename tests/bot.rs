@@ -113,8 +113,7 @@ async fn an_expired_or_unknown_link_gets_a_clear_answer() {
 async fn a_command_above_the_senders_role_is_refused_naming_the_role() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
 
     let replies = app.say(&ADA, "/invite attendee").await;
     assert!(
@@ -137,8 +136,7 @@ async fn a_command_above_the_senders_role_is_refused_naming_the_role() {
 async fn admins_are_granted_listed_and_revoked_in_chat() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
 
     let replies = app.say(&OWNER, "/grant @ada admin").await;
     assert!(
@@ -236,8 +234,7 @@ async fn binding_a_group_deletes_the_token_and_confirms_there() {
     );
 
     // Organisers now hear about new volunteers.
-    let invite = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {invite}")).await;
+    app.join(&ADA, "volunteer").await;
     let notices = app.telegram.texts_to(group);
     assert!(
         notices
@@ -311,8 +308,7 @@ async fn links_and_codes_are_not_handed_out_in_groups_and_not_kept_once_sent() {
 async fn an_admin_creates_conferences_only_in_their_own_series() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("admin").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "admin").await;
     let replies = app
         .say(
             &ADA,
@@ -339,8 +335,7 @@ async fn an_admin_creates_conferences_only_in_their_own_series() {
 async fn a_renamed_username_follows_its_new_owner_and_dm_respects_the_conference_and_stop() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
 
     // Ada renames herself; Bob takes @ada.
     let renamed = support::TgUser {
@@ -371,10 +366,11 @@ async fn a_renamed_username_follows_its_new_owner_and_dm_respects_the_conference
         .into_iter()
         .last()
         .unwrap();
-    let press = json!({ "update_id": 960, "callback_query": { "id": "cb9", "chat_instance": "x", "data": "stop:yes",
-        "from": { "id": ADA.id, "is_bot": false, "first_name": "Ada", "username": "ada_l" },
-        "message": { "message_id": ask.message_id.unwrap(), "date": 1_798_000_000,
-                     "chat": { "id": ADA.id, "type": "private", "first_name": "Ada" }, "text": "Stop?" } } });
+    let renamed = support::TgUser {
+        username: "ada_l",
+        ..ADA
+    };
+    let press = app.button_update(&renamed, ADA.id, ask.message_id.unwrap(), "stop:yes");
     app.deliver(&[press]).await;
     let replies = app.say(&OWNER, "/dm @ada_l hello again").await;
     assert!(replies[0].contains("stopped all messages"), "{replies:?}");
@@ -447,8 +443,7 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_binding() {
 async fn stop_asks_first_and_then_silences_everything() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
 
     app.say(&ADA, "/stop").await;
     let ask = app
@@ -461,15 +456,13 @@ async fn stop_asks_first_and_then_silences_everything() {
     assert_eq!(buttons[0]["callback_data"], "stop:yes");
     let asked_message = ask.message_id.unwrap();
 
-    let press = json!({ "update_id": 950, "callback_query": { "id": "cb1", "chat_instance": "x", "data": "stop:yes",
-        "from": { "id": ADA.id, "is_bot": false, "first_name": "Ada", "username": "ada" },
-        "message": { "message_id": asked_message, "date": 1_798_000_000,
-                     "chat": { "id": ADA.id, "type": "private", "first_name": "Ada" }, "text": "Stop?" } } });
+    let press = app.button_update(&ADA, ADA.id, asked_message, "stop:yes");
+    let callback = press["callback_query"]["id"].clone();
     app.deliver(&[press]).await;
 
     assert_eq!(
         app.telegram.calls_of("answerCallbackQuery")[0].body["callback_query_id"],
-        "cb1"
+        callback
     );
     let edit = &app.telegram.calls_of("editMessageText")[0];
     assert_eq!(edit.body["message_id"].as_i64(), Some(asked_message));
@@ -491,8 +484,7 @@ async fn stop_asks_first_and_then_silences_everything() {
 async fn settings_toggle_what_a_person_receives() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     let replies = app.say(&ADA, "/settings announcements off").await;
     assert!(
         replies[0].contains("Announcements: ❌ off") && replies[0].contains("Reminders: ✅ on"),
@@ -509,8 +501,7 @@ async fn settings_toggle_what_a_person_receives() {
 async fn user_text_is_escaped_and_emoji_survive() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     let replies = app.say(&OWNER, "/dm @ada Room <b> & \"C\" 🎉 moved").await;
     assert!(
         replies[0].contains("Queued a message to Ada"),
@@ -527,8 +518,7 @@ async fn user_text_is_escaped_and_emoji_survive() {
 async fn a_long_announcement_is_split_at_telegrams_limit() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     let paragraph = "The keynote moves to the main hall because of the crowd. ".repeat(20);
     let long = [paragraph.as_str(); 5].join("\n");
     app.say(&OWNER, &format!("/announce {long}")).await;

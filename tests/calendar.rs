@@ -26,8 +26,7 @@ async fn a_calendar_link_serves_followed_sessions_and_shifts_and_is_replaced_on_
         "confirmed",
     )];
     app.import(&schedule_json(&sessions)).await;
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "volunteer").await;
     app.say(&ADA, "/follow /rust/").await;
     app.say(
         &support::OWNER,
@@ -86,8 +85,7 @@ async fn a_calendar_link_serves_followed_sessions_and_shifts_and_is_replaced_on_
 async fn without_a_public_address_the_bot_says_calendars_are_off() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     let reply = app.say(&ADA, "/calendar").await.join("\n");
     assert!(reply.contains("HERALD_PUBLIC_URL"), "{reply}");
 }

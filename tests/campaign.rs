@@ -48,10 +48,7 @@ fn press(app: &TestApp, data: &str) -> serde_json::Value {
         .into_iter()
         .rfind(|c| c.chat_id() == Some(OWNER.id))
         .unwrap();
-    json!({ "update_id": 5000 + message.message_id.unwrap(), "callback_query": { "id": "cb", "chat_instance": "x", "data": data,
-        "from": { "id": OWNER.id, "is_bot": false, "first_name": "Olga", "username": "olga" },
-        "message": { "message_id": message.message_id.unwrap(), "date": 1_798_000_000,
-                     "chat": { "id": OWNER.id, "type": "private", "first_name": "Olga" }, "text": "preview" } } })
+    app.button_update(&OWNER, OWNER.id, message.message_id.unwrap(), data)
 }
 
 async fn posts(app: &TestApp) -> Vec<herald::db::posts::Post> {

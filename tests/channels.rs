@@ -113,8 +113,7 @@ async fn without_an_account_for_private_messages_a_dm_says_nothing_was_sent() {
 /// signed in.
 async fn ada_on_telegram_and_the_web(app: &TestApp) -> (support::browser::Browser<'_>, String) {
     app.with_owner_and_conference().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     let replies = app.say(&ADA, "/web").await;
     let text = replies.join("\n");
     let start = text.find("http://herald.test/login/").unwrap();

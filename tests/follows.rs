@@ -66,8 +66,7 @@ fn number_of(app_today: &str, title: &str) -> String {
 #[tokio::test]
 async fn a_followed_session_and_a_pattern_bring_personal_reminders_on_time() {
     let (app, sessions) = setup().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     app.say(&ADA, "/settings announcements off").await;
 
     let today = app.say(&ADA, "/today").await.join("\n");
@@ -173,8 +172,7 @@ async fn a_speaker_linked_by_invite_gets_a_dm_fifteen_minutes_before() {
 #[tokio::test]
 async fn a_follower_who_turned_announcements_off_still_hears_that_their_session_moved() {
     let (app, mut sessions) = setup().await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     app.say(&ADA, "/settings announcements off").await;
     app.say(&ADA, "/follow /zig/").await;
     sessions[1].3 += TimeDelta::minutes(30);

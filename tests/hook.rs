@@ -325,8 +325,7 @@ async fn hook_is_for_admins_only() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
     app.bind("organisers", ORGANISERS).await;
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "volunteer").await;
 
     let replies = app.say(&ADA, "/hook").await;
     assert_eq!(replies.len(), 1, "{replies:?}");

@@ -17,8 +17,7 @@ async fn setup() -> TestApp {
     app.bind("moderation", MODERATION).await;
     app.bind("organisers", -100_900).await;
     app.say(&OWNER, "/conference policy 2").await;
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "volunteer").await;
     app
 }
 
@@ -154,12 +153,7 @@ async fn a_mention_is_answered_boosted_or_discarded_from_telegram() {
     let message_of = |needle: &str| message_id_of(&app, needle);
 
     // The Reply button says how; the answer is a Telegram reply to the mention's message.
-    let press = |data: &str, message: i64| {
-        json!({ "update_id": 900 + message, "callback_query": { "id": format!("cb{message}"), "chat_instance": "x", "data": data,
-            "from": { "id": OWNER.id, "is_bot": false, "first_name": "Olga", "username": "olga" },
-            "message": { "message_id": message, "date": 1_798_000_000,
-                         "chat": { "id": MODERATION, "type": "supergroup", "title": "Moderation" }, "text": "Mention" } } })
-    };
+    let press = |data: &str, message: i64| app.button_update(&OWNER, MODERATION, message, data);
     let alice = message_of("where is the keynote?");
     app.deliver(&[press("mention:reply:1", alice)]).await;
     assert!(

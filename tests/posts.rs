@@ -61,8 +61,7 @@ async fn setup() -> (TestApp, FakeMastodon) {
     let replies = app.say(&OWNER, "/switch fosstodon public on").await;
     assert!(replies[0].contains("public is on"), "{replies:?}");
 
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "volunteer").await;
     (app, mastodon)
 }
 
@@ -111,10 +110,12 @@ async fn a_volunteers_post_waits_for_an_admin_and_then_reaches_every_network() {
     let replies = app.say(&ADA, "/approve 1").await;
     assert!(replies[0].contains("your own"), "{replies:?}");
 
-    let press = json!({ "update_id": 990, "callback_query": { "id": "cbA", "chat_instance": "x", "data": "post:approve:1",
-        "from": { "id": OWNER.id, "is_bot": false, "first_name": "Olga", "username": "olga" },
-        "message": { "message_id": moderation.message_id.unwrap(), "date": 1_798_000_000,
-                     "chat": { "id": -100_700, "type": "supergroup", "title": "Moderation" }, "text": "Post #1" } } });
+    let press = app.button_update(
+        &OWNER,
+        -100_700,
+        moderation.message_id.unwrap(),
+        "post:approve:1",
+    );
     app.deliver(&[press]).await;
 
     let statuses = mastodon.statuses();
@@ -167,8 +168,7 @@ async fn guards_refuse_duplicates_posts_outside_the_window_and_other_roles() {
         "{replies:?}"
     );
 
-    let token = app.invite("attendee").await;
-    app.say(&BOB, &format!("/start {token}")).await;
+    app.join(&BOB, "attendee").await;
     let replies = app.say(&BOB, "/post hello").await;
     assert!(
         replies[0].contains("As attendee you cannot post"),

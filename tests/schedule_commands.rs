@@ -47,8 +47,7 @@ async fn app_with_schedule() -> TestApp {
         ),
     ];
     app.import(&schedule_json(&sessions)).await;
-    let token = app.invite("attendee").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "attendee").await;
     app
 }
 

@@ -35,8 +35,7 @@ async fn a_shift_given_in_chat_reminds_its_volunteer_fifteen_minutes_before() {
         .unwrap()
         .to_owned();
 
-    let token = app.invite("attendee").await;
-    app.say(&BOB, &format!("/start {token}")).await;
+    app.join(&BOB, "attendee").await;
     let replies = app
         .say(&OWNER, &format!("/slot assign {number} @bob"))
         .await;
@@ -81,8 +80,7 @@ async fn a_shift_given_in_chat_reminds_its_volunteer_fifteen_minutes_before() {
 async fn shifts_import_from_csv_all_or_nothing() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "volunteer").await;
     let clock: SharedClock = app.clock.clone();
     let templates = Templates::new();
 

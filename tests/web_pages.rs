@@ -190,8 +190,7 @@ async fn a_form_without_the_sessions_csrf_token_changes_nothing() {
 #[tokio::test]
 async fn what_a_person_sees_and_may_change_follows_their_roles() {
     let app = spawn().await;
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "volunteer").await;
 
     let mut ada = Browser::new(&app);
     ada.sign_in(&web_link(&app, &ADA, "/web").await).await;
@@ -450,8 +449,7 @@ async fn the_moderation_page_approves_under_the_posting_policy_and_takes_posts_w
     let app = spawn().await;
     app.bind("moderation", -100_700).await;
     app.say(&OWNER, "/conference policy 2").await;
-    let token = app.invite("volunteer").await;
-    app.say(&ADA, &format!("/start {token}")).await;
+    app.join(&ADA, "volunteer").await;
     let replies = app.say(&ADA, "/post Doors open at nine").await;
     assert!(replies[0].contains("waiting for approval"), "{replies:?}");
 

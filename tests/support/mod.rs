@@ -279,6 +279,27 @@ impl TestApp {
         serde_json::json!({ "update_id": id, "message": message })
     }
 
+    /// `user` pressing the button with `data` under the bot's message `message_id` in `chat` (their private
+    /// chat, or a group), with a fresh update id; its callback id is `cb<update id>`.
+    pub fn button_update(
+        &self,
+        user: &TgUser,
+        chat: i64,
+        message_id: i64,
+        data: &str,
+    ) -> serde_json::Value {
+        let id = self.update_id();
+        let chat_json = if chat == user.id {
+            serde_json::json!({ "id": chat, "type": "private", "first_name": user.first_name })
+        } else {
+            serde_json::json!({ "id": chat, "type": "supergroup", "title": "Moderation" })
+        };
+        serde_json::json!({ "update_id": id, "callback_query": {
+            "id": format!("cb{id}"), "chat_instance": "x", "data": data,
+            "from": { "id": user.id, "is_bot": false, "first_name": user.first_name, "username": user.username },
+            "message": { "message_id": message_id, "date": 1_798_000_000, "chat": chat_json, "text": "…" } } })
+    }
+
     /// A photo from `user` in their private chat, captioned `caption`, as Telegram sends it: a few sizes of
     /// the picture, the largest last (its `file_id` is `file_id`).
     pub fn photo_update(&self, user: &TgUser, file_id: &str, caption: &str) -> serde_json::Value {
@@ -496,6 +517,12 @@ impl TestApp {
         .await
         .expect("the schedule imports")
         .1
+    }
+
+    /// `user` joins with an invitation for `role` from the owner; returns the bot's replies.
+    pub async fn join(&self, user: &TgUser, role: &str) -> Vec<String> {
+        let token = self.invite(role).await;
+        self.say(user, &format!("/start {token}")).await
     }
 
     /// An invite link for `role`, issued by the owner.
