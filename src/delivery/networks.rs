@@ -67,6 +67,10 @@ pub trait Network: Sync + std::fmt::Debug {
 
     /// Credentials from their fields, in [`Self::credential_fields`] order; `None` when they do not fit.
     fn credentials(&self, fields: &[&str]) -> Option<Credentials>;
+
+    /// Whether an answer to a mention must name its author for them to be told (on Bluesky a reply in
+    /// the thread notifies them anyway).
+    fn answers_name_author(&self) -> bool;
 }
 
 #[derive(Debug)]
@@ -96,6 +100,11 @@ impl Network for Mastodon {
 
     fn credential_fields(&self) -> &'static [&'static str] {
         &["token"]
+    }
+
+    /// Mastodon notifies only the accounts a status mentions.
+    fn answers_name_author(&self) -> bool {
+        true
     }
 
     fn credentials(&self, fields: &[&str]) -> Option<Credentials> {
@@ -131,6 +140,10 @@ impl Network for Bluesky {
 
     fn credential_fields(&self) -> &'static [&'static str] {
         &["identifier", "app_password"]
+    }
+
+    fn answers_name_author(&self) -> bool {
+        false
     }
 
     fn credentials(&self, fields: &[&str]) -> Option<Credentials> {

@@ -200,9 +200,11 @@ pub async fn answer_number(ctx: &Ctx, actor: &Actor, number: i64, text: &str) ->
         Ok(c) => c,
         Err(reply) => return Ok(reply),
     };
-    // On Mastodon an answer names whom it answers, or they are not notified.
+    // Where an answer must name whom it answers (Mastodon), it does.
     let text = text.trim();
-    let text = if network == "mastodon" && !text.contains(&mention.author_handle) {
+    let names =
+        crate::delivery::networks::network(&network).is_some_and(|n| n.answers_name_author());
+    let text = if names && !text.contains(&mention.author_handle) {
         format!("{} {text}", mention.author_handle)
     } else {
         text.to_owned()
