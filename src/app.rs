@@ -156,14 +156,12 @@ impl Application {
         );
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
         handlers.insert(crate::mentions::BLUESKY_KIND, mentions);
-        senders.insert(
-            "mastodon",
-            crate::social::MastodonSender::new(db.clone(), pictures.clone()),
-        );
-        senders.insert(
-            "bluesky",
-            crate::social::BlueskySender::new(db.clone(), pictures),
-        );
+        for driver in crate::social::DRIVERS {
+            senders.insert(
+                driver.network().name(),
+                driver.sender(db.clone(), pictures.clone()),
+            );
+        }
         let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
         outbox.observe(Arc::new(crate::posts::PostObserver));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());

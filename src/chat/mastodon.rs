@@ -17,7 +17,7 @@ use crate::{
         inbox::InboxEvent,
         posts::{self as posts_store, Provider},
     },
-    delivery::{self, social::MASTODON as PLATFORM},
+    delivery::{self, networks::MASTODON as PLATFORM},
     inbox::InboxHandler,
     mentions::{self, Heard},
     templates::Templates,

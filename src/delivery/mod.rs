@@ -287,10 +287,10 @@ impl Vias {
             crate::db::web_chat::PLATFORM => Ok(Some(Contact::Web {
                 chat: account.platform_user_id.clone(),
             })),
-            social::MASTODON => {
+            networks::MASTODON => {
                 if self.mastodon.is_none() {
                     let found =
-                        contacts::private_provider(tx, self.conference, social::MASTODON).await?;
+                        contacts::private_provider(tx, self.conference, networks::MASTODON).await?;
                     self.mastodon = Some(found);
                 }
                 let via = self.mastodon.as_ref().and_then(Option::as_ref);

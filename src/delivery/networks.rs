@@ -73,12 +73,16 @@ pub trait Network: Sync + std::fmt::Debug {
     fn answers_name_author(&self) -> bool;
 }
 
+/// The names of the networks, as stored in `providers.kind` and `person_accounts.platform`.
+pub const MASTODON: &str = "mastodon";
+pub const BLUESKY: &str = "bluesky";
+
 #[derive(Debug)]
 struct Mastodon;
 
 impl Network for Mastodon {
     fn name(&self) -> &'static str {
-        "mastodon"
+        MASTODON
     }
 
     /// Public posts, the mentions inbox, and direct statuses to people.
@@ -122,7 +126,7 @@ struct Bluesky;
 
 impl Network for Bluesky {
     fn name(&self) -> &'static str {
-        "bluesky"
+        BLUESKY
     }
 
     /// Public posts and the mentions inbox (Bluesky's chat is not used).

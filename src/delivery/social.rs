@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use herald_bots::{mastodon, text::split_thread};
 use serde::{Deserialize, Serialize};
 
-use super::Notice;
+use super::{Notice, networks::MASTODON};
 use crate::{
     db::{
         Tx,
@@ -16,9 +16,6 @@ use crate::{
     },
     templates::Templates,
 };
-
-/// The platform name of Mastodon accounts and providers.
-pub const MASTODON: &str = "mastodon";
 
 /// Body of a post's delivery row for Mastodon and Bluesky: the thread, posted part after part, and the
 /// post's images (`post_images` ids), attached to the first part.

@@ -16,7 +16,7 @@ use crate::mentions::{BLUESKY_KIND, Heard};
 /// Pages read per poll (50 notifications each).
 const PAGES: usize = 10;
 
-pub(super) async fn run(listener: &Listener, credentials: &Value, cancel: CancellationToken) {
+pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: CancellationToken) {
     let client = match client(listener, credentials) {
         Ok(client) => client,
         Err(err) => {

@@ -16,7 +16,7 @@ use crate::mentions::{Heard, MASTODON_KIND};
 /// Pages read per catch-up (40 notifications each).
 const CATCH_UP_PAGES: usize = 25;
 
-pub(super) async fn run(listener: &Listener, credentials: &Value, cancel: CancellationToken) {
+pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: CancellationToken) {
     let mut failures = 0u32;
     loop {
         match session(listener, credentials, &cancel).await {

@@ -8,8 +8,8 @@
 //! Each listener reports to `/healthz` (`listener:<name>`) and keeps its state in the database for `/status`;
 //! one failing for longer than `notify_after_secs` posts one notice to the organisers, and one on recovery.
 
-mod bluesky;
-mod mastodon;
+pub(crate) mod bluesky;
+pub(crate) mod mastodon;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -138,10 +138,8 @@ impl Listeners {
             };
             let token = cancel.clone();
             let handle = tokio::spawn(async move {
-                match listener.provider.kind.as_str() {
-                    "mastodon" => mastodon::run(&listener, &credentials, token).await,
-                    "bluesky" => bluesky::run(&listener, &credentials, token).await,
-                    _ => {}
+                if let Some(driver) = crate::social::driver(&listener.provider.kind) {
+                    driver.listen(&listener, &credentials, token).await;
                 }
                 listener.report.stopped();
             });
@@ -160,7 +158,7 @@ impl Listeners {
 
 /// One provider's listener: what it needs and how it reports.
 #[derive(Debug)]
-struct Listener {
+pub struct Listener {
     db: Db,
     clock: SharedClock,
     templates: Arc<Templates>,

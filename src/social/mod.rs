@@ -1,0 +1,221 @@
+//! Social networks as the application uses them: each network's driver ([`Driver`]: its outbox sender, how
+//! to check its credentials, its listener), one module per network, and what they share (pictures). The
+//! senders are built from the providers table (credentials are read per send, so a change takes effect at
+//! once and a deactivated provider stops its queued posts).
+
+pub mod bluesky;
+pub mod mastodon;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use herald_bots::Disposition;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    db::{Db, posts as store},
+    delivery::networks::Network,
+    listen::Listener,
+    outbox::{SendError, Sender},
+};
+
+/// Where the bytes of a picture sent to the bot come from: Telegram, by file id.
+#[async_trait]
+pub trait PictureSource: Send + Sync + std::fmt::Debug {
+    async fn fetch(&self, file_id: &str) -> Result<Vec<u8>, SendError>;
+}
+
+/// Bots may download files up to 20 MB.
+const MAX_DOWNLOAD: u64 = 20 * 1024 * 1024;
+
+#[async_trait]
+impl PictureSource for herald_bots::telegram::TelegramClient {
+    async fn fetch(&self, file_id: &str) -> Result<Vec<u8>, SendError> {
+        self.download_file(file_id, MAX_DOWNLOAD)
+            .await
+            .map_err(|e| SendError {
+                disposition: e.disposition(),
+                message: format!("downloading a picture from Telegram: {e}"),
+                moved_to: None,
+            })
+    }
+}
+
+/// Picture bytes for the senders: fetched from the source once, then read from the database. One
+/// download at a time, so two networks posting the same picture at once do not both fetch it.
+#[derive(Debug)]
+pub struct Pictures {
+    source: Option<Arc<dyn PictureSource>>,
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl Pictures {
+    pub fn new(source: Option<Arc<dyn PictureSource>>) -> Arc<Self> {
+        Arc::new(Self {
+            source,
+            fetching: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
+/// A post's image ready to upload.
+pub(crate) struct Loaded {
+    bytes: Vec<u8>,
+    mime: String,
+    alt: String,
+}
+
+/// The image type the bytes themselves say (their magic numbers), which beats what the sender claimed.
+pub(crate) fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
+        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
+        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Some("image/webp"),
+        _ => None,
+    }
+}
+
+/// Reads a delivery's images, downloading (once, then kept) those that only have a Telegram file id.
+pub(crate) async fn load_images(
+    db: &Db,
+    pictures: &Pictures,
+    ids: &[i64],
+) -> Result<Vec<Loaded>, SendError> {
+    let read = |id: i64| async move {
+        let mut tx = db.begin().await.map_err(transient)?;
+        let found = store::image_by_id(&mut tx, id).await.map_err(transient)?;
+        tx.commit().await.map_err(transient)?;
+        found.ok_or_else(|| SendError::permanent(format!("image {id} of the post was removed")))
+    };
+    let mut loaded = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let (mut image, mut bytes) = read(id).await?;
+        let _fetching;
+        if bytes.is_empty() {
+            // Another delivery may be fetching it right now: wait, then look again.
+            _fetching = pictures.fetching.lock().await;
+            (image, bytes) = read(id).await?;
+        }
+        if bytes.is_empty() {
+            let (Some(file_id), Some(source)) = (&image.telegram_file_id, &pictures.source) else {
+                return Err(SendError::permanent(format!(
+                    "picture {} has no bytes and Telegram is not configured to fetch it from",
+                    image.position
+                )));
+            };
+            bytes = source.fetch(file_id).await?;
+            let mut tx = db.begin().await.map_err(transient)?;
+            store::set_image_data(&mut tx, id, &bytes)
+                .await
+                .map_err(transient)?;
+            tx.commit().await.map_err(transient)?;
+        }
+        loaded.push(Loaded {
+            mime: sniff_image_type(&bytes).map_or(image.content_type, str::to_owned),
+            bytes,
+            alt: image.alt_text,
+        });
+    }
+    Ok(loaded)
+}
+
+/// What checking a provider found: the account it signs in as, and the network's text limit if it has
+/// its own.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub account: String,
+    pub max_characters: Option<usize>,
+}
+
+/// One social network's working parts, beside its description ([`Network`]).
+#[async_trait]
+pub trait Driver: Sync + std::fmt::Debug {
+    /// What the network is and can do.
+    fn network(&self) -> &'static dyn Network;
+
+    /// The outbox's sender for the network's provider accounts.
+    fn sender(&self, db: Db, pictures: Arc<Pictures>) -> Arc<dyn Sender>;
+
+    /// Checks a provider's credentials with the network.
+    async fn verify(
+        &self,
+        provider: &store::Provider,
+        credentials: &serde_json::Value,
+    ) -> anyhow::Result<Verified>;
+
+    /// Hears what the network tells the account (mentions, direct messages) until `cancel`; a network
+    /// without a mentions inbox returns at once.
+    async fn listen(
+        &self,
+        listener: &Listener,
+        credentials: &serde_json::Value,
+        cancel: CancellationToken,
+    );
+}
+
+/// Every network's driver: `app.rs` builds the senders from this, the listeners' supervisor and `/provider
+/// test` find theirs here.
+pub static DRIVERS: &[&dyn Driver] = &[&mastodon::Mastodon, &bluesky::Bluesky];
+
+/// The driver of a provider kind.
+pub fn driver(kind: &str) -> Option<&'static dyn Driver> {
+    DRIVERS.iter().copied().find(|d| d.network().name() == kind)
+}
+
+/// Checks a provider's credentials.
+pub async fn verify(
+    provider: &store::Provider,
+    credentials: &serde_json::Value,
+) -> anyhow::Result<Verified> {
+    match driver(&provider.kind) {
+        Some(driver) => driver.verify(provider, credentials).await,
+        None => anyhow::bail!("testing {} providers is not supported", provider.kind),
+    }
+}
+
+pub(crate) fn transient(e: anyhow::Error) -> SendError {
+    SendError {
+        disposition: Disposition::Transient,
+        message: format!("{e:#}"),
+        moved_to: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_image_type;
+
+    #[test]
+    fn image_types_come_from_the_bytes() {
+        assert_eq!(
+            sniff_image_type(b"\x89PNG\r\n\x1a\n...."),
+            Some("image/png")
+        );
+        assert_eq!(
+            sniff_image_type(&[0xff, 0xd8, 0xff, 0xe0, 0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(sniff_image_type(b"GIF89a...."), Some("image/gif"));
+        assert_eq!(
+            sniff_image_type(b"RIFF\x10\0\0\0WEBPVP8 "),
+            Some("image/webp")
+        );
+        assert_eq!(sniff_image_type(b"%PDF-1.7"), None);
+        assert_eq!(sniff_image_type(b""), None);
+    }
+}
