@@ -254,7 +254,8 @@ async fn direct_statuses_with(base: &str, needle: &str) -> Vec<Value> {
 
 #[tokio::test]
 #[ignore = "needs mastodon-mock: .ci/peer-mastodon"]
-async fn someone_linked_by_a_direct_message_gets_announcements_and_dms_as_direct_statuses() {
+async fn someone_linked_by_a_direct_message_gets_announcements_dms_and_reminders_as_direct_statuses()
+ {
     let base = peer();
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
@@ -328,5 +329,29 @@ async fn someone_linked_by_a_direct_message_gets_announcements_and_dms_as_direct
             .unwrap()
             .contains("Olga (FOSDEM 2027)"),
         "{dm:?}"
+    );
+
+    // A session starting in an hour: its reminder reaches her ten minutes before, as a direct status.
+    let title = format!("Rust in Space {marker}");
+    let start = app.now() + chrono::TimeDelta::hours(1);
+    app.import(&support::schedule_json(&[(
+        "a",
+        &title,
+        "K.1.105",
+        start,
+        45,
+        "confirmed",
+    )]))
+    .await;
+    app.advance(chrono::TimeDelta::minutes(50));
+    app.send_everything().await;
+    let reminded = direct_statuses_with(&base, &title).await;
+    assert_eq!(reminded.len(), 1, "the reminder, once");
+    assert!(
+        reminded[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("starts in 10 minutes"),
+        "{reminded:?}"
     );
 }
