@@ -95,11 +95,13 @@ impl Application {
             .context("Failed to build the HTTP client")?;
 
         // The chat core, as each adapter runs it.
+        let telegram_on = config.telegram()?.is_some();
         let core = || {
             Core::new(
                 templates.clone(),
                 config.public_url.clone(),
                 web_base.clone(),
+                telegram_on,
             )
         };
         let mut senders = Senders::default();

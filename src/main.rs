@@ -57,7 +57,7 @@ enum Command {
     /// The link works once, for 10 minutes. Without --user it signs in the owner. The address is
     /// HERALD_PUBLIC_URL, or the listen address when that is not set.
     WebLink {
-        /// Whom it signs in: their Telegram user id or @username.
+        /// Whom it signs in: their user id on any channel (Telegram id, web chat account) or @username.
         #[arg(long)]
         user: Option<String>,
         /// Open the moderation page for phones instead of the config page.

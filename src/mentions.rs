@@ -83,8 +83,10 @@ pub fn from_mastodon(n: &Value, own_account: &str) -> anyhow::Result<Option<NewM
         author_handle: format!("@{acct}"),
         author_name: name.to_owned(),
         text: herald_bots::html::to_text(content),
+        // Shown as a link: only a web address, whatever else a server sends.
         url: text_of(status, "/url")
             .or_else(|| text_of(status, "/uri"))
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
             .map(str::to_owned),
         written_at: time_of(status, "/created_at")?,
     }))

@@ -183,3 +183,77 @@ async fn without_telegram_an_owner_runs_a_conference_from_the_web_chat_and_appro
     assert!(edited.buttons.is_empty(), "{edited:?}");
     assert!(edited.text.contains("approved"), "{edited:?}");
 }
+
+async fn people_count(app: &TestApp) -> i64 {
+    let mut tx = app.db().begin().await.unwrap();
+    let mut n = 0;
+    for p in 1..=20 {
+        if herald::db::chat::person_name(&mut tx, p)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            n += 1;
+        }
+    }
+    tx.commit().await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn a_refused_link_leaves_nobody_behind_and_an_invitation_opened_while_signed_in_joins_that_person()
+ {
+    let app = TestApp::spawn_without_telegram().await;
+    let link = owner_link(&app).await;
+    let mut owner = Browser::new(&app);
+    owner.open_chat(&link, "Olga").await;
+    let me = owner.my_chat().await;
+    owner
+        .say(
+            &me,
+            "/conference new fosdem-2027 Europe/Brussels 2027-02-06 2027-02-07 FOSDEM 2027",
+        )
+        .await;
+    assert_eq!(people_count(&app).await, 1);
+
+    // The spent owner link, opened again: refused, and nobody new is kept.
+    let mut mallory = Browser::new(&app);
+    assert_eq!(mallory.open_chat(&link, "Mallory").await, StatusCode::GONE);
+    assert_eq!(people_count(&app).await, 1);
+
+    // Ada joins as an attendee, then opens a volunteer invitation in the same browser: the same person.
+    let replies = owner.say(&me, "/invite attendee Ada").await;
+    let mut ada = Browser::new(&app);
+    ada.open_chat(&link_in(&replies.join("\n")), "Ada").await;
+    assert_eq!(people_count(&app).await, 2);
+    let replies = owner.say(&me, "/invite volunteer Ada").await;
+    let invitation = link_in(&replies.join("\n"));
+    let (status, page) = ada.get(support::browser::path_of(&invitation)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("You are signed in as <b>Ada</b>"), "{page}");
+    let (status, location) = ada.post(support::browser::path_of(&invitation), &[]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/chat")
+    );
+    assert_eq!(people_count(&app).await, 2, "no second Ada");
+    let ada_chat = ada.my_chat().await;
+    let replies = ada.say(&ada_chat, "/whoami").await;
+    assert!(replies[0].contains("volunteer"), "{replies:?}");
+
+    // A form posted from another site is refused.
+    let response = ada
+        .http
+        .post(ada.url(support::browser::path_of(&invitation)))
+        .header("Origin", "https://evil.example")
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body("name=Eve")
+        .header(reqwest::header::COOKIE, ada.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}

@@ -37,6 +37,13 @@ pub fn command_text(content_html: &str) -> String {
     rest.to_owned()
 }
 
+/// A positive number standing for a status id (which is a string, and may be longer than 31 bits): what
+/// keys of the messages a command sends are made from, so two commands never share one.
+fn message_number(status_id: &str) -> i32 {
+    let digest = crate::token::hash(status_id);
+    i32::from_str_radix(&digest[..7], 16).unwrap_or(0)
+}
+
 /// Runs the chat core for one direct message and queues the answer as direct statuses.
 pub async fn handle_direct(
     tx: Tx,
@@ -77,7 +84,8 @@ pub async fn handle_direct(
             name,
         }),
         input,
-        message_id: None,
+        // What handlers name their messages by (`/dm`, `/announce`): one per status.
+        message_id: Some(message_number(&status_id)),
         picture: None,
         reply_to: None,
         document: None,

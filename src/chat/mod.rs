@@ -489,6 +489,8 @@ pub struct Core {
     pub templates: Arc<Templates>,
     public_url: Option<url::Url>,
     web: url::Url,
+    /// Whether Telegram is configured: a username stored by an earlier run is no bot to link to.
+    telegram: bool,
 }
 
 impl std::fmt::Debug for Core {
@@ -501,18 +503,26 @@ impl std::fmt::Debug for Core {
 }
 
 impl Core {
-    pub fn new(templates: Arc<Templates>, public_url: Option<url::Url>, web: url::Url) -> Self {
+    pub fn new(
+        templates: Arc<Templates>,
+        public_url: Option<url::Url>,
+        web: url::Url,
+        telegram: bool,
+    ) -> Self {
         Self {
             schema: schema(),
             templates,
             public_url,
             web,
+            telegram,
         }
     }
 
-    /// What the bot knows about itself; `telegram` is the bot's username when Telegram is on.
-    pub fn bot(&self, telegram: Option<String>) -> BotInfo {
-        BotInfo::new(telegram, self.public_url.clone(), self.web.clone())
+    /// What the bot knows about itself; `username` is the Telegram bot's as a running Herald learnt it
+    /// (ignored while Telegram is off).
+    pub fn bot(&self, username: Option<String>) -> BotInfo {
+        let username = username.filter(|_| self.telegram);
+        BotInfo::new(username, self.public_url.clone(), self.web.clone())
     }
 
     /// Runs the tree for `inbound` in `tx`, as the sender it names; gives back the reply and the

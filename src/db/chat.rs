@@ -566,6 +566,17 @@ pub async fn link_token_by_hash(
     Ok(row)
 }
 
+/// Who used the token with this digest, once used.
+pub async fn link_used_by(tx: &mut Tx, token_hash: &str) -> anyhow::Result<Option<i64>> {
+    let row: Option<Option<i64>> = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT used_by FROM link_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row.flatten())
+}
+
 /// Marks a token used; `false` if someone else used it first.
 pub async fn use_link_token(
     tx: &mut Tx,

@@ -217,13 +217,14 @@ pub async fn account_of(
     Ok(row)
 }
 
-/// A person's id for `herald web-link --user`: a Telegram user id, a @username, or a person number.
+/// A person's id for `herald web-link --user`: their user id on any channel (a Telegram id, a web chat
+/// account id as `/whoami` shows it) or a username (`@ada`, a Mastodon handle).
 pub async fn find_person(tx: &mut Tx, who: &str) -> anyhow::Result<Option<i64>> {
     let who = who.trim();
     let row: Option<i64> = on_tx!(tx, |conn| {
         sqlx::query_scalar(
-            "SELECT person_id FROM person_accounts WHERE platform = 'telegram' \
-             AND (platform_user_id = $1 OR LOWER(username) = LOWER($2)) ORDER BY id LIMIT 1",
+            "SELECT person_id FROM person_accounts \
+             WHERE platform_user_id = $1 OR LOWER(username) = LOWER($2) ORDER BY id LIMIT 1",
         )
         .bind(who)
         .bind(who.trim_start_matches('@'))

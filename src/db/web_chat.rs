@@ -130,12 +130,15 @@ pub async fn room(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Room>> {
     Ok(row)
 }
 
-/// The rooms `person` may read and write: those they made, those bound to a conference where they help
-/// organise (volunteer and up) and attendee rooms of conferences they belong to. An owner sees every room.
+/// The rooms `person` may read and write: those they made until they are bound, those bound to a
+/// conference where they help organise (volunteer and up) and attendee rooms of conferences they belong
+/// to. An owner sees every room. (A bound room follows the roles: one who loses theirs loses it.)
 pub async fn rooms_of(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Room>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT r.id, r.title, r.created_by FROM web_rooms r WHERE r.created_by = $1 \
+            "SELECT r.id, r.title, r.created_by FROM web_rooms r WHERE (r.created_by = $1 \
+             AND NOT EXISTS (SELECT 1 FROM channel_bindings u \
+                             WHERE u.platform = $2 AND u.chat_id = 'room-' || CAST(r.id AS TEXT))) \
              OR EXISTS (SELECT 1 FROM roles o WHERE o.person_id = $1 AND o.role = 'owner') \
              OR EXISTS (SELECT 1 FROM channel_bindings b JOIN roles g ON g.conference_id = b.conference_id \
                         WHERE b.platform = $2 AND b.chat_id = 'room-' || CAST(r.id AS TEXT) AND g.person_id = $1 \

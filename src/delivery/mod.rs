@@ -298,11 +298,28 @@ impl Vias {
                     .zip(account.username.as_ref())
                     .map(|(p, acct)| Contact::MastodonDirect {
                         via: p.id,
-                        acct: acct.clone(),
+                        acct: full_handle(acct, &account.platform_user_id, p.base_url.as_deref()),
                     }))
             }
             _ => Ok(None),
         }
+    }
+}
+
+/// A Mastodon account as the conference's account must name it: `acct` is relative to the account's own
+/// server (`alice` for someone on it), so from another server it needs that server (`alice@a.social`),
+/// which the account's URI (`https://a.social/users/alice`) tells.
+fn full_handle(acct: &str, uri: &str, via: Option<&str>) -> String {
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+    };
+    match (acct.contains('@'), host(uri)) {
+        (false, Some(home)) if via.and_then(host).as_deref() != Some(home.as_str()) => {
+            format!("{acct}@{home}")
+        }
+        _ => acct.to_owned(),
     }
 }
 
@@ -428,4 +445,27 @@ pub async fn send(
     let contacts = resolve(tx, recipient).await?;
     write(tx, templates, now, &contacts, notice, key).await?;
     Ok(contacts.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::full_handle;
+
+    #[test]
+    fn a_mastodon_account_is_named_with_its_server_when_written_to_from_another() {
+        let uri = "https://a.social/users/alice";
+        assert_eq!(full_handle("alice", uri, Some("https://a.social")), "alice");
+        assert_eq!(
+            full_handle("alice", uri, Some("https://b.social/")),
+            "alice@a.social"
+        );
+        assert_eq!(
+            full_handle("alice@c.social", uri, Some("https://b.social")),
+            "alice@c.social"
+        );
+        assert_eq!(
+            full_handle("alice", "not a uri", Some("https://b.social")),
+            "alice"
+        );
+    }
 }

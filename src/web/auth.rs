@@ -47,6 +47,27 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+impl Signed {
+    /// The person signed in by the request's cookie, if any.
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Option<Self>> {
+        let Some(token) = session_cookie(headers) else {
+            return Ok(None);
+        };
+        let mut tx = state.db.begin().await?;
+        let session = store::session(&mut tx, state.clock.now(), &token::hash(&token)).await?;
+        let name = match &session {
+            Some(s) => people::person_name(&mut tx, s.person_id).await?,
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(session.map(|session| Self {
+            person: session.person_id,
+            name: name.unwrap_or_default(),
+            session,
+        }))
+    }
+}
+
 impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
 
@@ -54,36 +75,15 @@ impl FromRequestParts<AppState> for Signed {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let signed_out = || {
-            page(
+        match Self::of(state, &parts.headers).await {
+            Ok(Some(signed)) => Ok(signed),
+            Ok(None) => Err(page(
                 state,
                 StatusCode::UNAUTHORIZED,
                 "signed_out",
                 json!({ "reason": "none" }),
-            )
-        };
-        let Some(token) = session_cookie(&parts.headers) else {
-            return Err(signed_out());
-        };
-        let found = async {
-            let mut tx = state.db.begin().await?;
-            let session = store::session(&mut tx, state.clock.now(), &token::hash(&token)).await?;
-            let name = match &session {
-                Some(s) => people::person_name(&mut tx, s.person_id).await?,
-                None => None,
-            };
-            tx.commit().await?;
-            anyhow::Ok(session.map(|s| (s, name)))
-        }
-        .await
-        .map_err(|err| super::internal(state, &err))?;
-        match found {
-            Some((session, name)) => Ok(Self {
-                person: session.person_id,
-                name: name.unwrap_or_default(),
-                session,
-            }),
-            None => Err(signed_out()),
+            )),
+            Err(err) => Err(super::internal(state, &err)),
         }
     }
 }

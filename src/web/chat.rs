@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use axum::{
     Form, Router,
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -308,13 +308,22 @@ async fn new_room(
     }
 }
 
-/// `GET /chat/start/<token>`: what the link is, a name to give, and the button. Opening it spends nothing.
-async fn start_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+/// `GET /chat/start/<token>`: what the link is, a name to give (unless signed in already: the link then
+/// joins that person), and the button. Opening it spends nothing.
+async fn start_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let signed = match Signed::of(&state, &headers).await {
+        Ok(signed) => signed,
+        Err(err) => return internal(&state, &err),
+    };
     page(
         &state,
         StatusCode::OK,
         "chat_start",
-        json!({ "token": token, "error": null }),
+        json!({ "token": token, "error": null, "signed": signed.map(|s| s.name) }),
     )
 }
 
@@ -324,14 +333,37 @@ struct StartForm {
     name: String,
 }
 
-/// `POST /chat/start/<token>`: a web account named as given runs `/start <token>` through the chat core;
-/// when that linked them, a session opens and the chat shows Herald's answer.
+/// Whether a form comes from this site: a browser names the page's origin on a POST; one from another site
+/// (signing a visitor in to someone else's account) is refused.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    host.is_some_and(|h| h == origin_host)
+}
+
+/// `POST /chat/start/<token>`: `/start <token>` runs through the chat core for a web account — the
+/// signed-in person's, or a new one named as given — and when the link was spent on them, the chat opens
+/// (a new session for a newcomer). A link that is refused leaves nobody behind.
 async fn start(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Response {
-    let name: String = form.name.trim().chars().take(100).collect();
+    if !same_origin(&headers) {
+        return csrf_refused(&state);
+    }
+    let signed = match Signed::of(&state, &headers).await {
+        Ok(signed) => signed,
+        Err(err) => return internal(&state, &err),
+    };
+    let name: String = match &signed {
+        Some(s) => s.name.clone(),
+        None => form.name.trim().chars().take(100).collect(),
+    };
     if name.is_empty() {
         return page(
             &state,
@@ -342,7 +374,11 @@ async fn start(
     }
     let now = state.clock.now();
     let result = async {
-        let user_id = store::new_account_id();
+        let mut tx = state.db.begin().await?;
+        let user_id = match &signed {
+            Some(s) => store::account(&mut tx, now, s.person).await?,
+            None => store::new_account_id(),
+        };
         let event = WebEvent {
             chat: user_id.clone(),
             room: false,
@@ -354,20 +390,33 @@ async fn start(
                 text: format!("/start {token}"),
             },
         };
-        let tx = state.db.begin().await?;
-        let key = format!("webstart:{user_id}");
+        let key = format!("webstart:{user_id}:{}", crate::token::hash(&token));
         let mut tx = state.web_chat.run(tx, now, &event, &key).await?;
-        let Some(person) = people::person_by_user_id(&mut tx, PLATFORM, &user_id).await? else {
-            // Not linked: the link was refused; nothing is kept.
-            return anyhow::Ok(None);
-        };
-        let session = super::auth::open_session(&mut tx, now, person.id, CHAT_SESSION_TTL).await?;
-        tx.commit().await?;
-        Ok(Some(session))
+        let person = people::person_by_user_id(&mut tx, PLATFORM, &user_id).await?;
+        let used_by = people::link_used_by(&mut tx, &crate::token::hash(&token)).await?;
+        match (person, signed) {
+            // Someone signed in: the answer (welcome, or why not) is in their chat.
+            (_, Some(_)) => {
+                tx.commit().await?;
+                anyhow::Ok(Some(None))
+            }
+            // A newcomer the link was spent on: their chat opens.
+            (Some(person), None) if used_by == Some(person.id) => {
+                let session =
+                    super::auth::open_session(&mut tx, now, person.id, CHAT_SESSION_TTL).await?;
+                tx.commit().await?;
+                Ok(Some(Some(session)))
+            }
+            // Refused (used, expired, unknown): nothing is kept.
+            _ => Ok(None),
+        }
     }
     .await;
     match result {
-        Ok(Some(session)) => super::auth::signed_in(&state, &session, CHAT_SESSION_TTL, "/chat"),
+        Ok(Some(Some(session))) => {
+            super::auth::signed_in(&state, &session, CHAT_SESSION_TTL, "/chat")
+        }
+        Ok(Some(None)) => Redirect::to("/chat").into_response(),
         Ok(None) => page(
             &state,
             StatusCode::GONE,

@@ -31,8 +31,11 @@ pub async fn mobile(ctx: Ctx, actor: Actor) -> HandlerResult {
 }
 
 async fn sign_in_link(ctx: &Ctx, person: i64, next: &str) -> HandlerResult {
-    let Some(base) = ctx.bot.public_url.clone() else {
-        return Ok(Reply::text("web_off", json!({})));
+    // Without Telegram the web chat's own address will do (people are already there).
+    let base = match (&ctx.bot.public_url, ctx.bot.telegram) {
+        (Some(url), _) => url.clone(),
+        (None, false) => ctx.bot.web.clone(),
+        (None, true) => return Ok(Reply::text("web_off", json!({}))),
     };
     let mut tx = ctx.tx.lock().await;
     let url = crate::links::issue_login(&mut tx, ctx.now, &base, person, next).await?;
