@@ -154,7 +154,7 @@ impl Application {
         handlers.insert(crate::chat::web::EVENT_KIND, web_chat.clone());
         senders.insert(
             crate::db::web_chat::PLATFORM,
-            web::chat::WebSender::new(db.clone()),
+            web::chat::WebSender::new(db.clone(), clock.clone()),
         );
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
         handlers.insert(crate::mentions::BLUESKY_KIND, mentions);

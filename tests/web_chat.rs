@@ -130,6 +130,18 @@ async fn without_telegram_an_owner_runs_a_conference_from_the_web_chat_and_appro
         "the code leaves the room"
     );
 
+    // And a room for attendees: approved posts go there too.
+    let (_, location) = owner
+        .post("/chat/rooms", &[("csrf", &csrf), ("title", "Attendees")])
+        .await;
+    let attendees = location.trim_start_matches("/chat?c=").to_owned();
+    let replies = owner.say(&me, "/bind attendees").await;
+    let code: String = replies[0][replies[0].find("herald-bind-").unwrap()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    owner.say(&attendees, &code).await;
+
     // A Mastodon account for public posts; volunteers post, admins approve.
     let mastodon = FakeMastodon::start().await;
     owner
@@ -177,6 +189,14 @@ async fn without_telegram_an_owner_runs_a_conference_from_the_web_chat_and_appro
             .any(|s| s["status"] == "Doors open at 9!")
     })
     .await;
+    app.send_everything().await;
+    let in_room = owner.messages(&attendees).await;
+    assert!(
+        in_room
+            .iter()
+            .any(|m| m.author.is_none() && m.text == "Doors open at 9!"),
+        "{in_room:?}"
+    );
     // The moderation message now says what happened, without buttons.
     let after = owner.messages(&room).await;
     let edited = after.iter().find(|m| m.id == moderation.id).unwrap();

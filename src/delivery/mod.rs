@@ -406,7 +406,7 @@ pub async fn write(
 }
 
 /// A public post (plain text, with pictures by their Telegram file ids) to the conference's attendee
-/// channel, due at `due`; `false` when no channel is bound.
+/// channels (a Telegram channel, a web room), due at `due`; `false` when none is bound.
 pub async fn channel_post(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -427,7 +427,11 @@ pub async fn channel_post(
                 telegram::post(tx, now, chat, text, &pictures, key, due).await?;
                 reached = true;
             }
-            Contact::MastodonDirect { .. } | Contact::Web { .. } => {}
+            Contact::Web { chat } => {
+                web::post(tx, now, &chat, text, key, due).await?;
+                reached = true;
+            }
+            Contact::MastodonDirect { .. } => {}
         }
     }
     Ok(reached)

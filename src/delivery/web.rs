@@ -65,6 +65,30 @@ pub async fn write_notice(
     write(tx, now, chat, &body, kind, key, timing).await
 }
 
+/// A public post to a web room (an attendee room): its text as written. Its pictures are not shown
+/// here (they are known by their Telegram file ids). Key `<key>:web`.
+pub async fn post(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    chat: &str,
+    text: &str,
+    key: &str,
+    due: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let body = WebBody {
+        html: herald_bots::telegram::escape_html(text),
+        buttons: Vec::new(),
+        replaces: None,
+    };
+    let timing = Timing {
+        due,
+        deadline: None,
+        recomputable: true,
+    };
+    write(tx, now, chat, &body, "post", &format!("{key}:web"), timing).await?;
+    Ok(())
+}
+
 /// The notice's actions with their labels rendered.
 fn buttons(templates: &Templates, notice: &Notice) -> anyhow::Result<Vec<Vec<Button>>> {
     let mut rows = Vec::new();

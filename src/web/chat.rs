@@ -25,6 +25,7 @@ use serde_json::json;
 use super::{AppState, auth::Signed, csrf_refused, internal, page};
 use crate::{
     chat::web::{EVENT_KIND, WebAction, WebEvent},
+    clock::SharedClock,
     db::{
         Db, Tx, chat as people,
         inbox::{self, NewEvent},
@@ -432,15 +433,16 @@ async fn start(
 #[derive(Debug)]
 pub struct WebSender {
     db: Db,
+    clock: SharedClock,
 }
 
 impl WebSender {
-    pub fn new(db: Db) -> Arc<Self> {
-        Arc::new(Self { db })
+    pub fn new(db: Db, clock: SharedClock) -> Arc<Self> {
+        Arc::new(Self { db, clock })
     }
 
     async fn show(&self, delivery: &Delivery<'_>, body: &WebBody) -> anyhow::Result<String> {
-        let now = chrono::Utc::now();
+        let now = self.clock.now();
         let buttons = serde_json::to_string(&body.buttons)?;
         let mut tx = self.db.begin().await?;
         let id = match body.replaces {
