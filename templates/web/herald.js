@@ -121,6 +121,12 @@
 (function () {
   const log = document.getElementById('log');
   if (!log || !log.dataset.chat) return;
+  // Times as the reader's clock shows them (the page writes them in UTC).
+  const localTimes = () => log.querySelectorAll('time[datetime]').forEach((t) => {
+    const at = new Date(t.getAttribute('datetime'));
+    if (!Number.isNaN(at.getTime())) t.textContent = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  });
+  localTimes();
   const url = '/chat/messages?c=' + encodeURIComponent(log.dataset.chat);
   const bottom = () => { log.scrollTop = log.scrollHeight; };
   bottom();
@@ -134,6 +140,7 @@
       if (html !== last) {
         last = html;
         log.innerHTML = html;
+        localTimes();
         bottom();
       }
     } catch (e) {

@@ -194,7 +194,7 @@ impl Browser<'_> {
                     .collect();
                 Shown {
                     id,
-                    author: article.starts_with("mine").then(|| author.to_owned()),
+                    author: (!article.starts_with("herald")).then(|| author.to_owned()),
                     text: text_of(body),
                     buttons,
                 }
