@@ -78,12 +78,13 @@ pub mod listen;
 /// The web server: webhooks, the pages, the web chat.
 pub mod web;
 
-/// Command-line administration (`herald conference`, `herald invite`, `herald owner-link`).
-pub mod admin;
-
 // The top.
 
 /// Building the application and running it until shutdown: the only place everything is wired.
 pub mod app;
+
+/// The command line: `herald run`, `herald conference`, `herald invite`, `herald import`, … one module per
+/// verb family.
+pub mod cli;
 
 pub use app::{Application, Extras};

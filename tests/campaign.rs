@@ -192,7 +192,7 @@ async fn a_sponsor_campaign_thanks_each_sponsor_with_its_handle_per_network() {
     let (app, _mastodon, _bluesky) = setup().await;
     let clock: SharedClock = app.clock.clone();
     let bad = "name,level,url\nElephant Hosting,,https://elephant.example\n";
-    let err = herald::admin::import_sponsors(app.db(), &clock, "fosdem-2027", bad.as_bytes())
+    let err = herald::cli::import::import_sponsors(app.db(), &clock, "fosdem-2027", bad.as_bytes())
         .await
         .unwrap_err();
     assert!(
@@ -204,7 +204,7 @@ async fn a_sponsor_campaign_thanks_each_sponsor_with_its_handle_per_network() {
                Elephant Hosting,Platinum,https://elephant.example,@elephant@mastodon.social,\n\
                Crab Cloud,Gold,https://crab.example,,@crab.bsky.social\n\
                Gnu Goods,Platinum,,,\n";
-    let n = herald::admin::import_sponsors(app.db(), &clock, "fosdem-2027", csv.as_bytes())
+    let n = herald::cli::import::import_sponsors(app.db(), &clock, "fosdem-2027", csv.as_bytes())
         .await
         .unwrap();
     assert_eq!(n, 3);
@@ -258,7 +258,7 @@ async fn a_benefit_template_is_checked_when_saved_and_confirmed_for_one_sponsor(
     let (app, mastodon, bluesky) = setup().await;
     let clock: SharedClock = app.clock.clone();
     let csv = "name,level,url,mastodon\nElephant Hosting,Platinum,https://elephant.example,@elephant@mastodon.social\nCrab Cloud,Gold,,\n";
-    herald::admin::import_sponsors(app.db(), &clock, "fosdem-2027", csv.as_bytes())
+    herald::cli::import::import_sponsors(app.db(), &clock, "fosdem-2027", csv.as_bytes())
         .await
         .unwrap();
     let replies = app
@@ -323,7 +323,7 @@ async fn herald_campaign_previews_on_the_command_line_and_creates_with_create() 
     let clock: SharedClock = app.clock.clone();
     let templates = Templates::new();
     let filters = vec!["Rust".to_owned()];
-    let mut args = herald::admin::CampaignArgs {
+    let mut args = herald::cli::campaign::CampaignArgs {
         slug: "fosdem-2027",
         kind: "sessions",
         template: "{{ session.title }} in {{ session.room }}",
@@ -336,7 +336,7 @@ async fn herald_campaign_previews_on_the_command_line_and_creates_with_create() 
         create: false,
     };
     let mut out = Vec::new();
-    let n = herald::admin::campaign(app.db(), &clock, &templates, &args, &mut out)
+    let n = herald::cli::campaign::campaign(app.db(), &clock, &templates, &args, &mut out)
         .await
         .unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -350,7 +350,7 @@ async fn herald_campaign_previews_on_the_command_line_and_creates_with_create() 
     assert!(posts(&app).await.is_empty());
 
     args.template = "{{ session.title";
-    let err = herald::admin::campaign(app.db(), &clock, &templates, &args, &mut Vec::new())
+    let err = herald::cli::campaign::campaign(app.db(), &clock, &templates, &args, &mut Vec::new())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("line 1: syntax error"), "{err}");
@@ -358,7 +358,7 @@ async fn herald_campaign_previews_on_the_command_line_and_creates_with_create() 
     args.template = "{{ session.title }}";
     args.create = true;
     let mut out = Vec::new();
-    herald::admin::campaign(app.db(), &clock, &templates, &args, &mut out)
+    herald::cli::campaign::campaign(app.db(), &clock, &templates, &args, &mut out)
         .await
         .unwrap();
     assert!(

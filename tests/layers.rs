@@ -26,10 +26,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("delivery", &["delivery"]),
     // What a conference does; siblings here may use each other.
     ("domain", &["links", "people", "posts", "mentions", "schedule", "campaign", "news", "sponsors", "conferences"]),
-    // Where people meet it: chat, web, the platforms, listeners, administration.
-    ("surfaces", &["chat", "web", "telegram", "social", "listen", "platforms", "admin", "cli"]),
-    // Wiring it all together, and the crate roots (items re-exported at the root count as `lib`).
-    ("top", &["app", "lib", "main"]),
+    // Where people meet it: chat, web, the platforms, listeners.
+    ("surfaces", &["chat", "web", "telegram", "social", "listen", "platforms"]),
+    // Wiring it all together, the command line that runs it, and the crate roots (items re-exported at
+    // the root count as `lib`).
+    ("top", &["app", "cli", "lib", "main"]),
 ];
 
 /// The position and name of a module's layer.

@@ -6,7 +6,6 @@ mod support;
 
 use chrono::TimeDelta;
 use herald::{
-    admin,
     clock::SharedClock,
     db::{chat, outbox, outbox::OutboxState, schedule},
     templates::Templates,
@@ -54,7 +53,9 @@ async fn the_39c3_schedule_creates_its_conference_and_reimports_as_unchanged() {
         (0, 215, 0, 0)
     );
 
-    let rows = admin::schedule_rows(app.db(), "39c3").await.unwrap();
+    let rows = herald::cli::import::schedule_rows(app.db(), "39c3")
+        .await
+        .unwrap();
     let talk = rows
         .iter()
         .find(|r| r.title.starts_with("All my Deutschlandtickets"))
@@ -77,7 +78,9 @@ async fn fosdem_needs_a_time_zone_and_a_broken_file_changes_nothing() {
     let broken = &file[..file.len() / 3];
     let err = import(&app, "fosdem-2024", broken, None).await.unwrap_err();
     assert!(format!("{err:#}").contains("line"), "{err:#}");
-    let rows = admin::schedule_rows(app.db(), "fosdem-2024").await.unwrap();
+    let rows = herald::cli::import::schedule_rows(app.db(), "fosdem-2024")
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 674);
     assert!(
         rows.iter().all(|r| r.status == "confirmed"),

@@ -106,7 +106,7 @@ async fn an_imported_url_is_fetched_and_kept_in_sync_with_failures_reported_once
         .collect();
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("500"), "{failures:?}");
-    let rows = herald::admin::schedule_rows(app.db(), "fosdem-2027")
+    let rows = herald::cli::import::schedule_rows(app.db(), "fosdem-2027")
         .await
         .unwrap();
     assert_eq!(rows.len(), 1);

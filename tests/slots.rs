@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::TimeDelta;
-use herald::{admin, clock::SharedClock, templates::Templates};
+use herald::{clock::SharedClock, templates::Templates};
 use support::{ADA, BOB, OWNER, TestApp};
 
 #[tokio::test]
@@ -85,7 +85,7 @@ async fn shifts_import_from_csv_all_or_nothing() {
     let templates = Templates::new();
 
     let broken = "title,start,end,volunteer\nDoor,2026-12-27T12:00,2026-12-27T13:00,@ada\nBar,tomorrow,2026-12-28T13:00,\n";
-    let err = admin::import_slots(
+    let err = herald::cli::import::import_slots(
         app.db(),
         &clock,
         &templates,
@@ -105,10 +105,15 @@ async fn shifts_import_from_csv_all_or_nothing() {
     );
 
     let good = "title,start,end,volunteer\nDoor,2026-12-27T12:00,2026-12-27T13:00,@ada\nBar,2026-12-28T12:00,2026-12-28T13:00,\n";
-    let (slots, assigned) =
-        admin::import_slots(app.db(), &clock, &templates, "fosdem-2027", good.as_bytes())
-            .await
-            .unwrap();
+    let (slots, assigned) = herald::cli::import::import_slots(
+        app.db(),
+        &clock,
+        &templates,
+        "fosdem-2027",
+        good.as_bytes(),
+    )
+    .await
+    .unwrap();
     assert_eq!((slots, assigned), (2, 1));
     let mine = app.say(&ADA, "/myslots").await.join("\n");
     assert!(mine.contains("Door") && !mine.contains("Bar"), "{mine}");
@@ -120,7 +125,7 @@ async fn shifts_import_from_an_ics_file() {
     app.with_owner_and_conference().await;
     let clock: SharedClock = app.clock.clone();
     let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:s1\r\nSUMMARY:Door\\, morning\r\nDTSTART;TZID=Europe/Brussels:20261227T090000\r\nDTEND;TZID=Europe/Brussels:20261227T120000\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:s2\r\nSUMMARY:Door\\, cancelled\r\nSTATUS:CANCELLED\r\nDTSTART;TZID=Europe/Brussels:20261227T120000\r\nDTEND;TZID=Europe/Brussels:20261227T150000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-    let (slots, _) = admin::import_slots(
+    let (slots, _) = herald::cli::import::import_slots(
         app.db(),
         &clock,
         &Templates::new(),

@@ -334,15 +334,21 @@ struct StartForm {
     name: String,
 }
 
-/// Whether a form comes from this site: a browser names the page's origin on a POST; one from another site
-/// (signing a visitor in to someone else's account) is refused.
+/// Whether a form comes from this site, so that another site cannot sign a visitor in to someone else's
+/// account: browsers say where a request comes from in `Sec-Fetch-Site`, and name the page's origin in
+/// `Origin` (`null` under Herald's no-referrer policy, which says nothing).
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    host.is_some_and(|h| h == origin_host)
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if matches!(text("sec-fetch-site"), Some("cross-site" | "same-site")) {
+        return false;
+    }
+    match text(header::ORIGIN.as_str()) {
+        None | Some("null") => true,
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            text(header::HOST.as_str()) == Some(origin_host)
+        }
+    }
 }
 
 /// `POST /chat/start/<token>`: `/start <token>` runs through the chat core for a web account — the

@@ -1,0 +1,241 @@
+//! Links from the command line: the owner link, sign-in links to the pages, and registration links for
+//! many people at once (`herald invite`). With Telegram they open the bot; without, the web chat.
+
+use std::{
+    io::{Read, Write},
+    path::PathBuf,
+};
+
+use anyhow::{Context, bail};
+use herald_bots::telegram::TelegramClient;
+use herald_commands::Role;
+
+use super::{open, telegram_client, web_base};
+use crate::{
+    chat::{BotInfo, telegram::USERNAME_KEY},
+    clock::SharedClock,
+    config::Config,
+    db::{Db, chat},
+    links::{self, NewLinkTokenSpec},
+};
+
+/// `herald owner-link`.
+pub async fn owner_link(config: &Config) -> anyhow::Result<()> {
+    let (db, clock) = open(config).await?;
+    let client = telegram_client(config)?;
+    let bot = links_to(&db, &clock, client.as_ref(), web_base(config)?).await?;
+    match crate::links::owner_token_if_needed(&db, clock.now()).await? {
+        Some(token) => println!("{}", bot.start_link(&token)),
+        None => {
+            anyhow::bail!("this Herald already has an owner; the owner can grant roles in chat")
+        }
+    }
+    Ok(())
+}
+
+/// `herald web-link`.
+pub async fn web_link(config: &Config, user: Option<String>, mobile: bool) -> anyhow::Result<()> {
+    let (db, clock) = open(config).await?;
+    let base = web_base(config)?;
+    let next = if mobile {
+        crate::links::MOBILE_PATH
+    } else {
+        crate::links::CONFIG_PATH
+    };
+    let mut tx = db.begin().await?;
+    let person = match &user {
+        Some(who) => crate::db::web::find_person(&mut tx, who)
+            .await?
+            .with_context(|| {
+                format!("nobody with Telegram user id or username {who} has talked to the bot")
+            })?,
+        None => crate::db::web::owner(&mut tx)
+            .await?
+            .context("this Herald has no owner yet: run `herald owner-link` first")?,
+    };
+    let link = crate::links::issue_login(&mut tx, clock.now(), &base, person, next).await?;
+    tx.commit().await?;
+    println!("{link}");
+    Ok(())
+}
+
+/// `herald invite`.
+pub async fn invite_command(
+    config: &Config,
+    conference: &str,
+    role: &str,
+    count: Option<usize>,
+    csv: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let invitees = match (csv, count) {
+        (Some(path), None) if path.as_os_str() == "-" => read_invitees(std::io::stdin().lock())?,
+        (Some(path), None) => read_invitees(
+            std::fs::File::open(&path)
+                .with_context(|| format!("Failed to open {}", path.display()))?,
+        )?,
+        (None, Some(n)) => vec![Invitee::default(); n],
+        (None, None) => vec![Invitee::default()],
+        (Some(_), Some(_)) => anyhow::bail!("give either --csv or --count, not both"),
+    };
+    let (db, clock) = open(config).await?;
+    let client = telegram_client(config)?;
+    let bot = links_to(&db, &clock, client.as_ref(), web_base(config)?).await?;
+    let mut out = std::io::stdout().lock();
+    let n = invite(&db, &clock, &bot, conference, role, &invitees, &mut out).await?;
+    eprintln!("{n} link(s) for {role}s of {conference}; each works once, for 60 days");
+    Ok(())
+}
+
+/// How links made on the command line open Herald: the Telegram bot when it is configured (its username
+/// learnt as [`bot_username`] does), the web chat at `web` otherwise.
+pub async fn links_to(
+    db: &Db,
+    clock: &SharedClock,
+    telegram: Option<&TelegramClient>,
+    web: url::Url,
+) -> anyhow::Result<BotInfo> {
+    let username = match telegram {
+        Some(client) => Some(bot_username(db, clock, Some(client)).await?),
+        None => None,
+    };
+    Ok(BotInfo::new(username, None, web))
+}
+
+/// The bot's username: as learnt by a running Herald, or asked from Telegram now.
+pub async fn bot_username(
+    db: &Db,
+    clock: &SharedClock,
+    telegram: Option<&TelegramClient>,
+) -> anyhow::Result<String> {
+    let mut tx = db.begin().await?;
+    let known = chat::get_system(&mut tx, USERNAME_KEY).await?;
+    tx.commit().await?;
+    if let Some(name) = known {
+        return Ok(name);
+    }
+    let Some(client) = telegram else {
+        bail!(
+            "the bot's username is unknown: set HERALD_TELEGRAM_TOKEN (and run `herald run` once, or let this command ask Telegram)"
+        );
+    };
+    let me = client
+        .get_me()
+        .await
+        .context("Failed to ask Telegram who the bot is (getMe)")?;
+    let mut tx = db.begin().await?;
+    chat::set_system(&mut tx, clock.now(), USERNAME_KEY, &me.username).await?;
+    tx.commit().await?;
+    Ok(me.username)
+}
+
+/// One invitee from a CSV: a name and, optionally, an e-mail address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invitee {
+    pub name: String,
+    pub email: String,
+}
+
+/// Reads `name,email` rows; a header row naming the columns is skipped.
+pub fn read_invitees(input: impl Read) -> anyhow::Result<Vec<Invitee>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let mut out = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("CSV row {} is unreadable", n + 1))?;
+        let name = record.get(0).unwrap_or_default().to_owned();
+        let email = record.get(1).unwrap_or_default().to_owned();
+        if n == 0 && name.eq_ignore_ascii_case("name") {
+            continue;
+        }
+        if name.is_empty() && email.is_empty() {
+            continue;
+        }
+        out.push(Invitee { name, email });
+    }
+    Ok(out)
+}
+
+/// Issues one invite per invitee and writes `name,email,link` rows.
+pub async fn invite(
+    db: &Db,
+    clock: &SharedClock,
+    bot: &BotInfo,
+    conference: &str,
+    role: &str,
+    invitees: &[Invitee],
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    let role: Role = role.parse().map_err(|_| {
+        anyhow::anyhow!("role {role:?} is not attendee, speaker, volunteer or admin")
+    })?;
+    if !role.is_conference_role() {
+        bail!("role {role} cannot be invited: choose attendee, speaker, volunteer or admin");
+    }
+    let mut tx = db.begin().await?;
+    let conference = chat::conference_by_slug(&mut tx, conference)
+        .await?
+        .with_context(|| {
+            format!("there is no conference {conference}; see `herald conference list`")
+        })?;
+    let mut rows = Vec::new();
+    for invitee in invitees {
+        let label = (!invitee.name.is_empty()).then_some(invitee.name.as_str());
+        let token = links::issue(
+            &mut tx,
+            clock.now(),
+            NewLinkTokenSpec {
+                purpose: "invite",
+                conference_id: Some(conference.id),
+                role: Some(role.as_str()),
+                slot: None,
+                label,
+                created_by: None,
+                ttl: links::INVITE_TTL,
+            },
+        )
+        .await?;
+        rows.push((invitee, bot.start_link(&token)));
+    }
+    // Links are printed only after they are stored: a failure prints nothing that would not work.
+    tx.commit().await?;
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["name", "email", "link"])?;
+    for (invitee, link) in &rows {
+        writer.write_record([invitee.name.as_str(), invitee.email.as_str(), link.as_str()])?;
+    }
+    writer.flush()?;
+    Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invitees_are_read_with_or_without_a_header() {
+        let rows = read_invitees("name,email\nAda Lovelace, ada@example.org\n\nBob,\n".as_bytes())
+            .expect("csv");
+        assert_eq!(
+            rows,
+            [
+                Invitee {
+                    name: "Ada Lovelace".into(),
+                    email: "ada@example.org".into()
+                },
+                Invitee {
+                    name: "Bob".into(),
+                    email: String::new()
+                }
+            ]
+        );
+        assert_eq!(
+            read_invitees("Carla,c@x.org".as_bytes())
+                .expect("csv")
+                .len(),
+            1
+        );
+    }
+}
