@@ -572,3 +572,25 @@ async fn pictures_need_alt_text_reach_moderators_and_go_out_with_the_post_everyw
         "the caption carries the text: no second message"
     );
 }
+
+#[tokio::test]
+async fn a_provider_of_a_network_herald_does_not_know_is_refused_naming_the_ones_it_does() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let replies = app
+        .say(
+            &OWNER,
+            "/provider add linkedin page https://linkedin.example",
+        )
+        .await;
+    assert_eq!(
+        replies,
+        ["Herald does not post to <b>linkedin</b> (yet). It knows: mastodon, bluesky."]
+    );
+    let replies = app.say(&OWNER, "/provider add mastodon fosstodon").await;
+    assert_eq!(
+        replies,
+        ["A Mastodon account lives on an instance: \
+          <code>/provider add mastodon fosstodon https://your.instance</code>."]
+    );
+}

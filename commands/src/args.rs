@@ -44,7 +44,7 @@ pub mod expected {
     pub const HASHTAG: &str = "a hashtag of letters, digits and underscores, such as #fosdem";
     pub const ORDER: &str = "auto, manual or a number for the order";
     pub const FEATURE: &str = "public, attendees, private, organisers or moderation";
-    pub const PROVIDER_KIND: &str = "mastodon or bluesky";
+    pub const PROVIDER_KIND: &str = "a network's name, such as mastodon or bluesky";
     pub const PROVIDER_NAME: &str = "a short name of letters, digits, hyphens and underscores";
     pub const FOLLOW: &str = "a session number, or a pattern between slashes such as /rust|zig/";
 }

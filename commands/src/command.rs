@@ -148,28 +148,13 @@ pub enum HashtagCommand {
     List,
 }
 
-/// The networks a provider can be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProviderKind {
-    Mastodon,
-    Bluesky,
-}
-
-impl ProviderKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Mastodon => "mastodon",
-            Self::Bluesky => "bluesky",
-        }
-    }
-}
-
 /// The subcommands of `/provider`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderCommand {
-    /// `/provider add <mastodon|bluesky> <name> [base-url]`; the credentials follow in the next message.
+    /// `/provider add <kind> <name> [base-url]`; the credentials follow in the next message. The kind is a
+    /// network's name, lowercase (which networks exist is the application's to say).
     Add {
-        kind: ProviderKind,
+        kind: String,
         name: String,
         base_url: Option<String>,
     },
@@ -698,14 +683,11 @@ fn feature(s: &str) -> Result<Feature, InvalidValue> {
         })
 }
 
-fn provider_kind(s: &str) -> Result<ProviderKind, InvalidValue> {
-    match s.to_ascii_lowercase().as_str() {
-        "mastodon" => Ok(ProviderKind::Mastodon),
-        "bluesky" => Ok(ProviderKind::Bluesky),
-        _ => Err(InvalidValue {
-            expected: expected::PROVIDER_KIND,
-        }),
-    }
+fn provider_kind(s: &str) -> Result<String, InvalidValue> {
+    let valid = !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_alphanumeric());
+    valid.then(|| s.to_ascii_lowercase()).ok_or(InvalidValue {
+        expected: expected::PROVIDER_KIND,
+    })
 }
 
 /// The subcommands of `/benefit`.

@@ -39,8 +39,8 @@ pub use args::{
 pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
 pub use command::{
     BenefitCommand, CampaignKind, CampaignRequest, Command, ConferenceCommand, Feature,
-    FollowTarget, HashtagCommand, HelpTopic, ProviderCommand, ProviderKind, Setting, SettingChange,
-    SlotCommand, WindowSetting, parse,
+    FollowTarget, HashtagCommand, HelpTopic, ProviderCommand, Setting, SettingChange, SlotCommand,
+    WindowSetting, parse,
 };
 pub use error::ParseError;
 pub use raw::{RawCommand, split};

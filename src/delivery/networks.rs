@@ -71,6 +71,10 @@ pub trait Network: Sync + std::fmt::Debug {
     /// Whether an answer to a mention must name its author for them to be told (on Bluesky a reply in
     /// the thread notifies them anyway).
     fn answers_name_author(&self) -> bool;
+
+    /// The server an account is on when `/provider add` names none; `None`: it must be named (every
+    /// Mastodon instance is its own).
+    fn default_base_url(&self) -> Option<&'static str>;
 }
 
 /// The names of the networks, as stored in `providers.kind` and `person_accounts.platform`.
@@ -111,6 +115,10 @@ impl Network for Mastodon {
         true
     }
 
+    fn default_base_url(&self) -> Option<&'static str> {
+        None
+    }
+
     fn credentials(&self, fields: &[&str]) -> Option<Credentials> {
         match fields {
             [token] if !token.trim().is_empty() => Some(Credentials::Token {
@@ -148,6 +156,11 @@ impl Network for Bluesky {
 
     fn answers_name_author(&self) -> bool {
         false
+    }
+
+    /// Bluesky's own PDS, where most accounts live.
+    fn default_base_url(&self) -> Option<&'static str> {
+        Some("https://bsky.social")
     }
 
     fn credentials(&self, fields: &[&str]) -> Option<Credentials> {

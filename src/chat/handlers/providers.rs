@@ -2,7 +2,7 @@
 //! next message in the private chat, which is deleted once read.
 
 use chrono::TimeDelta;
-use herald_commands::{Feature, ProviderCommand, ProviderKind};
+use herald_commands::{Feature, ProviderCommand};
 use serde_json::json;
 
 use crate::{
@@ -34,12 +34,19 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
             name,
             base_url,
         } => {
-            let base_url = match (kind, base_url) {
-                (ProviderKind::Mastodon, None) => {
+            let Some(network) = networks::network(&kind) else {
+                let known: Vec<&str> = networks::NETWORKS.iter().map(|n| n.name()).collect();
+                return Ok(Reply::text(
+                    "provider_kind_unknown",
+                    json!({ "kind": kind, "known": known }),
+                ));
+            };
+            let base_url = match (base_url, network.default_base_url()) {
+                (Some(url), _) => Some(url),
+                (None, Some(default)) => Some(default.to_owned()),
+                (None, None) => {
                     return Ok(Reply::text("provider_needs_url", json!({ "name": name })));
                 }
-                (ProviderKind::Bluesky, None) => Some("https://bsky.social".to_owned()),
-                (_, url) => url,
             };
             let mut tx = ctx.tx.lock().await;
             let Some(id) = store::add_provider(
