@@ -38,6 +38,28 @@ async fn inject_503(base: &str) {
     );
 }
 
+/// Alice writes `status` with `visibility`; returns the status as the server made it.
+async fn alice_writes(base: &str, status: &str, visibility: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}api/v1/statuses"))
+        .bearer_auth("alice_token")
+        .json(&json!({ "status": status, "visibility": visibility }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The owner adds the conference's account on the peer as provider `name` and sends its token.
+async fn add_peer_account(app: &TestApp, base: &str, name: &str) {
+    app.say(&OWNER, &format!("/provider add mastodon {name} {base}"))
+        .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, TOKEN)])
+        .await;
+}
+
 async fn own_statuses(base: &str) -> Vec<Value> {
     let http = reqwest::Client::new();
     let me: Value = http
@@ -125,10 +147,7 @@ async fn a_post_approved_in_telegram_reaches_mastodon_mock_once_through_a_503() 
     let app = TestApp::spawn_with(|c| c.outbox.backoff_base_ms = 1_000, Default::default()).await;
     app.with_owner_and_conference().await;
     app.say(&OWNER, "/conference policy 1").await;
-    app.say(&OWNER, &format!("/provider add mastodon mock {base}"))
-        .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, TOKEN)])
-        .await;
+    add_peer_account(&app, &base, "mock").await;
     let replies = app.say(&OWNER, "/provider test mock").await;
     assert!(replies[0].contains("signed in as @herald"), "{replies:?}");
     app.say(&OWNER, "/provider on mock").await;
@@ -188,10 +207,7 @@ async fn a_mention_streams_into_the_moderation_chat_and_the_answer_lands_as_a_re
     app.with_owner_and_conference().await;
     app.bind("moderation", MODERATION).await;
     app.say(&OWNER, "/conference policy 1").await;
-    app.say(&OWNER, &format!("/provider add mastodon listening {base}"))
-        .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, TOKEN)])
-        .await;
+    add_peer_account(&app, &base, "listening").await;
     app.say(&OWNER, "/provider on listening").await;
     app.say(&OWNER, "/switch listening moderation on").await;
     let _listening = app.start_listeners();
@@ -199,18 +215,13 @@ async fn a_mention_streams_into_the_moderation_chat_and_the_answer_lands_as_a_re
 
     // Alice mentions the conference's account.
     let marker = format!("q{}", rand::random::<u32>());
-    let http = reqwest::Client::new();
     let written = std::time::Instant::now();
-    let alice_status: Value = http
-        .post(format!("{base}api/v1/statuses"))
-        .bearer_auth("alice_token")
-        .json(&json!({ "status": format!("@herald is the schedule out? {marker}"), "visibility": "public" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alice_status = alice_writes(
+        &base,
+        &format!("@herald is the schedule out? {marker}"),
+        "public",
+    )
+    .await;
     app.until("the mention in the moderation chat", |app| {
         app.sent_containing(MODERATION, &marker).is_some()
     })
@@ -259,10 +270,7 @@ async fn someone_linked_by_a_direct_message_gets_announcements_dms_and_reminders
     let base = peer();
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    app.say(&OWNER, &format!("/provider add mastodon writing {base}"))
-        .await;
-    app.deliver(&[app.message_update(&OWNER, OWNER.id, TOKEN)])
-        .await;
+    add_peer_account(&app, &base, "writing").await;
     app.say(&OWNER, "/provider on writing").await;
     app.say(&OWNER, "/switch writing moderation on").await;
     app.say(&OWNER, "/switch writing private on").await;
@@ -271,17 +279,7 @@ async fn someone_linked_by_a_direct_message_gets_announcements_dms_and_reminders
 
     // Alice links herself with her invitation, in a direct message to the conference's account.
     let token = app.invite("attendee").await;
-    let http = reqwest::Client::new();
-    let started: Value = http
-        .post(format!("{base}api/v1/statuses"))
-        .bearer_auth("alice_token")
-        .json(&json!({ "status": format!("@herald /start {token}"), "visibility": "direct" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started = alice_writes(&base, &format!("@herald /start {token}"), "direct").await;
     let mut welcome = Vec::new();
     for _ in 0..100 {
         // One round of handling what the listener heard and sending what that queued.

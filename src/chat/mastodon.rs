@@ -66,11 +66,7 @@ pub async fn handle_direct(
         .unwrap_or(&acct)
         .to_owned();
     let message = command_text(text("/content").context("the status has no content")?);
-    let input = match herald_commands::parse(&message, None) {
-        Ok(Some(command)) => Input::Command(command),
-        Err(error) => Input::BadCommand(error),
-        Ok(None) => Input::Text(message),
-    };
+    let input = Input::typed(&message);
     let inbound = Inbound {
         platform: PLATFORM,
         chat: Chat {

@@ -73,6 +73,18 @@ pub enum Input {
     },
 }
 
+impl Input {
+    /// What someone typed, read with the command grammar (no bot username to strip: direct messages and
+    /// the web chat).
+    pub fn typed(text: &str) -> Self {
+        match herald_commands::parse(text, None) {
+            Ok(Some(command)) => Self::Command(command),
+            Err(error) => Self::BadCommand(error),
+            Ok(None) => Self::Text(text.to_owned()),
+        }
+    }
+}
+
 /// One inbound event.
 #[derive(Debug, Clone)]
 pub struct Inbound {

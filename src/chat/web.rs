@@ -55,11 +55,7 @@ impl WebEvent {
             ChatKind::Private
         };
         let input = match &self.action {
-            WebAction::Text { text } => match herald_commands::parse(text, None) {
-                Ok(Some(command)) => Input::Command(command),
-                Err(error) => Input::BadCommand(error),
-                Ok(None) => Input::Text(text.clone()),
-            },
+            WebAction::Text { text } => Input::typed(text),
             WebAction::Button { data } => Input::Button {
                 callback_id: String::new(),
                 data: data.clone(),
@@ -100,21 +96,27 @@ impl WebChat {
         Arc::new(Self { core })
     }
 
-    /// Runs the chat core for `event` in `tx` and writes the reply; `key` names what it queues.
+    /// Runs the chat core for `event` in `tx` and writes the reply; `key` names what it queues, `stored`
+    /// is the inbox event it came as (blanked too when it held a secret).
     pub async fn run(
         &self,
         mut tx: Tx,
         now: DateTime<Utc>,
         event: &WebEvent,
         key: &str,
+        stored: Option<i64>,
     ) -> anyhow::Result<Tx> {
         let telegram = store::get_system(&mut tx, super::telegram::USERNAME_KEY).await?;
         let bot = self.core.bot(telegram);
         let (reply, mut tx) = self.core.run(tx, now, bot, event.to_inbound()).await?;
         render_reply(&mut tx, &self.core.templates, now, event, &reply, key).await?;
         if reply.delete_trigger {
-            // The message held a secret (a bind code): it leaves the room.
+            // The message held a secret (credentials, a bind code): it leaves the chat, and the stored
+            // event too.
             web_chat::delete_message(&mut tx, &event.chat, event.message_id).await?;
+            if let Some(id) = stored {
+                crate::db::inbox::redact(&mut tx, id).await?;
+            }
         }
         Ok(tx)
     }
@@ -129,6 +131,7 @@ impl InboxHandler for WebChat {
             event.received_at,
             &web,
             &format!("webchat:{}", event.id),
+            Some(event.id),
         )
         .await
     }

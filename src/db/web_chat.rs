@@ -153,46 +153,25 @@ pub async fn rooms_of(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Room>> {
     Ok(rows)
 }
 
-/// Stores what someone wrote in `chat`; returns its id.
+/// Shows a message in `chat` — what someone wrote (`author`), or Herald's (`author` `None`, once per
+/// delivery `key`: a retried delivery finds the message it made) — and returns its id.
 pub async fn add_message(
     tx: &mut Tx,
     now: DateTime<Utc>,
     chat: &str,
-    author: &str,
-    html: &str,
-) -> anyhow::Result<i64> {
-    let id = on_tx!(tx, |conn| {
-        sqlx::query_scalar(
-            "INSERT INTO web_messages (chat_id, author, html, actions, created_at) \
-             VALUES ($1, $2, $3, '[]', $4) RETURNING id",
-        )
-        .bind(chat)
-        .bind(author)
-        .bind(html)
-        .bind(now)
-        .fetch_one(conn)
-        .await
-    })?;
-    Ok(id)
-}
-
-/// Shows Herald's message in `chat`, once per delivery key (a retried delivery finds the message it
-/// made); returns its id.
-pub async fn deliver(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    chat: &str,
+    author: Option<&str>,
     html: &str,
     actions: &str,
-    key: &str,
+    key: Option<&str>,
 ) -> anyhow::Result<i64> {
     let id = on_tx!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO web_messages (chat_id, author, html, actions, created_at, delivery_key) \
-             VALUES ($1, NULL, $2, $3, $4, $5) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (delivery_key) DO UPDATE SET delivery_key = excluded.delivery_key RETURNING id",
         )
         .bind(chat)
+        .bind(author)
         .bind(html)
         .bind(actions)
         .bind(now)

@@ -65,7 +65,8 @@ fn bluesky_client(
     let base = provider
         .base_url
         .as_deref()
-        .unwrap_or("https://bsky.social");
+        .or_else(|| Bluesky.network().default_base_url())
+        .unwrap_or_default();
     let Some(Credentials::AppPassword {
         identifier,
         app_password: password,

@@ -142,17 +142,13 @@ pub async fn command(
     command: &str,
     uploads: Vec<Upload>,
 ) -> anyhow::Result<Notice> {
-    let (input, field) = match herald_commands::parse(command, None) {
-        Ok(Some(command)) => (Input::Command(command), None),
-        Ok(None) => (Input::Text(command.to_owned()), None),
-        Err(error) => {
-            let field = match &error {
-                ParseError::MissingArgument { argument, .. }
-                | ParseError::InvalidArgument { argument, .. } => Some((*argument).to_owned()),
-                _ => None,
-            };
-            (Input::BadCommand(error), field)
-        }
+    let input = Input::typed(command);
+    let field = match &input {
+        Input::BadCommand(
+            ParseError::MissingArgument { argument, .. }
+            | ParseError::InvalidArgument { argument, .. },
+        ) => Some((*argument).to_owned()),
+        _ => None,
     };
     let tx = state.db.begin().await?;
     let (ctx, actor) = context(state, tx, signed, conference, input, uploads).await?;

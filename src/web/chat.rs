@@ -29,7 +29,7 @@ use crate::{
     db::{
         Db, Tx, chat as people,
         inbox::{self, NewEvent},
-        web_chat::{self as store, PLATFORM, Room},
+        web_chat::{self as store, PLATFORM},
     },
     delivery::web::WebBody,
     outbox::{ChatClass, Delivery, SendError, Sender},
@@ -56,7 +56,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Clone, serde::Serialize)]
 struct ChatEntry {
     id: String,
-    title: String,
+    /// A room's title; `None` for the person's own chat with Herald (the template names it).
+    title: Option<String>,
     room: bool,
 }
 
@@ -69,17 +70,22 @@ async fn chats_of(
     let account = store::account(tx, state.clock.now(), signed.person).await?;
     let mut chats = vec![ChatEntry {
         id: account.clone(),
-        title: "Herald".into(),
+        title: None,
         room: false,
     }];
-    for Room { id, title, .. } in store::rooms_of(tx, signed.person).await? {
+    for room in store::rooms_of(tx, signed.person).await? {
         chats.push(ChatEntry {
-            id: format!("room-{id}"),
-            title,
+            id: room.chat_id(),
+            title: Some(room.title),
             room: true,
         });
     }
     Ok((account, chats))
+}
+
+/// The chat asked for, if it is one the person may use.
+fn pick<'a>(chats: &'a [ChatEntry], asked: Option<&str>) -> Option<&'a ChatEntry> {
+    asked.and_then(|c| chats.iter().find(|e| e.id == c))
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,21 +117,15 @@ async fn chat_page(
 ) -> Response {
     let result = async {
         let mut tx = state.db.begin().await?;
-        let (account, chats) = chats_of(&mut tx, &state, &signed).await?;
-        let current = which
-            .c
-            .filter(|c| chats.iter().any(|e| &e.id == c))
-            .unwrap_or(account);
-        let messages = shown(&mut tx, &current).await?;
+        let (_, chats) = chats_of(&mut tx, &state, &signed).await?;
+        // The person's own chat unless another is asked for (and theirs to see).
+        let current = pick(&chats, which.c.as_deref()).unwrap_or(&chats[0]);
+        let messages = shown(&mut tx, &current.id).await?;
         tx.commit().await?;
-        let title = chats
-            .iter()
-            .find(|e| e.id == current)
-            .map(|e| e.title.clone());
         anyhow::Ok(json!({
             "me": { "name": signed.name, "csrf": signed.session.csrf_token },
-            "room": store::room_number(&current).is_some(),
-            "chats": chats, "current": current, "title": title, "messages": messages,
+            "room": current.room, "title": current.title,
+            "chats": chats, "current": current.id, "messages": messages,
         }))
     }
     .await;
@@ -144,7 +144,7 @@ async fn messages(
     let result = async {
         let mut tx = state.db.begin().await?;
         let (_, chats) = chats_of(&mut tx, &state, &signed).await?;
-        let Some(chat) = which.c.filter(|c| chats.iter().any(|e| &e.id == c)) else {
+        let Some(chat) = pick(&chats, which.c.as_deref()).map(|e| e.id.clone()) else {
             return anyhow::Ok(None);
         };
         let messages = shown(&mut tx, &chat).await?;
@@ -202,12 +202,13 @@ async fn store_event(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let (account, chats) = chats_of(&mut tx, state, signed).await?;
-    let Some(entry) = chats.iter().find(|e| e.id == chat) else {
+    let Some(entry) = pick(&chats, Some(chat)) else {
         return Ok(None);
     };
     let message_id = match (&action, pressed) {
         (WebAction::Text { text }, _) => {
-            store::add_message(&mut tx, now, chat, &signed.name, &escape_html(text)).await?
+            let html = escape_html(text);
+            store::add_message(&mut tx, now, chat, Some(&signed.name), &html, "[]", None).await?
         }
         (WebAction::Button { .. }, Some(id)) => id,
         (WebAction::Button { .. }, None) => return Ok(None),
@@ -215,7 +216,7 @@ async fn store_event(
     let event = WebEvent {
         chat: chat.to_owned(),
         room: entry.room,
-        title: entry.room.then(|| entry.title.clone()),
+        title: entry.title.clone(),
         user_id: account,
         name: signed.name.clone(),
         message_id,
@@ -398,7 +399,7 @@ async fn start(
             },
         };
         let key = format!("webstart:{user_id}:{}", crate::token::hash(&token));
-        let mut tx = state.web_chat.run(tx, now, &event, &key).await?;
+        let mut tx = state.web_chat.run(tx, now, &event, &key, None).await?;
         let person = people::person_by_user_id(&mut tx, PLATFORM, &user_id).await?;
         let used_by = people::link_used_by(&mut tx, &crate::token::hash(&token)).await?;
         match (person, signed) {
@@ -458,13 +459,14 @@ impl WebSender {
                 id
             }
             None => {
-                store::deliver(
+                store::add_message(
                     &mut tx,
                     now,
                     delivery.target,
+                    None,
                     &body.html,
                     &buttons,
-                    delivery.idempotency_key,
+                    Some(delivery.idempotency_key),
                 )
                 .await?
             }

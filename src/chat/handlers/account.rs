@@ -218,6 +218,36 @@ pub async fn cancel(ctx: Ctx) -> HandlerResult {
 }
 
 pub async fn settings(ctx: Ctx, actor: Actor, change: Option<SettingChange>) -> HandlerResult {
+    change_settings(&ctx, &actor, change, None).await
+}
+
+/// The buttons under `/settings`: the same changes as typing them, shown by editing that message.
+pub async fn settings_button(
+    ctx: Ctx,
+    actor: Actor,
+    argument: &str,
+    message_id: Option<i32>,
+) -> HandlerResult {
+    let (setting, enabled) = argument.split_once(':').unwrap_or((argument, ""));
+    let change = Setting::ALL
+        .into_iter()
+        .find(|s| s.as_str() == setting)
+        .filter(|_| matches!(enabled, "on" | "off"))
+        .map(|setting| SettingChange {
+            setting,
+            channel: None,
+            enabled: enabled == "on",
+        });
+    change_settings(&ctx, &actor, change, message_id).await
+}
+
+/// Applies a `/settings` change (if any) and answers with the settings as they are now.
+async fn change_settings(
+    ctx: &Ctx,
+    actor: &Actor,
+    change: Option<SettingChange>,
+    edit: Option<i32>,
+) -> HandlerResult {
     let (Some(person), Some(conference)) = (actor.person, actor.conference.clone()) else {
         return Ok(Reply::text("not_linked", json!({})));
     };
@@ -265,36 +295,7 @@ pub async fn settings(ctx: Ctx, actor: Actor, change: Option<SettingChange>) -> 
             }
         }
     }
-    settings_reply(&mut tx, person, &conference, None).await
-}
-
-pub async fn settings_button(
-    ctx: Ctx,
-    actor: Actor,
-    argument: &str,
-    message_id: Option<i32>,
-) -> HandlerResult {
-    let (Some(person), Some(conference)) = (actor.person, actor.conference.clone()) else {
-        return Ok(Reply::text("not_linked", json!({})));
-    };
-    let mut tx = ctx.tx.lock().await;
-    let (announcements, reminders) = match argument {
-        "announcements:on" => (Some(true), None),
-        "announcements:off" => (Some(false), None),
-        "reminders:on" => (None, Some(true)),
-        "reminders:off" => (None, Some(false)),
-        _ => (None, None),
-    };
-    chat::set_subscription_flag(
-        &mut tx,
-        ctx.now,
-        person,
-        conference.id,
-        announcements,
-        reminders,
-    )
-    .await?;
-    settings_reply(&mut tx, person, &conference, message_id).await
+    settings_reply(&mut tx, person, &conference, edit).await
 }
 
 async fn settings_reply(
