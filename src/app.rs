@@ -136,7 +136,7 @@ impl Application {
 
         let webhook = match (config.telegram()?, &config.public_url) {
             (Some(tg), Some(public)) if tg.mode == TelegramMode::Webhook => {
-                let url = public.join(web::TELEGRAM_WEBHOOK_PATH.trim_start_matches('/'))?;
+                let url = public.join(telegram::webhook::PATH.trim_start_matches('/'))?;
                 let secret = telegram::updates::webhook_secret(&db, &clock).await?;
                 Some((url.to_string(), secret))
             }

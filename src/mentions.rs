@@ -192,14 +192,10 @@ async fn post_to_moderation(
     mention: &Mention,
     provider: &posts_store::Provider,
 ) -> anyhow::Result<()> {
-    let action = |label: &'static str, action: &str| Action {
-        label,
-        data: format!("mention:{action}:{}", mention.id),
-    };
     let notice = Notice::new("mention", mention_json(mention, provider)).with_actions(vec![vec![
-        action("mention_reply", "reply"),
-        action("mention_discard", "discard"),
-        action("mention_boost", "boost"),
+        Action::AnswerMention(mention.id),
+        Action::DiscardMention(mention.id),
+        Action::BoostMention(mention.id),
     ]]);
     let moderation = Recipient::Slot {
         conference: mention.conference_id,

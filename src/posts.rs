@@ -236,24 +236,17 @@ async fn lengths_with(
             own_text: own.is_some(),
         });
     }
-    if reply_to.is_none()
-        && chat::binding(
-            tx,
-            post.conference_id,
-            "attendees",
-            crate::delivery::telegram::PLATFORM,
-        )
-        .await?
-        .is_some()
-    {
-        let length = text.chars().count();
-        shown.push(Length {
-            network: "telegram".into(),
-            length,
-            limit: herald_bots::telegram::MAX_TEXT,
-            parts: length.div_ceil(herald_bots::telegram::MAX_TEXT).max(1),
-            own_text: false,
-        });
+    if reply_to.is_none() {
+        for channel in delivery::channel_limits(tx, post.conference_id).await? {
+            let length = (channel.measure)(text);
+            shown.push(Length {
+                network: channel.network.into(),
+                length,
+                limit: channel.limit,
+                parts: length.div_ceil(channel.limit).max(1),
+                own_text: false,
+            });
+        }
     }
     Ok(shown)
 }
@@ -312,14 +305,10 @@ async fn moderation_message(
         "number": post.id, "text": post.text, "author": author, "lengths": lengths_with(tx, post, &post.text, &own_texts).await?,
         "images": images, "variants": variants, "when": when(tx, post).await?, "answers": answers,
     });
-    let action = |label: &'static str, verb: &str| Action {
-        label,
-        data: format!("post:{verb}:{}", post.id),
-    };
     Ok(
         Notice::new("moderate_post", context).with_actions(vec![vec![
-            action("post_approve", "approve"),
-            action("post_reject", "reject"),
+            Action::ApprovePost(post.id),
+            Action::RejectPost(post.id),
         ]]),
     )
 }

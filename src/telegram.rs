@@ -64,6 +64,22 @@ impl Sender for TelegramSender {
 /// Files sent to be read as text (a template sent as a file): downloaded outside any request or
 /// transaction, then stored in the inbox as the sender's text message, so the chat core handles them like
 /// text. Only small UTF-8 files are read.
+/// Bots may download files up to 20 MB.
+const MAX_DOWNLOAD: u64 = 20 * 1024 * 1024;
+
+#[async_trait::async_trait]
+impl crate::social::PictureSource for herald_bots::telegram::TelegramClient {
+    async fn fetch(&self, file_id: &str) -> Result<Vec<u8>, crate::outbox::SendError> {
+        self.download_file(file_id, MAX_DOWNLOAD)
+            .await
+            .map_err(|e| crate::outbox::SendError {
+                disposition: e.disposition(),
+                message: format!("downloading a picture from Telegram: {e}"),
+                moved_to: None,
+            })
+    }
+}
+
 pub mod documents {
     use std::time::Duration;
 
@@ -456,5 +472,71 @@ pub mod updates {
         .await?;
         tx.commit().await?;
         Ok(secret)
+    }
+}
+
+/// Telegram's webhook on Herald's web server (webhook mode).
+pub mod webhook {
+    use axum::{
+        body::Bytes,
+        extract::State,
+        http::{HeaderMap, StatusCode},
+        response::{IntoResponse, Response},
+    };
+    use subtle::ConstantTimeEq;
+
+    use crate::web::AppState;
+
+    /// Where Telegram posts updates.
+    pub const PATH: &str = "/telegram/webhook";
+
+    /// Telegram's webhook: check the secret, store the update in the inbox, answer 200 only once it is stored.
+    /// A body that is not an update is stored too (it fails visibly in the inbox) and answered 400.
+    pub async fn receive(
+        State(state): State<AppState>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let Some(expected) = &state.telegram_secret else {
+            return (StatusCode::NOT_FOUND, "Telegram webhook mode is off").into_response();
+        };
+        let presented = headers
+            .get("x-telegram-bot-api-secret-token")
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !bool::from(presented.ct_eq(expected.as_bytes())) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "wrong or missing X-Telegram-Bot-Api-Secret-Token",
+            )
+                .into_response();
+        }
+        let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&body);
+        let (value, valid) = match parsed {
+            Ok(v) if herald_bots::telegram::updates::update_id(&v).is_some() => (v, true),
+            Ok(v) => (v, false),
+            Err(_) => (
+                serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()),
+                false,
+            ),
+        };
+        match super::updates::store_updates(&state.db, &state.clock, std::slice::from_ref(&value))
+            .await
+        {
+            Ok(_) if valid => StatusCode::OK.into_response(),
+            Ok(_) => (
+                StatusCode::BAD_REQUEST,
+                "not a Telegram update (no update_id); kept for inspection",
+            )
+                .into_response(),
+            Err(err) => {
+                tracing::error!(error = ?err, "could not store a Telegram update");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "could not store the update; retry",
+                )
+                    .into_response()
+            }
+        }
     }
 }

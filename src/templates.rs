@@ -45,7 +45,7 @@ impl Templates {
                 && !value.is_undefined()
                 && !value.is_none()
             {
-                out.write_str(&herald_bots::telegram::escape_html(&value.to_string()))
+                out.write_str(&herald_bots::html::escape_html(&value.to_string()))
                     .map_err(|_| {
                         minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "could not write")
                     })

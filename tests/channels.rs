@@ -95,6 +95,39 @@ async fn a_reminder_reaches_someone_on_mastodon_before_the_session_and_not_after
     assert_direct(&status);
 }
 
+/// Mastodon has no buttons: the answer names the commands they stand for, and typing one does the same.
+#[tokio::test]
+async fn on_mastodon_the_settings_buttons_become_commands_to_send() {
+    let (app, mastodon, _listening) = carol_on_mastodon_only().await;
+    mastodon.mention_as("carol", "/settings", true, "direct");
+    let before = mastodon.statuses().len();
+    app.until("the settings", |_| mastodon.statuses().len() > before)
+        .await;
+    app.send_everything().await;
+    let settings = last_status(&mastodon);
+    let text = settings["status"].as_str().unwrap();
+    assert!(
+        text.ends_with(
+            "🔕 Announcements off: send /settings announcements off\n\
+             🔕 Reminders off: send /settings reminders off"
+        ),
+        "{text}"
+    );
+    mastodon.mention_as("carol", "/settings reminders off", true, "direct");
+    let before = mastodon.statuses().len();
+    app.until("the change", |_| mastodon.statuses().len() > before)
+        .await;
+    app.send_everything().await;
+    let text = last_status(&mastodon)["status"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.ends_with("🔔 Reminders on: send /settings reminders on"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn without_an_account_for_private_messages_a_dm_says_nothing_was_sent() {
     let (app, mastodon, _listening) = carol_on_mastodon_only().await;

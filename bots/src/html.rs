@@ -1,9 +1,25 @@
-//! Mastodon's status HTML as plain text.
+//! HTML both ways: text escaped for HTML output, and Mastodon's status HTML read as plain text.
 //!
 //! Mastodon sends `content` as a small, sanitised HTML dialect: paragraphs (`<p>`), line breaks (`<br>`),
 //! links whose long URLs are cut into `invisible` and `ellipsis` spans, and mentions and hashtags wrapped
 //! in `h-card` / `mention` spans. The text of every element is kept (the hidden parts of a link are what make
 //! the full URL), tags are dropped, paragraphs become blank lines and entities are decoded.
+
+/// Escapes text for HTML: for the templates' output, Telegram's HTML parse mode (Bot API "HTML style":
+/// `<`, `>` and `&` must be escaped) and the web chat.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// The text a reader sees in a status, with full URLs.
 pub fn to_text(html: &str) -> String {
@@ -88,6 +104,14 @@ fn entity(name: &str) -> Option<char> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn escaping_covers_markup_and_keeps_emoji() {
+        assert_eq!(
+            super::escape_html("a < b & \"c\" > 🎉"),
+            "a &lt; b &amp; &quot;c&quot; &gt; 🎉"
+        );
+    }
+
     use super::to_text;
 
     #[test]

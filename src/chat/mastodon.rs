@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Chat, ChatKind, Core, Destination, Inbound, Input, Reply, Sender};
+use super::{Chat, ChatKind, Core, Inbound, Input, Reply, Sender};
 use crate::{
     db::{
         Tx,
@@ -89,8 +89,7 @@ pub async fn handle_direct(
         uploads: Vec::new(),
     };
     let mut tx = tx;
-    let telegram = crate::db::chat::get_system(&mut tx, super::telegram::USERNAME_KEY).await?;
-    let mut bot = core.bot(telegram);
+    let mut bot = core.bot_info(&mut tx).await?;
     if !bot.telegram {
         bot.username = provider.internal_name.clone();
     }
@@ -108,8 +107,8 @@ pub async fn handle_direct(
     Ok(tx)
 }
 
-/// Queues the reply: messages for this chat as direct statuses answering `status_id` (each starting with
-/// `@acct`, so only they see it), messages for other chats to Telegram.
+/// Queues the reply as direct statuses answering `status_id` (each starting with `@acct`, so only they
+/// see it; the commands its buttons stand for follow the text).
 async fn answer(
     tx: &mut Tx,
     templates: &Templates,
@@ -124,21 +123,9 @@ async fn answer(
             continue;
         }
         let key = format!("dm:{}:{status_id}:{n}", provider.id);
-        match &message.to {
-            Destination::Chat(chat) => {
-                let notice = message.notice();
-                delivery::telegram::write_notice(tx, templates, now, chat.parse()?, &notice, &key)
-                    .await?;
-            }
-            Destination::Here => {
-                let html = templates.render(
-                    &format!("messages/{}.html", message.template),
-                    &message.context,
-                )?;
-                let body = delivery::social::direct_thread(provider, acct, &html, Some(status_id))?;
-                delivery::social::write_thread(tx, now, provider, "dm", &key, &body, now).await?;
-            }
-        }
+        let html = delivery::social::direct_html(templates, &message.notice())?;
+        let body = delivery::social::direct_thread(provider, acct, &html, Some(status_id))?;
+        delivery::social::write_thread(tx, now, provider, "dm", &key, &body, now).await?;
     }
     Ok(())
 }

@@ -208,6 +208,10 @@ impl TxCell {
     }
 }
 
+/// The surface of the web pages (config, moderation), which act through the chat core as the signed-in
+/// person; nothing is bound to their chats.
+pub const PAGES_SURFACE: &str = "web";
+
 /// What the bot knows about itself.
 #[derive(Debug, Clone)]
 pub struct BotInfo {
@@ -256,19 +260,10 @@ pub struct Ctx {
     pub inbound: Arc<Inbound>,
 }
 
-/// Where a reply message goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
-    /// The chat the event came from.
-    Here,
-    /// Another chat on the same platform.
-    Chat(String),
-}
-
-/// One message of a reply.
+/// One message of a reply, to the chat the event came from. (What goes elsewhere — the moderation chat,
+/// the organisers — goes through [`crate::delivery`] in the handler's transaction.)
 #[derive(Debug, Clone)]
 pub struct Message {
-    pub to: Destination,
     /// A template name under `templates/messages/`, without the extension.
     pub template: &'static str,
     pub context: Value,
@@ -308,14 +303,13 @@ impl Reply {
 
     /// One message to the chat the event came from.
     pub fn text(template: &'static str, context: impl Serialize) -> Self {
-        Self::default().and(Destination::Here, template, context)
+        Self::default().and(template, context)
     }
 
     /// Adds a message.
-    pub fn and(mut self, to: Destination, template: &'static str, context: impl Serialize) -> Self {
+    pub fn and(mut self, template: &'static str, context: impl Serialize) -> Self {
         let context = serde_json::to_value(context).unwrap_or(Value::Null);
         self.messages.push(Message {
-            to,
             template,
             context,
             buttons: Vec::new(),
@@ -535,6 +529,12 @@ impl Core {
     pub fn bot(&self, username: Option<String>) -> BotInfo {
         let username = username.filter(|_| self.telegram);
         BotInfo::new(username, self.public_url.clone(), self.web.clone())
+    }
+
+    /// What the bot knows about itself, with the Telegram username a running Herald stored.
+    pub async fn bot_info(&self, tx: &mut Tx) -> anyhow::Result<BotInfo> {
+        let username = crate::db::chat::get_system(tx, telegram::USERNAME_KEY).await?;
+        Ok(self.bot(username))
     }
 
     /// Runs the tree for `inbound` in `tx`, as the sender it names; gives back the reply and the

@@ -10,7 +10,7 @@ use herald_bots::telegram::updates::{self, Event};
 use herald_commands::ParseError;
 use serde_json::json;
 
-use super::{Chat, ChatKind, Core, Destination, Inbound, Input, Picture, Reply, Sender};
+use super::{Chat, ChatKind, Core, Inbound, Input, Picture, Reply, Sender};
 use crate::{
     db::{Tx, chat as store, inbox::InboxEvent},
     delivery::{self, telegram::PLATFORM},
@@ -235,12 +235,8 @@ pub async fn render_reply(
             .await?;
     }
     for (n, message) in reply.messages.iter().enumerate() {
-        let chat = match &message.to {
-            Destination::Here => here,
-            Destination::Chat(id) => id.parse()?,
-        };
         let notice = message.notice();
-        delivery::telegram::write_notice(tx, templates, now, chat, &notice, &format!("{key}:{n}"))
+        delivery::telegram::write_notice(tx, templates, now, here, &notice, &format!("{key}:{n}"))
             .await?;
     }
     if reply.delete_trigger

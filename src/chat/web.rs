@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Chat, ChatKind, Core, Destination, Inbound, Input, Reply, Sender};
+use super::{Chat, ChatKind, Core, Inbound, Input, Reply, Sender};
 use crate::{
-    db::{Tx, chat as store, inbox::InboxEvent, web_chat},
+    db::{Tx, inbox::InboxEvent, web_chat},
     delivery::{self, Contact},
     inbox::InboxHandler,
     templates::Templates,
@@ -79,7 +79,7 @@ impl WebEvent {
             picture: None,
             reply_to: None,
             document: None,
-            surface: web_chat::PLATFORM,
+            surface: "web-chat",
             uploads: Vec::new(),
         }
     }
@@ -96,6 +96,11 @@ impl WebChat {
         Arc::new(Self { core })
     }
 
+    /// The chat core it runs (the pages run the same one).
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
     /// Runs the chat core for `event` in `tx` and writes the reply; `key` names what it queues, `stored`
     /// is the inbox event it came as (blanked too when it held a secret).
     pub async fn run(
@@ -106,8 +111,7 @@ impl WebChat {
         key: &str,
         stored: Option<i64>,
     ) -> anyhow::Result<Tx> {
-        let telegram = store::get_system(&mut tx, super::telegram::USERNAME_KEY).await?;
-        let bot = self.core.bot(telegram);
+        let bot = self.core.bot_info(&mut tx).await?;
         let (reply, mut tx) = self.core.run(tx, now, bot, event.to_inbound()).await?;
         render_reply(&mut tx, &self.core.templates, now, event, &reply, key).await?;
         if reply.delete_trigger {
@@ -160,8 +164,7 @@ impl InboxHandler for WebChat {
     }
 }
 
-/// Writes a reply: messages for this chat and for other web chats (a moderation room) through the
-/// delivery layer. (Telegram's answer to a button press, which stops its spinner, has no web equivalent.)
+/// Writes a reply to this chat through the delivery layer. (Telegram's answer to a button press, which stops its spinner, has no web equivalent.)
 async fn render_reply(
     tx: &mut Tx,
     templates: &Templates,
@@ -171,11 +174,9 @@ async fn render_reply(
     key: &str,
 ) -> anyhow::Result<()> {
     for (n, message) in reply.messages.iter().enumerate() {
-        let chat = match &message.to {
-            Destination::Here => event.chat.clone(),
-            Destination::Chat(id) => id.clone(),
+        let contact = Contact::Web {
+            chat: event.chat.clone(),
         };
-        let contact = Contact::Web { chat };
         delivery::write(
             tx,
             templates,

@@ -814,15 +814,18 @@ pub async fn bindings_of_chat(
     Ok(rows)
 }
 
+/// Drops a conference's binding of `slot` on `platform` (on every platform when `None`); whether there
+/// was one.
 pub async fn unbind(
     tx: &mut Tx,
     conference: i64,
     slot: &str,
-    platform: &str,
+    platform: Option<&str>,
 ) -> anyhow::Result<bool> {
     let n = on_tx!(tx, |conn| {
         sqlx::query(
-            "DELETE FROM channel_bindings WHERE conference_id = $1 AND slot = $2 AND platform = $3",
+            "DELETE FROM channel_bindings WHERE conference_id = $1 AND slot = $2 \
+             AND ($3 IS NULL OR platform = $3)",
         )
         .bind(conference)
         .bind(slot)

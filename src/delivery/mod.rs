@@ -12,6 +12,7 @@
 //!                                                        └─► social::write_direct   ──►
 //! ```
 
+pub mod actions;
 pub mod networks;
 pub mod organisers;
 pub mod social;
@@ -19,6 +20,8 @@ pub mod telegram;
 pub mod web;
 
 use std::collections::BTreeMap;
+
+pub use actions::Action;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -32,14 +35,6 @@ use crate::{
     },
     templates::Templates,
 };
-
-/// A button: its label is a template (`buttons/<label>.txt`), its payload what comes back when pressed.
-/// Where a network has no buttons it is left out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Action {
-    pub label: &'static str,
-    pub data: String,
-}
 
 /// A picture to show with a notice: the platform's file id and a caption.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,6 +430,56 @@ pub async fn channel_post(
         }
     }
     Ok(reached)
+}
+
+/// Shows `pictures` (each with its caption) to `recipient`'s contacts that show pictures by the id they
+/// came with (Telegram file ids), due now, under `key`; returns how many contacts got them.
+pub async fn pictures(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    recipient: Recipient,
+    pictures: &[Picture],
+    key: &str,
+) -> anyhow::Result<usize> {
+    let mut reached = 0;
+    for contact in resolve(tx, recipient).await? {
+        if let Contact::Telegram { chat } = contact {
+            telegram::pictures(tx, now, chat, pictures, key).await?;
+            reached += 1;
+        }
+    }
+    Ok(reached)
+}
+
+/// How long a post to an attendee channel may be: the network's name, its limit and how it counts.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelLimit {
+    pub network: &'static str,
+    pub limit: usize,
+    pub measure: networks::Measure,
+}
+
+/// The length rules of the conference's bound attendee channels (a web room has none).
+pub async fn channel_limits(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<ChannelLimit>> {
+    let slot = Recipient::Slot {
+        conference,
+        slot: Slot::Attendees,
+    };
+    let mut limits = Vec::new();
+    for contact in resolve(tx, slot).await? {
+        let limit = match contact {
+            Contact::Telegram { .. } => Some(telegram::CHANNEL_LIMIT),
+            Contact::Web { .. } | Contact::MastodonDirect { .. } => None,
+        };
+        if let Some(limit) = limit
+            && !limits
+                .iter()
+                .any(|l: &ChannelLimit| l.network == limit.network)
+        {
+            limits.push(limit);
+        }
+    }
+    Ok(limits)
 }
 
 /// Resolves `recipient` and writes `notice` to each of its contacts; returns how many were reached.

@@ -91,8 +91,8 @@ pub async fn write_thread(
 
 /// Writes `notice` as a direct status from provider `via` to the Mastodon account `acct`: the text of the
 /// rendered template, starting with `@acct` so only they see it, split into a thread at the provider's
-/// limit. Buttons are left out (Mastodon has no place for them); edits are not made. Returns the
-/// idempotency keys written.
+/// limit. Mastodon has no buttons: the commands that do the same follow the text; edits are not made.
+/// Returns the idempotency keys written.
 pub async fn write_direct(
     tx: &mut Tx,
     templates: &Templates,
@@ -108,10 +108,7 @@ pub async fn write_direct(
     let Some(provider) = store::provider_by_id(tx, via).await? else {
         return Ok(Vec::new());
     };
-    let html = templates.render(
-        &format!("messages/{}.html", notice.template),
-        &notice.context,
-    )?;
+    let html = direct_html(templates, notice)?;
     let body = direct_thread(&provider, acct, &html, None)?;
     let message = NewMessage {
         provider: format!("provider:{}", provider.id),
@@ -129,6 +126,18 @@ pub async fn write_direct(
         outbox::enqueue(tx, now, &message).await?;
     }
     Ok(vec![message.idempotency_key])
+}
+
+/// A notice rendered for a network without buttons: its text, then the commands its buttons stand for.
+pub fn direct_html(templates: &Templates, notice: &Notice) -> anyhow::Result<String> {
+    let html = templates.render(
+        &format!("messages/{}.html", notice.template),
+        &notice.context,
+    )?;
+    Ok(match super::actions::hints(templates, &notice.actions)? {
+        Some(hints) => format!("{html}\n\n{hints}"),
+        None => html,
+    })
 }
 
 /// A direct status to `acct` with the text of `html`, split at the provider's limit, answering

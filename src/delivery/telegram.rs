@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use herald_bots::telegram::{self as tg, MAX_TEXT, OutgoingMessage, OutgoingPhoto, Request};
-use serde_json::json;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::{Action, Notice};
@@ -132,8 +131,8 @@ pub fn keyboard(
     for row in rows {
         let mut buttons = Vec::new();
         for action in row {
-            let label = templates.render(&format!("buttons/{}.txt", action.label), json!({}))?;
-            buttons.push(InlineKeyboardButton::callback(label, action.data.clone()));
+            let label = action.render_label(templates)?;
+            buttons.push(InlineKeyboardButton::callback(label, action.data()));
         }
         keyboard.push(buttons);
     }
@@ -230,11 +229,40 @@ pub async fn post(
         photos(tx, now, chat, album, &key, "post", due).await?;
     }
     if pictures.is_empty() || !caption_fits {
-        let html = tg::escape_html(text);
+        let html = herald_bots::html::escape_html(text);
         let key = format!("{key}:{PLATFORM}");
         html_scheduled(tx, now, chat, &html, &key, "post", due, None).await?;
     }
     Ok(())
+}
+
+/// A channel post's length rule: a message holds 4096 characters.
+pub const CHANNEL_LIMIT: super::ChannelLimit = super::ChannelLimit {
+    network: PLATFORM,
+    limit: tg::MAX_TEXT,
+    measure: count_chars,
+};
+
+fn count_chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// Shows `pictures` in `chat` now, as an album with their captions.
+pub async fn pictures(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    chat: i64,
+    pictures: &[super::Picture],
+    key: &str,
+) -> anyhow::Result<String> {
+    let album = pictures
+        .iter()
+        .map(|p| OutgoingPhoto {
+            file_id: p.file.clone(),
+            caption: p.caption.clone(),
+        })
+        .collect();
+    photos(tx, now, chat, album, key, "photos", now).await
 }
 
 /// Queues pictures (by Telegram file id) for `chat`, due at `due`, under `key` and outbox kind `kind`.

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::Notice;
 use crate::{
@@ -76,7 +75,7 @@ pub async fn post(
     due: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let body = WebBody {
-        html: herald_bots::telegram::escape_html(text),
+        html: herald_bots::html::escape_html(text),
         buttons: Vec::new(),
         replaces: None,
     };
@@ -95,10 +94,9 @@ fn buttons(templates: &Templates, notice: &Notice) -> anyhow::Result<Vec<Vec<But
     for row in &notice.actions {
         let mut rendered = Vec::new();
         for action in row {
-            let label = templates.render(&format!("buttons/{}.txt", action.label), json!({}))?;
             rendered.push(Button {
-                label,
-                data: action.data.clone(),
+                label: action.render_label(templates)?,
+                data: action.data(),
             });
         }
         rows.push(rendered);

@@ -19,26 +19,10 @@ use crate::{
     outbox::{SendError, Sender},
 };
 
-/// Where the bytes of a picture sent to the bot come from: Telegram, by file id.
+/// Where the bytes of a picture sent to the bot come from, by the file id the chat platform gave it.
 #[async_trait]
 pub trait PictureSource: Send + Sync + std::fmt::Debug {
     async fn fetch(&self, file_id: &str) -> Result<Vec<u8>, SendError>;
-}
-
-/// Bots may download files up to 20 MB.
-const MAX_DOWNLOAD: u64 = 20 * 1024 * 1024;
-
-#[async_trait]
-impl PictureSource for herald_bots::telegram::TelegramClient {
-    async fn fetch(&self, file_id: &str) -> Result<Vec<u8>, SendError> {
-        self.download_file(file_id, MAX_DOWNLOAD)
-            .await
-            .map_err(|e| SendError {
-                disposition: e.disposition(),
-                message: format!("downloading a picture from Telegram: {e}"),
-                moved_to: None,
-            })
-    }
 }
 
 /// Picture bytes for the senders: fetched from the source once, then read from the database. One

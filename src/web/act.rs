@@ -1,8 +1,8 @@
 //! What the pages change goes through the chat core: a form becomes the command an organiser would type
 //! (`/conference policy 2`, `/approve 12`), run as the signed-in person with their roles in the page's
-//! conference, so the rules, refusals and audit trail are those of chat (the trail says `web`). Messages
-//! for other chats (the moderation chat) go to Telegram through the outbox as usual; the answer meant for the
-//! person becomes the page's notice.
+//! conference, so the rules, refusals and audit trail are those of chat (the trail says `web`). What the
+//! handlers tell others (the moderation chat) goes through the delivery layer as usual; the answer meant
+//! for the person becomes the page's notice.
 
 use std::sync::Arc;
 
@@ -11,12 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{AppState, auth::Signed};
 use crate::{
-    chat::{
-        self, Actor, BotInfo, Chat, ChatKind, Ctx, Destination, Inbound, Input, Reply, Sender,
-        TxCell, Upload,
-    },
-    db::{Tx, chat as people, chat::Conference, web as store},
-    delivery,
+    chat::{self, Actor, Chat, ChatKind, Ctx, Inbound, Input, Reply, Sender, TxCell, Upload},
+    db::{Tx, chat::Conference, web as store, web_chat},
 };
 
 /// What a form did, shown once on the next page: the chat core's answer as plain text, and the form field
@@ -43,9 +39,8 @@ async fn context(
     uploads: Vec<Upload>,
 ) -> anyhow::Result<(Ctx, Actor)> {
     let now = state.clock.now();
-    let account =
-        store::account_of(&mut tx, signed.person, crate::delivery::telegram::PLATFORM).await?;
-    let username = people::get_system(&mut tx, crate::chat::telegram::USERNAME_KEY).await?;
+    let account = store::account_of(&mut tx, signed.person, web_chat::PLATFORM).await?;
+    let bot = state.web_chat.core().bot_info(&mut tx).await?;
     let role = chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
     let (user_id, handle) = account.unwrap_or_else(|| (format!("web:{}", signed.person), None));
     let from = Sender {
@@ -54,8 +49,8 @@ async fn context(
         name: signed.name.clone(),
     };
     let inbound = Inbound {
-        // The web acts as the person's Telegram account: bindings and chats it names are Telegram's.
-        platform: crate::delivery::telegram::PLATFORM,
+        // The pages are a web chat of their own, one per session.
+        platform: web_chat::PLATFORM,
         chat: Chat {
             id: format!("web:{}", signed.session.id),
             kind: ChatKind::Private,
@@ -68,18 +63,14 @@ async fn context(
         picture: None,
         reply_to: None,
         document: None,
-        surface: "web",
+        surface: chat::PAGES_SURFACE,
         uploads,
     };
     let ctx = Ctx {
         tx: TxCell::new(tx),
         now,
         templates: state.templates.clone(),
-        bot: Arc::new(BotInfo::new(
-            username,
-            state.public_url.clone(),
-            state.web.clone(),
-        )),
+        bot: Arc::new(bot),
         inbound: Arc::new(inbound),
     };
     let actor = Actor {
@@ -91,44 +82,16 @@ async fn context(
     Ok((ctx, actor))
 }
 
-/// Queues what the reply sends to other chats and commits; the text meant for the person.
-async fn finish(
-    state: &AppState,
-    signed: &Signed,
-    ctx: Ctx,
-    reply: &Reply,
-) -> anyhow::Result<String> {
-    let Ctx { tx, inbound, .. } = ctx;
-    let mut tx = tx.into_inner()?;
+/// Commits what the handlers queued; the text meant for the person.
+async fn finish(state: &AppState, ctx: Ctx, reply: &Reply) -> anyhow::Result<String> {
+    let tx = ctx.tx.into_inner()?;
     let mut here = Vec::new();
-    for (n, message) in reply.messages.iter().enumerate() {
-        match &message.to {
-            Destination::Here => {
-                if message.edit.is_none() {
-                    let html = state.templates.render(
-                        &format!("messages/{}.html", message.template),
-                        &message.context,
-                    )?;
-                    here.push(herald_bots::html::to_text(&html));
-                }
-            }
-            Destination::Chat(chat) => {
-                let key = format!(
-                    "web:{}:{}:{n}",
-                    signed.session.id,
-                    inbound.message_id.unwrap_or_default()
-                );
-                delivery::telegram::write_notice(
-                    &mut tx,
-                    &state.templates,
-                    state.clock.now(),
-                    chat.parse()?,
-                    &message.notice(),
-                    &key,
-                )
-                .await?;
-            }
-        }
+    for message in reply.messages.iter().filter(|m| m.edit.is_none()) {
+        let html = state.templates.render(
+            &format!("messages/{}.html", message.template),
+            &message.context,
+        )?;
+        here.push(herald_bots::html::to_text(&html));
     }
     tx.commit().await?;
     Ok(here.join("\n\n"))
@@ -153,7 +116,7 @@ pub async fn command(
     let tx = state.db.begin().await?;
     let (ctx, actor) = context(state, tx, signed, conference, input, uploads).await?;
     let reply = chat::handle(&state.schema.0, ctx.clone(), actor).await?;
-    let text = finish(state, signed, ctx, &reply).await?;
+    let text = finish(state, ctx, &reply).await?;
     Ok(Notice {
         text,
         field,
@@ -185,7 +148,7 @@ pub async fn answer_mention(
     } else {
         chat::handlers::mentions::answer_number(&ctx, &actor, number, text).await?
     };
-    let text = finish(state, signed, ctx, &reply).await?;
+    let text = finish(state, ctx, &reply).await?;
     Ok(Notice {
         text,
         field: None,

@@ -18,7 +18,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono::TimeDelta;
-use herald_bots::{Rate, RateLimits, telegram::escape_html};
+use herald_bots::{Rate, RateLimits, html::escape_html};
 use serde::Deserialize;
 use serde_json::json;
 

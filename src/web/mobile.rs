@@ -67,17 +67,10 @@ async fn networks(tx: &mut Tx, conference: &Conference) -> anyhow::Result<Vec<Va
             );
         }
     }
-    if store::binding(
-        tx,
-        conference.id,
-        "attendees",
-        crate::delivery::telegram::PLATFORM,
-    )
-    .await?
-    .is_some()
-    {
-        out.push(json!({ "network": "telegram", "kind": "telegram",
-                         "limit": herald_bots::telegram::MAX_TEXT }));
+    for channel in crate::delivery::channel_limits(tx, conference.id).await? {
+        out.push(
+            json!({ "network": channel.network, "kind": channel.network, "limit": channel.limit }),
+        );
     }
     Ok(out)
 }

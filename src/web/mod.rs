@@ -17,14 +17,12 @@ use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde_json::json;
-use subtle::ConstantTimeEq;
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::{
@@ -169,12 +167,13 @@ async fn asset_js() -> impl IntoResponse {
     )
 }
 
-pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
-
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route(TELEGRAM_WEBHOOK_PATH, post(telegram_webhook))
+        .route(
+            crate::telegram::webhook::PATH,
+            post(crate::telegram::webhook::receive),
+        )
         .route("/calendar/{token}", get(calendar_feed))
         .route("/hooks/notify/{conference}", post(hook::notify))
         .route("/", get(config::home))
@@ -252,60 +251,6 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (code, Json(body))
-}
-
-/// Telegram's webhook: check the secret, store the update in the inbox, answer 200 only once it is stored.
-/// A body that is not an update is stored too (it fails visibly in the inbox) and answered 400.
-async fn telegram_webhook(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> impl IntoResponse {
-    let Some(expected) = &state.telegram_secret else {
-        return (StatusCode::NOT_FOUND, "Telegram webhook mode is off").into_response();
-    };
-    let presented = headers
-        .get("x-telegram-bot-api-secret-token")
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    if !bool::from(presented.ct_eq(expected.as_bytes())) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            "wrong or missing X-Telegram-Bot-Api-Secret-Token",
-        )
-            .into_response();
-    }
-    let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&body);
-    let (value, valid) = match parsed {
-        Ok(v) if herald_bots::telegram::updates::update_id(&v).is_some() => (v, true),
-        Ok(v) => (v, false),
-        Err(_) => (
-            serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()),
-            false,
-        ),
-    };
-    match crate::telegram::updates::store_updates(
-        &state.db,
-        &state.clock,
-        std::slice::from_ref(&value),
-    )
-    .await
-    {
-        Ok(_) if valid => StatusCode::OK.into_response(),
-        Ok(_) => (
-            StatusCode::BAD_REQUEST,
-            "not a Telegram update (no update_id); kept for inspection",
-        )
-            .into_response(),
-        Err(err) => {
-            tracing::error!(error = ?err, "could not store a Telegram update");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "could not store the update; retry",
-            )
-                .into_response()
-        }
-    }
 }
 
 /// A personal calendar feed: `/calendar/<token>.ics`.

@@ -707,21 +707,6 @@ mod tests {
     }
 }
 
-/// Escapes text for Telegram's HTML parse mode (Bot API "HTML style": `<`, `>` and `&` must be escaped).
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Splits a Telegram-HTML text into parts of at most `limit` visible characters (what Telegram counts
 /// after parsing entities), preferring line breaks, then spaces. Tags open at a split are closed at the
 /// end of the part and reopened at the start of the next, and an entity (`&amp;`) is never cut.
@@ -878,14 +863,6 @@ pub fn visible_len(html: &str) -> usize {
 #[cfg(test)]
 mod html_tests {
     use super::*;
-
-    #[test]
-    fn escaping_covers_markup_and_keeps_emoji() {
-        assert_eq!(
-            escape_html("a < b & \"c\" > 🎉"),
-            "a &lt; b &amp; &quot;c&quot; &gt; 🎉"
-        );
-    }
 
     #[test]
     fn short_texts_are_one_part() {

@@ -174,14 +174,8 @@ pub async fn stop(ctx: Ctx, actor: Actor) -> HandlerResult {
     super::set_pending_here(&ctx, &mut tx, Some("stop"), Some(ctx.now + CONFIRM_TTL)).await?;
     Ok(
         Reply::text("stop_confirm", json!({})).with_buttons(vec![vec![
-            Action {
-                label: "stop_yes",
-                data: "stop:yes".into(),
-            },
-            Action {
-                label: "stop_no",
-                data: "stop:no".into(),
-            },
+            Action::Stop { confirm: true },
+            Action::Stop { confirm: false },
         ]]),
     )
 }
@@ -189,7 +183,7 @@ pub async fn stop(ctx: Ctx, actor: Actor) -> HandlerResult {
 pub async fn stop_button(
     ctx: Ctx,
     actor: Actor,
-    answer: &str,
+    confirm: bool,
     message_id: Option<i32>,
 ) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
@@ -200,7 +194,7 @@ pub async fn stop_button(
     let (Some(person), true) = (actor.person, pending) else {
         return Ok(Reply::text("confirmation_expired", json!({})).editing(message_id));
     };
-    if answer != "yes" {
+    if !confirm {
         return Ok(Reply::text("stop_kept", json!({})).editing(message_id));
     }
     let stopped = chat::unsubscribe_all(&mut tx, ctx.now, person).await?;
@@ -225,20 +219,16 @@ pub async fn settings(ctx: Ctx, actor: Actor, change: Option<SettingChange>) -> 
 pub async fn settings_button(
     ctx: Ctx,
     actor: Actor,
-    argument: &str,
+    setting: Setting,
+    on: bool,
     message_id: Option<i32>,
 ) -> HandlerResult {
-    let (setting, enabled) = argument.split_once(':').unwrap_or((argument, ""));
-    let change = Setting::ALL
-        .into_iter()
-        .find(|s| s.as_str() == setting)
-        .filter(|_| matches!(enabled, "on" | "off"))
-        .map(|setting| SettingChange {
-            setting,
-            channel: None,
-            enabled: enabled == "on",
-        });
-    change_settings(&ctx, &actor, change, message_id).await
+    let change = SettingChange {
+        setting,
+        channel: None,
+        enabled: on,
+    };
+    change_settings(&ctx, &actor, Some(change), message_id).await
 }
 
 /// Applies a `/settings` change (if any) and answers with the settings as they are now.
@@ -311,22 +301,14 @@ async fn settings_reply(
     let Some(s) = subscription else {
         return Ok(Reply::text("not_linked", json!({})));
     };
-    let toggle = |name: &str, on: bool| Action {
-        label: match (name, on) {
-            ("announcements", true) => "announcements_off",
-            ("announcements", false) => "announcements_on",
-            (_, true) => "reminders_off",
-            (_, false) => "reminders_on",
-        },
-        data: format!("settings:{name}:{}", if on { "off" } else { "on" }),
-    };
+    let toggle = |setting, on: bool| Action::Setting { setting, on: !on };
     let channels = contacts::channels(tx, person).await?;
     Ok(Reply::text(
         "settings",
         json!({ "conference": conference.name, "announcements": s.announcements, "reminders": s.reminders,
                 "active": s.active, "channels": channels }),
     )
-    .with_buttons(vec![vec![toggle("announcements", s.announcements), toggle("reminders", s.reminders)]])
+    .with_buttons(vec![vec![toggle(Setting::Announcements, s.announcements), toggle(Setting::Reminders, s.reminders)]])
     .editing(edit))
 }
 

@@ -242,25 +242,13 @@ fn preview(conference: &Conference, id: i64, planned: &[Planned]) -> Reply {
                 "last": planned.iter().map(|p| p.due).max().map(|t| local(conference, t)) }),
     )
     .with_buttons(vec![vec![
-        Action {
-            label: "campaign_create",
-            data: format!("campaign:create:{id}"),
-        },
-        Action {
-            label: "campaign_cancel",
-            data: format!("campaign:cancel:{id}"),
-        },
+        Action::CreateCampaign(id),
+        Action::CancelCampaign(id),
     ]])
 }
 
 /// The preview's buttons: create every post (all or nothing) or drop the draft.
-pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
-    let Some((verb, id)) = argument.split_once(':') else {
-        return Ok(Reply::none());
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(Reply::none());
-    };
+pub async fn button(ctx: Ctx, actor: Actor, id: i64, create: bool) -> HandlerResult {
     if !actor.may(herald_commands::Role::Admin) {
         return Ok(Reply::text("campaign_admins_only", json!({})));
     }
@@ -281,7 +269,7 @@ pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
             json!({ "number": id, "state": draft.state }),
         ));
     }
-    if verb == "cancel" {
+    if !create {
         store::finish(&mut tx, ctx.now, id, "cancelled", 0).await?;
         return Ok(Reply::text("campaign_cancelled", json!({ "number": id })));
     }

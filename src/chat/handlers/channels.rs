@@ -111,7 +111,10 @@ pub async fn unbind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    let removed = chat::unbind(&mut tx, conference.id, slot.as_str(), ctx.inbound.platform).await?;
+    // The slot's chat on this platform; from where nothing can be bound (the pages), whichever it is.
+    let platform =
+        Some(ctx.inbound.platform).filter(|_| ctx.inbound.surface != crate::chat::PAGES_SURFACE);
+    let removed = chat::unbind(&mut tx, conference.id, slot.as_str(), platform).await?;
     let template = if removed { "unbound" } else { "not_bound" };
     Ok(Reply::text(
         template,
@@ -153,13 +156,6 @@ pub async fn migrated(ctx: Ctx, to: String) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
     let from = &ctx.inbound.chat.id;
     chat::migrate_chat(&mut tx, ctx.inbound.platform, from, &to).await?;
-    crate::db::outbox::retarget_pending(
-        &mut tx,
-        ctx.now,
-        crate::delivery::telegram::PLATFORM,
-        from,
-        &to,
-    )
-    .await?;
+    crate::db::outbox::retarget_pending(&mut tx, ctx.now, ctx.inbound.platform, from, &to).await?;
     Ok(Reply::none())
 }

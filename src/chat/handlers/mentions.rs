@@ -137,30 +137,17 @@ pub async fn boost(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
     ))
 }
 
-/// A pressed Reply / Discard / Boost button (`mention:boost:7`).
-pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
-    let Some((verb, number)) = argument.split_once(':') else {
-        return Ok(Reply::none());
+/// The Reply button under a mention: how to answer it.
+pub async fn how_to_answer(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let mention = match open_mention(&mut tx, &actor, number).await? {
+        Ok(m) => m,
+        Err(reply) => return Ok(reply),
     };
-    let Ok(number) = number.parse::<i64>() else {
-        return Ok(Reply::none());
-    };
-    match verb {
-        "discard" => discard(ctx, actor, number).await,
-        "boost" => boost(ctx, actor, number).await,
-        "reply" => {
-            let mut tx = ctx.tx.lock().await;
-            let mention = match open_mention(&mut tx, &actor, number).await? {
-                Ok(m) => m,
-                Err(reply) => return Ok(reply),
-            };
-            Ok(Reply::text(
-                "mention_how_to_reply",
-                json!({ "number": mention.id, "author": mention.author_handle, "by": actor.name() }),
-            ))
-        }
-        _ => Ok(Reply::none()),
-    }
+    Ok(Reply::text(
+        "mention_how_to_reply",
+        json!({ "number": mention.id, "author": mention.author_handle, "by": actor.name() }),
+    ))
 }
 
 /// A Telegram reply to a mention's message: the answer, written as a post under the posting policy that

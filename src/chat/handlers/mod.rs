@@ -21,7 +21,7 @@ use serde_json::json;
 
 use super::{Actor, ChatKind, Ctx, HandlerResult, Reply};
 use crate::db::chat::{self, Conference};
-use crate::links;
+use crate::{delivery::Action, links};
 
 /// A command the actor's role does not allow: say which role it needs.
 pub async fn refuse(command: Command, actor: Actor) -> HandlerResult {
@@ -142,25 +142,32 @@ pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     }
 }
 
-/// A pressed button. Its data is `<action>:<argument>`; every action re-checks what it needs, since a
-/// button can be pressed long after it was sent, by anyone who sees it.
+/// A pressed button, read as the [`Action`] it was sent as; every action re-checks what it needs, since
+/// a button can be pressed long after it was sent, by anyone who sees it.
 pub async fn button(
     ctx: Ctx,
     actor: Actor,
     (callback_id, data, message_id): (String, String, Option<i32>),
 ) -> HandlerResult {
     let _ = callback_id;
-    let (action, argument) = data.split_once(':').unwrap_or((data.as_str(), ""));
-    let reply = match action {
-        "stop" => account::stop_button(ctx, actor, argument, message_id).await?,
-        "settings" => account::settings_button(ctx, actor, argument, message_id).await?,
-        "post" => posts::button(ctx, actor, argument).await?,
-        "mention" => mentions::button(ctx, actor, argument).await?,
-        "campaign" => campaign::button(ctx, actor, argument).await?,
-        "today" => {
-            schedule::today_page(ctx, actor, argument.parse().unwrap_or(0), message_id).await?
+    let reply = match Action::parse(&data) {
+        Some(Action::Stop { confirm }) => {
+            account::stop_button(ctx, actor, confirm, message_id).await?
         }
-        _ => Reply::text("button_unknown", json!({})),
+        Some(Action::Setting { setting, on }) => {
+            account::settings_button(ctx, actor, setting, on, message_id).await?
+        }
+        Some(Action::ApprovePost(number)) => posts::button(ctx, actor, number, true).await?,
+        Some(Action::RejectPost(number)) => posts::button(ctx, actor, number, false).await?,
+        Some(Action::AnswerMention(number)) => mentions::how_to_answer(ctx, actor, number).await?,
+        Some(Action::DiscardMention(number)) => mentions::discard(ctx, actor, number).await?,
+        Some(Action::BoostMention(number)) => mentions::boost(ctx, actor, number).await?,
+        Some(Action::CreateCampaign(id)) => campaign::button(ctx, actor, id, true).await?,
+        Some(Action::CancelCampaign(id)) => campaign::button(ctx, actor, id, false).await?,
+        Some(Action::TodayPage { page, .. }) => {
+            schedule::today_page(ctx, actor, page, message_id).await?
+        }
+        None => Reply::text("button_unknown", json!({})),
     };
     Ok(reply.answering_button())
 }

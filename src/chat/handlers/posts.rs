@@ -280,23 +280,10 @@ pub async fn reject(
     moderate(&ctx, &actor, number, false, reason, ctx.inbound.surface).await
 }
 
-/// A pressed Approve/Reject button (`post:approve:12`).
-pub async fn button(ctx: Ctx, actor: Actor, argument: &str) -> HandlerResult {
-    let Some((verb, number)) = argument.split_once(':') else {
-        return Ok(Reply::none());
-    };
-    let Ok(number) = number.parse::<i64>() else {
-        return Ok(Reply::none());
-    };
-    moderate(
-        &ctx,
-        &actor,
-        number,
-        verb == "approve",
-        None,
-        "telegram-button",
-    )
-    .await
+/// A pressed Approve/Reject button.
+pub async fn button(ctx: Ctx, actor: Actor, number: i64, approve: bool) -> HandlerResult {
+    let surface = format!("{}-button", ctx.inbound.surface);
+    moderate(&ctx, &actor, number, approve, None, &surface).await
 }
 
 /// Post `number` if `actor` may change it (its author, or someone who may approve) and it still waits
@@ -457,32 +444,20 @@ pub async fn image(ctx: Ctx, actor: Actor, (number, alt): (i64, String)) -> Hand
     .await?;
     refresh(&ctx, &mut tx, post.id).await?;
     // Moderators see the picture too, captioned like the others.
-    if let Some(chat) = crate::db::chat::binding(
-        &mut tx,
-        post.conference_id,
-        "moderation",
-        crate::delivery::telegram::PLATFORM,
-    )
-    .await?
-    {
-        let caption = ctx.templates.render(
-            "messages/moderate_image.txt",
-            json!({ "number": post.id, "position": position, "count": count + 1, "alt": alt }),
-        )?;
-        delivery::telegram::photos(
-            &mut tx,
-            ctx.now,
-            chat.chat_id.parse()?,
-            vec![herald_bots::telegram::OutgoingPhoto {
-                file_id: picture.file_id.clone(),
-                caption: Some(caption),
-            }],
-            &format!("moderate-photos:{}:{position}", post.id),
-            "photos",
-            ctx.now,
-        )
-        .await?;
-    }
+    let caption = ctx.templates.render(
+        "messages/moderate_image.txt",
+        json!({ "number": post.id, "position": position, "count": count + 1, "alt": alt }),
+    )?;
+    let moderation = delivery::Recipient::Slot {
+        conference: post.conference_id,
+        slot: delivery::Slot::Moderation,
+    };
+    let shown = delivery::Picture {
+        file: picture.file_id.clone(),
+        caption: Some(caption),
+    };
+    let key = format!("moderate-photos:{}:{position}", post.id);
+    delivery::pictures(&mut tx, ctx.now, moderation, &[shown], &key).await?;
     Ok(Reply::text(
         "image_added",
         json!({ "number": number, "position": position, "max": posts::MAX_IMAGES }),

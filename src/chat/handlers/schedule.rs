@@ -118,15 +118,15 @@ pub async fn today_page(ctx: Ctx, actor: Actor, page: usize, edit: Option<i32>) 
         .collect();
     let mut buttons = Vec::new();
     if page > 0 {
-        buttons.push(Action {
-            label: "page_previous",
-            data: format!("today:{}", page - 1),
+        buttons.push(Action::TodayPage {
+            page: page - 1,
+            next: false,
         });
     }
     if page + 1 < pages {
-        buttons.push(Action {
-            label: "page_next",
-            data: format!("today:{}", page + 1),
+        buttons.push(Action::TodayPage {
+            page: page + 1,
+            next: true,
         });
     }
     let reply = Reply::text(
