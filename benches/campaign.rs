@@ -13,7 +13,7 @@ use support::postgres_schema;
 use herald::{
     campaign,
     clock::{SharedClock, SystemClock},
-    db::{Db, chat, posts, schedule},
+    db::{Db, bindings, posts, providers, schedule},
     templates::Templates,
 };
 
@@ -48,18 +48,18 @@ async fn main() {
         let now = chrono::Utc::now();
         let mut tx = db.begin().await.expect("begin");
         for (kind, name) in [("mastodon", "chaos"), ("bluesky", "sky")] {
-            let id = posts::add_provider(&mut tx, now, conference.series_id, kind, name, None)
+            let id = providers::add_provider(&mut tx, now, conference.series_id, kind, name, None)
                 .await
                 .expect("provider")
                 .expect("new");
-            posts::set_active(&mut tx, now, id, true)
+            providers::set_active(&mut tx, now, id, true)
                 .await
                 .expect("active");
-            posts::set_switch(&mut tx, conference.id, id, "public_broadcast", true)
+            providers::set_switch(&mut tx, conference.id, id, "public_broadcast", true)
                 .await
                 .expect("switch");
         }
-        chat::bind(
+        bindings::bind(
             &mut tx,
             now,
             conference.id,
@@ -87,7 +87,7 @@ async fn main() {
         for _ in 0..runs {
             let started = Instant::now();
             let mut tx = db.begin().await.expect("begin");
-            let providers = posts::broadcasting_providers(&mut tx, conference.id)
+            let providers = providers::broadcasting_providers(&mut tx, conference.id)
                 .await
                 .expect("providers");
             let sessions = campaign::choose_sessions(

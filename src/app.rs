@@ -251,6 +251,24 @@ impl Application {
                 .clone()
                 .run(shutdown.clone(), self.health.register("inbox")),
         );
+        {
+            let (db, clock) = (self.db.clone(), self.clock.clone());
+            let (outbox_days, inbox_days) = (
+                self.config.outbox.retention_days,
+                self.config.inbox.retention_days,
+            );
+            let (health, shutdown) = (self.health.register("retention"), shutdown.clone());
+            tasks.spawn(async move {
+                crate::health::repeat(
+                    &clock,
+                    &health,
+                    &shutdown,
+                    std::time::Duration::from_secs(3_600),
+                    || crate::outbox::prune_queues(&db, clock.now(), outbox_days, inbox_days),
+                )
+                .await;
+            });
+        }
         tasks.spawn(crate::schedule::sync::run(
             self.db.clone(),
             self.clock.clone(),

@@ -66,13 +66,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced, safe for logs.
     pub fn redacted(&self) -> String {
-        match Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("redacted"));
-                url.to_string()
-            }
-            _ => self.0.clone(),
-        }
+        crate::token::redact_url(&self.0)
     }
 }
 
@@ -168,6 +162,10 @@ pub struct OutboxSection {
     pub shutdown_grace_secs: u64,
     /// Per platform (`telegram`, …): overrides of the documented limits, e.g. `per_group_chat = "20/min"`.
     pub rate_limits: BTreeMap<String, RateLimitOverrides>,
+    /// Finished rows (sent, given up, expired, cancelled) are deleted this many days after they finished;
+    /// 0 keeps them. Their keys stop a message from being written twice and their ids let Herald edit
+    /// what it sent, so keep this longer than a conference lasts.
+    pub retention_days: u32,
 }
 
 impl Default for OutboxSection {
@@ -183,6 +181,7 @@ impl Default for OutboxSection {
             send_timeout_ms: 30_000,
             shutdown_grace_secs: 10,
             rate_limits: BTreeMap::new(),
+            retention_days: 90,
         }
     }
 }
@@ -245,6 +244,9 @@ pub struct InboxSection {
     pub batch_size: u32,
     pub lease_secs: u64,
     pub poll_interval_ms: u64,
+    /// Handled events are deleted this many days after they were handled; 0 keeps them. Failed events
+    /// stay (they wait for a fix and a replay).
+    pub retention_days: u32,
 }
 
 impl Default for InboxSection {
@@ -253,6 +255,7 @@ impl Default for InboxSection {
             batch_size: 64,
             lease_secs: 60,
             poll_interval_ms: 1000,
+            retention_days: 30,
         }
     }
 }

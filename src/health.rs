@@ -136,8 +136,28 @@ impl Reporter {
     }
 }
 
+/// Runs `fut`, turning a panic into an error that says where: one bad run of a job must not end the job.
+pub async fn unpanicked<T>(
+    what: &str,
+    fut: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            tracing::error!(job = what, panic = %message, "a run panicked; the job goes on");
+            Err(anyhow::anyhow!("{what} panicked: {message}"))
+        }
+    }
+}
+
 /// Runs `round` every `period` until `shutdown`, reporting each outcome to `health` (ok, or failing with the
-/// error), then reports the component stopped.
+/// error, a panic included: the next round runs anyway), then reports the component stopped.
 pub async fn repeat<F, Fut, T>(
     clock: &crate::clock::SharedClock,
     health: &Reporter,
@@ -149,7 +169,7 @@ pub async fn repeat<F, Fut, T>(
     Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
     loop {
-        match round().await {
+        match unpanicked("a round", round()).await {
             Ok(_) => health.ok(clock.now()),
             Err(err) => health.failing(clock.now(), &err),
         }
@@ -159,4 +179,54 @@ pub async fn repeat<F, Fut, T>(
         }
     }
     health.stopped();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_whose_run_panics_reports_it_and_runs_again() {
+        let health = Health::default();
+        let reporter = health.register("sync");
+        let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let job = {
+            let (runs, shutdown) = (runs.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                repeat(
+                    &clock,
+                    &reporter,
+                    &shutdown,
+                    std::time::Duration::from_millis(10),
+                    || {
+                        let runs = runs.clone();
+                        async move {
+                            let n = runs.fetch_add(1, Ordering::SeqCst);
+                            assert!(n != 0, "the first run fails badly");
+                            anyhow::Ok(())
+                        }
+                    },
+                )
+                .await;
+            })
+        };
+        while runs.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let sync = &health.snapshot()["sync"];
+        assert_eq!(sync.state, State::Running, "the second run went well");
+        assert!(
+            sync.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("a round panicked: the first run fails badly")),
+            "{:?}",
+            sync.last_error
+        );
+        shutdown.cancel();
+        job.await.unwrap();
+    }
 }

@@ -9,8 +9,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::{
     db::{
         Tx,
-        chat::{self, LinkToken, NewLinkToken},
-        web as logins,
+        links::{self as store, LinkToken, NewLinkToken},
+        people, web as logins,
     },
     token::{ct_eq, hash, new_token},
 };
@@ -50,7 +50,7 @@ pub async fn check(
     purpose: &str,
 ) -> anyhow::Result<Result<LinkToken, Refusal>> {
     let presented = hash(token);
-    let Some(found) = chat::link_token_by_hash(tx, &presented).await? else {
+    let Some(found) = store::link_token_by_hash(tx, &presented).await? else {
         return Ok(Err(Refusal::Unknown));
     };
     // The index lookup matched on the hash; compare the stored hash once more without early exit, so
@@ -81,7 +81,7 @@ pub async fn issue(
         _ => new_token(),
     };
     let hashed = hash(&token);
-    chat::create_link_token(
+    store::create_link_token(
         tx,
         now,
         &NewLinkToken {
@@ -117,7 +117,7 @@ pub async fn owner_token_if_needed(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<String>> {
     let mut tx = db.begin().await?;
-    if chat::owner_exists(&mut tx).await? {
+    if people::owner_exists(&mut tx).await? {
         return Ok(None);
     }
     let token = owner_link(&mut tx, now).await?;
@@ -127,7 +127,7 @@ pub async fn owner_token_if_needed(
 
 /// A fresh owner link; older unused ones stop working.
 pub async fn owner_link(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<String> {
-    chat::retire_owner_links(tx, now).await?;
+    store::retire_owner_links(tx, now).await?;
     issue(
         tx,
         now,

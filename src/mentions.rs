@@ -16,7 +16,7 @@ use crate::{
     db::{
         Tx,
         mentions::{self as store, Mention, NewMention},
-        posts as posts_store,
+        providers,
     },
     delivery::{self, Action, Notice, Recipient, Slot},
     templates::Templates,
@@ -141,7 +141,7 @@ pub async fn receive(
     tx: &mut Tx,
     templates: &Templates,
     now: DateTime<Utc>,
-    provider: &posts_store::Provider,
+    provider: &providers::Provider,
     mention: &NewMention,
 ) -> anyhow::Result<()> {
     let Some(conference) = store::route_of(tx, provider.id).await? else {
@@ -175,7 +175,7 @@ fn excerpt(text: &str, max: usize) -> String {
 }
 
 /// The mention as templates show it.
-pub fn mention_json(m: &Mention, provider: &posts_store::Provider) -> Value {
+pub fn mention_json(m: &Mention, provider: &providers::Provider) -> Value {
     json!({
         "number": m.id, "kind": m.kind, "author": m.author_handle, "name": m.author_name,
         "text": m.text, "excerpt": excerpt(&m.text, 200), "url": m.url, "network": provider.kind,
@@ -190,7 +190,7 @@ async fn post_to_moderation(
     templates: &Templates,
     now: DateTime<Utc>,
     mention: &Mention,
-    provider: &posts_store::Provider,
+    provider: &providers::Provider,
 ) -> anyhow::Result<()> {
     let notice = Notice::new("mention", mention_json(mention, provider)).with_actions(vec![vec![
         Action::AnswerMention(mention.id),
@@ -215,7 +215,7 @@ pub async fn show_outcome(
     by: &str,
 ) -> anyhow::Result<()> {
     let sent = store::chat_messages(tx, mention.id).await?;
-    let Some(provider) = posts_store::provider_by_id(tx, mention.provider_id).await? else {
+    let Some(provider) = providers::provider_by_id(tx, mention.provider_id).await? else {
         return Ok(());
     };
     let notice = Notice::new(

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     clock::SharedClock,
-    db::{Db, Tx, chat::Conference, news as store, posts as posts_store},
+    db::{Db, Tx, conferences::Conference, hashtags, news as store, posts as posts_store},
     health::Reporter,
     posts,
 };
@@ -46,7 +46,7 @@ pub async fn post_item(
         Some(url) => format!("{}\n{url}", title.trim()),
         None => title.trim().to_owned(),
     };
-    let tags = posts_store::hashtags(tx, conference.id).await?;
+    let tags = hashtags::hashtags(tx, conference.id).await?;
     let text = posts::with_hashtags(&body, &tags);
     let id =
         posts_store::create_post(tx, now, conference.id, None, "news", "approved", &text).await?;
@@ -142,7 +142,7 @@ pub async fn poll_once(
         match read {
             Ok(items) => {
                 if let Some(conference) =
-                    crate::db::chat::conference_by_id(&mut tx, feed.conference_id).await?
+                    crate::db::conferences::conference_by_id(&mut tx, feed.conference_id).await?
                 {
                     for item in &items {
                         if !feed.primed {
@@ -175,7 +175,7 @@ pub async fn poll_once(
             }
             Err(err) => {
                 let text = format!("{err:#}");
-                tracing::warn!(url = %feed.url, error = %text, "news feed unreadable");
+                tracing::warn!(url = %crate::token::redact_url(&feed.url), error = %text, "news feed unreadable");
                 store::record_check(&mut tx, feed.conference_id, now, Some(&text)).await?;
             }
         }

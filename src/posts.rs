@@ -16,8 +16,10 @@ use serde_json::json;
 use crate::{
     db::{
         Tx,
-        chat::{self, Conference},
+        conferences::{self, Conference},
+        hashtags, people, post_images,
         posts::{self as store, Post},
+        providers,
     },
     delivery::{
         self, Action, Notice, Picture, Recipient, Slot,
@@ -93,9 +95,9 @@ pub async fn targets(
     conference: i64,
     reply_to: Option<i64>,
     only: Option<&str>,
-) -> anyhow::Result<(Vec<store::Provider>, Option<PlatformRef>)> {
+) -> anyhow::Result<(Vec<providers::Provider>, Option<PlatformRef>)> {
     let Some(mention) = reply_to else {
-        let mut providers = store::broadcasting_providers(tx, conference).await?;
+        let mut providers = providers::broadcasting_providers(tx, conference).await?;
         // A campaign chose its providers: those of them still broadcasting.
         if let Some(ids) = only.and_then(|o| serde_json::from_str::<Vec<i64>>(o).ok()) {
             providers.retain(|p| ids.contains(&p.id));
@@ -105,7 +107,7 @@ pub async fn targets(
     let Some(mention) = crate::db::mentions::mention(tx, mention).await? else {
         return Ok((Vec::new(), None));
     };
-    let provider = store::provider_by_id(tx, mention.provider_id)
+    let provider = providers::provider_by_id(tx, mention.provider_id)
         .await?
         .filter(|p| p.active);
     Ok((
@@ -260,7 +262,7 @@ pub async fn send_to_moderation(
     post: &Post,
     author: &str,
 ) -> anyhow::Result<bool> {
-    let images = store::images(tx, post.id).await?;
+    let images = post_images::images(tx, post.id).await?;
     let mut notice = moderation_message(tx, post, author, &images).await?;
     for image in &images {
         let Some(file) = image.telegram_file_id.clone() else {
@@ -289,7 +291,7 @@ async fn moderation_message(
     tx: &mut Tx,
     post: &Post,
     author: &str,
-    images: &[store::PostImage],
+    images: &[post_images::PostImage],
 ) -> anyhow::Result<Notice> {
     // Read once: the lengths and the per-network texts both show them.
     let own_texts = store::variants(tx, post.id).await?;
@@ -297,7 +299,7 @@ async fn moderation_message(
     let mut answers = None;
     if let Some(id) = post.reply_to_mention_id
         && let Some(mention) = crate::db::mentions::mention(tx, id).await?
-        && let Some(provider) = store::provider_by_id(tx, mention.provider_id).await?
+        && let Some(provider) = providers::provider_by_id(tx, mention.provider_id).await?
     {
         answers = Some(crate::mentions::mention_json(&mention, &provider));
     }
@@ -316,7 +318,7 @@ async fn moderation_message(
 /// When an approved post goes out, in the conference's local time: `None` for "at once". Automatic posts
 /// wait for the posting window.
 async fn when(tx: &mut Tx, post: &Post) -> anyhow::Result<Option<String>> {
-    let Some(conference) = chat::conference_by_id(tx, post.conference_id).await? else {
+    let Some(conference) = conferences::conference_by_id(tx, post.conference_id).await? else {
         return Ok(None);
     };
     let mut at = post.scheduled_at;
@@ -346,10 +348,10 @@ pub async fn refresh_moderation(
         return Ok(());
     }
     let author = match post.author_id {
-        Some(id) => chat::person_name(tx, id).await?.unwrap_or_default(),
+        Some(id) => people::person_name(tx, id).await?.unwrap_or_default(),
         None => String::new(),
     };
-    let images = store::images(tx, post.id).await?;
+    let images = post_images::images(tx, post.id).await?;
     let notice = moderation_message(tx, post, &author, &images).await?;
     // One per change: each edit shows the post as it is now.
     let key = format!("moderation-refresh:{}:{}", post.id, now.timestamp_micros());
@@ -369,7 +371,7 @@ async fn variant_texts(
         return Ok(Vec::new());
     }
     let mut shown = Vec::new();
-    for provider in store::broadcasting_providers(tx, post.conference_id).await? {
+    for provider in providers::broadcasting_providers(tx, post.conference_id).await? {
         let Some(text) = variants.get(&provider.id) else {
             continue;
         };
@@ -406,7 +408,7 @@ pub async fn deliver(
         due = next_opening(conference, due);
     }
     let mut variants = store::variants(tx, post.id).await?;
-    let images = store::images(tx, post.id).await?;
+    let images = post_images::images(tx, post.id).await?;
     let mut threads = Vec::new();
     let mut too_long = Vec::new();
     let (providers, reply_to) = targets(
@@ -541,7 +543,7 @@ impl crate::outbox::Observer for PostObserver {
 
 /// A news post's text with the conference's auto-add hashtags appended after a blank line, in sort-key
 /// order; tags already in the text are not repeated.
-pub fn with_hashtags(text: &str, tags: &[store::Hashtag]) -> String {
+pub fn with_hashtags(text: &str, tags: &[hashtags::Hashtag]) -> String {
     let lower = text.to_lowercase();
     let extra: Vec<String> = tags
         .iter()
@@ -564,8 +566,8 @@ pub fn with_hashtags(text: &str, tags: &[store::Hashtag]) -> String {
 mod hashtag_tests {
     use super::*;
 
-    fn tag(tag: &str, auto_add: bool, sort_key: i64) -> store::Hashtag {
-        store::Hashtag {
+    fn tag(tag: &str, auto_add: bool, sort_key: i64) -> hashtags::Hashtag {
+        hashtags::Hashtag {
             tag: tag.into(),
             auto_add,
             sort_key,

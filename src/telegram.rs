@@ -195,8 +195,9 @@ pub mod updates {
         clock::SharedClock,
         config::TelegramMode,
         db::{
-            Db, chat as store,
+            Db,
             inbox::{self, NewEvent},
+            people, system,
         },
         health::Reporter,
         links,
@@ -246,7 +247,7 @@ pub mod updates {
             }
         }
         if let Some(offset) = next_offset {
-            store::set_system(&mut tx, clock.now(), OFFSET_KEY, &offset.to_string()).await?;
+            system::set_system(&mut tx, clock.now(), OFFSET_KEY, &offset.to_string()).await?;
         }
         tx.commit().await?;
         Ok(stored)
@@ -261,7 +262,7 @@ pub mod updates {
     ) -> anyhow::Result<usize> {
         let offset = {
             let mut tx = db.begin().await?;
-            let value = store::get_system(&mut tx, OFFSET_KEY).await?;
+            let value = system::get_system(&mut tx, OFFSET_KEY).await?;
             tx.commit().await?;
             value.and_then(|v| v.parse::<i64>().ok())
         };
@@ -289,7 +290,8 @@ pub mod updates {
                 Ok(me) => {
                     let stored = async {
                         let mut tx = db.begin().await?;
-                        store::set_system(&mut tx, clock.now(), USERNAME_KEY, &me.username).await?;
+                        system::set_system(&mut tx, clock.now(), USERNAME_KEY, &me.username)
+                            .await?;
                         tx.commit().await
                     };
                     if let Err(err) = stored.await {
@@ -334,7 +336,7 @@ pub mod updates {
             .set_my_commands(&menu(Role::Attendee), &CommandScope::AllPrivateChats)
             .await?;
         let mut tx = db.begin().await?;
-        let staff = store::staff_user_ids(&mut tx, crate::delivery::telegram::PLATFORM).await?;
+        let staff = people::staff_user_ids(&mut tx, crate::delivery::telegram::PLATFORM).await?;
         tx.commit().await?;
         for user in staff {
             if let Ok(chat_id) = user.parse::<i64>() {
@@ -463,7 +465,7 @@ pub mod updates {
     /// The webhook secret, created once and kept, so several processes agree on it.
     pub async fn webhook_secret(db: &Db, clock: &SharedClock) -> anyhow::Result<String> {
         let mut tx = db.begin().await?;
-        let secret = store::set_system_if_absent(
+        let secret = system::set_system_if_absent(
             &mut tx,
             clock.now(),
             WEBHOOK_SECRET_KEY,

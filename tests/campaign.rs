@@ -53,7 +53,7 @@ fn press(app: &TestApp, data: &str) -> serde_json::Value {
 
 async fn posts(app: &TestApp) -> Vec<herald::db::posts::Post> {
     let mut tx = app.db().begin().await.unwrap();
-    let conference = herald::db::chat::conference_by_slug(&mut tx, "fosdem-2027")
+    let conference = herald::db::conferences::conference_by_slug(&mut tx, "fosdem-2027")
         .await
         .unwrap()
         .unwrap();

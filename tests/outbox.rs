@@ -172,10 +172,14 @@ async fn retry_after_is_honoured_exactly() {
     let attempted_at = app.now();
 
     let report = app.drain_outbox().await;
-    assert_eq!((report.sent, report.retried), (0, 1));
+    assert_eq!((report.sent, report.retried, report.deferred), (0, 0, 2));
     let row = app.row(id).await;
     assert_eq!(row.state, OutboxState::Pending);
     assert_eq!(row.next_attempt_at, attempted_at + TimeDelta::seconds(7));
+    assert_eq!(
+        row.attempts, 0,
+        "being asked to wait is not a failed attempt"
+    );
     assert!(
         row.last_error
             .as_deref()
@@ -377,9 +381,16 @@ async fn a_lease_that_ran_out_is_claimed_again_with_nothing_lost_or_doubled() {
 
     // A worker claims both rows and dies before sending.
     let lease_until = app.now() + TimeDelta::seconds(60);
-    let claimed = outbox::claim(app.db(), app.now(), "dead-worker", lease_until, 10)
-        .await
-        .unwrap();
+    let claimed = outbox::claim(
+        app.db(),
+        app.now(),
+        "dead-worker",
+        lease_until,
+        10,
+        &herald::db::outbox::Lane::ALL,
+    )
+    .await
+    .unwrap();
     assert_eq!(claimed.len(), 2);
 
     // While the lease holds, nobody else takes them.
@@ -474,4 +485,155 @@ async fn a_committed_message_wakes_the_running_worker() {
 
     shutdown.cancel();
     worker.await.unwrap();
+}
+
+#[tokio::test]
+async fn being_asked_to_wait_again_and_again_never_gives_a_message_up() {
+    let app = TestApp::spawn_with(|c| c.outbox.max_attempts = 2, Default::default()).await;
+    for _ in 0..5 {
+        app.telegram.fail_next(Fault::RetryAfter(1));
+    }
+    let id = app.enqueue(42, "patience", "k").await;
+    for _ in 0..6 {
+        app.drain_outbox().await;
+        app.advance(TimeDelta::seconds(1));
+    }
+    let row = app.row(id).await;
+    assert_eq!(row.state, OutboxState::Sent, "{:?}", row.last_error);
+    assert_eq!(row.attempts, 1);
+}
+
+#[tokio::test]
+async fn a_bot_wide_429_pauses_every_chat_of_the_account() {
+    let app = TestApp::spawn().await;
+    app.telegram.fail_next_to(42, Fault::RetryAfter(5));
+    app.enqueue(42, "first", "a").await;
+    app.drain_outbox().await;
+    let other = app.enqueue(43, "someone else", "b").await;
+    app.drain_outbox().await;
+    assert_eq!(app.row(other).await.state, OutboxState::Pending);
+    app.advance(TimeDelta::seconds(5));
+    app.drain_outbox().await;
+    assert_eq!(app.row(other).await.state, OutboxState::Sent);
+}
+
+/// A row written as `kind` (which decides its lane) for chat `chat`.
+async fn enqueue_kind(app: &TestApp, chat: i64, kind: &str, key: &str) -> i64 {
+    let message = herald::delivery::telegram::message(
+        chat,
+        kind,
+        key,
+        &herald_bots::telegram::OutgoingMessage::html(key),
+        app.now(),
+        None,
+    )
+    .unwrap();
+    let mut tx = app.db().begin().await.unwrap();
+    let id = outbox::enqueue(&mut tx, app.now(), &message).await.unwrap();
+    tx.commit().await.unwrap();
+    id.id()
+}
+
+#[tokio::test]
+async fn a_reply_goes_out_before_a_fan_out_written_earlier() {
+    let app = TestApp::spawn_with(|c| c.outbox.batch_size = 3, Default::default()).await;
+    for chat in 0..6 {
+        enqueue_kind(&app, 1_000 + chat, "announcement", &format!("bulk{chat}")).await;
+    }
+    let reminder = enqueue_kind(&app, 2_000, "reminder", "reminder").await;
+    let reply = enqueue_kind(&app, 3_000, "message", "reply").await;
+    app.outbox_round().await;
+    let first: Vec<i64> = app
+        .telegram
+        .delivered()
+        .into_iter()
+        .map(|(chat, _)| chat)
+        .collect();
+    assert_eq!(first, [3_000, 2_000, 1_000]);
+    assert_eq!(app.row(reply).await.state, OutboxState::Sent);
+    assert_eq!(app.row(reminder).await.state, OutboxState::Sent);
+}
+
+#[tokio::test]
+async fn someone_who_blocked_the_bot_is_skipped_until_they_write_again() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.join(&support::ADA, "attendee").await;
+    app.telegram.fail_next_to(support::ADA.id, Fault::blocked());
+    let replies = app.say(&support::OWNER, "/announce Doors open").await;
+    assert_eq!(
+        replies,
+        ["Announcement queued for 1 recipient."],
+        "Ada is still counted before anyone knows"
+    );
+    app.send_everything().await;
+    let status = app.say(&support::OWNER, "/status").await.join("\n");
+    assert!(
+        status.contains(
+            "Unreachable: 1 account of attendees (blocked the bot or left); skipped until they write again."
+        ),
+        "{status}"
+    );
+    let replies = app.say(&support::OWNER, "/announce Lunch").await;
+    assert_eq!(replies, ["Announcement queued for 0 recipients."]);
+
+    app.say(&support::ADA, "/whoami").await;
+    let replies = app.say(&support::OWNER, "/announce Dinner").await;
+    assert_eq!(replies, ["Announcement queued for 1 recipient."]);
+}
+
+#[tokio::test]
+async fn a_stalled_send_holds_only_its_own_chat() {
+    let app = TestApp::spawn().await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(
+        app.app
+            .outbox
+            .clone()
+            .run(shutdown.clone(), app.app.health.register("outbox")),
+    );
+    app.telegram
+        .fail_next_to(42, Fault::Slow(Duration::from_secs(4)));
+    app.enqueue(42, "slow", "a").await;
+    // The first send now hangs; what is written after it must not wait for it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.enqueue(43, "quick", "b").await;
+    // The worker paces a provider's sends; the test clock moves past the next slot.
+    app.advance(TimeDelta::seconds(1));
+    assert!(
+        app.telegram
+            .wait_for_delivered(1, Duration::from_secs(2))
+            .await,
+        "the other chat is served while the first send hangs"
+    );
+    assert_eq!(app.telegram.delivered()[0], (43, "quick".to_owned()));
+    shutdown.cancel();
+    worker.await.unwrap();
+}
+
+#[tokio::test]
+async fn finished_rows_are_pruned_after_their_retention_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let sent = app.enqueue(42, "old news", "a").await;
+    app.drain_outbox().await;
+    let later = app
+        .enqueue_at(
+            43,
+            "still to come",
+            "b",
+            app.now() + TimeDelta::days(200),
+            None,
+        )
+        .await;
+    app.advance(TimeDelta::days(89));
+    let pruned = herald::outbox::prune_queues(app.db(), app.now(), 90, 30)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 0, "within the retention");
+    app.advance(TimeDelta::days(2));
+    herald::outbox::prune_queues(app.db(), app.now(), 90, 30)
+        .await
+        .unwrap();
+    assert!(outbox::get(app.db(), sent).await.unwrap().is_none());
+    assert_eq!(app.row(later).await.state, OutboxState::Pending);
 }

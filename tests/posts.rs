@@ -325,7 +325,7 @@ async fn an_automatic_post_outside_the_window_waits_for_its_opening() {
     app.say(&OWNER, "/conference window 12:00 18:00").await;
     let id = {
         let mut tx = app.db().begin().await.unwrap();
-        let conference = herald::db::chat::conference_by_slug(&mut tx, "fosdem-2027")
+        let conference = herald::db::conferences::conference_by_slug(&mut tx, "fosdem-2027")
             .await
             .unwrap()
             .unwrap();

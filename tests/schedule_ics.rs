@@ -234,3 +234,70 @@ fn a_weekly_series_keeps_its_local_time_across_daylight_saving() {
             == "2020-11-26"
     }));
 }
+
+/// A calendar of `events`, each `rule`d, starting 2027-02-01 10:00 UTC.
+fn calendar(events: usize, rule: &str, uid: impl Fn(usize) -> String) -> String {
+    let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n");
+    for i in 0..events {
+        ics.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:{}\r\nDTSTART:20270201T100000Z\r\nDTEND:20270201T110000Z\r\n\
+             SUMMARY:Talk {i}\r\n{rule}END:VEVENT\r\n",
+            uid(i)
+        ));
+    }
+    ics.push_str("END:VCALENDAR\r\n");
+    ics
+}
+
+#[test]
+fn a_recurrence_interval_must_be_positive() {
+    for interval in ["-1", "0", "x"] {
+        let ics = calendar(
+            1,
+            &format!("RRULE:FREQ=DAILY;INTERVAL={interval};COUNT=5\r\n"),
+            |i| format!("e{i}"),
+        );
+        let err = schedule::parse(&ics, None).unwrap_err().to_string();
+        assert_eq!(
+            err, "line 9: RRULE INTERVAL must be a whole number of 1 or more",
+            "INTERVAL={interval}"
+        );
+    }
+}
+
+#[test]
+fn a_huge_interval_ends_the_series_instead_of_overflowing() {
+    let ics = calendar(
+        1,
+        "RRULE:FREQ=DAILY;INTERVAL=9223372036854775807;COUNT=3\r\n",
+        |i| format!("e{i}"),
+    );
+    assert_eq!(schedule::parse(&ics, None).unwrap().sessions.len(), 1);
+    let ics = calendar(
+        1,
+        "RRULE:FREQ=YEARLY;INTERVAL=4000000000;COUNT=3\r\n",
+        |i| format!("e{i}"),
+    );
+    assert_eq!(schedule::parse(&ics, None).unwrap().sessions.len(), 1);
+}
+
+#[test]
+fn a_file_may_not_expand_into_more_sessions_than_the_cap() {
+    let ics = calendar(200, "RRULE:FREQ=DAILY;COUNT=2000000000\r\n", |i| {
+        format!("e{i}")
+    });
+    let err = schedule::parse(&ics, None).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "schedule: more than {} sessions (counting each instance of a recurring event); \
+             split the file or shorten its recurring series",
+            schedule::MAX_SESSIONS
+        )
+    );
+    // Under the cap, the same series read as far as each may go.
+    let ics = calendar(2, "RRULE:FREQ=DAILY;COUNT=2000000000\r\n", |i| {
+        format!("e{i}")
+    });
+    assert_eq!(schedule::parse(&ics, None).unwrap().sessions.len(), 2_000);
+}

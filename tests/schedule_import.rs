@@ -7,7 +7,7 @@ mod support;
 use chrono::TimeDelta;
 use herald::{
     clock::SharedClock,
-    db::{chat, outbox, outbox::OutboxState, schedule},
+    db::{bindings, conferences, outbox, outbox::OutboxState, people, schedule, subscriptions},
     templates::Templates,
 };
 use support::{TestApp, schedule_json};
@@ -33,7 +33,7 @@ async fn import(
 
 mod admin_summary {
     pub type Result = (
-        herald::db::chat::Conference,
+        herald::db::conferences::Conference,
         herald::schedule::import::Summary,
     );
 }
@@ -91,12 +91,12 @@ async fn fosdem_needs_a_time_zone_and_a_broken_file_changes_nothing() {
 /// A conference with the attendee channel bound and one attendee who wants announcements.
 async fn audience(app: &TestApp, slug: &str) -> (i64, i64) {
     let mut tx = app.db().begin().await.unwrap();
-    let conference = chat::conference_by_slug(&mut tx, slug)
+    let conference = conferences::conference_by_slug(&mut tx, slug)
         .await
         .unwrap()
         .unwrap();
     let channel = -100_555;
-    chat::bind(
+    bindings::bind(
         &mut tx,
         app.now(),
         conference.id,
@@ -108,7 +108,7 @@ async fn audience(app: &TestApp, slug: &str) -> (i64, i64) {
     )
     .await
     .unwrap();
-    let person = chat::person_for_account(
+    let person = people::person_for_account(
         &mut tx,
         app.now(),
         "telegram",
@@ -118,7 +118,7 @@ async fn audience(app: &TestApp, slug: &str) -> (i64, i64) {
     )
     .await
     .unwrap();
-    chat::subscribe(&mut tx, app.now(), person, conference.id)
+    subscriptions::subscribe(&mut tx, app.now(), person, conference.id)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -290,7 +290,7 @@ async fn a_cancelled_or_removed_session_cancels_its_reminder_with_a_notice() {
     assert!(!reminders.is_empty());
     assert!(reminders.iter().all(|r| r.state == OutboxState::Cancelled));
     let mut tx = app.db().begin().await.unwrap();
-    let conference = chat::conference_by_slug(&mut tx, "test")
+    let conference = conferences::conference_by_slug(&mut tx, "test")
         .await
         .unwrap()
         .unwrap();

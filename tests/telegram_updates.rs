@@ -93,7 +93,7 @@ async fn the_webhook_refuses_a_wrong_secret_and_stores_before_answering() {
     let secret = {
         let mut tx = app.db().begin().await.unwrap();
         let s =
-            herald::db::chat::get_system(&mut tx, herald::telegram::updates::WEBHOOK_SECRET_KEY)
+            herald::db::system::get_system(&mut tx, herald::telegram::updates::WEBHOOK_SECRET_KEY)
                 .await
                 .unwrap();
         tx.commit().await.unwrap();
@@ -150,4 +150,21 @@ async fn without_webhook_mode_the_route_says_so() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn a_nul_in_a_name_or_a_text_is_stored_as_a_replacement_character() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let token = app.invite("attendee").await;
+    let mut update = app.message_update(&ADA, ADA.id, &format!("/start {token}"));
+    update["message"]["from"]["first_name"] = json!("Ada\u{0}");
+    let before = app.telegram.texts_to(ADA.id).len();
+    // `deliver` fails the test when the inbox could not handle the update.
+    app.deliver(&[update]).await;
+    let welcome = app.telegram.texts_to(ADA.id).split_off(before).join("\n");
+    assert!(welcome.contains("Welcome, Ada\u{fffd}!"), "{welcome}");
+    let mut update = app.message_update(&ADA, ADA.id, "/whoami");
+    update["message"]["text"] = json!("free text with a \u{0} in it");
+    app.deliver(&[update]).await;
 }

@@ -208,7 +208,7 @@ async fn people_count(app: &TestApp) -> i64 {
     let mut tx = app.db().begin().await.unwrap();
     let mut n = 0;
     for p in 1..=20 {
-        if herald::db::chat::person_name(&mut tx, p)
+        if herald::db::people::person_name(&mut tx, p)
             .await
             .unwrap()
             .is_some()

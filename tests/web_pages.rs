@@ -34,7 +34,7 @@ async fn web_link(app: &TestApp, user: &support::TgUser, command: &str) -> Strin
 
 async fn policy(app: &TestApp) -> i64 {
     let mut tx = app.db().begin().await.unwrap();
-    let c = herald::db::chat::conference_by_slug(&mut tx, SLUG)
+    let c = herald::db::conferences::conference_by_slug(&mut tx, SLUG)
         .await
         .unwrap()
         .unwrap();
@@ -282,11 +282,11 @@ async fn credentials_are_write_only_and_the_switch_matrix_refuses_what_a_network
     let (_, page) = browser.get("/config").await;
     assert!(!page.contains("a-newer-token"));
     let mut tx = app.db().begin().await.unwrap();
-    let provider = herald::db::posts::provider_by_name(&mut tx, 1, "fosstodon")
+    let provider = herald::db::providers::provider_by_name(&mut tx, 1, "fosstodon")
         .await
         .unwrap()
         .unwrap();
-    let stored = herald::db::posts::credentials(&mut tx, provider.id)
+    let stored = herald::db::providers::credentials(&mut tx, provider.id)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -552,7 +552,7 @@ async fn the_moderation_page_approves_under_the_posting_policy_and_takes_posts_w
         .find(|p| p.text == "Keynote in Janson")
         .expect("the post");
     assert_eq!(written.source, "web");
-    let images = herald::db::posts::images(&mut tx, written.id)
+    let images = herald::db::post_images::images(&mut tx, written.id)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -22,6 +22,9 @@ pub enum Disposition {
     RetryAfter(std::time::Duration),
     /// Something that may pass: network failure, timeout, 5xx. Back off and retry.
     Transient,
-    /// Retrying the same request cannot succeed: bad request, blocked by the user, chat gone.
+    /// Retrying the same request cannot succeed: a bad request, content refused.
     Permanent,
+    /// The recipient is gone for good — blocked the bot, deactivated, chat not found: nothing more should
+    /// be written to them until they write again.
+    Gone,
 }

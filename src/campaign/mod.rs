@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    db::{Tx, chat::Conference, posts as store, posts::Provider, schedule::StoredSession},
+    db::{
+        Tx, conferences::Conference, posts as store, providers::Provider, schedule::StoredSession,
+    },
     delivery::networks::measure as measure_for,
     posts::next_opening,
 };

@@ -15,7 +15,7 @@ use crate::{
     db::{
         Tx,
         inbox::InboxEvent,
-        posts::{self as posts_store, Provider},
+        providers::{self, Provider},
     },
     delivery::{self, networks::MASTODON as PLATFORM},
     inbox::InboxHandler,
@@ -152,7 +152,7 @@ impl InboxHandler for MentionHandler {
         let Some(mention) = mention else {
             return Ok(tx);
         };
-        let Some(provider) = posts_store::provider_by_id(&mut tx, heard.provider_id).await? else {
+        let Some(provider) = providers::provider_by_id(&mut tx, heard.provider_id).await? else {
             return Ok(tx);
         };
         // A direct message holding a command is for the bot; any other is a mention like the rest, which

@@ -23,7 +23,7 @@ use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    db::{Tx, chat::Conference},
+    db::{Tx, conferences::Conference},
     delivery::{Action, Notice},
     templates::Templates,
 };
@@ -146,7 +146,7 @@ impl Actor {
 
 /// A person's highest role in `conference` (an owner's everywhere), `Guest` when they hold none.
 pub async fn role_of(tx: &mut Tx, person: i64, conference: Option<i64>) -> anyhow::Result<Role> {
-    Ok(crate::db::chat::roles_of(tx, person, conference)
+    Ok(crate::db::people::roles_of(tx, person, conference)
         .await?
         .iter()
         .filter_map(|r| r.parse::<Role>().ok())
@@ -161,7 +161,7 @@ pub async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
     let mut tx = ctx.tx.lock().await;
     let person = match &from {
         Some(f) => {
-            crate::db::chat::refresh_account(
+            crate::db::people::refresh_account(
                 &mut tx,
                 ctx.inbound.platform,
                 &f.user_id,
@@ -169,7 +169,9 @@ pub async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
                 &f.name,
             )
             .await?;
-            crate::db::chat::person_by_user_id(&mut tx, ctx.inbound.platform, &f.user_id)
+            // Someone who blocked the bot and writes again takes messages again.
+            crate::db::contacts::reachable_again(&mut tx, ctx.inbound.platform, &f.user_id).await?;
+            crate::db::people::person_by_user_id(&mut tx, ctx.inbound.platform, &f.user_id)
                 .await?
                 .map(|p| p.id)
         }
@@ -533,7 +535,7 @@ impl Core {
 
     /// What the bot knows about itself, with the Telegram username a running Herald stored.
     pub async fn bot_info(&self, tx: &mut Tx) -> anyhow::Result<BotInfo> {
-        let username = crate::db::chat::get_system(tx, telegram::USERNAME_KEY).await?;
+        let username = crate::db::system::get_system(tx, telegram::USERNAME_KEY).await?;
         Ok(self.bot(username))
     }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{Chat, ChatKind, Core, Inbound, Input, Picture, Reply, Sender};
 use crate::{
-    db::{Tx, chat as store, inbox::InboxEvent},
+    db::{Tx, inbox::InboxEvent, system},
     delivery::{self, telegram::PLATFORM},
     inbox::InboxHandler,
     templates::Templates,
@@ -161,7 +161,7 @@ impl InboxHandler for TelegramChat {
     async fn handle(&self, mut tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
         let update = updates::parse(&event.payload)?;
         let update_id = update.update_id;
-        let username = store::get_system(&mut tx, USERNAME_KEY).await?;
+        let username = system::get_system(&mut tx, USERNAME_KEY).await?;
         let Some(inbound) = to_inbound(update, username.as_deref()) else {
             return Ok(tx);
         };

@@ -8,7 +8,7 @@ use super::open;
 use crate::{
     clock::SharedClock,
     config::Config,
-    db::{Db, chat},
+    db::{Db, conferences},
 };
 
 /// What `herald campaign` was given on the command line.
@@ -129,7 +129,7 @@ pub async fn campaign(
 ) -> anyhow::Result<usize> {
     use crate::campaign as c;
     let mut tx = db.begin().await?;
-    let conference = chat::conference_by_slug(&mut tx, args.slug)
+    let conference = conferences::conference_by_slug(&mut tx, args.slug)
         .await?
         .with_context(|| {
             format!(
@@ -165,7 +165,7 @@ pub async fn campaign(
         providers: args.to.to_vec(),
         shuffled: args.shuffled,
     };
-    let providers: Vec<_> = crate::db::posts::broadcasting_providers(&mut tx, conference.id)
+    let providers: Vec<_> = crate::db::providers::broadcasting_providers(&mut tx, conference.id)
         .await?
         .into_iter()
         .filter(|p| options.providers.is_empty() || options.providers.contains(&p.internal_name))

@@ -10,7 +10,7 @@ use crate::{
     config::Config,
     db::{
         Db,
-        chat::{self, Conference, NewConference},
+        conferences::{self, Conference, NewConference},
     },
     schedule::source::check,
 };
@@ -107,13 +107,13 @@ pub async fn conference_add(
         starts_on: starts.date(),
         ends_on: ends.date(),
     };
-    let Some(id) = chat::create_conference(&mut tx, clock.now(), &new).await? else {
+    let Some(id) = conferences::create_conference(&mut tx, clock.now(), &new).await? else {
         bail!(
             "a conference with the slug {} already exists",
             slug.as_str()
         );
     };
-    let conference = chat::conference_by_id(&mut tx, id)
+    let conference = conferences::conference_by_id(&mut tx, id)
         .await?
         .context("conference vanished")?;
     tx.commit().await?;
@@ -122,7 +122,7 @@ pub async fn conference_add(
 
 pub async fn conference_list(db: &Db) -> anyhow::Result<Vec<Conference>> {
     let mut tx = db.begin().await?;
-    let all = chat::conferences(&mut tx).await?;
+    let all = conferences::conferences(&mut tx).await?;
     tx.commit().await?;
     Ok(all)
 }
@@ -145,7 +145,7 @@ pub async fn conference_set(
     c: &ConferenceChanges,
 ) -> anyhow::Result<Conference> {
     let mut tx = db.begin().await?;
-    let conference = chat::conference_by_slug(&mut tx, slug)
+    let conference = conferences::conference_by_slug(&mut tx, slug)
         .await?
         .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
     let tz = match &c.time_zone {
@@ -173,7 +173,7 @@ pub async fn conference_set(
             Some((s, e))
         }
     };
-    chat::set_conference_fields(
+    conferences::set_conference_fields(
         &mut tx,
         clock.now(),
         conference.id,
@@ -184,7 +184,7 @@ pub async fn conference_set(
     .await?;
     if let Some(p) = &c.policy {
         let policy = check("posting policy", p, PostingPolicy::parse(p))?;
-        chat::set_policy(
+        conferences::set_policy(
             &mut tx,
             clock.now(),
             conference.id,
@@ -206,9 +206,9 @@ pub async fn conference_set(
             }
             Some((a.time(), b.time()))
         };
-        chat::set_window(&mut tx, clock.now(), conference.id, window).await?;
+        conferences::set_window(&mut tx, clock.now(), conference.id, window).await?;
     }
-    let updated = chat::conference_by_id(&mut tx, conference.id)
+    let updated = conferences::conference_by_id(&mut tx, conference.id)
         .await?
         .context("conference vanished")?;
     tx.commit().await?;

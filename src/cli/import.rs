@@ -9,7 +9,7 @@ use super::open;
 use crate::{
     clock::SharedClock,
     config::Config,
-    db::{Db, chat},
+    db::{Db, conferences, people},
     schedule::source::check,
 };
 
@@ -121,7 +121,7 @@ pub struct ScheduleRow {
 
 pub async fn schedule_rows(db: &Db, slug: &str) -> anyhow::Result<Vec<ScheduleRow>> {
     let mut tx = db.begin().await?;
-    let conference = chat::conference_by_slug(&mut tx, slug)
+    let conference = conferences::conference_by_slug(&mut tx, slug)
         .await?
         .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
     let zone: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
@@ -156,7 +156,7 @@ pub async fn import_sponsors(
     input: impl Read,
 ) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
-    let conference = chat::conference_by_slug(&mut tx, slug)
+    let conference = conferences::conference_by_slug(&mut tx, slug)
         .await?
         .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -221,7 +221,7 @@ pub async fn import_slots(
     input: impl Read,
 ) -> anyhow::Result<(usize, usize)> {
     let mut tx = db.begin().await?;
-    let conference = chat::conference_by_slug(&mut tx, slug)
+    let conference = conferences::conference_by_slug(&mut tx, slug)
         .await?
         .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))?;
     let zone: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
@@ -307,12 +307,12 @@ pub async fn import_slots(
                 PersonRef::parse(field(3)),
             )?;
             let person = match &who {
-                PersonRef::Username(name) => chat::people_by_username(&mut tx, "telegram", name)
+                PersonRef::Username(name) => people::people_by_username(&mut tx, "telegram", name)
                     .await?
                     .into_iter()
                     .next(),
                 PersonRef::Id(id) => {
-                    chat::person_by_user_id(&mut tx, "telegram", &id.to_string()).await?
+                    people::person_by_user_id(&mut tx, "telegram", &id.to_string()).await?
                 }
             };
             let person = person.with_context(|| {

@@ -15,7 +15,7 @@ use crate::{
     chat::{BotInfo, telegram::USERNAME_KEY},
     clock::SharedClock,
     config::Config,
-    db::{Db, chat},
+    db::{Db, conferences, system},
     links::{self, NewLinkTokenSpec},
 };
 
@@ -108,7 +108,7 @@ pub async fn bot_username(
     telegram: Option<&TelegramClient>,
 ) -> anyhow::Result<String> {
     let mut tx = db.begin().await?;
-    let known = chat::get_system(&mut tx, USERNAME_KEY).await?;
+    let known = system::get_system(&mut tx, USERNAME_KEY).await?;
     tx.commit().await?;
     if let Some(name) = known {
         return Ok(name);
@@ -123,7 +123,7 @@ pub async fn bot_username(
         .await
         .context("Failed to ask Telegram who the bot is (getMe)")?;
     let mut tx = db.begin().await?;
-    chat::set_system(&mut tx, clock.now(), USERNAME_KEY, &me.username).await?;
+    system::set_system(&mut tx, clock.now(), USERNAME_KEY, &me.username).await?;
     tx.commit().await?;
     Ok(me.username)
 }
@@ -175,7 +175,7 @@ pub async fn invite(
         bail!("role {role} cannot be invited: choose attendee, speaker, volunteer or admin");
     }
     let mut tx = db.begin().await?;
-    let conference = chat::conference_by_slug(&mut tx, conference)
+    let conference = conferences::conference_by_slug(&mut tx, conference)
         .await?
         .with_context(|| {
             format!("there is no conference {conference}; see `herald conference list`")

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{Tx, on_tx, posts::Provider};
+use super::{Tx, on_tx, providers::Provider};
 
 /// One linked account of a person: on Telegram the user id is also their private chat; on Mastodon
 /// `username` is the `acct` a direct status names.
@@ -22,8 +22,8 @@ pub enum Wants {
     Reminders,
 }
 
-/// The accounts of people subscribed to `conference` (not stopped) who want `wants`; of one person when
-/// `only` is given.
+/// The accounts of people subscribed to `conference` (not stopped) who want `wants`, leaving out those
+/// marked unreachable; of one person when `only` is given.
 pub async fn subscribed(
     tx: &mut Tx,
     conference: i64,
@@ -35,6 +35,7 @@ pub async fn subscribed(
             "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
              JOIN person_accounts a ON a.person_id = s.person_id \
              WHERE s.conference_id = $1 AND s.active AND s.announcements AND a.announcements \
+             AND a.unreachable_at IS NULL \
              AND ($2 IS NULL OR s.person_id = $2) \
              ORDER BY a.person_id, a.id"
         }
@@ -42,6 +43,7 @@ pub async fn subscribed(
             "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
              JOIN person_accounts a ON a.person_id = s.person_id \
              WHERE s.conference_id = $1 AND s.active AND s.reminders AND a.reminders \
+             AND a.unreachable_at IS NULL \
              AND ($2 IS NULL OR s.person_id = $2) \
              ORDER BY a.person_id, a.id"
         }
@@ -61,7 +63,7 @@ pub async fn of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>>
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
             "SELECT person_id, platform, platform_user_id, username FROM person_accounts \
-             WHERE person_id = $1 AND direct ORDER BY id",
+             WHERE person_id = $1 AND direct AND unreachable_at IS NULL ORDER BY id",
         )
         .bind(person)
         .fetch_all(conn)
@@ -152,6 +154,62 @@ pub async fn set_channel(
             .execute(conn)
             .await
             .map(|r| r.rows_affected())
+    })?;
+    Ok(n)
+}
+
+/// The platform said the account behind `target` is gone (blocked the bot, deactivated): nothing more is
+/// written to it until its owner writes from it again ([`reachable_again`]). `target` is the outbox
+/// target, which is the account's id where the account is its own private chat (Telegram, web).
+pub async fn mark_unreachable(
+    tx: &mut Tx,
+    now: chrono::DateTime<chrono::Utc>,
+    platform: &str,
+    target: &str,
+    reason: &str,
+) -> anyhow::Result<u64> {
+    let marked = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE person_accounts SET unreachable_at = $1, unreachable_reason = $2 \
+             WHERE platform = $3 AND platform_user_id = $4 AND unreachable_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(platform)
+        .bind(target)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(marked)
+}
+
+/// Someone wrote from an account marked unreachable: it takes messages again.
+pub async fn reachable_again(tx: &mut Tx, platform: &str, user_id: &str) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE person_accounts SET unreachable_at = NULL, unreachable_reason = NULL \
+             WHERE platform = $1 AND platform_user_id = $2 AND unreachable_at IS NOT NULL",
+        )
+        .bind(platform)
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// How many accounts of people subscribed to `conference` are marked unreachable.
+pub async fn unreachable_count(tx: &mut Tx, conference: i64) -> anyhow::Result<i64> {
+    let n = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM person_accounts a JOIN subscriptions s ON s.person_id = a.person_id \
+             WHERE s.conference_id = $1 AND s.active AND a.unreachable_at IS NOT NULL",
+        )
+        .bind(conference)
+        .fetch_one(conn)
+        .await
     })?;
     Ok(n)
 }

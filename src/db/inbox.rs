@@ -209,6 +209,22 @@ pub async fn list(db: &Db) -> anyhow::Result<Vec<InboxEvent>> {
     Ok(rows)
 }
 
+/// Unfinished events per state (`pending`, `processing`), counted up to [`super::BACKLOG_CAP`]: what
+/// `/healthz` shows, in bounded time however many handled events the table holds.
+pub async fn backlog(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT state, COUNT(*) FROM (SELECT state FROM inbox WHERE state IN ('pending', 'processing') \
+             LIMIT $1) AS unfinished GROUP BY state ORDER BY state",
+        )
+        .bind(super::BACKLOG_CAP)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// Event counts per state, every row counted.
 pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     let rows = on_db!(db, |pool| {
         sqlx::query_as("SELECT state, COUNT(*) FROM inbox GROUP BY state ORDER BY state")
@@ -216,4 +232,20 @@ pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
             .await
     })?;
     Ok(rows)
+}
+
+/// Deletes up to `limit` handled events (`done`) handled before `before`; returns how many.
+pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> anyhow::Result<u64> {
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox \
+             WHERE state = 'done' AND processed_at < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
 }

@@ -9,17 +9,26 @@
 //! Writes go through a [`Tx`]; committing it wakes the outbox worker when the transaction wrote outbox
 //! rows, so a message written by any part of the application is picked up at once.
 
+pub mod bindings;
 pub mod campaigns;
 pub mod chat;
+pub mod conferences;
 pub mod contacts;
 pub mod documents;
+pub mod hashtags;
 pub mod inbox;
+pub mod links;
 pub mod mentions;
 pub mod news;
 pub mod outbox;
+pub mod people;
+pub mod post_images;
 pub mod posts;
+pub mod providers;
 pub mod schedule;
 pub mod sponsors;
+pub mod subscriptions;
+pub mod system;
 pub mod web;
 pub mod web_chat;
 
@@ -60,6 +69,9 @@ macro_rules! on_tx {
 }
 
 pub(crate) use {on_db, on_tx};
+
+/// How far `/healthz` counts a queue's unfinished rows (beyond that, the exact number does not matter).
+pub const BACKLOG_CAP: i64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -53,6 +53,38 @@ impl TryFrom<String> for OutboxState {
 /// The kind of rows whose body holds a secret (an invite link): blanked once the row is sent.
 pub const SECRET_KIND: &str = "secret";
 
+/// Which queue a row waits in: lower lanes are claimed first, so a fan-out never holds up a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lane {
+    /// Someone is waiting: replies to commands, button answers, edits, organiser notices.
+    Interactive = 0,
+    /// Personal and timed: reminders, direct messages.
+    Timely = 1,
+    /// Fan-out: announcements, public posts, boosts.
+    Bulk = 2,
+}
+
+impl Lane {
+    pub const ALL: [Self; 3] = [Self::Interactive, Self::Timely, Self::Bulk];
+
+    /// The lane of a row kind (see the delivery layer's notice kinds and the senders' row kinds).
+    pub fn of_kind(kind: &str) -> Self {
+        match kind {
+            "announcement" | "post" | "boost" => Self::Bulk,
+            "reminder" | "dm" => Self::Timely,
+            _ => Self::Interactive,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Interactive => "interactive",
+            Self::Timely => "timely",
+            Self::Bulk => "bulk",
+        }
+    }
+}
+
 /// A message to be written to the outbox.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -117,8 +149,8 @@ pub async fn enqueue(tx: &mut Tx, now: DateTime<Utc>, m: &NewMessage) -> anyhow:
     let inserted: Option<i64> = on_tx!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO outbox (provider, platform, target, kind, idempotency_key, body, state, due_at, \
-             expires_at, attempts, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, 0, $7, $9, $9) \
+             expires_at, attempts, next_attempt_at, created_at, updated_at, lane) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, 0, $7, $9, $9, $10) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
         )
         .bind(&m.provider)
@@ -130,6 +162,7 @@ pub async fn enqueue(tx: &mut Tx, now: DateTime<Utc>, m: &NewMessage) -> anyhow:
         .bind(m.due_at)
         .bind(m.expires_at)
         .bind(now)
+        .bind(Lane::of_kind(&m.kind) as i16)
         .fetch_optional(conn)
         .await
     })?;
@@ -147,7 +180,8 @@ pub async fn enqueue(tx: &mut Tx, now: DateTime<Utc>, m: &NewMessage) -> anyhow:
 }
 
 /// Claims up to `limit` due rows for `owner` until `lease_until`: pending rows whose time has come, and
-/// rows in `sending` whose previous lease ran out. Claiming counts an attempt.
+/// rows in `sending` whose previous lease ran out, lane by lane (interactive first). Claiming counts an
+/// attempt.
 ///
 /// PostgreSQL skips rows another process holds locked (`FOR UPDATE SKIP LOCKED`), so several Herald
 /// processes share the queue without waiting on each other; SQLite has one writer at a time, and the
@@ -158,34 +192,45 @@ pub async fn claim(
     owner: &str,
     lease_until: DateTime<Utc>,
     limit: u32,
+    lanes: &[Lane],
 ) -> anyhow::Result<Vec<OutboxRow>> {
     const SQLITE: &str = concat!(
         "UPDATE outbox SET state = 'sending', lease_owner = $1, next_attempt_at = $2, attempts = attempts + 1, \
          updated_at = $3 WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') \
-         AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4) RETURNING ",
+         AND lane = $5 AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4) RETURNING ",
         columns!()
     );
     const POSTGRES: &str = concat!(
         "UPDATE outbox SET state = 'sending', lease_owner = $1, next_attempt_at = $2, attempts = attempts + 1, \
          updated_at = $3 WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'sending') \
-         AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+         AND lane = $5 AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 \
+         FOR UPDATE SKIP LOCKED) RETURNING ",
         columns!()
     );
     let sql = match db.backend() {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
-    let mut rows: Vec<OutboxRow> = on_db!(db, |pool| {
-        sqlx::query_as(sql)
-            .bind(owner)
-            .bind(lease_until)
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
-    })?;
-    // RETURNING gives no order; send in the order messages were meant to go.
-    rows.sort_by_key(|r| (r.due_at, r.id));
+    let mut rows: Vec<OutboxRow> = Vec::new();
+    for &lane in lanes {
+        let left = i64::from(limit) - rows.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let mut claimed: Vec<OutboxRow> = on_db!(db, |pool| {
+            sqlx::query_as(sql)
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .bind(left)
+                .bind(lane as i16)
+                .fetch_all(pool)
+                .await
+        })?;
+        // RETURNING gives no order; send in the order messages were meant to go.
+        claimed.sort_by_key(|r| (r.due_at, r.id));
+        rows.extend(claimed);
+    }
     Ok(rows)
 }
 
@@ -205,6 +250,11 @@ pub enum Outcome {
     Deferred {
         at: DateTime<Utc>,
     },
+    /// The platform asked to slow down (HTTP 429): try at `at`; not a failed attempt.
+    Throttled {
+        at: DateTime<Utc>,
+        error: String,
+    },
     /// The chat moved (Telegram group → supergroup): send to `target` instead, not counted as an attempt.
     Retarget {
         target: String,
@@ -212,9 +262,32 @@ pub enum Outcome {
     GivenUp {
         error: String,
     },
+    /// The recipient is gone for good (blocked the bot, deactivated): given up, and the contact point is
+    /// marked unreachable.
+    Gone {
+        error: String,
+    },
     Expired {
         reason: String,
     },
+}
+
+impl Outcome {
+    /// Whether the row reached an end (sent, given up, expired).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Sent { .. } | Self::GivenUp { .. } | Self::Gone { .. } | Self::Expired { .. }
+        )
+    }
+
+    /// Whether the chat's later messages must wait behind this one (to keep their order).
+    pub fn holds_the_chat(&self) -> bool {
+        matches!(
+            self,
+            Self::Retry { .. } | Self::Throttled { .. } | Self::Retarget { .. }
+        )
+    }
 }
 
 /// Records outcomes for rows this `owner` holds. A row whose lease was lost to another worker is left
@@ -238,20 +311,24 @@ pub async fn record(
     for (id, outcome) in outcomes {
         match outcome {
             Outcome::Sent { .. } => 0,
-            Outcome::Retry { at, error } => on_tx!(tx, |conn| {
-                sqlx::query(
+            // A retry counts the attempt; being asked to wait (429) does not.
+            Outcome::Retry { at, error } | Outcome::Throttled { at, error } => {
+                on_tx!(tx, |conn| {
+                    sqlx::query(
                     "UPDATE outbox SET state = 'pending', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
-                     updated_at = $3 WHERE id = $4 AND lease_owner = $5 AND state = 'sending'",
+                     attempts = attempts - $6, updated_at = $3 WHERE id = $4 AND lease_owner = $5 AND state = 'sending'",
                 )
                 .bind(at)
                 .bind(error)
                 .bind(now)
                 .bind(id)
                 .bind(owner)
+                .bind(i64::from(matches!(outcome, Outcome::Throttled { .. })))
                 .execute(conn)
                 .await
                 .map(|r| r.rows_affected())
-            })?,
+                })?
+            }
             Outcome::Deferred { at } => on_tx!(tx, |conn| {
                 sqlx::query(
                     "UPDATE outbox SET state = 'pending', next_attempt_at = $1, attempts = attempts - 1, \
@@ -278,7 +355,7 @@ pub async fn record(
                 .await
                 .map(|r| r.rows_affected())
             })?,
-            Outcome::GivenUp { error } => on_tx!(tx, |conn| {
+            Outcome::GivenUp { error } | Outcome::Gone { error } => on_tx!(tx, |conn| {
                 sqlx::query(
                     "UPDATE outbox SET state = 'given_up', last_error = $1, lease_owner = NULL, updated_at = $2, \
                      finished_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'sending'",
@@ -383,11 +460,33 @@ pub async fn release(
     Ok(done)
 }
 
+/// Hands back every row held by any worker, at once: on SQLite only one process runs, so at start every
+/// held row belonged to a predecessor that died.
+pub async fn release_all(db: &Db, now: DateTime<Utc>, reason: &str) -> anyhow::Result<u64> {
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = $1, lease_owner = NULL, last_error = $2, \
+             updated_at = $1 WHERE state = 'sending' AND lease_owner IS NOT NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
+}
+
 /// When the worker next has something to do: the earliest due time or lease end.
 pub async fn next_wake(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
     let next = on_db!(db, |pool| {
+        // One range of the claim index per lane.
         sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'sending')",
+            "SELECT MIN(m) FROM ( \
+             SELECT MIN(next_attempt_at) AS m FROM outbox WHERE state IN ('pending', 'sending') AND lane = 0 \
+             UNION ALL SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'sending') AND lane = 1 \
+             UNION ALL SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'sending') AND lane = 2 \
+             ) AS lanes",
         )
         .fetch_one(pool)
         .await
@@ -415,7 +514,22 @@ pub async fn list(db: &Db) -> anyhow::Result<Vec<OutboxRow>> {
     Ok(rows)
 }
 
-/// Row counts per state, for `/healthz` and metrics.
+/// Unfinished rows per state (`pending`, `sending`), counted up to [`super::BACKLOG_CAP`] through the
+/// claim index: what `/healthz` shows, in bounded time however many finished rows the table holds.
+pub async fn backlog(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT state, COUNT(*) FROM (SELECT state FROM outbox WHERE state IN ('pending', 'sending') \
+             LIMIT $1) AS unfinished GROUP BY state ORDER BY state",
+        )
+        .bind(super::BACKLOG_CAP)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// Row counts per state, every row counted: for tests, benchmarks and operators.
 pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     let rows = on_db!(db, |pool| {
         sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
@@ -497,4 +611,21 @@ pub async fn cancel_pending_except(
         cancelled.push(key);
     }
     Ok(cancelled)
+}
+
+/// Deletes up to `limit` finished rows (sent, given up, expired, cancelled) that finished before `before`;
+/// returns how many.
+pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> anyhow::Result<u64> {
+    let done = on_db!(db, |pool| {
+        sqlx::query(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+             WHERE state IN ('sent', 'given_up', 'expired', 'cancelled') AND finished_at < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
 }

@@ -29,9 +29,9 @@ use serde_json::Value;
 
 use crate::{
     db::{
-        Tx, chat,
+        Tx, bindings,
         contacts::{self, Account, Wants},
-        posts::Provider,
+        providers::Provider,
     },
     templates::Templates,
 };
@@ -53,7 +53,8 @@ pub struct Notice {
     /// Pictures shown before the text, each with its caption, where the network shows pictures by the
     /// id it gave them (Telegram file ids); elsewhere the text describes them.
     pub pictures: Vec<Picture>,
-    /// The outbox kind, for operators: `message`, `reminder`, `notice`, `dm`.
+    /// The outbox kind, which also sets its urgency (the outbox lane, see `db::outbox::Lane`): `message`
+    /// and `notice` first, then `reminder` and `dm`, then `announcement` fan-out.
     pub kind: &'static str,
     /// Due now when `None`.
     pub due: Option<DateTime<Utc>>,
@@ -340,7 +341,7 @@ pub async fn resolve(tx: &mut Tx, recipient: Recipient) -> anyhow::Result<Vec<Co
             People::load(tx, conference, wants, None).await?.all()
         }
         Recipient::Slot { conference, slot } => {
-            chat::bindings_of_slot(tx, conference, slot.as_str())
+            bindings::bindings_of_slot(tx, conference, slot.as_str())
                 .await?
                 .iter()
                 .filter_map(|b| Contact::chat(&b.platform, &b.chat_id))

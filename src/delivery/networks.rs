@@ -9,7 +9,7 @@ use herald_bots::{bluesky, mastodon};
 use herald_commands::Feature;
 use serde::{Deserialize, Serialize};
 
-use crate::db::posts::Provider;
+use crate::db::providers::Provider;
 
 /// How a network counts a text's length.
 pub type Measure = fn(&str) -> usize;

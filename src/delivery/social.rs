@@ -12,7 +12,7 @@ use crate::{
         Tx,
         mentions::Mention,
         outbox::{self, NewMessage},
-        posts::{self as store, Provider},
+        providers::{self, Provider},
     },
     templates::Templates,
 };
@@ -105,7 +105,7 @@ pub async fn write_direct(
     if notice.replaces.is_some() {
         return Ok(Vec::new());
     }
-    let Some(provider) = store::provider_by_id(tx, via).await? else {
+    let Some(provider) = providers::provider_by_id(tx, via).await? else {
         return Ok(Vec::new());
     };
     let html = direct_html(templates, notice)?;

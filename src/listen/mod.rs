@@ -25,7 +25,7 @@ use crate::{
         Db,
         inbox::{self, NewEvent},
         mentions as store,
-        posts::{self as posts_store, Provider},
+        providers::{self, Provider},
     },
     health::{Health, Reporter},
     mentions::Heard,
@@ -96,10 +96,10 @@ impl Listeners {
         {
             let mut tx = self.db.begin().await?;
             for (id, conference) in store::routed_providers(&mut tx).await? {
-                let Some(provider) = posts_store::provider_by_id(&mut tx, id).await? else {
+                let Some(provider) = providers::provider_by_id(&mut tx, id).await? else {
                     continue;
                 };
-                let credentials = posts_store::credentials(&mut tx, id).await?;
+                let credentials = providers::credentials(&mut tx, id).await?;
                 // A digest: what the listener was started with, to notice changes.
                 let stamp = crate::token::hash(&format!(
                     "{}|{:?}|{credentials}|{conference}",

@@ -56,6 +56,21 @@ impl Limiter {
         at
     }
 
+    /// Like [`Self::earliest`], with sends spread evenly: about `per / count` after the previous one, so
+    /// a budget of 30 a second leaves as one send every 33 ms rather than a burst. The gap is 2 % short
+    /// of even, so that timer slack does not leave the budget unused; the window itself still admits no
+    /// more than `count` in any `per`.
+    pub fn earliest_paced(&self, key: &Key, rate: Rate, now: DateTime<Utc>) -> DateTime<Utc> {
+        let at = self.earliest(key, rate, now);
+        match (rate, self.logs.get(key).and_then(|log| log.sent.back())) {
+            (Rate::Limited { count, per }, Some(last)) if count > 0 => {
+                let slots = i32::try_from(count).unwrap_or(i32::MAX).saturating_mul(50);
+                at.max(*last + window(per) * 49 / slots)
+            }
+            _ => at,
+        }
+    }
+
     /// When the `k`-th send after the ones allowed now (0-based) could go, if nothing else is sent to
     /// `key` meanwhile. Used to spread held-back messages over the times the window will free up.
     pub fn earliest_nth(
@@ -162,6 +177,22 @@ mod tests {
             .map(|k| limiter.earliest_nth(&key, rate, t(300), k))
             .collect();
         assert_eq!(nth, [t(1_000), t(1_100), t(1_200), t(2_000), t(2_100)]);
+    }
+
+    #[test]
+    fn paced_sends_are_spread_evenly_over_the_window() {
+        let mut limiter = Limiter::default();
+        let key = Key::Provider("telegram".into());
+        let rate = Rate::per_second(4);
+        assert_eq!(limiter.earliest_paced(&key, rate, t(0)), t(0));
+        limiter.record(&key, rate, t(0));
+        assert_eq!(limiter.earliest_paced(&key, rate, t(10)), t(245));
+        limiter.record(&key, rate, t(245));
+        assert_eq!(limiter.earliest_paced(&key, rate, t(600)), t(600));
+        assert_eq!(
+            limiter.earliest_paced(&key, Rate::Unlimited, t(600)),
+            t(600)
+        );
     }
 
     #[test]

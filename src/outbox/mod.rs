@@ -26,22 +26,30 @@
 
 pub mod limiter;
 
-use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use herald_bots::{Disposition, RateLimits};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     clock::SharedClock,
     config::{OutboxSection, RateLimitOverrides},
     db::{
-        Db,
-        outbox::{self, OutboxRow, Outcome},
+        Backend, Db, contacts,
+        outbox::{self, Lane, OutboxRow, Outcome},
     },
     health::Reporter,
 };
@@ -123,9 +131,11 @@ impl RunReport {
     fn count(&mut self, outcome: &Outcome) {
         match outcome {
             Outcome::Sent { .. } => self.sent += 1,
-            Outcome::Deferred { .. } | Outcome::Retarget { .. } => self.deferred += 1,
+            Outcome::Deferred { .. } | Outcome::Retarget { .. } | Outcome::Throttled { .. } => {
+                self.deferred += 1;
+            }
             Outcome::Retry { .. } => self.retried += 1,
-            Outcome::GivenUp { .. } => self.given_up += 1,
+            Outcome::GivenUp { .. } | Outcome::Gone { .. } => self.given_up += 1,
             Outcome::Expired { .. } => self.expired += 1,
         }
     }
@@ -135,21 +145,64 @@ fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
-fn joined(
-    result: Result<anyhow::Result<RunReport>, tokio::task::JoinError>,
-) -> anyhow::Result<RunReport> {
-    result.unwrap_or_else(|err| Err(anyhow::anyhow!("recording a round failed: {err}")))
+/// Outcomes gathered for one transaction at most this long, and at most this many.
+const RECORD_GATHER: Duration = Duration::from_millis(50);
+const RECORD_BATCH: usize = 500;
+/// How often 429 answers are summed up in the log.
+const THROTTLE_REPORT: Duration = Duration::from_secs(10);
+
+/// A chat on a provider account: its messages go one at a time, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ChatKey {
+    provider: String,
+    target: String,
 }
 
-/// A round whose sends are done and whose outcomes are not yet recorded.
+impl ChatKey {
+    fn of(row: &OutboxRow) -> Self {
+        Self {
+            provider: row.provider.clone(),
+            target: row.target.clone(),
+        }
+    }
+}
+
+/// What to do with a claimed row now.
 #[derive(Debug)]
-struct Round {
-    report: RunReport,
-    outcomes: Vec<(i64, Outcome)>,
-    /// (platform, target) of each sent row, to follow chats that moved.
-    origin: HashMap<i64, (String, String)>,
-    /// (kind, idempotency key) of every claimed row, for the observers.
-    keys: HashMap<i64, (String, String)>,
+enum Plan {
+    /// Nothing to send: this is its outcome (expired, no driver).
+    Done(Outcome),
+    /// The limits let it go at `at` (the keys that hold it, with their rates).
+    Wait {
+        at: DateTime<Utc>,
+        keys: [(Key, herald_bots::Rate); 2],
+    },
+    /// Send it now (the limiter has counted it).
+    Go,
+}
+
+/// A row's outcome with what recording it needs.
+#[derive(Debug, Clone)]
+struct Finished {
+    id: i64,
+    outcome: Outcome,
+    platform: String,
+    target: String,
+    kind: String,
+    key: String,
+}
+
+impl Finished {
+    fn of(row: &OutboxRow, outcome: Outcome) -> Self {
+        Self {
+            id: row.id,
+            outcome,
+            platform: row.platform.clone(),
+            target: row.target.clone(),
+            kind: row.kind.clone(),
+            key: row.idempotency_key.clone(),
+        }
+    }
 }
 
 /// Told about rows that reached an end (sent, given up, expired) — in the transaction that records it,
@@ -176,6 +229,8 @@ pub struct Outbox {
     limiter: Arc<Mutex<Limiter>>,
     /// Identifies this process's leases.
     owner: String,
+    /// 429 answers since they were last reported.
+    throttled: Arc<AtomicU64>,
     observers: Vec<Arc<dyn Observer>>,
 }
 
@@ -193,6 +248,7 @@ impl Outbox {
             settings,
             limiter: Arc::default(),
             owner,
+            throttled: Arc::default(),
             observers: Vec::new(),
         }
     }
@@ -226,178 +282,164 @@ impl Outbox {
         delta(delay.min(self.settings.backoff_cap()))
     }
 
-    /// One round: claim what is due, send what the limits allow, record every outcome.
+    /// One round: claim what is due, send what the limits allow now, wait for every send, record every
+    /// outcome. Tests and one-shot tools drive the outbox this way; the running worker ([`Self::run`])
+    /// sends continuously instead.
     #[tracing::instrument(skip_all, fields(owner = %self.owner))]
     pub async fn run_once(&self) -> anyhow::Result<RunReport> {
-        let round = self.claim_and_send().await?;
-        self.record(round).await
-    }
-
-    /// The first half of a round: claim, check limits, send. Nothing is recorded yet.
-    async fn claim_and_send(&self) -> anyhow::Result<Round> {
         let now = self.clock.now();
-        let lease_until = now + delta(self.settings.lease());
-        let rows = outbox::claim(
-            &self.db,
-            now,
-            &self.owner,
-            lease_until,
-            self.settings.batch_size,
-        )
-        .await
-        .context("Failed to claim outbox rows")?;
-        let report = RunReport {
+        let rows = self
+            .claim(now, self.settings.batch_size, &Lane::ALL)
+            .await?;
+        let mut report = RunReport {
             claimed: rows.len(),
             ..RunReport::default()
         };
-        if rows.is_empty() {
-            return Ok(Round {
-                report,
-                outcomes: Vec::new(),
-                origin: HashMap::new(),
-                keys: HashMap::new(),
-            });
-        }
-        let keys: HashMap<i64, (String, String)> = rows
-            .iter()
-            .map(|r| (r.id, (r.kind.clone(), r.idempotency_key.clone())))
-            .collect();
-
-        let mut outcomes: Vec<(i64, Outcome)> = Vec::with_capacity(rows.len());
-        // Messages to send now, grouped per (provider, target) in order.
+        let mut done: Vec<Finished> = Vec::with_capacity(rows.len());
+        // Messages to send now, grouped per chat in order.
         let mut chats: Vec<Vec<OutboxRow>> = Vec::new();
-        let mut chat_index: HashMap<(String, String), usize> = HashMap::new();
+        let mut chat_index: HashMap<ChatKey, usize> = HashMap::new();
         {
             let mut limiter = self.limiter.lock().await;
             // How many rows each key has already pushed back this round, to spread them out.
             let mut pushed_back: HashMap<Key, usize> = HashMap::new();
             for row in rows {
-                if row.expires_at.is_some_and(|deadline| deadline <= now) {
-                    outcomes.push((
-                        row.id,
-                        Outcome::Expired {
-                            reason: "deadline passed before it could be sent".into(),
-                        },
-                    ));
-                    continue;
-                }
-                let Some(sender) = self.senders.get(&row.platform) else {
-                    let error = format!("no driver is configured for platform {:?}", row.platform);
-                    outcomes.push((
-                        row.id,
-                        self.after_failure(&row, now, now + self.backoff(row.attempts), error),
-                    ));
-                    continue;
-                };
-                let limits = self.limits_for(&row.platform, sender.as_ref());
-                let chat_rate = match sender.chat_class(&row.target) {
-                    ChatClass::Private => limits.per_private_chat,
-                    ChatClass::Group => limits.per_group_chat,
-                };
-                let provider_key = Key::Provider(row.provider.clone());
-                let chat_key = Key::Chat {
-                    provider: row.provider.clone(),
-                    target: row.target.clone(),
-                };
-                let ready = limiter
-                    .earliest(&provider_key, limits.per_provider, now)
-                    .max(limiter.earliest(&chat_key, chat_rate, now));
-                if ready > now {
-                    // When this row's turn comes if the window frees up as it should: the k-th row held
-                    // back on a key goes in the k-th free slot, so the next claim does not take every
-                    // held-back row again at once.
-                    let mut at = ready;
-                    for (key, rate) in [(provider_key, limits.per_provider), (chat_key, chat_rate)]
-                    {
-                        let k = pushed_back.entry(key.clone()).or_insert(0);
-                        at = at.max(limiter.earliest_nth(&key, rate, now, *k));
-                        *k += 1;
+                match self.plan(&mut limiter, &row, now, false) {
+                    Plan::Done(outcome) => done.push(Finished::of(&row, outcome)),
+                    Plan::Wait { at, keys } => {
+                        // The k-th row held back on a key goes in the k-th free slot, so the next claim
+                        // does not take every held-back row again at once.
+                        let mut at = at;
+                        for (key, rate) in keys {
+                            let k = pushed_back.entry(key.clone()).or_insert(0);
+                            at = at.max(limiter.earliest_nth(&key, rate, now, *k));
+                            *k += 1;
+                        }
+                        let outcome = self.deferred(&row, at);
+                        done.push(Finished::of(&row, outcome));
                     }
-                    outcomes.push((row.id, self.deferred(&row, at)));
-                    continue;
+                    Plan::Go => {
+                        let index = *chat_index.entry(ChatKey::of(&row)).or_insert_with(|| {
+                            chats.push(Vec::new());
+                            chats.len() - 1
+                        });
+                        chats[index].push(row);
+                    }
                 }
-                limiter.record(&provider_key, limits.per_provider, now);
-                limiter.record(&chat_key, chat_rate, now);
-                let key = (row.provider.clone(), row.target.clone());
-                let index = *chat_index.entry(key).or_insert_with(|| {
-                    chats.push(Vec::new());
-                    chats.len() - 1
-                });
-                chats[index].push(row);
             }
             limiter.prune(now, TimeDelta::hours(1));
         }
-
-        let origin: HashMap<i64, (String, String)> = chats
-            .iter()
-            .flatten()
-            .map(|r| (r.id, (r.platform.clone(), r.target.clone())))
-            .collect();
         let concurrency = self.settings.concurrency as usize;
-        let sent: Vec<Vec<(i64, Outcome)>> =
+        let sent: Vec<Vec<Finished>> =
             futures::stream::iter(chats.into_iter().map(|rows| self.send_chat(rows)))
                 .buffer_unordered(concurrency)
                 .collect()
                 .await;
-        outcomes.extend(sent.into_iter().flatten());
-
-        Ok(Round {
-            report,
-            outcomes,
-            origin,
-            keys,
-        })
+        done.extend(sent.into_iter().flatten());
+        self.record(&done).await?;
+        for finished in &done {
+            report.count(&finished.outcome);
+        }
+        Ok(report)
     }
 
-    /// The second half of a round: record every outcome in one transaction.
-    async fn record(&self, round: Round) -> anyhow::Result<RunReport> {
-        let Round {
-            mut report,
-            outcomes,
-            origin,
-            keys,
-        } = round;
-        if outcomes.is_empty() {
-            return Ok(report);
+    /// Claims due rows of `lanes`, interactive first, leased to this worker.
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lanes: &[Lane],
+    ) -> anyhow::Result<Vec<OutboxRow>> {
+        let lease_until = now + delta(self.settings.lease());
+        outbox::claim(&self.db, now, &self.owner, lease_until, limit, lanes)
+            .await
+            .context("Failed to claim outbox rows")
+    }
+
+    /// What to do with a claimed row now. `Go` records the send in the limiter: the caller sends it at
+    /// once. `paced` spreads a provider's budget evenly over its window instead of in bursts.
+    fn plan(
+        &self,
+        limiter: &mut Limiter,
+        row: &OutboxRow,
+        now: DateTime<Utc>,
+        paced: bool,
+    ) -> Plan {
+        if row.expires_at.is_some_and(|deadline| deadline <= now) {
+            return Plan::Done(Outcome::Expired {
+                reason: "deadline passed before it could be sent".into(),
+            });
+        }
+        let Some(sender) = self.senders.get(&row.platform) else {
+            let error = format!("no driver is configured for platform {:?}", row.platform);
+            return Plan::Done(self.after_failure(row, now + self.backoff(row.attempts), error));
+        };
+        let limits = self.limits_for(&row.platform, sender.as_ref());
+        let chat_rate = match sender.chat_class(&row.target) {
+            ChatClass::Private => limits.per_private_chat,
+            ChatClass::Group => limits.per_group_chat,
+        };
+        let provider_key = Key::Provider(row.provider.clone());
+        let chat_key = Key::Chat {
+            provider: row.provider.clone(),
+            target: row.target.clone(),
+        };
+        let provider_ready = if paced {
+            limiter.earliest_paced(&provider_key, limits.per_provider, now)
+        } else {
+            limiter.earliest(&provider_key, limits.per_provider, now)
+        };
+        let ready = provider_ready.max(limiter.earliest(&chat_key, chat_rate, now));
+        if ready > now {
+            return Plan::Wait {
+                at: ready,
+                keys: [(provider_key, limits.per_provider), (chat_key, chat_rate)],
+            };
+        }
+        limiter.record(&provider_key, limits.per_provider, now);
+        limiter.record(&chat_key, chat_rate, now);
+        Plan::Go
+    }
+
+    /// Records outcomes in one transaction, with what follows from them: a chat that moved takes its
+    /// queued messages along, a recipient who is gone is marked unreachable, observers learn of rows
+    /// that reached an end.
+    async fn record(&self, done: &[Finished]) -> anyhow::Result<()> {
+        if done.is_empty() {
+            return Ok(());
         }
         let finished = self.clock.now();
+        let outcomes: Vec<(i64, Outcome)> =
+            done.iter().map(|f| (f.id, f.outcome.clone())).collect();
         let mut tx = self.db.begin().await?;
         outbox::record(&mut tx, finished, &self.owner, &outcomes)
             .await
             .context("Failed to record outbox outcomes")?;
-        // A chat that moved takes every message still queued for it along.
-        for (id, outcome) in &outcomes {
-            if let (Outcome::Retarget { target }, Some((platform, from))) =
-                (outcome, origin.get(id))
-            {
-                outbox::retarget_pending(&mut tx, finished, platform, from, target).await?;
+        for f in done {
+            match &f.outcome {
+                Outcome::Retarget { target } => {
+                    outbox::retarget_pending(&mut tx, finished, &f.platform, &f.target, target)
+                        .await?;
+                }
+                Outcome::Gone { error } => {
+                    contacts::mark_unreachable(&mut tx, finished, &f.platform, &f.target, error)
+                        .await?;
+                }
+                _ => {}
             }
         }
         for observer in &self.observers {
-            let finished_rows: Vec<(&str, &Outcome)> = outcomes
+            let finished_rows: Vec<(&str, &Outcome)> = done
                 .iter()
-                .filter(|(_, o)| {
-                    matches!(
-                        o,
-                        Outcome::Sent { .. } | Outcome::GivenUp { .. } | Outcome::Expired { .. }
-                    )
-                })
-                .filter_map(|(id, o)| {
-                    keys.get(id)
-                        .map(|(kind, key)| (kind.as_str(), key.as_str(), o))
-                })
-                .filter(|(kind, _, _)| observer.kinds().contains(kind))
-                .map(|(_, key, o)| (key, o))
+                .filter(|f| f.outcome.is_final() && observer.kinds().contains(&f.kind.as_str()))
+                .map(|f| (f.key.as_str(), &f.outcome))
                 .collect();
             if !finished_rows.is_empty() {
                 observer.finished(&mut tx, finished, &finished_rows).await?;
             }
         }
         tx.commit().await?;
-        for (_, outcome) in &outcomes {
-            report.count(outcome);
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// A row not attempted now; expires instead if `at` is past its deadline.
@@ -411,13 +453,7 @@ impl Outbox {
     }
 
     /// A failed attempt that may be retried at `at`: retried, given up, or expired.
-    fn after_failure(
-        &self,
-        row: &OutboxRow,
-        _now: DateTime<Utc>,
-        at: DateTime<Utc>,
-        error: String,
-    ) -> Outcome {
+    fn after_failure(&self, row: &OutboxRow, at: DateTime<Utc>, error: String) -> Outcome {
         if row.attempts >= i64::from(self.settings.max_attempts) {
             return Outcome::GivenUp {
                 error: format!("gave up after {} attempts: {error}", row.attempts),
@@ -432,28 +468,34 @@ impl Outbox {
     }
 
     /// Sends one chat's messages in order; the first failure holds back the rest.
-    async fn send_chat(&self, rows: Vec<OutboxRow>) -> Vec<(i64, Outcome)> {
-        let mut outcomes = Vec::with_capacity(rows.len());
+    async fn send_chat(&self, rows: Vec<OutboxRow>) -> Vec<Finished> {
+        let mut done = Vec::with_capacity(rows.len());
         let mut held: Option<Outcome> = None;
         for row in rows {
-            if let Some(hold) = &held {
-                let outcome = match hold {
-                    Outcome::Retarget { target } => Outcome::Retarget {
-                        target: target.clone(),
-                    },
-                    Outcome::Retry { at, .. } => self.deferred(&row, *at),
-                    _ => self.deferred(&row, self.clock.now()),
-                };
-                outcomes.push((row.id, outcome));
-                continue;
-            }
-            let outcome = self.send_one(&row).await;
-            if matches!(outcome, Outcome::Retry { .. } | Outcome::Retarget { .. }) {
-                held = Some(outcome.clone());
-            }
-            outcomes.push((row.id, outcome));
+            let outcome = match &held {
+                Some(hold) => self.behind(&row, hold),
+                None => {
+                    let outcome = self.send_one(&row).await;
+                    if outcome.holds_the_chat() {
+                        held = Some(outcome.clone());
+                    }
+                    outcome
+                }
+            };
+            done.push(Finished::of(&row, outcome));
         }
-        outcomes
+        done
+    }
+
+    /// The outcome of a row queued behind one of its chat's that failed with `hold`.
+    fn behind(&self, row: &OutboxRow, hold: &Outcome) -> Outcome {
+        match hold {
+            Outcome::Retarget { target } => Outcome::Retarget {
+                target: target.clone(),
+            },
+            Outcome::Retry { at, .. } | Outcome::Throttled { at, .. } => self.deferred(row, *at),
+            _ => self.deferred(row, self.clock.now()),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(id = row.id, platform = %row.platform, attempt = row.attempts))]
@@ -472,120 +514,295 @@ impl Outbox {
         };
         let result = sender.send(delivery).await;
         let now = self.clock.now();
-        match result {
-            Ok(platform_message_id) => Outcome::Sent {
-                platform_message_id,
-            },
-            Err(SendError {
-                moved_to: Some(target),
-                ..
-            }) => {
-                tracing::info!(new_target = %target, "chat moved; following it");
-                Outcome::Retarget { target }
+        let err = match result {
+            Ok(platform_message_id) => {
+                return Outcome::Sent {
+                    platform_message_id,
+                };
             }
-            Err(err) => {
-                tracing::warn!(error = %err.message, disposition = ?err.disposition, "send failed");
-                match err.disposition {
-                    Disposition::Permanent => Outcome::GivenUp { error: err.message },
-                    Disposition::RetryAfter(after) => {
-                        // The platform said exactly when; hold every message to this chat until then.
-                        let at = now + delta(after);
-                        let chat_key = Key::Chat {
-                            provider: row.provider.clone(),
-                            target: row.target.clone(),
-                        };
-                        self.limiter.lock().await.block(&chat_key, at);
-                        self.after_failure(row, now, at, err.message)
-                    }
-                    Disposition::Transient => {
-                        // Hold the chat's later messages until this one's retry, to keep their order.
-                        let at = now + self.backoff(row.attempts);
-                        let chat_key = Key::Chat {
-                            provider: row.provider.clone(),
-                            target: row.target.clone(),
-                        };
-                        self.limiter.lock().await.block(&chat_key, at);
-                        self.after_failure(row, now, at, err.message)
-                    }
+            Err(err) => err,
+        };
+        if let Some(target) = err.moved_to {
+            tracing::info!(new_target = %target, "chat moved; following it");
+            return Outcome::Retarget { target };
+        }
+        let chat_key = Key::Chat {
+            provider: row.provider.clone(),
+            target: row.target.clone(),
+        };
+        match err.disposition {
+            Disposition::RetryAfter(after) => {
+                // The platform said exactly when. Flood control is the account's as a whole: the
+                // provider pauses, not only this chat. Not a failed attempt, and counted rather than
+                // logged one by one.
+                let at = now + delta(after);
+                {
+                    let mut limiter = self.limiter.lock().await;
+                    limiter.block(&chat_key, at);
+                    limiter.block(&Key::Provider(row.provider.clone()), at);
                 }
+                self.throttled.fetch_add(1, Ordering::Relaxed);
+                match row.expires_at {
+                    Some(deadline) if at >= deadline => Outcome::Expired {
+                        reason: format!("rate limited past the deadline: {}", err.message),
+                    },
+                    _ => Outcome::Throttled {
+                        at,
+                        error: err.message,
+                    },
+                }
+            }
+            Disposition::Gone => {
+                tracing::info!(error = %err.message, "recipient gone; not writing to them again");
+                Outcome::Gone { error: err.message }
+            }
+            Disposition::Permanent => {
+                tracing::warn!(error = %err.message, "send refused");
+                Outcome::GivenUp { error: err.message }
+            }
+            Disposition::Transient => {
+                tracing::warn!(error = %err.message, "send failed; will retry");
+                // Hold the chat's later messages until this one's retry, to keep their order.
+                let at = now + self.backoff(row.attempts);
+                self.limiter.lock().await.block(&chat_key, at);
+                self.after_failure(row, at, err.message)
             }
         }
     }
 
-    /// Runs rounds until `shutdown`: at once while there is a backlog, otherwise when a commit wakes it,
-    /// when the next row falls due, or after the poll interval, whichever is first.
-    ///
-    /// While there is a backlog, a round's outcomes are recorded while the next round is claimed and
-    /// sent (at most one recording in flight). Ordering within a chat does not depend on the recording:
-    /// a failed send blocks its chat in the limiter until its retry time.
+    /// Sends continuously until `shutdown`, without rounds: rows are claimed a little ahead of what the
+    /// limits let out (interactive lanes first, and at once when a commit wakes the worker), each send
+    /// leaves when its provider's paced budget and its chat's limit allow, a slow send holds only its own
+    /// chat, and outcomes are recorded as they arrive, a few at a time.
     pub async fn run(self, shutdown: CancellationToken, health: Reporter) {
+        if self.db.backend() == Backend::Sqlite {
+            // One process runs on SQLite: rows still held were its dead predecessor's.
+            match outbox::release_all(&self.db, self.clock.now(), "held by a process that stopped")
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "took back rows a stopped process held"),
+                Err(err) => tracing::warn!(error = ?err, "could not take back held rows"),
+            }
+        }
+        let (record_tx, record_rx) = mpsc::unbounded_channel::<Finished>();
+        let recorder = tokio::spawn(self.clone().record_continuously(record_rx, health.clone()));
+        let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(ChatKey, Finished)>();
         let wake = self.db.outbox_signal();
         let poll = self.settings.poll_interval();
-        let batch = self.settings.batch_size as usize;
+        let high = self.settings.concurrency.max(2);
+        let mut held: Vec<OutboxRow> = Vec::new();
+        let mut busy: HashSet<ChatKey> = HashSet::new();
+        let mut woken = true;
         let mut failures: u32 = 0;
-        let mut recording: Option<tokio::task::JoinHandle<anyhow::Result<RunReport>>> = None;
-        loop {
-            if shutdown.is_cancelled() {
-                break;
-            }
-            let round = self.claim_and_send().await;
-            if let Some(previous) = recording.take() {
-                self.settle(joined(previous.await), &health, &mut failures);
-            }
-            let healthy = match round {
-                Ok(round) if round.report.claimed >= batch => {
-                    let this = self.clone();
-                    recording = Some(tokio::spawn(async move { this.record(round).await }));
-                    continue;
-                }
-                Ok(round) => {
-                    let recorded = self.record(round).await;
-                    self.settle(recorded, &health, &mut failures)
-                }
-                Err(err) => self.settle(Err(err), &health, &mut failures),
-            };
-            let wait = if healthy {
-                self.until_next_due(poll).await
+        let mut last_report = Instant::now();
+        while !shutdown.is_cancelled() {
+            let now = self.clock.now();
+            // Claim: a little ahead of what can go, and the interactive lanes whenever woken.
+            let room = high.saturating_sub(u32::try_from(held.len()).unwrap_or(u32::MAX));
+            let lanes: &[Lane] = if room >= high / 2 {
+                &Lane::ALL
+            } else if woken {
+                &[Lane::Interactive, Lane::Timely]
             } else {
+                &[]
+            };
+            if !lanes.is_empty() {
+                match self.claim(now, room.max(high / 2), lanes).await {
+                    Ok(rows) => {
+                        failures = 0;
+                        health.ok(now);
+                        held.extend(rows);
+                        held.sort_by_key(|r| (Lane::of_kind(&r.kind), r.due_at, r.id));
+                    }
+                    Err(err) => {
+                        failures += 1;
+                        tracing::error!(error = ?err, "outbox claim failed");
+                        health.failing(now, &err);
+                    }
+                }
+            }
+            woken = false;
+            // Dispatch what may leave now; hand back what would wait long.
+            let horizon = now + TimeDelta::seconds(2);
+            let mut next: Option<DateTime<Utc>> = None;
+            {
+                let mut limiter = self.limiter.lock().await;
+                let mut waiting: HashSet<ChatKey> = HashSet::new();
+                let mut keep = Vec::with_capacity(held.len());
+                for row in held.drain(..) {
+                    let chat = ChatKey::of(&row);
+                    // A chat's messages go one at a time, in order.
+                    if busy.contains(&chat) || waiting.contains(&chat) {
+                        keep.push(row);
+                        continue;
+                    }
+                    match self.plan(&mut limiter, &row, now, true) {
+                        Plan::Done(outcome) => {
+                            let _ = record_tx.send(Finished::of(&row, outcome));
+                        }
+                        Plan::Wait { at, .. } if at > horizon => {
+                            waiting.insert(chat);
+                            let _ = record_tx.send(Finished::of(&row, self.deferred(&row, at)));
+                        }
+                        Plan::Wait { at, .. } => {
+                            waiting.insert(chat);
+                            next = Some(next.map_or(at, |n| n.min(at)));
+                            keep.push(row);
+                        }
+                        Plan::Go => {
+                            busy.insert(chat.clone());
+                            let this = self.clone();
+                            let sent_tx = sent_tx.clone();
+                            tokio::spawn(async move {
+                                let outcome = this.send_one(&row).await;
+                                let _ = sent_tx.send((chat, Finished::of(&row, outcome)));
+                            });
+                        }
+                    }
+                }
+                held = keep;
+                limiter.prune(now, TimeDelta::hours(1));
+            }
+            if last_report.elapsed() >= THROTTLE_REPORT {
+                self.report_throttling(last_report.elapsed());
+                last_report = Instant::now();
+            }
+            // Wait for a send to end, a commit, the next slot, or the poll.
+            let wait = if failures > 0 {
                 poll.saturating_mul(failures.min(30))
+            } else {
+                match next {
+                    Some(at) => (at - self.clock.now()).to_std().unwrap_or(Duration::ZERO),
+                    None if held.is_empty() && busy.is_empty() => self.until_next_due(poll).await,
+                    None => poll,
+                }
             };
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
+                Some((chat, finished)) = sent_rx.recv() => {
+                    busy.remove(&chat);
+                    self.after_send(&chat, &finished, &mut held, &record_tx);
+                    let _ = record_tx.send(finished);
+                    // Take every other send that ended meanwhile before dispatching again.
+                    while let Ok((chat, finished)) = sent_rx.try_recv() {
+                        busy.remove(&chat);
+                        self.after_send(&chat, &finished, &mut held, &record_tx);
+                        let _ = record_tx.send(finished);
+                    }
+                }
+                () = wake.notified() => woken = true,
+                () = tokio::time::sleep(wait) => woken = next.is_none(),
             }
         }
-        if let Some(previous) = recording.take() {
-            self.settle(joined(previous.await), &health, &mut failures);
+        // Hand back what was not sent; wait for the sends in flight (the app stops waiting after its
+        // grace period and releases what is left).
+        let now = self.clock.now();
+        for row in held.drain(..) {
+            let _ = record_tx.send(Finished::of(&row, Outcome::Deferred { at: now }));
         }
+        drop(sent_tx);
+        while !busy.is_empty() {
+            let Some((chat, finished)) = sent_rx.recv().await else {
+                break;
+            };
+            busy.remove(&chat);
+            let _ = record_tx.send(finished);
+        }
+        drop(record_tx);
+        if let Err(err) = recorder.await {
+            tracing::error!(error = %err, "the outbox recorder stopped");
+        }
+        self.report_throttling(last_report.elapsed());
         health.stopped();
     }
 
-    /// Reports a round's result to the health registry; `false` if it failed.
-    fn settle(
+    /// After one of `chat`'s sends ended: a chat that moved takes its held messages along.
+    fn after_send(
         &self,
-        result: anyhow::Result<RunReport>,
-        health: &Reporter,
-        failures: &mut u32,
-    ) -> bool {
-        match result {
-            Ok(report) => {
-                *failures = 0;
-                health.ok(self.clock.now());
-                if report.given_up > 0 {
-                    health.noted_error(
-                        self.clock.now(),
-                        &format!("{} message(s) given up", report.given_up),
-                    );
+        chat: &ChatKey,
+        finished: &Finished,
+        held: &mut Vec<OutboxRow>,
+        record_tx: &mpsc::UnboundedSender<Finished>,
+    ) {
+        if let Outcome::Retarget { .. } = finished.outcome {
+            let (along, stay): (Vec<OutboxRow>, Vec<OutboxRow>) =
+                held.drain(..).partition(|r| ChatKey::of(r) == *chat);
+            *held = stay;
+            for row in along {
+                let _ = record_tx.send(Finished::of(&row, self.behind(&row, &finished.outcome)));
+            }
+        }
+    }
+
+    /// Records outcomes as they come, those that came together in one transaction; a batch that cannot
+    /// be recorded is tried again (its rows stay leased meanwhile).
+    async fn record_continuously(
+        self,
+        mut rx: mpsc::UnboundedReceiver<Finished>,
+        health: Reporter,
+    ) {
+        let mut failures: u32 = 0;
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            // Let the sends that end together be recorded together.
+            let gather = tokio::time::sleep(RECORD_GATHER);
+            tokio::pin!(gather);
+            loop {
+                tokio::select! {
+                    () = &mut gather => break,
+                    more = rx.recv() => match more {
+                        Some(f) => {
+                            batch.push(f);
+                            if batch.len() >= RECORD_BATCH {
+                                break;
+                            }
+                        }
+                        None => break,
+                    },
                 }
-                true
             }
-            Err(err) => {
-                *failures += 1;
-                tracing::error!(error = ?err, "outbox round failed");
-                health.failing(self.clock.now(), &err);
-                false
+            loop {
+                match self.record(&batch).await {
+                    Ok(()) => {
+                        failures = 0;
+                        let given_up = batch
+                            .iter()
+                            .filter(|f| matches!(f.outcome, Outcome::GivenUp { .. }))
+                            .count();
+                        if given_up > 0 {
+                            health.noted_error(
+                                self.clock.now(),
+                                &format!("{given_up} message(s) given up"),
+                            );
+                        }
+                        break;
+                    }
+                    Err(err) => {
+                        failures += 1;
+                        tracing::error!(error = ?err, "recording outbox outcomes failed; retrying");
+                        health.failing(self.clock.now(), &err);
+                        tokio::time::sleep(
+                            self.settings
+                                .poll_interval()
+                                .saturating_mul(failures.min(30)),
+                        )
+                        .await;
+                    }
+                }
             }
+        }
+    }
+
+    /// Logs how many requests were answered "slow down" since the last report, if any.
+    fn report_throttling(&self, over: Duration) {
+        let n = self.throttled.swap(0, Ordering::Relaxed);
+        if n > 0 {
+            tracing::warn!(
+                requests = n,
+                seconds = over.as_secs(),
+                "platforms answered 429 (rate limited); their accounts paused as asked"
+            );
         }
     }
 
@@ -607,4 +824,43 @@ impl Outbox {
     pub async fn release_held(&self, reason: &str) -> anyhow::Result<u64> {
         outbox::release(&self.db, self.clock.now(), &self.owner, reason).await
     }
+}
+
+/// Deletes finished outbox rows and handled inbox events older than their retention (`0` days keeps
+/// them), a thousand at a time so no transaction grows large; returns how many went.
+pub async fn prune_queues(
+    db: &Db,
+    now: DateTime<Utc>,
+    outbox_days: u32,
+    inbox_days: u32,
+) -> anyhow::Result<u64> {
+    const CHUNK: i64 = 1_000;
+    let mut pruned = 0;
+    if outbox_days > 0 {
+        let before = now - TimeDelta::days(i64::from(outbox_days));
+        loop {
+            let n = outbox::prune(db, before, CHUNK).await?;
+            pruned += n;
+            if n < CHUNK as u64 {
+                break;
+            }
+        }
+    }
+    if inbox_days > 0 {
+        let before = now - TimeDelta::days(i64::from(inbox_days));
+        loop {
+            let n = crate::db::inbox::prune(db, before, CHUNK).await?;
+            pruned += n;
+            if n < CHUNK as u64 {
+                break;
+            }
+        }
+    }
+    if pruned > 0 {
+        tracing::info!(
+            rows = pruned,
+            "pruned finished queue rows past their retention"
+        );
+    }
+    Ok(pruned)
 }

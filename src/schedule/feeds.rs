@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    db::{Db, chat, schedule as store},
+    db::{Db, conferences, schedule as store},
     schedule::{
         calendar::{self, Entry},
         import::personal_sessions,
@@ -18,7 +18,7 @@ pub async fn render(db: &Db, now: DateTime<Utc>, token: &str) -> anyhow::Result<
     else {
         return Ok(None);
     };
-    let Some(conference) = chat::conference_by_id(&mut tx, conference_id).await? else {
+    let Some(conference) = conferences::conference_by_id(&mut tx, conference_id).await? else {
         return Ok(None);
     };
     let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);

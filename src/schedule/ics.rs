@@ -461,6 +461,13 @@ fn parse_duration(text: &str, line: usize) -> Result<Duration, ScheduleError> {
     Ok(if negative { -total } else { total })
 }
 
+/// `at` moved by `n` steps of `days` days; `None` off the calendar.
+fn shift(at: NaiveDateTime, n: i64, days: i64) -> Option<NaiveDateTime> {
+    n.checked_mul(days)
+        .and_then(Duration::try_days)
+        .and_then(|d| at.checked_add_signed(d))
+}
+
 /// Start times of a recurring event, in the event's own local time arithmetic (so a weekly 10:00
 /// stays at 10:00 across a DST change).
 fn expand(
@@ -483,7 +490,14 @@ fn expand(
     let interval: i64 = parts
         .get("INTERVAL")
         .map_or(Ok(1), |v| v.parse())
-        .map_err(|_| invalid(rule.line, "RRULE INTERVAL is not a number"))?;
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            invalid(
+                rule.line,
+                "RRULE INTERVAL must be a whole number of 1 or more",
+            )
+        })?;
     let count: Option<usize> = match parts.get("COUNT") {
         Some(v) => Some(
             v.parse()
@@ -561,7 +575,7 @@ fn expand(
         out
     };
     let local_first = first.with_timezone(&zone).naive_local();
-    let horizon = local_first + Duration::days(3 * 366);
+    let horizon = shift(local_first, 3 * 366, 1).unwrap_or(NaiveDateTime::MAX);
     let mut out = Vec::new();
     let push = |local: NaiveDateTime, out: &mut Vec<DateTime<Utc>>| {
         let at = super::local_to_utc(zone, local);
@@ -571,30 +585,41 @@ fn expand(
     };
     let freq = parts.get("FREQ").map(String::as_str).unwrap_or_default();
     let mut period = 0i64;
-    loop {
+    // Every step is checked: a series that runs off the calendar ends there instead of overflowing.
+    while let Some(step) = period.checked_mul(interval) {
         let candidates: Vec<NaiveDateTime> = match freq {
-            "DAILY" => vec![local_first + Duration::days(period * interval)],
-            "WEEKLY" if by_day.is_empty() => vec![local_first + Duration::weeks(period * interval)],
+            "DAILY" => match shift(local_first, step, 1) {
+                Some(at) => vec![at],
+                None => break,
+            },
+            "WEEKLY" if by_day.is_empty() => match shift(local_first, step, 7) {
+                Some(at) => vec![at],
+                None => break,
+            },
             "WEEKLY" => {
-                let week_start = local_first.date()
+                let week_start = local_first
                     - Duration::days(i64::from(local_first.weekday().num_days_from_monday()));
-                let week = week_start + Duration::weeks(period * interval);
+                let Some(week) = shift(week_start, step, 7) else {
+                    break;
+                };
                 let mut days: Vec<NaiveDateTime> = by_day
                     .iter()
-                    .map(|(_, d)| {
-                        (week + Duration::days(i64::from(d.num_days_from_monday())))
-                            .and_time(local_first.time())
-                    })
+                    .filter_map(|(_, d)| shift(week, i64::from(d.num_days_from_monday()), 1))
                     .collect();
                 days.sort();
                 days
             }
             "MONTHLY" => {
-                let months = i64::from(local_first.month0()) + period * interval;
-                let (year, month) = (
-                    local_first.year() + (months / 12) as i32,
-                    (months % 12) as u32 + 1,
-                );
+                let Some(months) = i64::from(local_first.month0()).checked_add(step) else {
+                    break;
+                };
+                let Some(year) = i32::try_from(months / 12)
+                    .ok()
+                    .and_then(|y| local_first.year().checked_add(y))
+                else {
+                    break;
+                };
+                let (year, month) = (year, (months % 12) as u32 + 1);
                 if !by_month.is_empty() && !by_month.contains(&month) {
                     Vec::new()
                 } else {
@@ -605,7 +630,12 @@ fn expand(
                 }
             }
             "YEARLY" => {
-                let year = local_first.year() + (period * interval) as i32;
+                let Some(year) = i32::try_from(step)
+                    .ok()
+                    .and_then(|y| local_first.year().checked_add(y))
+                else {
+                    break;
+                };
                 let months = if by_month.is_empty() {
                     vec![local_first.month()]
                 } else {
@@ -639,7 +669,7 @@ fn expand(
             break;
         }
         if until.is_some_and(|u| {
-            super::local_to_utc(zone, local_first + Duration::days(period * interval)) > u
+            shift(local_first, step, 1).is_none_or(|at| super::local_to_utc(zone, at) > u)
         }) {
             break;
         }
@@ -779,6 +809,9 @@ pub fn parse(text: &str, zone: Option<Tz>) -> Result<Schedule, ScheduleError> {
             }
         }
         starts.sort();
+        if sessions.len() + starts.len() > super::MAX_SESSIONS {
+            return Err(super::too_many_sessions());
+        }
         let recurring = starts.len() > 1 || ev.get("RRULE").is_some();
         for original in starts {
             let key = (uid.clone().unwrap_or_default(), original);

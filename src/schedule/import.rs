@@ -15,7 +15,7 @@ use super::{Schedule, Session, Status};
 use crate::{
     db::{
         Tx,
-        chat::Conference,
+        conferences::Conference,
         contacts::Wants,
         outbox,
         schedule::{self as store, SessionFields, StoredSession},
@@ -53,18 +53,21 @@ fn status_str(status: Status) -> &'static str {
 /// merged: the first keeps the id, the others get `#<start>` appended.
 fn distinct_ids(sessions: &[Session]) -> Vec<String> {
     let mut seen: HashSet<String> = HashSet::new();
+    // Per `<id>#<start>`, the next number to try: numbering stays linear however many share one.
+    let mut next: HashMap<String, usize> = HashMap::new();
     sessions
         .iter()
         .map(|s| {
             let mut id = s.source_id.clone();
             if seen.contains(&id) {
-                id = format!("{}#{}", s.source_id, s.start.timestamp());
-            }
-            // Same id and same start (a UID reused for parallel events): number them in file order.
-            let mut n = 2;
-            while seen.contains(&id) {
-                id = format!("{}#{}#{n}", s.source_id, s.start.timestamp());
-                n += 1;
+                let base = format!("{}#{}", s.source_id, s.start.timestamp());
+                id.clone_from(&base);
+                // Same id and same start (a UID reused for parallel events): number them in file order.
+                let n = next.entry(base.clone()).or_insert(2);
+                while seen.contains(&id) {
+                    id = format!("{base}#{n}");
+                    *n += 1;
+                }
             }
             seen.insert(id.clone());
             id
@@ -427,4 +430,42 @@ pub fn pattern_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
         .case_insensitive(true)
         .size_limit(1 << 16)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_sharing_a_uid_and_a_start_are_numbered_in_file_order() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let session = |id: &str| Session {
+            source_id: id.into(),
+            title: "t".into(),
+            track: None,
+            room: None,
+            start: at,
+            end: at,
+            speakers: Vec::new(),
+            status: Status::Confirmed,
+            url: None,
+        };
+        let mut sessions: Vec<Session> = (0..5).map(|_| session("u")).collect();
+        sessions.push(session("u#1800000000#3"));
+        let ids = distinct_ids(&sessions);
+        assert_eq!(
+            ids,
+            [
+                "u",
+                "u#1800000000",
+                "u#1800000000#2",
+                "u#1800000000#3",
+                "u#1800000000#4",
+                "u#1800000000#3#1800000000",
+            ]
+        );
+        let many: Vec<Session> = (0..20_000).map(|_| session("u")).collect();
+        let ids: HashSet<String> = distinct_ids(&many).into_iter().collect();
+        assert_eq!(ids.len(), 20_000);
+    }
 }

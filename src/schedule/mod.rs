@@ -87,11 +87,26 @@ pub enum ScheduleError {
     UnknownFormat,
 }
 
+/// Most sessions one schedule file may hold (recurring events counted by their instances): a large
+/// conference has a thousand or two.
+pub const MAX_SESSIONS: usize = 20_000;
+
+/// The error of a file with more than [`MAX_SESSIONS`] sessions.
+pub(crate) fn too_many_sessions() -> ScheduleError {
+    ScheduleError::Invalid {
+        element: "schedule".into(),
+        message: format!(
+            "more than {MAX_SESSIONS} sessions (counting each instance of a recurring event); \
+             split the file or shorten its recurring series"
+        ),
+    }
+}
+
 /// Reads a schedule, recognising the format from its content. `zone` is used where the file gives no
 /// time zone of its own.
 pub fn parse(text: &str, zone: Option<Tz>) -> Result<Schedule, ScheduleError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with('<') {
+    let schedule = if trimmed.starts_with('<') {
         frab_xml::parse(trimmed, zone)
     } else if trimmed.starts_with('{') {
         frab_json::parse(trimmed, zone)
@@ -102,7 +117,11 @@ pub fn parse(text: &str, zone: Option<Tz>) -> Result<Schedule, ScheduleError> {
         ics::parse(trimmed, zone)
     } else {
         Err(ScheduleError::UnknownFormat)
+    }?;
+    if schedule.sessions.len() > MAX_SESSIONS {
+        return Err(too_many_sessions());
     }
+    Ok(schedule)
 }
 
 /// `HH:MM` or `HH:MM:SS` (or `D:HH:MM`? no — frab never writes days) as a duration.

@@ -9,7 +9,7 @@ use crate::{
     clock::SharedClock,
     db::{
         Db,
-        chat::{self, Conference, NewConference},
+        conferences::{self, Conference, NewConference},
     },
     delivery::organisers,
 };
@@ -24,19 +24,23 @@ pub fn check<T>(
 }
 
 /// Reads a schedule from a file path or an http(s) URL.
+/// Errors name the address with its credentials redacted.
 pub async fn read_source(source: &str) -> anyhow::Result<String> {
     if source.starts_with("http://") || source.starts_with("https://") {
+        let shown = crate::token::redact_url(source);
         let response = reqwest::get(source)
             .await
-            .with_context(|| format!("Failed to fetch {source}"))?;
+            .map_err(reqwest::Error::without_url)
+            .with_context(|| format!("Failed to fetch {shown}"))?;
         let status = response.status();
         if !status.is_success() {
-            bail!("fetching {source} answered {status}");
+            bail!("fetching {shown} answered {status}");
         }
         return response
             .text()
             .await
-            .with_context(|| format!("Failed to read {source}"));
+            .map_err(reqwest::Error::without_url)
+            .with_context(|| format!("Failed to read {shown}"));
     }
     std::fs::read_to_string(source).with_context(|| format!("Failed to read {source}"))
 }
@@ -56,10 +60,21 @@ pub async fn import_schedule(
         Some(t) => Some(check("time zone", t, TimeZoneName::parse(t))?.tz()),
         None => None,
     };
+    // Parsing can take seconds for a large file: it happens outside any transaction, so the database
+    // stays free for everything else meanwhile; the time zone comes from a short read before.
+    let known_zone = {
+        let mut tx = db.begin().await?;
+        let existing = conferences::conference_by_slug(&mut tx, slug.as_str()).await?;
+        tx.commit().await?;
+        existing.and_then(|c| c.time_zone.parse().ok())
+    };
+    let zone = given.or(known_zone);
+    let text = text.to_owned();
+    let schedule = tokio::task::spawn_blocking(move || crate::schedule::parse(&text, zone))
+        .await
+        .context("reading the schedule stopped")??;
     let mut tx = db.begin().await?;
-    let existing = chat::conference_by_slug(&mut tx, slug.as_str()).await?;
-    let zone = given.or_else(|| existing.as_ref().and_then(|c| c.time_zone.parse().ok()));
-    let schedule = crate::schedule::parse(text, zone)?;
+    let existing = conferences::conference_by_slug(&mut tx, slug.as_str()).await?;
     let conference = match existing {
         Some(c) => c,
         None => {
@@ -92,10 +107,10 @@ pub async fn import_schedule(
                 starts_on,
                 ends_on,
             };
-            let id = chat::create_conference(&mut tx, clock.now(), &new)
+            let id = conferences::create_conference(&mut tx, clock.now(), &new)
                 .await?
                 .context("conference slug taken")?;
-            chat::conference_by_id(&mut tx, id)
+            conferences::conference_by_id(&mut tx, id)
                 .await?
                 .context("conference vanished")?
         }

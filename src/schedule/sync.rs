@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     clock::SharedClock,
-    db::{Db, chat, schedule as store},
+    db::{Db, conferences, schedule as store},
     delivery::organisers,
     health::Reporter,
     templates::Templates,
@@ -27,7 +27,8 @@ pub async fn sync_once(
         due
     };
     for source in &due {
-        let result = async {
+        // A panic while reading one source is that source's error, told like any other.
+        let result = crate::health::unpanicked("reading the schedule", async {
             let text = crate::schedule::source::read_source(&source.url).await?;
             crate::schedule::source::import_schedule(
                 db,
@@ -38,7 +39,7 @@ pub async fn sync_once(
                 None,
             )
             .await
-        }
+        })
         .await;
         let mut tx = db.begin().await?;
         match result {
@@ -46,7 +47,7 @@ pub async fn sync_once(
             Err(err) => {
                 let text = format!("{err:#}");
                 tracing::warn!(conference = %source.slug, error = %text, "schedule sync failed");
-                let before = chat::conference_by_id(&mut tx, source.conference_id).await?;
+                let before = conferences::conference_by_id(&mut tx, source.conference_id).await?;
                 let previous = sync_error(&mut tx, source.conference_id).await?;
                 store::record_sync(&mut tx, source.conference_id, clock.now(), Some(&text)).await?;
                 if previous.as_deref() != Some(text.as_str()) {
@@ -57,7 +58,7 @@ pub async fn sync_once(
                         source.conference_id,
                         "notify_sync_failed",
                         &format!("sync-failed:{}:{}", source.conference_id, clock.now().timestamp_micros()),
-                        serde_json::json!({ "conference": before.map(|c| c.name), "url": source.url, "error": text }),
+                        serde_json::json!({ "conference": before.map(|c| c.name), "url": crate::token::redact_url(&source.url), "error": text }),
                     )
                     .await?;
                 }

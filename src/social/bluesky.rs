@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Driver, Pictures, Verified, load_images, transient};
 use crate::{
-    db::{Db, posts as store},
+    db::{Db, providers},
     delivery::{
         networks::{self, Credentials, Network},
         social::ThreadBody,
@@ -38,7 +38,7 @@ impl Driver for Bluesky {
     /// The account's DID (signing in checks the app password).
     async fn verify(
         &self,
-        provider: &store::Provider,
+        provider: &providers::Provider,
         credentials: &serde_json::Value,
     ) -> anyhow::Result<Verified> {
         let client = bluesky_client(provider, credentials)?;
@@ -59,7 +59,7 @@ impl Driver for Bluesky {
 }
 
 fn bluesky_client(
-    provider: &store::Provider,
+    provider: &providers::Provider,
     credentials: &serde_json::Value,
 ) -> anyhow::Result<BlueskyClient> {
     let base = provider
@@ -124,10 +124,12 @@ impl Sender for BlueskySender {
             .map_err(|e| SendError::permanent(format!("unreadable post: {e}")))?;
         let (provider, credentials) = {
             let mut tx = self.db.begin().await.map_err(transient)?;
-            let provider = store::provider_by_id(&mut tx, id)
+            let provider = providers::provider_by_id(&mut tx, id)
                 .await
                 .map_err(transient)?;
-            let credentials = store::credentials(&mut tx, id).await.map_err(transient)?;
+            let credentials = providers::credentials(&mut tx, id)
+                .await
+                .map_err(transient)?;
             tx.commit().await.map_err(transient)?;
             (provider, credentials)
         };

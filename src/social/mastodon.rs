@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Driver, Pictures, Verified, load_images, transient};
 use crate::{
-    db::{Db, posts as store},
+    db::{Db, providers},
     delivery::{
         networks::{self, Credentials, Network},
         social::ThreadBody,
@@ -38,7 +38,7 @@ impl Driver for Mastodon {
     /// The account it signs in as, and the instance's text limit.
     async fn verify(
         &self,
-        provider: &store::Provider,
+        provider: &providers::Provider,
         credentials: &serde_json::Value,
     ) -> anyhow::Result<Verified> {
         let client = mastodon_client(provider, credentials)?;
@@ -61,7 +61,7 @@ impl Driver for Mastodon {
 }
 
 fn mastodon_client(
-    provider: &store::Provider,
+    provider: &providers::Provider,
     credentials: &serde_json::Value,
 ) -> anyhow::Result<MastodonClient> {
     let base = provider
@@ -103,7 +103,7 @@ const INSTALLATION_KEY: &str = "installation_id";
 /// staging copy) posting to the same account, which would get this one's status back instead of posting.
 async fn installation(db: &Db) -> anyhow::Result<String> {
     let mut tx = db.begin().await?;
-    let id = crate::db::chat::set_system_if_absent(
+    let id = crate::db::system::set_system_if_absent(
         &mut tx,
         chrono::Utc::now(),
         INSTALLATION_KEY,
@@ -146,8 +146,8 @@ impl Sender for MastodonSender {
                 moved_to: None,
             };
             let mut tx = self.db.begin().await.map_err(fail)?;
-            let provider = store::provider_by_id(&mut tx, id).await.map_err(fail)?;
-            let credentials = store::credentials(&mut tx, id).await.map_err(fail)?;
+            let provider = providers::provider_by_id(&mut tx, id).await.map_err(fail)?;
+            let credentials = providers::credentials(&mut tx, id).await.map_err(fail)?;
             tx.commit().await.map_err(fail)?;
             (provider, credentials)
         };

@@ -13,7 +13,7 @@ use herald_bots::Disposition;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    db::{Db, posts as store},
+    db::{Db, post_images, providers},
     delivery::networks::Network,
     listen::Listener,
     outbox::{SendError, Sender},
@@ -82,7 +82,9 @@ pub(crate) async fn load_images(
 ) -> Result<Vec<Loaded>, SendError> {
     let read = |id: i64| async move {
         let mut tx = db.begin().await.map_err(transient)?;
-        let found = store::image_by_id(&mut tx, id).await.map_err(transient)?;
+        let found = post_images::image_by_id(&mut tx, id)
+            .await
+            .map_err(transient)?;
         tx.commit().await.map_err(transient)?;
         found.ok_or_else(|| SendError::permanent(format!("image {id} of the post was removed")))
     };
@@ -104,7 +106,7 @@ pub(crate) async fn load_images(
             };
             bytes = source.fetch(file_id).await?;
             let mut tx = db.begin().await.map_err(transient)?;
-            store::set_image_data(&mut tx, id, &bytes)
+            post_images::set_image_data(&mut tx, id, &bytes)
                 .await
                 .map_err(transient)?;
             tx.commit().await.map_err(transient)?;
@@ -138,7 +140,7 @@ pub trait Driver: Sync + std::fmt::Debug {
     /// Checks a provider's credentials with the network.
     async fn verify(
         &self,
-        provider: &store::Provider,
+        provider: &providers::Provider,
         credentials: &serde_json::Value,
     ) -> anyhow::Result<Verified>;
 
@@ -163,7 +165,7 @@ pub fn driver(kind: &str) -> Option<&'static dyn Driver> {
 
 /// Checks a provider's credentials.
 pub async fn verify(
-    provider: &store::Provider,
+    provider: &providers::Provider,
     credentials: &serde_json::Value,
 ) -> anyhow::Result<Verified> {
     match driver(&provider.kind) {

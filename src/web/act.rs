@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{AppState, auth::Signed};
 use crate::{
     chat::{self, Actor, Chat, ChatKind, Ctx, Inbound, Input, Reply, Sender, TxCell, Upload},
-    db::{Tx, chat::Conference, web as store, web_chat},
+    db::{Tx, conferences::Conference, web as store, web_chat},
 };
 
 /// What a form did, shown once on the next page: the chat core's answer as plain text, and the form field

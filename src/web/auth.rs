@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{AppState, page};
 use crate::{
-    db::{chat as people, web as store},
+    db::{people, web as store},
     token,
 };
 

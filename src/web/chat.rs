@@ -27,8 +27,9 @@ use crate::{
     chat::web::{EVENT_KIND, WebAction, WebEvent},
     clock::SharedClock,
     db::{
-        Db, Tx, chat as people,
+        Db, Tx,
         inbox::{self, NewEvent},
+        links, people,
         web_chat::{self as store, PLATFORM},
     },
     delivery::web::WebBody,
@@ -401,7 +402,7 @@ async fn start(
         let key = format!("webstart:{user_id}:{}", crate::token::hash(&token));
         let mut tx = state.web_chat.run(tx, now, &event, &key, None).await?;
         let person = people::person_by_user_id(&mut tx, PLATFORM, &user_id).await?;
-        let used_by = people::link_used_by(&mut tx, &crate::token::hash(&token)).await?;
+        let used_by = links::link_used_by(&mut tx, &crate::token::hash(&token)).await?;
         match (person, signed) {
             // Someone signed in: the answer (welcome, or why not) is in their chat.
             (_, Some(_)) => {

@@ -23,7 +23,11 @@ use super::{
 };
 use crate::{
     chat::handlers::{conference_json, providers::possible},
-    db::{Tx, chat as store, chat::Conference, posts as posts_store, web as web_store},
+    db::{
+        Tx,
+        conferences::{self, Conference},
+        hashtags, providers, web as web_store,
+    },
 };
 
 pub fn routes() -> Router<AppState> {
@@ -58,7 +62,7 @@ pub fn may(role: Role, name: &str) -> bool {
 /// The conferences a person holds a role in (every one for owners), with that role.
 pub async fn conferences_of(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<(Conference, Role)>> {
     let mut out = Vec::new();
-    for conference in store::conferences(tx).await? {
+    for conference in conferences::conferences(tx).await? {
         let role = crate::chat::role_of(tx, person, Some(conference.id)).await?;
         if role >= Role::Attendee {
             out.push((conference, role));
@@ -157,7 +161,7 @@ async fn config_context(
     if may(role, "provider list") {
         let set_at = web_store::credentials_set_at(&mut tx, conference.series_id).await?;
         let switches = web_store::switches_of(&mut tx, conference.id).await?;
-        for p in posts_store::providers(&mut tx, conference.series_id).await? {
+        for p in providers::providers(&mut tx, conference.series_id).await? {
             let credentials = set_at
                 .iter()
                 .find(|(id, _)| *id == p.id)
@@ -201,7 +205,7 @@ async fn config_context(
         Vec::new()
     };
     let hashtags = if may(role, "hashtag list") {
-        posts_store::hashtags(&mut tx, conference.id).await?
+        hashtags::hashtags(&mut tx, conference.id).await?
     } else {
         Vec::new()
     };
@@ -505,7 +509,7 @@ async fn provider_add(
             return anyhow::Ok(None);
         };
         let mut tx = state.db.begin().await?;
-        let before = posts_store::provider_by_name(&mut tx, conference.series_id, form.name.trim())
+        let before = providers::provider_by_name(&mut tx, conference.series_id, form.name.trim())
             .await?
             .is_some();
         tx.commit().await?;
@@ -513,11 +517,9 @@ async fn provider_add(
         if !before && let Some(credentials) = credentials {
             let mut tx = state.db.begin().await?;
             if let Some(p) =
-                posts_store::provider_by_name(&mut tx, conference.series_id, form.name.trim())
-                    .await?
+                providers::provider_by_name(&mut tx, conference.series_id, form.name.trim()).await?
             {
-                posts_store::set_credentials(&mut tx, state.clock.now(), p.id, &credentials)
-                    .await?;
+                providers::set_credentials(&mut tx, state.clock.now(), p.id, &credentials).await?;
                 let saved = state.templates.render(
                     "messages/credentials_saved.html",
                     json!({ "name": p.internal_name }),
@@ -547,11 +549,11 @@ async fn provider_edit(
     }
     let result = async {
         let mut tx = state.db.begin().await?;
-        let Some(conference) = store::conference_by_slug(&mut tx, &slug).await? else {
+        let Some(conference) = conferences::conference_by_slug(&mut tx, &slug).await? else {
             return anyhow::Ok(None);
         };
         let role = crate::chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
-        let provider = posts_store::provider_by_name(&mut tx, conference.series_id, &name).await?;
+        let provider = providers::provider_by_name(&mut tx, conference.series_id, &name).await?;
         let notice = match provider {
             _ if !may(role, "provider add") => invalid(
                 &state,
@@ -574,7 +576,7 @@ async fn provider_edit(
                     json!({ "kind": "nothing_to_save" }),
                 ),
                 Ok(Some(credentials)) => {
-                    posts_store::set_credentials(&mut tx, state.clock.now(), p.id, &credentials)
+                    providers::set_credentials(&mut tx, state.clock.now(), p.id, &credentials)
                         .await?;
                     let saved = state.templates.render(
                         "messages/credentials_saved.html",
@@ -699,7 +701,7 @@ async fn conference_fields(
     })();
     let result = async {
         let mut tx = state.db.begin().await?;
-        let Some(conference) = store::conference_by_slug(&mut tx, &slug).await? else {
+        let Some(conference) = conferences::conference_by_slug(&mut tx, &slug).await? else {
             return anyhow::Ok(None);
         };
         let role = crate::chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
@@ -712,7 +714,7 @@ async fn conference_fields(
             ),
             Err(notice) => notice,
             Ok((name, time_zone, dates)) => {
-                store::set_conference_fields(
+                conferences::set_conference_fields(
                     &mut tx,
                     state.clock.now(),
                     conference.id,

@@ -144,9 +144,9 @@ async fn authenticate(
     tx: &mut Tx,
     slug: &str,
     headers: &HeaderMap,
-) -> anyhow::Result<Option<db::chat::Conference>> {
+) -> anyhow::Result<Option<db::conferences::Conference>> {
     let presented = bearer(headers).map(token::hash);
-    let found = match db::chat::conference_by_slug(tx, slug).await? {
+    let found = match db::conferences::conference_by_slug(tx, slug).await? {
         Some(conference) => db::web::hook_secret(tx, conference.id)
             .await?
             .map(|stored| (conference, stored)),

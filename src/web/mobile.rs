@@ -23,7 +23,11 @@ use super::{
 };
 use crate::{
     chat::Upload,
-    db::{Tx, chat as store, chat::Conference, mentions as mention_store, posts as posts_store},
+    db::{
+        Tx,
+        conferences::{self, Conference},
+        mentions as mention_store, people, post_images, posts as posts_store, providers,
+    },
     posts::{self, policy},
 };
 
@@ -60,7 +64,7 @@ pub fn upload_routes() -> Router<AppState> {
 /// counters (which count as the server does: see `herald.js`).
 async fn networks(tx: &mut Tx, conference: &Conference) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
-    for provider in posts_store::broadcasting_providers(tx, conference.id).await? {
+    for provider in providers::broadcasting_providers(tx, conference.id).await? {
         if let Some((limit, _)) = crate::delivery::networks::measure(&provider) {
             out.push(
                 json!({ "network": provider.internal_name, "kind": provider.kind, "limit": limit }),
@@ -112,7 +116,7 @@ async fn mobile_context(
     let mut queue = Vec::new();
     let mut pending_total = 0;
     if moderate || role >= Role::Attendee {
-        let providers = posts_store::providers(&mut tx, conference.series_id).await?;
+        let providers = providers::providers(&mut tx, conference.series_id).await?;
         let pending: Vec<_> = posts_store::posts_in(&mut tx, conference.id)
             .await?
             .into_iter()
@@ -133,13 +137,13 @@ async fn mobile_context(
                     json!({ "network": name, "text": text })
                 })
                 .collect();
-            let images: Vec<Value> = posts_store::images(&mut tx, p.id)
+            let images: Vec<Value> = post_images::images(&mut tx, p.id)
                 .await?
                 .into_iter()
                 .map(|i| json!({ "id": i.id, "alt": i.alt_text, "position": i.position }))
                 .collect();
             let author = match p.author_id {
-                Some(a) => store::person_name(&mut tx, a).await?,
+                Some(a) => people::person_name(&mut tx, a).await?,
                 None => None,
             };
             queue.push(json!({
@@ -157,7 +161,7 @@ async fn mobile_context(
         let (open, total) = mention_store::open(&mut tx, conference.id, SHOWN as i64, 0).await?;
         mentions_total = total;
         for m in open {
-            let network = posts_store::provider_by_id(&mut tx, m.provider_id)
+            let network = providers::provider_by_id(&mut tx, m.provider_id)
                 .await?
                 .map(|p| p.kind)
                 .unwrap_or_default();
@@ -232,7 +236,7 @@ async fn poll(
 async fn image(State(state): State<AppState>, signed: Signed, Path(id): Path<i64>) -> Response {
     let result = async {
         let mut tx = state.db.begin().await?;
-        let Some((image, bytes)) = posts_store::image_by_id(&mut tx, id).await? else {
+        let Some((image, bytes)) = post_images::image_by_id(&mut tx, id).await? else {
             return anyhow::Ok(None);
         };
         let Some(post_id) = crate::db::web::post_of_image(&mut tx, id).await? else {
@@ -242,7 +246,7 @@ async fn image(State(state): State<AppState>, signed: Signed, Path(id): Path<i64
             return Ok(None);
         };
         let role = crate::chat::role_of(&mut tx, signed.person, Some(post.conference_id)).await?;
-        let conference = store::conference_by_id(&mut tx, post.conference_id).await?;
+        let conference = conferences::conference_by_id(&mut tx, post.conference_id).await?;
         tx.commit().await?;
         let allowed = post.author_id == Some(signed.person)
             || conference.is_some_and(|c| policy::may_approve(c.posting_policy, role));

@@ -86,9 +86,9 @@ pub fn page(
 pub async fn conference_named(
     state: &AppState,
     slug: &str,
-) -> anyhow::Result<Option<crate::db::chat::Conference>> {
+) -> anyhow::Result<Option<crate::db::conferences::Conference>> {
     let mut tx = state.db.begin().await?;
-    let conference = db::chat::conference_by_slug(&mut tx, slug).await?;
+    let conference = db::conferences::conference_by_slug(&mut tx, slug).await?;
     tx.commit().await?;
     Ok(conference)
 }
@@ -224,8 +224,8 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         .any(|c| c.state == ComponentState::Failing);
     let (outbox, inbox) = if db_ok {
         (
-            db::outbox::counts(&state.db).await.ok(),
-            db::inbox::counts(&state.db).await.ok(),
+            db::outbox::backlog(&state.db).await.ok(),
+            db::inbox::backlog(&state.db).await.ok(),
         )
     } else {
         (None, None)

@@ -94,6 +94,49 @@ struct Shared {
     files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
     downloads: std::sync::atomic::AtomicUsize,
     changed: Notify,
+    /// Telegram's limits, enforced as Telegram does when switched on ([`FakeTelegram::start_enforcing`]).
+    limits: Mutex<Option<Enforced>>,
+}
+
+/// Sliding windows of sends, as Telegram counts them: 30 a second per bot, one a second per private chat,
+/// 20 a minute per group; beyond them a 429 with `retry_after` (whole seconds, at least 1).
+#[derive(Debug, Default)]
+struct Enforced {
+    bot: VecDeque<std::time::Instant>,
+    chats: std::collections::HashMap<i64, VecDeque<std::time::Instant>>,
+    refused: usize,
+}
+
+impl Enforced {
+    /// Counts a send to `chat` now, or says how long to wait.
+    fn admit(&mut self, chat: i64) -> Result<(), u64> {
+        let now = std::time::Instant::now();
+        let (count, per) = if chat > 0 {
+            (1, Duration::from_secs(1))
+        } else {
+            (20, Duration::from_secs(60))
+        };
+        let log = self.chats.entry(chat).or_default();
+        let wait = |log: &mut VecDeque<std::time::Instant>, count: usize, per: Duration| {
+            while log.front().is_some_and(|t| now.duration_since(*t) >= per) {
+                log.pop_front();
+            }
+            (log.len() >= count).then(|| per - now.duration_since(log[log.len() - count]))
+        };
+        let chat_wait = wait(log, count, per);
+        let bot_wait = wait(&mut self.bot, 30, Duration::from_secs(1));
+        match chat_wait.max(bot_wait) {
+            Some(w) => {
+                self.refused += 1;
+                Err(w.as_secs_f64().ceil().max(1.0) as u64)
+            }
+            None => {
+                self.bot.push_back(now);
+                self.chats.entry(chat).or_default().push_back(now);
+                Ok(())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +166,25 @@ impl FakeTelegram {
             url: url::Url::parse(&format!("http://{addr}")).expect("url"),
             shared,
         }
+    }
+
+    /// A fake that enforces Telegram's rate limits exactly (see [`Enforced`]).
+    #[allow(dead_code)]
+    pub async fn start_enforcing() -> Self {
+        let fake = Self::start().await;
+        *fake.shared.limits.lock().unwrap() = Some(Enforced::default());
+        fake
+    }
+
+    /// How many requests the enforced limits answered 429.
+    #[allow(dead_code)]
+    pub fn refused(&self) -> usize {
+        self.shared
+            .limits
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(0, |l| l.refused)
     }
 
     /// A file users sent, which the bot may download by `file_id`.
@@ -324,6 +386,14 @@ async fn handle(
     if let Some(Fault::Slow(delay)) = fault {
         tokio::time::sleep(delay).await;
         fault = None;
+    }
+    if fault.is_none()
+        && method == "sendMessage"
+        && let Some(chat) = chat
+        && let Some(limits) = shared.limits.lock().unwrap().as_mut()
+        && let Err(secs) = limits.admit(chat)
+    {
+        fault = Some(Fault::RetryAfter(secs));
     }
     let response = match fault {
         Some(fault) => {

@@ -153,7 +153,7 @@ impl TestApp {
         // What `getMe` tells a running Herald at start (when Telegram is on).
         if app.telegram.is_some() {
             let mut tx = app.db.begin().await.expect("begin");
-            herald::db::chat::set_system(
+            herald::db::system::set_system(
                 &mut tx,
                 start_time(),
                 herald::chat::telegram::USERNAME_KEY,

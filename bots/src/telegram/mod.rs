@@ -189,9 +189,8 @@ impl TelegramError {
         match self {
             Self::RetryAfter(after) => Disposition::RetryAfter(*after),
             Self::MigratedTo(_) => Disposition::Transient,
-            Self::Forbidden(_) | Self::ChatNotFound(_) | Self::BadRequest(_) => {
-                Disposition::Permanent
-            }
+            Self::Forbidden(_) | Self::ChatNotFound(_) => Disposition::Gone,
+            Self::BadRequest(_) => Disposition::Permanent,
             Self::Unauthorized { .. }
             | Self::Server { .. }
             | Self::Timeout
@@ -656,7 +655,7 @@ mod tests {
         );
         assert_eq!(
             TelegramError::Forbidden(String::new()).disposition(),
-            Disposition::Permanent
+            Disposition::Gone
         );
         assert_eq!(TelegramError::Timeout.disposition(), Disposition::Transient);
         assert_eq!(

@@ -188,8 +188,10 @@ pub enum UpdateError {
 
 /// Reads one update. An unknown kind is not an error.
 pub fn parse(raw: &str) -> Result<Update, UpdateError> {
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_json::from_str(raw).map_err(|e| UpdateError::NotJson(e.to_string()))?;
+    // A NUL in a name or a text is legal JSON but no database text; it reads as U+FFFD.
+    without_nul(&mut value);
     let object = value
         .as_object()
         .ok_or_else(|| UpdateError::NotJson("expected an object".into()))?;
@@ -197,10 +199,17 @@ pub fn parse(raw: &str) -> Result<Update, UpdateError> {
         .get("update_id")
         .and_then(serde_json::Value::as_i64)
         .ok_or(UpdateError::NoUpdateId)?;
-    let (kind, body) = object
+    // The update's kind is the one key Herald knows, whatever other keys it carries (newer Bot API
+    // fields, fields of other kinds); an update with none of them is another kind, named by its first.
+    let (kind, body) = KINDS
         .iter()
-        .find(|(k, _)| k.as_str() != "update_id")
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .find_map(|k| object.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .or_else(|| {
+            object
+                .iter()
+                .find(|(k, _)| k.as_str() != "update_id")
+                .map(|(k, v)| (k.clone(), v.clone()))
+        })
         .unwrap_or_else(|| ("empty".into(), serde_json::Value::Null));
     fn read<T: serde::de::DeserializeOwned>(
         kind: &str,
@@ -222,6 +231,33 @@ pub fn parse(raw: &str) -> Result<Update, UpdateError> {
     Ok(Update { update_id, event })
 }
 
+/// The update kinds Herald reads.
+const KINDS: [&str; 5] = [
+    "message",
+    "edited_message",
+    "channel_post",
+    "callback_query",
+    "my_chat_member",
+];
+
+/// Replaces NUL characters in every string of `value` (keys included) with U+FFFD.
+fn without_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => *s = s.replace('\0', "\u{fffd}"),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_nul),
+        serde_json::Value::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (k.replace('\0', "\u{fffd}"), v))
+                    .collect();
+            }
+            map.values_mut().for_each(without_nul);
+        }
+        _ => {}
+    }
+}
+
 /// The update id of a raw update, for storing it before reading the rest.
 pub fn update_id(raw: &serde_json::Value) -> Option<i64> {
     raw.get("update_id").and_then(serde_json::Value::as_i64)
@@ -237,6 +273,23 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn an_update_is_read_by_the_key_herald_knows_whatever_else_it_carries() {
+        let raw = r#"{"update_id": 7, "a_field_from_a_newer_api": {"x": 1},
+            "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+                        "from": {"id": 5, "is_bot": false, "first_name": "Ada\u0000Lovelace"},
+                        "text": "hi\u0000"}}"#;
+        let update = parse(raw).unwrap();
+        let Event::Message(message) = update.event else {
+            panic!("read as {:?}", update.event);
+        };
+        assert_eq!(message.text.as_deref(), Some("hi\u{fffd}"));
+        assert_eq!(
+            message.from.map(|f| f.first_name).as_deref(),
+            Some("Ada\u{fffd}Lovelace")
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@ use serde_json::json;
 use crate::{
     chat::{Actor, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_json},
     db::{
-        chat,
+        chat, conferences,
         contacts::{self, Kind},
+        links as link_store, people, subscriptions,
     },
     delivery::{Action, organisers},
     links::{self, Refusal},
@@ -51,7 +52,7 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
         Ok(link) => link,
         Err(refusal) => return Ok(Reply::text(refusal.template(), json!({}))),
     };
-    let person = chat::person_for_account(
+    let person = people::person_for_account(
         &mut tx,
         ctx.now,
         ctx.inbound.platform,
@@ -60,23 +61,23 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
         &from.name,
     )
     .await?;
-    if !chat::use_link_token(&mut tx, ctx.now, link.id, Some(person)).await? {
+    if !link_store::use_link_token(&mut tx, ctx.now, link.id, Some(person)).await? {
         return Ok(Reply::text("token_used", json!({})));
     }
     if link.purpose == "owner" {
-        if chat::owner_exists(&mut tx).await? {
+        if people::owner_exists(&mut tx).await? {
             return Ok(Reply::text("owner_exists", json!({})));
         }
-        chat::grant(&mut tx, ctx.now, person, None, "owner", None).await?;
+        people::grant(&mut tx, ctx.now, person, None, "owner", None).await?;
         return Ok(Reply::text("start_owner", json!({ "name": from.name })));
     }
     let (Some(conference_id), Some(role)) = (link.conference_id, link.role.clone()) else {
         anyhow::bail!("invite {} has no conference or role", link.id);
     };
-    let Some(conference) = chat::conference_by_id(&mut tx, conference_id).await? else {
+    let Some(conference) = conferences::conference_by_id(&mut tx, conference_id).await? else {
         return Ok(Reply::text("token_unknown", json!({})));
     };
-    chat::grant(
+    people::grant(
         &mut tx,
         ctx.now,
         person,
@@ -85,7 +86,7 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
         link.created_by,
     )
     .await?;
-    chat::subscribe(&mut tx, ctx.now, person, conference_id).await?;
+    subscriptions::subscribe(&mut tx, ctx.now, person, conference_id).await?;
     // A speaker invite names the speaker's identity in the schedule: their reminders now reach this chat.
     if role == "speaker"
         && let Some(identity) = link.label.as_deref()
@@ -153,7 +154,7 @@ pub async fn help(actor: Actor, topic: Option<HelpTopic>) -> HandlerResult {
 pub async fn whoami(ctx: Ctx, actor: Actor) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
     let roles = match actor.person {
-        Some(p) => chat::roles_of(&mut tx, p, actor.conference.as_ref().map(|c| c.id)).await?,
+        Some(p) => people::roles_of(&mut tx, p, actor.conference.as_ref().map(|c| c.id)).await?,
         None => Vec::new(),
     };
     Ok(Reply::text(
@@ -197,7 +198,7 @@ pub async fn stop_button(
     if !confirm {
         return Ok(Reply::text("stop_kept", json!({})).editing(message_id));
     }
-    let stopped = chat::unsubscribe_all(&mut tx, ctx.now, person).await?;
+    let stopped = subscriptions::unsubscribe_all(&mut tx, ctx.now, person).await?;
     Ok(Reply::text("stop_done", json!({ "subscriptions": stopped })).editing(message_id))
 }
 
@@ -273,7 +274,7 @@ async fn change_settings(
                     Kind::Announcements => (flag, None),
                     _ => (None, flag),
                 };
-                chat::set_subscription_flag(
+                subscriptions::set_subscription_flag(
                     &mut tx,
                     ctx.now,
                     person,
@@ -291,10 +292,10 @@ async fn change_settings(
 async fn settings_reply(
     tx: &mut crate::db::Tx,
     person: i64,
-    conference: &chat::Conference,
+    conference: &conferences::Conference,
     edit: Option<i32>,
 ) -> HandlerResult {
-    let subscription = chat::subscriptions_of(tx, person)
+    let subscription = subscriptions::subscriptions_of(tx, person)
         .await?
         .into_iter()
         .find(|s| s.conference_id == conference.id);

@@ -11,7 +11,7 @@ use crate::{
             people::{Found, find_person, not_found},
         },
     },
-    db::chat,
+    db::{people, subscriptions},
     delivery::{self, Notice, Recipient},
 };
 
@@ -26,7 +26,7 @@ pub async fn dm(ctx: Ctx, actor: Actor, (person, text): (PersonRef, String)) -> 
         other => return Ok(not_found(&person, &other)),
     };
     // Only people of this conference, and not those who asked for silence with /stop.
-    if chat::roles_of(&mut tx, target.id, Some(conference.id))
+    if people::roles_of(&mut tx, target.id, Some(conference.id))
         .await?
         .is_empty()
     {
@@ -35,7 +35,7 @@ pub async fn dm(ctx: Ctx, actor: Actor, (person, text): (PersonRef, String)) -> 
             json!({ "person": target.display_name, "conference": conference.name }),
         ));
     }
-    let stopped = chat::subscriptions_of(&mut tx, target.id)
+    let stopped = subscriptions::subscriptions_of(&mut tx, target.id)
         .await?
         .iter()
         .any(|s| s.conference_id == conference.id && !s.active);
@@ -75,7 +75,8 @@ pub async fn announce(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     let notice = Notice::new(
         "announcement",
         json!({ "conference": conference.name, "text": text }),
-    );
+    )
+    .kind("announcement");
     let key = format!(
         "announce:{}:{}",
         ctx.inbound.chat.id,

@@ -8,7 +8,10 @@ use serde_json::json;
 use crate::{
     campaign::{self, Options, Planned},
     chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
-    db::{Tx, campaigns as store, chat::Conference, posts as posts_store, schedule, sponsors},
+    db::{
+        Tx, campaigns as store, conferences::Conference, posts as posts_store, providers, schedule,
+        sponsors,
+    },
     delivery::Action,
     posts,
 };
@@ -26,7 +29,7 @@ pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerR
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    let broadcasting = posts_store::broadcasting_providers(&mut tx, conference.id).await?;
+    let broadcasting = providers::broadcasting_providers(&mut tx, conference.id).await?;
     let unknown: Vec<&String> = request
         .to
         .iter()
@@ -131,7 +134,7 @@ fn local(conference: &Conference, at: DateTime<Utc>) -> String {
     at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
 }
 
-fn providers_named(broadcasting: &[posts_store::Provider], names: &[String]) -> Vec<String> {
+fn providers_named(broadcasting: &[providers::Provider], names: &[String]) -> Vec<String> {
     broadcasting
         .iter()
         .filter(|p| names.is_empty() || names.contains(&p.internal_name))
@@ -148,7 +151,7 @@ async fn plan_of(
 ) -> anyhow::Result<Result<Vec<Planned>, Reply>> {
     let options: Options = serde_json::from_str(&draft.options)?;
     let tracks: Vec<String> = serde_json::from_str(&draft.filters)?;
-    let providers: Vec<_> = posts_store::broadcasting_providers(tx, conference.id)
+    let providers: Vec<_> = providers::broadcasting_providers(tx, conference.id)
         .await?
         .into_iter()
         .filter(|p| options.providers.is_empty() || options.providers.contains(&p.internal_name))

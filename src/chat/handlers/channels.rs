@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::{
     chat::{Actor, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_of},
-    db::chat,
+    db::{bindings, chat, conferences, links as link_store, people},
     delivery::organisers,
     links::{self, NewLinkTokenSpec},
 };
@@ -62,7 +62,7 @@ pub async fn bind_here(ctx: Ctx, actor: Actor, token: String) -> HandlerResult {
         let allowed = match actor.person {
             Some(person) if Some(person) == link.created_by => true,
             Some(person) => {
-                let roles = chat::roles_of(&mut tx, person, Some(conference_id)).await?;
+                let roles = people::roles_of(&mut tx, person, Some(conference_id)).await?;
                 roles.iter().any(|r| r == "admin" || r == "owner")
             }
             None => false,
@@ -73,11 +73,11 @@ pub async fn bind_here(ctx: Ctx, actor: Actor, token: String) -> HandlerResult {
             return Ok(reply);
         }
     }
-    if !chat::use_link_token(&mut tx, ctx.now, link.id, actor.person).await? {
+    if !link_store::use_link_token(&mut tx, ctx.now, link.id, actor.person).await? {
         return Ok(Reply::text("token_used", json!({})));
     }
     let chat_ref = &ctx.inbound.chat;
-    chat::bind(
+    bindings::bind(
         &mut tx,
         ctx.now,
         conference_id,
@@ -96,7 +96,7 @@ pub async fn bind_here(ctx: Ctx, actor: Actor, token: String) -> HandlerResult {
         conference_id,
     )
     .await?;
-    let conference = chat::conference_by_id(&mut tx, conference_id)
+    let conference = conferences::conference_by_id(&mut tx, conference_id)
         .await?
         .map(|c| c.name)
         .unwrap_or_default();
@@ -114,7 +114,7 @@ pub async fn unbind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
     // The slot's chat on this platform; from where nothing can be bound (the pages), whichever it is.
     let platform =
         Some(ctx.inbound.platform).filter(|_| ctx.inbound.surface != crate::chat::PAGES_SURFACE);
-    let removed = chat::unbind(&mut tx, conference.id, slot.as_str(), platform).await?;
+    let removed = bindings::unbind(&mut tx, conference.id, slot.as_str(), platform).await?;
     let template = if removed { "unbound" } else { "not_bound" };
     Ok(Reply::text(
         template,
@@ -134,7 +134,7 @@ pub async fn added(ctx: Ctx) -> HandlerResult {
 pub async fn removed(ctx: Ctx) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
     let chat_ref = &ctx.inbound.chat;
-    let dropped = chat::unbind_chat(&mut tx, ctx.inbound.platform, &chat_ref.id).await?;
+    let dropped = bindings::unbind_chat(&mut tx, ctx.inbound.platform, &chat_ref.id).await?;
     for binding in &dropped {
         organisers::notify(
             &mut tx,

@@ -8,7 +8,11 @@ use crate::{
         Actor, Ctx, HandlerResult, Reply,
         handlers::{conference_json, conference_of},
     },
-    db::chat::{self, NewConference},
+    db::{
+        bindings, chat,
+        conferences::{self, NewConference},
+        people,
+    },
 };
 
 pub async fn create(
@@ -19,17 +23,17 @@ pub async fn create(
     let mut tx = ctx.tx.lock().await;
     // Owners create conferences. An admin may create the next edition of a series they already run
     // (an admin of fosdem-2027 may create fosdem-2028), since the series owns its providers.
-    let series = chat::series_slug(slug.as_str()).to_owned();
+    let series = conferences::series_slug(slug.as_str()).to_owned();
     let may = match actor.person {
         Some(person) if actor.role == Role::Owner => Some(person),
         Some(person) => {
             let mut admin = false;
-            for c in chat::conferences(&mut tx)
+            for c in conferences::conferences(&mut tx)
                 .await?
                 .iter()
-                .filter(|c| chat::series_slug(&c.slug) == series)
+                .filter(|c| conferences::series_slug(&c.slug) == series)
             {
-                if chat::roles_of(&mut tx, person, Some(c.id))
+                if people::roles_of(&mut tx, person, Some(c.id))
                     .await?
                     .iter()
                     .any(|r| r == "admin")
@@ -55,14 +59,14 @@ pub async fn create(
         starts_on: starts_on.date(),
         ends_on: ends_on.date(),
     };
-    let Some(id) = chat::create_conference(&mut tx, ctx.now, &new).await? else {
+    let Some(id) = conferences::create_conference(&mut tx, ctx.now, &new).await? else {
         return Ok(Reply::text(
             "conference_exists",
             json!({ "slug": slug.as_str() }),
         ));
     };
     if actor.role != Role::Owner {
-        chat::grant(&mut tx, ctx.now, person, Some(id), "admin", Some(person)).await?;
+        people::grant(&mut tx, ctx.now, person, Some(id), "admin", Some(person)).await?;
     }
     chat::set_chat_conference(
         &mut tx,
@@ -72,7 +76,7 @@ pub async fn create(
         id,
     )
     .await?;
-    let conference = chat::conference_by_id(&mut tx, id)
+    let conference = conferences::conference_by_id(&mut tx, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("conference vanished"))?;
     Ok(Reply::text(
@@ -83,7 +87,7 @@ pub async fn create(
 
 pub async fn list(ctx: Ctx, actor: Actor) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
-    let all = chat::conferences(&mut tx).await?;
+    let all = conferences::conferences(&mut tx).await?;
     let current = actor.conference.as_ref().map(|c| c.id);
     let rows: Vec<_> = all
         .iter()
@@ -101,7 +105,7 @@ pub async fn list(ctx: Ctx, actor: Actor) -> HandlerResult {
 
 pub async fn select(ctx: Ctx, actor: Actor, slug: Slug) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
-    let Some(conference) = chat::conference_by_slug(&mut tx, slug.as_str()).await? else {
+    let Some(conference) = conferences::conference_by_slug(&mut tx, slug.as_str()).await? else {
         return Ok(Reply::text(
             "conference_unknown",
             json!({ "slug": slug.as_str() }),
@@ -110,7 +114,7 @@ pub async fn select(ctx: Ctx, actor: Actor, slug: Slug) -> HandlerResult {
     // Choosing needs a role in that conference (or being the owner), not just in the current one.
     if actor.role != Role::Owner {
         let roles = match actor.person {
-            Some(p) => chat::roles_of(&mut tx, p, Some(conference.id)).await?,
+            Some(p) => people::roles_of(&mut tx, p, Some(conference.id)).await?,
             None => Vec::new(),
         };
         if roles.is_empty() {
@@ -140,7 +144,7 @@ pub async fn policy(ctx: Ctx, actor: Actor, policy: PostingPolicy) -> HandlerRes
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    chat::set_policy(&mut tx, ctx.now, conference.id, i64::from(policy.level())).await?;
+    conferences::set_policy(&mut tx, ctx.now, conference.id, i64::from(policy.level())).await?;
     Ok(Reply::text(
         "policy_set",
         json!({ "conference": conference.name, "level": policy.level(), "key": policy.describe_key() }),
@@ -157,7 +161,7 @@ pub async fn window(ctx: Ctx, actor: Actor, window: WindowSetting) -> HandlerRes
         WindowSetting::Off => None,
         WindowSetting::Daily { from, to } => Some((from.time(), to.time())),
     };
-    chat::set_window(&mut tx, ctx.now, conference.id, value).await?;
+    conferences::set_window(&mut tx, ctx.now, conference.id, value).await?;
     Ok(Reply::text(
         "window_set",
         json!({ "conference": conference.name, "time_zone": conference.time_zone,
@@ -173,7 +177,7 @@ pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
     let mut bindings = Vec::new();
     for slot in ["attendees", "organisers", "moderation"] {
-        let bound = chat::binding(&mut tx, conference.id, slot, ctx.inbound.platform).await?;
+        let bound = bindings::binding(&mut tx, conference.id, slot, ctx.inbound.platform).await?;
         bindings.push(json!({ "slot": slot, "chat": bound.as_ref().map(|b| b.title.clone().unwrap_or_else(|| b.chat_id.clone())) }));
     }
     let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
@@ -192,10 +196,11 @@ pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
         })
         .collect();
     let (_, open_mentions) = crate::db::mentions::open(&mut tx, conference.id, 0, 0).await?;
+    let unreachable = crate::db::contacts::unreachable_count(&mut tx, conference.id).await?;
     Ok(Reply::text(
         "conference_status",
         json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now,
-                "listeners": listeners, "open_mentions": open_mentions }),
+                "listeners": listeners, "open_mentions": open_mentions, "unreachable": unreachable }),
     ))
 }
 
@@ -210,6 +215,6 @@ pub async fn import(ctx: Ctx, actor: Actor, url: String) -> HandlerResult {
     crate::db::schedule::set_schedule_url(&mut tx, conference.id, &url).await?;
     Ok(Reply::text(
         "import_scheduled",
-        json!({ "url": url, "conference": conference.name }),
+        json!({ "url": crate::token::redact_url(&url), "conference": conference.name }),
     ))
 }

@@ -9,6 +9,7 @@ use crate::{
         Tx,
         mentions::{self as store, Mention},
         posts::{self as posts_store},
+        providers,
     },
     delivery::{
         self,
@@ -30,7 +31,7 @@ pub async fn list(ctx: Ctx, actor: Actor, page: i64) -> HandlerResult {
     let (mentions, total) = store::open(&mut tx, conference.id, PAGE, (page - 1) * PAGE).await?;
     let mut shown = Vec::new();
     for m in &mentions {
-        if let Some(provider) = posts_store::provider_by_id(&mut tx, m.provider_id).await? {
+        if let Some(provider) = providers::provider_by_id(&mut tx, m.provider_id).await? {
             shown.push(mention_json(m, &provider));
         }
     }
@@ -111,7 +112,7 @@ pub async fn boost(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
             json!({ "number": number, "role": actor.role.as_str() }),
         ));
     }
-    let Some(provider) = posts_store::provider_by_id(&mut tx, mention.provider_id)
+    let Some(provider) = providers::provider_by_id(&mut tx, mention.provider_id)
         .await?
         .filter(|p| p.active)
     else {
@@ -177,7 +178,7 @@ pub async fn answer_number(ctx: &Ctx, actor: &Actor, number: i64, text: &str) ->
             Ok(m) => m,
             Err(reply) => return Ok(reply),
         };
-        let network = posts_store::provider_by_id(&mut tx, mention.provider_id)
+        let network = providers::provider_by_id(&mut tx, mention.provider_id)
             .await?
             .map(|p| p.kind)
             .unwrap_or_default();

@@ -20,7 +20,10 @@ use herald_commands::{Command, ParseError, catalog};
 use serde_json::json;
 
 use super::{Actor, ChatKind, Ctx, HandlerResult, Reply};
-use crate::db::chat::{self, Conference};
+use crate::db::{
+    chat,
+    conferences::{self, Conference},
+};
 use crate::{delivery::Action, links};
 
 /// A command the actor's role does not allow: say which role it needs.
@@ -223,9 +226,9 @@ pub async fn current_conference(ctx: &Ctx) -> anyhow::Result<Option<Conference>>
     let mut tx = ctx.tx.lock().await;
     let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
     if let Some(id) = state.conference_id {
-        return chat::conference_by_id(&mut tx, id).await;
+        return conferences::conference_by_id(&mut tx, id).await;
     }
-    let all = chat::conferences(&mut tx).await?;
+    let all = conferences::conferences(&mut tx).await?;
     Ok(if all.len() == 1 {
         all.into_iter().next()
     } else {

@@ -10,7 +10,7 @@ use crate::{
     },
     db::{
         Tx,
-        chat::{self, Person},
+        people::{self as store, Person},
     },
     links::{self, NewLinkTokenSpec},
 };
@@ -27,10 +27,10 @@ pub enum Found {
 pub async fn find_person(tx: &mut Tx, platform: &str, person: &PersonRef) -> anyhow::Result<Found> {
     Ok(match person {
         PersonRef::Username(name) => {
-            let mut found = chat::people_by_username(tx, platform, name).await?;
+            let mut found = store::people_by_username(tx, platform, name).await?;
             // Someone reached only on another network is named by their handle there.
             if found.is_empty() {
-                found = chat::people_by_username_elsewhere(tx, platform, name).await?;
+                found = store::people_by_username_elsewhere(tx, platform, name).await?;
                 found.dedup_by_key(|p| p.id);
             }
             match found.len() {
@@ -39,7 +39,7 @@ pub async fn find_person(tx: &mut Tx, platform: &str, person: &PersonRef) -> any
                 _ => Found::Several,
             }
         }
-        PersonRef::Id(id) => match chat::person_by_user_id(tx, platform, &id.to_string()).await? {
+        PersonRef::Id(id) => match store::person_by_user_id(tx, platform, &id.to_string()).await? {
             Some(p) => Found::One(p),
             None => Found::Nobody,
         },
@@ -79,7 +79,7 @@ pub async fn grant(ctx: Ctx, actor: Actor, (person, role): (PersonRef, Role)) ->
         Found::One(p) => p,
         other => return Ok(not_found(&person, &other)),
     };
-    let granted = chat::grant(
+    let granted = store::grant(
         &mut tx,
         ctx.now,
         target.id,
@@ -112,7 +112,7 @@ pub async fn revoke(ctx: Ctx, actor: Actor, (person, role): (PersonRef, Role)) -
     if Some(target.id) == actor.person && role == Role::Admin {
         return Ok(Reply::text("revoke_self", json!({})));
     }
-    let revoked = chat::revoke(&mut tx, target.id, conference.id, role.as_str()).await?;
+    let revoked = store::revoke(&mut tx, target.id, conference.id, role.as_str()).await?;
     let template = if revoked { "revoked" } else { "not_granted" };
     Ok(Reply::text(
         template,
@@ -126,7 +126,7 @@ pub async fn admins(ctx: Ctx, actor: Actor) -> HandlerResult {
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    let holders = chat::admins(&mut tx, ctx.inbound.platform, conference.id).await?;
+    let holders = store::admins(&mut tx, ctx.inbound.platform, conference.id).await?;
     Ok(Reply::text(
         "admins",
         json!({ "conference": conference.name, "people": holders }),

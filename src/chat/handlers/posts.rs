@@ -8,9 +8,10 @@ use crate::{
     chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::{
         Tx,
-        chat::Conference,
-        outbox,
+        conferences::Conference,
+        hashtags, outbox, post_images,
         posts::{self as store, Post},
+        providers,
     },
     delivery,
     posts::{self, policy},
@@ -133,8 +134,14 @@ pub(super) async fn write(
                 add_picture(&mut tx, id, picture, alt).await?;
             }
             NewImage::Upload(upload) => {
-                store::add_uploaded_image(&mut tx, id, &upload.mime, &upload.data, &upload.alt)
-                    .await?;
+                post_images::add_uploaded_image(
+                    &mut tx,
+                    id,
+                    &upload.mime,
+                    &upload.data,
+                    &upload.alt,
+                )
+                .await?;
             }
         }
     }
@@ -355,7 +362,7 @@ pub async fn variant(
         Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
-    let Some(found) = store::provider_by_name(&mut tx, conference.series_id, &provider).await?
+    let Some(found) = providers::provider_by_name(&mut tx, conference.series_id, &provider).await?
     else {
         return Ok(Reply::text("provider_unknown", json!({ "name": provider })));
     };
@@ -400,7 +407,7 @@ async fn add_picture(
     picture: &crate::chat::Picture,
     alt: &str,
 ) -> anyhow::Result<i64> {
-    store::add_telegram_image(
+    post_images::add_telegram_image(
         tx,
         post,
         &picture.file_id,
@@ -424,7 +431,7 @@ pub async fn image(ctx: Ctx, actor: Actor, (number, alt): (i64, String)) -> Hand
         Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
-    let count = store::images(&mut tx, post.id).await?.len();
+    let count = post_images::images(&mut tx, post.id).await?.len();
     if count >= posts::MAX_IMAGES {
         return Ok(Reply::text(
             "image_too_many",
@@ -556,16 +563,16 @@ pub async fn hashtag(
             auto_add,
             order,
         } => {
-            store::set_hashtag(&mut tx, conference.id, &tag, auto_add, order).await?;
+            hashtags::set_hashtag(&mut tx, conference.id, &tag, auto_add, order).await?;
         }
         HashtagCommand::Remove { tag } => {
-            if !store::remove_hashtag(&mut tx, conference.id, &tag).await? {
+            if !hashtags::remove_hashtag(&mut tx, conference.id, &tag).await? {
                 return Ok(Reply::text("hashtag_unknown", json!({ "tag": tag })));
             }
         }
         HashtagCommand::List => {}
     }
-    let tags = store::hashtags(&mut tx, conference.id).await?;
+    let tags = hashtags::hashtags(&mut tx, conference.id).await?;
     Ok(Reply::text(
         "hashtags",
         json!({ "tags": tags, "conference": conference.name }),
@@ -575,7 +582,7 @@ pub async fn hashtag(
 /// `/post` alone: the conference's hashtags, to start a post from.
 async fn start_post(ctx: &Ctx, conference: &Conference) -> HandlerResult {
     let mut tx = ctx.tx.lock().await;
-    let tags: Vec<String> = store::hashtags(&mut tx, conference.id)
+    let tags: Vec<String> = hashtags::hashtags(&mut tx, conference.id)
         .await?
         .into_iter()
         .map(|t| format!("#{}", t.tag))

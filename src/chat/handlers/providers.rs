@@ -8,8 +8,8 @@ use serde_json::json;
 use crate::{
     chat::{Actor, ChatKind, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::{
-        chat,
-        posts::{self as store, Provider},
+        conferences,
+        providers::{self as store, Provider},
     },
     delivery::networks,
 };
@@ -169,7 +169,7 @@ pub async fn switch(
         if on {
             if let Some(previous) = before.filter(|c| *c != conference.id) {
                 store::set_switch(&mut tx, previous, provider.id, column(feature), false).await?;
-                moved_from = chat::conference_by_id(&mut tx, previous)
+                moved_from = conferences::conference_by_id(&mut tx, previous)
                     .await?
                     .map(|c| c.name);
             }

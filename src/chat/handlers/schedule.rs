@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::{
-        chat::Conference,
+        conferences::Conference,
         schedule::{self, StoredSession},
     },
     delivery::Action,

@@ -12,11 +12,11 @@ use crate::{
             people::{Found, find_person, not_found},
         },
     },
-    db::{chat, schedule as store},
+    db::{conferences, people, schedule as store},
     schedule::{import::recompute_personal, local_to_utc},
 };
 
-fn zone(actor_conference: &chat::Conference) -> Tz {
+fn zone(actor_conference: &conferences::Conference) -> Tz {
     actor_conference.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
 
@@ -74,7 +74,7 @@ async fn assign(ctx: Ctx, actor: Actor, number: i64, person: PersonRef) -> Handl
         Found::One(p) => p,
         other => return Ok(not_found(&person, &other)),
     };
-    let roles = chat::roles_of(&mut tx, target.id, Some(conference.id)).await?;
+    let roles = people::roles_of(&mut tx, target.id, Some(conference.id)).await?;
     let volunteer = roles
         .iter()
         .filter_map(|r| r.parse::<Role>().ok())

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::{
     campaign,
     chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
-    db::{chat, posts as posts_store, sponsors as store},
+    db::{conferences, posts as posts_store, providers, sponsors as store},
     posts::{self, policy},
 };
 
@@ -112,7 +112,7 @@ fn sample_sponsor(level: &str) -> store::Sponsor {
 }
 
 fn context(
-    conference: &chat::Conference,
+    conference: &conferences::Conference,
     sponsor: &store::Sponsor,
     benefit: &store::Benefit,
 ) -> serde_json::Value {
@@ -193,7 +193,7 @@ async fn confirm(ctx: Ctx, actor: Actor, sponsor: i64, benefit: i64) -> HandlerR
             json!({ "policy": conference.posting_policy, "role": actor.role.as_str() }),
         ));
     };
-    let providers = posts_store::broadcasting_providers(&mut tx, conference.id).await?;
+    let providers = providers::broadcasting_providers(&mut tx, conference.id).await?;
     let ctx_json = context(&conference, &sponsor, &benefit);
     let contexts = vec![(sponsor.name.clone(), ctx_json)];
     let options = campaign::Options {

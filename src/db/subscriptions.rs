@@ -1,0 +1,108 @@
+//! Queries for subscriptions: who wants announcements and reminders of which conference. All run
+//! inside the caller's transaction.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{Tx, on_tx};
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Subscription {
+    pub person_id: i64,
+    pub conference_id: i64,
+    pub announcements: bool,
+    pub reminders: bool,
+    pub active: bool,
+}
+
+pub async fn subscribe(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    person: i64,
+    conference: i64,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO subscriptions (person_id, conference_id, announcements, reminders, active, updated_at) \
+             VALUES ($1, $2, TRUE, TRUE, TRUE, $3) \
+             ON CONFLICT (person_id, conference_id) DO UPDATE SET active = TRUE, updated_at = $3",
+        )
+        .bind(person)
+        .bind(conference)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn subscriptions_of(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Subscription>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT person_id, conference_id, announcements, reminders, active FROM subscriptions \
+             WHERE person_id = $1 ORDER BY conference_id",
+        )
+        .bind(person)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+pub async fn set_subscription_flag(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    person: i64,
+    conference: i64,
+    announcements: Option<bool>,
+    reminders: Option<bool>,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE subscriptions SET announcements = COALESCE($1, announcements), reminders = COALESCE($2, reminders), \
+             updated_at = $3 WHERE person_id = $4 AND conference_id = $5",
+        )
+        .bind(announcements)
+        .bind(reminders)
+        .bind(now)
+        .bind(person)
+        .bind(conference)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// `/stop`: every subscription of the person goes quiet.
+pub async fn unsubscribe_all(tx: &mut Tx, now: DateTime<Utc>, person: i64) -> anyhow::Result<u64> {
+    let n = on_tx!(tx, |conn| {
+        sqlx::query("UPDATE subscriptions SET active = FALSE, updated_at = $1 WHERE person_id = $2 AND active")
+            .bind(now)
+            .bind(person)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(n)
+}
+
+/// Telegram chat ids of people who want announcements for `conference`.
+pub async fn announcement_recipients(
+    tx: &mut Tx,
+    platform: &str,
+    conference: i64,
+) -> anyhow::Result<Vec<String>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT a.platform_user_id FROM subscriptions s JOIN person_accounts a ON a.person_id = s.person_id \
+             AND a.platform = $1 WHERE s.conference_id = $2 AND s.active AND s.announcements ORDER BY s.person_id",
+        )
+        .bind(platform)
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}

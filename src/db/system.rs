@@ -1,0 +1,59 @@
+//! Queries for system state: small key/value settings (the bot's username, the Telegram offset, the
+//! webhook secret). All run inside the caller's transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::{Tx, on_tx};
+
+pub async fn get_system(tx: &mut Tx, key: &str) -> anyhow::Result<Option<String>> {
+    let v = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT value FROM system_state WHERE key = $1")
+            .bind(key)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(v)
+}
+
+pub async fn set_system(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    key: &str,
+    value: &str,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO system_state (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $3",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Stores `value` under `key` unless a value is there already; returns the stored value. Two processes
+/// racing to create a setting (the webhook secret) agree on one.
+pub async fn set_system_if_absent(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    key: &str,
+    value: &str,
+) -> anyhow::Result<String> {
+    on_tx!(tx, |conn| {
+        sqlx::query("INSERT INTO system_state (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    get_system(tx, key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("system setting {key} vanished"))
+}
