@@ -7,6 +7,9 @@
 //! FANOUT_N=3000 cargo bench --bench fanout              # fewer
 //! FANOUT_CRASH_AT=60 cargo bench --bench fanout         # the worker dies (aborted mid-send) after 60 s
 //!                                                       # and a new one starts
+//! FANOUT_FAULTS=1 FANOUT_N=1000 cargo bench --bench fanout   # faults: 10 % of chats answer 429 once
+//!                                                       # (retry_after 1–3 s), 5 % a 500, 2 % have blocked
+//!                                                       # the bot, 0.5 % stall past the send timeout
 //! BENCH_DATABASE_URL=postgres://… cargo bench --bench fanout   # on PostgreSQL (a fresh schema)
 //!
 //! Reported: time and rate against the cap, requests answered 429, messages lost and duplicated, CPU
@@ -117,6 +120,24 @@ async fn run(url: &str, label: &str) {
     let n: i64 = env("FANOUT_N").unwrap_or(10_000);
     let crash_at: Option<u64> = env("FANOUT_CRASH_AT");
     let fake = fake_telegram::FakeTelegram::start_enforcing().await;
+    let mut blocked = std::collections::HashSet::new();
+    if env::<u8>("FANOUT_FAULTS").is_some_and(|f| f > 0) {
+        for chat in 1..=n {
+            // A fixed spread over the chats, the same on every run.
+            let roll = (chat.wrapping_mul(2_654_435_761) % 1_000) as u64;
+            let fault = match roll {
+                0..100 => fake_telegram::Fault::RetryAfter(1 + roll % 3),
+                100..150 => fake_telegram::Fault::ServerError,
+                150..170 => {
+                    blocked.insert(chat);
+                    fake_telegram::Fault::blocked()
+                }
+                170..175 => fake_telegram::Fault::Timeout(Duration::from_secs(40)),
+                _ => continue,
+            };
+            fake.fail_next_to(chat, fault);
+        }
+    }
     let db = Db::connect(url).await.expect("database");
     db.migrate().await.expect("migrate");
 
@@ -175,7 +196,7 @@ async fn run(url: &str, label: &str) {
     loop {
         let delivered: std::collections::HashSet<i64> =
             fake.delivered().into_iter().map(|(chat, _)| chat).collect();
-        if delivered.len() >= total || Instant::now() > deadline {
+        if delivered.len() + blocked.len() >= total || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -192,7 +213,9 @@ async fn run(url: &str, label: &str) {
         *per_chat.entry(*chat).or_default() += 1;
     }
     let fanned: Vec<&(i64, String)> = delivered.iter().filter(|(c, _)| *c <= n).collect();
-    let lost = (1..=n).filter(|c| !per_chat.contains_key(c)).count();
+    let lost = (1..=n)
+        .filter(|c| !blocked.contains(c) && !per_chat.contains_key(c))
+        .count();
     let duplicated: usize = per_chat.values().map(|k| k.saturating_sub(1)).sum();
     let requests = fake.calls_of("sendMessage").len();
     let refused = fake.refused();
@@ -237,6 +260,21 @@ async fn run(url: &str, label: &str) {
         100.0 * refused as f64 / requests.max(1) as f64
     );
     println!("lost: {lost}, duplicated: {duplicated}");
+    if !blocked.is_empty() {
+        let gone = outbox::list(&db)
+            .await
+            .expect("rows")
+            .iter()
+            .filter(|r| {
+                r.state == outbox::OutboxState::GivenUp
+                    && r.target.parse().is_ok_and(|c: i64| blocked.contains(&c))
+            })
+            .count();
+        println!(
+            "blocked: {} chats, {gone} recorded as given up (their accounts marked unreachable)",
+            blocked.len()
+        );
+    }
     println!(
         "process: {cpu:.1} CPU-seconds, {:.1} MB written",
         written as f64 / 1e6

@@ -217,14 +217,42 @@ pub mod updates {
     /// Advisory-lock key of the Telegram poller ("HERALDTG" in ASCII).
     const POLLING_LOCK: i64 = 0x4845_5241_4c44_5447;
 
-    /// Stores raw updates in the inbox and advances the stored offset, in one transaction: the offset
-    /// Telegram is next asked with only moves past updates that are safely stored.
+    /// Stores raw updates in the inbox (each once), as the webhook receives them; returns how many were
+    /// new. Nothing else is written: the stored offset is polling's alone, so concurrent webhook requests
+    /// share no row.
     pub async fn store_updates(
         db: &Db,
         clock: &SharedClock,
         raw: &[serde_json::Value],
     ) -> anyhow::Result<usize> {
         let mut tx = db.begin().await?;
+        let (stored, _) = insert_all(&mut tx, clock.now(), raw).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Stores polled updates and advances the stored offset, in one transaction: the offset Telegram is
+    /// next asked with only moves past updates that are safely stored.
+    async fn store_polled(
+        db: &Db,
+        clock: &SharedClock,
+        raw: &[serde_json::Value],
+    ) -> anyhow::Result<usize> {
+        let mut tx = db.begin().await?;
+        let (stored, next_offset) = insert_all(&mut tx, clock.now(), raw).await?;
+        if let Some(offset) = next_offset {
+            system::set_system(&mut tx, clock.now(), OFFSET_KEY, &offset.to_string()).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Inserts the updates; returns how many were new and the offset past the last update id.
+    async fn insert_all(
+        tx: &mut crate::db::Tx,
+        now: chrono::DateTime<chrono::Utc>,
+        raw: &[serde_json::Value],
+    ) -> anyhow::Result<(usize, Option<i64>)> {
         let mut stored = 0;
         let mut next_offset: Option<i64> = None;
         for update in raw {
@@ -239,18 +267,14 @@ pub mod updates {
                 kind: UPDATE_KIND.into(),
                 payload: update.to_string(),
             };
-            if inbox::insert(&mut tx, clock.now(), &event).await?.is_some() {
+            if inbox::insert(tx, now, &event).await?.is_some() {
                 stored += 1;
             }
             if let Some(id) = id {
                 next_offset = Some(next_offset.map_or(id + 1, |o: i64| o.max(id + 1)));
             }
         }
-        if let Some(offset) = next_offset {
-            system::set_system(&mut tx, clock.now(), OFFSET_KEY, &offset.to_string()).await?;
-        }
-        tx.commit().await?;
-        Ok(stored)
+        Ok((stored, next_offset))
     }
 
     /// One long poll: fetch from the stored offset, store what came.
@@ -273,7 +297,7 @@ pub mod updates {
         if raw.is_empty() {
             return Ok(0);
         }
-        store_updates(db, clock, &raw).await
+        store_polled(db, clock, &raw).await
     }
 
     /// Learns the bot's username (`getMe`), retrying until Telegram answers or shutdown.

@@ -113,6 +113,15 @@ async fn the_webhook_refuses_a_wrong_secret_and_stores_before_answering() {
         1,
         "stored by the time 200 was answered"
     );
+    let offset = {
+        let mut tx = app.db().begin().await.unwrap();
+        let o = herald::db::system::get_system(&mut tx, herald::telegram::updates::OFFSET_KEY)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        o
+    };
+    assert_eq!(offset, None, "the webhook writes no shared row");
 
     // A body that is not an update is kept (and fails visibly), and the caller is told.
     let response = app
