@@ -198,6 +198,10 @@ impl Application {
                 .webhook
                 .as_ref()
                 .map(|(_, secret)| Arc::from(secret.as_str())),
+            telegram_ingest: self
+                .webhook
+                .as_ref()
+                .map(|_| telegram::webhook::Ingest::start(self.db.clone(), self.clock.clone())),
             templates: self.templates.clone(),
             schema: Arc::new(web::ChatCore(crate::chat::schema())),
             public_url: self.config.public_url.clone(),

@@ -510,11 +510,68 @@ pub mod webhook {
         response::{IntoResponse, Response},
     };
     use subtle::ConstantTimeEq;
+    use tokio::sync::{mpsc, oneshot};
 
-    use crate::web::AppState;
+    use crate::{clock::SharedClock, db::Db, web::AppState};
 
     /// Where Telegram posts updates.
     pub const PATH: &str = "/telegram/webhook";
+
+    /// Most updates written in one transaction.
+    const GROUP: usize = 512;
+
+    type Waiting = (serde_json::Value, oneshot::Sender<Result<(), String>>);
+
+    /// Group commit for webhook updates: requests that arrive while a transaction is being written wait
+    /// for the next one, which stores them all; each is answered once its update is committed. Under
+    /// load one transaction carries many updates, so the database is not asked for a commit per request.
+    #[derive(Debug, Clone)]
+    pub struct Ingest {
+        queue: mpsc::Sender<Waiting>,
+    }
+
+    impl Ingest {
+        /// Starts the writer; it stops when the last handle is dropped.
+        pub fn start(db: Db, clock: SharedClock) -> Self {
+            let (queue, mut rx) = mpsc::channel::<Waiting>(4 * GROUP);
+            tokio::spawn(async move {
+                while let Some(first) = rx.recv().await {
+                    let mut group = vec![first];
+                    while group.len() < GROUP {
+                        match rx.try_recv() {
+                            Ok(next) => group.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let updates: Vec<serde_json::Value> =
+                        group.iter().map(|(update, _)| update.clone()).collect();
+                    let stored = super::updates::store_updates(&db, &clock, &updates)
+                        .await
+                        .map(drop)
+                        .map_err(|err| {
+                            tracing::error!(error = ?err, updates = updates.len(), "could not store Telegram updates");
+                            format!("{err:#}")
+                        });
+                    for (_, answer) in group {
+                        let _ = answer.send(stored.clone());
+                    }
+                }
+            });
+            Self { queue }
+        }
+
+        /// Stores `update` with the others that came meanwhile; returns once it is committed.
+        pub async fn store(&self, update: serde_json::Value) -> Result<(), String> {
+            let (answer, stored) = oneshot::channel();
+            self.queue
+                .send((update, answer))
+                .await
+                .map_err(|_| "the update writer stopped".to_owned())?;
+            stored
+                .await
+                .map_err(|_| "the update writer stopped".to_owned())?
+        }
+    }
 
     /// Telegram's webhook: check the secret, store the update in the inbox, answer 200 only once it is stored.
     /// A body that is not an update is stored too (it fails visibly in the inbox) and answered 400.
@@ -523,7 +580,8 @@ pub mod webhook {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
-        let Some(expected) = &state.telegram_secret else {
+        let (Some(expected), Some(ingest)) = (&state.telegram_secret, &state.telegram_ingest)
+        else {
             return (StatusCode::NOT_FOUND, "Telegram webhook mode is off").into_response();
         };
         let presented = headers
@@ -546,23 +604,19 @@ pub mod webhook {
                 false,
             ),
         };
-        match super::updates::store_updates(&state.db, &state.clock, std::slice::from_ref(&value))
-            .await
-        {
-            Ok(_) if valid => StatusCode::OK.into_response(),
-            Ok(_) => (
+        match ingest.store(value).await {
+            Ok(()) if valid => StatusCode::OK.into_response(),
+            Ok(()) => (
                 StatusCode::BAD_REQUEST,
                 "not a Telegram update (no update_id); kept for inspection",
             )
                 .into_response(),
-            Err(err) => {
-                tracing::error!(error = ?err, "could not store a Telegram update");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "could not store the update; retry",
-                )
-                    .into_response()
-            }
+            // Logged by the writer, once per group.
+            Err(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the update; retry",
+            )
+                .into_response(),
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct AppState {
     pub health: Health,
     /// Set in Telegram webhook mode: the secret Telegram must send in `X-Telegram-Bot-Api-Secret-Token`.
     pub telegram_secret: Option<Arc<str>>,
+    /// In Telegram webhook mode: the group-committing writer the webhook stores updates through.
+    pub telegram_ingest: Option<crate::telegram::webhook::Ingest>,
     pub templates: Arc<crate::templates::Templates>,
     /// The chat core's handler tree: what the pages change goes through the same handlers as chat.
     pub schema: Arc<ChatCore>,
