@@ -40,7 +40,8 @@ pub mod policy {
             (1, r) if r >= Role::Admin => Some(false),
             (2 | 3, r) if r >= Role::Admin => Some(false),
             (2 | 3, Role::Volunteer) => Some(true),
-            (4, r) if r >= Role::Attendee => Some(false),
+            // Attendees and speakers never post publicly on their own.
+            (4, r) if r >= Role::Volunteer => Some(false),
             _ => None,
         }
     }
@@ -69,7 +70,9 @@ pub mod policy {
                 (2, Admin, Some(false), true),
                 (3, Volunteer, Some(true), true),
                 (3, Attendee, None, false),
-                (4, Attendee, Some(false), false),
+                (4, Volunteer, Some(false), false),
+                (4, Attendee, None, false),
+                (4, Speaker, None, false),
                 (4, Guest, None, false),
             ];
             for (policy, role, post, approve) in table {

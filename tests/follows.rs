@@ -182,3 +182,81 @@ async fn a_follower_who_turned_announcements_off_still_hears_that_their_session_
     let last = app.telegram.texts_to(ADA.id).pop().unwrap();
     assert!(last.contains("<b>Zig on Mars</b> has moved"), "{last}");
 }
+
+/// Presses the button labelled by `data` under the last message to Ada.
+async fn press_last(app: &TestApp, data: &str) {
+    let ask = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .rfind(|c| c.chat_id() == Some(ADA.id))
+        .unwrap();
+    let press = app.button_update(&ADA, ADA.id, ask.message_id.unwrap(), data);
+    app.deliver(&[press]).await;
+}
+
+#[tokio::test]
+async fn stopping_cancels_the_reminders_already_queued_and_start_brings_them_back() {
+    let (app, sessions) = setup().await;
+    app.join(&ADA, "attendee").await;
+    let today = app.say(&ADA, "/today").await.join("\n");
+    let rust = number_of(&today, "Rust in Space");
+    app.say(&ADA, &format!("/follow {rust}")).await;
+    let queued = |state: outbox::OutboxState| {
+        let app = &app;
+        async move {
+            outbox::list(app.db())
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| {
+                    r.kind == "reminder" && r.target == ADA.id.to_string() && r.state == state
+                })
+                .count()
+        }
+    };
+    // The sessions starting soon (she joined after the import) and the one she follows.
+    let before = queued(outbox::OutboxState::Pending).await;
+    assert_eq!(before, 4);
+
+    app.say(&ADA, "/stop").await;
+    press_last(&app, "stop:yes").await;
+    let edit = app.telegram.calls_of("editMessageText").pop().unwrap();
+    assert_eq!(
+        edit.body["text"],
+        "Done. You will receive nothing more from me (4 queued messages cancelled). \
+         Send /start here whenever you want messages again."
+    );
+    assert_eq!(queued(outbox::OutboxState::Pending).await, 0);
+    assert_eq!(queued(outbox::OutboxState::Cancelled).await, before);
+    app.clock.set(sessions[0].3 - TimeDelta::minutes(10));
+    app.drain_outbox().await;
+    assert!(
+        !app.telegram
+            .texts_to(ADA.id)
+            .iter()
+            .any(|t| t.contains("Rust in Space</b> in K.1.105 — starts")),
+        "nothing is sent after /stop"
+    );
+
+    let replies = app.say(&ADA, "/start").await;
+    assert!(
+        replies[0].contains("Welcome back: you receive messages again."),
+        "{replies:?}"
+    );
+    let replies = app.say(&OWNER, "/announce Lunch!").await;
+    assert_eq!(replies, ["Announcement queued for 1 recipient."]);
+}
+
+#[tokio::test]
+async fn someone_who_joins_after_the_import_gets_the_reminders_due_from_then_on() {
+    let (app, sessions) = setup().await;
+    app.join(&BOB, "attendee").await;
+    app.clock.set(sessions[0].3 - TimeDelta::minutes(10));
+    app.drain_outbox().await;
+    let last = app.telegram.texts_to(BOB.id).pop().unwrap();
+    assert_eq!(
+        last,
+        "⏰ <b>Rust in Space</b> starts in 10 minutes (11:00) in K.1.105."
+    );
+}

@@ -594,3 +594,39 @@ async fn a_provider_of_a_network_herald_does_not_know_is_refused_naming_the_ones
           <code>/provider add mastodon fosstodon https://your.instance</code>."]
     );
 }
+
+#[tokio::test]
+async fn under_policy_four_volunteers_post_at_once_and_attendees_not_at_all() {
+    let (app, mastodon) = setup().await;
+    let replies = app.say(&OWNER, "/conference policy 4").await;
+    assert_eq!(
+        replies,
+        [
+            "Posting policy of <b>FOSDEM 2027</b> is now 4: admins and volunteers post without approval; \
+          attendees and speakers do not post."
+        ]
+    );
+    app.join(&BOB, "attendee").await;
+    let replies = app.say(&BOB, "/post free beer at booth 12!").await;
+    assert_eq!(
+        replies,
+        [
+            "This conference's posting policy: admins and volunteers post. As attendee you cannot post here."
+        ]
+    );
+    app.say(&ADA, "/post Doors open in five minutes").await;
+    app.send_everything().await;
+    let posted: Vec<String> = mastodon
+        .statuses()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(posted, ["Doors open in five minutes"], "no approval needed");
+    assert!(
+        !app.telegram
+            .texts_to(-100_800)
+            .iter()
+            .any(|t| t.contains("free beer")),
+        "nothing of the attendee's reached the attendee channel"
+    );
+}

@@ -167,8 +167,8 @@ pub enum PostingPolicy {
     VolunteersAdminsApprove = 2,
     /// 3: volunteers may post too; another volunteer approves their posts.
     VolunteersVolunteersApprove = 3,
-    /// 4: everyone may post.
-    Everyone = 4,
+    /// 4: admins and volunteers post without approval (attendees and speakers never post publicly).
+    StaffWithoutApproval = 4,
 }
 
 impl PostingPolicy {
@@ -178,7 +178,7 @@ impl PostingPolicy {
         Self::AdminsWithoutApproval,
         Self::VolunteersAdminsApprove,
         Self::VolunteersVolunteersApprove,
-        Self::Everyone,
+        Self::StaffWithoutApproval,
     ];
 
     /// The level typed in commands, 0–4.
@@ -192,7 +192,7 @@ impl PostingPolicy {
             1 => Some(Self::AdminsWithoutApproval),
             2 => Some(Self::VolunteersAdminsApprove),
             3 => Some(Self::VolunteersVolunteersApprove),
-            4 => Some(Self::Everyone),
+            4 => Some(Self::StaffWithoutApproval),
             _ => None,
         }
     }
@@ -204,7 +204,7 @@ impl PostingPolicy {
             Self::AdminsWithoutApproval => "admins_without_approval",
             Self::VolunteersAdminsApprove => "volunteers_admins_approve",
             Self::VolunteersVolunteersApprove => "volunteers_volunteers_approve",
-            Self::Everyone => "everyone",
+            Self::StaffWithoutApproval => "staff_without_approval",
         }
     }
 
@@ -606,7 +606,7 @@ mod tests {
                 "admins_without_approval",
                 "volunteers_admins_approve",
                 "volunteers_volunteers_approve",
-                "everyone"
+                "staff_without_approval"
             ]
         );
         for bad in ["", "5", "-1", "01", "one", "٣"] {

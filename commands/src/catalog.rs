@@ -311,7 +311,7 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         "/conference policy <0-4>",
         Role::Admin,
         Scope::Any,
-        "Set who may post: 0 nobody, 1 admins, 2 volunteers with admin approval, 3 volunteers with volunteer approval, 4 everyone.",
+        "Set who may post: 0 nobody, 1 admins, 2 volunteers with admin approval, 3 volunteers with volunteer approval, 4 admins and volunteers without approval.",
     ),
     spec(
         "conference window",

@@ -212,7 +212,7 @@ pub enum ConferenceCommand {
         start: Option<String>,
         #[arg(long)]
         end: Option<String>,
-        /// Posting policy 0–4 (0 nobody posts … 4 everyone posts without approval).
+        /// Posting policy 0–4 (0 nobody posts … 4 admins and volunteers post without approval).
         #[arg(long)]
         policy: Option<String>,
         /// Posting window HH:MM-HH:MM in the conference's time zone, or off.

@@ -72,6 +72,20 @@ pub async fn of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>>
     Ok(rows)
 }
 
+/// Every account of one person, whatever they chose to receive.
+pub async fn all_of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT person_id, platform, platform_user_id, username FROM person_accounts \
+             WHERE person_id = $1 ORDER BY id",
+        )
+        .bind(person)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// The active provider of network `kind` whose private messages are switched on for `conference`: the
 /// account that writes to people there. The first by name when there are several.
 pub async fn private_provider(

@@ -629,3 +629,63 @@ pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> anyhow::Result
     })?;
     Ok(done)
 }
+
+/// A `LIKE` pattern matching `text` literally (with `ESCAPE '\'`).
+fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Cancels the pending messages to `target` on `platform` whose key starts with `prefix` (`""`: all):
+/// their recipient stopped or switched them off. Returns how many.
+pub async fn cancel_to(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    platform: &str,
+    target: &str,
+    prefix: &str,
+    reason: &str,
+) -> anyhow::Result<u64> {
+    let pattern = format!("{}%", like_literal(prefix));
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE outbox SET state = 'cancelled', last_error = $1, updated_at = $2, finished_at = $2 \
+             WHERE platform = $3 AND target = $4 AND state = 'pending' AND idempotency_key LIKE $5 ESCAPE '\\'",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(platform)
+        .bind(target)
+        .bind(&pattern)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n)
+}
+
+/// Cancels the pending messages whose idempotency key starts with `prefix` and ends with `suffix` (the
+/// part that names the recipient, where the target is the sending account); returns how many.
+pub async fn cancel_keyed(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    prefix: &str,
+    suffix: &str,
+    reason: &str,
+) -> anyhow::Result<u64> {
+    let pattern = format!("{}%{}", like_literal(prefix), like_literal(suffix));
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE outbox SET state = 'cancelled', last_error = $1, updated_at = $2, finished_at = $2 \
+             WHERE idempotency_key LIKE $3 ESCAPE '\\' AND state = 'pending'",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(&pattern)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n)
+}

@@ -88,6 +88,21 @@ pub async fn unsubscribe_all(tx: &mut Tx, now: DateTime<Utc>, person: i64) -> an
     Ok(n)
 }
 
+/// Takes up every subscription `person` stopped; returns how many.
+pub async fn resume_all(tx: &mut Tx, now: DateTime<Utc>, person: i64) -> anyhow::Result<u64> {
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE subscriptions SET active = TRUE, updated_at = $1 WHERE person_id = $2 AND NOT active",
+        )
+        .bind(now)
+        .bind(person)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n)
+}
+
 /// Telegram chat ids of people who want announcements for `conference`.
 pub async fn announcement_recipients(
     tx: &mut Tx,

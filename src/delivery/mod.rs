@@ -31,6 +31,7 @@ use crate::{
     db::{
         Tx, bindings,
         contacts::{self, Account, Wants},
+        outbox,
         providers::Provider,
     },
     templates::Templates,
@@ -317,6 +318,62 @@ fn full_handle(acct: &str, uri: &str, via: Option<&str>) -> String {
         }
         _ => acct.to_owned(),
     }
+}
+
+/// Cancels the messages still queued for `person` on every channel they linked whose keys start with
+/// one of `prefixes` (every message when empty: they stopped): recorded as cancelled, never sent.
+/// Returns how many.
+pub async fn cancel_queued(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    person: i64,
+    prefixes: &[String],
+) -> anyhow::Result<u64> {
+    const REASON: &str = "cancelled: the person stopped or switched these messages off";
+    let all = [String::new()];
+    let prefixes = if prefixes.is_empty() {
+        &all[..]
+    } else {
+        prefixes
+    };
+    let conferences: Vec<i64> = crate::db::subscriptions::subscriptions_of(tx, person)
+        .await?
+        .iter()
+        .map(|s| s.conference_id)
+        .collect();
+    let mut cancelled = 0;
+    for account in contacts::all_of_person(tx, person).await? {
+        // The contact as each conference's accounts reach it (a Mastodon account is written to from the
+        // conference's own account; a chat is the same for all).
+        let mut seen = Vec::new();
+        for &conference in &conferences {
+            if let Some(contact) = Vias::new(conference).contact(tx, &account).await?
+                && !seen.contains(&contact)
+            {
+                seen.push(contact);
+            }
+        }
+        for contact in seen {
+            for prefix in prefixes {
+                cancelled += match &contact {
+                    Contact::Telegram { chat } => {
+                        let chat = chat.to_string();
+                        outbox::cancel_to(tx, now, telegram::PLATFORM, &chat, prefix, REASON)
+                            .await?
+                    }
+                    Contact::Web { chat } => {
+                        let platform = crate::db::web_chat::PLATFORM;
+                        outbox::cancel_to(tx, now, platform, chat, prefix, REASON).await?
+                    }
+                    Contact::MastodonDirect { via, acct } => {
+                        let suffix = social::direct_key_suffix(*via, acct);
+                        outbox::cancel_keyed(tx, now, prefix, &suffix, REASON).await?
+                    }
+                };
+            }
+        }
+    }
+    Ok(cancelled)
 }
 
 /// The contacts of a recipient, each once.

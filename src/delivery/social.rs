@@ -115,7 +115,7 @@ pub async fn write_direct(
         platform: provider.kind.clone(),
         target: provider.id.to_string(),
         kind: notice.kind.into(),
-        idempotency_key: format!("{key}/{MASTODON}:{}:{acct}", provider.id),
+        idempotency_key: format!("{key}{}", direct_key_suffix(provider.id, acct)),
         body: serde_json::to_string(&body)?,
         due_at: notice.due.unwrap_or(now),
         expires_at: notice.deadline,
@@ -126,6 +126,11 @@ pub async fn write_direct(
         outbox::enqueue(tx, now, &message).await?;
     }
     Ok(vec![message.idempotency_key])
+}
+
+/// How the key of a direct status from provider `via` to `acct` ends: what names its recipient.
+pub fn direct_key_suffix(via: i64, acct: &str) -> String {
+    format!("/{MASTODON}:{via}:{acct}")
 }
 
 /// A notice rendered for a network without buttons: its text, then the commands its buttons stand for.

@@ -148,6 +148,8 @@ fn delta(d: Duration) -> TimeDelta {
 /// Outcomes gathered for one transaction at most this long, and at most this many.
 const RECORD_GATHER: Duration = Duration::from_millis(50);
 const RECORD_BATCH: usize = 500;
+/// How often the running worker forgets rate-limit logs of quiet chats.
+const PRUNE_EVERY: Duration = Duration::from_secs(30);
 /// How often 429 answers are summed up in the log.
 const THROTTLE_REPORT: Duration = Duration::from_secs(10);
 
@@ -596,6 +598,7 @@ impl Outbox {
         let mut woken = true;
         let mut failures: u32 = 0;
         let mut last_report = Instant::now();
+        let mut last_prune = Instant::now();
         while !shutdown.is_cancelled() {
             let now = self.clock.now();
             // Claim: a little ahead of what can go, and the interactive lanes whenever woken.
@@ -662,7 +665,11 @@ impl Outbox {
                     }
                 }
                 held = keep;
-                limiter.prune(now, TimeDelta::hours(1));
+                // Forgetting quiet chats walks every key: now and then, not at every send.
+                if last_prune.elapsed() >= PRUNE_EVERY {
+                    limiter.prune(now, TimeDelta::hours(1));
+                    last_prune = Instant::now();
+                }
             }
             if last_report.elapsed() >= THROTTLE_REPORT {
                 self.report_throttling(last_report.elapsed());

@@ -16,7 +16,7 @@ use crate::{
     db::{
         Tx,
         conferences::Conference,
-        contacts::Wants,
+        contacts::{Kind, Wants},
         outbox,
         schedule::{self as store, SessionFields, StoredSession},
     },
@@ -218,6 +218,53 @@ pub async fn recompute_reminders(
     now: DateTime<Utc>,
     conference: &Conference,
 ) -> anyhow::Result<usize> {
+    let audience = delivery::attendees(tx, conference.id).await?;
+    let prefix = format!("reminder:{}:", conference.id);
+    let (count, keep) = write_reminders(tx, templates, now, conference, &audience).await?;
+    outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
+    Ok(count)
+}
+
+/// The reminders a person who just joined (or came back, or switched them on) is due from now on: the
+/// "starting soon" reminders on their channels and their personal ones. Nobody else's change.
+pub async fn catch_up(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    person: i64,
+) -> anyhow::Result<usize> {
+    let audience = People::load(tx, conference.id, Wants::Announcements, Some(person))
+        .await?
+        .all();
+    let (count, _) = write_reminders(tx, templates, now, conference, &audience).await?;
+    Ok(count + recompute_personal(tx, templates, now, conference, Some(person)).await?)
+}
+
+/// The key prefixes of what `person` has queued of `kind` from `conference`: the "starting soon"
+/// reminders come with announcements; the personal and speaker reminders are reminders.
+pub fn queued_prefixes(conference: i64, person: i64, kind: Kind) -> Vec<String> {
+    match kind {
+        Kind::Announcements => vec![format!("reminder:{conference}:")],
+        Kind::Reminders => vec![
+            format!("personal:{conference}:{person}:"),
+            format!("speaker:{conference}:{person}:"),
+        ],
+        Kind::Direct => Vec::new(),
+    }
+}
+
+/// Writes the "starting soon" reminders for `audience`; returns how many and their keys.
+async fn write_reminders(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    audience: &[delivery::Contact],
+) -> anyhow::Result<(usize, HashSet<String>)> {
+    if audience.is_empty() {
+        return Ok((0, HashSet::new()));
+    }
     let (minutes, _) = store::reminder_minutes(tx, conference.id).await?;
     let zone = zone_of(conference);
     let sessions = store::sessions(tx, conference.id).await?;
@@ -233,7 +280,6 @@ pub async fn recompute_reminders(
             .unwrap_or(s.starts_at);
         slots.entry(minute).or_default().push(s);
     }
-    let audience = delivery::attendees(tx, conference.id).await?;
     let prefix = format!("reminder:{}:", conference.id);
     let mut keep = HashSet::new();
     let mut count = 0;
@@ -249,11 +295,10 @@ pub async fn recompute_reminders(
             .kind("reminder")
             .scheduled(due, Some(start));
         let key = format!("{prefix}{}", minute.timestamp());
-        keep.extend(delivery::write(tx, templates, now, &audience, &notice, &key).await?);
+        keep.extend(delivery::write(tx, templates, now, audience, &notice, &key).await?);
         count += audience.len();
     }
-    outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
-    Ok(count)
+    Ok((count, keep))
 }
 
 /// Personal reminders for `person` (or everyone): before each followed session, and before each session

@@ -20,14 +20,33 @@ const CONFIRM_TTL: TimeDelta = TimeDelta::minutes(10);
 
 pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> HandlerResult {
     let Some(token) = token else {
-        return Ok(match actor.person {
-            Some(_) => Reply::text(
-                "start_linked",
-                json!({ "name": actor.name(), "role": actor.role.as_str(),
-                "conference": actor.conference.as_ref().map(conference_json) }),
-            ),
-            None => Reply::text("start_guest", json!({ "name": actor.name() })),
-        });
+        let Some(person) = actor.person else {
+            return Ok(Reply::text("start_guest", json!({ "name": actor.name() })));
+        };
+        // Someone who stopped comes back by starting again, in the same chat.
+        let mut tx = ctx.tx.lock().await;
+        let resumed = subscriptions::resume_all(&mut tx, ctx.now, person).await?;
+        if resumed > 0 {
+            for s in subscriptions::subscriptions_of(&mut tx, person).await? {
+                if let Some(conference) =
+                    conferences::conference_by_id(&mut tx, s.conference_id).await?
+                {
+                    crate::schedule::import::catch_up(
+                        &mut tx,
+                        &ctx.templates,
+                        ctx.now,
+                        &conference,
+                        person,
+                    )
+                    .await?;
+                }
+            }
+        }
+        return Ok(Reply::text(
+            "start_linked",
+            json!({ "name": actor.name(), "role": actor.role.as_str(), "resumed": resumed,
+                    "conference": actor.conference.as_ref().map(conference_json) }),
+        ));
     };
     if ctx.inbound.chat.kind != ChatKind::Private {
         return Ok(Reply::text(
@@ -99,15 +118,10 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
             &identity.trim().to_lowercase(),
         )
         .await?;
-        crate::schedule::import::recompute_personal(
-            &mut tx,
-            &ctx.templates,
-            ctx.now,
-            &conference,
-            Some(person),
-        )
-        .await?;
     }
+    // Whoever joins after the schedule was imported gets the reminders due from now on.
+    crate::schedule::import::catch_up(&mut tx, &ctx.templates, ctx.now, &conference, person)
+        .await?;
     chat::set_chat_conference(
         &mut tx,
         ctx.now,
@@ -199,7 +213,12 @@ pub async fn stop_button(
         return Ok(Reply::text("stop_kept", json!({})).editing(message_id));
     }
     let stopped = subscriptions::unsubscribe_all(&mut tx, ctx.now, person).await?;
-    Ok(Reply::text("stop_done", json!({ "subscriptions": stopped })).editing(message_id))
+    let cancelled = crate::delivery::cancel_queued(&mut tx, ctx.now, person, &[]).await?;
+    Ok(Reply::text(
+        "stop_done",
+        json!({ "subscriptions": stopped, "cancelled": cancelled }),
+    )
+    .editing(message_id))
 }
 
 pub async fn cancel(ctx: Ctx) -> HandlerResult {
@@ -284,6 +303,21 @@ async fn change_settings(
                 )
                 .await?;
             }
+        }
+        // Switched on: the reminders due from now on, as for someone who just joined. Switched off:
+        // what is queued of that kind stays unsent.
+        if change.enabled && kind != Kind::Direct {
+            crate::schedule::import::catch_up(
+                &mut tx,
+                &ctx.templates,
+                ctx.now,
+                &conference,
+                person,
+            )
+            .await?;
+        } else if !change.enabled && change.channel.is_none() && kind != Kind::Direct {
+            let prefixes = crate::schedule::import::queued_prefixes(conference.id, person, kind);
+            crate::delivery::cancel_queued(&mut tx, ctx.now, person, &prefixes).await?;
         }
     }
     settings_reply(&mut tx, person, &conference, edit).await

@@ -21,13 +21,10 @@ use crate::{
 const DUPLICATE_WINDOW: TimeDelta = TimeDelta::minutes(5);
 
 fn policy_key(level: i64) -> &'static str {
-    match level {
-        0 => "nobody",
-        1 => "admins_without_approval",
-        2 => "volunteers_admins_approve",
-        3 => "volunteers_volunteers_approve",
-        _ => "everyone",
-    }
+    u8::try_from(level)
+        .ok()
+        .and_then(herald_commands::PostingPolicy::from_level)
+        .map_or("nobody", herald_commands::PostingPolicy::describe_key)
 }
 
 pub async fn post(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
