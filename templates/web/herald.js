@@ -2,8 +2,17 @@
 'use strict';
 (function () {
   const codePoints = (s) => Array.from(s).length;
+  const segmenter = typeof Intl !== 'undefined' && Intl.Segmenter
+    ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+  // What a reader sees as one character ("🗺️", a letter with its accent) counts one.
+  function graphemes(text) {
+    if (!segmenter) return codePoints(text);
+    let n = 0;
+    for (const _ of segmenter.segment(text)) n += 1;
+    return n;
+  }
 
-  // Mastodon (bots/src/mastodon.rs text_len): a URL counts 23, "@user@domain" counts as "@user".
+  // Mastodon (bots/src/mastodon.rs text_len): graphemes, a URL counts 23, "@user@domain" counts as "@user".
   function wordLength(word) {
     let start = word.indexOf('http://');
     if (start < 0) start = word.indexOf('https://');
@@ -12,7 +21,7 @@
       let end = rest.search(/[)\]>"']/);
       if (end < 0) end = rest.length;
       const url = rest.slice(0, end).replace(/[.,;:!?]+$/u, '');
-      return codePoints(word.slice(0, start)) + 23 + codePoints(word.slice(start + url.length));
+      return graphemes(word.slice(0, start)) + 23 + graphemes(word.slice(start + url.length));
     }
     if (word.startsWith('@')) {
       const stripped = word.slice(1);
@@ -23,11 +32,11 @@
         if (domain.includes('.')) {
           let end = domain.search(/[^\p{L}\p{N}.-]/u);
           if (end < 0) end = domain.length;
-          return 1 + codePoints(user) + codePoints(domain.slice(end));
+          return 1 + graphemes(user) + graphemes(domain.slice(end));
         }
       }
     }
-    return codePoints(word);
+    return graphemes(word);
   }
 
   function mastodonLength(text) {
@@ -44,15 +53,8 @@
     return total + wordLength(word);
   }
 
-  // Bluesky counts graphemes (what a reader sees as one character).
-  const segmenter = typeof Intl !== 'undefined' && Intl.Segmenter
-    ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
-  function blueskyLength(text) {
-    if (!segmenter) return codePoints(text);
-    let n = 0;
-    for (const _ of segmenter.segment(text)) n += 1;
-    return n;
-  }
+  // Bluesky and Mastodon count graphemes (what a reader sees as one character).
+  const blueskyLength = graphemes;
 
   const measures = { mastodon: mastodonLength, bluesky: blueskyLength, telegram: codePoints };
   window.heraldLength = (kind, text) => (measures[kind] || codePoints)(text.trim());
