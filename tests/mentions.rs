@@ -155,12 +155,21 @@ async fn a_mention_is_answered_boosted_or_discarded_from_telegram() {
     // The Reply button says how; the answer is a Telegram reply to the mention's message.
     let press = |data: &str, message: i64| app.button_update(&OWNER, MODERATION, message, data);
     let alice = message_of("where is the keynote?");
+    let posted = moderation_texts(&app).len();
     app.deliver(&[press("mention:reply:1", alice)]).await;
+    // The group stays quiet: the answer to the press tells the one who pressed.
+    assert_eq!(
+        moderation_texts(&app).len(),
+        posted,
+        "nothing new in the group"
+    );
+    let answered = app.telegram.calls_of("answerCallbackQuery").pop().unwrap();
     assert!(
-        moderation_texts(&app)
-            .last()
+        answered.body["text"]
+            .as_str()
             .unwrap()
-            .contains("answer @alice by replying to the message of mention #1")
+            .contains("answer @alice by replying to the message of mention #1"),
+        "{answered:?}"
     );
     let mut answer = app.message_update(&ADA, MODERATION, "In Janson, at 10:00.");
     answer["message"]["reply_to_message"] = json!({ "message_id": alice });

@@ -637,3 +637,31 @@ async fn finished_rows_are_pruned_after_their_retention_and_nothing_else() {
     assert!(outbox::get(app.db(), sent).await.unwrap().is_none());
     assert_eq!(app.row(later).await.state, OutboxState::Pending);
 }
+
+#[tokio::test]
+async fn edits_and_button_answers_are_not_charged_against_a_busy_group() {
+    let app = TestApp::spawn().await;
+    for n in 1..=20 {
+        app.enqueue(-1_001, &format!("update {n}"), &format!("u:{n}"))
+            .await;
+    }
+    app.drain_outbox().await;
+    let held = app.enqueue(-1_001, "a new message waits", "u:21").await;
+    let mut tx = app.db().begin().await.unwrap();
+    herald::delivery::telegram::edit(&mut tx, app.now(), -1_001, 1, "edited", None, "e")
+        .await
+        .unwrap();
+    herald::delivery::telegram::answer_button(&mut tx, app.now(), -1_001, "cb-1", None, false, "a")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.advance(TimeDelta::seconds(1));
+    app.drain_outbox().await;
+    assert_eq!(app.telegram.calls_of("editMessageText").len(), 1);
+    assert_eq!(app.telegram.calls_of("answerCallbackQuery").len(), 1);
+    assert_eq!(
+        app.row(held).await.state,
+        OutboxState::Pending,
+        "the group's twenty a minute still hold for new messages"
+    );
+}

@@ -630,3 +630,60 @@ async fn under_policy_four_volunteers_post_at_once_and_attendees_not_at_all() {
         "nothing of the attendee's reached the attendee channel"
     );
 }
+
+#[tokio::test]
+async fn moderating_with_buttons_answers_the_press_and_posts_nothing_new_in_the_group() {
+    let (app, _mastodon) = setup().await;
+    app.say(&OWNER, "/conference policy 3").await;
+    app.join(&BOB, "volunteer").await;
+    app.say(&ADA, "/post Coffee in the hallway").await;
+    let moderation = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .rfind(|c| c.chat_id() == Some(-100_700))
+        .unwrap();
+    let message = moderation.message_id.unwrap();
+    let posted = app.telegram.texts_to(-100_700).len();
+
+    // What the one who pressed Approve is shown, and whether as an alert.
+    let approve_as = |who: &'static support::TgUser| {
+        let app = &app;
+        async move {
+            app.deliver(&[app.button_update(who, -100_700, message, "post:approve:1")])
+                .await;
+            let answer = app.telegram.calls_of("answerCallbackQuery").pop().unwrap();
+            (
+                answer.body["text"].clone(),
+                answer.body["show_alert"].clone(),
+            )
+        }
+    };
+    // Her own post: refused, as an alert to Ada alone.
+    assert_eq!(
+        approve_as(&ADA).await,
+        (
+            json!("Post #1 is your own: someone else has to approve it."),
+            json!(true)
+        )
+    );
+    assert_eq!(
+        approve_as(&BOB).await,
+        (
+            json!("✅ Post #1 approved; going out to 2 destinations."),
+            json!(false)
+        )
+    );
+    assert_eq!(
+        app.telegram.texts_to(-100_700).len(),
+        posted,
+        "nothing new in the moderation group"
+    );
+    let edited = app.telegram.calls_of("editMessageText");
+    assert!(
+        edited
+            .iter()
+            .any(|c| c.body["message_id"].as_i64() == Some(message)),
+        "the moderation message shows the decision"
+    );
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 use reqwest::{Url, header::HeaderMap};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::Disposition;
 
@@ -20,12 +21,13 @@ pub const URL_LENGTH: usize = 23;
 /// The limit when an instance does not say (Mastodon's default).
 pub const DEFAULT_LIMIT: usize = 500;
 
-/// The length Mastodon counts for `text`.
+/// The length Mastodon counts for `text`: what a reader sees as one character (a grapheme cluster, such
+/// as "🗺️" or "é" written as e and an accent) counts one, as the server's length check does.
 pub fn text_len(text: &str) -> usize {
     text.split_inclusive(char::is_whitespace)
         .map(|chunk| {
             let word = chunk.trim_end();
-            word_len(word) + chunk[word.len()..].chars().count()
+            word_len(word) + chunk[word.len()..].graphemes(true).count()
         })
         .sum()
 }
@@ -36,8 +38,8 @@ fn word_len(word: &str) -> usize {
         let rest = &word[start..];
         let end = rest.find([')', ']', '>', '"', '\'']).unwrap_or(rest.len());
         let url = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
-        let before = word[..start].chars().count();
-        let after = word[start + url.len()..].chars().count();
+        let before = word[..start].graphemes(true).count();
+        let after = word[start + url.len()..].graphemes(true).count();
         return before + URL_LENGTH + after;
     }
     // "@user@domain" counts as "@user".
@@ -48,9 +50,9 @@ fn word_len(word: &str) -> usize {
         let domain_end = domain
             .find(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-'))
             .unwrap_or(domain.len());
-        return 1 + user.chars().count() + domain[domain_end..].chars().count();
+        return 1 + user.graphemes(true).count() + domain[domain_end..].graphemes(true).count();
     }
-    word.chars().count()
+    word.graphemes(true).count()
 }
 
 /// Who may see a status.
@@ -512,6 +514,11 @@ mod tests {
         assert_eq!(text_len("(https://example.org/long/path)."), 1 + 23 + 2);
         assert_eq!(text_len("hi @alice@fosstodon.org!"), 3 + 6 + 1);
         assert_eq!(text_len("🎉 ünïcode"), 9);
+        // What a reader sees as one character counts one: an emoji with its variation selector, a
+        // letter with a combining accent, a flag.
+        assert_eq!(text_len("🗺️"), 1);
+        assert_eq!(text_len("e\u{301}t\u{e9}"), 3);
+        assert_eq!(text_len("🇧🇪 ok"), 4);
     }
 
     #[test]

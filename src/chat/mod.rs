@@ -296,6 +296,8 @@ pub struct Reply {
     pub answer_button: bool,
     /// Delete the message that caused this (a bind token posted in a group).
     pub delete_trigger: bool,
+    /// The answer refuses what was asked (shown as an alert where a button was pressed).
+    pub refused: bool,
 }
 
 impl Reply {
@@ -342,6 +344,12 @@ impl Reply {
         if let Some(last) = self.messages.last_mut() {
             last.secret = true;
         }
+        self
+    }
+
+    /// The answer refuses what was asked.
+    pub fn refusal(mut self) -> Self {
+        self.refused = true;
         self
     }
 

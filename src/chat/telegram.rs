@@ -228,13 +228,34 @@ pub async fn render_reply(
     key: &str,
 ) -> anyhow::Result<()> {
     let here: i64 = inbound.chat.id.parse()?;
+    // In a group, a pressed button posts nothing new: what the handler says goes into the answer to the
+    // press (an alert for a refusal), and the pressed message is edited where the handler says so.
+    let quiet = reply.answer_button && inbound.chat.kind != ChatKind::Private;
     if reply.answer_button
         && let Input::Button { callback_id, .. } = &inbound.input
     {
-        delivery::telegram::answer_button(tx, now, here, callback_id, &format!("{key}:answer"))
-            .await?;
+        let said = match reply.messages.iter().find(|m| m.edit.is_none()) {
+            Some(message) if quiet => Some(herald_bots::html::to_text(&templates.render(
+                &format!("messages/{}.html", message.template),
+                &message.context,
+            )?)),
+            _ => None,
+        };
+        delivery::telegram::answer_button(
+            tx,
+            now,
+            here,
+            callback_id,
+            said.as_deref(),
+            reply.refused,
+            &format!("{key}:answer"),
+        )
+        .await?;
     }
     for (n, message) in reply.messages.iter().enumerate() {
+        if quiet && message.edit.is_none() {
+            continue;
+        }
         let notice = message.notice();
         delivery::telegram::write_notice(tx, templates, now, here, &notice, &format!("{key}:{n}"))
             .await?;

@@ -279,19 +279,43 @@ pub async fn photos(
     write(tx, now, chat, &request, key, kind, due, None).await
 }
 
-/// Answers a pressed button (stops the spinner on the client).
+/// Answers a pressed button: stops the spinner on the client and shows `text` (as an alert when
+/// `alert`). Telegram refuses answers to old presses: one not sent within 15 seconds is dropped.
 pub async fn answer_button(
     tx: &mut Tx,
     now: DateTime<Utc>,
     chat: i64,
     callback_query_id: &str,
+    text: Option<&str>,
+    alert: bool,
     key: &str,
 ) -> anyhow::Result<String> {
+    /// Telegram's most for an answer's text.
+    const MAX_ANSWER: usize = 200;
+    let text = text.map(|t| {
+        let t = t.trim();
+        match t.char_indices().nth(MAX_ANSWER - 1) {
+            Some((cut, _)) => format!("{}…", &t[..cut]),
+            None => t.to_owned(),
+        }
+    });
     let request = Request::AnswerCallbackQuery {
         callback_query_id: callback_query_id.to_owned(),
-        text: None,
+        text,
+        show_alert: alert,
     };
-    enqueue(tx, now, chat, &request, key).await
+    let deadline = now + chrono::TimeDelta::seconds(15);
+    write(
+        tx,
+        now,
+        chat,
+        &request,
+        key,
+        "callback_answer",
+        now,
+        Some(deadline),
+    )
+    .await
 }
 
 /// Deletes a message from a chat (a secret someone posted there).

@@ -153,6 +153,11 @@ const PRUNE_EVERY: Duration = Duration::from_secs(30);
 /// How often 429 answers are summed up in the log.
 const THROTTLE_REPORT: Duration = Duration::from_secs(10);
 
+/// Whether a row of `kind` puts a new message in its chat (what a chat's rate limit counts).
+fn is_new_message(kind: &str) -> bool {
+    !matches!(kind, "edit" | "delete" | "callback_answer")
+}
+
 /// A chat on a provider account: its messages go one at a time, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct ChatKey {
@@ -377,9 +382,12 @@ impl Outbox {
             return Plan::Done(self.after_failure(row, now + self.backoff(row.attempts), error));
         };
         let limits = self.limits_for(&row.platform, sender.as_ref());
-        let chat_rate = match sender.chat_class(&row.target) {
-            ChatClass::Private => limits.per_private_chat,
-            ChatClass::Group => limits.per_group_chat,
+        // A chat's limit counts new messages; edits, deletions and answers to button presses are not
+        // charged against it (a busy moderation group must still get its buttons answered at once).
+        let chat_rate = match (sender.chat_class(&row.target), is_new_message(&row.kind)) {
+            (_, false) => herald_bots::Rate::Unlimited,
+            (ChatClass::Private, true) => limits.per_private_chat,
+            (ChatClass::Group, true) => limits.per_group_chat,
         };
         let provider_key = Key::Provider(row.provider.clone());
         let chat_key = Key::Chat {

@@ -114,8 +114,12 @@ pub enum Request {
     #[serde(rename = "answerCallbackQuery")]
     AnswerCallbackQuery {
         callback_query_id: String,
+        /// Shown to the person who pressed (at most 200 characters).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
+        /// As an alert to dismiss rather than a passing notice.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        show_alert: bool,
     },
 }
 
@@ -372,10 +376,12 @@ impl TelegramClient {
             Request::AnswerCallbackQuery {
                 callback_query_id,
                 text,
+                show_alert,
             } => {
                 self.call(
                     "answerCallbackQuery",
-                    &serde_json::json!({ "callback_query_id": callback_query_id, "text": text }),
+                    &serde_json::json!({ "callback_query_id": callback_query_id, "text": text,
+                                         "show_alert": show_alert }),
                 )
                 .await?;
                 Ok(format!("answered:{callback_query_id}"))

@@ -59,13 +59,15 @@ async fn open_mention(
         return Ok(Err(Reply::text(
             "mention_unknown",
             json!({ "number": number }),
-        )));
+        )
+        .refusal()));
     };
     if mention.state != "open" {
         return Ok(Err(Reply::text(
             "mention_closed",
             json!({ "number": number, "state": mention.state }),
-        )));
+        )
+        .refusal()));
     }
     Ok(Ok(mention))
 }
@@ -110,7 +112,8 @@ pub async fn boost(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
         return Ok(Reply::text(
             "mention_may_not_boost",
             json!({ "number": number, "role": actor.role.as_str() }),
-        ));
+        )
+        .refusal());
     }
     let Some(provider) = providers::provider_by_id(&mut tx, mention.provider_id)
         .await?

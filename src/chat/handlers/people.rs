@@ -71,7 +71,8 @@ pub async fn grant(ctx: Ctx, actor: Actor, (person, role): (PersonRef, Role)) ->
     if !may_grant(&actor, role) {
         return Ok(Reply::text(
             "refused",
-            json!({ "usage": "/grant", "needed": "admin", "role": actor.role.as_str() }),
+            json!({ "usage": "/grant", "needed": "admin", "role": actor.role.as_str(),
+                    "conference": conference.name }),
         ));
     }
     let mut tx = ctx.tx.lock().await;

@@ -20,7 +20,8 @@ use crate::{
 /// How long the duplicate guard remembers a text.
 const DUPLICATE_WINDOW: TimeDelta = TimeDelta::minutes(5);
 
-fn policy_key(level: i64) -> &'static str {
+/// The template key of a posting policy level.
+pub(super) fn policy_key(level: i64) -> &'static str {
     u8::try_from(level)
         .ok()
         .and_then(herald_commands::PostingPolicy::from_level)
@@ -226,7 +227,8 @@ async fn moderate(
         return Ok(Reply::text(
             template,
             json!({ "number": number, "state": post.state, "policy": policy_key(conference.posting_policy) }),
-        ));
+        )
+        .refusal());
     }
     // Delivery comes first: a post too long for a network that asks not to be split is refused there,
     // before anything is recorded.

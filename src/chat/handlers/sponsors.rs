@@ -190,7 +190,7 @@ async fn confirm(ctx: Ctx, actor: Actor, sponsor: i64, benefit: i64) -> HandlerR
     let Some(needs_approval) = policy::may_post(conference.posting_policy, actor.role) else {
         return Ok(Reply::text(
             "post_not_allowed",
-            json!({ "policy": conference.posting_policy, "role": actor.role.as_str() }),
+            json!({ "policy": super::posts::policy_key(conference.posting_policy), "role": actor.role.as_str() }),
         ));
     };
     let providers = providers::broadcasting_providers(&mut tx, conference.id).await?;
