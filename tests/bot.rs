@@ -205,13 +205,7 @@ async fn help_lists_what_the_sender_may_do() {
 async fn binding_a_group_deletes_the_token_and_confirms_there() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let replies = app.say(&OWNER, "/bind organisers").await;
-    let text = &replies[0];
-    let start = text.find("herald-bind-").unwrap();
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<')
-        .collect();
+    let token = bind_code(&app, "organisers").await;
 
     let group = -100_777;
     let update = app.message_update(&OWNER, group, &token);
@@ -251,12 +245,36 @@ async fn binding_a_group_deletes_the_token_and_confirms_there() {
 
 async fn bind_code(app: &TestApp, slot: &str) -> String {
     let replies = app.say(&OWNER, &format!("/bind {slot}")).await;
-    let text = &replies[0];
-    let start = text.find("herald-bind-").unwrap();
-    text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<')
-        .collect()
+    support::code_in(&replies[0])
+}
+
+#[tokio::test]
+async fn the_add_to_group_link_binds_the_group_it_adds_the_bot_to() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let replies = app.say(&OWNER, "/bind moderation").await;
+    let token = support::code_in(&replies[0]);
+    assert!(
+        replies[0].contains(&format!(
+            "<a href=\"https://t.me/{}?startgroup={token}\">add me to it with this link</a>",
+            support::BOT_USERNAME
+        )),
+        "{replies:?}"
+    );
+    // What Telegram sends in the group when the link added the bot there: a command, which the bot
+    // sees whatever the group's privacy mode.
+    let group = -100_321;
+    let confirmations = app
+        .say_in(
+            &OWNER,
+            group,
+            &format!("/start@{} {token}", support::BOT_USERNAME),
+        )
+        .await;
+    assert!(
+        confirmations[0].contains("moderation</b> chat of FOSDEM 2027"),
+        "{confirmations:?}"
+    );
 }
 
 #[tokio::test]
@@ -384,11 +402,7 @@ async fn removing_the_bot_unbinds_the_chat_and_tells_the_organisers() {
     let moderation = -1_002;
     for (slot, chat) in [("organisers", organisers), ("moderation", moderation)] {
         let replies = app.say(&OWNER, &format!("/bind {slot}")).await;
-        let start = replies[0].find("herald-bind-").unwrap();
-        let token: String = replies[0][start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '<')
-            .collect();
+        let token = support::code_in(&replies[0]);
         app.say_in(&OWNER, chat, &token).await;
     }
     let kicked = json!({ "update_id": 900, "my_chat_member": {
@@ -417,11 +431,7 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_binding() {
     app.with_owner_and_conference().await;
     let old = -42;
     let replies = app.say(&OWNER, "/bind attendees").await;
-    let start = replies[0].find("herald-bind-").unwrap();
-    let token: String = replies[0][start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<')
-        .collect();
+    let token = support::code_in(&replies[0]);
     app.say_in(&OWNER, old, &token).await;
 
     let migrated = json!({ "update_id": 901, "message": { "message_id": 5, "date": 1_798_000_000,

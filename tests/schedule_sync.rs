@@ -36,11 +36,7 @@ async fn an_imported_url_is_fetched_and_kept_in_sync_with_failures_reported_once
     app.with_owner_and_conference().await;
     // An organisers' chat to hear about it.
     let replies = app.say(&OWNER, "/bind organisers").await;
-    let start = replies[0].find("herald-bind-").unwrap();
-    let code: String = replies[0][start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<')
-        .collect();
+    let code = support::code_in(&replies[0]);
     let organisers = -100_321;
     app.say_in(&OWNER, organisers, &code).await;
 

@@ -241,6 +241,13 @@ impl BotInfo {
         }
     }
 
+    /// A link that adds the bot to a group of the person's choosing and hands it `token` there as a
+    /// command (Telegram's `startgroup`); `None` where there is no such thing (the web chat).
+    pub fn group_link(&self, token: &str) -> Option<String> {
+        self.telegram
+            .then(|| format!("https://t.me/{}?startgroup={token}", self.username))
+    }
+
     /// A link that starts a chat with `token`: `https://t.me/<bot>?start=<token>`, or the web chat's
     /// `/chat/start/<token>` when Telegram is off.
     pub fn start_link(&self, token: &str) -> String {
@@ -376,6 +383,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(
             dptree::filter(|command: Command, ctx: Ctx| {
                 !scope_allows(command.spec().scope, ctx.inbound.chat.kind)
+                    && !is_group_binding(&command)
             })
             .endpoint(handlers::wrong_chat),
         )
@@ -486,6 +494,13 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Input::BotRemovedFromChat].endpoint(channels::removed))
         .branch(case![Input::ChatMigrated { to }].endpoint(channels::migrated))
         .branch(case![Input::Text(text)].endpoint(handlers::text))
+}
+
+/// `/start <binding code>`: what Telegram's add-to-group link sends in the group it added the bot to
+/// (the code is for that group, and is deleted there once used).
+fn is_group_binding(command: &Command) -> bool {
+    matches!(command, Command::Start { token: Some(token) }
+        if token.as_str().starts_with(crate::links::BIND_PREFIX))
 }
 
 /// Whether a command may be used in this kind of chat: an invite link or a binding code posted in a group

@@ -538,7 +538,7 @@ pub fn code_in(text: &str) -> String {
     let start = text.find("herald-bind-").expect("a binding code");
     text[start..]
         .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
         .collect()
 }
 

@@ -48,13 +48,18 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
                     "conference": actor.conference.as_ref().map(conference_json) }),
         ));
     };
+    let token = token.as_str();
+    // Telegram's "add to group" link delivers the bind code as `/start <code>` in the group: a command
+    // the bot sees whatever the group's privacy mode.
+    if token.starts_with(links::BIND_PREFIX) && ctx.inbound.chat.kind != ChatKind::Private {
+        return super::channels::bind_here(ctx, actor, token.to_owned()).await;
+    }
     if ctx.inbound.chat.kind != ChatKind::Private {
         return Ok(Reply::text(
             "start_in_private",
             json!({ "bot": ctx.bot.username }),
         ));
     }
-    let token = token.as_str();
     if token.starts_with(links::BIND_PREFIX) {
         return Ok(Reply::text("bind_token_in_private", json!({})));
     }

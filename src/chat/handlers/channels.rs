@@ -34,7 +34,8 @@ pub async fn bind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
     .await?;
     Ok(Reply::text(
         "bind_instructions",
-        json!({ "token": token, "slot": slot.as_str(), "conference": conference.name, "bot": ctx.bot.username }),
+        json!({ "token": token, "slot": slot.as_str(), "conference": conference.name, "bot": ctx.bot.username,
+                "group_link": ctx.bot.group_link(&token) }),
     ).secret())
 }
 
