@@ -181,6 +181,7 @@ pub fn mention_json(m: &Mention, provider: &providers::Provider) -> Value {
         "text": m.text, "excerpt": excerpt(&m.text, 200), "url": m.url, "network": provider.kind,
         "provider": provider.internal_name,
         "state": m.state, "direct": m.visibility.as_deref() == Some("direct"),
+        "visibility": m.visibility,
     })
 }
 
@@ -192,11 +193,7 @@ async fn post_to_moderation(
     mention: &Mention,
     provider: &providers::Provider,
 ) -> anyhow::Result<()> {
-    let notice = Notice::new("mention", mention_json(mention, provider)).with_actions(vec![vec![
-        Action::AnswerMention(mention.id),
-        Action::DiscardMention(mention.id),
-        Action::BoostMention(mention.id),
-    ]]);
+    let notice = open_notice(mention, provider);
     let moderation = Recipient::Slot {
         conference: mention.conference_id,
         slot: Slot::Moderation,
@@ -207,6 +204,33 @@ async fn post_to_moderation(
 }
 
 /// Shows a mention's outcome on its moderation-chat message (the buttons go).
+/// An open mention as moderators see it: its text, with Reply / Discard / Boost.
+fn open_notice(mention: &Mention, provider: &providers::Provider) -> Notice {
+    Notice::new("mention", mention_json(mention, provider)).with_actions(vec![vec![
+        Action::AnswerMention(mention.id),
+        Action::DiscardMention(mention.id),
+        Action::BoostMention(mention.id),
+    ]])
+}
+
+/// A mention open again (its answer was rejected): its messages show it with its buttons again.
+pub async fn show_open(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    mention: &Mention,
+) -> anyhow::Result<()> {
+    let Some(provider) = providers::provider_by_id(tx, mention.provider_id).await? else {
+        return Ok(());
+    };
+    let notice = open_notice(mention, &provider);
+    let key = format!("mention-open:{}:{}", mention.id, now.timestamp_micros());
+    for sent in store::chat_messages(tx, mention.id).await? {
+        delivery::edit(tx, templates, now, &sent.into(), &notice, &key).await?;
+    }
+    Ok(())
+}
+
 pub async fn show_outcome(
     tx: &mut Tx,
     templates: &Templates,
@@ -222,7 +246,12 @@ pub async fn show_outcome(
         "mention_done",
         json!({ "mention": mention_json(mention, &provider), "by": by }),
     );
-    let key = format!("mention-done:{}:{}", mention.id, mention.state);
+    let key = format!(
+        "mention-done:{}:{}:{}",
+        mention.id,
+        mention.state,
+        now.timestamp_micros()
+    );
     for sent in sent {
         delivery::edit(tx, templates, now, &sent.into(), &notice, &key).await?;
     }

@@ -414,3 +414,47 @@ async fn a_direct_message_with_a_command_is_answered_privately_and_one_without_i
         "answered as privately as it came"
     );
 }
+
+#[tokio::test]
+async fn an_answer_is_as_private_as_the_mention_and_a_rejected_one_reopens_it() {
+    let app = setup().await;
+    let mastodon = add_mastodon(&app).await;
+    let _listening = app.start_listeners();
+    app.until("the stream to open", |_| mastodon.open_streams() == 1)
+        .await;
+    mastodon.mention_as("carol", "is the venue step-free?", true, "private");
+    app.until("the mention", |app| count_containing(app, "Mention #") >= 1)
+        .await;
+    let carol = message_id_of(&app, "is the venue step-free?");
+    assert!(
+        moderation_texts(&app)
+            .iter()
+            .any(|t| t.contains("@carol, for their followers only:")),
+        "the moderators see who could read it"
+    );
+    let answer_with = |text: &str| {
+        let mut answer = app.message_update(&ADA, MODERATION, text);
+        answer["message"]["reply_to_message"] = json!({ "message_id": carol });
+        answer
+    };
+
+    // A rejected answer leaves the mention open for another.
+    app.deliver(&[answer_with("Yes, mostly.")]).await;
+    app.say(&OWNER, "/reject 1 too vague").await;
+    let listed = app.say(&ADA, "/mentions").await.join("\n");
+    assert!(listed.contains("is the venue step-free?"), "{listed}");
+
+    app.deliver(&[answer_with("Yes: ramps at every entrance, lifts to K.")])
+        .await;
+    app.say(&OWNER, "/approve 2").await;
+    let statuses = mastodon.statuses();
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses[0]["status"],
+        "@carol Yes: ramps at every entrance, lifts to K."
+    );
+    assert_eq!(
+        statuses[0]["visibility"], "private",
+        "followers only, like the mention"
+    );
+}

@@ -60,7 +60,14 @@ fn mention(kind: &str, direct: bool, url: Option<&str>) -> Value {
         "text": "Will the Rust devroom talks be streamed?\nAsking for a friend.",
         "excerpt": "Will the Rust devroom talks be streamed? Asking for a friend.", "url": url,
         "network": "mastodon", "provider": "fosdem_mastodon", "state": "open", "direct": direct,
+        "visibility": if direct { "direct" } else { "public" },
     })
+}
+
+/// A mention that not everyone could see (`private`: followers only; `unlisted`).
+fn seen_by(mut mention: Value, visibility: &str) -> Value {
+    mention["visibility"] = json!(visibility);
+    mention
 }
 
 /// A mention after someone handled it.
@@ -628,6 +635,11 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             mention("reply", false, Some("https://fosstodon.org/@dan/1131")),
         ),
         ("mention.html", "quote", mention("quote", false, None)),
+        (
+            "mention.html",
+            "followers",
+            seen_by(mention("mention", false, None), "private"),
+        ),
         (
             "mention_boosted.html",
             "",

@@ -135,6 +135,21 @@ pub async fn open(
 }
 
 /// Moves an open mention to `state` (replied, discarded, boosted); false when it was not open any more.
+/// Opens a mention again whose answer was rejected: it waits for another answer.
+pub async fn reopen(tx: &mut Tx, id: i64) -> anyhow::Result<bool> {
+    let changed = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE mentions SET state = 'open', acted_by = NULL, acted_at = NULL \
+             WHERE id = $1 AND state = 'replied'",
+        )
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(changed == 1)
+}
+
 pub async fn close(
     tx: &mut Tx,
     now: DateTime<Utc>,

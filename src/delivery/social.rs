@@ -51,6 +51,10 @@ pub struct PlatformRef {
     /// Mastodon: the post was a direct message, so the answer is one too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub direct: bool,
+    /// Mastodon: who could see the post (`unlisted`, `private`: followers only); the answer is seen by
+    /// no more people than that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
 }
 
 impl PlatformRef {
@@ -61,6 +65,7 @@ impl PlatformRef {
             root_id: m.root_id.clone(),
             root_cid: m.root_cid.clone(),
             direct: m.visibility.as_deref() == Some("direct"),
+            visibility: m.visibility.clone(),
         }
     }
 }
@@ -167,6 +172,7 @@ pub fn direct_thread(
             root_id: None,
             root_cid: None,
             direct: true,
+            visibility: None,
         }),
         boost: None,
         direct: true,

@@ -168,10 +168,16 @@ impl Sender for MastodonSender {
         // part has its own Idempotency-Key, so a retried delivery re-posts nothing that already went out
         // and continues the chain.
         let mut previous: Option<String> = body.reply_to.as_ref().map(|r| r.id.clone());
-        let visibility = if body.direct || body.reply_to.as_ref().is_some_and(|r| r.direct) {
+        // An answer is as private as what it answers.
+        let answered = body.reply_to.as_ref();
+        let visibility = if body.direct || answered.is_some_and(|r| r.direct) {
             Visibility::Direct
         } else {
-            Visibility::Public
+            match answered.and_then(|r| r.visibility.as_deref()) {
+                Some("private") => Visibility::Private,
+                Some("unlisted") => Visibility::Unlisted,
+                _ => Visibility::Public,
+            }
         };
         let mut first_url = None;
         let installation = self

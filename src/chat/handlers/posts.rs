@@ -239,6 +239,13 @@ async fn moderate(
         }
     } else {
         store::set_state(&mut tx, ctx.now, post.id, "rejected").await?;
+        // A rejected answer leaves its mention waiting for another.
+        if let Some(mention) = post.reply_to_mention_id
+            && crate::db::mentions::reopen(&mut tx, mention).await?
+            && let Some(mention) = crate::db::mentions::mention(&mut tx, mention).await?
+        {
+            crate::mentions::show_open(&mut tx, &ctx.templates, ctx.now, &mention).await?;
+        }
         0
     };
     let (action, template) = if approve {
