@@ -413,7 +413,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                         { "slot": "organisers", "chat": null },
                         { "slot": "moderation", "chat": "-1001234" },
                     ],
-                    "listeners": [], "unreachable": 0 }),
+                    "listeners": [], "unreachable": 0, "queues": [] }),
         ),
         (
             "conference_status.html",
@@ -430,7 +430,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                         { "name": "fosdem_bluesky", "network": "bluesky", "state": "failing", "error": "HTTP 502",
                           "last_event": null, "failing_since": "08:40:00" },
                     ],
-                    "unreachable": 0 }),
+                    "unreachable": 0, "queues": [] }),
         ),
         (
             "conference_status.html",
@@ -441,7 +441,9 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                         { "slot": "organisers", "chat": null },
                         { "slot": "moderation", "chat": null },
                     ],
-                    "listeners": [], "unreachable": 1 }),
+                    "listeners": [], "unreachable": 1,
+                    "queues": [{ "platform": "telegram", "pending": 12, "failed": 0 },
+                               { "platform": "mastodon", "pending": 1, "failed": 2 }] }),
         ),
         (
             "conference_status.html",
@@ -456,7 +458,8 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                         { "name": "fosdem_mastodon", "network": "mastodon", "state": "catching up", "error": null,
                           "last_event": null, "failing_since": null },
                     ],
-                    "unreachable": 17 }),
+                    "unreachable": 17,
+                    "queues": [{ "platform": "telegram", "pending": 3, "failed": 1 }] }),
         ),
         (
             "conference_unknown.html",

@@ -665,3 +665,25 @@ async fn edits_and_button_answers_are_not_charged_against_a_busy_group() {
         "the group's twenty a minute still hold for new messages"
     );
 }
+
+#[tokio::test]
+async fn status_shows_what_waits_and_what_failed_in_the_last_day() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.telegram.fail_next_to(77, Fault::blocked());
+    app.enqueue(77, "to someone gone", "gone").await;
+    app.drain_outbox().await;
+    app.enqueue_at(78, "later", "later", app.now() + TimeDelta::hours(3), None)
+        .await;
+    let status = app.say(&support::OWNER, "/status").await.join("\n");
+    assert!(
+        status.contains("Messages waiting: telegram 1 (and 1 failed in the last day)"),
+        "{status}"
+    );
+    app.advance(TimeDelta::days(1) + TimeDelta::seconds(1));
+    let status = app.say(&support::OWNER, "/status").await.join("\n");
+    assert!(
+        status.contains("Messages waiting: telegram 1") && !status.contains("failed"),
+        "{status}"
+    );
+}

@@ -689,3 +689,25 @@ pub async fn cancel_keyed(
     })?;
     Ok(n)
 }
+
+/// Per platform, the messages waiting to be sent and those that failed (given up or expired) since
+/// `since`, for `/status`: platforms with neither are left out.
+pub async fn waiting_and_failed(
+    tx: &mut Tx,
+    since: DateTime<Utc>,
+) -> anyhow::Result<Vec<(String, i64, i64)>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT platform, CAST(SUM(waiting) AS BIGINT), CAST(SUM(failed) AS BIGINT) FROM ( \
+             SELECT platform, COUNT(*) AS waiting, 0 AS failed FROM outbox \
+             WHERE state IN ('pending', 'sending') GROUP BY platform \
+             UNION ALL SELECT platform, 0, COUNT(*) FROM outbox \
+             WHERE state IN ('given_up', 'expired') AND finished_at >= $1 GROUP BY platform \
+             ) AS counted GROUP BY platform ORDER BY platform",
+        )
+        .bind(since)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}

@@ -197,10 +197,17 @@ pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
         .collect();
     let (_, open_mentions) = crate::db::mentions::open(&mut tx, conference.id, 0, 0).await?;
     let unreachable = crate::db::contacts::unreachable_count(&mut tx, conference.id).await?;
+    let queues: Vec<_> =
+        crate::db::outbox::waiting_and_failed(&mut tx, ctx.now - chrono::TimeDelta::days(1))
+            .await?
+            .into_iter()
+            .map(|(platform, pending, failed)| json!({ "platform": platform, "pending": pending, "failed": failed }))
+            .collect();
     Ok(Reply::text(
         "conference_status",
         json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now,
-                "listeners": listeners, "open_mentions": open_mentions, "unreachable": unreachable }),
+                "listeners": listeners, "open_mentions": open_mentions, "unreachable": unreachable,
+                "queues": queues }),
     ))
 }
 
