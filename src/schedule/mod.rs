@@ -89,7 +89,7 @@ pub enum ScheduleError {
 
 /// Most sessions one schedule file may hold (recurring events counted by their instances): a large
 /// conference has a thousand or two.
-pub const MAX_SESSIONS: usize = 20_000;
+pub const MAX_SESSIONS: usize = 100_000;
 
 /// The error of a file with more than [`MAX_SESSIONS`] sessions.
 pub(crate) fn too_many_sessions() -> ScheduleError {
