@@ -314,6 +314,7 @@ async fn moderation_message(
         Notice::new("moderate_post", context).with_actions(vec![vec![
             Action::ApprovePost(post.id),
             Action::RejectPost(post.id),
+            Action::EditPost(post.id),
         ]]),
     )
 }

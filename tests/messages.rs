@@ -776,6 +776,12 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                                                     "reason": "wrong building", "text": "Doors open at 9:00!" } }),
         ),
         (
+            "moderated.html",
+            "cancelled",
+            json!({ "action": "cancelled", "post": { "number": 12, "by": "Ada", "reason": null,
+                                                     "text": "Doors open at 9:00!" } }),
+        ),
+        (
             "news_known.html",
             "",
             json!({ "url": "https://fosdem.org/2027/news/2027-01-10-streams/" }),
@@ -934,6 +940,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "nowhere",
             json!({ "number": 12, "lengths": [] }),
         ),
+        ("post_how_to_edit.html", "", json!({ "number": 12 })),
         ("post_image_needs_alt.html", "", json!({})),
         ("post_may_not_approve.html", "", json!({ "number": 12 })),
         (

@@ -687,3 +687,43 @@ async fn moderating_with_buttons_answers_the_press_and_posts_nothing_new_in_the_
         "the moderation message shows the decision"
     );
 }
+
+#[tokio::test]
+async fn the_edit_button_says_how_and_a_cancelled_post_loses_its_buttons() {
+    let (app, _mastodon) = setup().await;
+    app.say(&ADA, "/post Coffee in the hallway").await;
+    let moderation = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .rfind(|c| c.chat_id() == Some(-100_700))
+        .unwrap();
+    let buttons: Vec<&str> = moderation.body["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(buttons, ["✅ Approve", "🚫 Reject", "✏️ Edit"]);
+    let message = moderation.message_id.unwrap();
+    app.deliver(&[app.button_update(&OWNER, -100_700, message, "post:edit:1")])
+        .await;
+    let answer = app.telegram.calls_of("answerCallbackQuery").pop().unwrap();
+    assert_eq!(
+        answer.body["text"],
+        "To change post #1, send /edit 1 followed by the new text (here or in a private chat with me)."
+    );
+
+    app.say(&ADA, "/cancel 1").await;
+    let edit = app
+        .telegram
+        .calls_of("editMessageText")
+        .into_iter()
+        .rfind(|c| c.body["message_id"].as_i64() == Some(message))
+        .unwrap();
+    assert_eq!(
+        edit.body["text"],
+        "🚫 Post #1 cancelled by Ada\n\nCoffee in the hallway"
+    );
+    assert!(edit.body["reply_markup"].is_null(), "{edit:?}");
+}

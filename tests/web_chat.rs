@@ -178,7 +178,8 @@ async fn without_telegram_an_owner_runs_a_conference_from_the_web_chat_and_appro
         moderation.buttons,
         [
             ("✅ Approve".to_owned(), "post:approve:1".to_owned()),
-            ("🚫 Reject".to_owned(), "post:reject:1".to_owned())
+            ("🚫 Reject".to_owned(), "post:reject:1".to_owned()),
+            ("✏️ Edit".to_owned(), "post:edit:1".to_owned())
         ]
     );
     owner.press(&room, moderation.id, "post:approve:1").await;

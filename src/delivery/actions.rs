@@ -26,6 +26,8 @@ pub enum Action {
     },
     ApprovePost(Number),
     RejectPost(Number),
+    /// Explain how to change a post's text (`/edit`).
+    EditPost(Number),
     /// Explain how to answer a mention (reply to its message).
     AnswerMention(Number),
     DiscardMention(Number),
@@ -55,6 +57,7 @@ impl Action {
             },
             Self::ApprovePost(_) => "post_approve",
             Self::RejectPost(_) => "post_reject",
+            Self::EditPost(_) => "post_edit",
             Self::AnswerMention(_) => "mention_reply",
             Self::DiscardMention(_) => "mention_discard",
             Self::BoostMention(_) => "mention_boost",
@@ -75,6 +78,7 @@ impl Action {
             }
             Self::ApprovePost(n) => format!("post:approve:{n}"),
             Self::RejectPost(n) => format!("post:reject:{n}"),
+            Self::EditPost(n) => format!("post:edit:{n}"),
             Self::AnswerMention(n) => format!("mention:reply:{n}"),
             Self::DiscardMention(n) => format!("mention:discard:{n}"),
             Self::BoostMention(n) => format!("mention:boost:{n}"),
@@ -107,6 +111,7 @@ impl Action {
             },
             ("post", "approve") => Self::ApprovePost(number()?),
             ("post", "reject") => Self::RejectPost(number()?),
+            ("post", "edit") => Self::EditPost(number()?),
             ("mention", "reply") => Self::AnswerMention(number()?),
             ("mention", "discard") => Self::DiscardMention(number()?),
             ("mention", "boost") => Self::BoostMention(number()?),
@@ -135,6 +140,7 @@ impl Action {
             }
             Self::ApprovePost(n) => Some(format!("/approve {n}")),
             Self::RejectPost(n) => Some(format!("/reject {n}")),
+            Self::EditPost(n) => Some(format!("/edit {n} <new text>")),
             Self::DiscardMention(n) => Some(format!("/discard {n}")),
             Self::BoostMention(n) => Some(format!("/boost {n}")),
             Self::Stop { .. }
@@ -187,6 +193,7 @@ mod tests {
             },
             Action::ApprovePost(12),
             Action::RejectPost(12),
+            Action::EditPost(12),
             Action::AnswerMention(7),
             Action::DiscardMention(7),
             Action::BoostMention(7),

@@ -162,6 +162,9 @@ pub async fn button(
         }
         Some(Action::ApprovePost(number)) => posts::button(ctx, actor, number, true).await?,
         Some(Action::RejectPost(number)) => posts::button(ctx, actor, number, false).await?,
+        Some(Action::EditPost(number)) => {
+            Reply::text("post_how_to_edit", json!({ "number": number }))
+        }
         Some(Action::AnswerMention(number)) => mentions::how_to_answer(ctx, actor, number).await?,
         Some(Action::DiscardMention(number)) => mentions::discard(ctx, actor, number).await?,
         Some(Action::BoostMention(number)) => mentions::boost(ctx, actor, number).await?,

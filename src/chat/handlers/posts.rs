@@ -264,21 +264,24 @@ async fn moderate(
     )
     .await?;
     let context = json!({ "number": post.id, "destinations": destinations, "by": actor.name(), "reason": reason, "text": post.text });
-    // Show the outcome on the moderation message, wherever the decision was taken.
-    let notice = delivery::Notice::new("moderated", json!({ "action": action, "post": context }));
-    let key = format!("moderated:{}:{action}", post.id);
-    for sent in store::moderation_message(&mut tx, post.id).await? {
-        delivery::edit(
-            &mut tx,
-            &ctx.templates,
-            ctx.now,
-            &sent.into(),
-            &notice,
-            &key,
-        )
-        .await?;
-    }
+    show_decision(ctx, &mut tx, post.id, action, &context).await?;
     Ok(Reply::text(template, context))
+}
+
+/// Shows a decision on the post's moderation messages, wherever it was taken: their buttons go.
+async fn show_decision(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    post: i64,
+    action: &str,
+    context: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let notice = delivery::Notice::new("moderated", json!({ "action": action, "post": context }));
+    let key = format!("moderated:{post}:{action}");
+    for sent in store::moderation_message(tx, post).await? {
+        delivery::edit(tx, &ctx.templates, ctx.now, &sent.into(), &notice, &key).await?;
+    }
+    Ok(())
 }
 
 pub async fn approve(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
@@ -545,6 +548,9 @@ pub async fn cancel(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
         None,
     )
     .await?;
+    let context =
+        json!({ "number": post.id, "by": actor.name(), "reason": null, "text": post.text });
+    show_decision(&ctx, &mut tx, post.id, "cancelled", &context).await?;
     Ok(Reply::text(
         "post_cancelled",
         json!({ "number": number, "stopped": stopped.len() }),
