@@ -65,6 +65,15 @@ async fn setup() -> (TestApp, FakeMastodon) {
     (app, mastodon)
 }
 
+/// The last message the bot sent to the moderation group.
+fn last_in_moderation(app: &TestApp) -> support::fake_telegram::Call {
+    app.telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .rfind(|c| c.chat_id() == Some(-100_700))
+        .unwrap()
+}
+
 /// A fake Bluesky account added as provider `sky`, tested, active and broadcasting.
 async fn add_bluesky(app: &TestApp) -> support::fake_bluesky::FakeBluesky {
     app.add_fake_bluesky("public").await
@@ -96,12 +105,7 @@ async fn a_volunteers_post_waits_for_an_admin_and_then_reaches_every_network() {
         "{replies:?}"
     );
 
-    let moderation = app
-        .telegram
-        .calls_of("sendMessage")
-        .into_iter()
-        .rfind(|c| c.chat_id() == Some(-100_700))
-        .unwrap();
+    let moderation = last_in_moderation(&app);
     assert!(moderation.text().unwrap().contains("Doors open at 09:00"));
     let buttons = &moderation.body["reply_markup"]["inline_keyboard"][0];
     assert_eq!(buttons[0]["callback_data"], "post:approve:1");
@@ -637,12 +641,7 @@ async fn moderating_with_buttons_answers_the_press_and_posts_nothing_new_in_the_
     app.say(&OWNER, "/conference policy 3").await;
     app.join(&BOB, "volunteer").await;
     app.say(&ADA, "/post Coffee in the hallway").await;
-    let moderation = app
-        .telegram
-        .calls_of("sendMessage")
-        .into_iter()
-        .rfind(|c| c.chat_id() == Some(-100_700))
-        .unwrap();
+    let moderation = last_in_moderation(&app);
     let message = moderation.message_id.unwrap();
     let posted = app.telegram.texts_to(-100_700).len();
 
@@ -692,12 +691,7 @@ async fn moderating_with_buttons_answers_the_press_and_posts_nothing_new_in_the_
 async fn the_edit_button_says_how_and_a_cancelled_post_loses_its_buttons() {
     let (app, _mastodon) = setup().await;
     app.say(&ADA, "/post Coffee in the hallway").await;
-    let moderation = app
-        .telegram
-        .calls_of("sendMessage")
-        .into_iter()
-        .rfind(|c| c.chat_id() == Some(-100_700))
-        .unwrap();
+    let moderation = last_in_moderation(&app);
     let buttons: Vec<&str> = moderation.body["reply_markup"]["inline_keyboard"][0]
         .as_array()
         .unwrap()
