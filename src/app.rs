@@ -165,7 +165,9 @@ impl Application {
             );
         }
         let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
-        outbox.observe(Arc::new(crate::posts::PostObserver));
+        outbox.observe(Arc::new(crate::posts::PostObserver {
+            templates: templates.clone(),
+        }));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());
         Ok(Self {
             config,

@@ -480,7 +480,12 @@ pub async fn deliver(
 }
 
 /// Sums up a post's deliveries into its state once none is pending: sent, partial or failed.
-pub async fn rollup(tx: &mut Tx, now: DateTime<Utc>, post: i64) -> anyhow::Result<()> {
+pub async fn rollup(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    post: i64,
+) -> anyhow::Result<()> {
     let states = store::delivery_states(tx, post).await?;
     if states.is_empty() || states.iter().any(|s| s == "pending" || s == "sending") {
         return Ok(());
@@ -491,7 +496,25 @@ pub async fn rollup(tx: &mut Tx, now: DateTime<Utc>, post: i64) -> anyhow::Resul
         0 => "failed",
         _ => "partial",
     };
-    store::set_state(tx, now, post, state).await
+    store::set_state(tx, now, post, state).await?;
+    if state != "sent"
+        && let Some(post) = store::post(tx, post).await?
+    {
+        // The organisers hear of it once per failure (a retry that fails again is news again).
+        let deliveries = store::deliveries(tx, post.id).await?;
+        delivery::organisers::notify(
+            tx,
+            templates,
+            now,
+            post.conference_id,
+            "notify_post_failed",
+            &format!("post-failed:{}:{}", post.id, now.timestamp_micros()),
+            json!({ "number": post.id, "state": state, "text": post.text.chars().take(80).collect::<String>(),
+                    "deliveries": deliveries }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The role-and-policy check shared by every surface that approves or rejects.
@@ -515,7 +538,9 @@ pub fn check_moderator(
 
 /// Rolls a post's state up when one of its deliveries finishes.
 #[derive(Debug)]
-pub struct PostObserver;
+pub struct PostObserver {
+    pub templates: std::sync::Arc<Templates>,
+}
 
 #[async_trait::async_trait]
 impl crate::outbox::Observer for PostObserver {
@@ -538,7 +563,7 @@ impl crate::outbox::Observer for PostObserver {
                 .and_then(|id| id.parse::<i64>().ok())
                 && seen.insert(id)
             {
-                rollup(tx, now, id).await?;
+                rollup(tx, &self.templates, now, id).await?;
             }
         }
         Ok(())

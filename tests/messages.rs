@@ -980,12 +980,64 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "conference": "FOSDEM 2027", "posts": [
                 { "number": 12, "state": "pending", "text": "Doors open at 9:00!" },
                 { "number": 13, "state": "approved", "text": "Lunch is served in building F." },
-            ] }),
+            ], "failed": [] }),
         ),
         (
             "post_queue.html",
             "empty",
-            json!({ "conference": "FOSDEM 2027", "posts": [] }),
+            json!({ "conference": "FOSDEM 2027", "posts": [], "failed": [] }),
+        ),
+        (
+            "post_queue.html",
+            "failed",
+            json!({ "conference": "FOSDEM 2027", "posts": [
+                { "number": 12, "state": "pending", "text": "Doors open at 9:00!" },
+            ], "failed": [
+                { "number": 9, "state": "partial", "text": "Keynote in Janson at 10:00", "deliveries": [
+                    { "platform": "mastodon", "state": "sent", "last_error": null },
+                    { "platform": "bluesky", "state": "given_up", "last_error": "gave up after 8 attempts: HTTP 502" },
+                ] },
+            ] }),
+        ),
+        (
+            "post_retried.html",
+            "",
+            json!({ "number": 9, "networks": 1 }),
+        ),
+        (
+            "post_not_failed.html",
+            "",
+            json!({ "number": 9, "state": "sent" }),
+        ),
+        (
+            "post_history.html",
+            "",
+            json!({ "number": 9, "state": "partial", "events": [
+                { "at": "Sat 06 Feb 09:01", "action": "created", "who": "Ada", "surface": "telegram", "detail": null },
+                { "at": "Sat 06 Feb 09:03", "action": "rejected", "who": "Olga", "surface": "telegram-button",
+                  "detail": "wrong room" },
+                { "at": "Sat 06 Feb 09:05", "action": "retried", "who": null, "surface": "web", "detail": null },
+            ] }),
+        ),
+        (
+            "post_history.html",
+            "nothing",
+            json!({ "number": 9, "state": "pending", "events": [] }),
+        ),
+        (
+            "notify_post_failed.html",
+            "",
+            json!({ "number": 9, "state": "partial", "text": "Keynote in Janson at 10:00", "deliveries": [
+                { "platform": "mastodon", "state": "sent", "last_error": null },
+                { "platform": "bluesky", "state": "given_up", "last_error": "gave up after 8 attempts: HTTP 502" },
+            ] }),
+        ),
+        (
+            "notify_post_failed.html",
+            "everywhere",
+            json!({ "number": 9, "state": "failed", "text": "Keynote in Janson at 10:00", "deliveries": [
+                { "platform": "mastodon", "state": "expired", "last_error": "deadline passed" },
+            ] }),
         ),
         (
             "post_rejected.html",

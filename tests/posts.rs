@@ -721,3 +721,42 @@ async fn the_edit_button_says_how_and_a_cancelled_post_loses_its_buttons() {
     );
     assert!(edit.body["reply_markup"].is_null(), "{edit:?}");
 }
+
+#[tokio::test]
+async fn a_failed_post_stays_visible_is_told_to_the_organisers_and_can_be_sent_again() {
+    let (app, mastodon) = setup().await;
+    app.bind("organisers", -100_600).await;
+    // Mastodon refuses the status for good.
+    mastodon.fail_next(422);
+    app.say(&OWNER, "/post Keynote in Janson at 10:00").await;
+    app.send_everything().await;
+    let told = app.telegram.texts_to(-100_600).join("\n");
+    assert!(
+        told.contains(
+            "⚠️ Post #1 went out only in part: Keynote in Janson at 10:00\n• mastodon: given up"
+        ),
+        "{told}"
+    );
+    let queue = app.say(&OWNER, "/queue").await.join("\n");
+    assert!(
+        queue.contains("#1 [partial] Keynote in Janson at 10:00\n  mastodon: given up"),
+        "{queue}"
+    );
+
+    let replies = app.say(&OWNER, "/retry 1").await;
+    assert_eq!(replies, ["🔁 Post #1 goes out again to 1 network."]);
+    app.send_everything().await;
+    let statuses = mastodon.statuses();
+    assert_eq!(
+        statuses.last().unwrap()["status"],
+        "Keynote in Janson at 10:00"
+    );
+    let queue = app.say(&OWNER, "/queue").await.join("\n");
+    assert_eq!(queue, "Nothing waiting or scheduled.");
+    let history = app.say(&OWNER, "/history 1").await.join("\n");
+    assert!(history.starts_with("<b>Post #1</b> (sent)\n"), "{history}");
+    assert!(
+        history.contains(" · retried by Olga (telegram)"),
+        "{history}"
+    );
+}

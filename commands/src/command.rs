@@ -74,6 +74,10 @@ pub enum Command {
     Post { text: String },
     /// `/queue`: posts waiting for approval or scheduled.
     Queue,
+    /// `/retry <number>`: send a post again where it failed.
+    RetryPost { number: i64 },
+    /// `/history <number>`: a post's audit trail.
+    History { number: i64 },
     /// `/approve <number>`.
     Approve { number: i64 },
     /// `/reject <number> [reason]`.
@@ -382,6 +386,8 @@ impl Command {
             Self::Import { .. } => Id::Import,
             Self::Post { .. } => Id::Post,
             Self::Queue => Id::Queue,
+            Self::RetryPost { .. } => Id::RetryPost,
+            Self::History { .. } => Id::History,
             Self::Approve { .. } => Id::Approve,
             Self::Reject { .. } => Id::Reject,
             Self::EditPost { .. } => Id::EditPost,
@@ -448,6 +454,16 @@ impl Command {
             "mobile" => Args::new(Id::Mobile, args).finish(Self::Mobile),
             "hook" => Args::new(Id::Hook, args).finish(Self::Hook),
             "queue" => Args::new(Id::Queue, args).finish(Self::Queue),
+            "retry" => {
+                let mut args = Args::new(Id::RetryPost, args);
+                let number = args.required("number", crate::args::post_number)?;
+                args.finish(Self::RetryPost { number })
+            }
+            "history" => {
+                let mut args = Args::new(Id::History, args);
+                let number = args.required("number", crate::args::post_number)?;
+                args.finish(Self::History { number })
+            }
             "approve" => {
                 let mut args = Args::new(Id::Approve, args);
                 let number = args.required("number", crate::args::post_number)?;

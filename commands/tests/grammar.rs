@@ -798,6 +798,8 @@ fn commands_map_to_their_catalog_entries() {
         ),
         ("/post Doors open at nine", "post", Role::Attendee),
         ("/queue", "queue", Role::Volunteer),
+        ("/retry 3", "retry", Role::Volunteer),
+        ("/history 3", "history", Role::Volunteer),
         ("/approve 3", "approve", Role::Volunteer),
         ("/reject 3 not now", "reject", Role::Volunteer),
         ("/edit 3 new text", "edit", Role::Volunteer),

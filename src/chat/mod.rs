@@ -434,6 +434,8 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Import { url }].endpoint(conference::import))
         .branch(case![Command::Post { text }].endpoint(posts::post))
         .branch(case![Command::Queue].endpoint(posts::queue))
+        .branch(case![Command::RetryPost { number }].endpoint(posts::retry))
+        .branch(case![Command::History { number }].endpoint(posts::history))
         .branch(case![Command::Approve { number }].endpoint(posts::approve))
         .branch(case![Command::Reject { number, reason }].endpoint(posts::reject))
         .branch(case![Command::EditPost { number, text }].endpoint(posts::edit))

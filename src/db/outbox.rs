@@ -711,3 +711,25 @@ pub async fn waiting_and_failed(
     })?;
     Ok(rows)
 }
+
+/// Sends again the rows whose key starts with `prefix` that were given up or expired: pending now, their
+/// attempts counted afresh. Returns how many.
+pub async fn retry_failed(tx: &mut Tx, now: DateTime<Utc>, prefix: &str) -> anyhow::Result<u64> {
+    let pattern = format!("{}%", like_literal(prefix));
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, due_at = $1, \
+             expires_at = NULL, finished_at = NULL, lease_owner = NULL, updated_at = $1 \
+             WHERE idempotency_key LIKE $2 ESCAPE '\\' AND state IN ('given_up', 'expired')",
+        )
+        .bind(now)
+        .bind(&pattern)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if n > 0 {
+        tx.mark_outbox_written();
+    }
+    Ok(n)
+}

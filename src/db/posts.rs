@@ -309,6 +309,44 @@ pub async fn trail(
     Ok(rows)
 }
 
+/// Posts that failed on every network or on some (`failed`, `partial`), oldest first: what `/queue` shows
+/// until someone retries or cancels them.
+pub async fn posts_failed(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Post>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts WHERE conference_id = $1 AND state IN ('failed', 'partial') ORDER BY id"
+        ))
+        .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// One network's delivery of a post, as the outbox has it.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct DeliveryOutcome {
+    pub platform: String,
+    pub state: String,
+    pub last_error: Option<String>,
+}
+
+/// The deliveries of a post (outbox keys `post:<id>:…`), in the order they were written.
+pub async fn deliveries(tx: &mut Tx, post: i64) -> anyhow::Result<Vec<DeliveryOutcome>> {
+    let pattern = format!("post:{post}:%");
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT platform, state, last_error FROM outbox WHERE idempotency_key LIKE $1 ORDER BY id",
+        )
+        .bind(&pattern)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// States of a post's delivery rows (outbox keys `post:<id>:…`).
 pub async fn delivery_states(tx: &mut Tx, post: i64) -> anyhow::Result<Vec<String>> {
     let pattern = format!("post:{post}:%");

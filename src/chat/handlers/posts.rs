@@ -182,14 +182,85 @@ pub async fn queue(ctx: Ctx, actor: Actor) -> HandlerResult {
         Err(reply) => return Ok(reply),
     };
     let mut tx = ctx.tx.lock().await;
-    let posts: Vec<_> = store::posts_in(&mut tx, conference.id)
-        .await?
-        .into_iter()
-        .map(|p| json!({ "number": p.id, "state": p.state, "text": p.text.chars().take(80).collect::<String>() }))
-        .collect();
+    let mut posts = Vec::new();
+    for p in store::posts_in(&mut tx, conference.id).await? {
+        posts.push(json!({ "number": p.id, "state": p.state, "text": p.text.chars().take(80).collect::<String>() }));
+    }
+    let mut failed = Vec::new();
+    for p in store::posts_failed(&mut tx, conference.id).await? {
+        let deliveries = store::deliveries(&mut tx, p.id).await?;
+        failed.push(json!({ "number": p.id, "state": p.state, "text": p.text.chars().take(80).collect::<String>(),
+                            "deliveries": deliveries }));
+    }
     Ok(Reply::text(
         "post_queue",
-        json!({ "posts": posts, "conference": conference.name }),
+        json!({ "posts": posts, "failed": failed, "conference": conference.name }),
+    ))
+}
+
+/// `/retry N`: the networks where post N failed get it again.
+pub async fn retry(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(post) = load(&mut tx, &conference, number).await? else {
+        return Ok(Reply::text("post_unknown", json!({ "number": number })));
+    };
+    if !policy::may_approve(conference.posting_policy, actor.role) {
+        return Ok(Reply::text(
+            "post_may_not_approve",
+            json!({ "number": number, "policy": policy_key(conference.posting_policy) }),
+        )
+        .refusal());
+    }
+    if !matches!(post.state.as_str(), "failed" | "partial") {
+        return Ok(Reply::text(
+            "post_not_failed",
+            json!({ "number": number, "state": post.state }),
+        ));
+    }
+    let again = outbox::retry_failed(&mut tx, ctx.now, &format!("post:{}:", post.id)).await?;
+    store::set_state(&mut tx, ctx.now, post.id, "sending").await?;
+    store::audit(
+        &mut tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        "retried",
+        ctx.inbound.surface,
+        None,
+    )
+    .await?;
+    Ok(Reply::text(
+        "post_retried",
+        json!({ "number": number, "networks": again }),
+    ))
+}
+
+/// `/history N`: who did what to post N, and when (in the conference's time).
+pub async fn history(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(post) = load(&mut tx, &conference, number).await? else {
+        return Ok(Reply::text("post_unknown", json!({ "number": number })));
+    };
+    let zone: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let events: Vec<_> = store::trail(&mut tx, post.id)
+        .await?
+        .into_iter()
+        .map(|(action, who, surface, detail, at)| {
+            json!({ "action": action, "who": who, "surface": surface, "detail": detail,
+                    "at": at.with_timezone(&zone).format("%a %d %b %H:%M").to_string() })
+        })
+        .collect();
+    Ok(Reply::text(
+        "post_history",
+        json!({ "number": number, "state": post.state, "events": events }),
     ))
 }
 
@@ -524,7 +595,10 @@ pub async fn cancel(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
             json!({ "number": number, "policy": policy_key(conference.posting_policy) }),
         ));
     }
-    if !matches!(post.state.as_str(), "pending" | "approved" | "sending") {
+    if !matches!(
+        post.state.as_str(),
+        "pending" | "approved" | "sending" | "failed" | "partial"
+    ) {
         return Ok(Reply::text(
             "post_not_pending",
             json!({ "number": number, "state": post.state }),
