@@ -260,3 +260,29 @@ async fn someone_who_joins_after_the_import_gets_the_reminders_due_from_then_on(
         "⏰ <b>Rust in Space</b> starts in 10 minutes (11:00) in K.1.105."
     );
 }
+
+#[tokio::test]
+async fn an_admin_sets_how_long_before_a_start_reminders_go_out() {
+    let (app, sessions) = setup().await;
+    app.join(&BOB, "attendee").await;
+    let replies = app.say(&OWNER, "/conference reminders 30 20 45").await;
+    assert_eq!(
+        replies,
+        [
+            "⏰ Reminders for <b>FOSDEM 2027</b>: 30 minutes before a session (followers and attendees), \
+          20 before a talk (its speakers), 45 before a shift (its volunteer). What was queued moved to match."
+        ]
+    );
+    app.clock.set(sessions[0].3 - TimeDelta::minutes(30));
+    app.drain_outbox().await;
+    let last = app.telegram.texts_to(BOB.id).pop().unwrap();
+    assert!(
+        last.starts_with("⏰ <b>Rust in Space</b> starts in 30 minutes"),
+        "{last}"
+    );
+    let replies = app.say(&OWNER, "/conference reminders 0 20 45").await;
+    assert!(
+        replies[0].contains("a number of minutes from 1 to 1440"),
+        "{replies:?}"
+    );
+}

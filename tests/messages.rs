@@ -941,6 +941,11 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "number": 12, "lengths": [] }),
         ),
         ("post_how_to_edit.html", "", json!({ "number": 12 })),
+        (
+            "reminders_set.html",
+            "",
+            json!({ "conference": "FOSDEM 2027", "sessions": 10, "speakers": 15, "volunteers": 30 }),
+        ),
         ("post_image_needs_alt.html", "", json!({})),
         ("post_may_not_approve.html", "", json!({ "number": 12 })),
         (

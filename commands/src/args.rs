@@ -18,6 +18,7 @@ pub mod expected {
         "a slug of 2 to 40 lowercase letters, digits and inner hyphens, such as fosdem-2026";
     pub const TIME_ZONE: &str = "a time zone such as Europe/Brussels";
     pub const POSTING_POLICY: &str = "a posting policy from 0 to 4";
+    pub const LEAD_MINUTES: &str = "a number of minutes from 1 to 1440";
     pub const SLOT: &str = "attendees, organisers or moderation";
     pub const PERSON: &str = "a @username or a numeric user id";
     pub const START_TOKEN: &str = "a token of 1 to 64 letters, digits, underscores or hyphens";
@@ -510,6 +511,16 @@ pub fn page_number(s: &str) -> Result<i64, InvalidValue> {
         .filter(|n| *n > 0)
         .ok_or(InvalidValue {
             expected: expected::PAGE,
+        })
+}
+
+/// How many minutes before a start a reminder goes out: 1 to a day.
+pub fn lead_minutes(s: &str) -> Result<i64, InvalidValue> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| (1..=1440).contains(n))
+        .ok_or(InvalidValue {
+            expected: expected::LEAD_MINUTES,
         })
 }
 

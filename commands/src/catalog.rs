@@ -79,7 +79,15 @@ pub fn command_words() -> impl Iterator<Item = &'static str> {
 }
 
 /// The subcommands `/conference` accepts.
-pub const CONFERENCE_SUBCOMMANDS: &[&str] = &["new", "list", "use", "policy", "window", "status"];
+pub const CONFERENCE_SUBCOMMANDS: &[&str] = &[
+    "new",
+    "list",
+    "use",
+    "policy",
+    "window",
+    "reminders",
+    "status",
+];
 
 /// How to type `/conference` when the subcommand is missing.
 /// The subcommands of `/slot`, in catalog order.
@@ -106,7 +114,7 @@ pub const BENEFIT_USAGE: &str = "/benefit <add|confirm>";
 /// Usage of `/slot` without a subcommand.
 pub const SLOT_USAGE: &str = "/slot <add|assign|list>";
 
-pub const CONFERENCE_USAGE: &str = "/conference <new|list|use|policy|window|status>";
+pub const CONFERENCE_USAGE: &str = "/conference <new|list|use|policy|window|reminders|status>";
 
 /// Renders the catalog as a Markdown table (command, who may use it, what it does) for the README.
 pub fn catalog_markdown() -> String {
@@ -155,6 +163,7 @@ pub(crate) enum Id {
     ConferenceUse,
     ConferencePolicy,
     ConferenceWindow,
+    ConferenceReminders,
     ConferenceStatus,
     Status,
     Admins,
@@ -321,6 +330,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Admin,
         Scope::Any,
         "Send messages only between two local times (HH:MM) each day, or switch the window off.",
+    ),
+    spec(
+        "conference reminders",
+        "/conference reminders <sessions> <speakers> <volunteers>",
+        Role::Admin,
+        Scope::Any,
+        "How many minutes before a start reminders go out: to followers and attendees, to speakers, to volunteers before their shifts.",
     ),
     spec(
         "conference status",

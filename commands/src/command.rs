@@ -249,6 +249,12 @@ pub enum ConferenceCommand {
     Window(WindowSetting),
     /// `/conference status`.
     Status,
+    /// `/conference reminders <sessions> <speakers> <volunteers>`: minutes before a start.
+    Reminders {
+        sessions: i64,
+        speakers: i64,
+        volunteers: i64,
+    },
 }
 
 /// The daily window in which Herald may send messages for a conference.
@@ -357,6 +363,7 @@ impl Command {
                 ConferenceCommand::Use { .. } => Id::ConferenceUse,
                 ConferenceCommand::Policy { .. } => Id::ConferencePolicy,
                 ConferenceCommand::Window(_) => Id::ConferenceWindow,
+                ConferenceCommand::Reminders { .. } => Id::ConferenceReminders,
                 ConferenceCommand::Status => Id::ConferenceStatus,
             },
             Self::Status => Id::Status,
@@ -1132,6 +1139,17 @@ fn parse_conference(text: &str) -> Result<ConferenceCommand, ParseError> {
         }
         "window" => parse_conference_window(Args::new(Id::ConferenceWindow, rest)),
         "status" => Args::new(Id::ConferenceStatus, rest).finish(ConferenceCommand::Status),
+        "reminders" => {
+            let mut args = Args::new(Id::ConferenceReminders, rest);
+            let sessions = args.required("sessions", crate::args::lead_minutes)?;
+            let speakers = args.required("speakers", crate::args::lead_minutes)?;
+            let volunteers = args.required("volunteers", crate::args::lead_minutes)?;
+            args.finish(ConferenceCommand::Reminders {
+                sessions,
+                speakers,
+                volunteers,
+            })
+        }
         _ => Err(ParseError::UnknownSubcommand {
             command: "conference",
             given: sub.to_owned(),

@@ -46,6 +46,9 @@ fn sample(placeholder: &str) -> &'static str {
         "benefit" => "2",
         "logout" => "logout",
         "channel" => "web",
+        "sessions" => "10",
+        "speakers" => "15",
+        "volunteers" => "30",
         other => panic!("no sample for <{other}>; add one"),
     }
 }

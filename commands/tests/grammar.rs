@@ -250,6 +250,7 @@ fn help() {
             "conference use",
             "conference policy",
             "conference window",
+            "conference reminders",
             "conference status"
         ]
     );
@@ -763,6 +764,11 @@ fn commands_map_to_their_catalog_entries() {
         ("/conference list", "conference list", Role::Volunteer),
         ("/conference use ab", "conference use", Role::Volunteer),
         ("/conference status", "conference status", Role::Volunteer),
+        (
+            "/conference reminders 10 15 30",
+            "conference reminders",
+            Role::Admin,
+        ),
         ("/conference policy 1", "conference policy", Role::Admin),
         ("/conference window off", "conference window", Role::Admin),
         ("/status", "status", Role::Volunteer),

@@ -409,6 +409,14 @@ pub fn schema() -> Handler<'static, HandlerResult> {
                 .branch(case![ConferenceCommand::Use { slug }].endpoint(conference::select))
                 .branch(case![ConferenceCommand::Policy { policy }].endpoint(conference::policy))
                 .branch(case![ConferenceCommand::Window(window)].endpoint(conference::window))
+                .branch(
+                    case![ConferenceCommand::Reminders {
+                        sessions,
+                        speakers,
+                        volunteers
+                    }]
+                    .endpoint(conference::reminders),
+                )
                 .branch(case![ConferenceCommand::Status].endpoint(conference::status)),
         )
         .branch(case![Command::Status].endpoint(conference::status))

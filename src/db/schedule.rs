@@ -120,6 +120,29 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Sets how many minutes before a start reminders go out: to followers and attendees, to speakers,
+/// to volunteers before their shifts.
+pub async fn set_reminder_minutes(
+    tx: &mut Tx,
+    conference: i64,
+    (sessions, speakers, volunteers): (i64, i64, i64),
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE conferences SET session_reminder_minutes = $2, speaker_reminder_minutes = $3, \
+             volunteer_reminder_minutes = $4 WHERE id = $1",
+        )
+        .bind(conference)
+        .bind(sessions)
+        .bind(speakers)
+        .bind(volunteers)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 pub async fn reminder_minutes(tx: &mut Tx, conference: i64) -> anyhow::Result<(i64, i64)> {
     let row = on_tx!(tx, |conn| {
         sqlx::query_as("SELECT session_reminder_minutes, speaker_reminder_minutes FROM conferences WHERE id = $1")

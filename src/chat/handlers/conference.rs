@@ -151,6 +151,33 @@ pub async fn policy(ctx: Ctx, actor: Actor, policy: PostingPolicy) -> HandlerRes
     ))
 }
 
+/// `/conference reminders <sessions> <speakers> <volunteers>`: lead times in minutes; every queued
+/// reminder moves to match.
+pub async fn reminders(ctx: Ctx, actor: Actor, minutes: (i64, i64, i64)) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    crate::db::schedule::set_reminder_minutes(&mut tx, conference.id, minutes).await?;
+    crate::schedule::import::recompute_reminders(&mut tx, &ctx.templates, ctx.now, &conference)
+        .await?;
+    crate::schedule::import::recompute_personal(
+        &mut tx,
+        &ctx.templates,
+        ctx.now,
+        &conference,
+        None,
+    )
+    .await?;
+    let (sessions, speakers, volunteers) = minutes;
+    Ok(Reply::text(
+        "reminders_set",
+        json!({ "conference": conference.name, "sessions": sessions, "speakers": speakers,
+                "volunteers": volunteers }),
+    ))
+}
+
 pub async fn window(ctx: Ctx, actor: Actor, window: WindowSetting) -> HandlerResult {
     let conference = match conference_of(&actor) {
         Ok(c) => c,
