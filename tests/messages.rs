@@ -941,6 +941,14 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "number": 12, "lengths": [] }),
         ),
         ("post_how_to_edit.html", "", json!({ "number": 12 })),
+        ("notify_unreachable.html", "", json!({ "count": 3 })),
+        ("notify_unreachable.html", "one", json!({ "count": 1 })),
+        ("notify_reminders_expired.html", "", json!({ "count": 4 })),
+        (
+            "notify_reminders_expired.html",
+            "one",
+            json!({ "count": 1 }),
+        ),
         (
             "reminders_set.html",
             "",

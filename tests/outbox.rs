@@ -559,6 +559,7 @@ async fn someone_who_blocked_the_bot_is_skipped_until_they_write_again() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
     app.join(&support::ADA, "attendee").await;
+    app.bind("organisers", -100_600).await;
     app.telegram.fail_next_to(support::ADA.id, Fault::blocked());
     let replies = app.say(&support::OWNER, "/announce Doors open").await;
     assert_eq!(
@@ -567,6 +568,22 @@ async fn someone_who_blocked_the_bot_is_skipped_until_they_write_again() {
         "Ada is still counted before anyone knows"
     );
     app.send_everything().await;
+    // The fan-out waits in the bulk lane, behind replies and reminders.
+    let announced = outbox::list(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.idempotency_key.starts_with("announce:"))
+        .unwrap();
+    assert_eq!(
+        (announced.kind.as_str(), announced.state),
+        ("announcement", OutboxState::GivenUp)
+    );
+    assert_eq!(
+        app.telegram.texts_to(-100_600).last().unwrap(),
+        "🚫 1 attendee could not be reached: they blocked the bot or left. They are skipped from now on, \
+         until they write to me again; <code>/status</code> counts them."
+    );
     let status = app.say(&support::OWNER, "/status").await.join("\n");
     assert!(
         status.contains(

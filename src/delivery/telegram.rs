@@ -107,7 +107,7 @@ pub async fn write_notice(
         );
         return Ok(keys);
     }
-    keys.extend(html(tx, now, chat, &text, markup, key).await?);
+    keys.extend(html(tx, now, chat, &text, markup, key, notice.kind).await?);
     Ok(keys)
 }
 
@@ -139,7 +139,8 @@ pub fn keyboard(
     Ok(Some(InlineKeyboardMarkup::new(keyboard)))
 }
 
-/// Queues an HTML text for a chat, split at Telegram's 4096-character limit; buttons go on the last part.
+/// Queues an HTML text for a chat as outbox kind `kind` (which sets its lane), split at Telegram's
+/// 4096-character limit; buttons go on the last part.
 pub async fn html(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -147,6 +148,7 @@ pub async fn html(
     html: &str,
     markup: Option<InlineKeyboardMarkup>,
     key: &str,
+    kind: &str,
 ) -> anyhow::Result<Vec<String>> {
     let parts = tg::split_html(html, MAX_TEXT);
     let last = parts.len().saturating_sub(1);
@@ -157,7 +159,8 @@ pub async fn html(
             body.reply_markup = markup.clone();
         }
         let request = Request::SendMessage(body);
-        keys.push(enqueue(tx, now, chat, &request, &part_key(key, i, last)).await?);
+        let key = part_key(key, i, last);
+        keys.push(write(tx, now, chat, &request, &key, kind, now, None).await?);
     }
     Ok(keys)
 }

@@ -78,7 +78,8 @@ pub async fn announce(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
     )
     .kind("announcement");
     let key = format!(
-        "announce:{}:{}",
+        "announce:{}:{}:{}",
+        conference.id,
         ctx.inbound.chat.id,
         ctx.inbound.message_id.unwrap_or_default()
     );
