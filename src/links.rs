@@ -20,9 +20,6 @@ pub const OWNER_LINK_TTL: TimeDelta = TimeDelta::days(7);
 pub const INVITE_TTL: TimeDelta = TimeDelta::days(60);
 pub const BIND_TTL: TimeDelta = TimeDelta::hours(24);
 
-/// Prefix of bind tokens, so a pasted token is recognised among other group messages.
-pub const BIND_PREFIX: &str = "herald-bind-";
-
 /// Why a token cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -77,7 +74,7 @@ pub async fn issue(
     new: NewLinkTokenSpec<'_>,
 ) -> anyhow::Result<String> {
     let token = match new.purpose {
-        "bind" => format!("{BIND_PREFIX}{}", new_token()),
+        "bind" => format!("{}{}", herald_commands::BIND_CODE_PREFIX, new_token()),
         _ => new_token(),
     };
     let hashed = hash(&token);

@@ -585,3 +585,24 @@ async fn an_unexpected_failure_gets_a_short_apology_and_is_recorded() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn a_bind_code_typed_as_a_command_binds_a_group_in_privacy_mode() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    let token = bind_code(&app, "attendees").await;
+    let group = -100_654;
+    let confirmations = app
+        .say_in(
+            &OWNER,
+            group,
+            &format!("/bind@{} {token}", support::BOT_USERNAME),
+        )
+        .await;
+    assert!(
+        confirmations[0].contains("attendees</b> chat of FOSDEM 2027"),
+        "{confirmations:?}"
+    );
+    let replies = app.say(&OWNER, "/announce Doors open").await;
+    assert_eq!(replies, ["Announcement queued for 1 recipient."]);
+}

@@ -19,6 +19,7 @@ pub mod expected {
     pub const TIME_ZONE: &str = "a time zone such as Europe/Brussels";
     pub const POSTING_POLICY: &str = "a posting policy from 0 to 4";
     pub const LEAD_MINUTES: &str = "a number of minutes from 1 to 1440";
+    pub const BIND_CODE: &str = "the code /bind gave you, such as herald-bind-…";
     pub const SLOT: &str = "attendees, organisers or moderation";
     pub const PERSON: &str = "a @username or a numeric user id";
     pub const START_TOKEN: &str = "a token of 1 to 64 letters, digits, underscores or hyphens";
@@ -512,6 +513,24 @@ pub fn page_number(s: &str) -> Result<i64, InvalidValue> {
         .ok_or(InvalidValue {
             expected: expected::PAGE,
         })
+}
+
+/// How every binding code starts (what `/bind <slot>` hands out).
+pub const BIND_CODE_PREFIX: &str = "herald-bind-";
+
+/// A binding code: the prefix and a URL-safe token.
+pub fn bind_code(s: &str) -> Result<String, InvalidValue> {
+    let token = s.strip_prefix(BIND_CODE_PREFIX).unwrap_or_default();
+    if !token.is_empty()
+        && token.len() <= 64
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(s.to_owned())
+    } else {
+        Err(InvalidValue::new(expected::BIND_CODE))
+    }
 }
 
 /// How many minutes before a start a reminder goes out: 1 to a day.

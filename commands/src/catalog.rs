@@ -171,6 +171,7 @@ pub(crate) enum Id {
     Revoke,
     Invite,
     Bind,
+    BindCode,
     Unbind,
     Dm,
     Announce,
@@ -386,6 +387,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Admin,
         Scope::Private,
         "Use this group as the current conference's attendee, organiser or moderation chat.",
+    ),
+    spec(
+        "bind code",
+        "/bind <code>",
+        Role::Guest,
+        Scope::Group,
+        "In the group or channel to bind: the code /bind gave you (the bot sees commands whatever the group's privacy mode).",
     ),
     spec(
         "unbind",

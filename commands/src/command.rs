@@ -40,6 +40,8 @@ pub enum Command {
     Invite { role: Role, name: Option<String> },
     /// `/bind <slot>`.
     Bind { slot: Slot },
+    /// `/bind <code>` in the group or channel to bind: the code `/bind <slot>` gave.
+    BindCode { code: String },
     /// `/unbind <slot>`.
     Unbind { slot: Slot },
     /// `/dm <person> <text>`; `text` is kept verbatim, line breaks included.
@@ -372,6 +374,7 @@ impl Command {
             Self::Revoke { .. } => Id::Revoke,
             Self::Invite { .. } => Id::Invite,
             Self::Bind { .. } => Id::Bind,
+            Self::BindCode { .. } => Id::BindCode,
             Self::Unbind { .. } => Id::Unbind,
             Self::Dm { .. } => Id::Dm,
             Self::Announce { .. } => Id::Announce,
@@ -642,6 +645,11 @@ impl Command {
                     .map(|name| args.name("name", name))
                     .transpose()?;
                 Ok(Self::Invite { role, name })
+            }
+            "bind" if args.trim_start().starts_with(crate::args::BIND_CODE_PREFIX) => {
+                let mut args = Args::new(Id::BindCode, args);
+                let code = args.required("code", crate::args::bind_code)?;
+                args.finish(Self::BindCode { code })
             }
             "bind" => {
                 let mut args = Args::new(Id::Bind, args);

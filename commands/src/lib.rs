@@ -33,8 +33,8 @@ pub mod raw;
 pub mod role;
 
 pub use args::{
-    InvalidValue, LocalDate, LocalDateTime, LocalTime, PersonRef, PostingPolicy, Slot, Slug,
-    StartToken, TimeZoneName,
+    BIND_CODE_PREFIX, InvalidValue, LocalDate, LocalDateTime, LocalTime, PersonRef, PostingPolicy,
+    Slot, Slug, StartToken, TimeZoneName,
 };
 pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
 pub use command::{

@@ -46,6 +46,7 @@ fn sample(placeholder: &str) -> &'static str {
         "benefit" => "2",
         "logout" => "logout",
         "channel" => "web",
+        "code" => "herald-bind-4kq2ZbX9w",
         "sessions" => "10",
         "speakers" => "15",
         "volunteers" => "30",
@@ -131,12 +132,13 @@ fn names_are_unique_and_usages_match_them() {
     let names: HashSet<_> = catalog.iter().map(|spec| spec.name).collect();
     assert_eq!(names.len(), catalog.len(), "duplicate names");
     for spec in catalog {
-        // "/conference new …" for "conference new"; "/cancel <number>" for "cancel post", which shares its
-        // command word with "/cancel" and is told apart by its argument.
-        let prefix = if spec.name == "cancel post" {
-            "/cancel".to_owned()
-        } else {
-            format!("/{}", spec.name)
+        // "/conference new …" for "conference new"; "/cancel <number>" for "cancel post" and "/bind <code>"
+        // for "bind code", which share their command word with another entry and are told apart by their
+        // argument.
+        let prefix = match spec.name {
+            "cancel post" => "/cancel".to_owned(),
+            "bind code" => "/bind".to_owned(),
+            name => format!("/{name}"),
         };
         assert!(
             spec.usage == prefix || spec.usage.starts_with(&format!("{prefix} ")),

@@ -777,6 +777,7 @@ fn commands_map_to_their_catalog_entries() {
         ("/revoke @a admin", "revoke", Role::Admin),
         ("/invite admin", "invite", Role::Admin),
         ("/bind attendees", "bind", Role::Admin),
+        ("/bind herald-bind-4kq2ZbX9w", "bind code", Role::Guest),
         ("/unbind attendees", "unbind", Role::Admin),
         ("/dm @a hi", "dm", Role::Admin),
         ("/announce hi", "announce", Role::Admin),

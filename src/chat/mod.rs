@@ -388,6 +388,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
             .endpoint(handlers::wrong_chat),
         )
         .branch(case![Command::Start { token }].endpoint(account::start))
+        .branch(case![Command::BindCode { code }].endpoint(channels::bind_here))
         .branch(case![Command::Help { topic }].endpoint(account::help))
         .branch(case![Command::Whoami].endpoint(account::whoami))
         .branch(case![Command::Stop].endpoint(account::stop))
@@ -510,7 +511,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
 /// (the code is for that group, and is deleted there once used).
 fn is_group_binding(command: &Command) -> bool {
     matches!(command, Command::Start { token: Some(token) }
-        if token.as_str().starts_with(crate::links::BIND_PREFIX))
+        if token.as_str().starts_with(herald_commands::BIND_CODE_PREFIX))
 }
 
 /// Whether a command may be used in this kind of chat: an invite link or a binding code posted in a group

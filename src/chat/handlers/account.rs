@@ -51,7 +51,9 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
     let token = token.as_str();
     // Telegram's "add to group" link delivers the bind code as `/start <code>` in the group: a command
     // the bot sees whatever the group's privacy mode.
-    if token.starts_with(links::BIND_PREFIX) && ctx.inbound.chat.kind != ChatKind::Private {
+    if token.starts_with(herald_commands::BIND_CODE_PREFIX)
+        && ctx.inbound.chat.kind != ChatKind::Private
+    {
         return super::channels::bind_here(ctx, actor, token.to_owned()).await;
     }
     if ctx.inbound.chat.kind != ChatKind::Private {
@@ -60,7 +62,7 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
             json!({ "bot": ctx.bot.username }),
         ));
     }
-    if token.starts_with(links::BIND_PREFIX) {
+    if token.starts_with(herald_commands::BIND_CODE_PREFIX) {
         return Ok(Reply::text("bind_token_in_private", json!({})));
     }
     let Some(from) = actor.from.clone() else {

@@ -24,7 +24,7 @@ use crate::db::{
     chat,
     conferences::{self, Conference},
 };
-use crate::{delivery::Action, links};
+use crate::delivery::Action;
 
 /// A command the actor's role does not allow: say which role it needs.
 pub async fn refuse(command: Command, actor: Actor) -> HandlerResult {
@@ -121,7 +121,7 @@ pub async fn text(ctx: Ctx, actor: Actor, text: String) -> HandlerResult {
         return document(&ctx, file).await;
     }
     let trimmed = text.trim();
-    if trimmed.starts_with(links::BIND_PREFIX) {
+    if trimmed.starts_with(herald_commands::BIND_CODE_PREFIX) {
         return channels::bind_here(ctx, actor, trimmed.to_owned()).await;
     }
     if let Some(reply) =
