@@ -567,3 +567,48 @@ async fn the_moderation_page_approves_under_the_posting_policy_and_takes_posts_w
     .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn reminder_lead_times_are_set_from_the_config_page() {
+    let app = spawn().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    let (_, page) = browser.get("/config").await;
+    assert!(
+        page.contains("Minutes before a start: 10 before a session (followers and attendees), 15 before a talk"),
+        "the defaults: {page}"
+    );
+    let csrf = browser.csrf("/config").await;
+    let (_, location) = browser
+        .post(
+            &format!("/config/{SLUG}/reminders"),
+            &[
+                ("csrf", &csrf),
+                ("sessions", "25"),
+                ("speakers", "20"),
+                ("volunteers", "40"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get(&location).await;
+    assert!(
+        page.contains("Minutes before a start: 25 before a session (followers and attendees), 20 before a talk (its speakers), 40 before a shift"),
+        "{page}"
+    );
+    let (_, location) = browser
+        .post(
+            &format!("/config/{SLUG}/reminders"),
+            &[
+                ("csrf", &csrf),
+                ("sessions", "0"),
+                ("speakers", "20"),
+                ("volunteers", "40"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get(&location).await;
+    assert!(
+        page.contains("a number of minutes from 1 to 1440"),
+        "{page}"
+    );
+}

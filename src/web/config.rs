@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/config/{slug}/conference", post(conference_fields))
         .route("/config/{slug}/policy", post(policy))
         .route("/config/{slug}/window", post(window))
+        .route("/config/{slug}/reminders", post(reminders))
         .route("/config/{slug}/hashtags", post(hashtag_add))
         .route("/config/{slug}/hashtags/remove", post(hashtag_remove))
         .route("/config/{slug}/switch", post(switch))
@@ -145,6 +146,7 @@ async fn config_context(
         "fields": may(role, "conference policy"),
         "policy": may(role, "conference policy"),
         "window": may(role, "conference window"),
+        "reminders": may(role, "conference reminders"),
         "hashtags": may(role, "hashtag list"),
         "hashtag_add": may(role, "hashtag add"),
         "hashtag_remove": may(role, "hashtag remove"),
@@ -209,8 +211,13 @@ async fn config_context(
     } else {
         Vec::new()
     };
+    let (sessions, speakers) =
+        crate::db::schedule::reminder_minutes(&mut tx, conference.id).await?;
+    let volunteers = crate::db::schedule::volunteer_minutes(&mut tx, conference.id).await?;
     tx.commit().await?;
     let mut conference_value = conference_json(&conference);
+    conference_value["reminders"] =
+        json!({ "sessions": sessions, "speakers": speakers, "volunteers": volunteers });
     conference_value["window_from"] = json!(
         conference
             .posting_window_start
@@ -311,6 +318,36 @@ async fn policy(
     let command =
         word(&state, "policy", "policy", &form.policy).map(|p| format!("/conference policy {p}"));
     submit(&state, &signed, &slug, &form.csrf, "policy", command).await
+}
+
+#[derive(Debug, Deserialize)]
+struct RemindersForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    sessions: String,
+    #[serde(default)]
+    speakers: String,
+    #[serde(default)]
+    volunteers: String,
+}
+
+/// How long before a start reminders go out, through `/conference reminders`.
+async fn reminders(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(slug): Path<String>,
+    Form(form): Form<RemindersForm>,
+) -> Response {
+    let field = |name: &str, value: &str| word(&state, "reminders", name, value).map(str::to_owned);
+    let command = field("sessions", &form.sessions).and_then(|sessions| {
+        let speakers = field("speakers", &form.speakers)?;
+        let volunteers = field("volunteers", &form.volunteers)?;
+        Ok(format!(
+            "/conference reminders {sessions} {speakers} {volunteers}"
+        ))
+    });
+    submit(&state, &signed, &slug, &form.csrf, "reminders", command).await
 }
 
 #[derive(Debug, Deserialize)]
