@@ -612,3 +612,25 @@ async fn reminder_lead_times_are_set_from_the_config_page() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_phone_page_starts_a_post_with_the_auto_hashtags_and_offers_the_others() {
+    let app = spawn().await;
+    app.say(&OWNER, "/conference policy 1").await;
+    app.say(&OWNER, "/hashtag add fosdem auto").await;
+    app.say(&OWNER, "/hashtag add rust").await;
+    let mut browser = Browser::new(&app);
+    browser
+        .sign_in(&web_link(&app, &OWNER, "/mobile").await)
+        .await;
+    let (_, page) = browser.get("/m").await;
+    assert!(
+        page.contains("id=\"compose-text\">\n\n#fosdem</textarea>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-tag=\"#fosdem\">#fosdem</button>"),
+        "{page}"
+    );
+    assert!(page.contains("data-tag=\"#rust\">#rust</button>"), "{page}");
+}

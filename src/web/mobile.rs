@@ -26,7 +26,7 @@ use crate::{
     db::{
         Tx,
         conferences::{self, Conference},
-        mentions as mention_store, people, post_images, posts as posts_store, providers,
+        hashtags, mentions as mention_store, people, post_images, posts as posts_store, providers,
     },
     posts::{self, policy},
 };
@@ -172,6 +172,14 @@ async fn mobile_context(
         }
     }
     let networks = networks(&mut tx, &conference).await?;
+    // The conference's hashtags to tap; those marked auto-add start every new post.
+    let tags = hashtags::hashtags(&mut tx, conference.id).await?;
+    let prefill: Vec<String> = tags
+        .iter()
+        .filter(|t| t.auto_add)
+        .map(|t| format!("#{}", t.tag))
+        .collect();
+    let tags: Vec<String> = tags.iter().map(|t| format!("#{}", t.tag)).collect();
     tx.commit().await?;
     Ok(Ok(json!({
         "me": me,
@@ -182,6 +190,8 @@ async fn mobile_context(
         "queue": queue, "pending_total": pending_total,
         "mentions": mentions, "mentions_total": mentions_total,
         "networks": networks,
+        "hashtags": tags,
+        "prefill": if prefill.is_empty() { String::new() } else { format!("\n\n{}", prefill.join(" ")) },
         "max_images": MAX_IMAGES,
         "notice": notice,
     })))

@@ -72,6 +72,18 @@
   if (text) {
     text.addEventListener('input', count);
     count();
+    // A tapped hashtag joins the text once, at its end.
+    document.querySelectorAll('button.tag[data-tag]').forEach((button) => {
+      button.addEventListener('click', () => {
+        const tag = button.dataset.tag;
+        const words = text.value.split(/\s+/u);
+        if (!words.includes(tag)) {
+          text.value = text.value.replace(/\s*$/u, '') + (text.value.trim() ? ' ' : '') + tag;
+          count();
+        }
+        text.focus();
+      });
+    });
   }
 
   // New items: the poll's ids against the ones on the page.
