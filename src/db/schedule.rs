@@ -229,26 +229,6 @@ pub async fn follows(
     Ok(rows)
 }
 
-/// Telegram chats of people who want personal reminders for `conference`, by person.
-pub async fn reminder_chats(
-    tx: &mut Tx,
-    platform: &str,
-    conference: i64,
-) -> anyhow::Result<Vec<(i64, String)>> {
-    let rows = on_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT s.person_id, a.platform_user_id FROM subscriptions s JOIN person_accounts a \
-             ON a.person_id = s.person_id AND a.platform = $1 \
-             WHERE s.conference_id = $2 AND s.active AND s.reminders ORDER BY s.person_id",
-        )
-        .bind(platform)
-        .bind(conference)
-        .fetch_all(conn)
-        .await
-    })?;
-    Ok(rows)
-}
-
 /// Ties a person to a speaker of the schedule (by the speaker's id or name, lowercased).
 pub async fn link_speaker(
     tx: &mut Tx,

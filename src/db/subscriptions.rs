@@ -102,22 +102,3 @@ pub async fn resume_all(tx: &mut Tx, now: DateTime<Utc>, person: i64) -> anyhow:
     })?;
     Ok(n)
 }
-
-/// Telegram chat ids of people who want announcements for `conference`.
-pub async fn announcement_recipients(
-    tx: &mut Tx,
-    platform: &str,
-    conference: i64,
-) -> anyhow::Result<Vec<String>> {
-    let rows = on_tx!(tx, |conn| {
-        sqlx::query_scalar(
-            "SELECT a.platform_user_id FROM subscriptions s JOIN person_accounts a ON a.person_id = s.person_id \
-             AND a.platform = $1 WHERE s.conference_id = $2 AND s.active AND s.announcements ORDER BY s.person_id",
-        )
-        .bind(platform)
-        .bind(conference)
-        .fetch_all(conn)
-        .await
-    })?;
-    Ok(rows)
-}
