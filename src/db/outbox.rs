@@ -579,13 +579,7 @@ pub async fn cancel_pending_except(
     prefix: &str,
     keep: &std::collections::HashSet<String>,
 ) -> anyhow::Result<Vec<String>> {
-    let pattern = format!(
-        "{}%",
-        prefix
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = format!("{}%", like_literal(prefix));
     let pending: Vec<(i64, String)> = on_tx!(tx, |conn| {
         sqlx::query_as("SELECT id, idempotency_key FROM outbox WHERE state = 'pending' AND idempotency_key LIKE $1 ESCAPE '\\'")
             .bind(&pattern)
@@ -637,52 +631,41 @@ fn like_literal(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Cancels the pending messages to `target` on `platform` whose key starts with `prefix` (`""`: all):
-/// their recipient stopped or switched them off. Returns how many.
-pub async fn cancel_to(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    platform: &str,
-    target: &str,
-    prefix: &str,
-    reason: &str,
-) -> anyhow::Result<u64> {
-    let pattern = format!("{}%", like_literal(prefix));
-    let n = on_tx!(tx, |conn| {
-        sqlx::query(
-            "UPDATE outbox SET state = 'cancelled', last_error = $1, updated_at = $2, finished_at = $2 \
-             WHERE platform = $3 AND target = $4 AND state = 'pending' AND idempotency_key LIKE $5 ESCAPE '\\'",
-        )
-        .bind(reason)
-        .bind(now)
-        .bind(platform)
-        .bind(target)
-        .bind(&pattern)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    Ok(n)
+/// Whose queued messages to cancel.
+#[derive(Debug, Clone, Copy)]
+pub enum Addressed<'a> {
+    /// Everything for `target` on `platform` (a chat that is the person's own).
+    Chat { platform: &'a str, target: &'a str },
+    /// Messages whose key ends with this (where the target is the sending account, the key's end names
+    /// the recipient).
+    KeyEnding(&'a str),
 }
 
-/// Cancels the pending messages whose idempotency key starts with `prefix` and ends with `suffix` (the
-/// part that names the recipient, where the target is the sending account); returns how many.
-pub async fn cancel_keyed(
+/// Cancels the pending messages addressed `to` whose key starts with `prefix` (`""`: all): their
+/// recipient stopped or switched them off. Returns how many.
+pub async fn cancel_addressed(
     tx: &mut Tx,
     now: DateTime<Utc>,
+    to: Addressed<'_>,
     prefix: &str,
-    suffix: &str,
     reason: &str,
 ) -> anyhow::Result<u64> {
-    let pattern = format!("{}%{}", like_literal(prefix), like_literal(suffix));
+    let (chat, ending) = match to {
+        Addressed::Chat { platform, target } => (Some((platform, target)), ""),
+        Addressed::KeyEnding(ending) => (None, ending),
+    };
+    let pattern = format!("{}%{}", like_literal(prefix), like_literal(ending));
     let n = on_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE outbox SET state = 'cancelled', last_error = $1, updated_at = $2, finished_at = $2 \
-             WHERE idempotency_key LIKE $3 ESCAPE '\\' AND state = 'pending'",
+             WHERE state = 'pending' AND idempotency_key LIKE $3 ESCAPE '\\' \
+             AND ($4 IS NULL OR (platform = $4 AND target = $5))",
         )
         .bind(reason)
         .bind(now)
         .bind(&pattern)
+        .bind(chat.map(|(platform, _)| platform))
+        .bind(chat.map(|(_, target)| target))
         .execute(conn)
         .await
         .map(|r| r.rows_affected())

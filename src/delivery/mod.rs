@@ -355,21 +355,25 @@ pub async fn cancel_queued(
         }
         for contact in seen {
             for prefix in prefixes {
-                cancelled += match &contact {
+                let (telegram_chat, suffix);
+                let to = match &contact {
                     Contact::Telegram { chat } => {
-                        let chat = chat.to_string();
-                        outbox::cancel_to(tx, now, telegram::PLATFORM, &chat, prefix, REASON)
-                            .await?
+                        telegram_chat = chat.to_string();
+                        outbox::Addressed::Chat {
+                            platform: telegram::PLATFORM,
+                            target: &telegram_chat,
+                        }
                     }
-                    Contact::Web { chat } => {
-                        let platform = crate::db::web_chat::PLATFORM;
-                        outbox::cancel_to(tx, now, platform, chat, prefix, REASON).await?
-                    }
+                    Contact::Web { chat } => outbox::Addressed::Chat {
+                        platform: crate::db::web_chat::PLATFORM,
+                        target: chat,
+                    },
                     Contact::MastodonDirect { via, acct } => {
-                        let suffix = social::direct_key_suffix(*via, acct);
-                        outbox::cancel_keyed(tx, now, prefix, &suffix, REASON).await?
+                        suffix = social::direct_key_suffix(*via, acct);
+                        outbox::Addressed::KeyEnding(&suffix)
                     }
                 };
+                cancelled += outbox::cancel_addressed(tx, now, to, prefix, REASON).await?;
             }
         }
     }
