@@ -193,9 +193,11 @@ mod tests {
         let reporter = health.register("sync");
         let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let runs = Arc::new(AtomicUsize::new(0));
+        // Each run says it began; the first panics.
+        let (began, mut runs) = tokio::sync::mpsc::unbounded_channel::<usize>();
+        let count = Arc::new(AtomicUsize::new(0));
         let job = {
-            let (runs, shutdown) = (runs.clone(), shutdown.clone());
+            let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 repeat(
                     &clock,
@@ -203,10 +205,11 @@ mod tests {
                     &shutdown,
                     std::time::Duration::from_millis(10),
                     || {
-                        let runs = runs.clone();
+                        let (began, count) = (began.clone(), count.clone());
                         async move {
-                            let n = runs.fetch_add(1, Ordering::SeqCst);
+                            let n = count.fetch_add(1, Ordering::SeqCst);
                             assert!(n != 0, "the first run fails badly");
+                            let _ = began.send(n);
                             anyhow::Ok(())
                         }
                     },
@@ -214,9 +217,9 @@ mod tests {
                 .await;
             })
         };
-        while runs.load(Ordering::SeqCst) < 2 {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        // The second run ended well once the third begins.
+        assert_eq!(runs.recv().await, Some(1));
+        assert_eq!(runs.recv().await, Some(2));
         let sync = &health.snapshot()["sync"];
         assert_eq!(sync.state, State::Running, "the second run went well");
         assert!(

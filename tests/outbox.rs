@@ -612,8 +612,13 @@ async fn a_stalled_send_holds_only_its_own_chat() {
     app.telegram
         .fail_next_to(42, Fault::Slow(Duration::from_secs(4)));
     app.enqueue(42, "slow", "a").await;
-    // The first send now hangs; what is written after it must not wait for it.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the first send hangs at the fake, what is written after it must not wait for it.
+    assert!(
+        app.telegram
+            .wait_for_arrivals(1, Duration::from_secs(2))
+            .await,
+        "the first send reached the fake"
+    );
     app.enqueue(43, "quick", "b").await;
     // The worker paces a provider's sends; the test clock moves past the next slot.
     app.advance(TimeDelta::seconds(1));

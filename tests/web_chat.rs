@@ -115,10 +115,7 @@ async fn without_telegram_an_owner_runs_a_conference_from_the_web_chat_and_appro
     let room = location.trim_start_matches("/chat?c=").to_owned();
     assert!(room.starts_with("room-"), "{room}");
     let replies = owner.say(&me, "/bind moderation").await;
-    let code: String = replies[0][replies[0].find("herald-bind-").unwrap()..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let code = support::code_in(&replies[0]);
     let replies = owner.say(&room, &code).await;
     assert!(replies[0].contains("moderation"), "{replies:?}");
     assert!(
@@ -136,10 +133,7 @@ async fn without_telegram_an_owner_runs_a_conference_from_the_web_chat_and_appro
         .await;
     let attendees = location.trim_start_matches("/chat?c=").to_owned();
     let replies = owner.say(&me, "/bind attendees").await;
-    let code: String = replies[0][replies[0].find("herald-bind-").unwrap()..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let code = support::code_in(&replies[0]);
     owner.say(&attendees, &code).await;
 
     // A Mastodon account for public posts; volunteers post, admins approve.
