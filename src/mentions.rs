@@ -180,8 +180,7 @@ pub fn mention_json(m: &Mention, provider: &providers::Provider) -> Value {
         "number": m.id, "kind": m.kind, "author": m.author_handle, "name": m.author_name,
         "text": m.text, "excerpt": excerpt(&m.text, 200), "url": m.url, "network": provider.kind,
         "provider": provider.internal_name,
-        "state": m.state, "direct": m.visibility.as_deref() == Some("direct"),
-        "visibility": m.visibility,
+        "state": m.state, "visibility": m.visibility,
     })
 }
 

@@ -59,7 +59,7 @@ fn mention(kind: &str, direct: bool, url: Option<&str>) -> Value {
         "number": 7, "kind": kind, "author": "@dan@fosstodon.org", "name": "Dan",
         "text": "Will the Rust devroom talks be streamed?\nAsking for a friend.",
         "excerpt": "Will the Rust devroom talks be streamed? Asking for a friend.", "url": url,
-        "network": "mastodon", "provider": "fosdem_mastodon", "state": "open", "direct": direct,
+        "network": "mastodon", "provider": "fosdem_mastodon", "state": "open",
         "visibility": if direct { "direct" } else { "public" },
     })
 }
@@ -688,7 +688,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                 mention("mention", false, Some("https://fosstodon.org/@dan/1130")),
                 { "number": 8, "kind": "reply", "author": "@eve.bsky.social", "name": "Eve", "text": "Great talk!",
                   "excerpt": "Great talk!", "url": null, "network": "bluesky", "provider": "fosdem_bluesky",
-                  "state": "open", "direct": false },
+                  "state": "open", "visibility": null },
             ] }),
         ),
         (
