@@ -634,3 +634,74 @@ async fn the_phone_page_starts_a_post_with_the_auto_hashtags_and_offers_the_othe
     );
     assert!(page.contains("data-tag=\"#rust\">#rust</button>"), "{page}");
 }
+
+#[tokio::test]
+async fn the_phone_page_lists_failed_posts_with_each_networks_outcome_to_retry_or_cancel() {
+    let app = spawn().await;
+    let mastodon = FakeMastodon::start().await;
+    app.say(
+        &OWNER,
+        &format!("/provider add mastodon fosstodon {}", mastodon.url),
+    )
+    .await;
+    app.deliver(&[app.message_update(&OWNER, OWNER.id, FakeMastodon::TOKEN)])
+        .await;
+    app.say(&OWNER, "/provider on fosstodon").await;
+    app.say(&OWNER, "/switch fosstodon public on").await;
+    app.say(&OWNER, "/conference policy 2").await;
+    // Mastodon refuses both posts for good.
+    mastodon.fail_next(422);
+    app.say(&OWNER, "/post Keynote in Janson at 10:00").await;
+    app.send_everything().await;
+    mastodon.fail_next(422);
+    app.say(&OWNER, "/post Lunch is served").await;
+    app.send_everything().await;
+
+    let mut olga = Browser::new(&app);
+    olga.sign_in(&web_link(&app, &OWNER, "/mobile").await).await;
+    let (_, page) = olga.get("/m").await;
+    assert!(page.contains("Did not go out (2)"), "{page}");
+    assert!(page.contains("Keynote in Janson at 10:00"), "{page}");
+    assert!(
+        page.contains("<li class=\"given_up\">mastodon: given up — refused (422)"),
+        "each network's outcome and error: {page}"
+    );
+    assert!(
+        page.contains("Retry #1") && page.contains("Cancel #2"),
+        "{page}"
+    );
+
+    let csrf = olga.csrf("/m").await;
+    let (status, location) = olga
+        .post(&format!("/m/{SLUG}/posts/1/retry"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = olga.get(&location).await;
+    assert!(
+        page.contains("Post #1 goes out again to 1 network"),
+        "{page}"
+    );
+    olga.post(&format!("/m/{SLUG}/posts/2/cancel"), &[("csrf", &csrf)])
+        .await;
+    app.send_everything().await;
+    assert_eq!(
+        mastodon.statuses().last().unwrap()["status"],
+        "Keynote in Janson at 10:00"
+    );
+    let (_, page) = olga.get("/m").await;
+    assert!(!page.contains("Did not go out"), "both handled: {page}");
+    let mut tx = app.db().begin().await.unwrap();
+    let cancelled = herald::db::posts::post(&mut tx, 2).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(cancelled.state, "cancelled");
+
+    // A volunteer, who may not retry, does not see the list.
+    app.join(&ADA, "volunteer").await;
+    mastodon.fail_next(422);
+    app.say(&OWNER, "/post Closing talk moved").await;
+    app.send_everything().await;
+    let mut ada = Browser::new(&app);
+    ada.sign_in(&web_link(&app, &ADA, "/mobile").await).await;
+    let (_, page) = ada.get("/m").await;
+    assert!(!page.contains("Did not go out"), "{page}");
+}

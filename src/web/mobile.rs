@@ -1,5 +1,6 @@
 //! The moderation page for phones: posts awaiting approval with their per-network text and pictures,
-//! Approve / Reject, a form to write a post (up to four pictures, each with alt text), and open mentions
+//! Approve / Reject, posts that failed on some network with each network's outcome and Retry / Cancel,
+//! a form to write a post (up to four pictures, each with alt text), and open mentions
 //! with Reply / Discard / Boost. Everything it changes goes through the chat core (see [`super::act`]);
 //! the page looks for new items every 30 s (`/m/poll`) and can raise a browser notification.
 
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/m/image/{id}", get(image))
         .route("/m/{slug}/posts/{number}/approve", post(approve))
         .route("/m/{slug}/posts/{number}/reject", post(reject))
+        .route("/m/{slug}/posts/{number}/retry", post(retry))
+        .route("/m/{slug}/posts/{number}/cancel", post(cancel))
         .route("/m/{slug}/mentions/{number}/reply", post(reply))
         .route("/m/{slug}/mentions/{number}/discard", post(discard))
         .route("/m/{slug}/mentions/{number}/boost", post(boost))
@@ -155,6 +158,17 @@ async fn mobile_context(
             }));
         }
     }
+    // Posts that failed or went out on some networks only: each network's outcome, to retry or drop.
+    let mut failed = Vec::new();
+    if moderate {
+        for p in posts_store::posts_failed(&mut tx, conference.id).await? {
+            failed.push(json!({
+                "number": p.id, "state": p.state, "text": p.text,
+                "written": local(&conference, p.created_at),
+                "deliveries": posts_store::deliveries(&mut tx, p.id).await?,
+            }));
+        }
+    }
     let mut mentions = Vec::new();
     let mut mentions_total = 0;
     if may(role, "mentions") {
@@ -187,7 +201,7 @@ async fn mobile_context(
         "conference": { "slug": conference.slug, "name": conference.name },
         "role": role.as_str(),
         "can": can,
-        "queue": queue, "pending_total": pending_total,
+        "queue": queue, "pending_total": pending_total, "failed": failed,
         "mentions": mentions, "mentions_total": mentions_total,
         "networks": networks,
         "hashtags": tags,
@@ -334,6 +348,26 @@ async fn approve(
 ) -> Response {
     let action = Action::Command(format!("/approve {number}"), Vec::new());
     submit(&state, &signed, &slug, &form.csrf, "queue", action).await
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((slug, number)): Path<(String, i64)>,
+    Form(form): Form<super::auth::CsrfOnly>,
+) -> Response {
+    let action = Action::Command(format!("/retry {number}"), Vec::new());
+    submit(&state, &signed, &slug, &form.csrf, "failed", action).await
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((slug, number)): Path<(String, i64)>,
+    Form(form): Form<super::auth::CsrfOnly>,
+) -> Response {
+    let action = Action::Command(format!("/cancel {number}"), Vec::new());
+    submit(&state, &signed, &slug, &form.csrf, "failed", action).await
 }
 
 #[derive(Debug, Deserialize)]
