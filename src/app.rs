@@ -171,6 +171,9 @@ impl Application {
         outbox.observe(Arc::new(crate::delivery::organisers::Losses {
             templates: templates.clone(),
         }));
+        outbox.observe(Arc::new(crate::delivery::social::CredentialsWatch {
+            templates: templates.clone(),
+        }));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());
         Ok(Self {
             config,

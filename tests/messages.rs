@@ -865,6 +865,11 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "name": "Bob", "username": null, "role": "volunteer", "conference": "FOSDEM 2027" }),
         ),
         (
+            "notify_credentials_refused.html",
+            "",
+            json!({ "provider": "fosstodon", "network": "mastodon", "error": "the access token was refused (401)" }),
+        ),
+        (
             "notify_listener_failing.html",
             "",
             json!({ "provider": "fosdem_bluesky", "network": "bluesky", "minutes": 30, "error": "HTTP 502" }),
@@ -1149,9 +1154,12 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "",
             json!({ "providers": [
                 { "id": 1, "series_id": 1, "kind": "mastodon", "internal_name": "fosdem_mastodon",
-                  "public_name": "FOSDEM", "base_url": "https://fosstodon.org", "active": true, "max_characters": 500 },
+                  "public_name": "FOSDEM", "base_url": "https://fosstodon.org", "active": true, "max_characters": 500, "refused": null },
                 { "id": 2, "series_id": 1, "kind": "bluesky", "internal_name": "fosdem_bluesky",
-                  "public_name": "FOSDEM", "base_url": null, "active": false, "max_characters": null },
+                  "public_name": "FOSDEM", "base_url": null, "active": false, "max_characters": null, "refused": null },
+                { "id": 3, "series_id": 1, "kind": "mastodon", "internal_name": "old_mastodon",
+                  "public_name": "FOSDEM", "base_url": "https://chaos.social", "active": true, "max_characters": 500,
+                  "refused": "the access token was refused (401)" },
             ] }),
         ),
         ("provider_list.html", "none", json!({ "providers": [] })),

@@ -760,3 +760,48 @@ async fn a_failed_post_stays_visible_is_told_to_the_organisers_and_can_be_sent_a
         "{history}"
     );
 }
+
+#[tokio::test]
+async fn the_organisers_hear_once_when_a_network_refuses_the_accounts_credentials() {
+    let (app, mastodon) = setup().await;
+    app.bind("organisers", -100_600).await;
+    let refusals = |app: &TestApp| {
+        app.telegram
+            .texts_to(-100_600)
+            .iter()
+            .filter(|t| t.contains("refuses the credentials of <b>fosstodon</b>"))
+            .count()
+    };
+    mastodon.revoke(true);
+    app.say(&OWNER, "/post Keynote in Janson at 10:00").await;
+    app.send_everything().await;
+    assert_eq!(refusals(&app), 1, "{:?}", app.telegram.texts_to(-100_600));
+    app.say(&OWNER, "/post Lunch is served").await;
+    app.send_everything().await;
+    assert_eq!(refusals(&app), 1, "told once, not per post or attempt");
+    let list = app.say(&OWNER, "/provider list").await.join("\n");
+    assert!(
+        list.contains("credentials refused: the access token was refused (401)"),
+        "{list}"
+    );
+    assert!(mastodon.statuses().is_empty());
+
+    // Fixed on the server: the waiting posts go out with their retries, and the refusal is forgotten.
+    mastodon.revoke(false);
+    app.advance(chrono::TimeDelta::minutes(10));
+    app.send_everything().await;
+    let sent: Vec<_> = mastodon
+        .statuses()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, ["Keynote in Janson at 10:00", "Lunch is served"]);
+    let list = app.say(&OWNER, "/provider list").await.join("\n");
+    assert!(!list.contains("refused"), "{list}");
+
+    // Refused again later: news again.
+    mastodon.revoke(true);
+    app.say(&OWNER, "/post Closing talk at 17:00").await;
+    app.send_everything().await;
+    assert_eq!(refusals(&app), 2);
+}

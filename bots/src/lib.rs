@@ -24,6 +24,10 @@ pub enum Disposition {
     Transient,
     /// Retrying the same request cannot succeed: a bad request, content refused.
     Permanent,
+    /// The account's credentials were refused (a revoked token, a changed password): nothing sent with
+    /// them works until an operator fixes them. Retried like [`Self::Transient`], so the messages survive
+    /// the fix, and the operators are told.
+    Refused,
     /// The recipient is gone for good — blocked the bot, deactivated, chat not found: nothing more should
     /// be written to them until they write again.
     Gone,

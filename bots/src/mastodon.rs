@@ -119,11 +119,10 @@ impl MastodonError {
         match self {
             Self::RetryAfter(d) => Disposition::RetryAfter(*d),
             Self::BadRequest { .. } | Self::Gone(_) => Disposition::Permanent,
-            Self::Unauthorized(_)
-            | Self::Server { .. }
-            | Self::Timeout
-            | Self::Network(_)
-            | Self::InvalidResponse(_) => Disposition::Transient,
+            Self::Unauthorized(_) => Disposition::Refused,
+            Self::Server { .. } | Self::Timeout | Self::Network(_) | Self::InvalidResponse(_) => {
+                Disposition::Transient
+            }
         }
     }
 

@@ -543,7 +543,7 @@ async fn a_token_refused_again_after_the_new_login_is_not_retried_forever() {
         matches!(&err, BlueskyError::Unauthorized { error, .. } if error == "ExpiredToken"),
         "{err:?}"
     );
-    assert_eq!(err.disposition(), Disposition::Transient);
+    assert_eq!(err.disposition(), Disposition::Refused);
     let pds = pds.lock().unwrap();
     assert_eq!(pds.count("com.atproto.server.createSession"), 2);
     assert_eq!(pds.count("com.atproto.repo.createRecord"), 2);
@@ -714,7 +714,7 @@ async fn bad_credentials_are_reported_and_nothing_is_posted() {
             message: "Invalid identifier or password".into(),
         }
     );
-    assert_eq!(err.disposition(), Disposition::Transient);
+    assert_eq!(err.disposition(), Disposition::Refused);
     assert!(!err.to_string().contains("wrong-password"));
     let pds = pds.lock().unwrap();
     assert_eq!(pds.count("com.atproto.repo.createRecord"), 0);

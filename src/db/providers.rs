@@ -117,14 +117,15 @@ pub async fn set_credentials(
 ) -> anyhow::Result<()> {
     on_tx!(tx, |conn| {
         sqlx::query(
-            "UPDATE providers SET credentials = $1, updated_at = $2, credentials_set_at = $2 WHERE id = $3",
+            "UPDATE providers SET credentials = $1, updated_at = $2, credentials_set_at = $2, \
+             refused_at = NULL, refused_reason = NULL WHERE id = $3",
         )
-            .bind(credentials.to_string())
-            .bind(now)
-            .bind(id)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
+        .bind(credentials.to_string())
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -218,6 +219,69 @@ pub async fn broadcasting_providers(tx: &mut Tx, conference: i64) -> anyhow::Res
              WHERE s.conference_id = $1 AND s.public_broadcast AND p.active ORDER BY p.internal_name",
         )
         .bind(conference)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
+/// Records that the network refused provider `id`'s credentials; `true` when this starts a refusal
+/// (it was not already refused), so the organisers are told once.
+pub async fn credentials_refused(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    reason: &str,
+) -> anyhow::Result<bool> {
+    let started = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE providers SET refused_at = $1, refused_reason = $2 WHERE id = $3 AND refused_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(started > 0)
+}
+
+/// Provider `id`'s credentials work (a send went through, a check passed, new ones were saved): a later
+/// refusal is news again.
+pub async fn credentials_work(tx: &mut Tx, id: i64) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE providers SET refused_at = NULL, refused_reason = NULL WHERE id = $1 AND refused_at IS NOT NULL",
+        )
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Since when and why provider `id`'s credentials are refused, if they are.
+pub async fn refusal(tx: &mut Tx, id: i64) -> anyhow::Result<Option<(DateTime<Utc>, String)>> {
+    let row: Option<(Option<DateTime<Utc>>, Option<String>)> = on_tx!(tx, |conn| {
+        sqlx::query_as("SELECT refused_at, refused_reason FROM providers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row.and_then(|(at, reason)| Some((at?, reason.unwrap_or_default()))))
+}
+
+/// The conferences with any switch on for provider `id`: those its failures concern.
+pub async fn conferences_using(tx: &mut Tx, id: i64) -> anyhow::Result<Vec<i64>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT conference_id FROM conference_provider_switches WHERE provider_id = $1 \
+             AND (public_broadcast OR attendee_broadcast OR private_notifications \
+                  OR organiser_notifications OR social_management) ORDER BY conference_id",
+        )
+        .bind(id)
         .fetch_all(conn)
         .await
     })?;

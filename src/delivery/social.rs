@@ -70,6 +70,75 @@ impl PlatformRef {
     }
 }
 
+/// The outbox's name for a provider account, which its rate limits and credentials belong to.
+fn provider_key(id: i64) -> String {
+    format!("provider:{id}")
+}
+
+/// Tells the organisers once when a network starts refusing a provider account's credentials (a
+/// revoked token, a changed password), and forgets it when they work again (a send went through, a
+/// check passed, new ones were saved), so the next refusal is news again. The messages wait meanwhile.
+#[derive(Debug)]
+pub struct CredentialsWatch {
+    pub templates: std::sync::Arc<Templates>,
+}
+
+#[async_trait::async_trait]
+impl crate::outbox::Observer for CredentialsWatch {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    async fn finished(
+        &self,
+        _tx: &mut Tx,
+        _now: DateTime<Utc>,
+        _rows: &[(&str, &crate::db::outbox::Outcome)],
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    async fn credentials(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        accounts: &[(&str, Option<&str>)],
+    ) -> anyhow::Result<()> {
+        for (key, refused) in accounts {
+            let Some(id) = key
+                .strip_prefix("provider:")
+                .and_then(|id| id.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let Some(error) = refused else {
+                providers::credentials_work(tx, id).await?;
+                continue;
+            };
+            if !providers::credentials_refused(tx, now, id, error).await? {
+                continue;
+            }
+            let Some(provider) = providers::provider_by_id(tx, id).await? else {
+                continue;
+            };
+            for conference in providers::conferences_using(tx, id).await? {
+                super::organisers::notify(
+                    tx,
+                    &self.templates,
+                    now,
+                    conference,
+                    "notify_credentials_refused",
+                    &format!("credentials-refused:{id}:{}", now.timestamp_micros()),
+                    serde_json::json!({ "provider": provider.internal_name, "network": provider.kind,
+                                        "error": error }),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes a thread (a public post, an answer, a boost) for provider `provider`, due at `due`.
 pub async fn write_thread(
     tx: &mut Tx,
@@ -81,7 +150,7 @@ pub async fn write_thread(
     due: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let message = NewMessage {
-        provider: format!("provider:{}", provider.id),
+        provider: provider_key(provider.id),
         platform: provider.kind.clone(),
         target: provider.id.to_string(),
         kind: kind.into(),
@@ -116,7 +185,7 @@ pub async fn write_direct(
     let html = direct_html(templates, notice)?;
     let body = direct_thread(&provider, acct, &html, None)?;
     let message = NewMessage {
-        provider: format!("provider:{}", provider.id),
+        provider: provider_key(provider.id),
         platform: provider.kind.clone(),
         target: provider.id.to_string(),
         kind: notice.kind.into(),

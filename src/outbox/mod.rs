@@ -224,7 +224,22 @@ pub trait Observer: Send + Sync + fmt::Debug {
         now: DateTime<Utc>,
         rows: &[(&str, &Outcome)],
     ) -> anyhow::Result<()>;
+
+    /// Told what the sends since the last record showed of each provider account's credentials:
+    /// `Some(error)` when the platform refused them, `None` when a send with them went through.
+    async fn credentials(
+        &self,
+        _tx: &mut crate::db::Tx,
+        _now: DateTime<Utc>,
+        _accounts: &[(&str, Option<&str>)],
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
+
+/// What sends showed of each provider account's credentials since the outcomes were last recorded
+/// (the last word per account).
+type CredentialsSeen = Arc<std::sync::Mutex<HashMap<String, Option<String>>>>;
 
 /// The outbox worker. Cheap to clone; clones share the rate limiter.
 #[derive(Debug, Clone)]
@@ -238,6 +253,7 @@ pub struct Outbox {
     owner: String,
     /// 429 answers since they were last reported.
     throttled: Arc<AtomicU64>,
+    credentials: CredentialsSeen,
     observers: Vec<Arc<dyn Observer>>,
 }
 
@@ -256,6 +272,7 @@ impl Outbox {
             limiter: Arc::default(),
             owner,
             throttled: Arc::default(),
+            credentials: Arc::default(),
             observers: Vec::new(),
         }
     }
@@ -448,6 +465,21 @@ impl Outbox {
                 observer.finished(&mut tx, finished, &finished_rows).await?;
             }
         }
+        let seen = std::mem::take(
+            &mut *self
+                .credentials
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if !seen.is_empty() {
+            let accounts: Vec<(&str, Option<&str>)> = seen
+                .iter()
+                .map(|(provider, refused)| (provider.as_str(), refused.as_deref()))
+                .collect();
+            for observer in &self.observers {
+                observer.credentials(&mut tx, finished, &accounts).await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -524,6 +556,27 @@ impl Outbox {
         };
         let result = sender.send(delivery).await;
         let now = self.clock.now();
+        {
+            let refused = match &result {
+                Ok(_) => None,
+                Err(err) if err.disposition == Disposition::Refused => Some(err.message.clone()),
+                Err(_) => return self.outcome_of(row, result, now).await,
+            };
+            self.credentials
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(row.provider.clone(), refused);
+        }
+        self.outcome_of(row, result, now).await
+    }
+
+    /// The outcome of a send's result.
+    async fn outcome_of(
+        &self,
+        row: &OutboxRow,
+        result: Result<String, SendError>,
+        now: DateTime<Utc>,
+    ) -> Outcome {
         let err = match result {
             Ok(platform_message_id) => {
                 return Outcome::Sent {
@@ -569,6 +622,18 @@ impl Outbox {
             Disposition::Permanent => {
                 tracing::warn!(error = %err.message, "send refused");
                 Outcome::GivenUp { error: err.message }
+            }
+            Disposition::Refused => {
+                // Nothing sent with these credentials works until they are fixed: the account pauses
+                // for the backoff, and the messages wait for the fix.
+                tracing::warn!(error = %err.message, "credentials refused; will retry");
+                let at = now + self.backoff(row.attempts);
+                {
+                    let mut limiter = self.limiter.lock().await;
+                    limiter.block(&chat_key, at);
+                    limiter.block(&Key::Provider(row.provider.clone()), at);
+                }
+                self.after_failure(row, at, err.message)
             }
             Disposition::Transient => {
                 tracing::warn!(error = %err.message, "send failed; will retry");

@@ -24,6 +24,8 @@ struct Inner {
     statuses: Vec<Value>,
     by_key: HashMap<String, String>,
     fail_next: Option<u16>,
+    /// The token was revoked: statuses are refused with 401 until it is restored.
+    revoked: bool,
     /// Uploaded media: the description (alt text) and the size of each file.
     media: Vec<(String, usize)>,
     /// Mention notifications, oldest first.
@@ -72,6 +74,13 @@ async fn statuses(
             .into_response();
     }
     let mut inner = inner.lock().unwrap();
+    if inner.revoked {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "The access token was revoked" })),
+        )
+            .into_response();
+    }
     if let Some(code) = inner.fail_next.take() {
         return (
             StatusCode::from_u16(code).unwrap(),
@@ -307,5 +316,10 @@ impl FakeMastodon {
 
     pub fn fail_next(&self, code: u16) {
         self.inner.lock().unwrap().fail_next = Some(code);
+    }
+
+    /// Revokes the account's token (statuses answer 401) or restores it.
+    pub fn revoke(&self, revoked: bool) {
+        self.inner.lock().unwrap().revoked = revoked;
     }
 }

@@ -222,11 +222,10 @@ impl BlueskyError {
     pub fn disposition(&self) -> Disposition {
         match self {
             Self::RetryAfter(after) => Disposition::RetryAfter(*after),
-            Self::Unauthorized { .. }
-            | Self::Server { .. }
-            | Self::Timeout
-            | Self::Network(_)
-            | Self::InvalidResponse(_) => Disposition::Transient,
+            Self::Unauthorized { .. } => Disposition::Refused,
+            Self::Server { .. } | Self::Timeout | Self::Network(_) | Self::InvalidResponse(_) => {
+                Disposition::Transient
+            }
             Self::BadRequest { .. }
             | Self::TooLong { .. }
             | Self::TooManyBytes { .. }
@@ -975,11 +974,15 @@ mod tests {
             BlueskyError::RetryAfter(Duration::from_secs(3)).disposition(),
             Disposition::RetryAfter(Duration::from_secs(3))
         );
-        for transient in [
+        assert_eq!(
             BlueskyError::Unauthorized {
                 error: String::new(),
                 message: String::new(),
-            },
+            }
+            .disposition(),
+            Disposition::Refused
+        );
+        for transient in [
             BlueskyError::Server {
                 status: 500,
                 message: String::new(),

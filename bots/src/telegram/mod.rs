@@ -187,19 +187,18 @@ pub enum TelegramError {
 }
 
 impl TelegramError {
-    /// Whether and when to retry. A refused token is treated as transient: it is a configuration
-    /// mistake that an operator fixes, and the messages should survive until then.
+    /// Whether and when to retry. A refused token is a configuration mistake that an operator fixes:
+    /// the messages survive until then.
     pub fn disposition(&self) -> Disposition {
         match self {
             Self::RetryAfter(after) => Disposition::RetryAfter(*after),
             Self::MigratedTo(_) => Disposition::Transient,
             Self::Forbidden(_) | Self::ChatNotFound(_) => Disposition::Gone,
             Self::BadRequest(_) => Disposition::Permanent,
-            Self::Unauthorized { .. }
-            | Self::Server { .. }
-            | Self::Timeout
-            | Self::Network(_)
-            | Self::InvalidResponse(_) => Disposition::Transient,
+            Self::Unauthorized { .. } => Disposition::Refused,
+            Self::Server { .. } | Self::Timeout | Self::Network(_) | Self::InvalidResponse(_) => {
+                Disposition::Transient
+            }
         }
     }
 

@@ -75,7 +75,13 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
         }
         ProviderCommand::List => {
             let mut tx = ctx.tx.lock().await;
-            let providers = store::providers(&mut tx, conference.series_id).await?;
+            let mut providers = Vec::new();
+            for p in store::providers(&mut tx, conference.series_id).await? {
+                let refused = store::refusal(&mut tx, p.id).await?;
+                let mut shown = json!(p);
+                shown["refused"] = json!(refused.map(|(_, reason)| reason));
+                providers.push(shown);
+            }
             Ok(Reply::text(
                 "provider_list",
                 json!({ "providers": providers }),
@@ -92,8 +98,9 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
             let result = crate::social::verify(&provider, &credentials).await;
             Ok(match result {
                 Ok(verified) => {
+                    let mut tx = ctx.tx.lock().await;
+                    store::credentials_work(&mut tx, provider.id).await?;
                     if let Some(limit) = verified.max_characters {
-                        let mut tx = ctx.tx.lock().await;
                         store::set_limit(
                             &mut tx,
                             provider.id,
