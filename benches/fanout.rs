@@ -83,7 +83,7 @@ fn worker(db: &Db, fake: &fake_telegram::FakeTelegram) -> Outbox {
         settings.send_timeout(),
     );
     let mut senders = Senders::default();
-    senders.insert(telegram::PLATFORM, TelegramSender::new(client));
+    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
     Outbox::new(db.clone(), Arc::new(SystemClock), senders, settings)
 }
 

@@ -93,7 +93,7 @@ async fn outbox_run(fake: &fake_telegram::FakeTelegram, url: &str, n: usize) -> 
         settings.send_timeout(),
     );
     let mut senders = Senders::default();
-    senders.insert(telegram::PLATFORM, TelegramSender::new(client));
+    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
     let worker = Outbox::new(db.clone(), clock.clone(), senders, settings);
 
     let started = Instant::now();

@@ -46,7 +46,7 @@ async fn run(url: &str, spread: bool) -> (Vec<f64>, usize) {
         settings.send_timeout(),
     );
     let mut senders = Senders::default();
-    senders.insert(telegram::PLATFORM, TelegramSender::new(client));
+    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
     let worker = Outbox::new(db.clone(), clock.clone(), senders, settings);
 
     let base = Utc::now() + TimeDelta::seconds(2);

@@ -115,7 +115,7 @@ impl Application {
                 );
                 senders.insert(
                     crate::delivery::telegram::PLATFORM,
-                    TelegramSender::new(client.clone()),
+                    TelegramSender::new(client.clone(), db.clone()),
                 );
                 handlers.insert(UPDATE_KIND, TelegramChat::new(core()));
                 tracing::info!(api_url = %tg.api_url, mode = ?tg.mode, "Telegram is on");

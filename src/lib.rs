@@ -72,6 +72,9 @@ pub mod telegram;
 /// Social networks: the outbox's senders for provider accounts.
 pub mod social;
 
+/// Picture bytes: their type, and scaling down to a network's limit.
+pub mod images;
+
 /// Listeners: Mastodon's streaming API and Bluesky's notifications, heard as they happen.
 pub mod listen;
 

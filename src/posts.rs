@@ -268,16 +268,13 @@ pub async fn send_to_moderation(
     let images = post_images::images(tx, post.id).await?;
     let mut notice = moderation_message(tx, post, author, &images).await?;
     for image in &images {
-        let Some(file) = image.telegram_file_id.clone() else {
-            continue;
-        };
         let caption = templates.render(
             "messages/moderate_image.txt",
             json!({ "number": post.id, "position": image.position, "count": images.len(), "alt": image.alt_text }),
         )?;
         notice.pictures.push(Picture {
-            file,
             caption: Some(caption),
+            ..Picture::of(image)
         });
     }
     let moderation = Recipient::Slot {
@@ -458,10 +455,7 @@ pub async fn deliver(
     }
     // An answer to a mention stays on the mention's network.
     if reply_to.is_none() {
-        let pictures: Vec<String> = images
-            .iter()
-            .filter_map(|i| i.telegram_file_id.clone())
-            .collect();
+        let pictures: Vec<Picture> = images.iter().map(Picture::of).collect();
         let key = format!("post:{}", post.id);
         if delivery::channel_post(tx, now, post.conference_id, &post.text, pictures, &key, due)
             .await?

@@ -10,16 +10,54 @@ use herald_bots::{
     telegram::{self, Request, TelegramClient, TelegramError},
 };
 
-use crate::outbox::{ChatClass, Delivery, SendError, Sender};
+use crate::{
+    db::{Db, post_images},
+    images::sniff_image_type,
+    outbox::{ChatClass, Delivery, SendError, Sender},
+    social::{fit_off_thread, transient},
+};
 
 #[derive(Debug)]
 pub struct TelegramSender {
     client: TelegramClient,
+    /// Where pictures to upload are read from.
+    db: Db,
 }
 
 impl TelegramSender {
-    pub fn new(client: TelegramClient) -> Arc<Self> {
-        Arc::new(Self { client })
+    pub fn new(client: TelegramClient, db: Db) -> Arc<Self> {
+        Arc::new(Self { client, db })
+    }
+
+    /// Puts the bytes of the pictures Telegram does not have yet (those Herald stores, such as the
+    /// phone page's) into the request, each scaled down to what Telegram takes.
+    async fn attach_uploads(&self, request: &mut Request) -> Result<(), SendError> {
+        let Request::SendPhotos { photos } = request else {
+            return Ok(());
+        };
+        for photo in photos.iter_mut() {
+            let (Some(id), None) = (photo.stored, &photo.upload) else {
+                continue;
+            };
+            let mut tx = self.db.begin().await.map_err(transient)?;
+            let found = post_images::image_by_id(&mut tx, id)
+                .await
+                .map_err(transient)?;
+            tx.commit().await.map_err(transient)?;
+            let Some((image, bytes)) = found.filter(|(_, bytes)| !bytes.is_empty()) else {
+                return Err(SendError::permanent(format!(
+                    "picture {id} was removed or has no bytes"
+                )));
+            };
+            let mime = sniff_image_type(&bytes).map_or(image.content_type, str::to_owned);
+            let fitted =
+                fit_off_thread(bytes, mime, telegram::MAX_PHOTO_BYTES, image.position).await?;
+            photo.upload = Some(telegram::Upload {
+                bytes: fitted.bytes,
+                mime: fitted.mime,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -40,9 +78,10 @@ impl Sender for TelegramSender {
         let chat_id: i64 = delivery.target.parse().map_err(|_| {
             SendError::permanent(format!("not a Telegram chat id: {:?}", delivery.target))
         })?;
-        let request: Request = serde_json::from_str(delivery.body).map_err(|e| {
+        let mut request: Request = serde_json::from_str(delivery.body).map_err(|e| {
             SendError::permanent(format!("unreadable Telegram request in the outbox: {e}"))
         })?;
+        self.attach_uploads(&mut request).await?;
         match self.client.perform(chat_id, &request).await {
             Ok(id) => Ok(id),
             Err(err) => {

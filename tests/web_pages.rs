@@ -705,3 +705,95 @@ async fn the_phone_page_lists_failed_posts_with_each_networks_outcome_to_retry_o
     let (_, page) = ada.get("/m").await;
     assert!(!page.contains("Did not go out"), "{page}");
 }
+
+/// A PNG photo of noise, which compresses badly: about 2 MB for 900×600.
+fn large_png() -> Vec<u8> {
+    let mut seed = 0x9e37_79b9_u32;
+    let picture = image::RgbImage::from_fn(900, 600, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let [r, g, b, _] = seed.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn pictures_from_the_phone_page_reach_telegram_and_are_scaled_down_for_bluesky() {
+    let app = spawn().await;
+    app.bind("moderation", -100_700).await;
+    app.bind("attendees", -100_800).await;
+    app.say(&OWNER, "/conference policy 2").await;
+    let bluesky = app.add_fake_bluesky("public").await;
+    app.join(&ADA, "volunteer").await;
+    let png = large_png();
+    assert!(png.len() > 1_500_000, "{}", png.len());
+
+    let mut ada = Browser::new(&app);
+    ada.sign_in(&web_link(&app, &ADA, "/mobile").await).await;
+    let csrf = ada.csrf("/m").await;
+    let (content_type, body) = multipart(
+        &[
+            ("csrf", &csrf),
+            ("text", "The hallway track"),
+            ("alt1", "People talking in the hallway"),
+        ],
+        Some(&png),
+    );
+    let response = ada
+        .http
+        .post(ada.url(&format!("/m/{SLUG}/post")))
+        .header(header::COOKIE, ada.cookie.clone().unwrap())
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    app.send_everything().await;
+
+    // The moderators see the picture itself, uploaded, captioned with its alt text.
+    let shown = app
+        .telegram
+        .calls_of("sendPhoto")
+        .into_iter()
+        .find(|c| c.chat_id() == Some(-100_700))
+        .expect("the picture in the moderation chat");
+    assert_eq!(
+        shown.body["photo"]["upload"].as_u64(),
+        Some(png.len() as u64),
+        "{:?}",
+        shown.body
+    );
+    assert!(
+        shown.body["caption"]
+            .as_str()
+            .is_some_and(|c| c.contains("People talking in the hallway")),
+        "{:?}",
+        shown.body
+    );
+
+    app.say(&OWNER, "/approve 1").await;
+    app.send_everything().await;
+    // The attendee channel gets it too; Bluesky gets it under its 1,000,000 bytes.
+    let posted = app
+        .telegram
+        .calls_of("sendPhoto")
+        .into_iter()
+        .find(|c| c.chat_id() == Some(-100_800))
+        .expect("the picture in the attendee channel");
+    assert_eq!(posted.body["caption"], "The hallway track");
+    assert!(posted.body["photo"]["upload"].as_u64().is_some());
+    let blobs = bluesky.blobs();
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    assert!(blobs[0] <= 1_000_000 && blobs[0] > 50_000, "{blobs:?}");
+    let record = bluesky.records().pop().expect("the post");
+    assert_eq!(record["text"], "The hallway track");
+    assert_eq!(
+        record["embed"]["images"][0]["alt"],
+        "People talking in the hallway"
+    );
+}

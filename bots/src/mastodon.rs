@@ -20,6 +20,8 @@ use crate::Disposition;
 pub const URL_LENGTH: usize = 23;
 /// The limit when an instance does not say (Mastodon's default).
 pub const DEFAULT_LIMIT: usize = 500;
+/// The largest picture Mastodon takes: 16 MB since 4.0, 10 MB before; the smaller fits both.
+pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
 /// The length Mastodon counts for `text`: what a reader sees as one character (a grapheme cluster, such
 /// as "🗺️" or "é" written as e and an accent) counts one, as the server's length check does.

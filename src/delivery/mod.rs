@@ -37,11 +37,24 @@ use crate::{
     templates::Templates,
 };
 
-/// A picture to show with a notice: the platform's file id and a caption.
+/// A post's picture to show: the stored picture (`post_images` id), the chat platform's own id for it
+/// when it came through that platform (sent again by that id, not uploaded), and a caption.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Picture {
-    pub file: String,
+    pub image: i64,
+    pub file: Option<String>,
     pub caption: Option<String>,
+}
+
+impl Picture {
+    /// A post's picture, without a caption.
+    pub fn of(image: &crate::db::post_images::PostImage) -> Self {
+        Self {
+            image: image.id,
+            file: image.telegram_file_id.clone(),
+            caption: None,
+        }
+    }
 }
 
 /// What to say, independent of where it goes.
@@ -469,7 +482,7 @@ pub async fn channel_post(
     now: DateTime<Utc>,
     conference: i64,
     text: &str,
-    pictures: Vec<String>,
+    pictures: Vec<Picture>,
     key: &str,
     due: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
@@ -494,8 +507,8 @@ pub async fn channel_post(
     Ok(reached)
 }
 
-/// Shows `pictures` (each with its caption) to `recipient`'s contacts that show pictures by the id they
-/// came with (Telegram file ids), due now, under `key`; returns how many contacts got them.
+/// Shows `pictures` (each with its caption) to `recipient`'s contacts that show pictures, due now, under
+/// `key`; returns how many contacts got them.
 pub async fn pictures(
     tx: &mut Tx,
     now: DateTime<Utc>,

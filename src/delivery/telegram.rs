@@ -61,14 +61,7 @@ pub async fn write_notice(
     let mut keys = Vec::new();
     if !notice.pictures.is_empty() && notice.replaces.is_none() {
         // The pictures first, as one album, so the text (and its buttons) comes after them.
-        let album = notice
-            .pictures
-            .iter()
-            .map(|p| OutgoingPhoto {
-                file_id: p.file.clone(),
-                caption: p.caption.clone(),
-            })
-            .collect();
+        let album = notice.pictures.iter().map(photo).collect();
         let due = notice.due.unwrap_or(now);
         keys.push(
             photos(
@@ -214,7 +207,7 @@ pub async fn post(
     now: DateTime<Utc>,
     chat: i64,
     text: &str,
-    pictures: &[String],
+    pictures: &[super::Picture],
     key: &str,
     due: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -223,9 +216,9 @@ pub async fn post(
         let album: Vec<OutgoingPhoto> = pictures
             .iter()
             .enumerate()
-            .map(|(i, file_id)| OutgoingPhoto {
-                file_id: file_id.clone(),
+            .map(|(i, picture)| OutgoingPhoto {
                 caption: (i == 0 && caption_fits && !text.is_empty()).then(|| text.to_owned()),
+                ..photo(picture)
             })
             .collect();
         let key = format!("{key}:{PLATFORM}:photos");
@@ -258,14 +251,19 @@ pub async fn pictures(
     pictures: &[super::Picture],
     key: &str,
 ) -> anyhow::Result<String> {
-    let album = pictures
-        .iter()
-        .map(|p| OutgoingPhoto {
-            file_id: p.file.clone(),
-            caption: p.caption.clone(),
-        })
-        .collect();
+    let album = pictures.iter().map(photo).collect();
     photos(tx, now, chat, album, key, "photos", now).await
+}
+
+/// A picture as Telegram gets it: by the file id it came with, else uploaded from the store (the
+/// sender reads its bytes: `crate::telegram::TelegramSender`).
+fn photo(picture: &super::Picture) -> OutgoingPhoto {
+    OutgoingPhoto {
+        file_id: picture.file.clone().unwrap_or_default(),
+        stored: picture.file.is_none().then_some(picture.image),
+        upload: None,
+        caption: picture.caption.clone(),
+    }
 }
 
 /// Queues pictures (by Telegram file id) for `chat`, due at `due`, under `key` and outbox kind `kind`.

@@ -174,15 +174,20 @@ impl Sender for BlueskySender {
             })?;
             return Ok(reposted.uri);
         }
-        let mut images = load_images(&self.db, &self.pictures, &body.images)
-            .await?
-            .into_iter()
-            .map(|i| herald_bots::bluesky::Image {
-                bytes: i.bytes,
-                mime: i.mime,
-                alt: i.alt,
-            })
-            .collect::<Vec<_>>();
+        let mut images = load_images(
+            &self.db,
+            &self.pictures,
+            &body.images,
+            herald_bots::bluesky::MAX_IMAGE_BYTES,
+        )
+        .await?
+        .into_iter()
+        .map(|i| herald_bots::bluesky::Image {
+            bytes: i.bytes,
+            mime: i.mime,
+            alt: i.alt,
+        })
+        .collect::<Vec<_>>();
         // An answer starts under the post it answers, in that post's thread.
         let (mut parent, mut root) = match &body.reply_to {
             Some(target) => {

@@ -188,7 +188,14 @@ impl Sender for MastodonSender {
         // Uploaded media are not posts: an upload repeated after a lost answer leaves an unused
         // attachment on the server, which Mastodon removes on its own.
         let mut media_ids = Vec::new();
-        for image in load_images(&self.db, &self.pictures, &body.images).await? {
+        for image in load_images(
+            &self.db,
+            &self.pictures,
+            &body.images,
+            herald_bots::mastodon::MAX_IMAGE_BYTES,
+        )
+        .await?
+        {
             let id = client
                 .upload_media(image.bytes, &image.mime, &image.alt)
                 .await

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     db::{Db, post_images, providers},
     delivery::networks::Network,
+    images::{Fitted, sniff_image_type},
     listen::Listener,
     outbox::{SendError, Sender},
 };
@@ -49,36 +50,13 @@ pub(crate) struct Loaded {
     alt: String,
 }
 
-/// The image type the bytes themselves say (their magic numbers), which beats what the sender claimed.
-pub(crate) fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
-    match bytes {
-        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
-        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
-        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
-        [
-            b'R',
-            b'I',
-            b'F',
-            b'F',
-            _,
-            _,
-            _,
-            _,
-            b'W',
-            b'E',
-            b'B',
-            b'P',
-            ..,
-        ] => Some("image/webp"),
-        _ => None,
-    }
-}
-
-/// Reads a delivery's images, downloading (once, then kept) those that only have a Telegram file id.
+/// Reads a delivery's images, downloading (once, then kept) those that only have a Telegram file id,
+/// each scaled down to at most `max_bytes` when larger.
 pub(crate) async fn load_images(
     db: &Db,
     pictures: &Pictures,
     ids: &[i64],
+    max_bytes: usize,
 ) -> Result<Vec<Loaded>, SendError> {
     let read = |id: i64| async move {
         let mut tx = db.begin().await.map_err(transient)?;
@@ -111,9 +89,11 @@ pub(crate) async fn load_images(
                 .map_err(transient)?;
             tx.commit().await.map_err(transient)?;
         }
+        let mime = sniff_image_type(&bytes).map_or(image.content_type, str::to_owned);
+        let fitted = fit_off_thread(bytes, mime, max_bytes, image.position).await?;
         loaded.push(Loaded {
-            mime: sniff_image_type(&bytes).map_or(image.content_type, str::to_owned),
-            bytes,
+            mime: fitted.mime,
+            bytes: fitted.bytes,
             alt: image.alt_text,
         });
     }
@@ -174,34 +154,26 @@ pub async fn verify(
     }
 }
 
+/// [`crate::images::fit`] on a blocking thread; picture `position` of its post when it cannot fit.
+pub(crate) async fn fit_off_thread(
+    bytes: Vec<u8>,
+    mime: String,
+    max_bytes: usize,
+    position: i64,
+) -> Result<Fitted, SendError> {
+    if bytes.len() <= max_bytes {
+        return Ok(Fitted { bytes, mime });
+    }
+    tokio::task::spawn_blocking(move || crate::images::fit(bytes, &mime, max_bytes))
+        .await
+        .map_err(|e| transient(anyhow::anyhow!("scaling a picture: {e}")))?
+        .map_err(|e| SendError::permanent(format!("picture {position}: {e}")))
+}
+
 pub(crate) fn transient(e: anyhow::Error) -> SendError {
     SendError {
         disposition: Disposition::Transient,
         message: format!("{e:#}"),
         moved_to: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sniff_image_type;
-
-    #[test]
-    fn image_types_come_from_the_bytes() {
-        assert_eq!(
-            sniff_image_type(b"\x89PNG\r\n\x1a\n...."),
-            Some("image/png")
-        );
-        assert_eq!(
-            sniff_image_type(&[0xff, 0xd8, 0xff, 0xe0, 0]),
-            Some("image/jpeg")
-        );
-        assert_eq!(sniff_image_type(b"GIF89a...."), Some("image/gif"));
-        assert_eq!(
-            sniff_image_type(b"RIFF\x10\0\0\0WEBPVP8 "),
-            Some("image/webp")
-        );
-        assert_eq!(sniff_image_type(b"%PDF-1.7"), None);
-        assert_eq!(sniff_image_type(b""), None);
     }
 }

@@ -278,7 +278,7 @@ async fn image(State(state): State<AppState>, signed: Signed, Path(id): Path<i64
             return Ok(None);
         }
         let mime =
-            crate::social::sniff_image_type(&bytes).map_or(image.content_type, str::to_owned);
+            crate::images::sniff_image_type(&bytes).map_or(image.content_type, str::to_owned);
         Ok(Some((mime, bytes)))
     }
     .await;
@@ -494,7 +494,7 @@ async fn write_post(
                 ));
                 continue;
             }
-            match crate::social::sniff_image_type(&bytes) {
+            match crate::images::sniff_image_type(&bytes) {
                 Some(mime) => files.push((n, mime.to_owned(), bytes.to_vec())),
                 None => {
                     refused.get_or_insert(invalid(

@@ -19,8 +19,8 @@ use std::{
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{Path, State},
-    http::StatusCode,
+    extract::{FromRequest, Multipart, Path, Request, State},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -349,22 +349,71 @@ async fn download(
     }
 }
 
+/// A multipart request (pictures uploaded) as JSON, as the Bot API reads it: text fields as values
+/// (`chat_id` a number, `media` parsed), each file part as `{"upload": <bytes>, "content_type": …}`.
+async fn multipart_body(request: Request) -> Result<Value, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("Bad Request: {e}");
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| bad(&e))?;
+    let mut body = json!({});
+    while let Some(field) = form.next_field().await.map_err(|e| bad(&e))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if field.file_name().is_some() {
+            let content_type = field.content_type().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(|e| bad(&e))?;
+            body[name] = json!({ "upload": bytes.len(), "content_type": content_type });
+        } else {
+            let text = field.text().await.map_err(|e| bad(&e))?;
+            body[name.as_str()] = match name.as_str() {
+                "chat_id" => text.parse::<i64>().map_or(json!(text), |id| json!(id)),
+                "media" => serde_json::from_str(&text).map_err(|e| bad(&e))?,
+                _ => json!(text),
+            };
+        }
+    }
+    Ok(body)
+}
+
 async fn handle(
     State(shared): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     let Some(token) = bot.strip_prefix("bot") else {
         return error(404, "Not Found", None);
     };
-    let body: Value = if body.is_empty() {
-        json!({})
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let body = if multipart {
+        match multipart_body(request).await {
+            Ok(body) => body,
+            Err(description) => return error(400, &description, None),
+        }
     } else {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(_) => return error(400, "Bad Request: invalid JSON", None),
+        match Bytes::from_request(request, &()).await {
+            Ok(bytes) => match json_body(&bytes) {
+                Some(body) => body,
+                None => return error(400, "Bad Request: invalid JSON", None),
+            },
+            Err(e) => return e.into_response(),
         }
     };
+    handle_call(shared, token, method, body).await
+}
+
+fn json_body(body: &Bytes) -> Option<Value> {
+    Some(if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body).ok()?
+    })
+}
+
+async fn handle_call(shared: Arc<Shared>, token: &str, method: String, body: Value) -> Response {
     let chat = body.get("chat_id").and_then(Value::as_i64);
     shared.arrived.fetch_add(1, Ordering::SeqCst);
     shared.arrived_methods.lock().unwrap().push(method.clone());

@@ -107,8 +107,8 @@ pub enum Request {
     },
     #[serde(rename = "deleteMessage")]
     DeleteMessage { message_id: i32 },
-    /// Pictures already on Telegram, by `file_id`: `sendPhoto` for one, `sendMediaGroup` for 2–10, each
-    /// with its caption (plain text).
+    /// Pictures, each already on Telegram (by `file_id`) or uploaded: `sendPhoto` for one,
+    /// `sendMediaGroup` for 2–10, each with its caption (plain text).
     #[serde(rename = "sendPhotos")]
     SendPhotos { photos: Vec<OutgoingPhoto> },
     #[serde(rename = "answerCallbackQuery")]
@@ -123,13 +123,36 @@ pub enum Request {
     },
 }
 
-/// A picture to send by its Telegram `file_id`, with a plain-text caption.
+/// A picture to send with a plain-text caption: one already on Telegram by its `file_id`, or one the
+/// application holds (`stored`, its own id for it), whose bytes the application puts in `upload`
+/// before performing the request; those are uploaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingPhoto {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub file_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<i64>,
+    #[serde(skip)]
+    pub upload: Option<Upload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
 }
+
+/// A picture's bytes to upload, with their type.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    pub mime: String,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Upload({}, {} bytes)", self.mime, self.bytes.len())
+    }
+}
+
+/// The largest photo Telegram takes as an upload.
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 
 /// A command for the bot's menu (`setMyCommands`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -231,6 +254,16 @@ struct ApiParameters {
     retry_after: Option<u64>,
     #[serde(default)]
     migrate_to_chat_id: Option<i64>,
+}
+
+/// A Bot API call's answer: its result, or the error it says.
+async fn answer(
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<serde_json::Value, TelegramError> {
+    let response = response.map_err(TelegramError::from_reqwest)?;
+    let status = response.status().as_u16();
+    let body = response.text().await.map_err(TelegramError::from_reqwest)?;
+    classify(status, &body)
 }
 
 /// Turns an HTTP status and body into a result, classifying errors.
@@ -337,11 +370,8 @@ impl TelegramClient {
             .timeout(self.timeout)
             .json(payload)
             .send()
-            .await
-            .map_err(TelegramError::from_reqwest)?;
-        let status = response.status().as_u16();
-        let body = response.text().await.map_err(TelegramError::from_reqwest)?;
-        classify(status, &body)
+            .await;
+        answer(response).await
     }
 
     /// Performs a stored [`Request`] against `chat_id`; returns the platform id worth keeping (the
@@ -407,6 +437,12 @@ impl TelegramClient {
                 .map(|id| id.to_string())
                 .ok_or_else(|| TelegramError::InvalidResponse("no message_id in the result".into()))
         };
+        if photos.iter().any(|p| p.upload.is_some()) {
+            return self
+                .upload_photos(chat_id, photos, caption)
+                .await
+                .and_then(|v| first_id(&v));
+        }
         match photos {
             [] => Err(TelegramError::BadRequest("no photos to send".into())),
             [one] => {
@@ -433,6 +469,67 @@ impl TelegramClient {
                 first_id(&result)
             }
         }
+    }
+
+    /// `send_photos` for pictures some of which are uploaded, as a multipart request: `sendPhoto` takes
+    /// the one picture as its `photo` part; in `sendMediaGroup` the media name their parts
+    /// (`attach://<part>`), the others go by `file_id`.
+    async fn upload_photos(
+        &self,
+        chat_id: i64,
+        photos: &[OutgoingPhoto],
+        caption: impl Fn(&OutgoingPhoto) -> Option<String>,
+    ) -> Result<serde_json::Value, TelegramError> {
+        let single = photos.len() == 1;
+        let mut form = reqwest::multipart::Form::new().text("chat_id", chat_id.to_string());
+        let mut media = Vec::new();
+        for (index, photo) in photos.iter().take(10).enumerate() {
+            let reference = match &photo.upload {
+                Some(upload) => {
+                    let name = if single {
+                        "photo".to_owned()
+                    } else {
+                        format!("photo{index}")
+                    };
+                    let extension = upload.mime.strip_prefix("image/").unwrap_or("jpg");
+                    let part = reqwest::multipart::Part::bytes(upload.bytes.clone())
+                        .file_name(format!("{name}.{extension}"))
+                        .mime_str(&upload.mime)
+                        .map_err(|e| TelegramError::BadRequest(e.to_string()))?;
+                    form = form.part(name.clone(), part);
+                    format!("attach://{name}")
+                }
+                None if photo.file_id.is_empty() => {
+                    return Err(TelegramError::BadRequest(format!(
+                        "photo {} has neither a file id nor bytes",
+                        index + 1
+                    )));
+                }
+                None => photo.file_id.clone(),
+            };
+            media.push((reference, caption(photo)));
+        }
+        let method = if let [(_, text)] = media.as_slice() {
+            if let Some(text) = text {
+                form = form.text("caption", text.clone());
+            }
+            "sendPhoto"
+        } else {
+            let media: Vec<_> = media
+                .iter()
+                .map(|(reference, text)| serde_json::json!({ "type": "photo", "media": reference, "caption": text }))
+                .collect();
+            form = form.text("media", serde_json::Value::from(media).to_string());
+            "sendMediaGroup"
+        };
+        let response = self
+            .http
+            .post(self.method_url(method))
+            .timeout(self.timeout.max(Duration::from_secs(60)))
+            .multipart(form)
+            .send()
+            .await;
+        answer(response).await
     }
 
     /// Downloads a file the bot received (`getFile`, then the file URL). Bots may download files up to

@@ -539,12 +539,17 @@ pub async fn image(ctx: Ctx, actor: Actor, (number, alt): (i64, String)) -> Hand
         conference: post.conference_id,
         slot: delivery::Slot::Moderation,
     };
-    let shown = delivery::Picture {
-        file: picture.file_id.clone(),
-        caption: Some(caption),
-    };
+    let shown: Vec<delivery::Picture> = post_images::images(&mut tx, post.id)
+        .await?
+        .iter()
+        .filter(|i| i.position == position)
+        .map(|i| delivery::Picture {
+            caption: Some(caption.clone()),
+            ..delivery::Picture::of(i)
+        })
+        .collect();
     let key = format!("moderate-photos:{}:{position}", post.id);
-    delivery::pictures(&mut tx, ctx.now, moderation, &[shown], &key).await?;
+    delivery::pictures(&mut tx, ctx.now, moderation, &shown, &key).await?;
     Ok(Reply::text(
         "image_added",
         json!({ "number": number, "position": position, "max": posts::MAX_IMAGES }),
