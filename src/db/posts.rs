@@ -365,15 +365,5 @@ pub async fn moderation_message(
     tx: &mut Tx,
     post: i64,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let pattern = format!("moderate:{post}/%");
-    let rows = on_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT platform, target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 \
-             AND platform_message_id IS NOT NULL ORDER BY id",
-        )
-        .bind(&pattern)
-        .fetch_all(conn)
-        .await
-    })?;
-    Ok(rows)
+    super::outbox::sent_messages(tx, &format!("moderate:{post}")).await
 }
