@@ -1,5 +1,5 @@
 //! A campaign over the real 39C3 schedule (215 sessions) to two networks: the preview (every post rendered
-//! per network and timed) and the creation (all 215 posts, variants and moderation messages in one
+//! per network and timed) and the creation (all 215 posts, variants and the moderation digest in one
 //! transaction). The issue asks for both under a second.
 //!
 //! cargo bench --bench campaign                       # SQLite
@@ -13,7 +13,7 @@ use support::postgres_schema;
 use herald::{
     campaign,
     clock::{SharedClock, SystemClock},
-    db::{Db, bindings, posts, providers, schedule},
+    db::{Db, bindings, providers, schedule},
     templates::Templates,
 };
 
@@ -133,27 +133,19 @@ async fn main() {
             )
             .await
             .expect("create");
-            for id in &ids {
-                let post = posts::post(&mut tx, *id)
-                    .await
-                    .expect("post")
-                    .expect("exists");
-                herald::posts::send_to_moderation(
-                    &mut tx,
-                    &templates,
-                    chrono::Utc::now(),
-                    &post,
-                    "campaign",
-                )
+            let created = herald::db::campaigns::campaign(&mut tx, draft)
                 .await
-                .expect("moderation");
-            }
+                .expect("campaign")
+                .expect("exists");
+            campaign::digest::send(&mut tx, &templates, chrono::Utc::now(), &created)
+                .await
+                .expect("digest");
             tx.commit().await.expect("commit");
             create_ms += started.elapsed().as_secs_f64() * 1000.0;
             made = ids.len();
         }
         println!(
-            "{backend:10} 39C3 campaign, {made} posts to 2 networks: preview {:.1} ms, create with moderation messages {:.1} ms (mean of {runs})",
+            "{backend:10} 39C3 campaign, {made} posts to 2 networks: preview {:.1} ms, create with the moderation digest {:.1} ms (mean of {runs})",
             preview_ms / f64::from(runs),
             create_ms / f64::from(runs)
         );

@@ -1,14 +1,15 @@
 //! Campaigns from chat: options, the template as the next message, a preview, all-or-nothing creation of
-//! posts that wait for approval and go out per network at their time.
+//! posts that wait for approval and go out per network at their time; moderators see a campaign as one
+//! digest message, and approve it all at once or review its posts one by one.
 
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
 use chrono::{DateTime, Utc};
-use herald::{clock::SharedClock, templates::Templates};
+use herald::{clock::SharedClock, db::Pool, templates::Templates};
 use serde_json::json;
-use support::{OWNER, TestApp, fake_mastodon::FakeMastodon};
+use support::{ADA, BOB, OWNER, TestApp, fake_mastodon::FakeMastodon};
 
 const MODERATION: i64 = -100_700;
 
@@ -116,13 +117,12 @@ async fn a_campaign_is_previewed_then_created_at_once_and_goes_out_per_network()
         let off = (post.scheduled_at.unwrap() - slot).num_seconds().abs();
         assert!(off <= 600, "within the jitter of its slot: {off} s");
     }
-    assert_eq!(
-        app.telegram
-            .texts_to(MODERATION)
-            .iter()
-            .filter(|t| t.contains("by campaign #1 is waiting for approval"))
-            .count(),
-        2
+    // After the binding's confirmation, one digest.
+    let moderation = app.telegram.texts_to(MODERATION).split_off(1);
+    assert_eq!(moderation.len(), 1, "one digest: {moderation:?}");
+    assert!(
+        moderation[0].starts_with("📣 Campaign #1 by Olga: 2 posts waiting for approval"),
+        "{moderation:?}"
     );
     // Pressing again creates nothing more.
     app.deliver(&[press(&app, "campaign:create:1")]).await;
@@ -432,4 +432,275 @@ async fn a_template_sent_as_a_file_is_read_and_previewed() {
     let preview = app.telegram.texts_to(OWNER.id).join("\n");
     assert!(preview.contains("Campaign #1: 2 posts"), "{preview}");
     assert!(preview.contains("Rust in Space — from a file"), "{preview}");
+}
+
+/// A campaign of one post per session (all four, an hour apart from 2026-12-28 10:00), created; returns its
+/// posts, waiting for approval.
+async fn four_post_campaign(app: &TestApp) -> Vec<herald::db::posts::Post> {
+    app.say(&OWNER, "/campaign sessions start=2026-12-28T10:00 every=1h")
+        .await;
+    app.say(&OWNER, "Next in {{ session.room }}: {{ session.title }}")
+        .await;
+    app.deliver(&[press(app, "campaign:create:1")]).await;
+    let created = posts(app).await;
+    assert_eq!(created.len(), 4);
+    created
+}
+
+/// The digest in the moderation group: its message id and its buttons' data.
+fn digest(app: &TestApp) -> (i64, Vec<String>) {
+    let sent = app
+        .sent_containing(MODERATION, "📣 Campaign #1")
+        .expect("the digest");
+    let buttons = sent.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .map(|b| b["callback_data"].as_str().unwrap().to_owned())
+        .collect();
+    (sent.message_id.unwrap(), buttons)
+}
+
+/// `user` presses `data` under the digest in the moderation group; the answer to the press (its text and
+/// whether it is an alert).
+async fn press_on_digest(app: &TestApp, user: &support::TgUser, data: &str) -> (String, bool) {
+    let (message, _) = digest(app);
+    app.deliver(&[app.button_update(user, MODERATION, message, data)])
+        .await;
+    let answer = app.telegram.calls_of("answerCallbackQuery").pop().unwrap();
+    (
+        answer.body["text"].as_str().unwrap_or_default().to_owned(),
+        answer.body["show_alert"].as_bool().unwrap_or(false),
+    )
+}
+
+/// The last edit of the digest: its text and whether it still has buttons.
+fn digest_edit(app: &TestApp) -> Option<(String, serde_json::Value)> {
+    let (message, _) = digest(app);
+    app.telegram
+        .calls_of("editMessageText")
+        .into_iter()
+        .rfind(|c| c.body["message_id"].as_i64() == Some(message))
+        .map(|c| {
+            (
+                c.body["text"].as_str().unwrap().to_owned(),
+                c.body["reply_markup"].clone(),
+            )
+        })
+}
+
+#[tokio::test]
+async fn a_campaign_reaches_the_moderation_chat_as_one_digest_not_a_message_per_post() {
+    let (app, _mastodon, _bluesky) = setup().await;
+    let bound = app.telegram.texts_to(MODERATION).len();
+    four_post_campaign(&app).await;
+    let moderation = app.telegram.texts_to(MODERATION).split_off(bound);
+    assert_eq!(moderation.len(), 1, "{moderation:?}");
+    let digest_text = &moderation[0];
+    for part in [
+        "📣 Campaign #1 by Olga: 4 posts waiting for approval, one per session.",
+        "they go out from Mon 28 Dec 10:00 to Mon 28 Dec 13:00, one every 60 minutes.",
+        "Next in {{ session.room }}: {{ session.title }}",
+        "The first 3:\n1. Next in Janson: Securing the supply chain\n2. Next in Janson: Rust in Space\n\
+         3. Next in Janson: Fuzzing everything\n",
+        "✅ fosstodon: every post fits (up to 41/500).",
+        "✅ sky: every post fits (up to 41/300).",
+    ] {
+        assert!(digest_text.contains(part), "{part:?} in {digest_text}");
+    }
+    assert!(
+        !digest_text.contains("Async Rust, gently"),
+        "three examples, not all"
+    );
+    assert_eq!(
+        digest(&app).1,
+        ["campaign:approve:1", "campaign:review:1"],
+        "Approve all, Review one by one"
+    );
+}
+
+#[tokio::test]
+async fn approve_all_approves_every_waiting_post_the_presser_may_approve_and_the_digest_loses_its_buttons()
+ {
+    let (app, mastodon, bluesky) = setup().await;
+    let created = four_post_campaign(&app).await;
+    let in_moderation = app.telegram.texts_to(MODERATION).len();
+
+    // Policy 2: a volunteer may not approve; refused as an alert, nothing changes.
+    app.join(&ADA, "volunteer").await;
+    let (answer, alert) = press_on_digest(&app, &ADA, "campaign:approve:1").await;
+    assert_eq!(
+        answer,
+        "Under this conference's posting policy you cannot approve the posts of campaign #1."
+    );
+    assert!(alert);
+    assert!(posts(&app).await.iter().all(|p| p.state == "pending"));
+    assert!(digest_edit(&app).is_none());
+
+    // One post was approved on its own already; one carries Bob's name as its author (a campaign's posts are
+    // nobody's, but the rule holds for any post): he may approve the other two.
+    app.say(&OWNER, &format!("/approve {}", created[0].id))
+        .await;
+    app.join(&BOB, "admin").await;
+    let bob: i64 = {
+        let mut tx = app.db().begin().await.unwrap();
+        let person =
+            herald::db::people::person_by_user_id(&mut tx, "telegram", &BOB.id.to_string())
+                .await
+                .unwrap()
+                .unwrap()
+                .id;
+        tx.commit().await.unwrap();
+        person
+    };
+    let own = created[3].id;
+    let sql = "UPDATE posts SET author_id = $1 WHERE id = $2";
+    let set = match app.db().pool() {
+        Pool::Sqlite(db) => sqlx::query(sql)
+            .bind(bob)
+            .bind(own)
+            .execute(db)
+            .await
+            .map(drop),
+        Pool::Postgres(db) => sqlx::query(sql)
+            .bind(bob)
+            .bind(own)
+            .execute(db)
+            .await
+            .map(drop),
+    };
+    set.unwrap();
+
+    let (answer, alert) = press_on_digest(&app, &BOB, "campaign:approve:1").await;
+    assert_eq!(
+        answer,
+        "✅ Campaign #1: 2 posts approved by Bob; each goes out at its time.\n\
+         1 is your own: someone else has to approve it (/campaign approve 1)."
+    );
+    assert!(!alert);
+    assert_eq!(
+        app.telegram.texts_to(MODERATION).len(),
+        in_moderation,
+        "nothing new in the moderation group"
+    );
+    let (edited, buttons) = digest_edit(&app).expect("the digest shows the outcome");
+    assert!(
+        edited.starts_with("✅ Campaign #1: 2 posts approved by Bob"),
+        "{edited}"
+    );
+    assert!(buttons.is_null(), "its buttons are gone: {buttons}");
+
+    let states: Vec<String> = posts(&app).await.into_iter().map(|p| p.state).collect();
+    assert_eq!(states, ["sending", "sending", "sending", "pending"]);
+    let history = app
+        .say(&OWNER, &format!("/history {}", created[1].id))
+        .await
+        .join("\n");
+    assert!(history.contains("approved by Bob"), "{history}");
+    assert!(
+        history.contains("campaign #1: all approved at once"),
+        "{history}"
+    );
+
+    // Pressing again approves nothing twice; what is left is Bob's own.
+    let (answer, alert) = press_on_digest(&app, &BOB, "campaign:approve:1").await;
+    assert!(
+        answer.starts_with("Campaign #1: nothing approved."),
+        "{answer}"
+    );
+    assert!(alert);
+
+    // The approved posts go out at their times, to both networks.
+    let last = created[2].scheduled_at.unwrap();
+    app.advance(last - app.now() + chrono::TimeDelta::seconds(1));
+    app.send_everything().await;
+    assert_eq!(mastodon.statuses().len(), 3);
+    assert_eq!(bluesky.records().len(), 3);
+}
+
+#[tokio::test]
+async fn review_one_by_one_brings_each_waiting_post_with_its_buttons_and_the_command_does_the_same()
+{
+    let (app, _mastodon, _bluesky) = setup().await;
+    let created = four_post_campaign(&app).await;
+    // Rejected on its own: not shown again.
+    app.say(&OWNER, &format!("/reject {}", created[1].id)).await;
+
+    let (answer, alert) = press_on_digest(&app, &OWNER, "campaign:review:1").await;
+    assert!(
+        answer.starts_with("🔎 Campaign #1: Olga asked to review its 3 waiting posts one by one."),
+        "{answer}"
+    );
+    assert!(!alert);
+    let singles: Vec<_> = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.chat_id() == Some(MODERATION))
+        .filter(|c| {
+            c.text()
+                .is_some_and(|t| t.contains("by campaign #1 is waiting for approval"))
+        })
+        .collect();
+    let numbers: Vec<String> = singles
+        .iter()
+        .map(|c| {
+            c.text()
+                .unwrap()
+                .split_whitespace()
+                .nth(2)
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = [0, 2, 3]
+        .iter()
+        .map(|i| format!("#{}", created[*i].id))
+        .collect();
+    assert_eq!(numbers, expected, "one message per waiting post");
+    for (single, number) in singles.iter().zip(&expected) {
+        assert_eq!(
+            single.body["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+            format!("post:approve:{}", &number[1..])
+        );
+    }
+    let (edited, buttons) = digest_edit(&app).expect("the digest says so");
+    assert!(
+        edited.contains("They follow in the moderation chat"),
+        "{edited}"
+    );
+    assert_eq!(
+        buttons["inline_keyboard"][0][0]["callback_data"], "campaign:approve:1",
+        "Approve all stays"
+    );
+    assert_eq!(buttons["inline_keyboard"][0].as_array().unwrap().len(), 1);
+
+    // The command, from a private chat: approves the rest, and each post's own message shows it.
+    let replies = app.say(&OWNER, "/campaign approve 1").await;
+    assert_eq!(
+        replies,
+        ["✅ Campaign #1: 3 posts approved by Olga; each goes out at its time."]
+    );
+    let edits = app.telegram.calls_of("editMessageText");
+    for single in &singles {
+        assert!(
+            edits.iter().any(|e| {
+                e.body["message_id"].as_i64() == single.message_id
+                    && e.body["text"]
+                        .as_str()
+                        .unwrap()
+                        .contains("approved by Olga")
+                    && e.body["reply_markup"].is_null()
+            }),
+            "{single:?}"
+        );
+    }
+    let replies = app.say(&OWNER, "/campaign review 1").await;
+    assert_eq!(
+        replies,
+        ["No post of campaign #1 waits for approval any more."]
+    );
+    let replies = app.say(&OWNER, "/campaign approve 7").await;
+    assert!(replies[0].contains("no campaign #7"), "{replies:?}");
 }

@@ -103,6 +103,14 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "hints": [{ "label": "↩️ Reply", "command": "/reply 7 <text>" }] }),
         ),
         (
+            "action_hints.html",
+            "campaign",
+            json!({ "hints": [
+                { "label": "✅ Approve all", "command": "/campaign approve 4" },
+                { "label": "🔎 Review one by one", "command": "/campaign review 4" },
+            ] }),
+        ),
+        (
             "admins.html",
             "",
             json!({ "conference": "FOSDEM 2027", "people": [
@@ -276,6 +284,21 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("campaign_cancelled.html", "", json!({ "number": 4 })),
         (
+            "campaign_approved.html",
+            "",
+            json!({ "number": 4, "approved": 212, "own": 0, "too_long": 0, "by": "Bob" }),
+        ),
+        (
+            "campaign_approved.html",
+            "some_left",
+            json!({ "number": 4, "approved": 1, "own": 2, "too_long": 1, "by": "Bob" }),
+        ),
+        (
+            "campaign_approved.html",
+            "nothing",
+            json!({ "number": 4, "approved": 0, "own": 1, "too_long": 0, "by": "Ada" }),
+        ),
+        (
             "campaign_created.html",
             "",
             json!({ "number": 4, "count": 12, "first": "Sat 06 Feb 09:00", "last": "Sun 07 Feb 17:30" }),
@@ -284,6 +307,28 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "campaign_created.html",
             "one",
             json!({ "number": 5, "count": 1, "first": "Sat 06 Feb 09:00", "last": "Sat 06 Feb 09:00" }),
+        ),
+        (
+            "campaign_digest.html",
+            "",
+            json!({ "number": 4, "kind": "sessions", "filters": ["Rust", "Go"], "by": "Olga", "count": 212,
+                    "first": "Sat 06 Feb 09:00", "last": "Sun 07 Feb 17:30", "every": 30,
+                    "template": "Next up: {{ session.title }}, {{ session.start|time }} in {{ session.room }} <3",
+                    "samples": ["Next up: Rust in the kernel, 10:00 in K.1.105",
+                                "Next up: Async Rust,\n11:00 in K.1.105", "Next up: Go & you, 11:30 in UD2"],
+                    "networks": [
+                        { "network": "fosdem_mastodon", "limit": 500, "too_long": 0, "longest": 212, "parts": 1 },
+                        { "network": "fosdem_bluesky", "limit": 300, "too_long": 3, "longest": 412, "parts": 2 },
+                        { "network": "telegram", "limit": 4096, "too_long": 0, "longest": 212, "parts": 1 },
+                    ] }),
+        ),
+        (
+            "campaign_digest.html",
+            "one",
+            json!({ "number": 5, "kind": "sponsors", "filters": [], "by": null, "count": 1,
+                    "first": "Sat 06 Feb 09:00", "last": "Sat 06 Feb 09:00", "every": 60,
+                    "template": "Thanks, {{ sponsor.displayname }}!", "samples": ["Thanks, Acme!"],
+                    "networks": [] }),
         ),
         (
             "campaign_done_already.html",
@@ -339,6 +384,8 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                         ] },
                     ] }),
         ),
+        ("campaign_may_not_approve.html", "", json!({ "number": 4 })),
+        ("campaign_nothing_waiting.html", "", json!({ "number": 4 })),
         (
             "campaign_providers.html",
             "",
@@ -348,6 +395,16 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "campaign_providers.html",
             "none",
             json!({ "unknown": [], "broadcasting": [] }),
+        ),
+        (
+            "campaign_reviewed.html",
+            "",
+            json!({ "number": 4, "count": 212, "by": "Bob" }),
+        ),
+        (
+            "campaign_reviewed.html",
+            "one",
+            json!({ "number": 5, "count": 1, "by": "Bob" }),
         ),
         (
             "campaign_send_template.html",
@@ -366,6 +423,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "",
             json!({ "subject": "Rust in the kernel", "error": "undefined value: session.speaker" }),
         ),
+        ("campaign_unknown.html", "", json!({ "number": 9 })),
         ("cancelled.html", "", json!({ "had_pending": true })),
         ("cancelled.html", "nothing", json!({ "had_pending": false })),
         (

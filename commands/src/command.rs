@@ -119,6 +119,10 @@ pub enum Command {
     Benefit(BenefitCommand),
     /// `/campaign sessions [track…] [option=value…]`.
     Campaign(CampaignRequest),
+    /// `/campaign approve <number>`: approve every post of a campaign still waiting for approval.
+    CampaignApprove { number: i64 },
+    /// `/campaign review <number>`: one moderation message per waiting post of a campaign.
+    CampaignReview { number: i64 },
     /// `/cancel <number>`: withdraw a post (`/cancel` alone cancels a pending confirmation).
     CancelPost { number: i64 },
     /// `/provider <add|list|test|on|off> …`.
@@ -408,6 +412,8 @@ impl Command {
             Self::Discard { .. } => Id::Discard,
             Self::Boost { .. } => Id::Boost,
             Self::Campaign(_) => Id::Campaign,
+            Self::CampaignApprove { .. } => Id::CampaignApprove,
+            Self::CampaignReview { .. } => Id::CampaignReview,
             Self::News { .. } => Id::News,
             Self::NewsFeed { .. } => Id::NewsFeed,
             Self::Sponsors => Id::Sponsors,
@@ -522,7 +528,19 @@ impl Command {
                 let number = args.required("number", crate::args::mention_number)?;
                 args.finish(Self::Boost { number })
             }
-            "campaign" => parse_campaign(args).map(Self::Campaign),
+            "campaign" => match next_word(args) {
+                Some((sub, rest)) if sub.eq_ignore_ascii_case("approve") => {
+                    let mut args = Args::new(Id::CampaignApprove, rest);
+                    let number = args.required("number", crate::args::post_number)?;
+                    args.finish(Self::CampaignApprove { number })
+                }
+                Some((sub, rest)) if sub.eq_ignore_ascii_case("review") => {
+                    let mut args = Args::new(Id::CampaignReview, rest);
+                    let number = args.required("number", crate::args::post_number)?;
+                    args.finish(Self::CampaignReview { number })
+                }
+                _ => parse_campaign(args).map(Self::Campaign),
+            },
             "sponsors" => Args::new(Id::Sponsors, args).finish(Self::Sponsors),
             "sponsor" => {
                 let rest = match next_word(args) {
@@ -798,7 +816,7 @@ fn parse_campaign(text: &str) -> Result<CampaignRequest, ParseError> {
             "sessions" => Ok(CampaignKind::Sessions),
             "sponsors" => Ok(CampaignKind::Sponsors),
             _ => Err(InvalidValue {
-                expected: "sessions or sponsors",
+                expected: "sessions or sponsors (or approve or review and a campaign's number)",
             }),
         }
     })?;

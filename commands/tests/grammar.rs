@@ -839,6 +839,8 @@ fn commands_map_to_their_catalog_entries() {
             "campaign",
             Role::Admin,
         ),
+        ("/campaign approve 4", "campaign approve", Role::Volunteer),
+        ("/campaign review #4", "campaign review", Role::Volunteer),
         ("/cancel 3", "cancel post", Role::Volunteer),
         (
             "/provider add mastodon fosstodon https://fosstodon.org",
@@ -1037,4 +1039,27 @@ fn campaigns_take_tracks_and_options() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("a duration such as 90m"), "{err}");
+}
+
+#[test]
+fn a_campaigns_posts_are_approved_or_reviewed_by_its_number() {
+    use herald_commands::Command;
+    assert_eq!(
+        parse("/campaign approve 4", None),
+        Ok(Some(Command::CampaignApprove { number: 4 }))
+    );
+    assert_eq!(
+        parse("/campaign Review #4", BOT),
+        Ok(Some(Command::CampaignReview { number: 4 }))
+    );
+    let err = parse("/campaign approve", None).unwrap_err().to_string();
+    assert!(
+        err.contains("missing its number argument; usage: /campaign approve <number>"),
+        "{err}"
+    );
+    for bad in ["/campaign approve four", "/campaign review 4 5"] {
+        assert!(parse(bad, None).is_err(), "{bad}");
+    }
+    let err = parse("/campaign speakers", None).unwrap_err().to_string();
+    assert!(err.contains("approve or review"), "{err}");
 }

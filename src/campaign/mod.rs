@@ -3,8 +3,10 @@
 //!
 //! A campaign is planned (rendered and timed) for the preview, and planned again, identically, when the
 //! organiser confirms: the draft keeps the template, the options and the seed of the jitter. Creating is
-//! all or nothing: one template error, named by session and line, and no post is made.
+//! all or nothing: one template error, named by session and line, and no post is made. Moderators then see
+//! the campaign as one message (`digest`) until they ask for its posts one by one.
 
+pub mod digest;
 pub mod template;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -89,6 +91,12 @@ impl Jitter {
         let span = u64::try_from(bound).unwrap_or(0) * 2 + 1;
         i64::try_from(self.next() % span).unwrap_or(0) - bound
     }
+}
+
+/// A time as campaign messages show it, in the conference's time zone: `Mon 28 Dec 10:00`.
+pub fn local(conference: &Conference, at: DateTime<Utc>) -> String {
+    let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
 }
 
 /// A session as templates see it: times local to the conference, speakers with their handles per network.

@@ -462,6 +462,8 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Discard { number }].endpoint(mentions::discard))
         .branch(case![Command::Boost { number }].endpoint(mentions::boost))
         .branch(case![Command::Campaign(request)].endpoint(campaign::start))
+        .branch(case![Command::CampaignApprove { number }].endpoint(campaign::approve_all))
+        .branch(case![Command::CampaignReview { number }].endpoint(campaign::review))
         .branch(case![Command::News { title, url }].endpoint(news::post))
         .branch(case![Command::Sponsors].endpoint(sponsors::list))
         .branch(

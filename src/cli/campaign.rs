@@ -251,18 +251,10 @@ pub async fn campaign(
     .await?;
     crate::db::campaigns::set_template(&mut tx, now, id, args.template).await?;
     let created = c::create(&mut tx, now, &conference, id, None, &planned).await?;
-    for post_id in &created {
-        if let Some(post) = crate::db::posts::post(&mut tx, *post_id).await? {
-            crate::posts::send_to_moderation(
-                &mut tx,
-                templates,
-                now,
-                &post,
-                &format!("campaign #{id}"),
-            )
-            .await?;
-        }
-    }
+    let campaign = crate::db::campaigns::campaign(&mut tx, id)
+        .await?
+        .context("Failed to read the campaign just made")?;
+    c::digest::send(&mut tx, templates, now, &campaign).await?;
     crate::db::campaigns::finish(&mut tx, now, id, "created", i64::try_from(created.len())?)
         .await?;
     tx.commit().await?;

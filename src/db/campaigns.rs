@@ -1,4 +1,4 @@
-//! Queries for campaign drafts.
+//! Queries for campaigns: drafts, and once created, whether moderators asked to review them one by one.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -16,6 +16,8 @@ pub struct Campaign {
     pub seed: i64,
     pub state: String,
     pub created_by: Option<i64>,
+    /// When someone asked for its posts one by one (each then has its own moderation message).
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 /// A new draft: what it covers (JSON filters and options), its jitter seed, who asked.
@@ -51,7 +53,8 @@ pub async fn create(tx: &mut Tx, now: DateTime<Utc>, c: &NewCampaign<'_>) -> any
 pub async fn campaign(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Campaign>> {
     let row = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT id, conference_id, kind, filters, options, template, seed, state, created_by FROM campaigns WHERE id = $1",
+            "SELECT id, conference_id, kind, filters, options, template, seed, state, created_by, reviewed_at \
+             FROM campaigns WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(conn)
@@ -99,4 +102,17 @@ pub async fn finish(
         .map(|r| r.rows_affected())
     })?;
     Ok(changed == 1)
+}
+
+/// Records that the campaign's posts were shown one by one.
+pub async fn set_reviewed(tx: &mut Tx, now: DateTime<Utc>, id: i64) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE campaigns SET reviewed_at = $2, updated_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
 }

@@ -202,17 +202,7 @@ pub async fn chat_messages(
     tx: &mut Tx,
     mention: i64,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let pattern = format!("mention:{mention}/%");
-    let rows = on_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT platform, target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 \
-             AND platform_message_id IS NOT NULL ORDER BY id",
-        )
-        .bind(&pattern)
-        .fetch_all(conn)
-        .await
-    })?;
-    Ok(rows)
+    super::outbox::sent_messages(tx, &format!("mention:{mention}")).await
 }
 
 /// The provider that routes its incoming messages to `conference`, by id: which providers listen.

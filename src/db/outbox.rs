@@ -624,6 +624,25 @@ pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> anyhow::Result
     Ok(done)
 }
 
+/// Where the messages written under `key` went and the platform's ids for them (platform, chat, message
+/// id), once sent: one per chat (the delivery layer keys each chat's row `<key>/<chat>`), to edit them.
+pub async fn sent_messages(
+    tx: &mut Tx,
+    key: &str,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let pattern = format!("{}/%", like_literal(key));
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT platform, target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 ESCAPE '\\' \
+             AND platform_message_id IS NOT NULL ORDER BY id",
+        )
+        .bind(&pattern)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// A `LIKE` pattern matching `text` literally (with `ESCAPE '\'`).
 fn like_literal(text: &str) -> String {
     text.replace('\\', "\\\\")

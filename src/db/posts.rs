@@ -130,6 +130,21 @@ pub async fn posts_in(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Post>>
     Ok(rows)
 }
 
+/// The posts of a campaign still waiting for approval, in the order they were made.
+pub async fn pending_in_campaign(tx: &mut Tx, campaign: i64) -> anyhow::Result<Vec<Post>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts WHERE campaign_id = $1 AND state = 'pending' ORDER BY id"
+        ))
+        .bind(campaign)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// Whether a post answers `mention`.
 pub async fn answered(tx: &mut Tx, mention: i64) -> anyhow::Result<bool> {
     let found: Option<i64> = on_tx!(tx, |conn| {
@@ -365,15 +380,5 @@ pub async fn moderation_message(
     tx: &mut Tx,
     post: i64,
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let pattern = format!("moderate:{post}/%");
-    let rows = on_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT platform, target, platform_message_id FROM outbox WHERE idempotency_key LIKE $1 \
-             AND platform_message_id IS NOT NULL ORDER BY id",
-        )
-        .bind(&pattern)
-        .fetch_all(conn)
-        .await
-    })?;
-    Ok(rows)
+    super::outbox::sent_messages(tx, &format!("moderate:{post}")).await
 }

@@ -34,6 +34,10 @@ pub enum Action {
     BoostMention(Number),
     CreateCampaign(Number),
     CancelCampaign(Number),
+    /// Approve every post of a created campaign still waiting for approval.
+    ApproveCampaign(Number),
+    /// Show a created campaign's waiting posts one by one, each with its own buttons.
+    ReviewCampaign(Number),
     /// A page of `/today` (counted from 0), the one after the shown one or the one before.
     TodayPage {
         page: usize,
@@ -63,6 +67,8 @@ impl Action {
             Self::BoostMention(_) => "mention_boost",
             Self::CreateCampaign(_) => "campaign_create",
             Self::CancelCampaign(_) => "campaign_cancel",
+            Self::ApproveCampaign(_) => "campaign_approve_all",
+            Self::ReviewCampaign(_) => "campaign_review",
             Self::TodayPage { next: true, .. } => "page_next",
             Self::TodayPage { next: false, .. } => "page_previous",
         }
@@ -84,6 +90,8 @@ impl Action {
             Self::BoostMention(n) => format!("mention:boost:{n}"),
             Self::CreateCampaign(n) => format!("campaign:create:{n}"),
             Self::CancelCampaign(n) => format!("campaign:cancel:{n}"),
+            Self::ApproveCampaign(n) => format!("campaign:approve:{n}"),
+            Self::ReviewCampaign(n) => format!("campaign:review:{n}"),
             Self::TodayPage { page, next } => {
                 format!("today:{page}:{}", if next { "next" } else { "previous" })
             }
@@ -117,6 +125,8 @@ impl Action {
             ("mention", "boost") => Self::BoostMention(number()?),
             ("campaign", "create") => Self::CreateCampaign(number()?),
             ("campaign", "cancel") => Self::CancelCampaign(number()?),
+            ("campaign", "approve") => Self::ApproveCampaign(number()?),
+            ("campaign", "review") => Self::ReviewCampaign(number()?),
             ("today", page) => Self::TodayPage {
                 page: page.parse().ok()?,
                 // Buttons sent before the direction was written were the ones to go on.
@@ -143,6 +153,8 @@ impl Action {
             Self::EditPost(n) => Some(format!("/edit {n} <new text>")),
             Self::DiscardMention(n) => Some(format!("/discard {n}")),
             Self::BoostMention(n) => Some(format!("/boost {n}")),
+            Self::ApproveCampaign(n) => Some(format!("/campaign approve {n}")),
+            Self::ReviewCampaign(n) => Some(format!("/campaign review {n}")),
             Self::Stop { .. }
             | Self::AnswerMention(_)
             | Self::CreateCampaign(_)
@@ -199,6 +211,8 @@ mod tests {
             Action::BoostMention(7),
             Action::CreateCampaign(3),
             Action::CancelCampaign(3),
+            Action::ApproveCampaign(3),
+            Action::ReviewCampaign(3),
             Action::TodayPage {
                 page: 2,
                 next: false,
@@ -211,6 +225,13 @@ mod tests {
         assert_eq!(
             Action::ApprovePost(12).command().as_deref(),
             Some("/approve 12")
+        );
+        // Buttons sent before the digest existed keep their payloads.
+        assert_eq!(Action::CreateCampaign(3).data(), "campaign:create:3");
+        assert_eq!(Action::ApproveCampaign(3).data(), "campaign:approve:3");
+        assert_eq!(
+            Action::ReviewCampaign(3).command().as_deref(),
+            Some("/campaign review 3")
         );
         for bad in [
             "",

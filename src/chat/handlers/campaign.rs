@@ -1,18 +1,20 @@
 //! `/campaign sessions …`: one post per session from a template sent as the next message, previewed before
-//! anything is made, created all at once on confirmation, each waiting for approval.
+//! anything is made, created all at once on confirmation, each waiting for approval; moderators see the
+//! campaign as one digest message and approve it all (`/campaign approve N`, Approve all) or ask for its
+//! posts one by one (`/campaign review N`, Review one by one).
 
-use chrono::{DateTime, TimeDelta, TimeZone, Timelike, Utc};
+use chrono::{TimeDelta, TimeZone, Timelike, Utc};
 use herald_commands::{CampaignKind, CampaignRequest};
 use serde_json::json;
 
 use crate::{
-    campaign::{self, Options, Planned},
+    campaign::{self, Options, Planned, digest, local},
     chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::{
         Tx, campaigns as store, conferences::Conference, posts as posts_store, providers, schedule,
         sponsors,
     },
-    delivery::Action,
+    delivery::{Action, Notice},
     posts,
 };
 
@@ -127,11 +129,6 @@ pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerR
 
 fn minutes(secs: i64) -> i64 {
     secs / 60
-}
-
-fn local(conference: &Conference, at: DateTime<Utc>) -> String {
-    let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
 }
 
 fn providers_named(broadcasting: &[providers::Provider], names: &[String]) -> Vec<String> {
@@ -285,12 +282,8 @@ pub async fn button(ctx: Ctx, actor: Actor, id: i64, create: bool) -> HandlerRes
     };
     let created =
         campaign::create(&mut tx, ctx.now, &conference, id, actor.person, &planned).await?;
-    let by = format!("campaign #{id}");
-    for post_id in &created {
-        if let Some(post) = posts_store::post(&mut tx, *post_id).await? {
-            posts::send_to_moderation(&mut tx, &ctx.templates, ctx.now, &post, &by).await?;
-        }
-    }
+    // One message for the whole campaign, not one per post.
+    digest::send(&mut tx, &ctx.templates, ctx.now, &draft).await?;
     store::finish(
         &mut tx,
         ctx.now,
@@ -305,4 +298,130 @@ pub async fn button(ctx: Ctx, actor: Actor, id: i64, create: bool) -> HandlerRes
                 "first": planned.iter().map(|p| p.due).min().map(|t| local(&conference, t)),
                 "last": planned.iter().map(|p| p.due).max().map(|t| local(&conference, t)) }),
     ))
+}
+
+/// A created campaign of the actor's conference whose posts the actor may approve; otherwise the reply
+/// saying why not.
+async fn moderated(
+    tx: &mut Tx,
+    actor: &Actor,
+    number: i64,
+) -> anyhow::Result<Result<(Conference, store::Campaign), Reply>> {
+    let conference = match conference_of(actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(Err(reply)),
+    };
+    let Some(found) = store::campaign(tx, number)
+        .await?
+        .filter(|c| c.conference_id == conference.id && c.state == "created")
+    else {
+        return Ok(Err(Reply::text(
+            "campaign_unknown",
+            json!({ "number": number }),
+        )));
+    };
+    if !posts::policy::may_approve(conference.posting_policy, actor.role) {
+        return Ok(Err(Reply::text(
+            "campaign_may_not_approve",
+            json!({ "number": number }),
+        )
+        .refusal()));
+    }
+    Ok(Ok((conference, found)))
+}
+
+/// `/campaign approve N`.
+pub async fn approve_all(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    approve(&ctx, &actor, number, ctx.inbound.surface).await
+}
+
+/// `/campaign review N`.
+pub async fn review(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let found = match moderated(&mut tx, &actor, number).await? {
+        Ok((_, found)) => found,
+        Err(reply) => return Ok(reply),
+    };
+    let count = digest::review(&mut tx, &ctx.templates, ctx.now, &found).await?;
+    if count == 0 {
+        return Ok(Reply::text(
+            "campaign_nothing_waiting",
+            json!({ "number": number }),
+        ));
+    }
+    let context = json!({ "number": number, "count": count, "by": actor.name() });
+    // Approve all stays: having looked at a few, a moderator may approve the rest at once.
+    let shown = Notice::new("campaign_reviewed", &context)
+        .with_actions(vec![vec![Action::ApproveCampaign(number)]]);
+    digest::show(&mut tx, &ctx.templates, ctx.now, number, &shown).await?;
+    Ok(Reply::text("campaign_reviewed", context))
+}
+
+/// The digest's Approve all button.
+pub async fn approve_button(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
+    let surface = format!("{}-button", ctx.inbound.surface);
+    approve(&ctx, &actor, number, &surface).await
+}
+
+/// Approves every waiting post of campaign `number` that the actor may approve, each as if approved alone
+/// (delivered, in its trail, its own moderation message edited if it has one); the digest shows the
+/// outcome, its buttons gone.
+async fn approve(ctx: &Ctx, actor: &Actor, number: i64, surface: &str) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let (conference, found) = match moderated(&mut tx, actor, number).await? {
+        Ok(found) => found,
+        Err(reply) => return Ok(reply),
+    };
+    let pending = posts_store::pending_in_campaign(&mut tx, number).await?;
+    if pending.is_empty() {
+        return Ok(Reply::text(
+            "campaign_nothing_waiting",
+            json!({ "number": number }),
+        ));
+    }
+    let detail = format!("campaign #{number}: all approved at once");
+    let (mut approved, mut own, mut too_long) = (0, 0, 0);
+    for post in &pending {
+        match posts::check_moderator(&conference, post, actor.person, actor.role) {
+            Ok(()) => {}
+            Err("post_own") => {
+                own += 1;
+                continue;
+            }
+            Err(_) => continue,
+        }
+        let decided = super::posts::approve_checked(
+            ctx,
+            &mut tx,
+            actor,
+            &conference,
+            post,
+            surface,
+            Some(&detail),
+        )
+        .await?;
+        match decided {
+            // Only a campaign reviewed one by one has moderation messages per post to edit.
+            Ok(context) if found.reviewed_at.is_some() => {
+                super::posts::show_decision(ctx, &mut tx, post.id, "approved", &context).await?;
+                approved += 1;
+            }
+            Ok(_) => approved += 1,
+            Err(_) => too_long += 1,
+        }
+    }
+    let context = json!({ "number": number, "approved": approved, "own": own, "too_long": too_long,
+                          "by": actor.name() });
+    if approved == 0 {
+        return Ok(Reply::text("campaign_approved", context).refusal());
+    }
+    digest::show(
+        &mut tx,
+        &ctx.templates,
+        ctx.now,
+        number,
+        &Notice::new("campaign_approved", &context),
+    )
+    .await?;
+    Ok(Reply::text("campaign_approved", context))
 }

@@ -170,6 +170,8 @@ pub async fn button(
         Some(Action::BoostMention(number)) => mentions::boost(ctx, actor, number).await?,
         Some(Action::CreateCampaign(id)) => campaign::button(ctx, actor, id, true).await?,
         Some(Action::CancelCampaign(id)) => campaign::button(ctx, actor, id, false).await?,
+        Some(Action::ApproveCampaign(id)) => campaign::approve_button(ctx, actor, id).await?,
+        Some(Action::ReviewCampaign(id)) => campaign::review(ctx, actor, id).await?,
         Some(Action::TodayPage { page, .. }) => {
             schedule::today_page(ctx, actor, page, message_id).await?
         }

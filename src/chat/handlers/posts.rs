@@ -301,46 +301,74 @@ async fn moderate(
         )
         .refusal());
     }
-    // Delivery comes first: a post too long for a network that asks not to be split is refused there,
-    // before anything is recorded.
-    let destinations = if approve {
-        match posts::deliver(&mut tx, ctx.now, &conference, &post).await? {
-            Ok(n) => n,
-            Err(too_long) => return Ok(too_long_reply(number, &too_long)),
-        }
-    } else {
-        store::set_state(&mut tx, ctx.now, post.id, "rejected").await?;
-        // A rejected answer leaves its mention waiting for another.
-        if let Some(mention) = post.reply_to_mention_id
-            && crate::db::mentions::reopen(&mut tx, mention).await?
-            && let Some(mention) = crate::db::mentions::mention(&mut tx, mention).await?
-        {
-            crate::mentions::show_open(&mut tx, &ctx.templates, ctx.now, &mention).await?;
-        }
-        0
-    };
-    let (action, template) = if approve {
-        ("approved", "post_approved")
-    } else {
-        ("rejected", "post_rejected")
-    };
+    if approve {
+        let approved =
+            approve_checked(ctx, &mut tx, actor, &conference, &post, surface, None).await?;
+        return Ok(match approved {
+            Ok(context) => {
+                show_decision(ctx, &mut tx, post.id, "approved", &context).await?;
+                Reply::text("post_approved", context)
+            }
+            Err(too_long) => too_long_reply(number, &too_long),
+        });
+    }
+    store::set_state(&mut tx, ctx.now, post.id, "rejected").await?;
+    // A rejected answer leaves its mention waiting for another.
+    if let Some(mention) = post.reply_to_mention_id
+        && crate::db::mentions::reopen(&mut tx, mention).await?
+        && let Some(mention) = crate::db::mentions::mention(&mut tx, mention).await?
+    {
+        crate::mentions::show_open(&mut tx, &ctx.templates, ctx.now, &mention).await?;
+    }
     store::audit(
         &mut tx,
         ctx.now,
         post.id,
         actor.person,
-        action,
+        "rejected",
         surface,
         reason.as_deref(),
     )
     .await?;
-    let context = json!({ "number": post.id, "destinations": destinations, "by": actor.name(), "reason": reason, "text": post.text });
-    show_decision(ctx, &mut tx, post.id, action, &context).await?;
-    Ok(Reply::text(template, context))
+    let context = json!({ "number": post.id, "destinations": 0, "by": actor.name(), "reason": reason, "text": post.text });
+    show_decision(ctx, &mut tx, post.id, "rejected", &context).await?;
+    Ok(Reply::text("post_rejected", context))
+}
+
+/// Approves `post`, which [`posts::check_moderator`] let `actor` approve: delivered first (a post too long
+/// for a network that asks not to be split is refused there, before anything is recorded: `Err` names the
+/// networks), then recorded in its trail with `detail`. Gives the decision's context (`post_approved`,
+/// `moderated`), for the caller to show on its moderation messages ([`show_decision`]).
+pub(super) async fn approve_checked(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    actor: &Actor,
+    conference: &Conference,
+    post: &Post,
+    surface: &str,
+    detail: Option<&str>,
+) -> anyhow::Result<Result<serde_json::Value, Vec<posts::TooLong>>> {
+    let destinations = match posts::deliver(tx, ctx.now, conference, post).await? {
+        Ok(n) => n,
+        Err(too_long) => return Ok(Err(too_long)),
+    };
+    store::audit(
+        tx,
+        ctx.now,
+        post.id,
+        actor.person,
+        "approved",
+        surface,
+        detail,
+    )
+    .await?;
+    Ok(Ok(
+        json!({ "number": post.id, "destinations": destinations, "by": actor.name(), "reason": null, "text": post.text }),
+    ))
 }
 
 /// Shows a decision on the post's moderation messages, wherever it was taken: their buttons go.
-async fn show_decision(
+pub(super) async fn show_decision(
     ctx: &Ctx,
     tx: &mut Tx,
     post: i64,
