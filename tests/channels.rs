@@ -109,7 +109,8 @@ async fn on_mastodon_the_settings_buttons_become_commands_to_send() {
     assert!(
         text.ends_with(
             "🔕 Announcements off: send /settings announcements off\n\
-             🔕 Reminders off: send /settings reminders off"
+             🔕 Reminders off: send /settings reminders off\n\
+             ⏰ Also remind me 60 min before: send /settings early 60"
         ),
         "{text}"
     );
@@ -181,6 +182,7 @@ async fn settings_choose_which_channel_gets_announcements_reminders_and_direct_m
         ["<b>Your messages from FOSDEM 2027</b>\n\
           Announcements: ✅ on\n\
           Reminders: ✅ on\n\
+          Earlier reminder of the sessions you follow: none (/settings early &lt;minutes&gt; sets one)\n\
           Where they reach you:\n\
           • telegram (ada): announcements ✅ · reminders ✅ · direct messages ✅\n\
           • web: announcements ✅ · reminders ❌ · direct messages ✅\n\

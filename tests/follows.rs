@@ -286,3 +286,260 @@ async fn an_admin_sets_how_long_before_a_start_reminders_go_out() {
         "{replies:?}"
     );
 }
+
+/// Ada's queued personal reminders of one kind (`personal` or `early`): each one's due time, in order.
+async fn queued_for_ada(app: &TestApp, kind: &str) -> Vec<chrono::DateTime<chrono::Utc>> {
+    let mut due: Vec<_> = outbox::list(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.idempotency_key.starts_with(&format!("{kind}:"))
+                && r.target == ADA.id.to_string()
+                && r.state == outbox::OutboxState::Pending
+        })
+        .map(|r| r.due_at)
+        .collect();
+    due.sort();
+    due
+}
+
+/// Ada, an attendee who wants no announcements (nor the "starting soon" reminders that come with them),
+/// following "Zig on Mars" (two hours from the start).
+async fn ada_follows_zig() -> (TestApp, Vec<support::TestSession<'static>>) {
+    let (app, sessions) = setup().await;
+    app.join(&ADA, "attendee").await;
+    app.say(&ADA, "/settings announcements off").await;
+    let today = app.say(&ADA, "/today").await.join("\n");
+    let zig = number_of(&today, "Zig on Mars");
+    app.say(&ADA, &format!("/follow {zig}")).await;
+    (app, sessions)
+}
+
+#[tokio::test]
+async fn an_earlier_reminder_comes_before_the_usual_one_of_each_followed_session() {
+    let (app, sessions) = ada_follows_zig().await;
+    let zig = sessions[1].3;
+    let replies = app.say(&ADA, "/settings early 60").await;
+    assert_eq!(
+        replies,
+        [
+            "⏰ You will also be reminded <b>60 minutes</b> before each session you follow at FOSDEM 2027, \
+             besides the reminder 10 minutes before."
+        ]
+    );
+    assert_eq!(
+        queued_for_ada(&app, "personal").await,
+        [zig - TimeDelta::minutes(10)]
+    );
+    assert_eq!(
+        queued_for_ada(&app, "early").await,
+        [zig - TimeDelta::minutes(60)]
+    );
+
+    // Each is sent at its own time, saying how long is left.
+    app.clock
+        .set(zig - TimeDelta::minutes(60) - TimeDelta::microseconds(1));
+    app.drain_outbox().await;
+    assert!(
+        !app.telegram
+            .texts_to(ADA.id)
+            .iter()
+            .any(|t| t.contains("🔔 <b>Zig on Mars"))
+    );
+    app.clock.set(zig - TimeDelta::minutes(60));
+    app.drain_outbox().await;
+    assert_eq!(
+        app.telegram.texts_to(ADA.id).pop().unwrap(),
+        "🔔 <b>Zig on Mars</b> in H.2215 — starts in 60 minutes (12:00)."
+    );
+    app.clock.set(zig - TimeDelta::minutes(10));
+    app.drain_outbox().await;
+    assert_eq!(
+        app.telegram.texts_to(ADA.id).pop().unwrap(),
+        "🔔 <b>Zig on Mars</b> in H.2215 — starts in 10 minutes (12:00)."
+    );
+    let zig_reminders = app
+        .telegram
+        .texts_to(ADA.id)
+        .iter()
+        .filter(|t| t.starts_with("🔔 <b>Zig on Mars"))
+        .count();
+    assert_eq!(zig_reminders, 2);
+}
+
+#[tokio::test]
+async fn a_moved_session_moves_both_reminders_and_a_cancelled_one_cancels_both() {
+    let (app, mut sessions) = ada_follows_zig().await;
+    app.say(&ADA, "/settings early 90").await;
+    sessions[1].3 += TimeDelta::minutes(30);
+    let zig = sessions[1].3;
+    assert_eq!(import(&app, &sessions).await.moved, 1);
+    assert_eq!(
+        queued_for_ada(&app, "personal").await,
+        [zig - TimeDelta::minutes(10)]
+    );
+    assert_eq!(
+        queued_for_ada(&app, "early").await,
+        [zig - TimeDelta::minutes(90)]
+    );
+
+    sessions[1].5 = "cancelled";
+    assert_eq!(import(&app, &sessions).await.cancelled, 1);
+    assert!(queued_for_ada(&app, "personal").await.is_empty());
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+}
+
+#[tokio::test]
+async fn unfollowing_switching_it_off_or_reminders_off_cancels_the_earlier_reminder() {
+    let (app, _) = ada_follows_zig().await;
+    let today = app.say(&ADA, "/today").await.join("\n");
+    let zig = number_of(&today, "Zig on Mars");
+    app.say(&ADA, "/settings early 60").await;
+    assert_eq!(queued_for_ada(&app, "early").await.len(), 1);
+
+    app.say(&ADA, &format!("/unfollow {zig}")).await;
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+    app.say(&ADA, &format!("/follow {zig}")).await;
+    assert_eq!(queued_for_ada(&app, "early").await.len(), 1);
+
+    let replies = app.say(&ADA, "/settings early off").await;
+    assert_eq!(
+        replies,
+        [
+            "No earlier reminder: you will be reminded 10 minutes before each session you follow at \
+             FOSDEM 2027."
+        ]
+    );
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+    assert_eq!(queued_for_ada(&app, "personal").await.len(), 1);
+
+    app.say(&ADA, "/settings early 60").await;
+    app.say(&ADA, "/settings reminders off").await;
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+    assert!(queued_for_ada(&app, "personal").await.is_empty());
+    // Switched on again: both come back.
+    app.say(&ADA, "/settings reminders on").await;
+    assert_eq!(queued_for_ada(&app, "early").await.len(), 1);
+    assert_eq!(queued_for_ada(&app, "personal").await.len(), 1);
+}
+
+#[tokio::test]
+async fn stop_cancels_the_earlier_reminder_and_start_brings_it_back() {
+    let (app, sessions) = ada_follows_zig().await;
+    app.say(&ADA, "/settings early 60").await;
+    app.say(&ADA, "/stop").await;
+    press_last(&app, "stop:yes").await;
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+
+    app.say(&ADA, "/start").await;
+    assert_eq!(
+        queued_for_ada(&app, "early").await,
+        [sessions[1].3 - TimeDelta::minutes(60)]
+    );
+}
+
+#[tokio::test]
+async fn an_earlier_reminder_chosen_after_following_catches_up_while_the_usual_one_is_to_come() {
+    let (app, sessions) = ada_follows_zig().await;
+    app.say(&ADA, "/follow /^rust/").await;
+    // Rust in Space starts in 5 minutes (its usual reminder is due), Zig on Mars in 65, Rust for Embedded
+    // in 185.
+    app.clock.set(sessions[0].3 - TimeDelta::minutes(5));
+    let replies = app.say(&ADA, "/settings early 120").await;
+    // Zig on Mars is closer than two hours: its earlier reminder goes out at once, saying how close.
+    assert!(
+        replies
+            .iter()
+            .any(|t| t == "🔔 <b>Zig on Mars</b> in H.2215 — starts in 65 minutes (12:00)."),
+        "{replies:?}"
+    );
+    assert_eq!(
+        queued_for_ada(&app, "early").await,
+        [sessions[2].3 - TimeDelta::minutes(120)]
+    );
+    // Rust in Space gets its usual reminder only: an earlier one now would say the same thing twice.
+    let rust_in_space: Vec<_> = app
+        .telegram
+        .texts_to(ADA.id)
+        .into_iter()
+        .filter(|t| t.starts_with("🔔 <b>Rust in Space"))
+        .collect();
+    assert_eq!(
+        rust_in_space,
+        ["🔔 <b>Rust in Space</b> in K.1.105 — starts in 5 minutes (11:00)."]
+    );
+}
+
+#[tokio::test]
+async fn an_earlier_reminder_must_come_before_the_usual_one_and_within_a_day() {
+    let (app, _) = ada_follows_zig().await;
+    let replies = app.say(&ADA, "/settings early 10").await;
+    assert_eq!(
+        replies,
+        [
+            "An earlier reminder has to come before the usual one, which goes out 10 minutes before a \
+             session: 10 minutes is not earlier. Try /settings early 60."
+        ]
+    );
+    let replies = app.say(&ADA, "/settings early 1441").await;
+    assert_eq!(
+        replies,
+        [
+            "<b>minutes</b>: “1441” is not a number of minutes from 1 to 1440, or off. \
+             Usage: <code>/settings early &lt;minutes&gt; | /settings early off</code>"
+        ]
+    );
+    let replies = app.say(&ADA, "/settings early soon").await;
+    assert!(replies[0].contains("“soon” is not a number"), "{replies:?}");
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+
+    // A conference that reminds earlier than someone's choice makes it unnecessary.
+    app.say(&ADA, "/settings early 60").await;
+    app.say(&OWNER, "/conference reminders 60 15 30").await;
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+    let replies = app.say(&ADA, "/settings").await;
+    assert!(
+        replies[0].contains(
+            "Earlier reminder of the sessions you follow: ⏰ 60 minutes before (not sent: the usual \
+             reminder already comes 60 minutes before)"
+        ),
+        "{replies:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_settings_buttons_choose_an_earlier_reminder_and_take_it_away() {
+    let (app, sessions) = ada_follows_zig().await;
+    app.say(&ADA, "/settings").await;
+    let shown = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .rfind(|c| c.chat_id() == Some(ADA.id))
+        .unwrap();
+    let early = &shown.body["reply_markup"]["inline_keyboard"][1][0];
+    assert_eq!(early["text"], "⏰ Also remind me 60 min before");
+    assert_eq!(early["callback_data"], "settings:early:60");
+
+    press_last(&app, "settings:early:60").await;
+    let edit = app.telegram.calls_of("editMessageText").pop().unwrap();
+    assert!(
+        edit.body["text"]
+            .as_str()
+            .unwrap()
+            .contains("Earlier reminder of the sessions you follow: ⏰ 60 minutes before"),
+        "{}",
+        edit.body["text"]
+    );
+    let off = &edit.body["reply_markup"]["inline_keyboard"][1][0];
+    assert_eq!(off["text"], "⏰ No earlier reminder");
+    assert_eq!(off["callback_data"], "settings:early:off");
+    assert_eq!(
+        queued_for_ada(&app, "early").await,
+        [sessions[1].3 - TimeDelta::minutes(60)]
+    );
+
+    press_last(&app, "settings:early:off").await;
+    assert!(queued_for_ada(&app, "early").await.is_empty());
+}

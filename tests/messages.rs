@@ -566,6 +566,40 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "reason": "download", "detail": "HTTP 404", "max_kb": 64 }),
         ),
         (
+            "early_reminder_set.html",
+            "",
+            json!({ "minutes": 60, "session_minutes": 10, "conference": "FOSDEM 2027", "reminders": true,
+                    "active": true }),
+        ),
+        (
+            "early_reminder_set.html",
+            "off",
+            json!({ "minutes": null, "session_minutes": 10, "conference": "FOSDEM 2027", "reminders": true,
+                    "active": true }),
+        ),
+        (
+            "early_reminder_set.html",
+            "reminders_off",
+            json!({ "minutes": 60, "session_minutes": 10, "conference": "FOSDEM 2027", "reminders": false,
+                    "active": true }),
+        ),
+        (
+            "early_reminder_set.html",
+            "stopped",
+            json!({ "minutes": 60, "session_minutes": 10, "conference": "FOSDEM 2027", "reminders": false,
+                    "active": false }),
+        ),
+        (
+            "early_reminder_too_late.html",
+            "",
+            json!({ "minutes": 10, "session_minutes": 15, "suggestion": 60 }),
+        ),
+        (
+            "early_reminder_too_late.html",
+            "a_day_ahead",
+            json!({ "minutes": 600, "session_minutes": 1440, "suggestion": null }),
+        ),
+        (
             "followed.html",
             "",
             json!({ "label": "Rust in the kernel", "pattern": false, "matching": 1, "reminders": 1 }),
@@ -1467,6 +1501,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "settings.html",
             "",
             json!({ "conference": "FOSDEM 2027", "announcements": true, "reminders": false, "active": true,
+                    "early": null, "session_minutes": 10,
                     "channels": [
                         { "platform": "telegram", "username": "ada", "announcements": true, "reminders": false,
                           "direct": true },
@@ -1476,6 +1511,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "settings.html",
             "channels",
             json!({ "conference": "FOSDEM 2027", "announcements": true, "reminders": true, "active": true,
+                    "early": 60, "session_minutes": 10,
                     "channels": [
                         { "platform": "telegram", "username": "ada", "announcements": true, "reminders": true,
                           "direct": true },
@@ -1487,6 +1523,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "settings.html",
             "stopped",
             json!({ "conference": "FOSDEM 2027", "announcements": false, "reminders": true, "active": false,
+                    "early": null, "session_minutes": 10,
                     "channels": [
                         { "platform": "telegram", "username": "ada", "announcements": true, "reminders": true,
                           "direct": true },
@@ -1496,6 +1533,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "settings.html",
             "stopped_channels",
             json!({ "conference": "FOSDEM 2027", "announcements": true, "reminders": true, "active": false,
+                    "early": 30, "session_minutes": 30,
                     "channels": [
                         { "platform": "telegram", "username": null, "announcements": true, "reminders": true,
                           "direct": true },
@@ -1839,7 +1877,7 @@ fn every_button_label_is_one_line() {
     for entry in std::fs::read_dir(root().join("templates/buttons")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         let label = templates
-            .render(&format!("buttons/{name}"), json!({}))
+            .render(&format!("buttons/{name}"), json!({ "minutes": 60 }))
             .unwrap();
         assert!(
             !label.is_empty() && !label.contains('\n') && label.trim() == label,

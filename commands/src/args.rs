@@ -26,7 +26,8 @@ pub mod expected {
     pub const TIME: &str = "a time as HH:MM, such as 09:30";
     pub const DATE: &str = "a date as YYYY-MM-DD, such as 2026-02-01";
     pub const CONFERENCE_ROLE: &str = "a role: attendee, speaker, volunteer or admin";
-    pub const SETTING: &str = "announcements, reminders or direct";
+    pub const SETTING: &str = "announcements, reminders, direct or early";
+    pub const EARLY_MINUTES: &str = "a number of minutes from 1 to 1440, or off";
     pub const CHANNEL: &str = "one of your channels, as /settings lists them";
     pub const ON_OFF: &str = "on or off";
     pub const LOGOUT: &str = "nothing, or logout";
@@ -541,6 +542,17 @@ pub fn lead_minutes(s: &str) -> Result<i64, InvalidValue> {
         .ok_or(InvalidValue {
             expected: expected::LEAD_MINUTES,
         })
+}
+
+/// An earlier reminder's lead time (`/settings early`): minutes from 1 to a day, or `off` for none.
+/// Whether it comes before the conference's own reminder is the application's to say.
+pub fn early_minutes(s: &str) -> Result<Option<i64>, InvalidValue> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    lead_minutes(s)
+        .map(Some)
+        .map_err(|_| InvalidValue::new(expected::EARLY_MINUTES))
 }
 
 /// A post's number, as `/queue` shows it.

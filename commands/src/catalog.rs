@@ -156,6 +156,7 @@ pub(crate) enum Id {
     Whoami,
     Stop,
     Settings,
+    SettingsEarly,
     Cancel,
     CancelPost,
     ConferenceNew,
@@ -284,6 +285,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Attendee,
         Scope::Private,
         "Show your settings and channels, or switch announcements, reminders or direct messages on or off, everywhere or on one channel.",
+    ),
+    spec(
+        "settings early",
+        "/settings early <minutes> | /settings early off",
+        Role::Attendee,
+        Scope::Private,
+        "Also be reminded this many minutes before the sessions you follow (more than the conference's own reminder, at most 1440), or no longer.",
     ),
     spec(
         "cancel",

@@ -24,6 +24,9 @@ pub enum Command {
     Stop,
     /// `/settings` shows the settings (`change` is `None`); `/settings reminders off` changes one.
     Settings { change: Option<SettingChange> },
+    /// `/settings early <minutes>`: a second, earlier reminder of followed sessions; `off` (`None`) for
+    /// none.
+    EarlyReminder { minutes: Option<i64> },
     /// `/cancel`: drop the pending confirmation.
     Cancel,
     /// `/conference <subcommand> …`.
@@ -362,6 +365,7 @@ impl Command {
             Self::Whoami => Id::Whoami,
             Self::Stop => Id::Stop,
             Self::Settings { .. } => Id::Settings,
+            Self::EarlyReminder { .. } => Id::SettingsEarly,
             Self::Cancel => Id::Cancel,
             Self::Conference(sub) => match sub {
                 ConferenceCommand::New { .. } => Id::ConferenceNew,
@@ -450,7 +454,14 @@ impl Command {
             "help" => parse_help(args),
             "whoami" => Args::new(Id::Whoami, args).finish(Self::Whoami),
             "stop" => Args::new(Id::Stop, args).finish(Self::Stop),
-            "settings" => parse_settings(Args::new(Id::Settings, args)),
+            "settings" => match next_word(args) {
+                Some((sub, rest)) if sub.eq_ignore_ascii_case("early") => {
+                    let mut args = Args::new(Id::SettingsEarly, rest);
+                    let minutes = args.required("minutes", crate::args::early_minutes)?;
+                    args.finish(Self::EarlyReminder { minutes })
+                }
+                _ => parse_settings(Args::new(Id::Settings, args)),
+            },
             "cancel" if args.trim().is_empty() => Args::new(Id::Cancel, args).finish(Self::Cancel),
             "cancel" => {
                 let mut args = Args::new(Id::CancelPost, args);

@@ -50,6 +50,7 @@ fn sample(placeholder: &str) -> &'static str {
         "sessions" => "10",
         "speakers" => "15",
         "volunteers" => "30",
+        "minutes" => "60",
         other => panic!("no sample for <{other}>; add one"),
     }
 }
@@ -171,7 +172,7 @@ fn roles_and_scopes() {
     for name in ["start", "help", "whoami", "cancel"] {
         assert_eq!(role(name), Role::Guest, "{name}");
     }
-    for name in ["stop", "settings"] {
+    for name in ["stop", "settings", "settings early"] {
         assert_eq!(role(name), Role::Attendee, "{name}");
     }
     for name in [

@@ -342,6 +342,31 @@ fn settings() {
 }
 
 #[test]
+fn settings_early() {
+    let early = |minutes| ok(Command::EarlyReminder { minutes });
+    check(&[
+        ("/settings early 60", early(Some(60))),
+        ("/settings Early 1440", early(Some(1440))),
+        ("/settings early off", early(None)),
+        ("/settings early OFF", early(None)),
+        ("/settings early", missing("settings early", "minutes")),
+        (
+            "/settings early 0",
+            invalid("settings early", "minutes", "0", expected::EARLY_MINUTES),
+        ),
+        (
+            "/settings early 1441",
+            invalid("settings early", "minutes", "1441", expected::EARLY_MINUTES),
+        ),
+        (
+            "/settings early soon",
+            invalid("settings early", "minutes", "soon", expected::EARLY_MINUTES),
+        ),
+        ("/settings early 60 120", too_many("settings early")),
+    ]);
+}
+
+#[test]
 fn conference_new() {
     let new = |name: &str, tz: &str| {
         conference(ConferenceCommand::New {
@@ -756,6 +781,7 @@ fn commands_map_to_their_catalog_entries() {
         ("/cancel", "cancel", Role::Guest),
         ("/stop", "stop", Role::Attendee),
         ("/settings", "settings", Role::Attendee),
+        ("/settings early 60", "settings early", Role::Attendee),
         (
             "/conference new ab UTC 2026-01-01 2026-01-02 X",
             "conference new",

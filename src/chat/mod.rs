@@ -393,6 +393,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Whoami].endpoint(account::whoami))
         .branch(case![Command::Stop].endpoint(account::stop))
         .branch(case![Command::Settings { change }].endpoint(account::settings))
+        .branch(case![Command::EarlyReminder { minutes }].endpoint(account::early_reminder))
         .branch(case![Command::Cancel].endpoint(account::cancel))
         .branch(
             case![Command::Conference(sub)]

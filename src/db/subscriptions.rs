@@ -1,6 +1,8 @@
 //! Queries for subscriptions: who wants announcements and reminders of which conference. All run
 //! inside the caller's transaction.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
@@ -13,6 +15,8 @@ pub struct Subscription {
     pub announcements: bool,
     pub reminders: bool,
     pub active: bool,
+    /// Minutes before a followed session's start of a second, earlier reminder; `None` for none.
+    pub early_reminder_minutes: Option<i64>,
 }
 
 pub async fn subscribe(
@@ -40,8 +44,8 @@ pub async fn subscribe(
 pub async fn subscriptions_of(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Subscription>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT person_id, conference_id, announcements, reminders, active FROM subscriptions \
-             WHERE person_id = $1 ORDER BY conference_id",
+            "SELECT person_id, conference_id, announcements, reminders, active, early_reminder_minutes \
+             FROM subscriptions WHERE person_id = $1 ORDER BY conference_id",
         )
         .bind(person)
         .fetch_all(conn)
@@ -73,6 +77,50 @@ pub async fn set_subscription_flag(
         .map(|r| r.rows_affected())
     })?;
     Ok(())
+}
+
+/// Sets (or with `None`, clears) the earlier reminder `person` wants before the sessions they follow in
+/// `conference`.
+pub async fn set_early_reminder(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    person: i64,
+    conference: i64,
+    minutes: Option<i64>,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE subscriptions SET early_reminder_minutes = $1, updated_at = $2 \
+             WHERE person_id = $3 AND conference_id = $4",
+        )
+        .bind(minutes)
+        .bind(now)
+        .bind(person)
+        .bind(conference)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Who of `conference` (only `only`, when given) wants an earlier reminder, and how many minutes before.
+pub async fn early_reminders(
+    tx: &mut Tx,
+    conference: i64,
+    only: Option<i64>,
+) -> anyhow::Result<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT person_id, early_reminder_minutes FROM subscriptions \
+             WHERE conference_id = $1 AND early_reminder_minutes IS NOT NULL AND ($2 IS NULL OR person_id = $2)",
+        )
+        .bind(conference)
+        .bind(only)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows.into_iter().collect())
 }
 
 /// `/stop`: every subscription of the person goes quiet.

@@ -24,6 +24,10 @@ pub enum Action {
         setting: Setting,
         on: bool,
     },
+    /// Choose a second, earlier reminder of followed sessions, this many minutes before; `None` for none.
+    EarlyReminder {
+        minutes: Option<i64>,
+    },
     ApprovePost(Number),
     RejectPost(Number),
     /// Explain how to change a post's text (`/edit`).
@@ -59,6 +63,8 @@ impl Action {
                 (Setting::Direct, true) => "direct_on",
                 (Setting::Direct, false) => "direct_off",
             },
+            Self::EarlyReminder { minutes: Some(_) } => "early_on",
+            Self::EarlyReminder { minutes: None } => "early_off",
             Self::ApprovePost(_) => "post_approve",
             Self::RejectPost(_) => "post_reject",
             Self::EditPost(_) => "post_edit",
@@ -82,6 +88,7 @@ impl Action {
             Self::Setting { setting, on } => {
                 format!("settings:{}:{}", setting.as_str(), switch(on))
             }
+            Self::EarlyReminder { minutes } => format!("settings:early:{}", early_word(minutes)),
             Self::ApprovePost(n) => format!("post:approve:{n}"),
             Self::RejectPost(n) => format!("post:reject:{n}"),
             Self::EditPost(n) => format!("post:edit:{n}"),
@@ -109,6 +116,9 @@ impl Action {
         Some(match (family, verb) {
             ("stop", "yes") if third.is_none() => Self::Stop { confirm: true },
             ("stop", "no") if third.is_none() => Self::Stop { confirm: false },
+            ("settings", "early") => Self::EarlyReminder {
+                minutes: herald_commands::args::early_minutes(third?).ok()?,
+            },
             ("settings", name) => Self::Setting {
                 setting: Setting::ALL.into_iter().find(|s| s.as_str() == name)?,
                 on: match third? {
@@ -148,6 +158,9 @@ impl Action {
             Self::Setting { setting, on } => {
                 Some(format!("/settings {} {}", setting.as_str(), switch(on)))
             }
+            Self::EarlyReminder { minutes } => {
+                Some(format!("/settings early {}", early_word(minutes)))
+            }
             Self::ApprovePost(n) => Some(format!("/approve {n}")),
             Self::RejectPost(n) => Some(format!("/reject {n}")),
             Self::EditPost(n) => Some(format!("/edit {n} <new text>")),
@@ -163,10 +176,19 @@ impl Action {
         }
     }
 
-    /// The button's label as shown.
+    /// The button's label as shown; a label may name the action's minutes.
     pub fn render_label(self, templates: &Templates) -> anyhow::Result<String> {
-        templates.render(&format!("buttons/{}.txt", self.label()), json!({}))
+        let context = match self {
+            Self::EarlyReminder { minutes } => json!({ "minutes": minutes }),
+            _ => json!({}),
+        };
+        templates.render(&format!("buttons/{}.txt", self.label()), context)
     }
+}
+
+/// The minutes of an earlier reminder as `/settings early` takes them: a number, or `off`.
+fn early_word(minutes: Option<i64>) -> String {
+    minutes.map_or_else(|| "off".to_owned(), |m| m.to_string())
 }
 
 /// The typed equivalents of a notice's buttons, as a text to add where buttons cannot be shown (rendered
@@ -203,6 +225,8 @@ mod tests {
                 setting: Setting::Announcements,
                 on: true,
             },
+            Action::EarlyReminder { minutes: Some(60) },
+            Action::EarlyReminder { minutes: None },
             Action::ApprovePost(12),
             Action::RejectPost(12),
             Action::EditPost(12),
@@ -241,6 +265,9 @@ mod tests {
             "post:approve:1:2",
             "settings:volume:on",
             "settings:reminders:maybe",
+            "settings:early",
+            "settings:early:0",
+            "settings:early:soon",
             "stop:yes:1",
             "today:-1",
             "today:1:sideways",
@@ -248,6 +275,12 @@ mod tests {
         ] {
             assert_eq!(Action::parse(bad), None, "{bad}");
         }
+        assert_eq!(
+            Action::EarlyReminder { minutes: Some(60) }
+                .command()
+                .as_deref(),
+            Some("/settings early 60")
+        );
         assert_eq!(
             Action::parse("today:1"),
             Some(Action::TodayPage {

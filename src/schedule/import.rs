@@ -19,6 +19,7 @@ use crate::{
         contacts::{Kind, Wants},
         outbox,
         schedule::{self as store, SessionFields, StoredSession},
+        subscriptions,
     },
     delivery::{self, Notice, People},
     templates::Templates,
@@ -242,12 +243,14 @@ pub async fn catch_up(
 }
 
 /// The key prefixes of what `person` has queued of `kind` from `conference`: the "starting soon"
-/// reminders come with announcements; the personal and speaker reminders are reminders.
+/// reminders come with announcements; the personal (usual and earlier) and speaker reminders are
+/// reminders.
 pub fn queued_prefixes(conference: i64, person: i64, kind: Kind) -> Vec<String> {
     match kind {
         Kind::Announcements => vec![format!("reminder:{conference}:")],
         Kind::Reminders => vec![
             format!("personal:{conference}:{person}:"),
+            format!("early:{conference}:{person}:"),
             format!("speaker:{conference}:{person}:"),
         ],
         Kind::Direct => Vec::new(),
@@ -301,9 +304,29 @@ async fn write_reminders(
     Ok((count, keep))
 }
 
-/// Personal reminders for `person` (or everyone): before each followed session, and before each session
-/// a linked speaker speaks in. One message per person per start minute; due N (followers) or M (speakers)
-/// minutes before, never after the start.
+/// How long before a start one kind of personal reminder goes out.
+#[derive(Debug, Clone, Copy)]
+enum Lead<'a> {
+    /// The same for everyone: the conference's lead time.
+    Everyone(i64),
+    /// Each person's own, for those who chose one.
+    Chosen(&'a HashMap<i64, i64>),
+}
+
+impl Lead<'_> {
+    fn of(self, person: i64) -> Option<i64> {
+        match self {
+            Self::Everyone(minutes) => Some(minutes),
+            Self::Chosen(chosen) => chosen.get(&person).copied(),
+        }
+    }
+}
+
+/// Personal reminders for `person` (or everyone): before each followed session, again earlier for those
+/// who asked for an earlier one (`/settings early`), and before each session a linked speaker speaks in.
+/// One message per person per start minute and kind, each kind under its own key so one never stands in
+/// for another; due N (followers), their own E (earlier) or M (speakers) minutes before, never after the
+/// start.
 pub async fn recompute_personal(
     tx: &mut Tx,
     templates: &Templates,
@@ -321,11 +344,31 @@ pub async fn recompute_personal(
     let people = People::load(tx, conference.id, Wants::Reminders, person).await?;
 
     let (followed, speaking) = personal_sessions(tx, conference, &sessions, person).await?;
+    // An earlier reminder only where it comes before the usual one: a conference that now reminds
+    // earlier than someone's choice has made theirs unnecessary.
+    let mut early = subscriptions::early_reminders(tx, conference.id, person).await?;
+    early.retain(|_, minutes| *minutes > session_minutes);
 
     let mut count = 0;
-    for (kind, by_person, minutes, template) in [
-        ("personal", &followed, session_minutes, "reminder_personal"),
-        ("speaker", &speaking, speaker_minutes, "reminder_speaker"),
+    for (kind, by_person, lead, template) in [
+        (
+            "personal",
+            &followed,
+            Lead::Everyone(session_minutes),
+            "reminder_personal",
+        ),
+        (
+            "early",
+            &followed,
+            Lead::Chosen(&early),
+            "reminder_personal",
+        ),
+        (
+            "speaker",
+            &speaking,
+            Lead::Everyone(speaker_minutes),
+            "reminder_speaker",
+        ),
     ] {
         let prefix = match person {
             Some(p) => format!("{kind}:{}:{p}:", conference.id),
@@ -334,9 +377,9 @@ pub async fn recompute_personal(
         let mut keep = HashSet::new();
         for (who, list) in by_person {
             let contacts = people.of(*who);
-            if contacts.is_empty() {
+            let Some(minutes) = lead.of(*who).filter(|_| !contacts.is_empty()) else {
                 continue;
-            }
+            };
             let mut slots: std::collections::BTreeMap<DateTime<Utc>, Vec<&StoredSession>> =
                 Default::default();
             for s in list {
@@ -348,6 +391,11 @@ pub async fn recompute_personal(
             }
             for (minute, group) in slots {
                 let start = group.iter().map(|s| s.starts_at).min().unwrap_or(minute);
+                // The earlier reminder is written while the usual one is still to come: once that is
+                // due, an "earlier" one would only say the same thing twice.
+                if kind == "early" && start - TimeDelta::minutes(session_minutes) <= now {
+                    continue;
+                }
                 let due = (start - TimeDelta::minutes(minutes)).max(now);
                 let context = json!({
                     "minutes": (start - due).num_minutes().max(0),

@@ -9,7 +9,7 @@ use crate::{
     db::{
         chat, conferences,
         contacts::{self, Kind},
-        links as link_store, people, subscriptions,
+        links as link_store, people, schedule as schedule_store, subscriptions,
     },
     delivery::{Action, organisers},
     links::{self, Refusal},
@@ -258,6 +258,82 @@ pub async fn settings_button(
     change_settings(&ctx, &actor, Some(change), message_id).await
 }
 
+/// `/settings early <minutes|off>`: a second, earlier reminder of the sessions the person follows.
+pub async fn early_reminder(ctx: Ctx, actor: Actor, minutes: Option<i64>) -> HandlerResult {
+    let (Some(person), Some(conference)) = (actor.person, actor.conference.clone()) else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let mut tx = ctx.tx.lock().await;
+    let Some(subscription) = subscription(&mut tx, person, conference.id).await? else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let session_minutes = match set_early(&ctx, &mut tx, person, &conference, minutes).await? {
+        Ok(session_minutes) => session_minutes,
+        Err(refusal) => return Ok(refusal),
+    };
+    Ok(Reply::text(
+        "early_reminder_set",
+        json!({ "minutes": minutes, "session_minutes": session_minutes, "conference": conference.name,
+                "reminders": subscription.reminders, "active": subscription.active }),
+    ))
+}
+
+/// The earlier-reminder button under `/settings`: the same as typing it, shown by editing that message.
+pub async fn early_reminder_button(
+    ctx: Ctx,
+    actor: Actor,
+    minutes: Option<i64>,
+    message_id: Option<i32>,
+) -> HandlerResult {
+    let (Some(person), Some(conference)) = (actor.person, actor.conference.clone()) else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let mut tx = ctx.tx.lock().await;
+    if let Err(refusal) = set_early(&ctx, &mut tx, person, &conference, minutes).await? {
+        return Ok(refusal);
+    }
+    settings_reply(&mut tx, person, &conference, message_id).await
+}
+
+/// Stores the earlier reminder `person` chose in `conference` and queues (or, switched off, cancels) the
+/// earlier reminders of the sessions they already follow; gives the conference's own lead time, or a
+/// refusal when the earlier reminder would not come before it.
+async fn set_early(
+    ctx: &Ctx,
+    tx: &mut crate::db::Tx,
+    person: i64,
+    conference: &conferences::Conference,
+    minutes: Option<i64>,
+) -> anyhow::Result<Result<i64, Reply>> {
+    let (session_minutes, _) = schedule_store::reminder_minutes(tx, conference.id).await?;
+    if let Some(minutes) = minutes.filter(|m| *m <= session_minutes) {
+        return Ok(Err(Reply::text(
+            "early_reminder_too_late",
+            json!({ "minutes": minutes, "session_minutes": session_minutes,
+                    "suggestion": suggested_early(session_minutes) }),
+        )
+        .refusal()));
+    }
+    subscriptions::set_early_reminder(tx, ctx.now, person, conference.id, minutes).await?;
+    crate::schedule::import::recompute_personal(
+        tx,
+        &ctx.templates,
+        ctx.now,
+        conference,
+        Some(person),
+    )
+    .await?;
+    Ok(Ok(session_minutes))
+}
+
+/// The earlier reminder `/settings` offers: the first of a few round lead times that comes before the
+/// conference's own; `None` when the conference already reminds a day ahead.
+fn suggested_early(session_minutes: i64) -> Option<i64> {
+    [60, 120, 240, 480, 1440]
+        .into_iter()
+        .find(|m| *m > session_minutes)
+}
+
 /// Applies a `/settings` change (if any) and answers with the settings as they are now.
 async fn change_settings(
     ctx: &Ctx,
@@ -330,27 +406,49 @@ async fn change_settings(
     settings_reply(&mut tx, person, &conference, edit).await
 }
 
+/// `person`'s subscription to `conference`, if they have one.
+async fn subscription(
+    tx: &mut crate::db::Tx,
+    person: i64,
+    conference: i64,
+) -> anyhow::Result<Option<subscriptions::Subscription>> {
+    Ok(subscriptions::subscriptions_of(tx, person)
+        .await?
+        .into_iter()
+        .find(|s| s.conference_id == conference))
+}
+
 async fn settings_reply(
     tx: &mut crate::db::Tx,
     person: i64,
     conference: &conferences::Conference,
     edit: Option<i32>,
 ) -> HandlerResult {
-    let subscription = subscriptions::subscriptions_of(tx, person)
-        .await?
-        .into_iter()
-        .find(|s| s.conference_id == conference.id);
-    let Some(s) = subscription else {
+    let Some(s) = subscription(tx, person, conference.id).await? else {
         return Ok(Reply::text("not_linked", json!({})));
     };
+    let (session_minutes, _) = schedule_store::reminder_minutes(tx, conference.id).await?;
     let toggle = |setting, on: bool| Action::Setting { setting, on: !on };
+    // While reminders are on: off when chosen, otherwise the suggested one (if any comes before the
+    // conference's own).
+    let early = match s.early_reminder_minutes {
+        _ if !s.reminders => None,
+        Some(_) => Some(None),
+        None => suggested_early(session_minutes).map(Some),
+    };
+    let mut buttons = vec![vec![
+        toggle(Setting::Announcements, s.announcements),
+        toggle(Setting::Reminders, s.reminders),
+    ]];
+    buttons.extend(early.map(|minutes| vec![Action::EarlyReminder { minutes }]));
     let channels = contacts::channels(tx, person).await?;
     Ok(Reply::text(
         "settings",
         json!({ "conference": conference.name, "announcements": s.announcements, "reminders": s.reminders,
+                "early": s.early_reminder_minutes, "session_minutes": session_minutes,
                 "active": s.active, "channels": channels }),
     )
-    .with_buttons(vec![vec![toggle(Setting::Announcements, s.announcements), toggle(Setting::Reminders, s.reminders)]])
+    .with_buttons(buttons)
     .editing(edit))
 }
 

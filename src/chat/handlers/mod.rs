@@ -160,6 +160,9 @@ pub async fn button(
         Some(Action::Setting { setting, on }) => {
             account::settings_button(ctx, actor, setting, on, message_id).await?
         }
+        Some(Action::EarlyReminder { minutes }) => {
+            account::early_reminder_button(ctx, actor, minutes, message_id).await?
+        }
         Some(Action::ApprovePost(number)) => posts::button(ctx, actor, number, true).await?,
         Some(Action::RejectPost(number)) => posts::button(ctx, actor, number, false).await?,
         Some(Action::EditPost(number)) => {
