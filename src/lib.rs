@@ -22,6 +22,9 @@ pub mod templates;
 /// Health of every worker and listener, for `/healthz`.
 pub mod health;
 
+/// Picture bytes: their type, and scaling down to a network's limit.
+pub mod images;
+
 // The store.
 
 /// SQLite or PostgreSQL behind one type; every query lives here.
@@ -71,9 +74,6 @@ pub mod telegram;
 
 /// Social networks: the outbox's senders for provider accounts.
 pub mod social;
-
-/// Picture bytes: their type, and scaling down to a network's limit.
-pub mod images;
 
 /// Listeners: Mastodon's streaming API and Bluesky's notifications, heard as they happen.
 pub mod listen;
