@@ -10,7 +10,7 @@ use herald_bots::{
     mastodon::{MastodonClient, NewStatus, Visibility},
 };
 use serde_json::{Value, json};
-use support::{OWNER, TestApp};
+use support::{ADA, OWNER, TestApp};
 
 const TOKEN: &str = "bot_token";
 
@@ -352,4 +352,119 @@ async fn someone_linked_by_a_direct_message_gets_announcements_dms_and_reminders
             .contains("starts in 10 minutes"),
         "{reminded:?}"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs mastodon-mock: .ci/peer-mastodon"]
+async fn busy_moderation_stays_quiet_and_fast_and_a_followers_only_mention_is_answered_followers_only()
+ {
+    const MODERATION: i64 = -100_700;
+    let base = peer();
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.bind("moderation", MODERATION).await;
+    // Volunteers' answers wait for approval.
+    app.say(&OWNER, "/conference policy 2").await;
+    app.join(&ADA, "volunteer").await;
+    add_peer_account(&app, &base, "listening").await;
+    app.say(&OWNER, "/provider on listening").await;
+    app.say(&OWNER, "/switch listening moderation on").await;
+    let _listening = app.start_listeners();
+    app.until_listening("listening").await;
+
+    // Ten mentions, each discarded with its button within the same minute.
+    let run = format!("r{}", rand::random::<u32>());
+    for i in 0..10 {
+        alice_writes(&base, &format!("@herald spam {i} {run}"), "public").await;
+    }
+    let needle = |i: usize| format!("spam {i} {run}");
+    app.until("ten mentions in the moderation chat", |app| {
+        (0..10).all(|i| app.sent_containing(MODERATION, &needle(i)).is_some())
+    })
+    .await;
+    let posted = |app: &TestApp| {
+        app.telegram
+            .calls_of("sendMessage")
+            .iter()
+            .filter(|c| c.chat_id() == Some(MODERATION))
+            .count()
+    };
+    let before = posted(&app);
+    for i in 0..10 {
+        let message = app.sent_containing(MODERATION, &needle(i)).unwrap();
+        let discard = message.body["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["callback_data"].as_str().map(str::to_owned))
+            .find(|d| d.starts_with("mention:discard:"))
+            .expect("a Discard button");
+        app.deliver(&[app.button_update(
+            &OWNER,
+            MODERATION,
+            message.message_id.unwrap(),
+            &discard,
+        )])
+        .await;
+    }
+    app.send_everything().await;
+    assert_eq!(posted(&app), before, "the presses post nothing new");
+    assert_eq!(app.telegram.calls_of("answerCallbackQuery").len(), 10);
+
+    // A followers-only mention now still appears within 2 s, by Herald's clock and by the wall's.
+    let marker = format!("q{}", rand::random::<u32>());
+    let (clock, wall) = (app.now(), std::time::Instant::now());
+    let alice_status = alice_writes(
+        &base,
+        &format!("@herald is the venue step-free? {marker}"),
+        "private",
+    )
+    .await;
+    app.until("the followers-only mention", |app| {
+        app.sent_containing(MODERATION, &marker).is_some()
+    })
+    .await;
+    assert!(
+        app.now() - clock <= chrono::TimeDelta::seconds(2),
+        "held back {} s by rate limits",
+        (app.now() - clock).num_seconds()
+    );
+    assert!(wall.elapsed() < std::time::Duration::from_secs(2));
+    let mention = app.sent_containing(MODERATION, &marker).unwrap();
+    assert!(
+        mention.text().unwrap().contains("for their followers only"),
+        "{mention:?}"
+    );
+
+    // A rejected answer reopens the mention; the approved one is as private as the mention.
+    let answer_with = |text: &str| {
+        let mut answer = app.message_update(&ADA, MODERATION, text);
+        answer["message"]["reply_to_message"] =
+            json!({ "message_id": mention.message_id.unwrap() });
+        answer
+    };
+    app.deliver(&[answer_with(&format!("Yes, mostly. {marker}"))])
+        .await;
+    app.say(&OWNER, "/reject 1 too vague").await;
+    let listed = app.say(&ADA, "/mentions").await.join("\n");
+    assert!(listed.contains(&marker), "open again: {listed}");
+    app.deliver(&[answer_with(&format!("Ramps at every entrance. {marker}"))])
+        .await;
+    app.say(&OWNER, "/approve 2").await;
+    app.send_everything().await;
+    let replies: Vec<Value> = own_statuses(&base)
+        .await
+        .into_iter()
+        .filter(|s| s["in_reply_to_id"] == alice_status["id"])
+        .collect();
+    assert_eq!(replies.len(), 1, "one answer: {replies:?}");
+    assert!(
+        replies[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Ramps at every entrance"),
+        "{replies:?}"
+    );
+    assert_eq!(replies[0]["visibility"], "private", "followers only");
 }
