@@ -4,9 +4,11 @@
 //! cargo bench --bench ingest                             # 20,000 updates, 64 connections, SQLite
 //! INGEST_N=50000 INGEST_CONNECTIONS=128 cargo bench --bench ingest
 //! BENCH_DATABASE_URL=postgres://… cargo bench --bench ingest   # and PostgreSQL (a fresh schema)
+//! INGEST_IMPORT=100000 cargo bench --bench ingest        # and a 100,000-event ICS imported meanwhile
 //!
 //! Reported: updates accepted per second and the latency of the webhook's answers (p50, p99), that every
-//! update answered 200 is stored once, and how long after the burst the inbox had handled them all.
+//! update answered 200 is stored once, and how long after the burst the inbox had handled them all; with
+//! an import, how long it took, the answers that were not 200 and the latency while it ran.
 
 mod support;
 
@@ -36,6 +38,27 @@ fn update(n: i64) -> serde_json::Value {
             "text": "/help"
         }
     })
+}
+
+/// An ICS file of `n` events: 20 rooms, 30-minute slots over the conference's days.
+fn schedule(n: usize) -> String {
+    let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n");
+    for i in 0..n {
+        let slot = i / 20;
+        let start = chrono::NaiveDate::from_ymd_opt(2027, 2, 6)
+            .and_then(|d| d.and_hms_opt(8, 0, 0))
+            .expect("date")
+            + chrono::TimeDelta::minutes(30 * slot as i64);
+        let end = start + chrono::TimeDelta::minutes(25);
+        ics.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:load-{i}@bench\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:{}Z\r\nDTEND:{}Z\r\nSUMMARY:Talk {i}\r\nLOCATION:Room {}\r\nEND:VEVENT\r\n",
+            start.format("%Y%m%dT%H%M%S"),
+            end.format("%Y%m%dT%H%M%S"),
+            i % 20
+        ));
+    }
+    ics.push_str("END:VCALENDAR\r\n");
+    ics
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -83,7 +106,27 @@ async fn run(database_url: String, label: &str) {
         .build()
         .expect("client");
     let started = Instant::now();
-    let latencies: Vec<(u16, f64)> = futures::stream::iter(1..=n)
+    // With INGEST_IMPORT, a large schedule is imported half a second into the burst, as `/import` would.
+    let import = env::<usize>("INGEST_IMPORT").map(|events| {
+        let (db, clock, templates) = (app.db.clone(), app.clock.clone(), app.templates.clone());
+        let text = schedule(events);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let from = started.elapsed().as_secs_f64();
+            let (_, summary) = herald::schedule::source::import_schedule(
+                &db,
+                &clock,
+                &templates,
+                "load-2027",
+                &text,
+                Some("Europe/Brussels"),
+            )
+            .await
+            .expect("import");
+            (from, started.elapsed().as_secs_f64(), summary.added)
+        })
+    });
+    let latencies: Vec<(u16, f64, f64)> = futures::stream::iter(1..=n)
         .map(|i| {
             let (http, url, secret) = (http.clone(), url.clone(), secret.clone());
             async move {
@@ -95,16 +138,36 @@ async fn run(database_url: String, label: &str) {
                     .send()
                     .await
                     .map_or(0, |r| r.status().as_u16());
-                (status, sent.elapsed().as_secs_f64())
+                let at = sent.duration_since(started).as_secs_f64();
+                (status, at, sent.elapsed().as_secs_f64())
             }
         })
         .buffer_unordered(connections)
         .collect()
         .await;
     let burst = started.elapsed().as_secs_f64();
-    let accepted = latencies.iter().filter(|(s, _)| *s == 200).count();
-    let mut ms: Vec<f64> = latencies.iter().map(|(_, l)| l * 1000.0).collect();
+    let accepted = latencies.iter().filter(|(s, ..)| *s == 200).count();
+    let mut ms: Vec<f64> = latencies.iter().map(|(.., l)| l * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
+    if let Some(import) = import {
+        let (from, to, added) = import.await.expect("import task");
+        let during: Vec<&(u16, f64, f64)> = latencies
+            .iter()
+            .filter(|(_, at, l)| *at <= to && at + l >= from)
+            .collect();
+        let refused = during.iter().filter(|(s, ..)| *s != 200).count();
+        let mut during_ms: Vec<f64> = during.iter().map(|(.., l)| l * 1000.0).collect();
+        during_ms.sort_by(f64::total_cmp);
+        println!(
+            "import: {added} sessions in {:.1} s (from {from:.1} s into the burst{}); {} webhook answers overlapped it: {refused} not 200, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            to - from,
+            if to > burst { ", ending after it" } else { "" },
+            during.len(),
+            percentile(&during_ms, 0.5),
+            percentile(&during_ms, 0.99),
+            during_ms.last().copied().unwrap_or(f64::NAN)
+        );
+    }
     let handled_during = inbox::counts(&app.db)
         .await
         .expect("counts")
