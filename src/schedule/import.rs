@@ -95,9 +95,14 @@ pub async fn import(
     let ids = distinct_ids(&schedule.sessions);
     let mut seen = HashSet::new();
     let mut notices: Vec<Change> = Vec::new();
-    for (session, id) in schedule.sessions.iter().zip(&ids) {
+    let speakers: Vec<String> = schedule
+        .sessions
+        .iter()
+        .map(|s| serde_json::to_string(&s.speakers))
+        .collect::<Result<_, _>>()?;
+    let mut added = Vec::new();
+    for ((session, id), speakers) in schedule.sessions.iter().zip(&ids).zip(&speakers) {
         seen.insert(id.clone());
-        let speakers = serde_json::to_string(&session.speakers)?;
         let fields = SessionFields {
             source_id: id,
             title: &session.title,
@@ -107,11 +112,10 @@ pub async fn import(
             ends_at: session.end,
             status: status_str(session.status),
             url: session.url.as_deref(),
-            speakers: &speakers,
+            speakers,
         };
         let Some(old) = existing.get(id) else {
-            store::insert_session(tx, now, conference.id, &fields).await?;
-            summary.added += 1;
+            added.push(fields);
             continue;
         };
         let moved = old.starts_at != session.start
@@ -119,7 +123,7 @@ pub async fn import(
             || old.room != session.room;
         let changed = old.title != session.title
             || old.track != session.track
-            || old.speakers != speakers
+            || old.speakers != *speakers
             || old.url != session.url;
         let cancelled = old.status != "cancelled" && session.status == Status::Cancelled;
         let revived = old.status != "confirmed" && session.status == Status::Confirmed;
@@ -137,6 +141,8 @@ pub async fn import(
         }
         store::update_session(tx, now, old.id, &fields).await?;
     }
+    summary.added = added.len();
+    store::insert_sessions(tx, now, conference.id, &added).await?;
     for old in existing
         .values()
         .filter(|s| !seen.contains(&s.source_id) && s.status != "removed")
