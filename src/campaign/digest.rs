@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    campaign::{Options, local},
+    campaign::Options,
     db::{
         Tx,
         campaigns::{self, Campaign},
@@ -75,8 +75,8 @@ async fn notice(tx: &mut Tx, campaign: &Campaign) -> anyhow::Result<Notice> {
     let context = json!({
         "number": campaign.id, "kind": campaign.kind, "filters": filters, "by": by,
         "count": pending.len(),
-        "first": pending.iter().map(due).min().map(|t| local(&conference, t)),
-        "last": pending.iter().map(due).max().map(|t| local(&conference, t)),
+        "first": pending.iter().map(due).min().map(|t| conference.local(t)),
+        "last": pending.iter().map(due).max().map(|t| conference.local(t)),
         "every": options.map(|o| o.every_secs / 60),
         "template": campaign.template.as_deref().map(shortened),
         "samples": pending.iter().take(SAMPLES).map(|p| &p.text).collect::<Vec<_>>(),

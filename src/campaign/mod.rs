@@ -93,12 +93,6 @@ impl Jitter {
     }
 }
 
-/// A time as campaign messages show it, in the conference's time zone: `Mon 28 Dec 10:00`.
-pub fn local(conference: &Conference, at: DateTime<Utc>) -> String {
-    let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
-}
-
 /// A session as templates see it: times local to the conference, speakers with their handles per network.
 pub fn session_context(conference: &Conference, session: &StoredSession) -> serde_json::Value {
     let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);

@@ -20,6 +20,14 @@ pub struct Conference {
     pub posting_policy: i64,
 }
 
+impl Conference {
+    /// A time as chat messages show it, in the conference's time zone: `Mon 28 Dec 10:00`.
+    pub fn local(&self, at: DateTime<Utc>) -> String {
+        let tz: chrono_tz::Tz = self.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
+    }
+}
+
 macro_rules! conference_columns {
     () => {
         "id, series_id, slug, name, time_zone, starts_on, ends_on, posting_window_start, posting_window_end, posting_policy"

@@ -8,7 +8,7 @@ use herald_commands::{CampaignKind, CampaignRequest};
 use serde_json::json;
 
 use crate::{
-    campaign::{self, Options, Planned, digest, local},
+    campaign::{self, Options, Planned, digest},
     chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::{
         Tx, campaigns as store, conferences::Conference, posts as posts_store, providers, schedule,
@@ -121,7 +121,7 @@ pub async fn start(ctx: Ctx, actor: Actor, request: CampaignRequest) -> HandlerR
     .await?;
     Ok(Reply::text(
         "campaign_send_template",
-        json!({ "count": count, "kind": request.kind.as_str(), "filters": request.tracks, "start": local(&conference, start),
+        json!({ "count": count, "kind": request.kind.as_str(), "filters": request.tracks, "start": conference.local(start),
                 "every": minutes(options.every_secs), "jitter": minutes(options.jitter_secs),
                 "providers": providers_named(&broadcasting, &options.providers) }),
     ))
@@ -238,8 +238,8 @@ fn preview(conference: &Conference, id: i64, planned: &[Planned]) -> Reply {
     Reply::text(
         "campaign_preview",
         json!({ "number": id, "count": planned.len(), "networks": networks, "moved": moved,
-                "first": planned.iter().map(|p| p.due).min().map(|t| local(conference, t)),
-                "last": planned.iter().map(|p| p.due).max().map(|t| local(conference, t)) }),
+                "first": planned.iter().map(|p| p.due).min().map(|t| conference.local(t)),
+                "last": planned.iter().map(|p| p.due).max().map(|t| conference.local(t)) }),
     )
     .with_buttons(vec![vec![
         Action::CreateCampaign(id),
@@ -295,8 +295,8 @@ pub async fn button(ctx: Ctx, actor: Actor, id: i64, create: bool) -> HandlerRes
     Ok(Reply::text(
         "campaign_created",
         json!({ "number": id, "count": created.len(),
-                "first": planned.iter().map(|p| p.due).min().map(|t| local(&conference, t)),
-                "last": planned.iter().map(|p| p.due).max().map(|t| local(&conference, t)) }),
+                "first": planned.iter().map(|p| p.due).min().map(|t| conference.local(t)),
+                "last": planned.iter().map(|p| p.due).max().map(|t| conference.local(t)) }),
     ))
 }
 

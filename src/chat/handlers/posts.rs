@@ -249,13 +249,12 @@ pub async fn history(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
     let Some(post) = load(&mut tx, &conference, number).await? else {
         return Ok(Reply::text("post_unknown", json!({ "number": number })));
     };
-    let zone: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let events: Vec<_> = store::trail(&mut tx, post.id)
         .await?
         .into_iter()
         .map(|(action, who, surface, detail, at)| {
             json!({ "action": action, "who": who, "surface": surface, "detail": detail,
-                    "at": at.with_timezone(&zone).format("%a %d %b %H:%M").to_string() })
+                    "at": conference.local(at) })
         })
         .collect();
     Ok(Reply::text(

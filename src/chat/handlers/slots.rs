@@ -94,7 +94,6 @@ async fn assign(ctx: Ctx, actor: Actor, number: i64, person: PersonRef) -> Handl
         Some(target.id),
     )
     .await?;
-    let tz = zone(&conference);
     Ok(Reply::text(
         if assigned {
             "slot_assigned"
@@ -102,7 +101,7 @@ async fn assign(ctx: Ctx, actor: Actor, number: i64, person: PersonRef) -> Handl
             "slot_already_assigned"
         },
         json!({ "person": target.display_name, "title": slot.title,
-                "start": slot.starts_at.with_timezone(&tz).format("%a %d %b %H:%M").to_string() }),
+                "start": conference.local(slot.starts_at) }),
     ))
 }
 
@@ -130,7 +129,7 @@ async fn list(ctx: Ctx, actor: Actor, mine: bool) -> HandlerResult {
                 .map(|(_, _, name)| name.as_str())
                 .collect();
             json!({ "number": s.id, "title": s.title, "people": people,
-                    "start": s.starts_at.with_timezone(&tz).format("%a %d %b %H:%M").to_string(),
+                    "start": conference.local(s.starts_at),
                     "end": s.ends_at.with_timezone(&tz).format("%H:%M").to_string() })
         })
         .collect();
