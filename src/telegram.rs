@@ -11,10 +11,9 @@ use herald_bots::{
 };
 
 use crate::{
-    db::{Db, post_images},
-    images::sniff_image_type,
+    db::Db,
     outbox::{ChatClass, Delivery, SendError, Sender},
-    social::{fit_off_thread, transient},
+    social::{Pictures, load_images},
 };
 
 #[derive(Debug)]
@@ -22,11 +21,17 @@ pub struct TelegramSender {
     client: TelegramClient,
     /// Where pictures to upload are read from.
     db: Db,
+    /// Pictures to upload are those Herald holds: none is fetched from Telegram.
+    held: Arc<Pictures>,
 }
 
 impl TelegramSender {
     pub fn new(client: TelegramClient, db: Db) -> Arc<Self> {
-        Arc::new(Self { client, db })
+        Arc::new(Self {
+            client,
+            db,
+            held: Pictures::new(None),
+        })
     }
 
     /// Puts the bytes of the pictures Telegram does not have yet (those Herald stores, such as the
@@ -39,22 +44,11 @@ impl TelegramSender {
             let (Some(id), None) = (photo.stored, &photo.upload) else {
                 continue;
             };
-            let mut tx = self.db.begin().await.map_err(transient)?;
-            let found = post_images::image_by_id(&mut tx, id)
-                .await
-                .map_err(transient)?;
-            tx.commit().await.map_err(transient)?;
-            let Some((image, bytes)) = found.filter(|(_, bytes)| !bytes.is_empty()) else {
-                return Err(SendError::permanent(format!(
-                    "picture {id} was removed or has no bytes"
-                )));
-            };
-            let mime = sniff_image_type(&bytes).map_or(image.content_type, str::to_owned);
-            let fitted =
-                fit_off_thread(bytes, mime, telegram::MAX_PHOTO_BYTES, image.position).await?;
-            photo.upload = Some(telegram::Upload {
-                bytes: fitted.bytes,
-                mime: fitted.mime,
+            let loaded =
+                load_images(&self.db, &self.held, &[id], telegram::MAX_PHOTO_BYTES).await?;
+            photo.upload = loaded.into_iter().next().map(|picture| telegram::Upload {
+                bytes: picture.bytes,
+                mime: picture.mime,
             });
         }
         Ok(())

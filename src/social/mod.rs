@@ -45,9 +45,9 @@ impl Pictures {
 
 /// A post's image ready to upload.
 pub(crate) struct Loaded {
-    bytes: Vec<u8>,
-    mime: String,
-    alt: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) mime: String,
+    pub(crate) alt: String,
 }
 
 /// Reads a delivery's images, downloading (once, then kept) those that only have a Telegram file id,
@@ -155,7 +155,7 @@ pub async fn verify(
 }
 
 /// [`crate::images::fit`] on a blocking thread; picture `position` of its post when it cannot fit.
-pub(crate) async fn fit_off_thread(
+async fn fit_off_thread(
     bytes: Vec<u8>,
     mime: String,
     max_bytes: usize,
