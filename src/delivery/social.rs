@@ -85,19 +85,6 @@ pub struct CredentialsWatch {
 
 #[async_trait::async_trait]
 impl crate::outbox::Observer for CredentialsWatch {
-    fn kinds(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    async fn finished(
-        &self,
-        _tx: &mut Tx,
-        _now: DateTime<Utc>,
-        _rows: &[(&str, &crate::db::outbox::Outcome)],
-    ) -> anyhow::Result<()> {
-        Ok(())
-    }
-
     async fn credentials(
         &self,
         tx: &mut Tx,

@@ -217,13 +217,19 @@ impl Finished {
 #[async_trait]
 pub trait Observer: Send + Sync + fmt::Debug {
     /// The row kinds this observer cares about.
-    fn kinds(&self) -> &'static [&'static str];
+    fn kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Told about the rows of [`Self::kinds`] that reached an end.
     async fn finished(
         &self,
-        tx: &mut crate::db::Tx,
-        now: DateTime<Utc>,
-        rows: &[(&str, &Outcome)],
-    ) -> anyhow::Result<()>;
+        _tx: &mut crate::db::Tx,
+        _now: DateTime<Utc>,
+        _rows: &[(&str, &Outcome)],
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 
     /// Told what the sends since the last record showed of each provider account's credentials:
     /// `Some(error)` when the platform refused them, `None` when a send with them went through.
