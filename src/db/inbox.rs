@@ -119,6 +119,7 @@ pub async fn claim(
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
+    let _turn = db.write_turn().await;
     let mut events: Vec<InboxEvent> = on_db!(db, |pool| {
         sqlx::query_as(sql)
             .bind(owner)
@@ -173,6 +174,7 @@ pub async fn mark_failed(
     owner: &str,
     error: &str,
 ) -> anyhow::Result<()> {
+    let _turn = db.write_turn().await;
     on_db!(db, |pool| {
         sqlx::query(
             "UPDATE inbox SET state = 'failed', processed_at = $1, last_error = $2, lease_owner = NULL \
@@ -236,6 +238,7 @@ pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
 
 /// Deletes up to `limit` handled events (`done`) handled before `before`; returns how many.
 pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> anyhow::Result<u64> {
+    let _turn = db.write_turn().await;
     let done = on_db!(db, |pool| {
         sqlx::query(
             "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox \

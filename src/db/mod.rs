@@ -40,7 +40,7 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 /// Runs `$body` with `$pool` bound to the backend's pool.
 macro_rules! on_db {
@@ -92,6 +92,11 @@ pub struct Db {
     pool: Pool,
     wake_outbox: Arc<Notify>,
     wake_inbox: Arc<Notify>,
+    /// SQLite has one writer at a time. Left to SQLite, writers that find the lock taken sleep and retry
+    /// (up to 100 ms a time), and a writer that commits and begins again at once can take the lock
+    /// over and over while the others sleep. So this process's writers queue here first, in arrival order,
+    /// and each finds the lock free when its turn comes. Unused on PostgreSQL.
+    writers: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -130,6 +135,7 @@ impl Db {
             pool,
             wake_outbox: Arc::default(),
             wake_inbox: Arc::default(),
+            writers: Arc::default(),
         })
     }
 
@@ -164,7 +170,9 @@ impl Db {
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
     /// deferred transaction that reads and then writes can fail with SQLITE_BUSY without waiting.
+    /// On SQLite the transaction first waits for this process's earlier writers, in order.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let turn = self.write_turn().await;
         let inner = match &self.pool {
             Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
@@ -174,7 +182,17 @@ impl Db {
             db: self.clone(),
             wrote_outbox: false,
             wrote_inbox: false,
+            _turn: turn,
         })
+    }
+
+    /// On SQLite, this process's turn to write, held until dropped (see `writers`); for a single write
+    /// statement run on the pool outside a [`Tx`]. Nothing on PostgreSQL.
+    pub async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.writers.clone().lock_owned().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// Notified after a commit that wrote outbox rows.
@@ -223,6 +241,8 @@ pub struct Tx {
     db: Db,
     wrote_outbox: bool,
     wrote_inbox: bool,
+    /// This process's turn to write on SQLite, given back when the transaction ends.
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl Tx {

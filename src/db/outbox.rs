@@ -217,6 +217,7 @@ pub async fn claim(
         if left <= 0 {
             break;
         }
+        let _turn = db.write_turn().await;
         let mut claimed: Vec<OutboxRow> = on_db!(db, |pool| {
             sqlx::query_as(sql)
                 .bind(owner)
@@ -445,6 +446,7 @@ pub async fn release(
     owner: &str,
     reason: &str,
 ) -> anyhow::Result<u64> {
+    let _turn = db.write_turn().await;
     let done = on_db!(db, |pool| {
         sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = $1, lease_owner = NULL, last_error = $2, \
@@ -463,6 +465,7 @@ pub async fn release(
 /// Hands back every row held by any worker, at once: on SQLite only one process runs, so at start every
 /// held row belonged to a predecessor that died.
 pub async fn release_all(db: &Db, now: DateTime<Utc>, reason: &str) -> anyhow::Result<u64> {
+    let _turn = db.write_turn().await;
     let done = on_db!(db, |pool| {
         sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = $1, lease_owner = NULL, last_error = $2, \
@@ -610,6 +613,7 @@ pub async fn cancel_pending_except(
 /// Deletes up to `limit` finished rows (sent, given up, expired, cancelled) that finished before `before`;
 /// returns how many.
 pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> anyhow::Result<u64> {
+    let _turn = db.write_turn().await;
     let done = on_db!(db, |pool| {
         sqlx::query(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
