@@ -5,7 +5,9 @@
 //! arrival order and hands each to the handler registered for its kind. A handler does its work inside the
 //! transaction it is given — domain changes and outbox rows alike — and the event is marked done in that
 //! same transaction: either all of it happens, once, or none of it does. A handler that fails (or panics)
-//! leaves the event `failed` with its error, and the next event goes on.
+//! leaves the event `failed` with its error, and the next event goes on. Under load a few events share one
+//! transaction (one commit for the group); when one of them fails the group is rolled back and each of
+//! its events is handled again alone, so the others keep their effects and the bad one is failed alone.
 
 use std::{collections::HashMap, fmt, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
@@ -24,6 +26,10 @@ use crate::{
     },
     health::Reporter,
 };
+
+/// Events handled in one transaction when all goes well: enough that a burst costs one commit per
+/// group, few enough that the group holds the SQLite write lock only for milliseconds.
+const TOGETHER: usize = 16;
 
 /// Handles one kind of inbound event.
 #[async_trait]
@@ -120,7 +126,17 @@ impl Inbox {
         .await?;
         let claimed = events.len();
         let mut report = DrainReport::default();
-        for event in events {
+        let mut alone = Vec::new();
+        for group in events.chunks(TOGETHER) {
+            match self.process_together(group).await {
+                Ok(()) => report.done += group.len(),
+                Err(err) => {
+                    tracing::debug!(error = %format!("{err:#}"), "a group of events failed; handling each alone");
+                    alone.extend_from_slice(group);
+                }
+            }
+        }
+        for event in alone {
             match self.process(&event).await {
                 Ok(()) => report.done += 1,
                 Err(err) => {
@@ -163,19 +179,33 @@ impl Inbox {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(id = event.id, kind = %event.kind))]
-    async fn process(&self, event: &InboxEvent) -> anyhow::Result<()> {
+    /// Handles `events` one after the other in one transaction, each marked done in it: under load one
+    /// commit carries many events. Any failure (an error, a panic, a lost lease) rolls the whole group
+    /// back, and the caller handles each of its events alone, so one bad event costs the others only a
+    /// second try and never their effects.
+    async fn process_together(&self, events: &[InboxEvent]) -> anyhow::Result<()> {
+        let mut tx = self.db.begin().await?;
+        for event in events {
+            tx = self.handle(tx, event).await?;
+            if !inbox::mark_done(&mut tx, self.clock.now(), event.id, &self.owner).await? {
+                anyhow::bail!("lease lost on event {}", event.id);
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Runs the event's handler in `tx`, a panic turned into an error.
+    async fn handle(&self, tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
         let handler =
             self.handlers.0.get(&event.kind).with_context(|| {
                 format!("no handler for inbound events of kind {:?}", event.kind)
             })?;
-        let tx = self.db.begin().await?;
         let handled = AssertUnwindSafe(handler.handle(tx, event))
             .catch_unwind()
             .await;
         // On error or panic the transaction was dropped with the handler's future, rolling it back.
-        let mut tx = match handled {
-            Ok(result) => result?,
+        match handled {
+            Ok(result) => result,
             Err(panic) => {
                 let what = panic
                     .downcast_ref::<&str>()
@@ -184,7 +214,13 @@ impl Inbox {
                     .unwrap_or_else(|| "unknown panic".into());
                 anyhow::bail!("handler panicked: {what}");
             }
-        };
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(id = event.id, kind = %event.kind))]
+    async fn process(&self, event: &InboxEvent) -> anyhow::Result<()> {
+        let tx = self.db.begin().await?;
+        let mut tx = self.handle(tx, event).await?;
         if !inbox::mark_done(&mut tx, self.clock.now(), event.id, &self.owner).await? {
             // Our lease ran out and another worker took the event: let its run count, not ours.
             tx.rollback().await?;
