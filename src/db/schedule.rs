@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{Tx, on_tx};
+use super::{Db, Tx, on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct StoredSession {
@@ -33,15 +33,27 @@ pub struct SessionFields<'a> {
     pub speakers: &'a str,
 }
 
+const SESSIONS: &str = "SELECT id, source_id, title, track, room, starts_at, ends_at, status, url, speakers \
+     FROM sessions WHERE conference_id = $1 ORDER BY starts_at, room, title";
+
 pub async fn sessions(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<StoredSession>> {
     let rows = on_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT id, source_id, title, track, room, starts_at, ends_at, status, url, speakers FROM sessions \
-             WHERE conference_id = $1 ORDER BY starts_at, room, title",
-        )
-        .bind(conference)
-        .fetch_all(conn)
-        .await
+        sqlx::query_as(SESSIONS)
+            .bind(conference)
+            .fetch_all(conn)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// A conference's sessions read outside any write transaction (on SQLite the write lock stays free for
+/// others while a large schedule is read).
+pub async fn read_sessions(db: &Db, conference: i64) -> anyhow::Result<Vec<StoredSession>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as(SESSIONS)
+            .bind(conference)
+            .fetch_all(pool)
+            .await
     })?;
     Ok(rows)
 }

@@ -1,8 +1,9 @@
 //! Importing a schedule into a conference, and the reminders computed from it.
 //!
-//! An import is one transaction: sessions are matched on their source id, the summary says what was
-//! added, moved, changed, cancelled and removed, and the reminders are recomputed in the same
-//! transaction — so a broken file changes nothing, and a moved session's reminder moves with it.
+//! Sessions are matched on their source id and the summary says what was added, moved, changed,
+//! cancelled and removed. The file is read whole before anything is written, so a broken file changes
+//! nothing; the changes are written in short transactions, and the reminders are recomputed after them
+//! in one transaction, so a moved session's reminder moves with it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,14 +15,14 @@ use serde_json::json;
 use super::{Schedule, Session, Status};
 use crate::{
     db::{
-        Tx,
+        Db, Tx,
         conferences::Conference,
         contacts::{Kind, Wants},
         outbox,
         schedule::{self as store, SessionFields, StoredSession},
         subscriptions,
     },
-    delivery::{self, Notice, People},
+    delivery::{self, Notice, People, organisers},
     templates::Templates,
 };
 
@@ -76,33 +77,44 @@ fn distinct_ids(sessions: &[Session]) -> Vec<String> {
         .collect()
 }
 
-pub async fn import(
-    tx: &mut Tx,
-    templates: &Templates,
-    now: DateTime<Utc>,
-    conference: &Conference,
-    schedule: &Schedule,
-) -> anyhow::Result<Summary> {
-    let mut summary = Summary {
-        notes: schedule.notes.clone(),
-        ..Summary::default()
+/// Rows written per transaction while an import applies its changes: each transaction holds the SQLite
+/// write lock for milliseconds, so webhooks and workers go on between them.
+const WRITE_BATCH: usize = 500;
+
+/// One import at a time in this process: an import reads what is stored before it writes, so two of
+/// them must not interleave.
+static IMPORTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// What an import will write, worked out from the file and what is stored, before anything is written.
+struct Plan<'a> {
+    summary: Summary,
+    added: Vec<SessionFields<'a>>,
+    updated: Vec<(i64, SessionFields<'a>)>,
+    removed: Vec<i64>,
+    notices: Vec<Change>,
+}
+
+fn plan<'a>(
+    schedule: &'a Schedule,
+    ids: &'a [String],
+    speakers: &'a [String],
+    stored: Vec<StoredSession>,
+) -> Plan<'a> {
+    let existing: HashMap<&str, &StoredSession> =
+        stored.iter().map(|s| (s.source_id.as_str(), s)).collect();
+    let mut plan = Plan {
+        summary: Summary {
+            notes: schedule.notes.clone(),
+            ..Summary::default()
+        },
+        added: Vec::new(),
+        updated: Vec::new(),
+        removed: Vec::new(),
+        notices: Vec::new(),
     };
-    let existing: HashMap<String, StoredSession> = store::sessions(tx, conference.id)
-        .await?
-        .into_iter()
-        .map(|s| (s.source_id.clone(), s))
-        .collect();
-    let ids = distinct_ids(&schedule.sessions);
     let mut seen = HashSet::new();
-    let mut notices: Vec<Change> = Vec::new();
-    let speakers: Vec<String> = schedule
-        .sessions
-        .iter()
-        .map(|s| serde_json::to_string(&s.speakers))
-        .collect::<Result<_, _>>()?;
-    let mut added = Vec::new();
-    for ((session, id), speakers) in schedule.sessions.iter().zip(&ids).zip(&speakers) {
-        seen.insert(id.clone());
+    for ((session, id), speakers) in schedule.sessions.iter().zip(ids).zip(speakers) {
+        seen.insert(id.as_str());
         let fields = SessionFields {
             source_id: id,
             title: &session.title,
@@ -114,8 +126,8 @@ pub async fn import(
             url: session.url.as_deref(),
             speakers,
         };
-        let Some(old) = existing.get(id) else {
-            added.push(fields);
+        let Some(old) = existing.get(id.as_str()) else {
+            plan.added.push(fields);
             continue;
         };
         let moved = old.starts_at != session.start
@@ -128,34 +140,104 @@ pub async fn import(
         let cancelled = old.status != "cancelled" && session.status == Status::Cancelled;
         let revived = old.status != "confirmed" && session.status == Status::Confirmed;
         if cancelled {
-            summary.cancelled += 1;
-            notices.push((old.clone(), None));
+            plan.summary.cancelled += 1;
+            plan.notices.push(((*old).clone(), None));
         } else if moved && session.status == Status::Confirmed {
-            summary.moved += 1;
-            notices.push((old.clone(), Some((session.start, session.room.clone()))));
+            plan.summary.moved += 1;
+            plan.notices
+                .push(((*old).clone(), Some((session.start, session.room.clone()))));
         } else if changed || revived || moved {
-            summary.changed += 1;
+            plan.summary.changed += 1;
         } else {
-            summary.unchanged += 1;
+            plan.summary.unchanged += 1;
             continue;
         }
-        store::update_session(tx, now, old.id, &fields).await?;
+        plan.updated.push((old.id, fields));
     }
-    summary.added = added.len();
-    store::insert_sessions(tx, now, conference.id, &added).await?;
-    for old in existing
-        .values()
-        .filter(|s| !seen.contains(&s.source_id) && s.status != "removed")
+    plan.summary.added = plan.added.len();
+    for old in stored
+        .iter()
+        .filter(|s| !seen.contains(s.source_id.as_str()) && s.status != "removed")
     {
-        store::set_status(tx, now, old.id, "removed").await?;
-        summary.removed += 1;
+        plan.removed.push(old.id);
+        plan.summary.removed += 1;
         if old.status == "confirmed" {
-            notices.push((old.clone(), None));
+            plan.notices.push((old.clone(), None));
         }
     }
-    summary.notices = notify_changes(tx, templates, now, conference, &notices).await?;
-    summary.reminders = recompute_reminders(tx, templates, now, conference).await?
-        + recompute_personal(tx, templates, now, conference, None).await?;
+    plan
+}
+
+/// Imports a parsed schedule into `conference`. What is stored is read and compared with the file
+/// outside any write transaction; the changes are then written in short transactions of a few hundred
+/// rows, so even a file of 100,000 sessions never holds the database for long; last, one transaction
+/// queues the notices for moved and cancelled sessions, recomputes the reminders and tells the
+/// organisers what changed. A file that fails to parse never gets here, so it changes nothing; an
+/// import stopped halfway (the process killed) is completed by the next one, which matches on source ids.
+pub async fn import(
+    db: &Db,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    schedule: &Schedule,
+) -> anyhow::Result<Summary> {
+    let _one_at_a_time = IMPORTING.lock().await;
+    let ids = distinct_ids(&schedule.sessions);
+    let speakers: Vec<String> = schedule
+        .sessions
+        .iter()
+        .map(|s| serde_json::to_string(&s.speakers))
+        .collect::<Result<_, _>>()?;
+    let stored = store::read_sessions(db, conference.id).await?;
+    let Plan {
+        mut summary,
+        added,
+        updated,
+        removed,
+        notices,
+    } = plan(schedule, &ids, &speakers, stored);
+
+    for chunk in added.chunks(WRITE_BATCH) {
+        let mut tx = db.begin().await?;
+        store::insert_sessions(&mut tx, now, conference.id, chunk).await?;
+        tx.commit().await?;
+    }
+    for chunk in updated.chunks(WRITE_BATCH) {
+        let mut tx = db.begin().await?;
+        for (id, fields) in chunk {
+            store::update_session(&mut tx, now, *id, fields).await?;
+        }
+        tx.commit().await?;
+    }
+    for chunk in removed.chunks(WRITE_BATCH) {
+        let mut tx = db.begin().await?;
+        for id in chunk {
+            store::set_status(&mut tx, now, *id, "removed").await?;
+        }
+        tx.commit().await?;
+    }
+
+    let sessions = upcoming(store::read_sessions(db, conference.id).await?, now);
+    let mut tx = db.begin().await?;
+    summary.notices = notify_changes(&mut tx, templates, now, conference, &notices).await?;
+    summary.reminders = reminders_from(&mut tx, templates, now, conference, &sessions).await?
+        + personal_from(&mut tx, templates, now, conference, None, &sessions).await?;
+    let news =
+        summary.added + summary.moved + summary.changed + summary.cancelled + summary.removed > 0;
+    // A periodic re-sync that changed nothing is not news.
+    if news || !summary.notes.is_empty() {
+        organisers::notify(
+            &mut tx,
+            templates,
+            now,
+            conference.id,
+            "notify_import",
+            &format!("import:{}:{}", conference.id, now.timestamp_micros()),
+            json!({ "conference": conference.name, "summary": summary }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(summary)
 }
 
@@ -225,9 +307,30 @@ pub async fn recompute_reminders(
     now: DateTime<Utc>,
     conference: &Conference,
 ) -> anyhow::Result<usize> {
+    let sessions = upcoming(store::sessions(tx, conference.id).await?, now);
+    reminders_from(tx, templates, now, conference, &sessions).await
+}
+
+/// The sessions reminders are written for: confirmed and still to start.
+fn upcoming(sessions: Vec<StoredSession>, now: DateTime<Utc>) -> Vec<StoredSession> {
+    sessions
+        .into_iter()
+        .filter(|s| s.status == "confirmed" && s.starts_at > now)
+        .collect()
+}
+
+/// [`recompute_reminders`] from the [`upcoming`] sessions.
+async fn reminders_from(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    sessions: &[StoredSession],
+) -> anyhow::Result<usize> {
     let audience = delivery::attendees(tx, conference.id).await?;
     let prefix = format!("reminder:{}:", conference.id);
-    let (count, keep) = write_reminders(tx, templates, now, conference, &audience).await?;
+    let (count, keep) =
+        write_reminders(tx, templates, now, conference, &audience, sessions).await?;
     outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
     Ok(count)
 }
@@ -244,8 +347,9 @@ pub async fn catch_up(
     let audience = People::load(tx, conference.id, Wants::Announcements, Some(person))
         .await?
         .all();
-    let (count, _) = write_reminders(tx, templates, now, conference, &audience).await?;
-    Ok(count + recompute_personal(tx, templates, now, conference, Some(person)).await?)
+    let sessions = upcoming(store::sessions(tx, conference.id).await?, now);
+    let (count, _) = write_reminders(tx, templates, now, conference, &audience, &sessions).await?;
+    Ok(count + personal_from(tx, templates, now, conference, Some(person), &sessions).await?)
 }
 
 /// The key prefixes of what `person` has queued of `kind` from `conference`: the "starting soon"
@@ -270,19 +374,16 @@ async fn write_reminders(
     now: DateTime<Utc>,
     conference: &Conference,
     audience: &[delivery::Contact],
+    sessions: &[StoredSession],
 ) -> anyhow::Result<(usize, HashSet<String>)> {
     if audience.is_empty() {
         return Ok((0, HashSet::new()));
     }
     let (minutes, _) = store::reminder_minutes(tx, conference.id).await?;
     let zone = zone_of(conference);
-    let sessions = store::sessions(tx, conference.id).await?;
     let mut slots: std::collections::BTreeMap<DateTime<Utc>, Vec<&StoredSession>> =
         Default::default();
-    for s in sessions
-        .iter()
-        .filter(|s| s.status == "confirmed" && s.starts_at > now)
-    {
+    for s in sessions {
         let minute = s
             .starts_at
             .duration_trunc(TimeDelta::minutes(1))
@@ -340,16 +441,24 @@ pub async fn recompute_personal(
     conference: &Conference,
     person: Option<i64>,
 ) -> anyhow::Result<usize> {
+    let sessions = upcoming(store::sessions(tx, conference.id).await?, now);
+    personal_from(tx, templates, now, conference, person, &sessions).await
+}
+
+/// [`recompute_personal`] from the [`upcoming`] sessions.
+async fn personal_from(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: &Conference,
+    person: Option<i64>,
+    sessions: &[StoredSession],
+) -> anyhow::Result<usize> {
     let (session_minutes, speaker_minutes) = store::reminder_minutes(tx, conference.id).await?;
     let zone = zone_of(conference);
-    let sessions: Vec<StoredSession> = store::sessions(tx, conference.id)
-        .await?
-        .into_iter()
-        .filter(|s| s.status == "confirmed" && s.starts_at > now)
-        .collect();
     let people = People::load(tx, conference.id, Wants::Reminders, person).await?;
 
-    let (followed, speaking) = personal_sessions(tx, conference, &sessions, person).await?;
+    let (followed, speaking) = personal_sessions(tx, conference, sessions, person).await?;
     // An earlier reminder only where it comes before the usual one: a conference that now reminds
     // earlier than someone's choice has made theirs unnecessary.
     let mut early = subscriptions::early_reminders(tx, conference.id, person).await?;
@@ -456,7 +565,7 @@ pub async fn personal_sessions<'a>(
         .into_iter()
         .collect();
     let mut speaking: HashMap<i64, Vec<&StoredSession>> = HashMap::new();
-    for s in sessions {
+    for s in sessions.iter().filter(|_| !links.is_empty()) {
         let speakers: Vec<super::Speaker> = serde_json::from_str(&s.speakers).unwrap_or_default();
         for speaker in speakers {
             let keys = [

@@ -11,7 +11,6 @@ use crate::{
         Db,
         conferences::{self, Conference, NewConference},
     },
-    delivery::organisers,
 };
 
 /// A value checked with the chat grammar's own type, or an error naming what was expected.
@@ -46,7 +45,7 @@ pub async fn read_source(source: &str) -> anyhow::Result<String> {
 }
 
 /// Imports a schedule into the conference `slug`, creating it from the file's own metadata (title,
-/// dates, time zone) when the slug is new. All or nothing.
+/// dates, time zone) when the slug is new. A file that cannot be read changes nothing.
 pub async fn import_schedule(
     db: &Db,
     clock: &SharedClock,
@@ -115,28 +114,8 @@ pub async fn import_schedule(
                 .context("conference vanished")?
         }
     };
-    let summary =
-        crate::schedule::import::import(&mut tx, templates, clock.now(), &conference, &schedule)
-            .await?;
-    let news =
-        summary.added + summary.moved + summary.changed + summary.cancelled + summary.removed > 0;
-    // A periodic re-sync that changed nothing is not news.
-    if news || !summary.notes.is_empty() {
-        organisers::notify(
-            &mut tx,
-            templates,
-            clock.now(),
-            conference.id,
-            "notify_import",
-            &format!(
-                "import:{}:{}",
-                conference.id,
-                clock.now().timestamp_micros()
-            ),
-            serde_json::json!({ "conference": conference.name, "summary": summary }),
-        )
-        .await?;
-    }
     tx.commit().await?;
+    let summary =
+        crate::schedule::import::import(db, templates, clock.now(), &conference, &schedule).await?;
     Ok((conference, summary))
 }
