@@ -7,6 +7,8 @@
 //! FANOUT_N=3000 cargo bench --bench fanout              # fewer
 //! FANOUT_CRASH_AT=60 cargo bench --bench fanout         # the worker dies (aborted mid-send) after 60 s
 //!                                                       # and a new one starts
+//! FANOUT_KILL_AT=60 cargo bench --bench fanout          # Herald runs as its own process (`herald run`),
+//!                                                       # is killed with SIGKILL after 60 s and started again
 //! FANOUT_FAULTS=1 FANOUT_N=1000 cargo bench --bench fanout   # faults: 10 % of chats answer 429 once
 //!                                                       # (retry_after 1–3 s), 5 % a 500, 2 % have blocked
 //!                                                       # the bot, 0.5 % stall past the send timeout
@@ -47,6 +49,27 @@ const REMINDERS: i64 = 20_000_000;
 
 fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// `herald run`, a process of its own, on the database at `url` and sending to `fake`.
+fn herald_process(url: &str, fake: &fake_telegram::FakeTelegram) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("run")
+        .env("HERALD_DATABASE_URL", url)
+        .env("HERALD_TELEGRAM_TOKEN", TOKEN)
+        .env("HERALD_TELEGRAM_API_URL", fake.url.as_str())
+        .env("HERALD_LISTEN", "127.0.0.1:0")
+        .env("HERALD_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start herald run")
+}
+
+/// What delivers the fan-out: the outbox worker in this process, or Herald as a process of its own.
+enum Running {
+    Task(tokio::task::JoinHandle<()>),
+    Process(tokio::process::Child),
 }
 
 /// CPU seconds (user + system) this process used so far.
@@ -119,6 +142,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn run(url: &str, label: &str) {
     let n: i64 = env("FANOUT_N").unwrap_or(10_000);
     let crash_at: Option<u64> = env("FANOUT_CRASH_AT");
+    let kill_at: Option<u64> = env("FANOUT_KILL_AT");
     let fake = fake_telegram::FakeTelegram::start_enforcing().await;
     let mut blocked = std::collections::HashSet::new();
     if env::<u8>("FANOUT_FAULTS").is_some_and(|f| f > 0) {
@@ -152,8 +176,13 @@ async fn run(url: &str, label: &str) {
     let started = Instant::now();
     let shutdown = CancellationToken::new();
     let health = Health::default();
-    let mut running =
-        tokio::spawn(worker(&db, &fake).run(shutdown.clone(), health.register("outbox")));
+    let mut running = if kill_at.is_some() {
+        Running::Process(herald_process(url, &fake))
+    } else {
+        Running::Task(tokio::spawn(
+            worker(&db, &fake).run(shutdown.clone(), health.register("outbox")),
+        ))
+    };
 
     // Probes: a reply and a reminder every `every`, about 100 of each during the fan-out.
     let every = Duration::from_secs_f64((n as f64 / 30.0 / 110.0).max(0.2));
@@ -172,20 +201,53 @@ async fn run(url: &str, label: &str) {
         })
     };
 
-    if let Some(secs) = crash_at {
+    if let (Some(secs), Running::Task(task)) = (crash_at, &running) {
         tokio::time::sleep(Duration::from_secs(secs)).await;
         // Dies mid-send: nothing it held is handed back, outcomes not yet recorded are lost.
-        running.abort();
-        let _ = running.await;
+        task.abort();
         let at_crash = fake.delivered().len();
         let restarted = Instant::now();
-        running = tokio::spawn(worker(&db, &fake).run(shutdown.clone(), health.register("outbox")));
+        running = Running::Task(tokio::spawn(
+            worker(&db, &fake).run(shutdown.clone(), health.register("outbox")),
+        ));
         // Resumed: the first message accepted after the restart.
         while fake.delivered().len() == at_crash {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         println!(
             "restart: first message accepted {:.2} s after the new worker started",
+            restarted.elapsed().as_secs_f64()
+        );
+    }
+
+    if let (Some(secs), Running::Process(child)) = (kill_at, &mut running) {
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        child.kill().await.expect("kill -9");
+        let at_kill = fake.delivered();
+        // Sends in flight: rows the dead process held whose message Telegram had already accepted —
+        // their outcome was never recorded, so they are the ones that may go twice.
+        let accepted: std::collections::HashSet<i64> =
+            at_kill.iter().map(|(chat, _)| *chat).collect();
+        let held: Vec<i64> = outbox::list(&db)
+            .await
+            .expect("rows")
+            .iter()
+            .filter(|r| r.state == outbox::OutboxState::Sending)
+            .filter_map(|r| r.target.parse().ok())
+            .collect();
+        let in_flight = held.iter().filter(|c| accepted.contains(c)).count();
+        println!(
+            "kill -9 after {secs} s: {} messages accepted, {} rows held by the dead process, {in_flight} of them accepted (sends in flight)",
+            at_kill.len(),
+            held.len()
+        );
+        let restarted = Instant::now();
+        running = Running::Process(herald_process(url, &fake));
+        while fake.delivered().len() == at_kill.len() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        println!(
+            "restart: first message accepted {:.2} s after the new process started",
             restarted.elapsed().as_secs_f64()
         );
     }
@@ -205,7 +267,10 @@ async fn run(url: &str, label: &str) {
     let cpu = cpu_seconds() - cpu;
     let written = bytes_written() - written;
     shutdown.cancel();
-    running.await.expect("worker");
+    match running {
+        Running::Task(task) => task.await.expect("worker"),
+        Running::Process(mut child) => child.kill().await.expect("stop herald"),
+    }
 
     let delivered = fake.delivered();
     let mut per_chat: HashMap<i64, usize> = HashMap::new();
@@ -275,10 +340,12 @@ async fn run(url: &str, label: &str) {
             blocked.len()
         );
     }
-    println!(
-        "process: {cpu:.1} CPU-seconds, {:.1} MB written",
-        written as f64 / 1e6
-    );
+    if kill_at.is_none() {
+        println!(
+            "process: {cpu:.1} CPU-seconds, {:.1} MB written",
+            written as f64 / 1e6
+        );
+    }
     for (name, l) in [("reply", &replies), ("reminder", &reminders)] {
         println!(
             "{name} latency over {}: p50 {:.3} s, p99 {:.3} s, max {:.3} s",
