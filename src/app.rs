@@ -20,6 +20,7 @@ use crate::{
     health::Health,
     inbox::{Handlers, Inbox},
     outbox::{Outbox, Senders},
+    singleton::{Job, Singletons, process_name},
     telegram::{self, TelegramSender},
     templates::Templates,
     web::{self, AppState},
@@ -263,68 +264,119 @@ impl Application {
                 .clone()
                 .run(shutdown.clone(), self.health.register("inbox")),
         );
+        // The jobs that must run in one process at a time, however many share the database.
+        let singletons = Singletons::new(self.db.clone(), self.clock.clone(), &process_name());
+        let mut singleton = |name: &'static str, mut job: Job| {
+            let (singletons, shutdown) = (singletons.clone(), shutdown.clone());
+            let health = self.health.register(name);
+            tasks.spawn(async move {
+                singletons
+                    .run(name, &health, &shutdown, |stop| job(health.clone(), stop))
+                    .await;
+            });
+        };
         {
             let (db, clock) = (self.db.clone(), self.clock.clone());
             let (outbox_days, inbox_days) = (
                 self.config.outbox.retention_days,
                 self.config.inbox.retention_days,
             );
-            let (health, shutdown) = (self.health.register("retention"), shutdown.clone());
-            tasks.spawn(async move {
-                crate::health::repeat(
-                    &clock,
-                    &health,
-                    &shutdown,
-                    std::time::Duration::from_secs(3_600),
-                    || crate::outbox::prune_queues(&db, clock.now(), outbox_days, inbox_days),
-                )
-                .await;
-            });
+            singleton(
+                "retention",
+                Box::new(move |health, stop| {
+                    let (db, clock) = (db.clone(), clock.clone());
+                    Box::pin(async move {
+                        crate::health::repeat(
+                            &clock,
+                            &health,
+                            &stop,
+                            std::time::Duration::from_secs(3_600),
+                            || {
+                                crate::outbox::prune_queues(
+                                    &db,
+                                    clock.now(),
+                                    outbox_days,
+                                    inbox_days,
+                                )
+                            },
+                        )
+                        .await;
+                    })
+                }),
+            );
         }
-        tasks.spawn(crate::schedule::sync::run(
-            self.db.clone(),
-            self.clock.clone(),
-            self.templates.clone(),
-            self.health.register("schedule-sync"),
-            shutdown.clone(),
-        ));
+        {
+            let (db, clock, templates) =
+                (self.db.clone(), self.clock.clone(), self.templates.clone());
+            singleton(
+                "schedule-sync",
+                Box::new(move |health, stop| {
+                    Box::pin(crate::schedule::sync::run(
+                        db.clone(),
+                        clock.clone(),
+                        templates.clone(),
+                        health,
+                        stop,
+                    ))
+                }),
+            );
+        }
         if let Some(client) = self.telegram.clone() {
-            tasks.spawn(telegram::documents::run(
-                client,
-                self.db.clone(),
-                self.clock.clone(),
-                self.templates.clone(),
-                self.health.register("documents"),
-                shutdown.clone(),
-            ));
+            let (db, clock, templates) =
+                (self.db.clone(), self.clock.clone(), self.templates.clone());
+            singleton(
+                "documents",
+                Box::new(move |health, stop| {
+                    Box::pin(telegram::documents::run(
+                        client.clone(),
+                        db.clone(),
+                        clock.clone(),
+                        templates.clone(),
+                        health,
+                        stop,
+                    ))
+                }),
+            );
         }
         if let (Some(client), Some(tg)) = (self.telegram.clone(), self.config.telegram()?) {
-            tasks.spawn(telegram::updates::run(
-                client,
-                self.db.clone(),
-                self.clock.clone(),
-                tg.mode,
-                self.webhook.clone(),
-                self.health.register("telegram"),
-                shutdown.clone(),
-            ));
+            let (db, clock, webhook) = (self.db.clone(), self.clock.clone(), self.webhook.clone());
+            singleton(
+                "telegram",
+                Box::new(move |health, stop| {
+                    Box::pin(telegram::updates::run(
+                        client.clone(),
+                        db.clone(),
+                        clock.clone(),
+                        tg.mode,
+                        webhook.clone(),
+                        health,
+                        stop,
+                    ))
+                }),
+            );
         }
-        tasks.spawn(crate::news::run(
-            self.db.clone(),
-            self.clock.clone(),
-            self.health.register("news"),
-            shutdown.clone(),
-        ));
-        tasks.spawn(
-            crate::listen::Listeners::new(
+        {
+            let (db, clock) = (self.db.clone(), self.clock.clone());
+            singleton(
+                "news",
+                Box::new(move |health, stop| {
+                    Box::pin(crate::news::run(db.clone(), clock.clone(), health, stop))
+                }),
+            );
+        }
+        {
+            let listeners = crate::listen::Listeners::new(
                 self.db.clone(),
                 self.clock.clone(),
                 self.health.clone(),
                 self.templates.clone(),
                 self.config.listeners.clone(),
-            )?
-            .run(shutdown.clone()),
-        );
+            )?;
+            singleton(
+                "listeners",
+                Box::new(move |_, stop| Box::pin(listeners.clone().run(stop))),
+            );
+        }
         tracing::info!(%addr, "Herald is running; GET /healthz for its state");
         if self.telegram.is_none() {
             // Without Telegram the web chat is the way in: the owner link opens it.

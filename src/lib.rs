@@ -38,6 +38,9 @@ pub mod inbox;
 /// Outbound messages: claimed, rate limited, sent, retried, expired, given up — visibly.
 pub mod outbox;
 
+/// Jobs that run in one process at a time, taken over by another when that process dies.
+pub mod singleton;
+
 // Delivery.
 
 /// What to tell whom becomes outbox rows, one per way to reach each recipient: Telegram chats, web chats,

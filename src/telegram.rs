@@ -247,8 +247,6 @@ pub mod updates {
         "my_chat_member",
     ];
     const POLL_TIMEOUT: Duration = Duration::from_secs(25);
-    /// Advisory-lock key of the Telegram poller ("HERALDTG" in ASCII).
-    const POLLING_LOCK: i64 = 0x4845_5241_4c44_5447;
 
     /// Stores raw updates in the inbox (each once), as the webhook receives them; returns how many were
     /// new. Nothing else is written: the stored offset is polling's alone, so concurrent webhook requests
@@ -443,21 +441,6 @@ pub mod updates {
                 shutdown.cancelled().await;
             }
             _ => {
-                // Several processes may share a PostgreSQL database; only one may call getUpdates (Telegram
-                // answers the others with 409 Conflict).
-                let _singleton = loop {
-                    match db.try_singleton(POLLING_LOCK).await {
-                        Ok(Some(guard)) => break guard,
-                        Ok(None) => {
-                            health.detail("standby: another Herald process is polling Telegram")
-                        }
-                        Err(err) => health.failing(clock.now(), &err),
-                    }
-                    tokio::select! {
-                        () = shutdown.cancelled() => { health.stopped(); return; }
-                        () = tokio::time::sleep(Duration::from_secs(5)) => {}
-                    }
-                };
                 health.detail(format!("@{username}, polling"));
                 if let Err(err) = client.delete_webhook().await {
                     tracing::warn!(error = %err, "deleteWebhook failed; getUpdates may be refused");

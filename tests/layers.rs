@@ -21,7 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The database: every query, and nothing that decides.
     ("store", &["db"]),
     // Durable queues: inbound events in, outbound messages out.
-    ("queues", &["inbox", "outbox"]),
+    ("queues", &["inbox", "outbox", "singleton"]),
     // Sending what the outbox holds.
     ("delivery", &["delivery"]),
     // What a conference does; siblings here may use each other.

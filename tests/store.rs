@@ -98,24 +98,97 @@ fn the_readme_lists_exactly_the_command_catalog() {
     );
 }
 
-#[tokio::test]
-async fn only_one_process_holds_a_singleton_job_at_a_time() {
-    let (url, _dir) = support::fresh_database().await;
-    let first = Db::connect(&url).await.unwrap();
-    let second = Db::connect(&url).await.unwrap();
-    first.migrate().await.unwrap();
-    let held = first.try_singleton(42).await.unwrap();
-    assert!(held.is_some());
-    let other = second.try_singleton(42).await.unwrap();
-    match first.backend() {
-        herald::db::Backend::Postgres => {
-            assert!(other.is_none(), "a second process must wait");
-            held.unwrap().release(42).await.unwrap();
-            assert!(
-                second.try_singleton(42).await.unwrap().is_some(),
-                "free once released"
-            );
+/// A job run under a lease by one of two "processes" (two connections to one database): what it records
+/// is the name of the process running it, while it runs.
+fn lease_job(
+    db: &Db,
+    name: &str,
+    running: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let clock: herald::clock::SharedClock = std::sync::Arc::new(herald::clock::SystemClock);
+    let singletons = herald::singleton::Singletons::new(db.clone(), clock, name);
+    let health = herald::health::Health::default().register("job");
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        singletons
+            .run("the-job", &health, &shutdown, |stop| {
+                let (running, me) = (running.clone(), singletons.holder().to_owned());
+                async move {
+                    running.lock().unwrap().push(me.clone());
+                    stop.cancelled().await;
+                    running.lock().unwrap().retain(|r| *r != me);
+                }
+            })
+            .await;
+    })
+}
+
+async fn wait_for(
+    running: &std::sync::Mutex<Vec<String>>,
+    want: &[&str],
+    within: std::time::Duration,
+) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        if *running.lock().unwrap() == want {
+            return started.elapsed();
         }
-        herald::db::Backend::Sqlite => assert!(other.is_some(), "SQLite is one process by design"),
+        assert!(
+            started.elapsed() < within,
+            "expected {want:?} within {within:?}, running: {:?}",
+            running.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_singleton_job_runs_in_one_process_and_moves_when_that_process_dies_or_stops() {
+    use std::time::Duration;
+    let (url, _dir) = support::fresh_database().await;
+    let (first, second) = (
+        Db::connect(&url).await.unwrap(),
+        Db::connect(&url).await.unwrap(),
+    );
+    first.migrate().await.unwrap();
+    let running = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (a_stop, b_stop) = (
+        tokio_util::sync::CancellationToken::new(),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let a = lease_job(&first, "a", running.clone(), &a_stop);
+    wait_for(&running, &["a"], Duration::from_secs(2)).await;
+    let b = lease_job(&second, "b", running.clone(), &b_stop);
+    // Two renewals later the job still runs in one process only.
+    tokio::time::sleep(herald::singleton::RENEW * 2).await;
+    assert_eq!(*running.lock().unwrap(), ["a"]);
+
+    // "a" dies without a word (its lease is left behind): "b" takes over once the lease runs out.
+    a.abort();
+    let _ = a.await;
+    running.lock().unwrap().clear();
+    let took = wait_for(
+        &running,
+        &["b"],
+        herald::singleton::TTL + herald::singleton::RENEW * 2,
+    )
+    .await;
+    assert!(took <= Duration::from_secs(10), "taken over in {took:?}");
+
+    // A process that stops gives the job up at once: the next one takes it at its next ask.
+    let c_stop = tokio_util::sync::CancellationToken::new();
+    let c = lease_job(&first, "c", running.clone(), &c_stop);
+    b_stop.cancel();
+    b.await.unwrap();
+    wait_for(
+        &running,
+        &["c"],
+        herald::singleton::RENEW + Duration::from_secs(1),
+    )
+    .await;
+    c_stop.cancel();
+    c.await.unwrap();
+    let held = herald::db::leases::list(&first).await.unwrap();
+    assert!(held.is_empty(), "given up on shutdown: {held:?}");
 }

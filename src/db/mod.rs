@@ -17,6 +17,7 @@ pub mod contacts;
 pub mod documents;
 pub mod hashtags;
 pub mod inbox;
+pub mod leases;
 pub mod links;
 pub mod mentions;
 pub mod news;
@@ -205,24 +206,6 @@ impl Db {
         self.wake_inbox.clone()
     }
 
-    /// Tries to become the one process doing a singleton job (long-polling Telegram) among all processes
-    /// sharing this database. On PostgreSQL this is a session advisory lock held by a dedicated connection
-    /// for as long as the returned guard lives; a process that dies releases it with its connection. On
-    /// SQLite, which is one process by design, it always succeeds.
-    pub async fn try_singleton(&self, key: i64) -> anyhow::Result<Option<Singleton>> {
-        match &self.pool {
-            Pool::Sqlite(_) => Ok(Some(Singleton(None))),
-            Pool::Postgres(pool) => {
-                let mut conn = pool.acquire().await?;
-                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(key)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                Ok(locked.then(|| Singleton(Some(conn))))
-            }
-        }
-    }
-
     pub async fn close(&self) {
         on_db!(self, |pool| pool.close().await)
     }
@@ -284,32 +267,5 @@ impl Tx {
             TxInner::Postgres(t) => t.rollback().await,
         }
         .context("Failed to roll back a transaction")
-    }
-}
-
-/// Held while this process is the one doing a singleton job; see [`Db::try_singleton`].
-#[derive(Debug)]
-pub struct Singleton(Option<sqlx::pool::PoolConnection<sqlx::Postgres>>);
-
-impl Singleton {
-    /// Gives the job up explicitly (the lock is released before the connection goes back to the pool).
-    pub async fn release(mut self, key: i64) -> anyhow::Result<()> {
-        if let Some(mut conn) = self.0.take() {
-            let _: bool = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
-                .bind(key)
-                .fetch_one(&mut *conn)
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Singleton {
-    /// A session advisory lock lives as long as its connection: take the connection out of the pool and
-    /// let it close, rather than hand a locked session back to the pool.
-    fn drop(&mut self) {
-        if let Some(conn) = self.0.take() {
-            drop(conn.detach());
-        }
     }
 }

@@ -1,0 +1,57 @@
+//! Leases on jobs that must run in one process at a time; see `crate::singleton`.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, on_db};
+
+/// Takes the lease `name` for `holder` until `until`, or renews it if `holder` has it: one statement, so
+/// two processes asking at once cannot both get it. Returns whether `holder` now has it (false while
+/// another holder's lease is still running).
+pub async fn acquire(
+    db: &Db,
+    now: DateTime<Utc>,
+    name: &str,
+    holder: &str,
+    until: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let _turn = db.write_turn().await;
+    let got: Option<String> = on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE leases.holder = excluded.holder OR leases.expires_at < $4 \
+             RETURNING holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(until)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(got.is_some())
+}
+
+/// Gives the lease up at once, so another process can take the job without waiting for it to run out.
+pub async fn release(db: &Db, name: &str, holder: &str) -> anyhow::Result<()> {
+    let _turn = db.write_turn().await;
+    on_db!(db, |pool| {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(pool)
+            .await
+            .map(drop)
+    })?;
+    Ok(())
+}
+
+/// Who holds each lease and until when, by name: for `/healthz` and tests.
+pub async fn list(db: &Db) -> anyhow::Result<Vec<(String, String, DateTime<Utc>)>> {
+    let rows = on_db!(db, |pool| {
+        sqlx::query_as("SELECT name, holder, expires_at FROM leases ORDER BY name")
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
+}
