@@ -231,6 +231,12 @@ impl Inbox {
     }
 
     pub async fn run(self, shutdown: CancellationToken, health: Reporter) {
+        let _heartbeat = crate::singleton::heartbeat(
+            self.db.clone(),
+            self.clock.clone(),
+            self.owner.clone(),
+            crate::singleton::Queue::Inbox,
+        );
         let wake = self.db.inbox_signal();
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
         loop {

@@ -14,12 +14,42 @@ use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 use chrono::TimeDelta;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::db::leases::Queue;
 use crate::{clock::SharedClock, db::Db, db::leases, health::Reporter};
 
 /// How long a lease lasts without renewal.
 pub const TTL: Duration = Duration::from_secs(6);
 /// How often the holder renews, and a standby asks.
 pub const RENEW: Duration = Duration::from_secs(2);
+
+/// Keeps a queue worker's heartbeat while the returned handle lives: a lease named after `owner`, renewed
+/// every [`RENEW`]. At each beat what workers without a heartbeat hold in `queue` — a process that died —
+/// is made due again, so it is handled within seconds instead of after its whole lease.
+pub fn heartbeat(
+    db: Db,
+    clock: SharedClock,
+    owner: String,
+    queue: Queue,
+) -> tokio_util::task::AbortOnDropHandle<()> {
+    tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+        let ttl = TimeDelta::from_std(TTL).unwrap_or(TimeDelta::seconds(6));
+        loop {
+            let now = clock.now();
+            if let Err(err) = leases::acquire(&db, now, &owner, &owner, now + ttl).await {
+                tracing::warn!(error = %format!("{err:#}"), "could not renew the heartbeat");
+            }
+            match leases::reclaim_orphans(&db, now, &owner, queue).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "took back rows held by a process that stopped"),
+                Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not take back rows"),
+            }
+            if let Err(err) = leases::forget_expired(&db, now - TimeDelta::hours(1)).await {
+                tracing::warn!(error = %format!("{err:#}"), "could not forget old leases");
+            }
+            tokio::time::sleep(RENEW).await;
+        }
+    }))
+}
 
 /// A job as the application starts it: given its health reporter and the token that stops it, as often as
 /// this process takes the job (back) over.

@@ -192,3 +192,55 @@ async fn a_singleton_job_runs_in_one_process_and_moves_when_that_process_dies_or
     let held = herald::db::leases::list(&first).await.unwrap();
     assert!(held.is_empty(), "given up on shutdown: {held:?}");
 }
+
+#[tokio::test]
+async fn rows_held_by_a_worker_whose_heartbeat_stopped_are_due_again_at_once() {
+    let app = support::TestApp::spawn().await;
+    let now = app.now();
+    for chat in 1..=3 {
+        app.enqueue_at(chat, "x", &format!("k{chat}"), now, None)
+            .await;
+    }
+    let lease = now + TimeDelta::seconds(60);
+    // "alive" beats; "dead" stopped beating (its process died) while holding a row.
+    herald::db::leases::acquire(app.db(), now, "alive", "alive", now + TimeDelta::seconds(6))
+        .await
+        .unwrap();
+    let lanes = outbox::Lane::ALL;
+    assert_eq!(
+        outbox::claim(app.db(), now, "alive", lease, 1, &lanes)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        outbox::claim(app.db(), now, "dead", lease, 1, &lanes)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        herald::db::leases::reclaim_orphans(app.db(), now, "me", herald::db::leases::Queue::Outbox)
+            .await
+            .unwrap(),
+        1,
+        "only the dead worker's row"
+    );
+    let mine = outbox::claim(app.db(), now, "me", lease, 10, &lanes)
+        .await
+        .unwrap();
+    assert_eq!(
+        mine.len(),
+        2,
+        "the dead worker's row and the one never claimed; not the live worker's"
+    );
+    assert_eq!(
+        herald::db::leases::reclaim_orphans(app.db(), now, "me", herald::db::leases::Queue::Outbox)
+            .await
+            .unwrap(),
+        0,
+        "never the asking worker's own rows"
+    );
+}

@@ -46,6 +46,61 @@ pub async fn release(db: &Db, name: &str, holder: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A queue whose rows workers hold under a lease while they handle them.
+#[derive(Debug, Clone, Copy)]
+pub enum Queue {
+    Inbox,
+    Outbox,
+}
+
+/// Makes the rows of `queue` held by workers whose heartbeat stopped (a process that died; see
+/// `crate::singleton::heartbeat`) due at once, as if their lease had run out. `me` is never one of them.
+pub async fn reclaim_orphans(
+    db: &Db,
+    now: DateTime<Utc>,
+    me: &str,
+    queue: Queue,
+) -> anyhow::Result<u64> {
+    // The first term names the partial index of unfinished rows, so both databases read only those.
+    let sql = match queue {
+        Queue::Inbox => {
+            "UPDATE inbox SET next_attempt_at = $1 \
+             WHERE state IN ('pending', 'processing') AND state = 'processing' AND next_attempt_at > $1 \
+             AND lease_owner IS NOT NULL AND lease_owner <> $2 \
+             AND lease_owner NOT IN (SELECT name FROM leases WHERE expires_at > $1)"
+        }
+        Queue::Outbox => {
+            "UPDATE outbox SET next_attempt_at = $1, updated_at = $1 \
+             WHERE state IN ('pending', 'sending') AND state = 'sending' AND next_attempt_at > $1 \
+             AND lease_owner IS NOT NULL AND lease_owner <> $2 \
+             AND lease_owner NOT IN (SELECT name FROM leases WHERE expires_at > $1)"
+        }
+    };
+    let _turn = db.write_turn().await;
+    let done = on_db!(db, |pool| {
+        sqlx::query(sql)
+            .bind(now)
+            .bind(me)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
+}
+
+/// Forgets leases that ran out before `before` (heartbeats of processes long gone).
+pub async fn forget_expired(db: &Db, before: DateTime<Utc>) -> anyhow::Result<u64> {
+    let _turn = db.write_turn().await;
+    let done = on_db!(db, |pool| {
+        sqlx::query("DELETE FROM leases WHERE expires_at < $1")
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
+}
+
 /// Who holds each lease and until when, by name: for `/healthz` and tests.
 pub async fn list(db: &Db) -> anyhow::Result<Vec<(String, String, DateTime<Utc>)>> {
     let rows = on_db!(db, |pool| {

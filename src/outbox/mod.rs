@@ -666,6 +666,13 @@ impl Outbox {
                 Err(err) => tracing::warn!(error = ?err, "could not take back held rows"),
             }
         }
+        // Beats while this worker runs; rows of workers whose beat stopped are taken back at once.
+        let _heartbeat = crate::singleton::heartbeat(
+            self.db.clone(),
+            self.clock.clone(),
+            self.owner.clone(),
+            crate::singleton::Queue::Outbox,
+        );
         let (record_tx, record_rx) = mpsc::unbounded_channel::<Finished>();
         let recorder = tokio::spawn(self.clone().record_continuously(record_rx, health.clone()));
         let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(ChatKey, Finished)>();
