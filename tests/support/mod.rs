@@ -72,7 +72,7 @@ pub async fn fresh_database() -> (String, tempfile::TempDir) {
 pub async fn test_config(telegram: &FakeTelegram) -> (Config, tempfile::TempDir) {
     let (database_url, dir) = fresh_database().await;
     let mut config = Config::default();
-    config.database_url = herald::config::DatabaseUrl::new(database_url);
+    config.database_url = herald::config::SecretUrl::new(database_url);
     config.listen = "127.0.0.1:0".parse().expect("addr");
     config.telegram.token = Some(Secret::new(TOKEN));
     config.telegram.api_url = Some(telegram.url.clone());
