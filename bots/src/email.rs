@@ -27,6 +27,11 @@ pub fn parse_address(text: &str) -> Option<EmailAddress> {
     text.trim().parse().ok()
 }
 
+/// Whether `text` is a sender as a `From` header takes it: `Name <user@domain>` or `user@domain`.
+pub fn is_mailbox(text: &str) -> bool {
+    text.parse::<lettre::message::Mailbox>().is_ok()
+}
+
 /// The part of an address after `@`: all that logs may show of a recipient.
 pub fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map_or("?", |(_, domain)| domain)
