@@ -11,76 +11,20 @@ use herald::{
     chat::BotInfo,
     cli::links::{Mailing, read_invitees},
     clock::SharedClock,
-    config::SecretUrl,
     db::outbox::{self, OutboxState},
-    inbox::Handlers,
     templates::Templates,
 };
-use support::{ADA, BOT_USERNAME, OWNER, TestApp, fake_smtp::FakeSmtp, schedule_json, token_of};
+use support::{
+    ADA, BOT_USERNAME, OWNER, TestApp,
+    fake_smtp::FakeSmtp,
+    mail::{
+        ada_confirms, first_of_two_reminders, header, link_in, one_click_unsubscribe,
+        spawn_with_smtp,
+    },
+    token_of,
+};
 
 const ADDRESS: &str = "ada@example.org";
-
-/// Herald with its mail going to `smtp`, an owner and a conference.
-async fn with_smtp(smtp: &FakeSmtp) -> TestApp {
-    let url = smtp.url.clone();
-    let app = TestApp::spawn_with(
-        move |c| c.email.smtp_url = Some(SecretUrl::new(url)),
-        Handlers::default(),
-    )
-    .await;
-    app.with_owner_and_conference().await;
-    app
-}
-
-/// The first link in `text` whose address contains `part`.
-fn link_in(text: &str, part: &str) -> String {
-    let at = text
-        .find(part)
-        .unwrap_or_else(|| panic!("no {part} in {text}"));
-    let start = text[..at].rfind("http").unwrap();
-    text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '<' | '>'))
-        .collect()
-}
-
-/// The value of header `name` in a raw message.
-fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
-    mail.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .map(str::trim)
-}
-
-/// Ada joins, asks for mail at [`ADDRESS`] and confirms it through the link mailed to her.
-async fn ada_confirms(app: &TestApp, smtp: &FakeSmtp) {
-    app.join(&ADA, "attendee").await;
-    let replies = app.say(&ADA, &format!("/settings email {ADDRESS}")).await;
-    assert!(
-        replies[0].contains("mailed a confirmation link"),
-        "{replies:?}"
-    );
-    app.send_everything().await;
-    let mails = smtp.to(ADDRESS);
-    assert_eq!(mails.len(), 1, "only the confirmation: {mails:?}");
-    assert_eq!(
-        header(&mails[0], "Subject"),
-        Some("Confirm your e-mail address for Herald")
-    );
-    let confirm = link_in(&mails[0], "/mail/confirm/");
-    // Opening the link changes nothing (mail scanners open links); the button does.
-    let page = app.http.get(&confirm).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("Confirm this address"));
-    let dm = app.say(&OWNER, "/dm @ada Before confirming").await;
-    assert!(dm[0].contains("Queued a message"), "{dm:?}");
-    app.send_everything().await;
-    assert_eq!(smtp.to(ADDRESS).len(), 1, "nothing before confirmation");
-    let done = app.http.post(&confirm).send().await.unwrap();
-    assert_eq!(done.status(), 200);
-    assert!(done.text().await.unwrap().contains("Address confirmed"));
-    let again = app.http.post(&confirm).send().await.unwrap();
-    assert_eq!(again.status(), 410, "a confirmation link works once");
-}
 
 #[tokio::test]
 async fn without_smtp_a_registration_mail_lands_as_a_readable_eml_file_with_both_links() {
@@ -130,8 +74,8 @@ async fn without_smtp_a_registration_mail_lands_as_a_readable_eml_file_with_both
 #[tokio::test]
 async fn a_confirmed_address_gets_reminders_until_one_click_stops_them_at_once() {
     let smtp = FakeSmtp::start().await;
-    let app = with_smtp(&smtp).await;
-    ada_confirms(&app, &smtp).await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    ada_confirms(&app, ADDRESS, |a| smtp.to(a)).await;
     let dm = app.say(&OWNER, "/dm @ada After confirming").await;
     assert!(dm[0].contains("Queued a message"), "{dm:?}");
     app.send_everything().await;
@@ -140,28 +84,7 @@ async fn a_confirmed_address_gets_reminders_until_one_click_stops_them_at_once()
     assert!(mails[1].contains("After confirming"), "{}", mails[1]);
     assert!(header(&mails[1], "List-Unsubscribe").is_some_and(|u| u.ends_with("/direct>")));
 
-    let t0 = app.now();
-    let sessions = [
-        (
-            "a",
-            "Rust in Space",
-            "K.1.105",
-            t0 + TimeDelta::hours(1),
-            45,
-            "confirmed",
-        ),
-        (
-            "b",
-            "Zig on Mars",
-            "H.2215",
-            t0 + TimeDelta::hours(2),
-            45,
-            "confirmed",
-        ),
-    ];
-    app.import(&schedule_json(&sessions)).await;
-    app.advance(TimeDelta::minutes(50));
-    app.send_everything().await;
+    first_of_two_reminders(&app).await;
     let mails = smtp.to(ADDRESS);
     assert_eq!(mails.len(), 3, "{mails:?}");
     let reminder = &mails[2];
@@ -170,30 +93,10 @@ async fn a_confirmed_address_gets_reminders_until_one_click_stops_them_at_once()
         header(reminder, "Subject"),
         Some("Reminder from your conference")
     );
-    assert_eq!(header(reminder, "Auto-Submitted"), Some("auto-generated"));
-    assert_eq!(
-        header(reminder, "List-Unsubscribe-Post"),
-        Some("List-Unsubscribe=One-Click")
-    );
-    let unsubscribe = header(reminder, "List-Unsubscribe")
-        .unwrap()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .to_owned();
+    // Honoured at once: the reminder already queued for the next session is cancelled.
+    let (unsubscribe, answer) = one_click_unsubscribe(&app, reminder).await;
     assert!(unsubscribe.ends_with("/reminders"), "{unsubscribe}");
     assert!(reminder.contains(&unsubscribe), "the footer links it too");
-
-    // What a mail client sends for a one-click unsubscribe (RFC 8058): honoured at once, and the
-    // reminder already queued for the next session is cancelled.
-    let answer = app
-        .http
-        .post(&unsubscribe)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
     assert!(
         answer
             .text()
@@ -223,8 +126,8 @@ async fn a_confirmed_address_gets_reminders_until_one_click_stops_them_at_once()
 #[tokio::test]
 async fn a_550_gives_the_address_up_and_its_owner_hears_it_on_telegram() {
     let smtp = FakeSmtp::start().await;
-    let app = with_smtp(&smtp).await;
-    ada_confirms(&app, &smtp).await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    ada_confirms(&app, ADDRESS, |a| smtp.to(a)).await;
     smtp.unknown_user(ADDRESS);
     let before = app.telegram.texts_to(ADA.id).len();
     app.say(&OWNER, "/dm @ada Are you there?").await;
@@ -265,8 +168,8 @@ async fn a_550_gives_the_address_up_and_its_owner_hears_it_on_telegram() {
 #[tokio::test]
 async fn a_451_is_retried_and_delivered() {
     let smtp = FakeSmtp::start().await;
-    let app = with_smtp(&smtp).await;
-    ada_confirms(&app, &smtp).await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    ada_confirms(&app, ADDRESS, |a| smtp.to(a)).await;
     smtp.busy_once(ADDRESS);
     // Sending everything lets the clock run through the retry's backoff.
     app.say(&OWNER, "/dm @ada Patience").await;

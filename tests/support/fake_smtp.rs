@@ -66,12 +66,12 @@ impl FakeSmtp {
         self.lock().received.clone()
     }
 
-    /// The messages to `address`, each as its readable text (see [`readable`]).
+    /// The messages to `address`, each as its readable text (see [`super::mail::readable`]).
     pub fn to(&self, address: &str) -> Vec<String> {
         self.received()
             .into_iter()
             .filter(|r| r.to.iter().any(|t| t == address))
-            .map(|r| readable(&r.data))
+            .map(|r| super::mail::readable(&r.data))
             .collect()
     }
 
@@ -80,15 +80,6 @@ impl FakeSmtp {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// A message with folded header lines joined and quoted-printable soft breaks and `=3D` undone, so
-/// tests can look for whole headers and links.
-pub fn readable(data: &str) -> String {
-    data.replace("=\r\n", "")
-        .replace("\r\n ", " ")
-        .replace("\r\n\t", " ")
-        .replace("=3D", "=")
 }
 
 /// The address inside `<…>` of a MAIL FROM / RCPT TO argument.

@@ -12,6 +12,7 @@ pub mod fake_bluesky;
 pub mod fake_mastodon;
 pub mod fake_smtp;
 pub mod fake_telegram;
+pub mod mail;
 
 use std::sync::Arc;
 
@@ -194,7 +195,7 @@ impl TestApp {
         files.sort();
         files
             .iter()
-            .map(|p| fake_smtp::readable(&std::fs::read_to_string(p).expect("readable .eml")))
+            .map(|p| mail::readable(&std::fs::read_to_string(p).expect("readable .eml")))
             .collect()
     }
 
