@@ -135,8 +135,7 @@ async fn a_550_gives_the_address_up_and_its_owner_hears_it_on_telegram() {
     let rows = outbox::list(app.db()).await.unwrap();
     let refused = rows
         .iter()
-        .filter(|r| r.platform == "email" && r.kind == "dm")
-        .next_back()
+        .rfind(|r| r.platform == "email" && r.kind == "dm")
         .unwrap();
     assert_eq!(refused.state, OutboxState::GivenUp);
     assert!(

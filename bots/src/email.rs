@@ -165,7 +165,15 @@ impl Mailer {
                 )
             }),
         };
-        result.map(|()| mail.message_id.clone())
+        // Servers quote the recipient in their answers; logs may show only its domain.
+        result
+            .map(|()| mail.message_id.clone())
+            .map_err(|e| EmailError {
+                message: e
+                    .message
+                    .replace(mail.to, &format!("…@{}", domain_of(mail.to))),
+                ..e
+            })
     }
 }
 
