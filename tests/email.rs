@@ -165,6 +165,30 @@ async fn a_550_gives_the_address_up_and_its_owner_hears_it_on_telegram() {
 }
 
 #[tokio::test]
+async fn settings_switch_what_the_address_receives_like_any_channel() {
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    ada_confirms(&app, ADDRESS, |a| smtp.to(a)).await;
+    let settings = app.say(&ADA, "/settings").await.join("\n");
+    assert!(settings.contains(ADDRESS), "{settings}");
+    let off = app.say(&ADA, "/settings direct email off").await;
+    assert!(!off.is_empty(), "{off:?}");
+    let before = app.telegram.texts_to(ADA.id).len();
+    app.say(&OWNER, "/dm @ada Only on Telegram").await;
+    assert_eq!(smtp.to(ADDRESS).len(), 1, "only the confirmation");
+    let telegram = app.telegram.texts_to(ADA.id);
+    assert!(
+        telegram[before..]
+            .iter()
+            .any(|t| t.contains("Only on Telegram")),
+        "{telegram:?}"
+    );
+    app.say(&ADA, "/settings direct email on").await;
+    app.say(&OWNER, "/dm @ada Both again").await;
+    assert!(smtp.to(ADDRESS).iter().any(|m| m.contains("Both again")));
+}
+
+#[tokio::test]
 async fn a_451_is_retried_and_delivered() {
     let smtp = FakeSmtp::start().await;
     let app = spawn_with_smtp(&smtp.url).await;
