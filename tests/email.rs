@@ -189,6 +189,21 @@ async fn settings_switch_what_the_address_receives_like_any_channel() {
 }
 
 #[tokio::test]
+async fn an_invitation_the_server_refuses_is_told_to_whoever_sent_it() {
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    smtp.unknown_user("ada@exmaple.org");
+    let replies = app.say(&OWNER, "/invite speaker ada@exmaple.org Ada").await;
+    assert!(replies[0].contains("mailed to"), "{replies:?}");
+    let told = app.telegram.texts_to(OWNER.id);
+    assert!(
+        told.iter()
+            .any(|t| t.contains("could not be delivered") && t.contains("ada@exmaple.org")),
+        "{told:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_451_is_retried_and_delivered() {
     let smtp = FakeSmtp::start().await;
     let app = spawn_with_smtp(&smtp.url).await;

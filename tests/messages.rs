@@ -721,6 +721,12 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "conference": "FOSDEM 2027", "url": "https://fosdem.org/2027/schedule/xml" }),
         ),
         (
+            "invite_undeliverable.html",
+            "",
+            json!({ "address": "ada@exmaple.org",
+                    "error": "the mail server answered 550: permanent error (550): 5.1.1 no such user here" }),
+        ),
+        (
             "invite_mailed.html",
             "",
             json!({ "address": "ada@example.org", "role": "speaker", "name": "Ada Lovelace",

@@ -211,3 +211,17 @@ pub async fn already_invited(
     })?;
     Ok(found.is_some())
 }
+
+/// Who created invitation `link` and for which conference (each `None` when unknown).
+pub async fn inviter_of(
+    tx: &mut Tx,
+    link: i64,
+) -> anyhow::Result<Option<(Option<i64>, Option<i64>)>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as("SELECT created_by, conference_id FROM link_tokens WHERE id = $1")
+            .bind(link)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row)
+}

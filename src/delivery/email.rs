@@ -237,7 +237,18 @@ pub async fn invite(
     invitation: &Invitation<'_>,
 ) -> anyhow::Result<i64> {
     let mail = render_mail(templates, "invite", &json!(invitation))?;
-    enqueue_personal(tx, now, address, &format!("invite-mail:{link_id}"), mail).await
+    enqueue_personal(tx, now, address, &format!("{INVITE_KEY}{link_id}"), mail).await
+}
+
+/// How the key of a mailed invitation starts: `invite-mail:<link id>/email:<address>`.
+const INVITE_KEY: &str = "invite-mail:";
+
+/// The invitation (link token id) and address of a mailed invitation's key.
+fn invitation_of_key(key: &str) -> Option<(i64, &str)> {
+    let (id, address) = key
+        .strip_prefix(INVITE_KEY)?
+        .split_once(&format!("/{PLATFORM}:"))?;
+    Some((id.parse().ok()?, address))
 }
 
 /// Tells the owner of an address the mail server refused (550) on their other channels that Herald no
@@ -249,6 +260,52 @@ pub struct Undeliverable {
 
 #[async_trait::async_trait]
 impl crate::outbox::Observer for Undeliverable {
+    /// Mailed invitations (their rows hold a secret link): whoever sent one that could not be delivered
+    /// is told, so they can check the address.
+    fn kinds(&self) -> &'static [&'static str] {
+        &[outbox::SECRET_KIND]
+    }
+
+    async fn finished(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        rows: &[(&str, &outbox::Outcome)],
+    ) -> anyhow::Result<()> {
+        for (key, outcome) in rows {
+            let error = match outcome {
+                outbox::Outcome::GivenUp { error } | outbox::Outcome::Gone { error } => error,
+                outbox::Outcome::Expired { reason } => reason,
+                _ => continue,
+            };
+            let Some((link, address)) = invitation_of_key(key) else {
+                continue;
+            };
+            let Some((Some(inviter), Some(conference))) = store::inviter_of(tx, link).await? else {
+                continue;
+            };
+            let notice = Notice::new(
+                "invite_undeliverable",
+                json!({ "address": address, "error": error }),
+            )
+            .kind("notice");
+            let recipient = super::Recipient::Person {
+                person: inviter,
+                conference,
+            };
+            super::send(
+                tx,
+                &self.templates,
+                now,
+                recipient,
+                &notice,
+                &format!("{key}:failed"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn gone(
         &self,
         tx: &mut Tx,
@@ -293,6 +350,14 @@ mod tests {
         assert_eq!(kind_of("announcement"), Kind::Announcements);
         assert_eq!(kind_of("dm"), Kind::Direct);
         assert_eq!(parse_kind("everything"), None);
+        assert_eq!(
+            invitation_of_key("invite-mail:12/email:ada@example.org"),
+            Some((12, "ada@example.org"))
+        );
+        assert_eq!(
+            invitation_of_key("email-confirm:12/email:ada@example.org"),
+            None
+        );
         let web = url::Url::parse("https://h.example/").expect("url");
         assert_eq!(
             unsubscribe_link(&web, "tok", Kind::Reminders),
