@@ -38,10 +38,11 @@ impl Templates {
         // logs and tests.
         env.set_formatter(|out, state, value| {
             // Chat messages are Telegram HTML (which needs only <, > and & escaped, and would show
-            // &quot; as it is); web pages and mail get full HTML escaping, attributes included.
+            // &quot; as it is); web pages get full HTML escaping, attributes included. Mail is escaped
+            // like chat messages (its attributes are double-quoted), so its links stay readable in the
+            // raw message.
             if *state.auto_escape() == AutoEscape::Html
                 && !state.name().starts_with("web/")
-                && !state.name().starts_with("mail/")
                 && !value.is_safe()
                 && !value.is_undefined()
                 && !value.is_none()

@@ -26,6 +26,33 @@ use support::{
 
 const ADDRESS: &str = "ada@example.org";
 
+/// What `herald invite --send` works with, for a test's Herald (its links open Telegram when `telegram`).
+struct Sending {
+    clock: SharedClock,
+    bot: BotInfo,
+    templates: Templates,
+}
+
+impl Sending {
+    fn of(app: &TestApp, telegram: bool) -> Self {
+        let username = telegram.then(|| BOT_USERNAME.to_owned());
+        Self {
+            clock: app.clock.clone(),
+            bot: BotInfo::new(username, None, app.app.web_base.clone()),
+            templates: Templates::new(),
+        }
+    }
+
+    fn mailing<'a>(&'a self, app: &'a TestApp) -> Mailing<'a> {
+        Mailing {
+            db: app.db(),
+            clock: &self.clock,
+            bot: &self.bot,
+            templates: &self.templates,
+        }
+    }
+}
+
 #[tokio::test]
 async fn without_smtp_a_registration_mail_lands_as_a_readable_eml_file_with_both_links() {
     let app = TestApp::spawn().await;
@@ -96,7 +123,14 @@ async fn a_confirmed_address_gets_reminders_until_one_click_stops_them_at_once()
     // Honoured at once: the reminder already queued for the next session is cancelled.
     let (unsubscribe, answer) = one_click_unsubscribe(&app, reminder).await;
     assert!(unsubscribe.ends_with("/reminders"), "{unsubscribe}");
-    assert!(reminder.contains(&unsubscribe), "the footer links it too");
+    assert!(
+        reminder.contains(&format!("Stop reminders by e-mail: {unsubscribe}")),
+        "the text footer links it: {reminder}"
+    );
+    assert!(
+        reminder.contains(&format!("<a href=\"{unsubscribe}\"")),
+        "the HTML footer links it: {reminder}"
+    );
     assert!(
         answer
             .text()
@@ -219,18 +253,44 @@ async fn a_451_is_retried_and_delivered() {
 }
 
 #[tokio::test]
+async fn the_mail_servers_rate_is_configurable_and_holds_mail_back() {
+    let app = TestApp::spawn_with(
+        |c| {
+            let per_minute = herald::config::RateLimitOverrides {
+                per_provider: Some(herald_bots::Rate::per_minute(1)),
+                ..Default::default()
+            };
+            c.outbox.rate_limits.insert("email".into(), per_minute);
+        },
+        herald::inbox::Handlers::default(),
+    )
+    .await;
+    app.with_owner_and_conference().await;
+    let sending = Sending::of(&app, false);
+    let mailing = sending.mailing(&app);
+    let invitees = read_invitees("Ada,ada@example.org\nBob,bob@example.org\n".as_bytes()).unwrap();
+    mailing
+        .send("fosdem-2027", "attendee", &invitees, &mut Vec::new())
+        .await
+        .unwrap();
+    let round = app.outbox_round().await;
+    assert_eq!((round.sent, round.deferred), (1, 1), "{round:?}");
+    assert_eq!(app.mail_files().len(), 1);
+    app.advance(TimeDelta::seconds(61));
+    app.drain_outbox().await;
+    let files = app.mail_files();
+    assert_eq!(files.len(), 2);
+    // Without Telegram, the invitation opens the web chat only.
+    assert!(files.iter().all(|m| !m.contains("t.me/")), "{files:?}");
+    assert!(files.iter().all(|m| m.contains("Open in the browser")));
+}
+
+#[tokio::test]
 async fn invite_send_mails_each_address_once_and_a_rerun_sends_nothing_twice() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
-    let clock: SharedClock = app.clock.clone();
-    let bot = BotInfo::new(Some(BOT_USERNAME.into()), None, app.app.web_base.clone());
-    let templates = Templates::new();
-    let mailing = Mailing {
-        db: app.db(),
-        clock: &clock,
-        bot: &bot,
-        templates: &templates,
-    };
+    let sending = Sending::of(&app, true);
+    let mailing = sending.mailing(&app);
     let invitees = read_invitees(
         "name,email\nAda,ada@example.org\nBob,bob@example.org\nNo One,\nEve,not-an-address\n"
             .as_bytes(),
