@@ -42,11 +42,20 @@ fn config_shows_defaults_then_file_then_environment_with_secrets_redacted() {
                 "postgres://herald:hunter2@db.example/herald",
             ),
             ("HERALD_PUBLIC_URL", "https://herald.example.org"),
+            (
+                "HERALD_EMAIL_SMTP_URL",
+                "smtps://herald:mailpass@mail.example.org:465",
+            ),
         ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
+    assert!(
+        printed.contains("smtp_url = \"smtps://herald:redacted@mail.example.org:465\""),
+        "{printed}"
+    );
+    assert!(!printed.contains("mailpass"), "secrets leaked:\n{printed}");
     assert!(
         printed.contains("listen = \"127.0.0.1:9100\""),
         "environment beats the file:\n{printed}"
