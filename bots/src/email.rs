@@ -222,27 +222,50 @@ fn build(mail: &Mail<'_>) -> Result<Message, EmailError> {
     Ok(message)
 }
 
-/// What an SMTP failure means for the message (RFC 5321 §4.2 reply codes).
+/// What an SMTP failure means for the message.
 fn classify(err: lettre::transport::smtp::Error) -> EmailError {
     let code = err.status().map(|c| c.to_string());
     let message = match &code {
         Some(code) => format!("the mail server answered {code}: {err}"),
         None => format!("the mail server could not be reached: {err}"),
     };
-    let disposition = match code.as_deref() {
+    EmailError::new(disposition_of(code.as_deref()), message)
+}
+
+/// The disposition of an SMTP reply code (RFC 5321 §4.2); `None` when no reply came (connection, TLS,
+/// timeout), which may pass.
+fn disposition_of(code: Option<&str>) -> Disposition {
+    match code {
         // The mailbox does not exist, is not local, or its name is not allowed: writing again is useless.
         Some("550" | "551" | "553") => Disposition::Gone,
         // Authentication required or refused: the server's account, not the message.
         Some("530" | "534" | "535") => Disposition::Refused,
-        Some(_) if err.is_permanent() => Disposition::Permanent,
+        Some(code) if code.starts_with('5') => Disposition::Permanent,
         _ => Disposition::Transient,
-    };
-    EmailError::new(disposition, message)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smtp_answers_decide_between_retrying_giving_up_and_dropping_the_address() {
+        for (code, expected) in [
+            (Some("550"), Disposition::Gone),
+            (Some("551"), Disposition::Gone),
+            (Some("553"), Disposition::Gone),
+            (Some("535"), Disposition::Refused),
+            (Some("530"), Disposition::Refused),
+            (Some("552"), Disposition::Permanent),
+            (Some("554"), Disposition::Permanent),
+            (Some("421"), Disposition::Transient),
+            (Some("451"), Disposition::Transient),
+            (None, Disposition::Transient),
+        ] {
+            assert_eq!(disposition_of(code), expected, "{code:?}");
+        }
+    }
 
     #[test]
     fn only_the_domain_of_an_address_is_shown() {
