@@ -238,6 +238,23 @@ async fn an_invitation_the_server_refuses_is_told_to_whoever_sent_it() {
 }
 
 #[tokio::test]
+async fn a_mistyped_address_whose_confirmation_bounces_is_told_in_chat() {
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    app.join(&ADA, "attendee").await;
+    smtp.unknown_user("ada@exmaple.org");
+    app.say(&ADA, "/settings email ada@exmaple.org").await;
+    app.send_everything().await;
+    let told = app.telegram.texts_to(ADA.id);
+    assert!(
+        told.iter()
+            .any(|t| t.contains("refused mail to") && t.contains("ada@exmaple.org")),
+        "{told:?}"
+    );
+    assert!(smtp.received().is_empty());
+}
+
+#[tokio::test]
 async fn a_451_is_retried_and_delivered() {
     let smtp = FakeSmtp::start().await;
     let app = spawn_with_smtp(&smtp.url).await;

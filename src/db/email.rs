@@ -61,6 +61,17 @@ pub async fn confirmation_by_hash(
     Ok(row)
 }
 
+/// Who asked for confirmation `id`.
+pub async fn confirmation_person(tx: &mut Tx, id: i64) -> anyhow::Result<Option<i64>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT person_id FROM email_confirmations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row)
+}
+
 /// Marks a confirmation used; `false` when it already was (a second click, a race).
 pub async fn mark_confirmed(tx: &mut Tx, now: DateTime<Utc>, id: i64) -> anyhow::Result<bool> {
     let n = on_tx!(tx, |conn| {

@@ -188,7 +188,7 @@ pub async fn confirm(
         .map_or_else(|_| format!("/{CONFIRM_PATH}/{token}"), String::from);
     let context = json!({ "name": name, "link": link, "days": CONFIRM_TTL.num_days() });
     let mail = render_mail(templates, "confirm", &context)?;
-    enqueue_personal(tx, now, address, &format!("email-confirm:{id}"), mail).await?;
+    enqueue_personal(tx, now, address, &format!("{CONFIRM_KEY}{id}"), mail).await?;
     Ok(())
 }
 
@@ -240,19 +240,22 @@ pub async fn invite(
     enqueue_personal(tx, now, address, &format!("{INVITE_KEY}{link_id}"), mail).await
 }
 
-/// How the key of a mailed invitation starts: `invite-mail:<link id>/email:<address>`.
+/// How the keys of the mails written for one person start: `invite-mail:<link id>/email:<address>`,
+/// `email-confirm:<confirmation id>/email:<address>`.
 const INVITE_KEY: &str = "invite-mail:";
+const CONFIRM_KEY: &str = "email-confirm:";
 
-/// The invitation (link token id) and address of a mailed invitation's key.
-fn invitation_of_key(key: &str) -> Option<(i64, &str)> {
+/// The id and address in the key of a mail written for one person, when it starts with `prefix`.
+fn personal_of_key<'k>(key: &'k str, prefix: &str) -> Option<(i64, &'k str)> {
     let (id, address) = key
-        .strip_prefix(INVITE_KEY)?
+        .strip_prefix(prefix)?
         .split_once(&format!("/{PLATFORM}:"))?;
     Some((id.parse().ok()?, address))
 }
 
 /// Tells the owner of an address the mail server refused (550) on their other channels that Herald no
-/// longer writes there.
+/// longer writes there; tells whoever gave an address that its confirmation, or whoever sent an
+/// invitation that it, could not be delivered.
 #[derive(Debug)]
 pub struct Undeliverable {
     pub templates: std::sync::Arc<Templates>,
@@ -260,8 +263,8 @@ pub struct Undeliverable {
 
 #[async_trait::async_trait]
 impl crate::outbox::Observer for Undeliverable {
-    /// Mailed invitations (their rows hold a secret link): whoever sent one that could not be delivered
-    /// is told, so they can check the address.
+    /// Mail written for one person (its rows hold a secret link): whoever sent an invitation, or gave the
+    /// address a confirmation went to, is told when it could not be delivered, to check the address.
     fn kinds(&self) -> &'static [&'static str] {
         &[outbox::SECRET_KIND]
     }
@@ -278,7 +281,12 @@ impl crate::outbox::Observer for Undeliverable {
                 outbox::Outcome::Expired { reason } => reason,
                 _ => continue,
             };
-            let Some((link, address)) = invitation_of_key(key) else {
+            if let Some((id, address)) = personal_of_key(key, CONFIRM_KEY) {
+                self.confirmation_failed(tx, now, id, address, outcome, error)
+                    .await?;
+                continue;
+            }
+            let Some((link, address)) = personal_of_key(key, INVITE_KEY) else {
                 continue;
             };
             let Some((Some(inviter), Some(conference))) = store::inviter_of(tx, link).await? else {
@@ -320,6 +328,42 @@ impl crate::outbox::Observer for Undeliverable {
         let Some(person) = store::owner_of(tx, target).await? else {
             return Ok(());
         };
+        self.tell(tx, now, person, target, error).await
+    }
+}
+
+impl Undeliverable {
+    /// A confirmation mail that could not go: the person who gave the address hears it (unless the
+    /// address was theirs already and [`Self::gone`] told them).
+    async fn confirmation_failed(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        id: i64,
+        address: &str,
+        outcome: &outbox::Outcome,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        let Some(person) = store::confirmation_person(tx, id).await? else {
+            return Ok(());
+        };
+        let told = matches!(outcome, outbox::Outcome::Gone { .. })
+            && store::owner_of(tx, address).await? == Some(person);
+        if told {
+            return Ok(());
+        }
+        self.tell(tx, now, person, address, error).await
+    }
+
+    /// Tells `person` on their other channels that mail to `address` cannot be delivered.
+    async fn tell(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        person: i64,
+        address: &str,
+        error: &str,
+    ) -> anyhow::Result<()> {
         // Written from one of their conferences' accounts (a Mastodon direct status needs one).
         let conference = crate::db::subscriptions::subscriptions_of(tx, person)
             .await?
@@ -327,11 +371,11 @@ impl crate::outbox::Observer for Undeliverable {
             .map_or(0, |s| s.conference_id);
         let notice = Notice::new(
             "email_undeliverable",
-            json!({ "address": target, "error": error }),
+            json!({ "address": address, "error": error }),
         )
         .kind("notice");
         let recipient = super::Recipient::Person { person, conference };
-        let key = format!("email-undeliverable:{target}:{}", now.timestamp());
+        let key = format!("email-undeliverable:{address}:{}", now.timestamp());
         super::send(tx, &self.templates, now, recipient, &notice, &key).await?;
         Ok(())
     }
@@ -351,12 +395,16 @@ mod tests {
         assert_eq!(kind_of("dm"), Kind::Direct);
         assert_eq!(parse_kind("everything"), None);
         assert_eq!(
-            invitation_of_key("invite-mail:12/email:ada@example.org"),
+            personal_of_key("invite-mail:12/email:ada@example.org", INVITE_KEY),
             Some((12, "ada@example.org"))
         );
         assert_eq!(
-            invitation_of_key("email-confirm:12/email:ada@example.org"),
+            personal_of_key("email-confirm:12/email:ada@example.org", INVITE_KEY),
             None
+        );
+        assert_eq!(
+            personal_of_key("email-confirm:7/email:ada@example.org", CONFIRM_KEY),
+            Some((7, "ada@example.org"))
         );
         let web = url::Url::parse("https://h.example/").expect("url");
         assert_eq!(
