@@ -57,8 +57,7 @@ fn mail_sender(
         None => {
             let folder = std::path::absolute(&config.email.folder)
                 .unwrap_or_else(|_| config.email.folder.clone());
-            Mailer::folder(folder.clone())
-                .with_context(|| format!("Failed to create the mail folder {}", folder.display()))?
+            Mailer::folder(folder)
         }
     };
     let sender = EmailSender::new(mailer, from, web, templates);

@@ -57,6 +57,8 @@ impl Sending {
 async fn without_smtp_a_registration_mail_lands_as_a_readable_eml_file_with_both_links() {
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
+    let folder = &app.app.config.email.folder;
+    assert!(!folder.exists(), "made with the first mail, not before");
     let replies = app
         .say(&OWNER, &format!("/invite speaker {ADDRESS} Ada Lovelace"))
         .await;

@@ -75,7 +75,8 @@ impl EmailError {
 #[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Folder(AsyncFileTransport<Tokio1Executor>),
+    /// The folder is made when the first message is written, so a Herald that sends no mail leaves none.
+    Folder(AsyncFileTransport<Tokio1Executor>, PathBuf),
 }
 
 /// An SMTP server or a folder, ready to send.
@@ -125,13 +126,12 @@ impl Mailer {
         })
     }
 
-    /// A folder that receives each message as an `.eml` file (created if missing).
-    pub fn folder(path: PathBuf) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&path)?;
-        Ok(Self {
+    /// A folder that receives each message as an `.eml` file (created with the first one).
+    pub fn folder(path: PathBuf) -> Self {
+        Self {
             describe: path.display().to_string(),
-            transport: Transport::Folder(AsyncFileTransport::new(path)),
-        })
+            transport: Transport::Folder(AsyncFileTransport::new(&path), path),
+        }
     }
 
     /// Where mail goes, for the log.
@@ -148,7 +148,7 @@ impl Mailer {
                 per_private_chat: Rate::per_minute(6),
                 per_group_chat: Rate::per_minute(6),
             },
-            Transport::Folder(_) => RateLimits::UNLIMITED,
+            Transport::Folder(..) => RateLimits::UNLIMITED,
         }
     }
 
@@ -158,12 +158,22 @@ impl Mailer {
         let message = build(mail)?;
         let result = match &self.transport {
             Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(classify),
-            Transport::Folder(folder) => folder.send(message).await.map(|_| ()).map_err(|e| {
-                EmailError::new(
-                    Disposition::Transient,
-                    format!("could not write the mail file: {e}"),
-                )
-            }),
+            Transport::Folder(folder, path) => {
+                let written = match tokio::fs::create_dir_all(path).await {
+                    Ok(()) => folder
+                        .send(message)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                written.map_err(|e| {
+                    EmailError::new(
+                        Disposition::Transient,
+                        format!("could not write the mail file: {e}"),
+                    )
+                })
+            }
         };
         // Servers quote the recipient in their answers; logs may show only its domain.
         result
