@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use herald::{
     app::Application,
-    config::{Config, DatabaseUrl},
+    config::{Config, SecretUrl},
 };
 use sqlx::Connection;
 
@@ -75,7 +75,7 @@ async fn fill(url: &str, rows: i64) {
 async fn run(database_url: String, label: &str) {
     let rows: i64 = env("HEALTHZ_ROWS").unwrap_or(1_000_000);
     let config = Config {
-        database_url: DatabaseUrl::new(database_url.clone()),
+        database_url: SecretUrl::new(database_url.clone()),
         listen: "127.0.0.1:0".parse().expect("addr"),
         log: "warn".into(),
         ..Config::default()

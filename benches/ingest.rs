@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use herald::{
     app::Application,
-    config::{Config, DatabaseUrl, Secret, TelegramMode},
+    config::{Config, Secret, SecretUrl, TelegramMode},
     db::{inbox, system},
     telegram::updates::WEBHOOK_SECRET_KEY,
 };
@@ -73,7 +73,7 @@ async fn run(database_url: String, label: &str) {
     let n: i64 = env("INGEST_N").unwrap_or(20_000);
     let connections: usize = env("INGEST_CONNECTIONS").unwrap_or(64);
     let mut config = Config {
-        database_url: DatabaseUrl::new(database_url),
+        database_url: SecretUrl::new(database_url),
         listen: "127.0.0.1:0".parse().expect("addr"),
         log: "warn".into(),
         public_url: Some("http://127.0.0.1:1/".parse().expect("url")),

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use herald_bots::telegram::TelegramClient;
+use herald_bots::{email::Mailer, telegram::TelegramClient};
 use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +17,7 @@ use crate::{
     config::Config,
     config::TelegramMode,
     db::Db,
+    email::EmailSender,
     health::Health,
     inbox::{Handlers, Inbox},
     outbox::{Outbox, Senders},
@@ -41,6 +42,34 @@ impl Default for Extras {
             handlers: Handlers::default(),
         }
     }
+}
+
+/// The outbox's sender for e-mail: the configured SMTP server, or the `.eml` folder (the embedded
+/// default, so nothing is lost before a server is configured). The log says which.
+fn mail_sender(
+    config: &Config,
+    web: url::Url,
+    templates: Arc<Templates>,
+) -> anyhow::Result<Arc<EmailSender>> {
+    let from = config.email_from()?;
+    let mailer = match &config.email.smtp_url {
+        Some(url) => Mailer::smtp(url.expose(), config.outbox.send_timeout())
+            .with_context(|| format!("email.smtp_url {} is not usable", url.redacted()))?,
+        None => {
+            let folder = std::path::absolute(&config.email.folder)
+                .unwrap_or_else(|_| config.email.folder.clone());
+            Mailer::folder(folder)
+        }
+    };
+    let sender = EmailSender::new(mailer, from, web, templates);
+    match &config.email.smtp_url {
+        Some(_) => tracing::info!(server = %sender.describe(), "e-mail goes to the SMTP server"),
+        None => tracing::info!(
+            folder = %sender.describe(),
+            "HERALD_EMAIL_SMTP_URL is not set: e-mail is written to this folder as .eml files"
+        ),
+    }
+    Ok(sender)
 }
 
 /// A built application: database migrated, drivers configured, web socket bound, nothing running yet.
@@ -157,6 +186,10 @@ impl Application {
             crate::db::web_chat::PLATFORM,
             web::chat::WebSender::new(db.clone(), clock.clone()),
         );
+        senders.insert(
+            crate::db::email::PLATFORM,
+            mail_sender(&config, web_base.clone(), templates.clone())?,
+        );
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
         handlers.insert(crate::mentions::BLUESKY_KIND, mentions);
         for driver in crate::social::DRIVERS {
@@ -173,6 +206,9 @@ impl Application {
             templates: templates.clone(),
         }));
         outbox.observe(Arc::new(crate::delivery::social::CredentialsWatch {
+            templates: templates.clone(),
+        }));
+        outbox.observe(Arc::new(crate::delivery::email::Undeliverable {
             templates: templates.clone(),
         }));
         let inbox = Inbox::new(db.clone(), clock.clone(), handlers, config.inbox.clone());

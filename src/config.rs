@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
 
 /// Sections that environment variables can address as `HERALD_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["telegram", "outbox", "inbox", "listeners"];
+const SECTIONS: &[&str] = &["telegram", "email", "outbox", "inbox", "listeners"];
 
 /// A secret value: usable by the code, invisible to `Debug`, logs and `herald config`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -50,12 +50,12 @@ impl Serialize for Secret {
     }
 }
 
-/// A database URL whose password, if any, is redacted when shown.
+/// A URL whose password, if any, is redacted when shown: the database's, the mail server's.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
-pub struct DatabaseUrl(String);
+pub struct SecretUrl(String);
 
-impl DatabaseUrl {
+impl SecretUrl {
     pub fn new(url: impl Into<String>) -> Self {
         Self(url.into())
     }
@@ -70,13 +70,13 @@ impl DatabaseUrl {
     }
 }
 
-impl fmt::Debug for DatabaseUrl {
+impl fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
     }
 }
 
-impl Serialize for DatabaseUrl {
+impl Serialize for SecretUrl {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.redacted())
     }
@@ -115,6 +115,55 @@ pub struct Telegram {
 }
 
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+
+/// E-mail: an SMTP server, or (the default) a folder that receives every message as an `.eml` file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailSection {
+    /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtp://host:2525` (`HERALD_EMAIL_SMTP_URL`); the password is redacted wherever it is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<SecretUrl>,
+    /// The sender, `Name <address>` (`HERALD_EMAIL_FROM`); by default `herald@` the public address's host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Where mail goes without an SMTP server (`HERALD_EMAIL_FOLDER`).
+    pub folder: std::path::PathBuf,
+}
+
+impl Default for EmailSection {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: None,
+            folder: "mail".into(),
+        }
+    }
+}
+
+impl Config {
+    /// The sender of Herald's mail: as configured, or `Herald <herald@host>` with the public address's
+    /// host (`localhost` without one).
+    pub fn email_from(&self) -> anyhow::Result<String> {
+        let from = match &self.email.from {
+            Some(from) => from.clone(),
+            None => {
+                let host = self
+                    .public_url
+                    .as_ref()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_else(|| "localhost".into());
+                format!("Herald <herald@{host}>")
+            }
+        };
+        if !herald_bots::email::is_mailbox(&from) {
+            bail!(
+                "email.from (HERALD_EMAIL_FROM) {from:?} is not an address such as Herald <herald@example.org>"
+            );
+        }
+        Ok(from)
+    }
+}
 
 /// Overrides of a platform's documented rate limits; unset fields keep the platform's value.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,7 +314,7 @@ impl Default for InboxSection {
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// `sqlite://herald.db` (created if missing) or `postgres://user:pass@host/db`.
-    pub database_url: DatabaseUrl,
+    pub database_url: SecretUrl,
     /// Address the web server listens on.
     pub listen: SocketAddr,
     /// The address platforms and people reach Herald at; needed for webhooks and links.
@@ -275,6 +324,8 @@ pub struct Config {
     pub log: String,
     #[serde(default)]
     pub telegram: TelegramSection,
+    #[serde(default)]
+    pub email: EmailSection,
     #[serde(default)]
     pub outbox: OutboxSection,
     #[serde(default)]
@@ -286,11 +337,12 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            database_url: DatabaseUrl::new("sqlite://herald.db"),
+            database_url: SecretUrl::new("sqlite://herald.db"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             log: "info,sqlx=warn".into(),
             telegram: TelegramSection::default(),
+            email: EmailSection::default(),
             outbox: OutboxSection::default(),
             inbox: InboxSection::default(),
             listeners: ListenSection::default(),
@@ -331,6 +383,7 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.telegram()?;
+        self.email_from()?;
         if self.outbox.batch_size == 0 || self.outbox.concurrency == 0 {
             bail!("outbox.batch_size and outbox.concurrency must be at least 1");
         }
@@ -455,7 +508,7 @@ mod tests {
 
     #[test]
     fn passwords_and_tokens_are_redacted() {
-        let url = DatabaseUrl::new("postgres://herald:hunter2@db/herald");
+        let url = SecretUrl::new("postgres://herald:hunter2@db/herald");
         assert!(!format!("{url:?}").contains("hunter2"));
         assert_eq!(url.redacted(), "postgres://herald:redacted@db/herald");
         assert_eq!(format!("{:?}", Secret::new("123:abc")), "[redacted]");
@@ -464,6 +517,24 @@ mod tests {
         let printed = config.to_redacted_toml().expect("toml");
         assert!(!printed.contains("123:abc"), "{printed}");
         assert!(printed.contains("[telegram]"), "{printed}");
+    }
+
+    #[test]
+    fn the_smtp_password_is_redacted_and_the_sender_checked() {
+        let mut config = Config::default();
+        config.email.smtp_url = Some(SecretUrl::new(
+            "smtps://herald:hunter2@mail.example.org:465",
+        ));
+        let printed = config.to_redacted_toml().expect("toml");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("mail.example.org"), "{printed}");
+        assert_eq!(
+            config.email_from().expect("default"),
+            "Herald <herald@localhost>"
+        );
+        config.email.from = Some("not an address".into());
+        let err = config.email_from().expect_err("bad sender");
+        assert!(err.to_string().contains("HERALD_EMAIL_FROM"), "{err}");
     }
 
     #[test]

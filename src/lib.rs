@@ -44,7 +44,7 @@ pub mod singleton;
 // Delivery.
 
 /// What to tell whom becomes outbox rows, one per way to reach each recipient: Telegram chats, web chats,
-/// Mastodon direct statuses; the rows of the social networks' senders and their length rules.
+/// Mastodon direct statuses, e-mail; the rows of the social networks' senders and their length rules.
 pub mod delivery;
 
 // The domain.
@@ -74,6 +74,9 @@ pub mod chat;
 
 /// Telegram as the application uses it: the outbox's sender for the bot, updates, files.
 pub mod telegram;
+
+/// E-mail as the application uses it: the outbox's sender for the mail server or the `.eml` folder.
+pub mod email;
 
 /// Social networks: the outbox's senders for provider accounts.
 pub mod social;

@@ -73,12 +73,21 @@ pub async fn issue(
     now: DateTime<Utc>,
     new: NewLinkTokenSpec<'_>,
 ) -> anyhow::Result<String> {
+    Ok(issue_with_id(tx, now, new).await?.1)
+}
+
+/// Issues a token and returns its row's id and the token.
+pub async fn issue_with_id(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    new: NewLinkTokenSpec<'_>,
+) -> anyhow::Result<(i64, String)> {
     let token = match new.purpose {
         "bind" => format!("{}{}", herald_commands::BIND_CODE_PREFIX, new_token()),
         _ => new_token(),
     };
     let hashed = hash(&token);
-    store::create_link_token(
+    let id = store::create_link_token(
         tx,
         now,
         &NewLinkToken {
@@ -90,10 +99,34 @@ pub async fn issue(
             label: new.label,
             created_by: new.created_by,
             expires_at: now + new.ttl,
+            email: new.email,
         },
     )
     .await?;
-    Ok(token)
+    Ok((id, token))
+}
+
+impl<'a> NewLinkTokenSpec<'a> {
+    /// An invitation to `role` at `conference`, for `label` (who it is meant for), mailed to `email`
+    /// when given.
+    pub fn invite(
+        conference: i64,
+        role: &'a str,
+        label: Option<&'a str>,
+        created_by: Option<i64>,
+        email: Option<&'a str>,
+    ) -> Self {
+        Self {
+            purpose: "invite",
+            conference_id: Some(conference),
+            role: Some(role),
+            slot: None,
+            label,
+            created_by,
+            ttl: INVITE_TTL,
+            email,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +138,8 @@ pub struct NewLinkTokenSpec<'a> {
     pub label: Option<&'a str>,
     pub created_by: Option<i64>,
     pub ttl: TimeDelta,
+    /// For an invitation mailed to someone: the address (confirmed when the link is opened).
+    pub email: Option<&'a str>,
 }
 
 /// A fresh owner token while nobody owns this Herald (older unused ones stop working); `None` once
@@ -136,6 +171,7 @@ pub async fn owner_link(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Strin
             label: None,
             created_by: None,
             ttl: OWNER_LINK_TTL,
+            email: None,
         },
     )
     .await

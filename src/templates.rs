@@ -38,7 +38,9 @@ impl Templates {
         // logs and tests.
         env.set_formatter(|out, state, value| {
             // Chat messages are Telegram HTML (which needs only <, > and & escaped, and would show
-            // &quot; as it is); web pages get full HTML escaping, attributes included.
+            // &quot; as it is); web pages get full HTML escaping, attributes included. Mail is escaped
+            // like chat messages (its attributes are double-quoted), so its links stay readable in the
+            // raw message.
             if *state.auto_escape() == AutoEscape::Html
                 && !state.name().starts_with("web/")
                 && !value.is_safe()

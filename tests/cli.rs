@@ -42,11 +42,20 @@ fn config_shows_defaults_then_file_then_environment_with_secrets_redacted() {
                 "postgres://herald:hunter2@db.example/herald",
             ),
             ("HERALD_PUBLIC_URL", "https://herald.example.org"),
+            (
+                "HERALD_EMAIL_SMTP_URL",
+                "smtps://herald:mailpass@mail.example.org:465",
+            ),
         ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
+    assert!(
+        printed.contains("smtp_url = \"smtps://herald:redacted@mail.example.org:465\""),
+        "{printed}"
+    );
+    assert!(!printed.contains("mailpass"), "secrets leaked:\n{printed}");
     assert!(
         printed.contains("listen = \"127.0.0.1:9100\""),
         "environment beats the file:\n{printed}"
@@ -255,6 +264,22 @@ fn conferences_are_scriptable_from_the_command_line() {
     assert_eq!(text(&out.stdout).lines().count(), 1);
 }
 
+/// `herald conference add` for the conference the invitation tests use.
+const ADD_CONFERENCE: &[&str] = &[
+    "conference",
+    "add",
+    "--slug",
+    "conf-2027",
+    "--name",
+    "Conf",
+    "--tz",
+    "UTC",
+    "--start",
+    "2027-01-01",
+    "--end",
+    "2027-01-02",
+];
+
 #[tokio::test]
 async fn bulk_invites_print_one_working_link_per_person() {
     let fake = support::FakeTelegram::start().await;
@@ -267,21 +292,7 @@ async fn bulk_invites_print_one_working_link_per_person() {
             ("HERALD_TELEGRAM_TOKEN", support::TOKEN),
             ("HERALD_TELEGRAM_API_URL", api.as_str()),
         ];
-        let add = [
-            "conference",
-            "add",
-            "--slug",
-            "conf-2027",
-            "--name",
-            "Conf",
-            "--tz",
-            "UTC",
-            "--start",
-            "2027-01-01",
-            "--end",
-            "2027-01-02",
-        ];
-        assert!(herald(&add, &env, &path).status.success());
+        assert!(herald(ADD_CONFERENCE, &env, &path).status.success());
         std::fs::write(
             path.join("people.csv"),
             "name,email\nAda Lovelace,ada@example.org\nBob,bob@example.org\n",
@@ -343,6 +354,82 @@ async fn bulk_invites_print_one_working_link_per_person() {
         text(&bad_role.stderr).contains("cannot be invited"),
         "{}",
         text(&bad_role.stderr)
+    );
+}
+
+/// `herald invite --send` queues one mail per address and follows a running Herald sending them; a rerun
+/// sends nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_send_mails_each_person_and_follows_the_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let database = format!("sqlite://{}", path.join("herald.db").display());
+    let folder = path.join("outgoing");
+    // The Herald that sends (its outbox driven here), on the same database as the command.
+    let mut config = herald::config::Config::default();
+    config.database_url = herald::config::SecretUrl::new(database.clone());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.email.folder = folder.clone();
+    let app = herald::Application::build(config).await.unwrap();
+    let env = vec![
+        ("HERALD_DATABASE_URL".to_owned(), database),
+        (
+            "HERALD_EMAIL_FOLDER".to_owned(),
+            folder.display().to_string(),
+        ),
+    ];
+    let run = move |args: &'static [&'static str]| {
+        let (path, env) = (path.clone(), env.clone());
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            herald(args, &env, &path)
+        })
+    };
+    assert!(run(ADD_CONFERENCE).await.unwrap().status.success());
+    std::fs::write(
+        dir.path().join("people.csv"),
+        "name,email\nAda Lovelace,ada@example.org\nBob,bob@example.org\nCarla,\n",
+    )
+    .unwrap();
+    const SEND: &[&str] = &[
+        "invite",
+        "--conference",
+        "conf-2027",
+        "--role",
+        "speaker",
+        "--csv",
+        "people.csv",
+        "--send",
+    ];
+    let command = run(SEND);
+    while !command.is_finished() {
+        app.outbox.run_once().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let out = command.await.unwrap();
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("2 invitation(s) queued"), "{said}");
+    assert!(said.contains("sent 2 of 2, 0 failed"), "{said}");
+    // Carla has no address: her link is printed instead.
+    assert!(
+        text(&out.stdout).contains("Carla,,http"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mails = std::fs::read_dir(&folder).unwrap().count();
+    assert_eq!(mails, 2);
+    let again = run(SEND).await.unwrap();
+    let said = text(&again.stderr);
+    assert!(
+        said.contains("0 invitation(s) queued") && said.contains("2 already invited"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        2,
+        "nothing sent twice"
     );
 }
 

@@ -27,7 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What a conference does; siblings here may use each other.
     ("domain", &["links", "people", "posts", "mentions", "schedule", "campaign", "news", "sponsors", "conferences"]),
     // Where people meet it: chat, web, the platforms, listeners.
-    ("surfaces", &["chat", "web", "telegram", "social", "listen", "platforms"]),
+    ("surfaces", &["chat", "web", "telegram", "email", "social", "listen", "platforms"]),
     // Wiring it all together, the command line that runs it, and the crate roots (items re-exported at
     // the root count as `lib`).
     ("top", &["app", "cli", "lib", "main"]),

@@ -566,6 +566,22 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "reason": "download", "detail": "HTTP 404", "max_kb": 64 }),
         ),
         (
+            "email_confirm_sent.html",
+            "",
+            json!({ "address": "ada@example.org", "days": 7 }),
+        ),
+        (
+            "email_invalid.html",
+            "",
+            json!({ "address": "ada@<example>" }),
+        ),
+        (
+            "email_undeliverable.html",
+            "",
+            json!({ "address": "ada@example.org",
+                    "error": "the mail server answered 550: permanent error (550): 5.1.1 no such user here" }),
+        ),
+        (
             "early_reminder_set.html",
             "",
             json!({ "minutes": 60, "session_minutes": 10, "conference": "FOSDEM 2027", "reminders": true,
@@ -703,6 +719,24 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "import_scheduled.html",
             "",
             json!({ "conference": "FOSDEM 2027", "url": "https://fosdem.org/2027/schedule/xml" }),
+        ),
+        (
+            "invite_undeliverable.html",
+            "",
+            json!({ "address": "ada@exmaple.org",
+                    "error": "the mail server answered 550: permanent error (550): 5.1.1 no such user here" }),
+        ),
+        (
+            "invite_mailed.html",
+            "",
+            json!({ "address": "ada@example.org", "role": "speaker", "name": "Ada Lovelace",
+                    "conference": "FOSDEM 2027", "expires": "2027-01-20" }),
+        ),
+        (
+            "invite_mailed.html",
+            "unnamed",
+            json!({ "address": "ada@example.org", "role": "attendee", "name": null,
+                    "conference": "FOSDEM 2027", "expires": "2027-01-20" }),
         ),
         (
             "invite_created.html",

@@ -5,6 +5,7 @@
 //! typed inputs, and gets back typed results and errors that say whether (and when) to retry.
 
 pub mod bluesky;
+pub mod email;
 pub mod html;
 pub mod limits;
 pub mod mastodon;

@@ -30,6 +30,7 @@ pub mod expected {
     pub const EARLY_MINUTES: &str = "a number of minutes from 1 to 1440, or off";
     pub const CHANNEL: &str = "one of your channels, as /settings lists them";
     pub const ON_OFF: &str = "on or off";
+    pub const EMAIL: &str = "an e-mail address such as ada@example.org";
     pub const LOGOUT: &str = "nothing, or logout";
     pub const END_DATE: &str = "a date on or after the start date";
     pub const WINDOW_END: &str = "a time different from the start of the window";
@@ -553,6 +554,22 @@ pub fn early_minutes(s: &str) -> Result<Option<i64>, InvalidValue> {
     lead_minutes(s)
         .map(Some)
         .map_err(|_| InvalidValue::new(expected::EARLY_MINUTES))
+}
+
+/// An e-mail address as typed: one word with a name before `@` and a domain after it. (Whether the
+/// domain takes mail is for the mail server to say.)
+pub fn email_address(s: &str) -> Result<String, InvalidValue> {
+    let valid = s.len() <= 254
+        && s.rsplit_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !s.contains(['<', '>', ',', ';', '"'])
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    valid.then(|| s.to_owned()).ok_or(InvalidValue {
+        expected: expected::EMAIL,
+    })
 }
 
 /// A post's number, as `/queue` shows it.

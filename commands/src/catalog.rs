@@ -157,6 +157,7 @@ pub(crate) enum Id {
     Stop,
     Settings,
     SettingsEarly,
+    SettingsEmail,
     Cancel,
     CancelPost,
     ConferenceNew,
@@ -294,6 +295,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         "Also be reminded this many minutes before the sessions you follow (more than the conference's own reminder, at most 1440), or no longer.",
     ),
     spec(
+        "settings email",
+        "/settings email <address>",
+        Role::Attendee,
+        Scope::Private,
+        "Receive messages by e-mail too: Herald mails a confirmation link and sends nothing else there until it is opened.",
+    ),
+    spec(
         "cancel",
         "/cancel",
         Role::Guest,
@@ -386,10 +394,10 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
     ),
     spec(
         "invite",
-        "/invite <role> [name]",
+        "/invite <role> [address] [name]",
         Role::Admin,
         Scope::Private,
-        "Create an invitation link that grants a role, optionally noting who it is for.",
+        "Create an invitation link that grants a role, optionally noting who it is for; with an e-mail address, Herald mails it there.",
     ),
     spec(
         "bind",

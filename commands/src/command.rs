@@ -27,6 +27,8 @@ pub enum Command {
     /// `/settings early <minutes>`: a second, earlier reminder of followed sessions; `off` (`None`) for
     /// none.
     EarlyReminder { minutes: Option<i64> },
+    /// `/settings email <address>`: link an e-mail address (Herald mails a confirmation link first).
+    LinkEmail { address: String },
     /// `/cancel`: drop the pending confirmation.
     Cancel,
     /// `/conference <subcommand> …`.
@@ -39,8 +41,13 @@ pub enum Command {
     Grant { person: PersonRef, role: Role },
     /// `/revoke <person> <role>`; `role` is a conference role.
     Revoke { person: PersonRef, role: Role },
-    /// `/invite <role> [name]`; `role` is a conference role, `name` a single line.
-    Invite { role: Role, name: Option<String> },
+    /// `/invite <role> [address] [name]`; `role` is a conference role, `name` a single line; with an
+    /// e-mail address the invitation is mailed there.
+    Invite {
+        role: Role,
+        email: Option<String>,
+        name: Option<String>,
+    },
     /// `/bind <slot>`.
     Bind { slot: Slot },
     /// `/bind <code>` in the group or channel to bind: the code `/bind <slot>` gave.
@@ -366,6 +373,7 @@ impl Command {
             Self::Stop => Id::Stop,
             Self::Settings { .. } => Id::Settings,
             Self::EarlyReminder { .. } => Id::SettingsEarly,
+            Self::LinkEmail { .. } => Id::SettingsEmail,
             Self::Cancel => Id::Cancel,
             Self::Conference(sub) => match sub {
                 ConferenceCommand::New { .. } => Id::ConferenceNew,
@@ -459,6 +467,11 @@ impl Command {
                     let mut args = Args::new(Id::SettingsEarly, rest);
                     let minutes = args.required("minutes", crate::args::early_minutes)?;
                     args.finish(Self::EarlyReminder { minutes })
+                }
+                Some((sub, rest)) if sub.eq_ignore_ascii_case("email") => {
+                    let mut args = Args::new(Id::SettingsEmail, rest);
+                    let address = args.required("address", crate::args::email_address)?;
+                    args.finish(Self::LinkEmail { address })
                 }
                 _ => parse_settings(Args::new(Id::Settings, args)),
             },
@@ -669,11 +682,19 @@ impl Command {
             "invite" => {
                 let mut args = Args::new(Id::Invite, args);
                 let role = args.required("role", conference_role)?;
+                // A word with `@` that is not a Telegram @username is an address to mail.
+                let email = match next_word(args.remaining) {
+                    Some((word, rest)) if word.contains('@') && !word.starts_with('@') => {
+                        args.remaining = rest;
+                        Some(args.value("address", word, crate::args::email_address)?)
+                    }
+                    _ => None,
+                };
                 let name = args
                     .rest()
                     .map(|name| args.name("name", name))
                     .transpose()?;
-                Ok(Self::Invite { role, name })
+                Ok(Self::Invite { role, email, name })
             }
             "bind" if args.trim_start().starts_with(crate::args::BIND_CODE_PREFIX) => {
                 let mut args = Args::new(Id::BindCode, args);

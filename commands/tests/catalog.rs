@@ -51,6 +51,7 @@ fn sample(placeholder: &str) -> &'static str {
         "speakers" => "15",
         "volunteers" => "30",
         "minutes" => "60",
+        "address" => "ada@example.org",
         other => panic!("no sample for <{other}>; add one"),
     }
 }
@@ -172,7 +173,7 @@ fn roles_and_scopes() {
     for name in ["start", "help", "whoami", "cancel"] {
         assert_eq!(role(name), Role::Guest, "{name}");
     }
-    for name in ["stop", "settings", "settings early"] {
+    for name in ["stop", "settings", "settings early", "settings email"] {
         assert_eq!(role(name), Role::Attendee, "{name}");
     }
     for name in [

@@ -367,6 +367,44 @@ fn settings_early() {
 }
 
 #[test]
+fn settings_email() {
+    let link = |address: &str| {
+        ok(Command::LinkEmail {
+            address: address.to_owned(),
+        })
+    };
+    check(&[
+        ("/settings email ada@example.org", link("ada@example.org")),
+        (
+            "/settings Email ada+herald@mail.example.org",
+            link("ada+herald@mail.example.org"),
+        ),
+        ("/settings email", missing("settings email", "address")),
+        (
+            "/settings email ada",
+            invalid("settings email", "address", "ada", expected::EMAIL),
+        ),
+        (
+            "/settings email @ada",
+            invalid("settings email", "address", "@ada", expected::EMAIL),
+        ),
+        (
+            "/settings email <ada@example.org>",
+            invalid(
+                "settings email",
+                "address",
+                "<ada@example.org>",
+                expected::EMAIL,
+            ),
+        ),
+        (
+            "/settings email ada@example.org now",
+            too_many("settings email"),
+        ),
+    ]);
+}
+
+#[test]
 fn conference_new() {
     let new = |name: &str, tz: &str| {
         conference(ConferenceCommand::New {
@@ -621,6 +659,14 @@ fn invite() {
     let invite = |role, name: Option<&str>| {
         ok(Command::Invite {
             role,
+            email: None,
+            name: name.map(str::to_owned),
+        })
+    };
+    let mailed = |role, email: &str, name: Option<&str>| {
+        ok(Command::Invite {
+            role,
+            email: Some(email.to_owned()),
             name: name.map(str::to_owned),
         })
     };
@@ -637,6 +683,22 @@ fn invite() {
         (
             "/invite attendee\u{a0}Ana",
             invite(Role::Attendee, Some("Ana")),
+        ),
+        (
+            "/invite speaker ada@example.org",
+            mailed(Role::Speaker, "ada@example.org", None),
+        ),
+        (
+            "/invite volunteer ada@example.org Ada Lovelace",
+            mailed(Role::Volunteer, "ada@example.org", Some("Ada Lovelace")),
+        ),
+        (
+            "/invite attendee @ada",
+            invite(Role::Attendee, Some("@ada")),
+        ),
+        (
+            "/invite attendee ada@",
+            invalid("invite", "address", "ada@", expected::EMAIL),
         ),
         ("/invite", missing("invite", "role")),
         (
@@ -782,6 +844,11 @@ fn commands_map_to_their_catalog_entries() {
         ("/stop", "stop", Role::Attendee),
         ("/settings", "settings", Role::Attendee),
         ("/settings early 60", "settings early", Role::Attendee),
+        (
+            "/settings email ada@example.org",
+            "settings email",
+            Role::Attendee,
+        ),
         (
             "/conference new ab UTC 2026-01-01 2026-01-02 X",
             "conference new",

@@ -248,6 +248,15 @@ impl BotInfo {
             .then(|| format!("https://t.me/{}?startgroup={token}", self.username))
     }
 
+    /// Both ways to open an invitation: in Telegram (when it is on), and in the browser (the web chat).
+    pub fn open_links(&self, token: &str) -> (Option<String>, String) {
+        (
+            self.telegram
+                .then(|| format!("https://t.me/{}?start={token}", self.username)),
+            crate::links::web_start_link(&self.web, token),
+        )
+    }
+
     /// A link that starts a chat with `token`: `https://t.me/<bot>?start=<token>`, or the web chat's
     /// `/chat/start/<token>` when Telegram is off.
     pub fn start_link(&self, token: &str) -> String {
@@ -394,6 +403,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Stop].endpoint(account::stop))
         .branch(case![Command::Settings { change }].endpoint(account::settings))
         .branch(case![Command::EarlyReminder { minutes }].endpoint(account::early_reminder))
+        .branch(case![Command::LinkEmail { address }].endpoint(account::link_email))
         .branch(case![Command::Cancel].endpoint(account::cancel))
         .branch(
             case![Command::Conference(sub)]
@@ -425,7 +435,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Admins].endpoint(people::admins))
         .branch(case![Command::Grant { person, role }].endpoint(people::grant))
         .branch(case![Command::Revoke { person, role }].endpoint(people::revoke))
-        .branch(case![Command::Invite { role, name }].endpoint(people::invite))
+        .branch(case![Command::Invite { role, email, name }].endpoint(people::invite))
         .branch(case![Command::Bind { slot }].endpoint(channels::bind))
         .branch(case![Command::Unbind { slot }].endpoint(channels::unbind))
         .branch(case![Command::Dm { person, text }].endpoint(broadcast::dm))

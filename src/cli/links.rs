@@ -15,7 +15,8 @@ use crate::{
     chat::{BotInfo, telegram::USERNAME_KEY},
     clock::SharedClock,
     config::Config,
-    db::{Db, conferences, system},
+    db::{Db, conferences, email as email_store, outbox, system},
+    delivery::email,
     links::{self, NewLinkTokenSpec},
 };
 
@@ -66,6 +67,7 @@ pub async fn invite_command(
     role: &str,
     count: Option<usize>,
     csv: Option<PathBuf>,
+    send: bool,
 ) -> anyhow::Result<()> {
     let invitees = match (csv, count) {
         (Some(path), None) if path.as_os_str() == "-" => read_invitees(std::io::stdin().lock())?,
@@ -80,10 +82,193 @@ pub async fn invite_command(
     let (db, clock) = open(config).await?;
     let client = telegram_client(config)?;
     let bot = links_to(&db, &clock, client.as_ref(), web_base(config)?).await?;
+    if send {
+        let templates = crate::templates::Templates::new();
+        let mut progress = std::io::stderr().lock();
+        let mailing = Mailing {
+            db: &db,
+            clock: &clock,
+            bot: &bot,
+            templates: &templates,
+        };
+        let report = mailing
+            .send(conference, role, &invitees, &mut progress)
+            .await?;
+        drop(progress);
+        let mailer = match &config.email.smtp_url {
+            Some(url) => format!("the SMTP server {}", url.redacted()),
+            None => format!("the folder {}", config.email.folder.display()),
+        };
+        eprintln!(
+            "{} invitation(s) queued for {mailer}; {} already invited; {} without an address; {} refused",
+            report.queued.len(),
+            report.already,
+            report.without_address.len(),
+            report.refused
+        );
+        if !report.without_address.is_empty() {
+            let mut out = std::io::stdout().lock();
+            let n = invite(
+                &db,
+                &clock,
+                &bot,
+                conference,
+                role,
+                &report.without_address,
+                &mut out,
+            )
+            .await?;
+            eprintln!("{n} link(s) printed for the people without an address");
+        }
+        follow(&db, &report.queued).await?;
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     let n = invite(&db, &clock, &bot, conference, role, &invitees, &mut out).await?;
     eprintln!("{n} link(s) for {role}s of {conference}; each works once, for 60 days");
     Ok(())
+}
+
+/// What mailing a list of invitations did.
+#[derive(Debug, Default)]
+pub struct MailingReport {
+    /// The outbox rows of the mails queued now.
+    pub queued: Vec<i64>,
+    /// Addresses invited to this role before (not mailed again).
+    pub already: usize,
+    /// Addresses that are not addresses (reported by row, not mailed).
+    pub refused: usize,
+    /// People without an address: their links are printed instead.
+    pub without_address: Vec<Invitee>,
+}
+
+/// Mailing registration links: each person's link in a mail of their own.
+#[derive(Debug, Clone, Copy)]
+pub struct Mailing<'a> {
+    pub db: &'a Db,
+    pub clock: &'a SharedClock,
+    pub bot: &'a BotInfo,
+    pub templates: &'a crate::templates::Templates,
+}
+
+impl Mailing<'_> {
+    /// Queues one invitation mail per invitee with an address, each in its own transaction (a failure
+    /// part way keeps what was queued, and a rerun goes on from there), writing progress to `progress`.
+    pub async fn send(
+        &self,
+        conference: &str,
+        role: &str,
+        invitees: &[Invitee],
+        progress: &mut impl Write,
+    ) -> anyhow::Result<MailingReport> {
+        let role = parse_role(role)?;
+        let mut tx = self.db.begin().await?;
+        let conference = find_conference(&mut tx, conference).await?;
+        tx.commit().await?;
+        let mut report = MailingReport::default();
+        for (n, invitee) in invitees.iter().enumerate() {
+            if invitee.email.is_empty() {
+                report.without_address.push(invitee.clone());
+                continue;
+            }
+            let Some(address) = herald_bots::email::parse_address(&invitee.email) else {
+                writeln!(
+                    progress,
+                    "row {}: {:?} is not an e-mail address; not mailed",
+                    n + 1,
+                    invitee.email
+                )?;
+                report.refused += 1;
+                continue;
+            };
+            let address = address.to_string();
+            let now = self.clock.now();
+            let mut tx = self.db.begin().await?;
+            if email_store::already_invited(&mut tx, conference.id, role.as_str(), &address).await?
+            {
+                report.already += 1;
+                continue;
+            }
+            let label = (!invitee.name.is_empty()).then_some(invitee.name.as_str());
+            let spec =
+                NewLinkTokenSpec::invite(conference.id, role.as_str(), label, None, Some(&address));
+            let (link_id, token) = links::issue_with_id(&mut tx, now, spec).await?;
+            let (telegram, browser) = self.bot.open_links(&token);
+            let invitation = email::Invitation {
+                name: &invitee.name,
+                conference: &conference.name,
+                role: role.as_str(),
+                telegram,
+                browser,
+                expires: (now + links::INVITE_TTL).date_naive().to_string(),
+            };
+            let row =
+                email::invite(&mut tx, self.templates, now, link_id, &address, &invitation).await?;
+            tx.commit().await?;
+            report.queued.push(row);
+            if report.queued.len() % 50 == 0 {
+                writeln!(progress, "queued {} of {}", n + 1, invitees.len())?;
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Follows the sending of `rows` on the terminal until each is sent or failed; stops following (the
+/// mails stay queued) when nothing moves for a minute, which means no `herald run` is sending.
+async fn follow(db: &Db, rows: &[i64]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut last = (0, 0);
+    let mut still = 0;
+    loop {
+        let counts = outbox::states_of(db, rows).await?;
+        let count = |states: &[&str]| -> i64 {
+            counts
+                .iter()
+                .filter(|(s, _)| states.contains(&s.as_str()))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        let sent = count(&["sent"]);
+        let failed = count(&["given_up", "expired", "cancelled"]);
+        if (sent, failed) != last {
+            eprintln!("sent {sent} of {}, {failed} failed", rows.len());
+            last = (sent, failed);
+            still = 0;
+        }
+        if usize::try_from(sent + failed).unwrap_or(0) >= rows.len() {
+            return Ok(());
+        }
+        still += 1;
+        if still >= 60 {
+            eprintln!(
+                "nothing was sent for a minute: is `herald run` running? The mails stay queued and go when it runs"
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+fn parse_role(role: &str) -> anyhow::Result<Role> {
+    let role: Role = role.parse().map_err(|_| {
+        anyhow::anyhow!("role {role:?} is not attendee, speaker, volunteer or admin")
+    })?;
+    if !role.is_conference_role() {
+        bail!("role {role} cannot be invited: choose attendee, speaker, volunteer or admin");
+    }
+    Ok(role)
+}
+
+async fn find_conference(
+    tx: &mut crate::db::Tx,
+    slug: &str,
+) -> anyhow::Result<conferences::Conference> {
+    conferences::conference_by_slug(tx, slug)
+        .await?
+        .with_context(|| format!("there is no conference {slug}; see `herald conference list`"))
 }
 
 /// How links made on the command line open Herald: the Telegram bot when it is configured (its username
@@ -168,35 +353,14 @@ pub async fn invite(
     invitees: &[Invitee],
     out: &mut impl Write,
 ) -> anyhow::Result<usize> {
-    let role: Role = role.parse().map_err(|_| {
-        anyhow::anyhow!("role {role:?} is not attendee, speaker, volunteer or admin")
-    })?;
-    if !role.is_conference_role() {
-        bail!("role {role} cannot be invited: choose attendee, speaker, volunteer or admin");
-    }
+    let role = parse_role(role)?;
     let mut tx = db.begin().await?;
-    let conference = conferences::conference_by_slug(&mut tx, conference)
-        .await?
-        .with_context(|| {
-            format!("there is no conference {conference}; see `herald conference list`")
-        })?;
+    let conference = find_conference(&mut tx, conference).await?;
     let mut rows = Vec::new();
     for invitee in invitees {
         let label = (!invitee.name.is_empty()).then_some(invitee.name.as_str());
-        let token = links::issue(
-            &mut tx,
-            clock.now(),
-            NewLinkTokenSpec {
-                purpose: "invite",
-                conference_id: Some(conference.id),
-                role: Some(role.as_str()),
-                slot: None,
-                label,
-                created_by: None,
-                ttl: links::INVITE_TTL,
-            },
-        )
-        .await?;
+        let spec = NewLinkTokenSpec::invite(conference.id, role.as_str(), label, None, None);
+        let token = links::issue(&mut tx, clock.now(), spec).await?;
         rows.push((invitee, bot.start_link(&token)));
     }
     // Links are printed only after they are stored: a failure prints nothing that would not work.

@@ -92,11 +92,13 @@ pub enum Command {
     /// Try post templates before a campaign.
     #[command(subcommand)]
     Template(TemplateCommand),
-    /// Print registration links, one per person, as CSV (name,email,link) for a mail merge.
+    /// Print registration links, one per person, as CSV (name,email,link) for a mail merge — or mail them.
     ///
     /// Each link works once, for one person, with the given role, for 60 days. Read names and e-mail
     /// addresses from --csv (a file with name,email rows, or - for standard input), or make --count
-    /// anonymous links.
+    /// anonymous links. With --send, each person with an address gets their link by mail (through the
+    /// outbox: `herald run` sends it), and the command follows the sending; an address already invited
+    /// to this role is not mailed again, so a rerun sends nothing twice.
     Invite {
         /// The conference's slug.
         #[arg(long)]
@@ -110,6 +112,9 @@ pub enum Command {
         /// A CSV of name,email rows (a header row is allowed); - reads standard input.
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
+        /// Mail each person their link instead of printing it.
+        #[arg(long)]
+        send: bool,
     },
 }
 
@@ -251,7 +256,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             count,
             csv,
-        } => links::invite_command(config, &conference, &role, count, csv).await,
+            send,
+        } => links::invite_command(config, &conference, &role, count, csv, send).await,
         Command::Conference(command) => conference::command(config, command).await,
         Command::Import(ImportCommand::Schedule {
             conference,

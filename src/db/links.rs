@@ -18,6 +18,8 @@ pub struct LinkToken {
     pub created_by: Option<i64>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// For an invitation mailed to someone: the address it went to.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,7 @@ pub struct NewLinkToken<'a> {
     pub label: Option<&'a str>,
     pub created_by: Option<i64>,
     pub expires_at: DateTime<Utc>,
+    pub email: Option<&'a str>,
 }
 
 pub async fn create_link_token(
@@ -39,8 +42,8 @@ pub async fn create_link_token(
 ) -> anyhow::Result<i64> {
     let id = on_tx!(tx, |conn| {
         sqlx::query_scalar(
-            "INSERT INTO link_tokens (purpose, token_hash, conference_id, role, slot, label, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO link_tokens (purpose, token_hash, conference_id, role, slot, label, created_by, created_at, expires_at, email) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(t.purpose)
         .bind(t.token_hash)
@@ -51,6 +54,7 @@ pub async fn create_link_token(
         .bind(t.created_by)
         .bind(now)
         .bind(t.expires_at)
+        .bind(t.email)
         .fetch_one(conn)
         .await
     })?;
@@ -63,7 +67,7 @@ pub async fn link_token_by_hash(
 ) -> anyhow::Result<Option<LinkToken>> {
     let row = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT id, token_hash, purpose, conference_id, role, slot, label, created_by, expires_at, used_at \
+            "SELECT id, token_hash, purpose, conference_id, role, slot, label, created_by, expires_at, used_at, email \
              FROM link_tokens WHERE token_hash = $1",
         )
         .bind(token_hash)

@@ -15,6 +15,7 @@ pub mod chat;
 pub mod conferences;
 pub mod contacts;
 pub mod documents;
+pub mod email;
 pub mod hashtags;
 pub mod inbox;
 pub mod leases;

@@ -532,6 +532,35 @@ pub async fn backlog(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     Ok(rows)
 }
 
+/// Row counts per state of the rows with these ids: how far a batch (`herald invite --send`) got.
+pub async fn states_of(db: &Db, ids: &[i64]) -> anyhow::Result<Vec<(String, i64)>> {
+    let mut counts: Vec<(String, i64)> = Vec::new();
+    // A few hundred ids per statement: both backends take that many parameters.
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT state, COUNT(*) FROM outbox WHERE id IN ({list}) GROUP BY state ORDER BY state"
+        );
+        let rows: Vec<(String, i64)> = on_db!(db, |pool| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await
+        })?;
+        for (state, n) in rows {
+            match counts.iter_mut().find(|(s, _)| *s == state) {
+                Some((_, total)) => *total += n,
+                None => counts.push((state, n)),
+            }
+        }
+    }
+    Ok(counts)
+}
+
 /// Row counts per state, every row counted: for tests, benchmarks and operators.
 pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     let rows = on_db!(db, |pool| {
@@ -694,6 +723,36 @@ pub async fn cancel_addressed(
         .map(|r| r.rows_affected())
     })?;
     Ok(n)
+}
+
+/// Cancels the pending messages of the given kinds for `target` on `platform` (a reader who stopped
+/// one kind of mail). Returns how many.
+pub async fn cancel_of_kinds(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    platform: &str,
+    target: &str,
+    kinds: &[&str],
+    reason: &str,
+) -> anyhow::Result<u64> {
+    let mut cancelled = 0;
+    for kind in kinds {
+        cancelled += on_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'cancelled', last_error = $1, updated_at = $2, finished_at = $2 \
+                 WHERE state = 'pending' AND platform = $3 AND target = $4 AND kind = $5",
+            )
+            .bind(reason)
+            .bind(now)
+            .bind(platform)
+            .bind(target)
+            .bind(kind)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(cancelled)
 }
 
 /// Per platform, the messages waiting to be sent and those that failed (given up or expired) since

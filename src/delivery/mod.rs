@@ -3,16 +3,18 @@
 //! The domain describes a [`Notice`] (a template with its context, actions, when it is due and when it
 //! is too late) and a [`Recipient`] (a person, the people of a conference who want a kind of message, or a
 //! bound chat slot). This layer resolves the recipient into [`Contact`]s — one per way to reach them: a
-//! Telegram chat, a Mastodon account written to by the conference's account — and writes one outbox row
-//! per contact (per part, where a network splits long texts), in the caller's transaction. Nothing above
-//! it writes outbox rows or knows a chat id.
+//! Telegram chat, a Mastodon account written to by the conference's account, a confirmed e-mail address —
+//! and writes one outbox row per contact (per part, where a network splits long texts), in the caller's
+//! transaction. Nothing above it writes outbox rows or knows a chat id.
 //!
 //! ```text
 //!  domain ── Notice + Recipient ──► resolve ──► Contact… ──► telegram::write_notice ──► outbox rows
-//!                                                        └─► social::write_direct   ──►
+//!                                                        ├─► social::write_direct   ──►
+//!                                                        └─► email::write_notice    ──►
 //! ```
 
 pub mod actions;
+pub mod email;
 pub mod networks;
 pub mod organisers;
 pub mod social;
@@ -163,6 +165,8 @@ pub enum Contact {
     MastodonDirect { via: i64, acct: String },
     /// A web chat: a person's private chat (their web account id) or a room (`room-<n>`).
     Web { chat: String },
+    /// A confirmed e-mail address.
+    Email { address: String },
 }
 
 impl Contact {
@@ -297,6 +301,9 @@ impl Vias {
             crate::db::web_chat::PLATFORM => Ok(Some(Contact::Web {
                 chat: account.platform_user_id.clone(),
             })),
+            crate::db::email::PLATFORM => Ok(Some(Contact::Email {
+                address: account.platform_user_id.clone(),
+            })),
             networks::MASTODON => {
                 if self.mastodon.is_none() {
                     let found =
@@ -380,6 +387,10 @@ pub async fn cancel_queued(
                     Contact::Web { chat } => outbox::Addressed::Chat {
                         platform: crate::db::web_chat::PLATFORM,
                         target: chat,
+                    },
+                    Contact::Email { address } => outbox::Addressed::Chat {
+                        platform: crate::db::email::PLATFORM,
+                        target: address,
                     },
                     Contact::MastodonDirect { via, acct } => {
                         suffix = social::direct_key_suffix(*via, acct);
@@ -469,6 +480,9 @@ pub async fn write(
             Contact::Web { chat } => {
                 web::write_notice(tx, templates, now, chat, notice, key).await?
             }
+            Contact::Email { address } => {
+                email::write_notice(tx, templates, now, address, notice, key).await?
+            }
         };
         keys.extend(written);
     }
@@ -501,7 +515,7 @@ pub async fn channel_post(
                 web::post(tx, now, &chat, text, key, due).await?;
                 reached = true;
             }
-            Contact::MastodonDirect { .. } => {}
+            Contact::MastodonDirect { .. } | Contact::Email { .. } => {}
         }
     }
     Ok(reached)
@@ -544,7 +558,7 @@ pub async fn channel_limits(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<
     for contact in resolve(tx, slot).await? {
         let limit = match contact {
             Contact::Telegram { .. } => Some(telegram::CHANNEL_LIMIT),
-            Contact::Web { .. } | Contact::MastodonDirect { .. } => None,
+            Contact::Web { .. } | Contact::MastodonDirect { .. } | Contact::Email { .. } => None,
         };
         if let Some(limit) = limit
             && !limits

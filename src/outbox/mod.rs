@@ -231,6 +231,19 @@ pub trait Observer: Send + Sync + fmt::Debug {
         Ok(())
     }
 
+    /// Told about a recipient the platform said is gone (`target` on `platform`), as it is first marked
+    /// unreachable.
+    async fn gone(
+        &self,
+        _tx: &mut crate::db::Tx,
+        _now: DateTime<Utc>,
+        _platform: &str,
+        _target: &str,
+        _error: &str,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// Told what the sends since the last record showed of each provider account's credentials:
     /// `Some(error)` when the platform refused them, `None` when a send with them went through.
     async fn credentials(
@@ -455,8 +468,21 @@ impl Outbox {
                         .await?;
                 }
                 Outcome::Gone { error } => {
-                    contacts::mark_unreachable(&mut tx, finished, &f.platform, &f.target, error)
-                        .await?;
+                    let marked = contacts::mark_unreachable(
+                        &mut tx,
+                        finished,
+                        &f.platform,
+                        &f.target,
+                        error,
+                    )
+                    .await?;
+                    if marked > 0 {
+                        for observer in &self.observers {
+                            observer
+                                .gone(&mut tx, finished, &f.platform, &f.target, error)
+                                .await?;
+                        }
+                    }
                 }
                 _ => {}
             }

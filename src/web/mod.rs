@@ -9,6 +9,7 @@ pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod hook;
+pub mod mail;
 pub mod mobile;
 
 use std::time::Duration;
@@ -185,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .merge(config::routes())
         .merge(chat::routes())
+        .merge(mail::routes())
         .merge(mobile::routes())
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         // The post form takes pictures: its own, larger limit.

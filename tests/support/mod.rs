@@ -10,7 +10,9 @@
 pub mod browser;
 pub mod fake_bluesky;
 pub mod fake_mastodon;
+pub mod fake_smtp;
 pub mod fake_telegram;
+pub mod mail;
 
 use std::sync::Arc;
 
@@ -72,11 +74,13 @@ pub async fn fresh_database() -> (String, tempfile::TempDir) {
 pub async fn test_config(telegram: &FakeTelegram) -> (Config, tempfile::TempDir) {
     let (database_url, dir) = fresh_database().await;
     let mut config = Config::default();
-    config.database_url = herald::config::DatabaseUrl::new(database_url);
+    config.database_url = herald::config::SecretUrl::new(database_url);
     config.listen = "127.0.0.1:0".parse().expect("addr");
     config.telegram.token = Some(Secret::new(TOKEN));
     config.telegram.api_url = Some(telegram.url.clone());
     config.outbox.send_timeout_ms = 500;
+    // Mail goes to a folder of the test's own unless a test points it at an SMTP server.
+    config.email.folder = dir.path().join("mail");
     (config, dir)
 }
 
@@ -176,6 +180,23 @@ impl TestApp {
 
     pub fn db(&self) -> &Db {
         &self.app.db
+    }
+
+    /// The `.eml` files in the mail folder (no SMTP server configured), each as readable text.
+    pub fn mail_files(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.app.config.email.folder) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| mail::readable(&std::fs::read_to_string(p).expect("readable .eml")))
+            .collect()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -9,10 +9,12 @@ use crate::{
     db::{
         chat, conferences,
         contacts::{self, Kind},
-        links as link_store, people, schedule as schedule_store, subscriptions,
+        email as email_store, links as link_store, people, schedule as schedule_store,
+        subscriptions,
     },
     delivery::{Action, organisers},
     links::{self, Refusal},
+    token::new_token,
 };
 
 /// How long a `/stop` confirmation waits for its answer.
@@ -113,6 +115,10 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
     )
     .await?;
     subscriptions::subscribe(&mut tx, ctx.now, person, conference_id).await?;
+    // An invitation that came by mail proves its reader has that mailbox: the address is confirmed.
+    if let Some(address) = link.email.as_deref() {
+        email_store::link_address(&mut tx, ctx.now, person, address, &new_token()).await?;
+    }
     // A speaker invite names the speaker's identity in the schedule: their reminders now reach this chat.
     if role == "speaker"
         && let Some(identity) = link.label.as_deref()
@@ -256,6 +262,33 @@ pub async fn settings_button(
         enabled: on,
     };
     change_settings(&ctx, &actor, Some(change), message_id).await
+}
+
+/// `/settings email <address>`: mails the address a confirmation link; nothing else goes there until
+/// it is opened (double opt-in).
+pub async fn link_email(ctx: Ctx, actor: Actor, address: String) -> HandlerResult {
+    let Some(person) = actor.person else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let Some(parsed) = herald_bots::email::parse_address(&address) else {
+        return Ok(Reply::text("email_invalid", json!({ "address": address })));
+    };
+    let address = parsed.to_string();
+    let mut tx = ctx.tx.lock().await;
+    crate::delivery::email::confirm(
+        &mut tx,
+        &ctx.templates,
+        &ctx.bot.web,
+        ctx.now,
+        person,
+        &actor.name(),
+        &address,
+    )
+    .await?;
+    Ok(Reply::text(
+        "email_confirm_sent",
+        json!({ "address": address, "days": crate::delivery::email::CONFIRM_TTL.num_days() }),
+    ))
 }
 
 /// `/settings early <minutes|off>`: a second, earlier reminder of the sessions the person follows.

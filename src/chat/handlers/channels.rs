@@ -29,6 +29,7 @@ pub async fn bind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
             label: None,
             created_by: actor.person,
             ttl: links::BIND_TTL,
+            email: None,
         },
     )
     .await?;

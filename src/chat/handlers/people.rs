@@ -12,6 +12,7 @@ use crate::{
         Tx,
         people::{self as store, Person},
     },
+    delivery::email,
     links::{self, NewLinkTokenSpec},
 };
 
@@ -134,27 +135,57 @@ pub async fn admins(ctx: Ctx, actor: Actor) -> HandlerResult {
     ))
 }
 
-pub async fn invite(ctx: Ctx, actor: Actor, (role, name): (Role, Option<String>)) -> HandlerResult {
+pub async fn invite(
+    ctx: Ctx,
+    actor: Actor,
+    (role, email, name): (Role, Option<String>, Option<String>),
+) -> HandlerResult {
     let conference = match conference_of(&actor) {
         Ok(c) => c,
         Err(reply) => return Ok(reply),
     };
+    let address = match email.as_deref().map(herald_bots::email::parse_address) {
+        Some(None) => {
+            return Ok(Reply::text("email_invalid", json!({ "address": email })));
+        }
+        Some(Some(address)) => Some(address.to_string()),
+        None => None,
+    };
     let mut tx = ctx.tx.lock().await;
-    let token = links::issue(
-        &mut tx,
-        ctx.now,
-        NewLinkTokenSpec {
-            purpose: "invite",
-            conference_id: Some(conference.id),
-            role: Some(role.as_str()),
-            slot: None,
-            label: name.as_deref(),
-            created_by: actor.person,
-            ttl: links::INVITE_TTL,
-        },
-    )
-    .await?;
+    let spec = NewLinkTokenSpec::invite(
+        conference.id,
+        role.as_str(),
+        name.as_deref(),
+        actor.person,
+        address.as_deref(),
+    );
+    let (link_id, token) = links::issue_with_id(&mut tx, ctx.now, spec).await?;
     let expires = (ctx.now + links::INVITE_TTL).date_naive().to_string();
+    if let Some(address) = &address {
+        let (telegram, browser) = ctx.bot.open_links(&token);
+        let invitation = email::Invitation {
+            name: name.as_deref().unwrap_or_default(),
+            conference: &conference.name,
+            role: role.as_str(),
+            telegram,
+            browser,
+            expires: expires.clone(),
+        };
+        email::invite(
+            &mut tx,
+            &ctx.templates,
+            ctx.now,
+            link_id,
+            address,
+            &invitation,
+        )
+        .await?;
+        return Ok(Reply::text(
+            "invite_mailed",
+            json!({ "address": address, "role": role.as_str(), "name": name,
+                    "conference": conference.name, "expires": expires }),
+        ));
+    }
     Ok(Reply::text(
         "invite_created",
         json!({ "link": ctx.bot.start_link(&token), "role": role.as_str(), "name": name,

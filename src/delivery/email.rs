@@ -1,0 +1,415 @@
+//! The e-mail writer: a notice as a mail (subject, plain text and HTML from `templates/mail/`, the chat
+//! message's words as its body), written to the outbox for a confirmed address; the confirmation that
+//! links an address (double opt-in) and the invitation mailed with a registration link. The sender (in
+//! `crate::email`) hands the rows to the mail server. Keys `<key>/email:<address>`.
+//!
+//! Every mail to a linked address carries a one-click unsubscribe link (RFC 8058) for its kind of
+//! message: announcements, reminders, or direct messages (everything else a person is told).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Notice, social};
+use crate::{
+    db::{
+        Tx,
+        contacts::Kind,
+        email::{self as store, PLATFORM},
+        outbox::{self, NewMessage},
+    },
+    templates::Templates,
+    token::{hash, new_token},
+};
+
+/// How long a confirmation link works.
+pub const CONFIRM_TTL: TimeDelta = TimeDelta::days(7);
+/// Where a confirmation link leads, and where the unsubscribe links do.
+pub const CONFIRM_PATH: &str = "mail/confirm";
+pub const UNSUBSCRIBE_PATH: &str = "mail/unsubscribe";
+
+/// The body of an e-mail row in the outbox: the mail's own words as rendered; the sender frames them
+/// (`mail/layout.*`) with the footer and its unsubscribe link, which name the server's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailBody {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// For mail to a linked address: its unsubscribe token and the kind of mail this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<Unsubscribe>,
+    /// Sent by Herald on its own (`Auto-Submitted: auto-generated`), not at the reader's request.
+    pub automatic: bool,
+}
+
+/// What a mail's one-click unsubscribe link stops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unsubscribe {
+    pub token: String,
+    pub kind: String,
+}
+
+/// What a kind of outbox row is, for the reader's switches: announcements, reminders, or direct.
+pub fn kind_of(row_kind: &str) -> Kind {
+    match row_kind {
+        "announcement" => Kind::Announcements,
+        "reminder" => Kind::Reminders,
+        _ => Kind::Direct,
+    }
+}
+
+/// The outbox row kinds a reader's switch covers: what stopping that kind of mail cancels.
+pub fn row_kinds(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Announcements => &["announcement"],
+        Kind::Reminders => &["reminder"],
+        Kind::Direct => &["dm", "notice", "message"],
+    }
+}
+
+/// A kind's word in unsubscribe links.
+pub fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Announcements => "announcements",
+        Kind::Reminders => "reminders",
+        Kind::Direct => "direct",
+    }
+}
+
+/// The kind an unsubscribe link names.
+pub fn parse_kind(word: &str) -> Option<Kind> {
+    [Kind::Announcements, Kind::Reminders, Kind::Direct]
+        .into_iter()
+        .find(|k| kind_word(*k) == word)
+}
+
+/// The one-click unsubscribe address of `token` for `kind`.
+pub fn unsubscribe_link(web: &url::Url, token: &str, kind: Kind) -> String {
+    let path = format!("{UNSUBSCRIBE_PATH}/{token}/{}", kind_word(kind));
+    web.join(&path)
+        .map_or_else(|_| format!("/{path}"), String::from)
+}
+
+/// Renders `mail/<name>.subject.txt`, `.text.txt` and `.html` with `context`.
+fn render_mail(
+    templates: &Templates,
+    name: &str,
+    context: &serde_json::Value,
+) -> anyhow::Result<(String, String, String)> {
+    Ok((
+        templates.render(&format!("mail/{name}.subject.txt"), context)?,
+        templates.render(&format!("mail/{name}.text.txt"), context)?,
+        templates.render(&format!("mail/{name}.html"), context)?,
+    ))
+}
+
+/// Writes `notice` as a mail to the linked address `address` under `key`; returns the keys written.
+/// Edits of a sent message have no meaning in a mailbox: they are not sent.
+pub async fn write_notice(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    address: &str,
+    notice: &Notice,
+    key: &str,
+) -> anyhow::Result<Vec<String>> {
+    if notice.replaces.is_some() {
+        return Ok(Vec::new());
+    }
+    let kind = kind_word(kind_of(notice.kind));
+    let unsubscribe = store::unsubscribe_token(tx, address)
+        .await?
+        .map(|token| Unsubscribe {
+            token,
+            kind: kind.into(),
+        });
+    let html = social::direct_html(templates, notice)?;
+    let body = MailBody {
+        subject: templates.render("mail/notice.subject.txt", json!({ "kind": kind }))?,
+        text: herald_bots::html::to_text(&html),
+        html,
+        unsubscribe,
+        automatic: true,
+    };
+    let row_kind = if notice.secret {
+        outbox::SECRET_KIND
+    } else {
+        notice.kind
+    };
+    let message = new_message(address, row_kind, key, &body, notice.due.unwrap_or(now))?;
+    let message = NewMessage {
+        expires_at: notice.deadline,
+        ..message
+    };
+    if notice.recomputable {
+        outbox::upsert_scheduled(tx, now, &message).await?;
+    } else {
+        outbox::enqueue(tx, now, &message).await?;
+    }
+    Ok(vec![message.idempotency_key])
+}
+
+/// The outbox row of a mail to `address`, due at `due`.
+fn new_message(
+    address: &str,
+    kind: &str,
+    key: &str,
+    body: &MailBody,
+    due: DateTime<Utc>,
+) -> anyhow::Result<NewMessage> {
+    Ok(NewMessage {
+        provider: PLATFORM.into(),
+        platform: PLATFORM.into(),
+        target: address.to_owned(),
+        kind: kind.into(),
+        idempotency_key: format!("{key}/{PLATFORM}:{address}"),
+        body: serde_json::to_string(body)?,
+        due_at: due,
+        expires_at: None,
+    })
+}
+
+/// Mails `address` a one-time link that links it to `person` once opened (double opt-in: nothing else
+/// goes there before). The link holds a secret, so the row's copy is blanked once sent.
+pub async fn confirm(
+    tx: &mut Tx,
+    templates: &Templates,
+    web: &url::Url,
+    now: DateTime<Utc>,
+    person: i64,
+    name: &str,
+    address: &str,
+) -> anyhow::Result<()> {
+    let token = new_token();
+    let id = store::create_confirmation(tx, now, person, address, &hash(&token), now + CONFIRM_TTL)
+        .await?;
+    let link = web
+        .join(&format!("{CONFIRM_PATH}/{token}"))
+        .map_or_else(|_| format!("/{CONFIRM_PATH}/{token}"), String::from);
+    let context = json!({ "name": name, "link": link, "days": CONFIRM_TTL.num_days() });
+    let mail = render_mail(templates, "confirm", &context)?;
+    enqueue_personal(tx, now, address, &format!("{CONFIRM_KEY}{id}"), mail).await?;
+    Ok(())
+}
+
+/// Queues a mail written for one person (a confirmation, an invitation): it holds a working link, so
+/// its stored copy is blanked once sent, and it has no unsubscribe link (there is no list to leave).
+async fn enqueue_personal(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    address: &str,
+    key: &str,
+    (subject, text, html): (String, String, String),
+) -> anyhow::Result<i64> {
+    let body = MailBody {
+        subject,
+        text,
+        html,
+        unsubscribe: None,
+        automatic: false,
+    };
+    let message = new_message(address, outbox::SECRET_KIND, key, &body, now)?;
+    Ok(outbox::enqueue(tx, now, &message).await?.id())
+}
+
+/// An invitation to mail: who it is for and the links that redeem it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation<'a> {
+    pub name: &'a str,
+    pub conference: &'a str,
+    pub role: &'a str,
+    /// Opens the Telegram bot with the invitation (`None` without Telegram).
+    pub telegram: Option<String>,
+    /// Opens the web chat with the invitation.
+    pub browser: String,
+    /// The last day the links work.
+    pub expires: String,
+}
+
+/// Mails an invitation (its link token `link_id`) to `address`; the row holds the secret links, so its
+/// copy is blanked once sent. Returns the outbox row's id.
+pub async fn invite(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    link_id: i64,
+    address: &str,
+    invitation: &Invitation<'_>,
+) -> anyhow::Result<i64> {
+    let mail = render_mail(templates, "invite", &json!(invitation))?;
+    enqueue_personal(tx, now, address, &format!("{INVITE_KEY}{link_id}"), mail).await
+}
+
+/// How the keys of the mails written for one person start: `invite-mail:<link id>/email:<address>`,
+/// `email-confirm:<confirmation id>/email:<address>`.
+const INVITE_KEY: &str = "invite-mail:";
+const CONFIRM_KEY: &str = "email-confirm:";
+
+/// The id and address in the key of a mail written for one person, when it starts with `prefix`.
+fn personal_of_key<'k>(key: &'k str, prefix: &str) -> Option<(i64, &'k str)> {
+    let (id, address) = key
+        .strip_prefix(prefix)?
+        .split_once(&format!("/{PLATFORM}:"))?;
+    Some((id.parse().ok()?, address))
+}
+
+/// Tells the owner of an address the mail server refused (550) on their other channels that Herald no
+/// longer writes there; tells whoever gave an address that its confirmation, or whoever sent an
+/// invitation that it, could not be delivered.
+#[derive(Debug)]
+pub struct Undeliverable {
+    pub templates: std::sync::Arc<Templates>,
+}
+
+#[async_trait::async_trait]
+impl crate::outbox::Observer for Undeliverable {
+    /// Mail written for one person (its rows hold a secret link): whoever sent an invitation, or gave the
+    /// address a confirmation went to, is told when it could not be delivered, to check the address.
+    fn kinds(&self) -> &'static [&'static str] {
+        &[outbox::SECRET_KIND]
+    }
+
+    async fn finished(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        rows: &[(&str, &outbox::Outcome)],
+    ) -> anyhow::Result<()> {
+        for (key, outcome) in rows {
+            let error = match outcome {
+                outbox::Outcome::GivenUp { error } | outbox::Outcome::Gone { error } => error,
+                outbox::Outcome::Expired { reason } => reason,
+                _ => continue,
+            };
+            if let Some((id, address)) = personal_of_key(key, CONFIRM_KEY) {
+                self.confirmation_failed(tx, now, id, address, outcome, error)
+                    .await?;
+                continue;
+            }
+            let Some((link, address)) = personal_of_key(key, INVITE_KEY) else {
+                continue;
+            };
+            let Some((Some(inviter), Some(conference))) = store::inviter_of(tx, link).await? else {
+                continue;
+            };
+            let notice = Notice::new(
+                "invite_undeliverable",
+                json!({ "address": address, "error": error }),
+            )
+            .kind("notice");
+            let recipient = super::Recipient::Person {
+                person: inviter,
+                conference,
+            };
+            super::send(
+                tx,
+                &self.templates,
+                now,
+                recipient,
+                &notice,
+                &format!("{key}:failed"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn gone(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        platform: &str,
+        target: &str,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        if platform != PLATFORM {
+            return Ok(());
+        }
+        let Some(person) = store::owner_of(tx, target).await? else {
+            return Ok(());
+        };
+        self.tell(tx, now, person, target, error).await
+    }
+}
+
+impl Undeliverable {
+    /// A confirmation mail that could not go: the person who gave the address hears it (unless the
+    /// address was theirs already and [`Self::gone`] told them).
+    async fn confirmation_failed(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        id: i64,
+        address: &str,
+        outcome: &outbox::Outcome,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        let Some(person) = store::confirmation_person(tx, id).await? else {
+            return Ok(());
+        };
+        let told = matches!(outcome, outbox::Outcome::Gone { .. })
+            && store::owner_of(tx, address).await? == Some(person);
+        if told {
+            return Ok(());
+        }
+        self.tell(tx, now, person, address, error).await
+    }
+
+    /// Tells `person` on their other channels that mail to `address` cannot be delivered.
+    async fn tell(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        person: i64,
+        address: &str,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        // Written from one of their conferences' accounts (a Mastodon direct status needs one).
+        let conference = crate::db::subscriptions::subscriptions_of(tx, person)
+            .await?
+            .first()
+            .map_or(0, |s| s.conference_id);
+        let notice = Notice::new(
+            "email_undeliverable",
+            json!({ "address": address, "error": error }),
+        )
+        .kind("notice");
+        let recipient = super::Recipient::Person { person, conference };
+        let key = format!("email-undeliverable:{address}:{}", now.timestamp());
+        super::send(tx, &self.templates, now, recipient, &notice, &key).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_mail_has_its_own_unsubscribe_word() {
+        for kind in [Kind::Announcements, Kind::Reminders, Kind::Direct] {
+            assert_eq!(parse_kind(kind_word(kind)), Some(kind));
+        }
+        assert_eq!(kind_of("reminder"), Kind::Reminders);
+        assert_eq!(kind_of("announcement"), Kind::Announcements);
+        assert_eq!(kind_of("dm"), Kind::Direct);
+        assert_eq!(parse_kind("everything"), None);
+        assert_eq!(
+            personal_of_key("invite-mail:12/email:ada@example.org", INVITE_KEY),
+            Some((12, "ada@example.org"))
+        );
+        assert_eq!(
+            personal_of_key("email-confirm:12/email:ada@example.org", INVITE_KEY),
+            None
+        );
+        assert_eq!(
+            personal_of_key("email-confirm:7/email:ada@example.org", CONFIRM_KEY),
+            Some((7, "ada@example.org"))
+        );
+        let web = url::Url::parse("https://h.example/").expect("url");
+        assert_eq!(
+            unsubscribe_link(&web, "tok", Kind::Reminders),
+            "https://h.example/mail/unsubscribe/tok/reminders"
+        );
+    }
+}

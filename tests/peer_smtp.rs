@@ -1,0 +1,126 @@
+//! Against a real SMTP server, aiosmtpd 1.4.6 (PyPI), storing what it accepts in a Maildir and
+//! refusing `gone-…@` recipients with 550 (see .ci/peer-smtp, which starts it and runs these with
+//! `--ignored`). Set HERALD_SMTP_PEER to its address (`smtp://127.0.0.1:2525`) and HERALD_SMTP_MAILBOX
+//! to the Maildir; without them these tests say so and pass.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::TimeDelta;
+use herald::db::outbox::{self, OutboxState};
+use support::{
+    ADA, BOT_USERNAME, OWNER,
+    mail::{
+        ada_confirms, first_of_two_reminders, header, link_in, maildir_to, one_click_unsubscribe,
+        spawn_with_smtp,
+    },
+    token_of,
+};
+
+/// The peer's address and Maildir, when .ci/peer-smtp runs these.
+fn peer() -> Option<(String, String)> {
+    match (
+        std::env::var("HERALD_SMTP_PEER"),
+        std::env::var("HERALD_SMTP_MAILBOX"),
+    ) {
+        (Ok(url), Ok(dir)) => Some((url, dir)),
+        _ => {
+            eprintln!("HERALD_SMTP_PEER / HERALD_SMTP_MAILBOX not set: run .ci/peer-smtp");
+            None
+        }
+    }
+}
+
+/// An address no other test run uses (the Maildir outlives a run); `gone-…` ones are refused.
+fn fresh_address(kind: &str) -> String {
+    format!("{kind}-{:08x}@example.org", rand::random::<u32>())
+}
+
+/// Sends everything, then waits (a little, in real time) for the server to have stored `n` messages.
+async fn mails(dir: &str, address: &str, n: usize) -> Vec<String> {
+    for _ in 0..50 {
+        let found = maildir_to(dir, address);
+        if found.len() >= n {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    maildir_to(dir, address)
+}
+
+#[tokio::test]
+#[ignore = "needs the real SMTP peer: .ci/peer-smtp"]
+async fn a_registration_mail_reaches_a_real_server_with_both_links() {
+    let Some((url, dir)) = peer() else { return };
+    let app = spawn_with_smtp(&url).await;
+    let address = fresh_address("ada");
+    app.say(&OWNER, &format!("/invite speaker {address} Ada Lovelace"))
+        .await;
+    app.send_everything().await;
+    let received = mails(&dir, &address, 1).await;
+    assert_eq!(received.len(), 1);
+    let mail = &received[0];
+    assert_eq!(
+        header(mail, "Subject"),
+        Some("Your invitation to FOSDEM 2027")
+    );
+    assert!(header(mail, "Message-ID").is_some(), "{mail}");
+    let telegram = link_in(mail, &format!("t.me/{BOT_USERNAME}?start="));
+    let token = token_of(&telegram);
+    let browser = link_in(mail, "/chat/start/");
+    assert!(browser.ends_with(&token), "{browser}");
+    let joined = app.say(&ADA, &format!("/start {token}")).await;
+    assert!(joined[0].contains("speaker"), "{joined:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs the real SMTP peer: .ci/peer-smtp"]
+async fn a_confirmed_address_gets_a_reminder_and_one_click_stops_the_next() {
+    let Some((url, dir)) = peer() else { return };
+    let app = spawn_with_smtp(&url).await;
+    let address = fresh_address("ada");
+    // aiosmtpd stores a message before it answers 250: what was sent is there to read.
+    ada_confirms(&app, &address, |a| maildir_to(&dir, a)).await;
+    first_of_two_reminders(&app).await;
+    let received = mails(&dir, &address, 2).await;
+    let reminder = received
+        .iter()
+        .find(|m| m.contains("Rust in Space"))
+        .expect("the reminder arrived");
+    let (_, answer) = one_click_unsubscribe(&app, reminder).await;
+    assert!(
+        answer
+            .text()
+            .await
+            .unwrap()
+            .contains("no longer mails reminders")
+    );
+    app.advance(TimeDelta::hours(1));
+    app.send_everything().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let after = maildir_to(&dir, &address);
+    assert!(
+        !after.iter().any(|m| m.contains("Zig on Mars")),
+        "stopped at once"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the real SMTP peer: .ci/peer-smtp"]
+async fn a_550_from_a_real_server_gives_the_address_up() {
+    let Some((url, _dir)) = peer() else { return };
+    let app = spawn_with_smtp(&url).await;
+    let address = fresh_address("gone");
+    app.say(&OWNER, &format!("/invite attendee {address}"))
+        .await;
+    app.send_everything().await;
+    let rows = outbox::list(app.db()).await.unwrap();
+    let row = rows.iter().find(|r| r.platform == "email").unwrap();
+    assert_eq!(row.state, OutboxState::GivenUp, "{row:?}");
+    let error = row.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("550"), "{row:?}");
+    // The server quoted the address; what Herald keeps and logs shows only its domain.
+    assert!(!error.contains(&address), "{error}");
+    assert!(error.contains("…@example.org"), "{error}");
+}
