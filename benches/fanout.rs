@@ -34,10 +34,9 @@ use herald::{
     db::{Db, outbox},
     delivery::telegram,
     health::Health,
-    outbox::{Outbox, Senders},
-    telegram::TelegramSender,
+    outbox::Outbox,
 };
-use herald_bots::telegram::{OutgoingMessage, TelegramClient};
+use herald_bots::telegram::OutgoingMessage;
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "1:BENCH";
@@ -75,16 +74,7 @@ fn bytes_written() -> u64 {
 }
 
 fn worker(db: &Db, fake: &fake_telegram::FakeTelegram) -> Outbox {
-    let settings = OutboxSection::default();
-    let client = TelegramClient::new(
-        fake.url.clone(),
-        TOKEN,
-        reqwest::Client::new(),
-        settings.send_timeout(),
-    );
-    let mut senders = Senders::default();
-    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
-    Outbox::new(db.clone(), Arc::new(SystemClock), senders, settings)
+    support::telegram_worker(db, &fake.url, TOKEN, OutboxSection::default())
 }
 
 async fn write(db: &Db, rows: &[(i64, &str, String)]) -> DateTime<Utc> {

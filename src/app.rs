@@ -19,6 +19,7 @@ use crate::{
     db::Db,
     health::Health,
     inbox::{Handlers, Inbox},
+    metrics::Metrics,
     outbox::{Outbox, Senders},
     telegram::{self, TelegramSender},
     templates::Templates,
@@ -49,6 +50,8 @@ pub struct Application {
     pub db: Db,
     pub clock: SharedClock,
     pub health: Health,
+    /// What `/metrics` serves; the outbox and the webhooks count into it.
+    pub metrics: Metrics,
     pub outbox: Outbox,
     pub inbox: Inbox,
     pub telegram: Option<TelegramClient>,
@@ -164,7 +167,14 @@ impl Application {
                 driver.sender(db.clone(), pictures.clone()),
             );
         }
-        let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
+        let metrics = Metrics::new();
+        let mut outbox = Outbox::new(
+            db.clone(),
+            clock.clone(),
+            senders,
+            config.outbox.clone(),
+            metrics.clone(),
+        );
         outbox.observe(Arc::new(crate::posts::PostObserver {
             templates: templates.clone(),
         }));
@@ -180,6 +190,7 @@ impl Application {
             db,
             clock,
             health,
+            metrics,
             outbox,
             inbox,
             telegram,
@@ -202,6 +213,12 @@ impl Application {
             db: self.db.clone(),
             clock: self.clock.clone(),
             health: self.health.clone(),
+            metrics: self.metrics.clone(),
+            metrics_token: self
+                .config
+                .metrics_token
+                .as_ref()
+                .map(|t| Arc::from(t.expose())),
             telegram_secret: self
                 .webhook
                 .as_ref()

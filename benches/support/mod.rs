@@ -1,6 +1,44 @@
 //! Shared by the benches.
 
+use std::sync::Arc;
+
+use herald::{
+    clock::SystemClock,
+    config::OutboxSection,
+    db::Db,
+    delivery::telegram,
+    metrics::Metrics,
+    outbox::{Outbox, Senders},
+    telegram::TelegramSender,
+};
+use herald_bots::telegram::TelegramClient;
 use sqlx::Connection;
+
+/// An outbox worker on the system clock that sends Telegram messages for `token` to the Bot API at
+/// `api_url` (a fake).
+#[allow(dead_code)] // not every bench sends
+pub fn telegram_worker(
+    db: &Db,
+    api_url: &url::Url,
+    token: &str,
+    settings: OutboxSection,
+) -> Outbox {
+    let client = TelegramClient::new(
+        api_url.clone(),
+        token,
+        reqwest::Client::new(),
+        settings.send_timeout(),
+    );
+    let mut senders = Senders::default();
+    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
+    Outbox::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        senders,
+        settings,
+        Metrics::new(),
+    )
+}
 
 /// A fresh schema in the PostgreSQL database at `base`, and the URL that uses it.
 pub async fn postgres_schema(base: &str) -> String {
