@@ -280,6 +280,13 @@ impl Application {
                 .clone()
                 .run(shutdown.clone(), self.health.register("inbox")),
         );
+        if self.db.backend() == crate::db::Backend::Postgres {
+            tasks.spawn(self.db.clone().relay_wakeups(
+                self.clock.clone(),
+                self.health.register("wakeups"),
+                shutdown.clone(),
+            ));
+        }
         {
             let (db, clock) = (self.db.clone(), self.clock.clone());
             let (outbox_days, inbox_days) = (

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!   any change ──(same transaction)──► outbox row (pending, due_at, expires_at, idempotency_key)
-//!                                            │  commit wakes the worker (Notify); polling is the fallback
+//!                                            │  commit wakes the worker (Notify; on PostgreSQL also every
+//!                                            │  other process's, by NOTIFY); polling is the fallback
 //!                                            ▼
 //!   run_once:  claim due rows with a lease ──► expired? ──────────────► expired (recorded, never sent late)
 //!                                            │ rate limits (per provider, per chat) say wait?
