@@ -98,14 +98,6 @@ async fn write(db: &Db, rows: &[(i64, &str, String)]) -> DateTime<Utc> {
     Utc::now()
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 async fn run(url: &str, label: &str) {
     let n: i64 = env("FANOUT_N").unwrap_or(10_000);
     let crash_at: Option<u64> = env("FANOUT_CRASH_AT");
@@ -273,8 +265,8 @@ async fn run(url: &str, label: &str) {
         println!(
             "{name} latency over {}: p50 {:.3} s, p99 {:.3} s, max {:.3} s",
             l.len(),
-            percentile(l, 0.5),
-            percentile(l, 0.99),
+            support::percentile(l, 0.5),
+            support::percentile(l, 0.99),
             l.last().copied().unwrap_or(f64::NAN)
         );
     }

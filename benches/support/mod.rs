@@ -51,3 +51,26 @@ pub async fn postgres_schema(base: &str) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
     format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
+
+/// The `p` quantile (0–1) of `sorted` values, nearest rank; NaN when there are none.
+#[allow(dead_code)] // not every bench measures latencies
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted
+        .get(i.min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+/// `ms` sorted, summed up as "over N: p50 …, p99 …, max …" (milliseconds).
+#[allow(dead_code)] // not every bench measures latencies
+pub fn latencies(ms: &mut [f64]) -> String {
+    ms.sort_by(f64::total_cmp);
+    format!(
+        "over {}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms.len(),
+        percentile(ms, 0.5),
+        percentile(ms, 0.99),
+        ms.last().copied().unwrap_or(f64::NAN)
+    )
+}
