@@ -36,10 +36,9 @@ use herald::{
     db::{Db, outbox},
     delivery::telegram,
     health::Health,
-    outbox::{Outbox, Senders},
-    telegram::TelegramSender,
+    outbox::Outbox,
 };
-use herald_bots::telegram::{OutgoingMessage, TelegramClient};
+use herald_bots::telegram::OutgoingMessage;
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "1:BENCH";
@@ -98,16 +97,7 @@ fn bytes_written() -> u64 {
 }
 
 fn worker(db: &Db, fake: &fake_telegram::FakeTelegram) -> Outbox {
-    let settings = OutboxSection::default();
-    let client = TelegramClient::new(
-        fake.url.clone(),
-        TOKEN,
-        reqwest::Client::new(),
-        settings.send_timeout(),
-    );
-    let mut senders = Senders::default();
-    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
-    Outbox::new(db.clone(), Arc::new(SystemClock), senders, settings)
+    support::telegram_worker(db, &fake.url, TOKEN, OutboxSection::default())
 }
 
 async fn write(db: &Db, rows: &[(i64, &str, String)]) -> DateTime<Utc> {
@@ -129,14 +119,6 @@ async fn write(db: &Db, rows: &[(i64, &str, String)]) -> DateTime<Utc> {
     }
     tx.commit().await.expect("commit");
     Utc::now()
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 async fn run(url: &str, label: &str) {
@@ -350,8 +332,8 @@ async fn run(url: &str, label: &str) {
         println!(
             "{name} latency over {}: p50 {:.3} s, p99 {:.3} s, max {:.3} s",
             l.len(),
-            percentile(l, 0.5),
-            percentile(l, 0.99),
+            support::percentile(l, 0.5),
+            support::percentile(l, 0.99),
             l.last().copied().unwrap_or(f64::NAN)
         );
     }

@@ -61,14 +61,6 @@ fn schedule(n: usize) -> String {
     ics
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted
-        .get(i.min(sorted.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
 async fn run(database_url: String, label: &str) {
     let n: i64 = env("INGEST_N").unwrap_or(20_000);
     let connections: usize = env("INGEST_CONNECTIONS").unwrap_or(64);
@@ -163,8 +155,8 @@ async fn run(database_url: String, label: &str) {
             to - from,
             if to > burst { ", ending after it" } else { "" },
             during.len(),
-            percentile(&during_ms, 0.5),
-            percentile(&during_ms, 0.99),
+            support::percentile(&during_ms, 0.5),
+            support::percentile(&during_ms, 0.99),
             during_ms.last().copied().unwrap_or(f64::NAN)
         );
     }
@@ -197,8 +189,8 @@ async fn run(database_url: String, label: &str) {
     println!(
         "accepted: {accepted} of {n} ({:.0} updates/s); answers p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         accepted as f64 / burst,
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.99),
+        support::percentile(&ms, 0.5),
+        support::percentile(&ms, 0.99),
         ms.last().copied().unwrap_or(f64::NAN)
     );
     println!("stored: {stored} (each update once)");

@@ -22,13 +22,8 @@ use herald::{
     config::{OutboxSection, RateLimitOverrides},
     db::{Db, outbox},
     delivery::telegram,
-    outbox::{Outbox, Senders},
-    telegram::TelegramSender,
 };
-use herald_bots::{
-    Rate,
-    telegram::{OutgoingMessage, TelegramClient},
-};
+use herald_bots::{Rate, telegram::OutgoingMessage};
 
 const TOKEN: &str = "1:BENCH";
 
@@ -86,15 +81,7 @@ async fn outbox_run(fake: &fake_telegram::FakeTelegram, url: &str, n: usize) -> 
     db.migrate().await.expect("migrate");
     let clock: SharedClock = Arc::new(SystemClock);
     let settings = settings();
-    let client = TelegramClient::new(
-        fake.url.clone(),
-        TOKEN,
-        reqwest::Client::new(),
-        settings.send_timeout(),
-    );
-    let mut senders = Senders::default();
-    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
-    let worker = Outbox::new(db.clone(), clock.clone(), senders, settings);
+    let worker = support::telegram_worker(&db, &fake.url, TOKEN, settings);
 
     let started = Instant::now();
     for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {

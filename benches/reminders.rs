@@ -15,20 +15,17 @@ mod fake_telegram;
 
 mod support;
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 use support::postgres_schema;
 
 use chrono::{TimeDelta, Utc};
 use herald::{
-    clock::{SharedClock, SystemClock},
     config::OutboxSection,
     db::{Db, outbox},
     delivery::telegram,
     health::Health,
-    outbox::{Outbox, Senders},
-    telegram::TelegramSender,
 };
-use herald_bots::telegram::{OutgoingMessage, TelegramClient};
+use herald_bots::telegram::OutgoingMessage;
 
 const REMINDERS: usize = 1000;
 const CHATS: i64 = 200;
@@ -37,17 +34,8 @@ async fn run(url: &str, spread: bool) -> (Vec<f64>, usize) {
     let fake = fake_telegram::FakeTelegram::start().await;
     let db = Db::connect(url).await.expect("db");
     db.migrate().await.expect("migrate");
-    let clock: SharedClock = Arc::new(SystemClock);
     let settings = OutboxSection::default();
-    let client = TelegramClient::new(
-        fake.url.clone(),
-        "1:BENCH",
-        reqwest::Client::new(),
-        settings.send_timeout(),
-    );
-    let mut senders = Senders::default();
-    senders.insert(telegram::PLATFORM, TelegramSender::new(client, db.clone()));
-    let worker = Outbox::new(db.clone(), clock.clone(), senders, settings);
+    let worker = support::telegram_worker(&db, &fake.url, "1:BENCH", settings);
 
     let base = Utc::now() + TimeDelta::seconds(2);
     let mut due = Vec::with_capacity(REMINDERS);

@@ -20,6 +20,7 @@ use crate::{
     email::EmailSender,
     health::Health,
     inbox::{Handlers, Inbox},
+    metrics::Metrics,
     outbox::{Outbox, Senders},
     singleton::{Job, Singletons, process_name},
     telegram::{self, TelegramSender},
@@ -79,6 +80,8 @@ pub struct Application {
     pub db: Db,
     pub clock: SharedClock,
     pub health: Health,
+    /// What `/metrics` serves; the outbox and the webhooks count into it.
+    pub metrics: Metrics,
     pub outbox: Outbox,
     pub inbox: Inbox,
     pub telegram: Option<TelegramClient>,
@@ -198,7 +201,14 @@ impl Application {
                 driver.sender(db.clone(), pictures.clone()),
             );
         }
-        let mut outbox = Outbox::new(db.clone(), clock.clone(), senders, config.outbox.clone());
+        let metrics = Metrics::new();
+        let mut outbox = Outbox::new(
+            db.clone(),
+            clock.clone(),
+            senders,
+            config.outbox.clone(),
+            metrics.clone(),
+        );
         outbox.observe(Arc::new(crate::posts::PostObserver {
             templates: templates.clone(),
         }));
@@ -217,6 +227,7 @@ impl Application {
             db,
             clock,
             health,
+            metrics,
             outbox,
             inbox,
             telegram,
@@ -239,6 +250,12 @@ impl Application {
             db: self.db.clone(),
             clock: self.clock.clone(),
             health: self.health.clone(),
+            metrics: self.metrics.clone(),
+            metrics_token: self
+                .config
+                .metrics_token
+                .as_ref()
+                .map(|t| Arc::from(t.expose())),
             telegram_secret: self
                 .webhook
                 .as_ref()
@@ -300,6 +317,13 @@ impl Application {
                 .clone()
                 .run(shutdown.clone(), self.health.register("inbox")),
         );
+        if self.db.backend() == crate::db::Backend::Postgres {
+            tasks.spawn(self.db.clone().relay_wakeups(
+                self.clock.clone(),
+                self.health.register("wakeups"),
+                shutdown.clone(),
+            ));
+        }
         // The jobs that must run in one process at a time, however many share the database.
         let singletons = Singletons::new(self.db.clone(), self.clock.clone(), &process_name());
         let mut singleton = |name: &'static str, mut job: Job| {

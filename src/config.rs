@@ -322,6 +322,10 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// A tracing filter, e.g. `info` or `herald=debug,sqlx=warn`.
     pub log: String,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`; when not, it is
+    /// open to whoever reaches the web server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<Secret>,
     #[serde(default)]
     pub telegram: TelegramSection,
     #[serde(default)]
@@ -341,6 +345,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             log: "info,sqlx=warn".into(),
+            metrics_token: None,
             telegram: TelegramSection::default(),
             email: EmailSection::default(),
             outbox: OutboxSection::default(),

@@ -22,6 +22,9 @@ pub mod templates;
 /// Health of every worker and listener, for `/healthz`.
 pub mod health;
 
+/// The numbers an operator watches, for `/metrics`: counters, histograms, the queues' gauges.
+pub mod metrics;
+
 /// Picture bytes: their type, and scaling down to a network's limit.
 pub mod images;
 

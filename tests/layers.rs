@@ -17,7 +17,7 @@ use std::{fs, path::Path};
 #[rustfmt::skip]
 const LAYERS: &[(&str, &[&str])] = &[
     // Leaf services that know no domain: settings, time, secrets, words, worker health.
-    ("base", &["config", "clock", "token", "templates", "health", "images"]),
+    ("base", &["config", "clock", "token", "templates", "health", "images", "metrics"]),
     // The database: every query, and nothing that decides.
     ("store", &["db"]),
     // Durable queues: inbound events in, outbound messages out.

@@ -226,6 +226,21 @@ pub async fn backlog(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     Ok(rows)
 }
 
+/// Events due to be handled at `now` (counted up to [`super::BACKLOG_CAP`]) and the earliest due time of
+/// any unhandled event, both through the claim index: what `/metrics` shows, in bounded time.
+pub async fn due(db: &Db, now: DateTime<Utc>) -> anyhow::Result<(i64, Option<DateTime<Utc>>)> {
+    let due = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM inbox WHERE state IN ('pending', 'processing')              AND next_attempt_at <= $1 LIMIT $2) AS due),              (SELECT MIN(next_attempt_at) FROM inbox WHERE state IN ('pending', 'processing'))",
+        )
+        .bind(now)
+        .bind(super::BACKLOG_CAP)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(due)
+}
+
 /// Event counts per state, every row counted.
 pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     let rows = on_db!(db, |pool| {

@@ -7,7 +7,11 @@
 //! differ (`FOR UPDATE SKIP LOCKED`), the query functions `match` on the backend.
 //!
 //! Writes go through a [`Tx`]; committing it wakes the outbox worker when the transaction wrote outbox
-//! rows, so a message written by any part of the application is picked up at once.
+//! rows, so a message written by any part of the application is picked up at once. On PostgreSQL the
+//! workers of every other process sharing the database are woken too: the transaction sends a `NOTIFY`
+//! (delivered only if it commits), and [`Db::relay_wakeups`] listens on a connection of its own and wakes
+//! this process's workers. A notice sent while that connection is down is lost, so every (re)connection
+//! wakes the workers once to catch up, and the workers' slow poll stays as the last safety net.
 
 pub mod bindings;
 pub mod campaigns;
@@ -39,10 +43,18 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 use anyhow::{Context, bail};
 use sqlx::{
     PgPool, SqlitePool,
-    postgres::{PgConnectOptions, PgPoolOptions},
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+use tokio_util::sync::CancellationToken;
+
+use crate::{clock::SharedClock, health::Reporter};
+
+/// The PostgreSQL channel committed transactions notify on; the payload names the queue they wrote.
+const WAKE_CHANNEL: &str = "herald_wake";
+const WAKE_OUTBOX: &str = "outbox";
+const WAKE_INBOX: &str = "inbox";
 
 /// Runs `$body` with `$pool` bound to the backend's pool.
 macro_rules! on_db {
@@ -207,9 +219,88 @@ impl Db {
         self.wake_inbox.clone()
     }
 
+    /// Wakes the workers of every queue, as if each had a commit of its own.
+    fn wake_all(&self) {
+        self.wake_outbox.notify_one();
+        self.wake_inbox.notify_one();
+    }
+
+    /// On PostgreSQL, until `shutdown`: listens on a dedicated connection for the notices that commits of
+    /// any process sharing the database send, and wakes this process's workers of the queue each names.
+    /// After every (re)connection it wakes them all once, for what was committed while nobody listened.
+    /// On SQLite (one process) it returns at once: the commit's own wake-up is enough.
+    pub async fn relay_wakeups(
+        self,
+        clock: SharedClock,
+        health: Reporter,
+        shutdown: CancellationToken,
+    ) {
+        let Pool::Postgres(pool) = &self.pool else {
+            return;
+        };
+        let mut failures: u32 = 0;
+        while !shutdown.is_cancelled() {
+            let mut listener = match listen(pool).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    failures += 1;
+                    tracing::warn!(error = ?err, "could not listen for wake-ups; retrying");
+                    health.failing(clock.now(), &err);
+                    let pause = Duration::from_millis(200).saturating_mul(1 << failures.min(6));
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(pause) => continue,
+                    }
+                }
+            };
+            failures = 0;
+            health.ok(clock.now());
+            self.wake_all();
+            loop {
+                let received = tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    received = listener.try_recv() => received,
+                };
+                match received {
+                    Ok(Some(notice)) => match notice.payload() {
+                        WAKE_OUTBOX => self.wake_outbox.notify_one(),
+                        WAKE_INBOX => self.wake_inbox.notify_one(),
+                        _ => self.wake_all(),
+                    },
+                    // The connection was lost and is back, listening again: catch up.
+                    Ok(None) => {
+                        tracing::info!("wake-up listener reconnected; catching up");
+                        health.ok(clock.now());
+                        self.wake_all();
+                    }
+                    Err(err) => {
+                        let err = anyhow::Error::new(err).context("the wake-up listener failed");
+                        tracing::warn!(error = ?err, "reconnecting the wake-up listener");
+                        health.failing(clock.now(), &err);
+                        break;
+                    }
+                }
+            }
+        }
+        health.stopped();
+    }
+
     pub async fn close(&self) {
         on_db!(self, |pool| pool.close().await)
     }
+}
+
+/// A listener for wake-up notices on a connection it keeps to itself (taken from the pool for good; a lost
+/// one is replaced, listening again, before [`PgListener::try_recv`] says it was lost).
+async fn listen(pool: &PgPool) -> anyhow::Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool)
+        .await
+        .context("Failed to open the wake-up listener's connection")?;
+    listener
+        .listen(WAKE_CHANNEL)
+        .await
+        .context("Failed to LISTEN for wake-ups")?;
+    Ok(listener)
 }
 
 #[derive(Debug)]
@@ -246,11 +337,28 @@ impl Tx {
         self.wrote_inbox = true;
     }
 
-    /// Commits, then wakes the workers whose tables this transaction wrote.
+    /// Commits, then wakes the workers whose tables this transaction wrote. On PostgreSQL the transaction
+    /// also notifies the other processes' [`Db::relay_wakeups`] (PostgreSQL delivers a notice on commit,
+    /// and never for a transaction rolled back).
     pub async fn commit(self) -> anyhow::Result<()> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await,
-            TxInner::Postgres(t) => t.commit().await,
+            TxInner::Postgres(mut t) => {
+                for (wrote, queue) in [
+                    (self.wrote_outbox, WAKE_OUTBOX),
+                    (self.wrote_inbox, WAKE_INBOX),
+                ] {
+                    if wrote {
+                        sqlx::query("SELECT pg_notify($1, $2)")
+                            .bind(WAKE_CHANNEL)
+                            .bind(queue)
+                            .execute(&mut *t)
+                            .await
+                            .context("Failed to notify the other processes")?;
+                    }
+                }
+                t.commit().await
+            }
         }
         .context("Failed to commit a transaction")?;
         if self.wrote_outbox {

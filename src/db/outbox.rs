@@ -561,6 +561,30 @@ pub async fn states_of(db: &Db, ids: &[i64]) -> anyhow::Result<Vec<(String, i64)
     Ok(counts)
 }
 
+/// Per lane, the rows due to be sent at `now` (counted up to [`super::BACKLOG_CAP`]) and the earliest due
+/// time of any unfinished row, both through the claim index: what `/metrics` shows, in bounded time
+/// however many rows the table holds.
+pub async fn due_by_lane(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(Lane, i64, Option<DateTime<Utc>>)>> {
+    let mut lanes = Vec::with_capacity(Lane::ALL.len());
+    for lane in Lane::ALL {
+        let (due, earliest): (i64, Option<DateTime<Utc>>) = on_db!(db, |pool| {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE state IN ('pending', 'sending')                  AND lane = $1 AND next_attempt_at <= $2 LIMIT $3) AS due),                  (SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'sending') AND lane = $1)",
+            )
+            .bind(lane as i16)
+            .bind(now)
+            .bind(super::BACKLOG_CAP)
+            .fetch_one(pool)
+            .await
+        })?;
+        lanes.push((lane, due, earliest));
+    }
+    Ok(lanes)
+}
+
 /// Row counts per state, every row counted: for tests, benchmarks and operators.
 pub async fn counts(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
     let rows = on_db!(db, |pool| {

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!   any change ──(same transaction)──► outbox row (pending, due_at, expires_at, idempotency_key)
-//!                                            │  commit wakes the worker (Notify); polling is the fallback
+//!                                            │  commit wakes the worker (Notify; on PostgreSQL also every
+//!                                            │  other process's, by NOTIFY); polling is the fallback
 //!                                            ▼
 //!   run_once:  claim due rows with a lease ──► expired? ──────────────► expired (recorded, never sent late)
 //!                                            │ rate limits (per provider, per chat) say wait?
@@ -52,6 +53,7 @@ use crate::{
         outbox::{self, Lane, OutboxRow, Outcome},
     },
     health::Reporter,
+    metrics::{Delivered, Metrics},
 };
 use limiter::{Key, Limiter};
 
@@ -152,6 +154,9 @@ const RECORD_BATCH: usize = 500;
 const PRUNE_EVERY: Duration = Duration::from_secs(30);
 /// How often 429 answers are summed up in the log.
 const THROTTLE_REPORT: Duration = Duration::from_secs(10);
+
+/// The row kind of reminders, whose lateness is measured.
+const REMINDER_KIND: &str = "reminder";
 
 /// Whether a row of `kind` puts a new message in its chat (what a chat's rate limit counts).
 fn is_new_message(kind: &str) -> bool {
@@ -274,10 +279,18 @@ pub struct Outbox {
     throttled: Arc<AtomicU64>,
     credentials: CredentialsSeen,
     observers: Vec<Arc<dyn Observer>>,
+    /// Where outcomes, sends and 429 answers are counted.
+    metrics: Metrics,
 }
 
 impl Outbox {
-    pub fn new(db: Db, clock: SharedClock, senders: Senders, settings: OutboxSection) -> Self {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        senders: Senders,
+        settings: OutboxSection,
+        metrics: Metrics,
+    ) -> Self {
         let owner = format!(
             "outbox-{}-{:016x}",
             std::process::id(),
@@ -293,6 +306,7 @@ impl Outbox {
             throttled: Arc::default(),
             credentials: Arc::default(),
             observers: Vec::new(),
+            metrics,
         }
     }
 
@@ -513,6 +527,19 @@ impl Outbox {
             }
         }
         tx.commit().await?;
+        for f in done {
+            let counted = match f.outcome {
+                Outcome::Sent { .. } => Delivered::Sent,
+                Outcome::Retry { .. } => Delivered::Failed,
+                Outcome::GivenUp { .. } | Outcome::Gone { .. } => Delivered::GivenUp,
+                Outcome::Expired { .. } => Delivered::Expired,
+                Outcome::Deferred { .. } | Outcome::Throttled { .. } | Outcome::Retarget { .. } => {
+                    continue;
+                }
+            };
+            self.metrics
+                .delivered(&f.platform, Lane::of_kind(&f.kind).as_str(), counted);
+        }
         Ok(())
     }
 
@@ -586,8 +613,15 @@ impl Outbox {
             idempotency_key: &row.idempotency_key,
             created_at: row.created_at,
         };
+        let started = Instant::now();
         let result = sender.send(delivery).await;
+        self.metrics
+            .send_took(&row.platform, started.elapsed().as_secs_f64());
         let now = self.clock.now();
+        if result.is_ok() && row.kind == REMINDER_KIND {
+            self.metrics
+                .reminder_late((now - row.due_at).as_seconds_f64());
+        }
         {
             let refused = match &result {
                 Ok(_) => None,
@@ -637,6 +671,7 @@ impl Outbox {
                     limiter.block(&Key::Provider(row.provider.clone()), at);
                 }
                 self.throttled.fetch_add(1, Ordering::Relaxed);
+                self.metrics.rate_limited(&row.platform);
                 match row.expires_at {
                     Some(deadline) if at >= deadline => Outcome::Expired {
                         reason: format!("rate limited past the deadline: {}", err.message),

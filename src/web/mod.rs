@@ -1,5 +1,5 @@
-//! The web server: `/healthz`, the Telegram webhook, calendar feeds, the notify hook for other systems, and
-//! the pages (sign-in, the config page, the moderation page for phones), server-rendered from
+//! The web server: `/healthz`, `/metrics`, the Telegram webhook, calendar feeds, the notify hook for other
+//! systems, and the pages (sign-in, the config page, the moderation page for phones), server-rendered from
 //! `templates/web/`.
 //!
 //! Errors map to status codes here and only here.
@@ -10,6 +10,7 @@ pub mod chat;
 pub mod config;
 pub mod hook;
 pub mod mail;
+pub mod metrics;
 pub mod mobile;
 
 use std::time::Duration;
@@ -37,6 +38,10 @@ pub struct AppState {
     pub db: Db,
     pub clock: SharedClock,
     pub health: Health,
+    /// What `/metrics` serves.
+    pub metrics: crate::metrics::Metrics,
+    /// When set, `/metrics` answers only requests bearing it.
+    pub metrics_token: Option<Arc<str>>,
     /// Set in Telegram webhook mode: the secret Telegram must send in `X-Telegram-Bot-Api-Secret-Token`.
     pub telegram_secret: Option<Arc<str>>,
     /// In Telegram webhook mode: the group-committing writer the webhook stores updates through.
@@ -173,6 +178,7 @@ async fn asset_js() -> impl IntoResponse {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve))
         .route(
             crate::telegram::webhook::PATH,
             post(crate::telegram::webhook::receive),
@@ -194,6 +200,10 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_webhooks,
         ))
         // Spans name the route, not the URI: sign-in links and calendar feeds carry their token in the path.
         .layer(
