@@ -39,7 +39,7 @@ impl Pair {
         let telegram = FakeTelegram::start().await;
         let (mut config, dir) = support::test_config(&telegram).await;
         config.outbox.poll_interval_ms = 60_000;
-        config.database_url = herald::config::DatabaseUrl::new(format!(
+        config.database_url = herald::config::SecretUrl::new(format!(
             "{}&application_name={name}",
             config.database_url.expose()
         ));
