@@ -9,6 +9,10 @@
 //!                                                       # and a new one starts
 //! FANOUT_KILL_AT=60 cargo bench --bench fanout          # Herald runs as its own process (`herald run`),
 //!                                                       # is killed with SIGKILL after 60 s and started again
+//! FANOUT_PROCESSES=2 BENCH_DATABASE_URL=postgres://… cargo bench --bench fanout
+//!                                                       # two `herald run` processes share the fan-out and
+//!                                                       # the bot's limit (PostgreSQL only; with
+//!                                                       # FANOUT_KILL_AT the first of them is killed)
 //! FANOUT_FAULTS=1 FANOUT_N=1000 cargo bench --bench fanout   # faults: 10 % of chats answer 429 once
 //!                                                       # (retry_after 1–3 s), 5 % a 500, 2 % have blocked
 //!                                                       # the bot, 0.5 % stall past the send timeout
@@ -68,7 +72,7 @@ fn herald_process(url: &str, fake: &fake_telegram::FakeTelegram) -> tokio::proce
 /// What delivers the fan-out: the outbox worker in this process, or Herald as a process of its own.
 enum Running {
     Task(tokio::task::JoinHandle<()>),
-    Process(tokio::process::Child),
+    Processes(Vec<tokio::process::Child>),
 }
 
 /// CPU seconds (user + system) this process used so far.
@@ -125,6 +129,11 @@ async fn run(url: &str, label: &str) {
     let n: i64 = env("FANOUT_N").unwrap_or(10_000);
     let crash_at: Option<u64> = env("FANOUT_CRASH_AT");
     let kill_at: Option<u64> = env("FANOUT_KILL_AT");
+    let processes: usize = env("FANOUT_PROCESSES").unwrap_or(1);
+    if processes > 1 && url.starts_with("sqlite:") {
+        println!("== fan-out on {label}: skipped (several processes need PostgreSQL)");
+        return;
+    }
     let fake = fake_telegram::FakeTelegram::start_enforcing().await;
     let mut blocked = std::collections::HashSet::new();
     if env::<u8>("FANOUT_FAULTS").is_some_and(|f| f > 0) {
@@ -158,8 +167,8 @@ async fn run(url: &str, label: &str) {
     let started = Instant::now();
     let shutdown = CancellationToken::new();
     let health = Health::default();
-    let mut running = if kill_at.is_some() {
-        Running::Process(herald_process(url, &fake))
+    let mut running = if kill_at.is_some() || processes > 1 {
+        Running::Processes((0..processes).map(|_| herald_process(url, &fake)).collect())
     } else {
         Running::Task(tokio::spawn(
             worker(&db, &fake).run(shutdown.clone(), health.register("outbox")),
@@ -202,9 +211,9 @@ async fn run(url: &str, label: &str) {
         );
     }
 
-    if let (Some(secs), Running::Process(child)) = (kill_at, &mut running) {
+    if let (Some(secs), Running::Processes(children)) = (kill_at, &mut running) {
         tokio::time::sleep(Duration::from_secs(secs)).await;
-        child.kill().await.expect("kill -9");
+        children[0].kill().await.expect("kill -9");
         let at_kill = fake.delivered();
         // Sends in flight: rows the dead process held whose message Telegram had already accepted —
         // their outcome was never recorded, so they are the ones that may go twice.
@@ -219,12 +228,12 @@ async fn run(url: &str, label: &str) {
             .collect();
         let in_flight = held.iter().filter(|c| accepted.contains(c)).count();
         println!(
-            "kill -9 after {secs} s: {} messages accepted, {} rows held by the dead process, {in_flight} of them accepted (sends in flight)",
+            "kill -9 after {secs} s: {} messages accepted, {} rows held (by the dead process, or any with several), {in_flight} of them accepted (sends in flight)",
             at_kill.len(),
             held.len()
         );
         let restarted = Instant::now();
-        running = Running::Process(herald_process(url, &fake));
+        children[0] = herald_process(url, &fake);
         while fake.delivered().len() == at_kill.len() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -251,7 +260,11 @@ async fn run(url: &str, label: &str) {
     shutdown.cancel();
     match running {
         Running::Task(task) => task.await.expect("worker"),
-        Running::Process(mut child) => child.kill().await.expect("stop herald"),
+        Running::Processes(children) => {
+            for mut child in children {
+                child.kill().await.expect("stop herald");
+            }
+        }
     }
 
     let delivered = fake.delivered();

@@ -98,7 +98,8 @@ pub struct Inbox {
 impl Inbox {
     pub fn new(db: Db, clock: SharedClock, handlers: Handlers, settings: InboxSection) -> Self {
         let owner = format!(
-            "inbox-{}-{:016x}",
+            "{}{}-{:016x}",
+            crate::singleton::Queue::Inbox.prefix(),
             std::process::id(),
             rand::random::<u64>()
         );
@@ -236,6 +237,7 @@ impl Inbox {
             self.clock.clone(),
             self.owner.clone(),
             crate::singleton::Queue::Inbox,
+            Arc::default(),
         );
         let wake = self.db.inbox_signal();
         let poll = Duration::from_millis(self.settings.poll_interval_ms);

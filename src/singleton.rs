@@ -9,7 +9,15 @@
 //! A process that cannot renew (the database is gone, or another process took the job) stops the job before
 //! its lease runs out, so two processes never run it at once; on shutdown it gives its leases up at once.
 
-use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
 use chrono::TimeDelta;
 use tokio_util::sync::CancellationToken;
@@ -24,12 +32,15 @@ pub const RENEW: Duration = Duration::from_secs(2);
 
 /// Keeps a queue worker's heartbeat while the returned handle lives: a lease named after `owner`, renewed
 /// every [`RENEW`]. At each beat what workers without a heartbeat hold in `queue` — a process that died —
-/// is made due again, so it is handled within seconds instead of after its whole lease.
+/// is made due again, so it is handled within seconds instead of after its whole lease, and `peers` is set
+/// to how many workers of `queue` beat (this one included): the outbox shares each account's rate limit
+/// among them.
 pub fn heartbeat(
     db: Db,
     clock: SharedClock,
     owner: String,
     queue: Queue,
+    peers: Arc<AtomicU32>,
 ) -> tokio_util::task::AbortOnDropHandle<()> {
     tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
         let ttl = TimeDelta::from_std(TTL).unwrap_or(TimeDelta::seconds(6));
@@ -42,6 +53,21 @@ pub fn heartbeat(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "took back rows held by a process that stopped"),
                 Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not take back rows"),
+            }
+            match leases::live_workers(&db, now, queue).await {
+                Ok(n) => {
+                    let n = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+                    if peers.swap(n, Ordering::Relaxed) != n {
+                        tracing::info!(
+                            workers = n,
+                            queue = queue.prefix(),
+                            "workers sharing the queue"
+                        );
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), "could not count the workers")
+                }
             }
             if let Err(err) = leases::forget_expired(&db, now - TimeDelta::hours(1)).await {
                 tracing::warn!(error = %format!("{err:#}"), "could not forget old leases");

@@ -244,3 +244,41 @@ async fn rows_held_by_a_worker_whose_heartbeat_stopped_are_due_again_at_once() {
         "never the asking worker's own rows"
     );
 }
+
+#[tokio::test]
+async fn only_workers_with_a_live_heartbeat_count_as_sharing_a_queue() {
+    use herald::db::leases::{self, Queue};
+    let app = support::TestApp::spawn().await;
+    let now = app.now();
+    let live = now + TimeDelta::seconds(6);
+    leases::acquire(app.db(), now, "outbox-a", "outbox-a", live)
+        .await
+        .unwrap();
+    leases::acquire(app.db(), now, "outbox-b", "outbox-b", live)
+        .await
+        .unwrap();
+    leases::acquire(app.db(), now, "inbox-a", "inbox-a", live)
+        .await
+        .unwrap();
+    leases::acquire(
+        app.db(),
+        now - TimeDelta::seconds(60),
+        "outbox-dead",
+        "outbox-dead",
+        now - TimeDelta::seconds(54),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        leases::live_workers(app.db(), now, Queue::Outbox)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        leases::live_workers(app.db(), now, Queue::Inbox)
+            .await
+            .unwrap(),
+        1
+    );
+}

@@ -88,6 +88,28 @@ pub async fn reclaim_orphans(
     Ok(done)
 }
 
+impl Queue {
+    /// How its workers' names (and so their heartbeats' lease names) begin.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Inbox => "inbox-",
+            Self::Outbox => "outbox-",
+        }
+    }
+}
+
+/// How many workers of `queue` have a live heartbeat at `now`.
+pub async fn live_workers(db: &Db, now: DateTime<Utc>, queue: Queue) -> anyhow::Result<i64> {
+    let n = on_db!(db, |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM leases WHERE name LIKE $1 AND expires_at > $2")
+            .bind(format!("{}%", queue.prefix()))
+            .bind(now)
+            .fetch_one(pool)
+            .await
+    })?;
+    Ok(n)
+}
+
 /// Forgets leases that ran out before `before` (heartbeats of processes long gone).
 pub async fn forget_expired(db: &Db, before: DateTime<Utc>) -> anyhow::Result<u64> {
     let _turn = db.write_turn().await;

@@ -32,7 +32,7 @@ use std::{
     fmt,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU32, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -41,7 +41,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
-use herald_bots::{Disposition, RateLimits};
+use herald_bots::{Disposition, Rate, RateLimits};
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -273,6 +273,9 @@ pub struct Outbox {
     senders: Senders,
     settings: OutboxSection,
     limiter: Arc<Mutex<Limiter>>,
+    /// How many outbox workers share the database (this one included; see `singleton::heartbeat`): each
+    /// sends its share of an account's limit, so together they keep to it.
+    peers: Arc<AtomicU32>,
     /// Identifies this process's leases.
     owner: String,
     /// 429 answers since they were last reported.
@@ -292,7 +295,8 @@ impl Outbox {
         metrics: Metrics,
     ) -> Self {
         let owner = format!(
-            "outbox-{}-{:016x}",
+            "{}{}-{:016x}",
+            crate::singleton::Queue::Outbox.prefix(),
             std::process::id(),
             rand::random::<u64>()
         );
@@ -302,6 +306,7 @@ impl Outbox {
             senders,
             settings,
             limiter: Arc::default(),
+            peers: Arc::new(AtomicU32::new(1)),
             owner,
             throttled: Arc::default(),
             credentials: Arc::default(),
@@ -326,7 +331,10 @@ impl Outbox {
             .get(platform)
             .copied()
             .unwrap_or(RateLimitOverrides::default());
-        overrides.apply(sender.limits())
+        share(
+            overrides.apply(sender.limits()),
+            self.peers.load(Ordering::Relaxed),
+        )
     }
 
     /// Delay before retrying after the `attempts`-th attempt failed: base · 2^(attempts-1), capped.
@@ -733,6 +741,7 @@ impl Outbox {
             self.clock.clone(),
             self.owner.clone(),
             crate::singleton::Queue::Outbox,
+            self.peers.clone(),
         );
         let (record_tx, record_rx) = mpsc::unbounded_channel::<Finished>();
         let recorder = tokio::spawn(self.clone().record_continuously(record_rx, health.clone()));
@@ -1017,4 +1026,50 @@ pub async fn prune_queues(
         );
     }
     Ok(pruned)
+}
+
+/// One worker's share of an account's limits when `peers` workers send for it: the account-wide rate
+/// spread over `peers` times the window (30/s becomes 30 per 2 s each for two), so together they keep to
+/// it. Chats' limits stay whole: a chat's messages are sent by one worker at a time.
+fn share(limits: RateLimits, peers: u32) -> RateLimits {
+    match (peers, limits.per_provider) {
+        (0 | 1, _) | (_, Rate::Unlimited) => limits,
+        (peers, Rate::Limited { count, per }) => RateLimits {
+            per_provider: Rate::Limited {
+                count,
+                per: per.saturating_mul(peers),
+            },
+            ..limits
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_sharing_an_account_split_its_limit_and_not_the_chats() {
+        let limits = RateLimits {
+            per_provider: Rate::per_second(30),
+            per_private_chat: Rate::per_second(1),
+            per_group_chat: Rate::per_minute(20),
+        };
+        assert_eq!(share(limits, 1), limits);
+        let two = share(limits, 2);
+        assert_eq!(
+            two.per_provider,
+            Rate::Limited {
+                count: 30,
+                per: std::time::Duration::from_secs(2)
+            }
+        );
+        assert_eq!(two.per_private_chat, limits.per_private_chat);
+        assert_eq!(two.per_group_chat, limits.per_group_chat);
+        assert_eq!(
+            share(RateLimits::UNLIMITED, 3),
+            RateLimits::UNLIMITED,
+            "no limit is no limit"
+        );
+    }
 }
