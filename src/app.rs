@@ -300,144 +300,155 @@ impl Application {
             .listener
             .take()
             .context("the web server is already running")?;
-        tasks.spawn(async move {
-            let server = axum::serve(listener, web::router(state))
-                .with_graceful_shutdown(web_shutdown.cancelled_owned());
-            if let Err(err) = server.await {
-                tracing::error!(error = %err, "web server stopped with an error");
-            }
-        });
-        tasks.spawn(
-            self.outbox
-                .clone()
-                .run(shutdown.clone(), self.health.register("outbox")),
-        );
-        tasks.spawn(
-            self.inbox
-                .clone()
-                .run(shutdown.clone(), self.health.register("inbox")),
-        );
-        if self.db.backend() == crate::db::Backend::Postgres {
-            tasks.spawn(self.db.clone().relay_wakeups(
-                self.clock.clone(),
-                self.health.register("wakeups"),
-                shutdown.clone(),
-            ));
-        }
-        // The jobs that must run in one process at a time, however many share the database.
-        let singletons = Singletons::new(self.db.clone(), self.clock.clone(), &process_name());
-        let mut singleton = |name: &'static str, mut job: Job| {
-            let (singletons, shutdown) = (singletons.clone(), shutdown.clone());
-            let health = self.health.register(name);
+        // What this process runs (`roles`); a part it does not run is left to other processes.
+        let roles = self.config.roles;
+        if roles.web {
             tasks.spawn(async move {
-                singletons
-                    .run(name, &health, &shutdown, |stop| job(health.clone(), stop))
-                    .await;
+                let server = axum::serve(listener, web::router(state))
+                    .with_graceful_shutdown(web_shutdown.cancelled_owned());
+                if let Err(err) = server.await {
+                    tracing::error!(error = %err, "web server stopped with an error");
+                }
             });
-        };
-        {
-            let (db, clock) = (self.db.clone(), self.clock.clone());
-            let (outbox_days, inbox_days) = (
-                self.config.outbox.retention_days,
-                self.config.inbox.retention_days,
+        } else {
+            drop(listener);
+        }
+        if roles.workers {
+            tasks.spawn(
+                self.outbox
+                    .clone()
+                    .run(shutdown.clone(), self.health.register("outbox")),
             );
-            singleton(
-                "retention",
-                Box::new(move |health, stop| {
-                    let (db, clock) = (db.clone(), clock.clone());
-                    Box::pin(async move {
-                        crate::health::repeat(
-                            &clock,
-                            &health,
-                            &stop,
-                            std::time::Duration::from_secs(3_600),
-                            || {
-                                crate::outbox::prune_queues(
-                                    &db,
-                                    clock.now(),
-                                    outbox_days,
-                                    inbox_days,
-                                )
-                            },
-                        )
+            tasks.spawn(
+                self.inbox
+                    .clone()
+                    .run(shutdown.clone(), self.health.register("inbox")),
+            );
+            if self.db.backend() == crate::db::Backend::Postgres {
+                tasks.spawn(self.db.clone().relay_wakeups(
+                    self.clock.clone(),
+                    self.health.register("wakeups"),
+                    shutdown.clone(),
+                ));
+            }
+        }
+        if roles.jobs {
+            // The jobs that must run in one process at a time, however many share the database.
+            let singletons = Singletons::new(self.db.clone(), self.clock.clone(), &process_name());
+            let mut singleton = |name: &'static str, mut job: Job| {
+                let (singletons, shutdown) = (singletons.clone(), shutdown.clone());
+                let health = self.health.register(name);
+                tasks.spawn(async move {
+                    singletons
+                        .run(name, &health, &shutdown, |stop| job(health.clone(), stop))
                         .await;
-                    })
-                }),
-            );
+                });
+            };
+            {
+                let (db, clock) = (self.db.clone(), self.clock.clone());
+                let (outbox_days, inbox_days) = (
+                    self.config.outbox.retention_days,
+                    self.config.inbox.retention_days,
+                );
+                singleton(
+                    "retention",
+                    Box::new(move |health, stop| {
+                        let (db, clock) = (db.clone(), clock.clone());
+                        Box::pin(async move {
+                            crate::health::repeat(
+                                &clock,
+                                &health,
+                                &stop,
+                                std::time::Duration::from_secs(3_600),
+                                || {
+                                    crate::outbox::prune_queues(
+                                        &db,
+                                        clock.now(),
+                                        outbox_days,
+                                        inbox_days,
+                                    )
+                                },
+                            )
+                            .await;
+                        })
+                    }),
+                );
+            }
+            {
+                let (db, clock, templates) =
+                    (self.db.clone(), self.clock.clone(), self.templates.clone());
+                singleton(
+                    "schedule-sync",
+                    Box::new(move |health, stop| {
+                        Box::pin(crate::schedule::sync::run(
+                            db.clone(),
+                            clock.clone(),
+                            templates.clone(),
+                            health,
+                            stop,
+                        ))
+                    }),
+                );
+            }
+            if let Some(client) = self.telegram.clone() {
+                let (db, clock, templates) =
+                    (self.db.clone(), self.clock.clone(), self.templates.clone());
+                singleton(
+                    "documents",
+                    Box::new(move |health, stop| {
+                        Box::pin(telegram::documents::run(
+                            client.clone(),
+                            db.clone(),
+                            clock.clone(),
+                            templates.clone(),
+                            health,
+                            stop,
+                        ))
+                    }),
+                );
+            }
+            if let (Some(client), Some(tg)) = (self.telegram.clone(), self.config.telegram()?) {
+                let (db, clock, webhook) =
+                    (self.db.clone(), self.clock.clone(), self.webhook.clone());
+                singleton(
+                    "telegram",
+                    Box::new(move |health, stop| {
+                        Box::pin(telegram::updates::run(
+                            client.clone(),
+                            db.clone(),
+                            clock.clone(),
+                            tg.mode,
+                            webhook.clone(),
+                            health,
+                            stop,
+                        ))
+                    }),
+                );
+            }
+            {
+                let (db, clock) = (self.db.clone(), self.clock.clone());
+                singleton(
+                    "news",
+                    Box::new(move |health, stop| {
+                        Box::pin(crate::news::run(db.clone(), clock.clone(), health, stop))
+                    }),
+                );
+            }
+            {
+                let listeners = crate::listen::Listeners::new(
+                    self.db.clone(),
+                    self.clock.clone(),
+                    self.health.clone(),
+                    self.templates.clone(),
+                    self.config.listeners.clone(),
+                )?;
+                singleton(
+                    "listeners",
+                    Box::new(move |_, stop| Box::pin(listeners.clone().run(stop))),
+                );
+            }
         }
-        {
-            let (db, clock, templates) =
-                (self.db.clone(), self.clock.clone(), self.templates.clone());
-            singleton(
-                "schedule-sync",
-                Box::new(move |health, stop| {
-                    Box::pin(crate::schedule::sync::run(
-                        db.clone(),
-                        clock.clone(),
-                        templates.clone(),
-                        health,
-                        stop,
-                    ))
-                }),
-            );
-        }
-        if let Some(client) = self.telegram.clone() {
-            let (db, clock, templates) =
-                (self.db.clone(), self.clock.clone(), self.templates.clone());
-            singleton(
-                "documents",
-                Box::new(move |health, stop| {
-                    Box::pin(telegram::documents::run(
-                        client.clone(),
-                        db.clone(),
-                        clock.clone(),
-                        templates.clone(),
-                        health,
-                        stop,
-                    ))
-                }),
-            );
-        }
-        if let (Some(client), Some(tg)) = (self.telegram.clone(), self.config.telegram()?) {
-            let (db, clock, webhook) = (self.db.clone(), self.clock.clone(), self.webhook.clone());
-            singleton(
-                "telegram",
-                Box::new(move |health, stop| {
-                    Box::pin(telegram::updates::run(
-                        client.clone(),
-                        db.clone(),
-                        clock.clone(),
-                        tg.mode,
-                        webhook.clone(),
-                        health,
-                        stop,
-                    ))
-                }),
-            );
-        }
-        {
-            let (db, clock) = (self.db.clone(), self.clock.clone());
-            singleton(
-                "news",
-                Box::new(move |health, stop| {
-                    Box::pin(crate::news::run(db.clone(), clock.clone(), health, stop))
-                }),
-            );
-        }
-        {
-            let listeners = crate::listen::Listeners::new(
-                self.db.clone(),
-                self.clock.clone(),
-                self.health.clone(),
-                self.templates.clone(),
-                self.config.listeners.clone(),
-            )?;
-            singleton(
-                "listeners",
-                Box::new(move |_, stop| Box::pin(listeners.clone().run(stop))),
-            );
-        }
-        tracing::info!(%addr, "Herald is running; GET /healthz for its state");
+        tracing::info!(%addr, %roles, "Herald is running; GET /healthz for its state");
         if self.telegram.is_none() {
             // Without Telegram the web chat is the way in: the owner link opens it.
             match crate::links::owner_token_if_needed(&self.db, self.clock.now()).await {

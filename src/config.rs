@@ -9,7 +9,7 @@
 //! filled is a startup error naming the missing key. Secrets are redacted wherever the configuration is
 //! printed or logged.
 
-use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, time::Duration};
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, str::FromStr, time::Duration};
 
 use anyhow::{Context, bail};
 use figment::{
@@ -309,6 +309,84 @@ impl Default for InboxSection {
     }
 }
 
+/// The parts of Herald one process runs (`HERALD_ROLES=web,workers`): `web` (the web server: pages,
+/// webhooks, `/metrics`), `workers` (the inbox and outbox workers), `jobs` (what runs once however many
+/// processes share the database: polling Telegram, the listeners, the schedule sync, the news reader…; each
+/// under a lease, so a process with `jobs` stands by while another runs them). All three by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub web: bool,
+    pub workers: bool,
+    pub jobs: bool,
+}
+
+impl Default for Roles {
+    fn default() -> Self {
+        Self {
+            web: true,
+            workers: true,
+            jobs: true,
+        }
+    }
+}
+
+impl FromStr for Roles {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        let mut roles = Self {
+            web: false,
+            workers: false,
+            jobs: false,
+        };
+        for role in s.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            match role {
+                "web" => roles.web = true,
+                "workers" => roles.workers = true,
+                "jobs" => roles.jobs = true,
+                other => bail!("unknown role {other:?} in roles: expected web, workers or jobs"),
+            }
+        }
+        if roles
+            == (Self {
+                web: false,
+                workers: false,
+                jobs: false,
+            })
+        {
+            bail!("roles is empty: name at least one of web, workers, jobs");
+        }
+        Ok(roles)
+    }
+}
+
+impl fmt::Display for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = [
+            (self.web, "web"),
+            (self.workers, "workers"),
+            (self.jobs, "jobs"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl Serialize for Roles {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Roles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// The whole configuration, as read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -326,6 +404,9 @@ pub struct Config {
     /// open to whoever reaches the web server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_token: Option<Secret>,
+    /// What this process runs, so a deployment can split them: `web,workers,jobs` (all) by default.
+    #[serde(default)]
+    pub roles: Roles,
     #[serde(default)]
     pub telegram: TelegramSection,
     #[serde(default)]
@@ -346,6 +427,7 @@ impl Default for Config {
             public_url: None,
             log: "info,sqlx=warn".into(),
             metrics_token: None,
+            roles: Roles::default(),
             telegram: TelegramSection::default(),
             email: EmailSection::default(),
             outbox: OutboxSection::default(),
@@ -509,6 +591,23 @@ mod tests {
         assert_eq!(env_key("public_url"), "public_url");
         assert_eq!(env_key("telegram_api_url"), "telegram.api_url");
         assert_eq!(env_key("outbox_batch_size"), "outbox.batch_size");
+    }
+
+    #[test]
+    fn roles_name_what_a_process_runs() {
+        let roles: Roles = "web, workers".parse().expect("roles");
+        assert!(roles.web && roles.workers && !roles.jobs);
+        assert_eq!(roles.to_string(), "web,workers");
+        assert_eq!(Roles::default().to_string(), "web,workers,jobs");
+        let err = "web,poller".parse::<Roles>().unwrap_err().to_string();
+        assert!(err.contains("unknown role \"poller\""), "{err}");
+        assert!(
+            " , "
+                .parse::<Roles>()
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
     }
 
     #[test]

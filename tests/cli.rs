@@ -42,6 +42,7 @@ fn config_shows_defaults_then_file_then_environment_with_secrets_redacted() {
                 "postgres://herald:hunter2@db.example/herald",
             ),
             ("HERALD_PUBLIC_URL", "https://herald.example.org"),
+            ("HERALD_ROLES", "web,jobs"),
             (
                 "HERALD_EMAIL_SMTP_URL",
                 "smtps://herald:mailpass@mail.example.org:465",
@@ -65,6 +66,7 @@ fn config_shows_defaults_then_file_then_environment_with_secrets_redacted() {
         "the file beats the defaults:\n{printed}"
     );
     assert!(printed.contains("batch_size = 10"), "{printed}");
+    assert!(printed.contains("roles = \"web,jobs\""), "{printed}");
     assert!(printed.contains("per_group_chat = \"10/min\""), "{printed}");
     assert!(
         printed.contains("concurrency = 64"),
