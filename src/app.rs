@@ -93,6 +93,8 @@ pub struct Application {
     /// Where people reach the web chat.
     pub web_base: url::Url,
     web_chat: Arc<WebChat>,
+    /// This process's name in the leases it holds.
+    process: Arc<str>,
 }
 
 impl Application {
@@ -237,6 +239,7 @@ impl Application {
             local_addr,
             web_base,
             web_chat,
+            process: process_name().into(),
         })
     }
 
@@ -269,6 +272,7 @@ impl Application {
             public_url: self.config.public_url.clone(),
             web: self.web_base.clone(),
             web_chat: self.web_chat.clone(),
+            process: self.process.clone(),
         }
     }
 
@@ -332,18 +336,34 @@ impl Application {
                 ));
             }
         }
+        // The jobs that must run in one process at a time, however many share the database.
+        let singletons = Singletons::new(self.db.clone(), self.clock.clone(), &self.process);
+        let mut singleton = |name: &'static str, mut job: Job| {
+            let (singletons, shutdown) = (singletons.clone(), shutdown.clone());
+            let health = self.health.register(name);
+            tasks.spawn(async move {
+                singletons
+                    .run(name, &health, &shutdown, |stop| job(health.clone(), stop))
+                    .await;
+            });
+        };
+        if roles.web {
+            // The queue gauges of `/metrics` come from one process of the cluster: the one holding this.
+            let clock = self.clock.clone();
+            singleton(
+                crate::singleton::QUEUE_GAUGES,
+                Box::new(move |health, stop| {
+                    let clock = clock.clone();
+                    Box::pin(async move {
+                        health.ok(clock.now());
+                        health.detail("this process reports the queues in /metrics");
+                        stop.cancelled().await;
+                        health.stopped();
+                    })
+                }),
+            );
+        }
         if roles.jobs {
-            // The jobs that must run in one process at a time, however many share the database.
-            let singletons = Singletons::new(self.db.clone(), self.clock.clone(), &process_name());
-            let mut singleton = |name: &'static str, mut job: Job| {
-                let (singletons, shutdown) = (singletons.clone(), shutdown.clone());
-                let health = self.health.register(name);
-                tasks.spawn(async move {
-                    singletons
-                        .run(name, &health, &shutdown, |stop| job(health.clone(), stop))
-                        .await;
-                });
-            };
             {
                 let (db, clock) = (self.db.clone(), self.clock.clone());
                 let (outbox_days, inbox_days) = (

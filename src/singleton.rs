@@ -25,6 +25,9 @@ use tokio_util::sync::CancellationToken;
 pub use crate::db::leases::Queue;
 use crate::{clock::SharedClock, db::Db, db::leases, health::Reporter};
 
+/// The lease whose holder reports the queues in `/metrics` for the whole cluster.
+pub const QUEUE_GAUGES: &str = "queue-gauges";
+
 /// How long a lease lasts without renewal.
 pub const TTL: Duration = Duration::from_secs(6);
 /// How often the holder renews, and a standby asks.

@@ -123,6 +123,18 @@ pub async fn forget_expired(db: &Db, before: DateTime<Utc>) -> anyhow::Result<u6
     Ok(done)
 }
 
+/// Who holds the lease `name` at `now`, if anyone does.
+pub async fn holder(db: &Db, now: DateTime<Utc>, name: &str) -> anyhow::Result<Option<String>> {
+    let holder = on_db!(db, |pool| {
+        sqlx::query_scalar("SELECT holder FROM leases WHERE name = $1 AND expires_at > $2")
+            .bind(name)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(holder)
+}
+
 /// Who holds each lease and until when, by name: for `/healthz` and tests.
 pub async fn list(db: &Db) -> anyhow::Result<Vec<(String, String, DateTime<Utc>)>> {
     let rows = on_db!(db, |pool| {

@@ -53,8 +53,24 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
         }
     }
     let now = state.clock.now();
-    let queues = match tokio::time::timeout(Duration::from_secs(5), queues(&state.db, now)).await {
-        Ok(Ok(queues)) => Some(queues),
+    // The queues are the cluster's, not this process's: one process reports them, the one holding the
+    // lease (or this one when none does: a lone process).
+    let ours = match db::leases::holder(&state.db, now, crate::singleton::QUEUE_GAUGES).await {
+        Ok(holder) => holder.is_none_or(|h| *h == *state.process),
+        Err(err) => {
+            tracing::warn!(error = ?err, "could not tell who reports the queues");
+            true
+        }
+    };
+    let read = async {
+        if ours {
+            queues(&state.db, now).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let queues = match tokio::time::timeout(Duration::from_secs(5), read).await {
+        Ok(Ok(queues)) => queues,
         Ok(Err(err)) => {
             tracing::warn!(error = ?err, "could not read the queues for /metrics");
             None

@@ -55,6 +55,8 @@ pub struct AppState {
     pub web: url::Url,
     /// The chat core behind the web chat.
     pub web_chat: Arc<crate::chat::web::WebChat>,
+    /// This process's name in the leases (see `crate::singleton`).
+    pub process: Arc<str>,
 }
 
 /// The chat core's handler tree (opaque to `Debug`).
