@@ -1,6 +1,7 @@
 //! E-mail, as the application uses it: the outbox's sender for the configured mail server (or the `.eml`
 //! folder). It frames each mail's words with `templates/mail/layout.*` (the footer and its unsubscribe
-//! link name this server's address), gives it Herald's own `Message-ID` and hands it to the driver.
+//! link name this server's address), gives it Herald's own `Message-ID`, writes a calendar invitation's
+//! iTIP object with this server's sender as ORGANIZER, and hands it to the driver.
 //! (Writing mail is the delivery layer's: [`crate::delivery::email`].)
 //!
 //! A mail server's answer decides what follows: 4xx and connection failures are retried by the outbox,
@@ -12,13 +13,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use herald_bots::{
     RateLimits,
-    email::{Mail, Mailer, domain_of},
+    email::{Calendar, Mail, Mailer, domain_of},
 };
 use serde_json::json;
 
 use crate::{
     delivery::email::{MailBody, parse_kind, unsubscribe_link},
     outbox::{ChatClass, Delivery, SendError, Sender},
+    schedule::calendar::itip,
     templates::Templates,
     token::hash,
 };
@@ -99,6 +101,10 @@ impl Sender for EmailSender {
         // Derived from the row's key, so a retry of the same message carries the same id and a
         // receiving server that saw it already can tell.
         let message_id = format!("{}@{}", &hash(delivery.idempotency_key)[..32], self.domain);
+        let ics = body
+            .calendar
+            .as_ref()
+            .map(|event| (event.method.as_str(), itip(&self.from, event)));
         let mail = Mail {
             from: &self.from,
             to: delivery.target,
@@ -108,6 +114,7 @@ impl Sender for EmailSender {
             message_id,
             unsubscribe: unsubscribe.as_deref(),
             automatic: body.automatic,
+            calendar: ics.as_ref().map(|(method, ics)| Calendar { method, ics }),
         };
         self.mailer.send(&mail).await.map_err(|e| SendError {
             disposition: e.disposition,

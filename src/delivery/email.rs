@@ -40,6 +40,52 @@ pub struct MailBody {
     pub unsubscribe: Option<Unsubscribe>,
     /// Sent by Herald on its own (`Auto-Submitted: auto-generated`), not at the reader's request.
     pub automatic: bool,
+    /// A calendar invitation, update or cancellation: the sender writes it as `text/calendar` with the
+    /// conference's sender as ORGANIZER (`crate::schedule::calendar::itip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<CalendarEvent>,
+}
+
+/// What an iTIP message (RFC 5546) says about one event: everything but the ORGANIZER, which is the
+/// sender's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarEvent {
+    pub method: Method,
+    /// Stable per (session or shift, person): every update and the cancellation name the same event.
+    pub uid: String,
+    /// Rises with every update and the cancellation, so calendars apply them in order.
+    pub sequence: i64,
+    /// When this revision was written (DTSTAMP): the same on a retry of the same mail.
+    pub stamp: DateTime<Utc>,
+    pub title: String,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The invited person's address and name (ATTENDEE).
+    pub attendee: String,
+    pub attendee_name: String,
+    /// How long before the start the calendar reminds (VALARM).
+    pub alarm_minutes: i64,
+}
+
+/// The iTIP method of an invitation mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// A new or updated event.
+    Request,
+    /// The event is off.
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Request => "REQUEST",
+            Self::Cancel => "CANCEL",
+        }
+    }
 }
 
 /// What a mail's one-click unsubscribe link stops.
@@ -130,6 +176,7 @@ pub async fn write_notice(
         html,
         unsubscribe,
         automatic: true,
+        calendar: None,
     };
     let row_kind = if notice.secret {
         outbox::SECRET_KIND
@@ -207,6 +254,7 @@ async fn enqueue_personal(
         html,
         unsubscribe: None,
         automatic: false,
+        calendar: None,
     };
     let message = new_message(address, outbox::SECRET_KIND, key, &body, now)?;
     Ok(outbox::enqueue(tx, now, &message).await?.id())
@@ -238,6 +286,43 @@ pub async fn invite(
 ) -> anyhow::Result<i64> {
     let mail = render_mail(templates, "invite", &json!(invitation))?;
     enqueue_personal(tx, now, address, &format!("{INVITE_KEY}{link_id}"), mail).await
+}
+
+/// Mails `event` (an invitation, an update or a cancellation of one session or shift) to the linked
+/// address `address` under `key` (one per invitation and SEQUENCE, so a revision goes once); the words
+/// are `mail/calendar_request.*` or `mail/calendar_cancel.*` with `context`. It is direct mail to the
+/// person: the one-click link stops that kind.
+pub async fn calendar(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    address: &str,
+    key: &str,
+    context: &serde_json::Value,
+    event: CalendarEvent,
+) -> anyhow::Result<()> {
+    let name = match event.method {
+        Method::Request => "calendar_request",
+        Method::Cancel => "calendar_cancel",
+    };
+    let (subject, text, html) = render_mail(templates, name, context)?;
+    let unsubscribe = store::unsubscribe_token(tx, address)
+        .await?
+        .map(|token| Unsubscribe {
+            token,
+            kind: kind_word(Kind::Direct).into(),
+        });
+    let body = MailBody {
+        subject,
+        text,
+        html,
+        unsubscribe,
+        automatic: true,
+        calendar: Some(event),
+    };
+    let message = new_message(address, "notice", key, &body, now)?;
+    outbox::enqueue(tx, now, &message).await?;
+    Ok(())
 }
 
 /// How the keys of the mails written for one person start: `invite-mail:<link id>/email:<address>`,
