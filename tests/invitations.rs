@@ -1,6 +1,7 @@
 //! Calendar invitations that update themselves: a speaker's invitation on import, an update with the
 //! same UID and a higher SEQUENCE when a re-import moves the session, a METHOD:CANCEL when one drops it,
-//! nothing on an unchanged re-import, and a volunteer's shift — against the in-process SMTP server.
+//! nothing on an unchanged re-import, and an invitation asked for with `/calendar <session>` — against
+//! the in-process SMTP server.
 
 #![allow(clippy::unwrap_used)]
 
@@ -218,6 +219,61 @@ async fn a_speaker_without_a_confirmed_address_gets_no_invitation() {
         .await;
     app.send_everything().await;
     assert!(smtp.received().is_empty(), "no address, no mail");
+}
+
+#[tokio::test]
+async fn anyone_may_ask_for_an_invitation_to_a_session_and_it_follows_the_session() {
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    let session = talk(&app, 48, "confirmed");
+    app.import(&schedule_json(&[session])).await;
+    let number = herald::db::schedule::read_sessions(app.db(), 1)
+        .await
+        .unwrap()[0]
+        .id;
+
+    // Without an address: told how to give one.
+    app.join(&BOB, "attendee").await;
+    let replies = app.say(&BOB, &format!("/calendar {number}")).await;
+    assert!(replies[0].contains("/settings email"), "{replies:?}");
+
+    ada_confirms(&app, ADDRESS, |a| smtp.to(a)).await;
+    let before = smtp.to(ADDRESS).len();
+    let replies = app.say(&ADA, "/calendar 999").await;
+    assert!(
+        replies[0].contains("no session #999 still to come"),
+        "{replies:?}"
+    );
+    let replies = app.say(&ADA, &format!("/calendar {number}")).await;
+    assert!(
+        replies[0].contains(&format!(
+            "Mailed a calendar invitation for <b>Rust in Space</b> to {ADDRESS}"
+        )),
+        "{replies:?}"
+    );
+    let again = app.say(&ADA, &format!("/calendar {number}")).await;
+    assert!(again[0].contains("already"), "{again:?}");
+    app.send_everything().await;
+    let mails = smtp.to(ADDRESS);
+    assert_eq!(mails.len(), before + 1, "one invitation: {mails:#?}");
+    assert!(
+        header(&mails[before], "Subject").is_some_and(|s| s.starts_with("Invitation: Rust")),
+        "{}",
+        mails[before]
+    );
+    let first = calendar_of(&raw(&smtp)[before]);
+    assert_eq!(property(&first, "SEQUENCE"), Some("0"));
+
+    // It moves with the session like a speaker's.
+    let mut moved = session;
+    moved.3 += TimeDelta::minutes(30);
+    app.import(&schedule_json(&[moved])).await;
+    app.send_everything().await;
+    let mails = smtp.to(ADDRESS);
+    assert_eq!(mails.len(), before + 2);
+    let update = calendar_of(&raw(&smtp)[before + 1]);
+    assert_eq!(property(&update, "UID"), property(&first, "UID"));
+    assert_eq!(property(&update, "SEQUENCE"), Some("1"));
 }
 
 #[tokio::test]

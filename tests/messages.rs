@@ -276,6 +276,18 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "conference": "FOSDEM 2027", "url": "https://herald.example/calendar/k3J9xQ.ics" }),
         ),
         ("calendar_off.html", "", json!({})),
+        (
+            "calendar_invitation_mailed.html",
+            "",
+            json!({ "title": "Rust in Space", "address": "ada@example.org" }),
+        ),
+        (
+            "calendar_invitation_already.html",
+            "",
+            json!({ "title": "Rust in Space", "address": "ada@example.org" }),
+        ),
+        ("calendar_needs_email.html", "", json!({})),
+        ("calendar_no_session.html", "", json!({ "number": 12 })),
         ("campaign_admins_only.html", "", json!({})),
         (
             "campaign_bad_start.html",

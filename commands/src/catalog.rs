@@ -520,10 +520,10 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
     ),
     spec(
         "calendar",
-        "/calendar",
+        "/calendar [session]",
         Role::Attendee,
         Scope::Private,
-        "A private calendar link with the sessions you follow or speak in and your shifts; a new link each time.",
+        "A private calendar link with the sessions you follow or speak in and your shifts; a new link each time. With a session number: a calendar invitation for it by e-mail, updated when it moves.",
     ),
     spec(
         "import",

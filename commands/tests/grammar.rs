@@ -1018,6 +1018,29 @@ fn schedule_commands_take_a_number_or_a_room() {
 }
 
 #[test]
+fn calendar_takes_an_optional_session_number() {
+    use herald_commands::Command;
+    assert_eq!(
+        parse("/calendar", BOT),
+        Ok(Some(Command::Calendar { session: None }))
+    );
+    assert_eq!(
+        parse("/calendar #12", BOT),
+        Ok(Some(Command::Calendar { session: Some(12) }))
+    );
+    assert_eq!(
+        parse("/calendar rust", BOT),
+        invalid(
+            "calendar",
+            "session",
+            "rust",
+            herald_commands::args::expected::SESSION
+        )
+    );
+    assert_eq!(parse("/calendar 12 13", BOT), too_many("calendar"));
+}
+
+#[test]
 fn follow_takes_a_session_number_or_a_pattern() {
     use herald_commands::{Command, FollowTarget, ParseError};
     assert_eq!(
