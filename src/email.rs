@@ -18,7 +18,7 @@ use herald_bots::{
 use serde_json::json;
 
 use crate::{
-    delivery::email::{MailBody, parse_kind, unsubscribe_link},
+    delivery::email::{ANSWERS, MailBody, answer_link, parse_kind, unsubscribe_link},
     outbox::{ChatClass, Delivery, SendError, Sender},
     schedule::calendar::itip,
     templates::Templates,
@@ -71,9 +71,15 @@ impl EmailSender {
             Some((link, kind)) => (Some(link.as_str()), kind.as_str()),
             None => (None, ""),
         };
+        // An invitation's Accept / Decline links, which name this server's address like the others.
+        let answers = body
+            .calendar
+            .as_ref()
+            .and_then(|c| c.answer_token.as_deref())
+            .map(|token| ANSWERS.map(|answer| answer_link(&self.web, token, answer)));
         let context = json!({
             "subject": body.subject, "text": body.text, "body": body.html,
-            "unsubscribe": link, "kind": kind,
+            "unsubscribe": link, "kind": kind, "answers": answers,
         });
         let text = self.templates.render("mail/layout.text.txt", &context)?;
         let html = self.templates.render("mail/layout.html", &context)?;

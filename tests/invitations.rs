@@ -316,3 +316,73 @@ async fn a_volunteer_with_a_confirmed_address_is_invited_to_the_shift_given_to_t
     assert_eq!(property(&shift, "DTEND"), Some("20261227T130000Z"));
     assert_eq!(property(&shift, "METHOD"), Some("REQUEST"));
 }
+
+#[tokio::test]
+async fn a_speaker_accepts_with_the_link_in_the_mail_and_organisers_see_it_with_the_session() {
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    ada_speaks(&app, &smtp).await;
+    let session = talk(&app, 48, "confirmed");
+    app.import(&schedule_json(&[session])).await;
+    app.send_everything().await;
+    let invitation = smtp.to(ADDRESS).pop().unwrap();
+    let accept = link_in(&invitation, "/mail/answer/");
+    assert!(accept.ends_with("/accepted"), "{accept}");
+    assert!(
+        invitation.contains(&format!("Accept: {accept}")),
+        "the text part links it: {invitation}"
+    );
+    let number = herald::db::schedule::read_sessions(app.db(), 1)
+        .await
+        .unwrap()[0]
+        .id;
+    let listing = app.say(&OWNER, &format!("/session {number}")).await;
+    assert!(
+        listing[0].contains("Ada (speaker) — no answer yet"),
+        "{listing:?}"
+    );
+
+    // Opening the link asks (mail scanners open links); the button answers.
+    let page = app.http.get(&accept).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Accept Rust in Space?"));
+    let listing = app.say(&OWNER, &format!("/session {number}")).await;
+    assert!(listing[0].contains("no answer yet"), "{listing:?}");
+    let done = app.http.post(&accept).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    let listing = app.say(&OWNER, &format!("/session {number}")).await;
+    assert!(
+        listing[0].contains("Ada (speaker) — accepted"),
+        "{listing:?}"
+    );
+    // Attendees do not see who was invited.
+    app.join(&BOB, "attendee").await;
+    let theirs = app.say(&BOB, &format!("/session {number}")).await;
+    assert!(!theirs[0].contains("Calendar invitations"), "{theirs:?}");
+
+    // A move asks again, with new links; the old ones no longer answer.
+    let mut moved = session;
+    moved.3 += TimeDelta::hours(1);
+    app.import(&schedule_json(&[moved])).await;
+    app.send_everything().await;
+    let listing = app.say(&OWNER, &format!("/session {number}")).await;
+    assert!(listing[0].contains("no answer yet"), "{listing:?}");
+    let stale = app.http.post(&accept).send().await.unwrap();
+    assert_eq!(stale.status(), 404);
+    let update = smtp.to(ADDRESS).pop().unwrap();
+    let decline = link_in(&update, "/declined");
+    assert!(decline.contains("/mail/answer/"), "{decline}");
+    assert_eq!(app.http.post(&decline).send().await.unwrap().status(), 200);
+    let listing = app.say(&OWNER, &format!("/session {number}")).await;
+    assert!(
+        listing[0].contains("Ada (speaker) — declined"),
+        "{listing:?}"
+    );
+    let unknown = app
+        .http
+        .post(decline.replace("/declined", "/maybe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404, "only accepted or declined");
+}

@@ -1498,7 +1498,19 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                 "number": 14, "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust",
                 "url": "https://fosdem.org/2027/schedule/event/rust_kernel/", "start": "10:00", "end": "10:50",
                 "day": "Saturday 06 February", "speakers": ["Ada Lovelace", "Linus"], "status": "confirmed",
-            } }),
+            }, "invitations": [] }),
+        ),
+        (
+            "session.html",
+            "invitations",
+            json!({ "session": {
+                "number": 14, "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust",
+                "url": null, "start": "10:00", "end": "10:50",
+                "day": "Saturday 06 February", "speakers": ["Ada Lovelace"], "status": "confirmed",
+            }, "invitations": [
+                { "name": "Ada Lovelace", "origin": "speaker", "answer": "accepted" },
+                { "name": "Bob", "origin": "asked", "answer": null },
+            ] }),
         ),
         (
             "session.html",
@@ -1507,7 +1519,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                 "number": 30, "title": "Lightning talks", "room": null, "track": null, "url": null,
                 "start": "10:00", "end": "11:00", "day": "Saturday 06 February", "speakers": [],
                 "status": "confirmed",
-            } }),
+            }, "invitations": [] }),
         ),
         (
             "session.html",
@@ -1516,7 +1528,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                 "number": 22, "title": "PostgreSQL indexes", "room": "H.2215", "track": null,
                 "url": "https://fosdem.org/2027/schedule/event/pg_indexes/", "start": "10:00", "end": "10:30",
                 "day": "Saturday 06 February", "speakers": [], "status": "cancelled",
-            } }),
+            }, "invitations": [] }),
         ),
         (
             "session_cancelled.html",

@@ -188,3 +188,93 @@ pub async fn addresses(
     // Ordered newest first: the oldest address, inserted last, wins.
     Ok(rows.into_iter().collect())
 }
+
+/// Keeps the hash of the token in the Accept / Decline links of the invitation's latest mail; an update
+/// of the event clears the answer given to the one before.
+pub async fn set_answer_token(
+    tx: &mut Tx,
+    id: i64,
+    token_hash: &str,
+    clear_answer: bool,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE calendar_invitations SET answer_token_hash = $1, \
+             answer = CASE WHEN $2 THEN NULL ELSE answer END, \
+             answered_at = CASE WHEN $2 THEN NULL ELSE answered_at END WHERE id = $3",
+        )
+        .bind(token_hash)
+        .bind(clear_answer)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// The invitation whose latest mail holds the token hashed `token_hash`, with its conference's name.
+pub async fn by_answer_token(
+    tx: &mut Tx,
+    token_hash: &str,
+) -> anyhow::Result<Option<(Invitation, String)>> {
+    let row: Option<Invitation> = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM calendar_invitations WHERE answer_token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await
+    })?;
+    let Some(row) = row else { return Ok(None) };
+    let conference: String = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT c.name FROM conferences c JOIN calendar_invitations i ON i.conference_id = c.id \
+             WHERE i.id = $1",
+        )
+        .bind(row.id)
+        .fetch_one(conn)
+        .await
+    })?;
+    Ok(Some((row, conference)))
+}
+
+/// Records a person's answer (`accepted` or `declined`).
+pub async fn record_answer(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    answer: &str,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE calendar_invitations SET answer = $1, answered_at = $2 WHERE id = $3")
+            .bind(answer)
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Who holds a standing invitation to session `session`, for organisers: (name, origin, answer).
+pub async fn answers_for_session(
+    tx: &mut Tx,
+    session: i64,
+) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT p.display_name, i.origin, i.answer FROM calendar_invitations i \
+             JOIN people p ON p.id = i.person_id \
+             WHERE i.subject = 'session' AND i.subject_id = $1 AND i.state = 'active' \
+             ORDER BY p.display_name",
+        )
+        .bind(session)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}

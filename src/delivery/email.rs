@@ -67,6 +67,22 @@ pub struct CalendarEvent {
     pub attendee_name: String,
     /// How long before the start the calendar reminds (VALARM).
     pub alarm_minutes: i64,
+    /// The token of the mail's Accept / Decline links (a request's; see [`answer_link`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_token: Option<String>,
+}
+
+/// Where the Accept / Decline links of an invitation lead.
+pub const ANSWER_PATH: &str = "mail/answer";
+
+/// The answers an invitation's links give, as stored and as their links say.
+pub const ANSWERS: [&str; 2] = ["accepted", "declined"];
+
+/// The address that records `answer` (one of [`ANSWERS`]) to the invitation whose mail holds `token`.
+pub fn answer_link(web: &url::Url, token: &str, answer: &str) -> String {
+    let path = format!("{ANSWER_PATH}/{token}/{answer}");
+    web.join(&path)
+        .map_or_else(|_| format!("/{path}"), String::from)
 }
 
 /// The iTIP method of an invitation mail.

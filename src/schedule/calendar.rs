@@ -329,6 +329,7 @@ mod tests {
             attendee: "ada@example.org".into(),
             attendee_name: "Ada \"The\" Lovelace".into(),
             alarm_minutes: 10,
+            answer_token: None,
         };
         let text = itip("FOSDEM <herald@example.org>", &event).replace("\r\n ", "");
         for line in [

@@ -32,6 +32,7 @@ use crate::{
     },
     delivery::email::{self as mail, CalendarEvent, Method},
     templates::Templates,
+    token::{hash, new_token},
 };
 
 /// A session (a talk, or one asked for) or a volunteer shift.
@@ -403,6 +404,20 @@ impl<'a> Post<'a> {
             attendee: row.address.clone(),
             attendee_name: name,
             alarm_minutes: want.alarm_minutes,
+            answer_token: None,
+        };
+        // A request's mail carries Accept / Decline links with a token of its own; the links of an earlier
+        // mail stop working, and a changed event asks again.
+        let calendar = match method {
+            Method::Request => {
+                let token = new_token();
+                store::set_answer_token(tx, row.id, &hash(&token), row.sequence > 0).await?;
+                CalendarEvent {
+                    answer_token: Some(token),
+                    ..calendar
+                }
+            }
+            Method::Cancel => calendar,
         };
         let key = format!("calendar:{}:{}", row.id, row.sequence);
         let templates = self.templates;
