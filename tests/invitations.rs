@@ -11,7 +11,7 @@ use chrono::TimeDelta;
 use support::{
     ADA, BOB, OWNER, TestApp, TestSession,
     fake_smtp::FakeSmtp,
-    mail::{ada_confirms, header, link_in, spawn_with_smtp},
+    mail::{ada_confirms, header, link_in, one_click_unsubscribe, spawn_with_smtp},
     schedule_json, token_of,
 };
 
@@ -385,4 +385,36 @@ async fn a_speaker_accepts_with_the_link_in_the_mail_and_organisers_see_it_with_
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404, "only accepted or declined");
+}
+
+#[tokio::test]
+async fn a_speaker_who_confirms_an_address_later_is_invited_then_and_one_click_stops_the_updates() {
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    let replies = app.say(&OWNER, "/invite speaker Ada").await;
+    let token = token_of(replies.last().unwrap());
+    app.say(&ADA, &format!("/start {token}")).await;
+    let session = talk(&app, 48, "confirmed");
+    app.import(&schedule_json(&[session])).await;
+    app.say(&ADA, &format!("/settings email {ADDRESS}")).await;
+    app.send_everything().await;
+    let confirmation = smtp.to(ADDRESS).pop().unwrap();
+    let confirm = link_in(&confirmation, "/mail/confirm/");
+    assert_eq!(app.http.post(&confirm).send().await.unwrap().status(), 200);
+    app.send_everything().await;
+    let mails = smtp.to(ADDRESS);
+    assert_eq!(mails.len(), 2, "the confirmation, then the invitation");
+    assert!(
+        header(&mails[1], "Subject").is_some_and(|s| s.starts_with("Your talk: Rust in Space")),
+        "{}",
+        mails[1]
+    );
+
+    let (unsubscribe, _) = one_click_unsubscribe(&app, &mails[1]).await;
+    assert!(unsubscribe.ends_with("/direct"), "{unsubscribe}");
+    let mut moved = session;
+    moved.3 += TimeDelta::hours(1);
+    app.import(&schedule_json(&[moved])).await;
+    app.send_everything().await;
+    assert_eq!(smtp.to(ADDRESS).len(), 2, "stopped: no update goes");
 }

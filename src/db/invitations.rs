@@ -169,7 +169,8 @@ pub async fn revise(
     Ok(())
 }
 
-/// Per person: their confirmed, reachable e-mail address (the first linked), among `people` or all.
+/// Per person (`person` only, or everyone): their confirmed e-mail address (the first linked) that is
+/// reachable and takes direct mail — an invitation is direct mail, and its one-click link stops it.
 pub async fn addresses(
     tx: &mut Tx,
     person: Option<i64>,
@@ -177,7 +178,8 @@ pub async fn addresses(
     let rows: Vec<(i64, String)> = on_tx!(tx, |conn| {
         sqlx::query_as(
             "SELECT person_id, platform_user_id FROM person_accounts \
-             WHERE platform = $1 AND unreachable_at IS NULL AND ($2 IS NULL OR person_id = $2) \
+             WHERE platform = $1 AND unreachable_at IS NULL AND direct = TRUE \
+             AND ($2 IS NULL OR person_id = $2) \
              ORDER BY linked_at DESC",
         )
         .bind(PLATFORM)

@@ -92,10 +92,9 @@ pub async fn reconcile(
         }
     }
     let upcoming: HashMap<i64, &StoredSession> = sessions.iter().map(|s| (s.id, s)).collect();
-    for row in existing
-        .iter()
-        .filter(|r| r.origin == ASKED && r.subject == SESSION)
-    {
+    for row in existing.iter().filter(|r| {
+        r.origin == ASKED && r.subject == SESSION && addresses.contains_key(&r.person_id)
+    }) {
         if let Some(s) = upcoming.get(&row.subject_id) {
             wanted
                 .entry((SESSION, s.id, row.person_id))

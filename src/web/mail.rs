@@ -93,6 +93,28 @@ async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Re
         }
         let linked =
             store::link_address(&mut tx, now, c.person_id, &c.address, &new_token()).await?;
+        if linked != store::Linked::Taken {
+            // A new channel: what the person is due from now on goes there too, calendar
+            // invitations to their talks and shifts included.
+            for subscription in
+                crate::db::subscriptions::subscriptions_of(&mut tx, c.person_id).await?
+            {
+                let Some(conference) =
+                    crate::db::conferences::conference_by_id(&mut tx, subscription.conference_id)
+                        .await?
+                else {
+                    continue;
+                };
+                crate::schedule::import::catch_up(
+                    &mut tx,
+                    &state.templates,
+                    now,
+                    &conference,
+                    c.person_id,
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         tracing::info!(
             domain = herald_bots::email::domain_of(&c.address),
