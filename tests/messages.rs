@@ -277,6 +277,16 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("calendar_off.html", "", json!({})),
         (
+            "conference_email_set.html",
+            "",
+            json!({ "conference": "FOSDEM 2027", "address": "orga@fosdem.org" }),
+        ),
+        (
+            "conference_email_set.html",
+            "off",
+            json!({ "conference": "FOSDEM 2027", "address": null }),
+        ),
+        (
             "calendar_invitation_mailed.html",
             "",
             json!({ "title": "Rust in Space", "address": "ada@example.org" }),

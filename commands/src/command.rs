@@ -272,6 +272,8 @@ pub enum ConferenceCommand {
         speakers: i64,
         volunteers: i64,
     },
+    /// `/conference email <address|off>`: where organiser notices are mirrored by mail (`None`: nowhere).
+    Email { address: Option<String> },
 }
 
 /// The daily window in which Herald may send messages for a conference.
@@ -383,6 +385,7 @@ impl Command {
                 ConferenceCommand::Policy { .. } => Id::ConferencePolicy,
                 ConferenceCommand::Window(_) => Id::ConferenceWindow,
                 ConferenceCommand::Reminders { .. } => Id::ConferenceReminders,
+                ConferenceCommand::Email { .. } => Id::ConferenceEmail,
                 ConferenceCommand::Status => Id::ConferenceStatus,
             },
             Self::Status => Id::Status,
@@ -1212,6 +1215,17 @@ fn parse_conference(text: &str) -> Result<ConferenceCommand, ParseError> {
                 speakers,
                 volunteers,
             })
+        }
+        "email" => {
+            let mut args = Args::new(Id::ConferenceEmail, rest);
+            let address = args.required("address", |s| {
+                if s.eq_ignore_ascii_case("off") {
+                    Ok(None)
+                } else {
+                    crate::args::email_address(s).map(Some)
+                }
+            })?;
+            args.finish(ConferenceCommand::Email { address })
         }
         _ => Err(ParseError::UnknownSubcommand {
             command: "conference",

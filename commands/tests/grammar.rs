@@ -251,6 +251,7 @@ fn help() {
             "conference policy",
             "conference window",
             "conference reminders",
+            "conference email",
             "conference status"
         ]
     );
@@ -509,6 +510,21 @@ fn conference_subcommands() {
         ("/conference list all", too_many("conference list")),
         ("/conference status", conference(ConferenceCommand::Status)),
         ("/conference status now", too_many("conference status")),
+        (
+            "/conference email orga@fosdem.org",
+            conference(ConferenceCommand::Email {
+                address: Some("orga@fosdem.org".into()),
+            }),
+        ),
+        (
+            "/conference email OFF",
+            conference(ConferenceCommand::Email { address: None }),
+        ),
+        (
+            "/conference email orga",
+            invalid("conference email", "address", "orga", expected::EMAIL),
+        ),
+        ("/conference email", missing("conference email", "address")),
         (
             "/conference use fosdem-2026",
             conference(ConferenceCommand::Use {
@@ -863,6 +879,11 @@ fn commands_map_to_their_catalog_entries() {
             Role::Admin,
         ),
         ("/conference policy 1", "conference policy", Role::Admin),
+        (
+            "/conference email orga@fosdem.org",
+            "conference email",
+            Role::Admin,
+        ),
         ("/conference window off", "conference window", Role::Admin),
         ("/status", "status", Role::Volunteer),
         ("/admins", "admins", Role::Volunteer),

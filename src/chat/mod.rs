@@ -429,6 +429,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
                     }]
                     .endpoint(conference::reminders),
                 )
+                .branch(case![ConferenceCommand::Email { address }].endpoint(conference::email))
                 .branch(case![ConferenceCommand::Status].endpoint(conference::status)),
         )
         .branch(case![Command::Status].endpoint(conference::status))

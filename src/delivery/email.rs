@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{Notice, social};
 use crate::{
     db::{
-        Tx,
+        Tx, conferences,
         contacts::Kind,
         email::{self as store, PLATFORM},
         outbox::{self, NewMessage},
@@ -338,6 +338,77 @@ pub async fn calendar(
     };
     let message = new_message(address, "notice", key, &body, now)?;
     outbox::enqueue(tx, now, &message).await?;
+    Ok(())
+}
+
+/// How often the organisers' mirror mails one kind of notice at most; what comes in between is gathered
+/// into the next mail.
+pub const MIRROR_EVERY: TimeDelta = TimeDelta::minutes(10);
+
+/// Mirrors an organiser notice to the conference's notification address, when one is set: the first of
+/// its kind goes at once; those that follow within [`MIRROR_EVERY`] of the last mail are gathered into
+/// the next, due that long after it, so a burst of failures makes two mails, not a flood.
+pub async fn mirror(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: i64,
+    notice: &Notice,
+) -> anyhow::Result<()> {
+    let Some(address) = conferences::notify_email(tx, conference).await? else {
+        return Ok(());
+    };
+    let name = conferences::conference_by_id(tx, conference)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let html = social::direct_html(templates, notice)?;
+    let kind = notice.template;
+    let (id, due, items) = match conferences::latest_batch(tx, conference, kind).await? {
+        Some(batch) if batch.due_at > now => {
+            let mut items: Vec<String> = serde_json::from_str(&batch.items)?;
+            items.push(html);
+            conferences::set_batch_items(tx, batch.id, &serde_json::to_string(&items)?).await?;
+            (batch.id, batch.due_at, items)
+        }
+        latest => {
+            let due = latest.map_or(now, |b| (b.due_at + MIRROR_EVERY).max(now));
+            let items = vec![html];
+            let id = conferences::create_batch(
+                tx,
+                now,
+                conference,
+                kind,
+                due,
+                &serde_json::to_string(&items)?,
+            )
+            .await?;
+            (id, due, items)
+        }
+    };
+    let texts: Vec<String> = items
+        .iter()
+        .map(|h| herald_bots::html::to_text(h))
+        .collect();
+    let context =
+        json!({ "conference": name, "count": items.len(), "items": items, "texts": texts });
+    let (subject, text, html) = render_mail(templates, "mirror", &context)?;
+    let body = MailBody {
+        subject,
+        text,
+        html,
+        unsubscribe: None,
+        automatic: true,
+        calendar: None,
+    };
+    let message = new_message(
+        &address,
+        "notice",
+        &format!("mirror:{conference}:{id}"),
+        &body,
+        due,
+    )?;
+    outbox::upsert_scheduled(tx, now, &message).await?;
     Ok(())
 }
 
