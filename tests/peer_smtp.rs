@@ -169,3 +169,38 @@ async fn a_speakers_invitation_then_its_update_then_its_cancellation_reach_a_rea
         ]
     );
 }
+
+#[tokio::test]
+#[ignore = "needs the real SMTP peer: .ci/peer-smtp"]
+async fn a_burst_of_ten_organiser_notices_reaches_a_real_server_as_two_mails() {
+    let Some((url, dir)) = peer() else { return };
+    let app = spawn_with_smtp(&url).await;
+    let orga = fresh_address("orga");
+    let replies = app.say(&OWNER, &format!("/conference email {orga}")).await;
+    assert!(replies[0].contains("also goes to"), "{replies:?}");
+    let templates = herald::templates::Templates::new();
+    let mut tx = app.db().begin().await.unwrap();
+    for i in 0..10 {
+        herald::delivery::organisers::notify(
+            &mut tx,
+            &templates,
+            app.now(),
+            1,
+            "notify_hook",
+            &format!("hook:{i}"),
+            serde_json::json!({ "conference": "FOSDEM 2027", "title": format!("Power cut {i}"),
+                                "text": "Evacuate.", "level": "urgent" }),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    app.send_everything().await;
+    app.advance(TimeDelta::minutes(10));
+    app.send_everything().await;
+    let received = mails(&dir, &orga, 2).await;
+    assert_eq!(received.len(), 2, "{received:#?}");
+    assert!(received[1].contains("Power cut 9"), "{}", received[1]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(maildir_to(&dir, &orga).len(), 2, "no more");
+}
