@@ -1,6 +1,7 @@
 //! E-mail, as the application uses it: the outbox's sender for the configured mail server (or the `.eml`
 //! folder). It frames each mail's words with `templates/mail/layout.*` (the footer and its unsubscribe
-//! link name this server's address), gives it Herald's own `Message-ID` and hands it to the driver.
+//! link name this server's address), gives it Herald's own `Message-ID`, writes a calendar invitation's
+//! iTIP object with this server's sender as ORGANIZER, and hands it to the driver.
 //! (Writing mail is the delivery layer's: [`crate::delivery::email`].)
 //!
 //! A mail server's answer decides what follows: 4xx and connection failures are retried by the outbox,
@@ -12,13 +13,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use herald_bots::{
     RateLimits,
-    email::{Mail, Mailer, domain_of},
+    email::{Calendar, Mail, Mailer, domain_of},
 };
 use serde_json::json;
 
 use crate::{
-    delivery::email::{MailBody, parse_kind, unsubscribe_link},
+    delivery::email::{ANSWERS, MailBody, answer_link, parse_kind, unsubscribe_link},
     outbox::{ChatClass, Delivery, SendError, Sender},
+    schedule::calendar::itip,
     templates::Templates,
     token::hash,
 };
@@ -69,9 +71,15 @@ impl EmailSender {
             Some((link, kind)) => (Some(link.as_str()), kind.as_str()),
             None => (None, ""),
         };
+        // An invitation's Accept / Decline links, which name this server's address like the others.
+        let answers = body
+            .calendar
+            .as_ref()
+            .and_then(|c| c.answer_token.as_deref())
+            .map(|token| ANSWERS.map(|answer| answer_link(&self.web, token, answer)));
         let context = json!({
             "subject": body.subject, "text": body.text, "body": body.html,
-            "unsubscribe": link, "kind": kind,
+            "unsubscribe": link, "kind": kind, "answers": answers,
         });
         let text = self.templates.render("mail/layout.text.txt", &context)?;
         let html = self.templates.render("mail/layout.html", &context)?;
@@ -99,6 +107,10 @@ impl Sender for EmailSender {
         // Derived from the row's key, so a retry of the same message carries the same id and a
         // receiving server that saw it already can tell.
         let message_id = format!("{}@{}", &hash(delivery.idempotency_key)[..32], self.domain);
+        let ics = body
+            .calendar
+            .as_ref()
+            .map(|event| (event.method.as_str(), itip(&self.from, event)));
         let mail = Mail {
             from: &self.from,
             to: delivery.target,
@@ -108,6 +120,7 @@ impl Sender for EmailSender {
             message_id,
             unsubscribe: unsubscribe.as_deref(),
             automatic: body.automatic,
+            calendar: ics.as_ref().map(|(method, ics)| Calendar { method, ics }),
         };
         self.mailer.send(&mail).await.map_err(|e| SendError {
             disposition: e.disposition,

@@ -349,3 +349,77 @@ async fn invite_send_mails_each_address_once_and_a_rerun_sends_nothing_twice() {
         .unwrap_err();
     assert!(err.to_string().contains("no conference nope"), "{err}");
 }
+
+#[tokio::test]
+async fn a_burst_of_ten_organiser_notices_reaches_the_notification_address_as_two_mails() {
+    const ORGA: &str = "orga@example.org";
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    let replies = app.say(&OWNER, "/conference email orga").await;
+    assert!(replies[0].contains("e-mail address"), "{replies:?}");
+    let replies = app.say(&OWNER, &format!("/conference email {ORGA}")).await;
+    assert!(
+        replies[0].contains(&format!("also goes to {ORGA}")),
+        "{replies:?}"
+    );
+
+    let templates = Templates::new();
+    let burst = |n: usize| {
+        let (db, templates, now) = (app.db(), &templates, app.now());
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            for i in 0..n {
+                herald::delivery::organisers::notify(
+                    &mut tx,
+                    templates,
+                    now,
+                    1,
+                    "notify_hook",
+                    &format!("hook:{}:{i}", now.timestamp()),
+                    serde_json::json!({ "conference": "FOSDEM 2027", "title": format!("Power cut {i}"),
+                                        "text": "Evacuate.", "level": "urgent" }),
+                )
+                .await
+                .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+    };
+    burst(10).await;
+    app.send_everything().await;
+    let mails = smtp.to(ORGA);
+    assert_eq!(mails.len(), 1, "the first at once: {mails:#?}");
+    assert_eq!(
+        header(&mails[0], "Subject"),
+        Some("[FOSDEM 2027] Organiser notice")
+    );
+    assert!(mails[0].contains("Power cut 0"), "{}", mails[0]);
+
+    // The other nine are gathered into one mail ten minutes later.
+    app.advance(TimeDelta::minutes(9));
+    app.send_everything().await;
+    assert_eq!(smtp.to(ORGA).len(), 1, "not before ten minutes");
+    app.advance(TimeDelta::minutes(1));
+    app.send_everything().await;
+    let mails = smtp.to(ORGA);
+    assert_eq!(mails.len(), 2, "{mails:#?}");
+    assert_eq!(
+        header(&mails[1], "Subject"),
+        Some("[FOSDEM 2027] 9 organiser notices")
+    );
+    for i in 1..10 {
+        assert!(
+            mails[1].contains(&format!("Power cut {i}")),
+            "{i}: {}",
+            mails[1]
+        );
+    }
+
+    // Switched off: nothing more.
+    let replies = app.say(&OWNER, "/conference email off").await;
+    assert!(replies[0].contains("no longer mailed"), "{replies:?}");
+    app.advance(TimeDelta::minutes(30));
+    burst(3).await;
+    app.send_everything().await;
+    assert_eq!(smtp.to(ORGA).len(), 2);
+}

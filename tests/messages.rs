@@ -276,6 +276,28 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "conference": "FOSDEM 2027", "url": "https://herald.example/calendar/k3J9xQ.ics" }),
         ),
         ("calendar_off.html", "", json!({})),
+        (
+            "conference_email_set.html",
+            "",
+            json!({ "conference": "FOSDEM 2027", "address": "orga@fosdem.org" }),
+        ),
+        (
+            "conference_email_set.html",
+            "off",
+            json!({ "conference": "FOSDEM 2027", "address": null }),
+        ),
+        (
+            "calendar_invitation_mailed.html",
+            "",
+            json!({ "title": "Rust in Space", "address": "ada@example.org" }),
+        ),
+        (
+            "calendar_invitation_already.html",
+            "",
+            json!({ "title": "Rust in Space", "address": "ada@example.org" }),
+        ),
+        ("calendar_needs_email.html", "", json!({})),
+        ("calendar_no_session.html", "", json!({ "number": 12 })),
         ("campaign_admins_only.html", "", json!({})),
         (
             "campaign_bad_start.html",
@@ -1486,7 +1508,19 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                 "number": 14, "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust",
                 "url": "https://fosdem.org/2027/schedule/event/rust_kernel/", "start": "10:00", "end": "10:50",
                 "day": "Saturday 06 February", "speakers": ["Ada Lovelace", "Linus"], "status": "confirmed",
-            } }),
+            }, "invitations": [] }),
+        ),
+        (
+            "session.html",
+            "invitations",
+            json!({ "session": {
+                "number": 14, "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust",
+                "url": null, "start": "10:00", "end": "10:50",
+                "day": "Saturday 06 February", "speakers": ["Ada Lovelace"], "status": "confirmed",
+            }, "invitations": [
+                { "name": "Ada Lovelace", "origin": "speaker", "answer": "accepted" },
+                { "name": "Bob", "origin": "asked", "answer": null },
+            ] }),
         ),
         (
             "session.html",
@@ -1495,7 +1529,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                 "number": 30, "title": "Lightning talks", "room": null, "track": null, "url": null,
                 "start": "10:00", "end": "11:00", "day": "Saturday 06 February", "speakers": [],
                 "status": "confirmed",
-            } }),
+            }, "invitations": [] }),
         ),
         (
             "session.html",
@@ -1504,7 +1538,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                 "number": 22, "title": "PostgreSQL indexes", "room": "H.2215", "track": null,
                 "url": "https://fosdem.org/2027/schedule/event/pg_indexes/", "start": "10:00", "end": "10:30",
                 "day": "Saturday 06 February", "speakers": [], "status": "cancelled",
-            } }),
+            }, "invitations": [] }),
         ),
         (
             "session_cancelled.html",

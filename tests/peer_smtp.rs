@@ -15,7 +15,7 @@ use support::{
         ada_confirms, first_of_two_reminders, header, link_in, maildir_to, one_click_unsubscribe,
         spawn_with_smtp,
     },
-    token_of,
+    schedule_json, token_of,
 };
 
 /// The peer's address and Maildir, when .ci/peer-smtp runs these.
@@ -123,4 +123,84 @@ async fn a_550_from_a_real_server_gives_the_address_up() {
     // The server quoted the address; what Herald keeps and logs shows only its domain.
     assert!(!error.contains(&address), "{error}");
     assert!(error.contains("…@example.org"), "{error}");
+}
+
+#[tokio::test]
+#[ignore = "needs the real SMTP peer: .ci/peer-smtp"]
+async fn a_speakers_invitation_then_its_update_then_its_cancellation_reach_a_real_server() {
+    let Some((url, dir)) = peer() else { return };
+    let app = spawn_with_smtp(&url).await;
+    let address = fresh_address("speaker");
+    app.say(&OWNER, &format!("/invite speaker {address} Ada"))
+        .await;
+    app.send_everything().await;
+    let invite = mails(&dir, &address, 1).await;
+    let token = token_of(&link_in(&invite[0], "?start="));
+    let joined = app.say(&ADA, &format!("/start {token}")).await;
+    assert!(joined[0].contains("speaker"), "{joined:?}");
+    // A title with characters that must be escaped and folded, for the parsers in .ci/check_itip.py.
+    let title = "Rust in Space: Ünïcödé, commas; and a title long enough to be folded twice over";
+    let start = app.now() + TimeDelta::days(2);
+    let mut session = ("t1", title, "K.1.105", start, 45, "confirmed");
+    let mut methods = Vec::new();
+    for (n, change) in ["invite", "move", "cancel"].into_iter().enumerate() {
+        match change {
+            "move" => session.3 += TimeDelta::hours(1),
+            "cancel" => session.5 = "canceled",
+            _ => {}
+        }
+        app.import(&schedule_json(&[session])).await;
+        app.send_everything().await;
+        let received = mails(&dir, &address, n + 2).await;
+        assert_eq!(received.len(), n + 2, "{change}: {received:#?}");
+        let part = received[n + 1]
+            .lines()
+            .find(|l| l.starts_with("Content-Type: text/calendar"))
+            .expect("a calendar part")
+            .to_owned();
+        methods.push(part);
+    }
+    assert_eq!(
+        methods,
+        [
+            "Content-Type: text/calendar; charset=utf-8; method=REQUEST",
+            "Content-Type: text/calendar; charset=utf-8; method=REQUEST",
+            "Content-Type: text/calendar; charset=utf-8; method=CANCEL",
+        ]
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the real SMTP peer: .ci/peer-smtp"]
+async fn a_burst_of_ten_organiser_notices_reaches_a_real_server_as_two_mails() {
+    let Some((url, dir)) = peer() else { return };
+    let app = spawn_with_smtp(&url).await;
+    let orga = fresh_address("orga");
+    let replies = app.say(&OWNER, &format!("/conference email {orga}")).await;
+    assert!(replies[0].contains("also goes to"), "{replies:?}");
+    let templates = herald::templates::Templates::new();
+    let mut tx = app.db().begin().await.unwrap();
+    for i in 0..10 {
+        herald::delivery::organisers::notify(
+            &mut tx,
+            &templates,
+            app.now(),
+            1,
+            "notify_hook",
+            &format!("hook:{i}"),
+            serde_json::json!({ "conference": "FOSDEM 2027", "title": format!("Power cut {i}"),
+                                "text": "Evacuate.", "level": "urgent" }),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    app.send_everything().await;
+    app.advance(TimeDelta::minutes(10));
+    app.send_everything().await;
+    let received = mails(&dir, &orga, 2).await;
+    assert_eq!(received.len(), 2, "{received:#?}");
+    assert!(received[1].contains("Power cut 9"), "{}", received[1]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(maildir_to(&dir, &orga).len(), 2, "no more");
 }

@@ -613,6 +613,38 @@ async fn reminder_lead_times_are_set_from_the_config_page() {
     );
 }
 
+/// Posts the config page's notification address form; returns the page it leads back to.
+async fn set_notify_email(browser: &mut Browser<'_>, csrf: &str, address: &str) -> String {
+    let form = [("csrf", csrf), ("address", address)];
+    let (_, location) = browser.post(&format!("/config/{SLUG}/email"), &form).await;
+    browser.get(&location).await.1
+}
+
+#[tokio::test]
+async fn the_organisers_notification_address_is_set_and_cleared_from_the_config_page() {
+    let app = spawn().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&web_link(&app, &OWNER, "/web").await).await;
+    let (_, page) = browser.get("/config").await;
+    assert!(
+        page.contains("Organiser notices go only to the organisers chat."),
+        "{page}"
+    );
+    let csrf = browser.csrf("/config").await;
+    let page = set_notify_email(&mut browser, &csrf, "orga@example.org").await;
+    assert!(
+        page.contains("Every organiser notice also goes to <b>orga@example.org</b>"),
+        "{page}"
+    );
+    let page = set_notify_email(&mut browser, &csrf, "not an address").await;
+    assert!(page.contains("orga@example.org</b>"), "unchanged: {page}");
+    let page = set_notify_email(&mut browser, &csrf, "").await;
+    assert!(
+        page.contains("Organiser notices go only to the organisers chat."),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn the_phone_page_starts_a_post_with_the_auto_hashtags_and_offers_the_others() {
     let app = spawn().await;

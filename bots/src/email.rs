@@ -11,8 +11,8 @@ use std::{path::PathBuf, time::Duration};
 use lettre::{
     Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{
-        MultiPart,
-        header::{HeaderName, HeaderValue},
+        MultiPart, SinglePart,
+        header::{ContentType, HeaderName, HeaderValue},
     },
     transport::smtp::PoolConfig,
 };
@@ -52,6 +52,17 @@ pub struct Mail<'a> {
     pub unsubscribe: Option<&'a str>,
     /// Sent by Herald on its own (a reminder, a notice), not as a person's reply (RFC 3834).
     pub automatic: bool,
+    /// A calendar invitation, update or cancellation carried as a third alternative (iMIP, RFC 6047).
+    pub calendar: Option<Calendar<'a>>,
+}
+
+/// An iCalendar object sent as `text/calendar; method=<METHOD>`: the `method` parameter must equal the
+/// object's own `METHOD` property (RFC 6047 §2.4), so both come from the same writer.
+#[derive(Debug, Clone, Copy)]
+pub struct Calendar<'a> {
+    /// `REQUEST` or `CANCEL`.
+    pub method: &'a str,
+    pub ics: &'a str,
 }
 
 /// A failed send, classified.
@@ -207,10 +218,7 @@ fn build(mail: &Mail<'_>) -> Result<Message, EmailError> {
         .to(to)
         .subject(mail.subject)
         .message_id(Some(format!("<{}>", mail.message_id)))
-        .multipart(MultiPart::alternative_plain_html(
-            mail.text.to_owned(),
-            mail.html.to_owned(),
-        ))
+        .multipart(body(mail)?)
         .map_err(|e| EmailError::new(Disposition::Permanent, format!("unbuildable mail: {e}")))?;
     let headers = message.headers_mut();
     if mail.automatic {
@@ -230,6 +238,25 @@ fn build(mail: &Mail<'_>) -> Result<Message, EmailError> {
         ));
     }
     Ok(message)
+}
+
+/// Plain text and HTML as alternatives, and the calendar object as the last (richest) one: mail
+/// programs that understand it show the invitation with its buttons, others the words.
+fn body(mail: &Mail<'_>) -> Result<MultiPart, EmailError> {
+    let words = MultiPart::alternative_plain_html(mail.text.to_owned(), mail.html.to_owned());
+    let Some(calendar) = mail.calendar else {
+        return Ok(words);
+    };
+    let kind = ContentType::parse(&format!(
+        "text/calendar; charset=utf-8; method={}",
+        calendar.method
+    ))
+    .map_err(|e| EmailError::new(Disposition::Permanent, format!("bad calendar method: {e}")))?;
+    Ok(words.singlepart(
+        SinglePart::builder()
+            .header(kind)
+            .body(calendar.ics.to_owned()),
+    ))
 }
 
 /// What an SMTP failure means for the message.
@@ -301,6 +328,7 @@ mod tests {
             message_id: "abc@example.org".into(),
             unsubscribe: Some("https://h.example/mail/unsubscribe/t/reminders"),
             automatic: true,
+            calendar: None,
         };
         let raw = String::from_utf8(build(&mail).expect("built").formatted()).expect("utf-8");
         assert!(raw.contains("Message-ID: <abc@example.org>"), "{raw}");
@@ -321,5 +349,30 @@ mod tests {
         let raw = String::from_utf8(build(&personal).expect("built").formatted()).expect("utf-8");
         assert!(!raw.contains("Auto-Submitted"), "{raw}");
         assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+        assert!(!raw.contains("text/calendar"), "{raw}");
+    }
+
+    #[test]
+    fn an_invitation_carries_its_calendar_with_the_same_method() {
+        let mail = Mail {
+            from: "Herald <herald@example.org>",
+            to: "ada@example.org",
+            subject: "Invitation",
+            text: "Your talk",
+            html: "<p>Your talk</p>",
+            message_id: "abc@example.org".into(),
+            unsubscribe: None,
+            automatic: true,
+            calendar: Some(Calendar {
+                method: "CANCEL",
+                ics: "BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n",
+            }),
+        };
+        let raw = String::from_utf8(build(&mail).expect("built").formatted()).expect("utf-8");
+        assert!(
+            raw.contains("Content-Type: text/calendar; charset=utf-8; method=CANCEL"),
+            "{raw}"
+        );
+        assert!(raw.contains("multipart/alternative"), "{raw}");
     }
 }

@@ -86,6 +86,7 @@ pub const CONFERENCE_SUBCOMMANDS: &[&str] = &[
     "policy",
     "window",
     "reminders",
+    "email",
     "status",
 ];
 
@@ -114,7 +115,8 @@ pub const BENEFIT_USAGE: &str = "/benefit <add|confirm>";
 /// Usage of `/slot` without a subcommand.
 pub const SLOT_USAGE: &str = "/slot <add|assign|list>";
 
-pub const CONFERENCE_USAGE: &str = "/conference <new|list|use|policy|window|reminders|status>";
+pub const CONFERENCE_USAGE: &str =
+    "/conference <new|list|use|policy|window|reminders|email|status>";
 
 /// Renders the catalog as a Markdown table (command, who may use it, what it does) for the README.
 pub fn catalog_markdown() -> String {
@@ -166,6 +168,7 @@ pub(crate) enum Id {
     ConferencePolicy,
     ConferenceWindow,
     ConferenceReminders,
+    ConferenceEmail,
     ConferenceStatus,
     Status,
     Admins,
@@ -358,6 +361,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         "How many minutes before a start reminders go out: to followers and attendees, to speakers, to volunteers before their shifts.",
     ),
     spec(
+        "conference email",
+        "/conference email <address>",
+        Role::Admin,
+        Scope::Any,
+        "Also mail every organiser notice to this address, at most one mail per kind of notice every ten minutes with the rest gathered into the next; /conference email off stops it.",
+    ),
+    spec(
         "conference status",
         "/conference status",
         Role::Volunteer,
@@ -520,10 +530,10 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
     ),
     spec(
         "calendar",
-        "/calendar",
+        "/calendar [session]",
         Role::Attendee,
         Scope::Private,
-        "A private calendar link with the sessions you follow or speak in and your shifts; a new link each time.",
+        "A private calendar link with the sessions you follow or speak in and your shifts; a new link each time. With a session number: a calendar invitation for it by e-mail, updated when it moves.",
     ),
     spec(
         "import",

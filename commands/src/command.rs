@@ -78,8 +78,9 @@ pub enum Command {
     VolunteerSlot(SlotCommand),
     /// `/myslots`: the sender's shifts.
     MySlots,
-    /// `/calendar`: a link to a personal calendar feed.
-    Calendar,
+    /// `/calendar`: a link to a personal calendar feed; `/calendar <session>`: a calendar invitation for
+    /// one session, mailed to the person's confirmed address and kept up to date.
+    Calendar { session: Option<i64> },
     /// `/import <url>`: fetch the schedule from a URL now and keep it in sync.
     Import { url: String },
     /// `/post <text>`: a public post, moderated by the conference's posting policy.
@@ -271,6 +272,8 @@ pub enum ConferenceCommand {
         speakers: i64,
         volunteers: i64,
     },
+    /// `/conference email <address|off>`: where organiser notices are mirrored by mail (`None`: nowhere).
+    Email { address: Option<String> },
 }
 
 /// The daily window in which Herald may send messages for a conference.
@@ -382,6 +385,7 @@ impl Command {
                 ConferenceCommand::Policy { .. } => Id::ConferencePolicy,
                 ConferenceCommand::Window(_) => Id::ConferenceWindow,
                 ConferenceCommand::Reminders { .. } => Id::ConferenceReminders,
+                ConferenceCommand::Email { .. } => Id::ConferenceEmail,
                 ConferenceCommand::Status => Id::ConferenceStatus,
             },
             Self::Status => Id::Status,
@@ -408,7 +412,7 @@ impl Command {
                 SlotCommand::List => Id::SlotList,
             },
             Self::MySlots => Id::MySlots,
-            Self::Calendar => Id::Calendar,
+            Self::Calendar { .. } => Id::Calendar,
             Self::Import { .. } => Id::Import,
             Self::Post { .. } => Id::Post,
             Self::Queue => Id::Queue,
@@ -744,7 +748,11 @@ impl Command {
             "following" => Args::new(Id::Following, args).finish(Self::Following),
             "slot" => parse_slot(args).map(Self::VolunteerSlot),
             "myslots" => Args::new(Id::MySlots, args).finish(Self::MySlots),
-            "calendar" => Args::new(Id::Calendar, args).finish(Self::Calendar),
+            "calendar" => {
+                let mut args = Args::new(Id::Calendar, args);
+                let session = args.optional("session", crate::args::session_number)?;
+                args.finish(Self::Calendar { session })
+            }
             "import" => {
                 let mut args = Args::new(Id::Import, args);
                 let url = args.required("url", crate::args::http_url)?;
@@ -1207,6 +1215,17 @@ fn parse_conference(text: &str) -> Result<ConferenceCommand, ParseError> {
                 speakers,
                 volunteers,
             })
+        }
+        "email" => {
+            let mut args = Args::new(Id::ConferenceEmail, rest);
+            let address = args.required("address", |s| {
+                if s.eq_ignore_ascii_case("off") {
+                    Ok(None)
+                } else {
+                    crate::args::email_address(s).map(Some)
+                }
+            })?;
+            args.finish(ConferenceCommand::Email { address })
         }
         _ => Err(ParseError::UnknownSubcommand {
             command: "conference",

@@ -169,7 +169,7 @@ mod tests {
         };
         assert_eq!(
             error.to_string(),
-            "/conference has no subcommand \"frob\"; expected one of: new, list, use, policy, window, reminders, status"
+            "/conference has no subcommand \"frob\"; expected one of: new, list, use, policy, window, reminders, email, status"
         );
     }
 }

@@ -22,7 +22,7 @@ fn sample(placeholder: &str) -> &'static str {
         "person" => "@alice",
         "role" => "speaker",
         "text" => "Doors open\nat nine.",
-        "number" => "12",
+        "number" | "session" => "12",
         "pattern" => "rust",
         "start" => "2027-02-06T09:00",
         "end" => "2027-02-06T11:00",

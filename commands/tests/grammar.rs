@@ -251,6 +251,7 @@ fn help() {
             "conference policy",
             "conference window",
             "conference reminders",
+            "conference email",
             "conference status"
         ]
     );
@@ -509,6 +510,21 @@ fn conference_subcommands() {
         ("/conference list all", too_many("conference list")),
         ("/conference status", conference(ConferenceCommand::Status)),
         ("/conference status now", too_many("conference status")),
+        (
+            "/conference email orga@fosdem.org",
+            conference(ConferenceCommand::Email {
+                address: Some("orga@fosdem.org".into()),
+            }),
+        ),
+        (
+            "/conference email OFF",
+            conference(ConferenceCommand::Email { address: None }),
+        ),
+        (
+            "/conference email orga",
+            invalid("conference email", "address", "orga", expected::EMAIL),
+        ),
+        ("/conference email", missing("conference email", "address")),
         (
             "/conference use fosdem-2026",
             conference(ConferenceCommand::Use {
@@ -863,6 +879,11 @@ fn commands_map_to_their_catalog_entries() {
             Role::Admin,
         ),
         ("/conference policy 1", "conference policy", Role::Admin),
+        (
+            "/conference email orga@fosdem.org",
+            "conference email",
+            Role::Admin,
+        ),
         ("/conference window off", "conference window", Role::Admin),
         ("/status", "status", Role::Volunteer),
         ("/admins", "admins", Role::Volunteer),
@@ -1015,6 +1036,29 @@ fn schedule_commands_take_a_number_or_a_room() {
         parse("/now please", BOT),
         Err(ParseError::TooManyArguments { .. })
     ));
+}
+
+#[test]
+fn calendar_takes_an_optional_session_number() {
+    use herald_commands::Command;
+    assert_eq!(
+        parse("/calendar", BOT),
+        Ok(Some(Command::Calendar { session: None }))
+    );
+    assert_eq!(
+        parse("/calendar #12", BOT),
+        Ok(Some(Command::Calendar { session: Some(12) }))
+    );
+    assert_eq!(
+        parse("/calendar rust", BOT),
+        invalid(
+            "calendar",
+            "session",
+            "rust",
+            herald_commands::args::expected::SESSION
+        )
+    );
+    assert_eq!(parse("/calendar 12 13", BOT), too_many("calendar"));
 }
 
 #[test]

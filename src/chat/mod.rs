@@ -429,6 +429,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
                     }]
                     .endpoint(conference::reminders),
                 )
+                .branch(case![ConferenceCommand::Email { address }].endpoint(conference::email))
                 .branch(case![ConferenceCommand::Status].endpoint(conference::status)),
         )
         .branch(case![Command::Status].endpoint(conference::status))
@@ -450,7 +451,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Following].endpoint(follow::following))
         .branch(case![Command::VolunteerSlot(sub)].endpoint(slots::slot))
         .branch(case![Command::MySlots].endpoint(slots::my_slots))
-        .branch(case![Command::Calendar].endpoint(follow::calendar))
+        .branch(case![Command::Calendar { session }].endpoint(follow::calendar))
         .branch(case![Command::Import { url }].endpoint(conference::import))
         .branch(case![Command::Post { text }].endpoint(posts::post))
         .branch(case![Command::Queue].endpoint(posts::queue))

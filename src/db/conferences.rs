@@ -196,3 +196,98 @@ pub async fn set_conference_fields(
     })?;
     Ok(())
 }
+
+/// Sets (or, with `None`, clears) the address organiser notices are mirrored to.
+pub async fn set_notify_email(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    conference: i64,
+    address: Option<&str>,
+) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE conferences SET notify_email = $1, updated_at = $2 WHERE id = $3")
+            .bind(address)
+            .bind(now)
+            .bind(conference)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// The address organiser notices are mirrored to, when one is set.
+pub async fn notify_email(tx: &mut Tx, conference: i64) -> anyhow::Result<Option<String>> {
+    let address: Option<Option<String>> = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT notify_email FROM conferences WHERE id = $1")
+            .bind(conference)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(address.flatten())
+}
+
+/// One mail of the organisers' mirror: the notices of one kind it gathers (their HTML).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MailBatch {
+    pub id: i64,
+    pub due_at: DateTime<Utc>,
+    pub items: String,
+}
+
+/// The latest mirror mail of `kind` for `conference`.
+pub async fn latest_batch(
+    tx: &mut Tx,
+    conference: i64,
+    kind: &str,
+) -> anyhow::Result<Option<MailBatch>> {
+    let row = on_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT id, due_at, items FROM organiser_mail_batches \
+             WHERE conference_id = $1 AND kind = $2 ORDER BY due_at DESC, id DESC LIMIT 1",
+        )
+        .bind(conference)
+        .bind(kind)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(row)
+}
+
+/// Starts a mirror mail of `kind` due at `due` with its first notice; returns its id.
+pub async fn create_batch(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    conference: i64,
+    kind: &str,
+    due: DateTime<Utc>,
+    items: &str,
+) -> anyhow::Result<i64> {
+    let id = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO organiser_mail_batches (conference_id, kind, due_at, items, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(conference)
+        .bind(kind)
+        .bind(due)
+        .bind(items)
+        .bind(now)
+        .fetch_one(conn)
+        .await
+    })?;
+    Ok(id)
+}
+
+/// Replaces the notices a mirror mail gathers.
+pub async fn set_batch_items(tx: &mut Tx, id: i64, items: &str) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE organiser_mail_batches SET items = $1 WHERE id = $2")
+            .bind(items)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}

@@ -22,6 +22,7 @@ pub mod documents;
 pub mod email;
 pub mod hashtags;
 pub mod inbox;
+pub mod invitations;
 pub mod leases;
 pub mod links;
 pub mod mentions;

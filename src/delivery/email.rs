@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{Notice, social};
 use crate::{
     db::{
-        Tx,
+        Tx, conferences,
         contacts::Kind,
         email::{self as store, PLATFORM},
         outbox::{self, NewMessage},
@@ -40,6 +40,68 @@ pub struct MailBody {
     pub unsubscribe: Option<Unsubscribe>,
     /// Sent by Herald on its own (`Auto-Submitted: auto-generated`), not at the reader's request.
     pub automatic: bool,
+    /// A calendar invitation, update or cancellation: the sender writes it as `text/calendar` with the
+    /// conference's sender as ORGANIZER (`crate::schedule::calendar::itip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<CalendarEvent>,
+}
+
+/// What an iTIP message (RFC 5546) says about one event: everything but the ORGANIZER, which is the
+/// sender's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarEvent {
+    pub method: Method,
+    /// Stable per (session or shift, person): every update and the cancellation name the same event.
+    pub uid: String,
+    /// Rises with every update and the cancellation, so calendars apply them in order.
+    pub sequence: i64,
+    /// When this revision was written (DTSTAMP): the same on a retry of the same mail.
+    pub stamp: DateTime<Utc>,
+    pub title: String,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The invited person's address and name (ATTENDEE).
+    pub attendee: String,
+    pub attendee_name: String,
+    /// How long before the start the calendar reminds (VALARM).
+    pub alarm_minutes: i64,
+    /// The token of the mail's Accept / Decline links (a request's; see [`answer_link`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_token: Option<String>,
+}
+
+/// Where the Accept / Decline links of an invitation lead.
+pub const ANSWER_PATH: &str = "mail/answer";
+
+/// The answers an invitation's links give, as stored and as their links say.
+pub const ANSWERS: [&str; 2] = ["accepted", "declined"];
+
+/// The address that records `answer` (one of [`ANSWERS`]) to the invitation whose mail holds `token`.
+pub fn answer_link(web: &url::Url, token: &str, answer: &str) -> String {
+    let path = format!("{ANSWER_PATH}/{token}/{answer}");
+    web.join(&path)
+        .map_or_else(|_| format!("/{path}"), String::from)
+}
+
+/// The iTIP method of an invitation mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// A new or updated event.
+    Request,
+    /// The event is off.
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Request => "REQUEST",
+            Self::Cancel => "CANCEL",
+        }
+    }
 }
 
 /// What a mail's one-click unsubscribe link stops.
@@ -130,6 +192,7 @@ pub async fn write_notice(
         html,
         unsubscribe,
         automatic: true,
+        calendar: None,
     };
     let row_kind = if notice.secret {
         outbox::SECRET_KIND
@@ -207,6 +270,7 @@ async fn enqueue_personal(
         html,
         unsubscribe: None,
         automatic: false,
+        calendar: None,
     };
     let message = new_message(address, outbox::SECRET_KIND, key, &body, now)?;
     Ok(outbox::enqueue(tx, now, &message).await?.id())
@@ -238,6 +302,114 @@ pub async fn invite(
 ) -> anyhow::Result<i64> {
     let mail = render_mail(templates, "invite", &json!(invitation))?;
     enqueue_personal(tx, now, address, &format!("{INVITE_KEY}{link_id}"), mail).await
+}
+
+/// Mails `event` (an invitation, an update or a cancellation of one session or shift) to the linked
+/// address `address` under `key` (one per invitation and SEQUENCE, so a revision goes once); the words
+/// are `mail/calendar_request.*` or `mail/calendar_cancel.*` with `context`. It is direct mail to the
+/// person: the one-click link stops that kind.
+pub async fn calendar(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    address: &str,
+    key: &str,
+    context: &serde_json::Value,
+    event: CalendarEvent,
+) -> anyhow::Result<()> {
+    let name = match event.method {
+        Method::Request => "calendar_request",
+        Method::Cancel => "calendar_cancel",
+    };
+    let (subject, text, html) = render_mail(templates, name, context)?;
+    let unsubscribe = store::unsubscribe_token(tx, address)
+        .await?
+        .map(|token| Unsubscribe {
+            token,
+            kind: kind_word(Kind::Direct).into(),
+        });
+    let body = MailBody {
+        subject,
+        text,
+        html,
+        unsubscribe,
+        automatic: true,
+        calendar: Some(event),
+    };
+    let message = new_message(address, "notice", key, &body, now)?;
+    outbox::enqueue(tx, now, &message).await?;
+    Ok(())
+}
+
+/// How often the organisers' mirror mails one kind of notice at most; what comes in between is gathered
+/// into the next mail.
+pub const MIRROR_EVERY: TimeDelta = TimeDelta::minutes(10);
+
+/// Mirrors an organiser notice to the conference's notification address, when one is set: the first of
+/// its kind goes at once; those that follow within [`MIRROR_EVERY`] of the last mail are gathered into
+/// the next, due that long after it, so a burst of failures makes two mails, not a flood.
+pub async fn mirror(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    conference: i64,
+    notice: &Notice,
+) -> anyhow::Result<()> {
+    let Some(address) = conferences::notify_email(tx, conference).await? else {
+        return Ok(());
+    };
+    let name = conferences::conference_by_id(tx, conference)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let html = social::direct_html(templates, notice)?;
+    let kind = notice.template;
+    let (id, due, items) = match conferences::latest_batch(tx, conference, kind).await? {
+        Some(batch) if batch.due_at > now => {
+            let mut items: Vec<String> = serde_json::from_str(&batch.items)?;
+            items.push(html);
+            conferences::set_batch_items(tx, batch.id, &serde_json::to_string(&items)?).await?;
+            (batch.id, batch.due_at, items)
+        }
+        latest => {
+            let due = latest.map_or(now, |b| (b.due_at + MIRROR_EVERY).max(now));
+            let items = vec![html];
+            let id = conferences::create_batch(
+                tx,
+                now,
+                conference,
+                kind,
+                due,
+                &serde_json::to_string(&items)?,
+            )
+            .await?;
+            (id, due, items)
+        }
+    };
+    let texts: Vec<String> = items
+        .iter()
+        .map(|h| herald_bots::html::to_text(h))
+        .collect();
+    let context =
+        json!({ "conference": name, "count": items.len(), "items": items, "texts": texts });
+    let (subject, text, html) = render_mail(templates, "mirror", &context)?;
+    let body = MailBody {
+        subject,
+        text,
+        html,
+        unsubscribe: None,
+        automatic: true,
+        calendar: None,
+    };
+    let message = new_message(
+        &address,
+        "notice",
+        &format!("mirror:{conference}:{id}"),
+        &body,
+        due,
+    )?;
+    outbox::upsert_scheduled(tx, now, &message).await?;
+    Ok(())
 }
 
 /// How the keys of the mails written for one person start: `invite-mail:<link id>/email:<address>`,

@@ -1,5 +1,6 @@
 //! Organiser notices: whatever the organisers must know goes to the conference's bound organisers chat,
-//! through the outbox, from this one function.
+//! through the outbox, from this one function — and to the conference's notification address by mail
+//! when one is set (`crate::delivery::email::mirror`).
 
 use serde::Serialize;
 
@@ -31,6 +32,7 @@ pub async fn notify(
         &format!("notify:{key}"),
     )
     .await?;
+    super::email::mirror(tx, templates, now, conference, &notice).await?;
     if reached == 0 {
         tracing::info!(
             conference,

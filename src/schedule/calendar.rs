@@ -1,4 +1,5 @@
-//! Personal calendar feeds in iCalendar (RFC 5545): followed sessions, one's own talks and shifts.
+//! Personal calendar feeds in iCalendar (RFC 5545): followed sessions, one's own talks and shifts; and
+//! the iTIP messages (RFC 5546) mailed as invitations, updates and cancellations of one event.
 //!
 //! Written by hand because the rules that matter are few and easy to get subtly wrong with a generic
 //! writer: CRLF line ends, lines folded at 75 octets without splitting a UTF-8 character, TEXT values
@@ -7,6 +8,8 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
+
+use crate::delivery::email::{CalendarEvent, Method};
 
 /// One event in a feed.
 #[derive(Debug, Clone)]
@@ -175,6 +178,83 @@ pub fn feed(name: &str, tz: Tz, entries: &[Entry], stamp: DateTime<Utc>) -> Stri
     out
 }
 
+/// A property parameter value (RFC 5545 §3.2): quoted, as a name may hold `:`, `;` or `,`; a quoted
+/// value cannot hold DQUOTE, so those are dropped.
+fn param(value: &str) -> String {
+    format!("\"{}\"", value.replace(['"', '\r', '\n'], ""))
+}
+
+/// The name and address of a mailbox written `Name <address>` or `address`.
+fn mailbox(text: &str) -> (Option<&str>, &str) {
+    match text.rsplit_once('<') {
+        Some((name, address)) => {
+            let name = name.trim().trim_matches('"').trim();
+            (
+                (!name.is_empty()).then_some(name),
+                address.trim_end_matches('>').trim(),
+            )
+        }
+        None => (None, text.trim()),
+    }
+}
+
+/// An iTIP message for one event, as mailed (iMIP, RFC 6047): `METHOD:REQUEST` invites or updates,
+/// `METHOD:CANCEL` takes the event off the attendee's calendar. `organizer` is the sender's mailbox
+/// (`Name <address>`); times are in UTC, which needs no VTIMEZONE. A request carries a display alarm
+/// before the start; a cancellation has none (RFC 5546 §3.2.5 allows no VALARM there).
+pub fn itip(organizer: &str, event: &CalendarEvent) -> String {
+    let utc = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let mut out = String::new();
+    fold("BEGIN:VCALENDAR", &mut out);
+    fold("VERSION:2.0", &mut out);
+    fold("PRODID:-//Herald//Conference messaging//EN", &mut out);
+    fold("CALSCALE:GREGORIAN", &mut out);
+    fold(&format!("METHOD:{}", event.method.as_str()), &mut out);
+    fold("BEGIN:VEVENT", &mut out);
+    fold(&format!("UID:{}", escape(&event.uid)), &mut out);
+    fold(&format!("DTSTAMP:{}", utc(event.stamp)), &mut out);
+    fold(&format!("SEQUENCE:{}", event.sequence), &mut out);
+    fold(&format!("DTSTART:{}", utc(event.start)), &mut out);
+    fold(&format!("DTEND:{}", utc(event.end)), &mut out);
+    fold(&format!("SUMMARY:{}", escape(&event.title)), &mut out);
+    if let Some(location) = &event.location {
+        fold(&format!("LOCATION:{}", escape(location)), &mut out);
+    }
+    if let Some(description) = &event.description {
+        fold(&format!("DESCRIPTION:{}", escape(description)), &mut out);
+    }
+    let (name, address) = mailbox(organizer);
+    let cn = name
+        .map(|n| format!(";CN={}", param(n)))
+        .unwrap_or_default();
+    fold(&format!("ORGANIZER{cn}:mailto:{address}"), &mut out);
+    fold(
+        &format!(
+            "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{}",
+            param(&event.attendee_name),
+            event.attendee
+        ),
+        &mut out,
+    );
+    match event.method {
+        Method::Request => {
+            fold("STATUS:CONFIRMED", &mut out);
+            fold("BEGIN:VALARM", &mut out);
+            fold("ACTION:DISPLAY", &mut out);
+            fold(&format!("DESCRIPTION:{}", escape(&event.title)), &mut out);
+            fold(
+                &format!("TRIGGER:-PT{}M", event.alarm_minutes.max(0)),
+                &mut out,
+            );
+            fold("END:VALARM", &mut out);
+        }
+        Method::Cancel => fold("STATUS:CANCELLED", &mut out),
+    }
+    fold("END:VEVENT", &mut out);
+    fold("END:VCALENDAR", &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +312,53 @@ mod tests {
         // Around mid-2027: the October 2026 and 2027 fall-backs and the March 2027 spring-forward.
         assert!(unfolded.contains("BEGIN:DAYLIGHT\r\nDTSTART:20270328T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200"), "{unfolded}");
         assert!(unfolded.contains("BEGIN:STANDARD\r\nDTSTART:20271031T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"), "{unfolded}");
+    }
+
+    #[test]
+    fn an_invitation_names_organizer_and_attendee_and_a_cancellation_drops_the_alarm() {
+        let event = CalendarEvent {
+            method: Method::Request,
+            uid: "herald-session-4-person-7@h.example".into(),
+            sequence: 2,
+            stamp: at("2027-01-01T00:00:00Z"),
+            title: "Rust; in space".into(),
+            location: Some("Saal 1".into()),
+            description: None,
+            start: at("2027-02-06T09:00:00Z"),
+            end: at("2027-02-06T10:00:00Z"),
+            attendee: "ada@example.org".into(),
+            attendee_name: "Ada \"The\" Lovelace".into(),
+            alarm_minutes: 10,
+            answer_token: None,
+        };
+        let text = itip("FOSDEM <herald@example.org>", &event).replace("\r\n ", "");
+        for line in [
+            "METHOD:REQUEST",
+            "SEQUENCE:2",
+            "DTSTART:20270206T090000Z",
+            "SUMMARY:Rust\\; in space",
+            "ORGANIZER;CN=\"FOSDEM\":mailto:herald@example.org",
+            "ATTENDEE;CN=\"Ada The Lovelace\";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:ada@example.org",
+            "TRIGGER:-PT10M",
+        ] {
+            assert!(
+                text.contains(&format!("\r\n{line}\r\n")),
+                "{line} in {text}"
+            );
+        }
+        let cancel = itip(
+            "herald@example.org",
+            &CalendarEvent {
+                method: Method::Cancel,
+                ..event
+            },
+        );
+        assert!(cancel.contains("METHOD:CANCEL\r\n"), "{cancel}");
+        assert!(cancel.contains("STATUS:CANCELLED\r\n"), "{cancel}");
+        assert!(
+            cancel.contains("ORGANIZER:mailto:herald@example.org\r\n"),
+            "{cancel}"
+        );
+        assert!(!cancel.contains("VALARM"), "{cancel}");
     }
 }

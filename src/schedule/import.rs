@@ -528,6 +528,8 @@ async fn personal_from(
         outbox::cancel_pending_except(tx, now, &prefix, &keep).await?;
     }
     count += recompute_volunteers(tx, templates, now, conference, person, &people).await?;
+    super::invitations::reconcile(tx, templates, now, conference, person, sessions, &speaking)
+        .await?;
     Ok(count)
 }
 

@@ -12,6 +12,7 @@ pub mod frab_json;
 pub mod frab_xml;
 pub mod ics;
 pub mod import;
+pub mod invitations;
 pub mod source;
 pub mod sync;
 

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/config/{slug}/policy", post(policy))
         .route("/config/{slug}/window", post(window))
         .route("/config/{slug}/reminders", post(reminders))
+        .route("/config/{slug}/email", post(notify_email))
         .route("/config/{slug}/hashtags", post(hashtag_add))
         .route("/config/{slug}/hashtags/remove", post(hashtag_remove))
         .route("/config/{slug}/switch", post(switch))
@@ -147,6 +148,7 @@ async fn config_context(
         "policy": may(role, "conference policy"),
         "window": may(role, "conference window"),
         "reminders": may(role, "conference reminders"),
+        "email": may(role, "conference email"),
         "hashtags": may(role, "hashtag list"),
         "hashtag_add": may(role, "hashtag add"),
         "hashtag_remove": may(role, "hashtag remove"),
@@ -214,10 +216,12 @@ async fn config_context(
     let (sessions, speakers) =
         crate::db::schedule::reminder_minutes(&mut tx, conference.id).await?;
     let volunteers = crate::db::schedule::volunteer_minutes(&mut tx, conference.id).await?;
+    let notify_email = crate::db::conferences::notify_email(&mut tx, conference.id).await?;
     tx.commit().await?;
     let mut conference_value = conference_json(&conference);
     conference_value["reminders"] =
         json!({ "sessions": sessions, "speakers": speakers, "volunteers": volunteers });
+    conference_value["notify_email"] = json!(notify_email);
     conference_value["window_from"] = json!(
         conference
             .posting_window_start
@@ -348,6 +352,30 @@ async fn reminders(
         ))
     });
     submit(&state, &signed, &slug, &form.csrf, "reminders", command).await
+}
+
+#[derive(Debug, Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    address: String,
+}
+
+/// Where organiser notices are mirrored by mail, through `/conference email` (an empty field: nowhere).
+async fn notify_email(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(slug): Path<String>,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    let command = match form.address.trim() {
+        "" => Ok("/conference email off".to_owned()),
+        address => {
+            word(&state, "email", "address", address).map(|a| format!("/conference email {a}"))
+        }
+    };
+    submit(&state, &signed, &slug, &form.csrf, "email", command).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,5 @@
-//! The pages behind the links in Herald's mail: confirming an address (double opt-in) and stopping a kind
-//! of mail. A link opened (`GET`) shows a button and changes nothing, since mail scanners open links on
+//! The pages behind the links in Herald's mail: confirming an address (double opt-in), stopping a kind
+//! of mail, and answering a calendar invitation (Accept / Decline, shown to organisers). A link opened (`GET`) shows a button and changes nothing, since mail scanners open links on
 //! their own; the button's `POST` does it. The unsubscribe `POST` is also RFC 8058's one-click target:
 //! mail clients send it straight from the `List-Unsubscribe` header, and it takes effect at once.
 
@@ -15,7 +15,9 @@ use serde_json::json;
 use super::{AppState, internal, page};
 use crate::{
     db::{contacts::Kind, email as store},
-    delivery::email::{CONFIRM_PATH, UNSUBSCRIBE_PATH, kind_word, parse_kind},
+    delivery::email::{
+        ANSWER_PATH, ANSWERS, CONFIRM_PATH, UNSUBSCRIBE_PATH, kind_word, parse_kind,
+    },
     token::{self, ct_eq, new_token},
 };
 
@@ -28,6 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("/{UNSUBSCRIBE_PATH}/{{token}}/{{kind}}"),
             get(unsubscribe_page).post(unsubscribe),
+        )
+        .route(
+            &format!("/{ANSWER_PATH}/{{token}}/{{answer}}"),
+            get(answer_page).post(answer),
         )
 }
 
@@ -87,6 +93,28 @@ async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Re
         }
         let linked =
             store::link_address(&mut tx, now, c.person_id, &c.address, &new_token()).await?;
+        if linked != store::Linked::Taken {
+            // A new channel: what the person is due from now on goes there too, calendar
+            // invitations to their talks and shifts included.
+            for subscription in
+                crate::db::subscriptions::subscriptions_of(&mut tx, c.person_id).await?
+            {
+                let Some(conference) =
+                    crate::db::conferences::conference_by_id(&mut tx, subscription.conference_id)
+                        .await?
+                else {
+                    continue;
+                };
+                crate::schedule::import::catch_up(
+                    &mut tx,
+                    &state.templates,
+                    now,
+                    &conference,
+                    c.person_id,
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         tracing::info!(
             domain = herald_bots::email::domain_of(&c.address),
@@ -207,6 +235,70 @@ async fn unsubscribe(
             "mail",
             json!({ "state": "unsubscribed", "address": address,
                     "kind": kind_word(kind), "what": what(kind) }),
+        ),
+    }
+}
+
+/// The invitation an answer link names, with its conference's name; `None` for a link Herald did not
+/// make, one replaced by a later mail of the invitation, or one of a cancelled invitation.
+async fn answer_target(
+    state: &AppState,
+    token: &str,
+    answer: &str,
+) -> anyhow::Result<Option<(crate::db::invitations::Invitation, String)>> {
+    if !ANSWERS.contains(&answer) {
+        return Ok(None);
+    }
+    let mut tx = state.db.begin().await?;
+    let found = crate::db::invitations::by_answer_token(&mut tx, &token::hash(token)).await?;
+    tx.commit().await?;
+    Ok(found.filter(|(invitation, _)| invitation.state == "active"))
+}
+
+/// `GET /mail/answer/<token>/<accepted|declined>`: the link in an invitation; asks before answering.
+async fn answer_page(
+    State(state): State<AppState>,
+    Path((token, answer)): Path<(String, String)>,
+) -> Response {
+    match answer_target(&state, &token, &answer).await {
+        Err(err) => internal(&state, &err),
+        Ok(None) => unknown_link(&state),
+        Ok(Some((invitation, conference))) => page(
+            &state,
+            StatusCode::OK,
+            "mail",
+            json!({ "state": "answer", "answer": answer, "token": token,
+                    "title": invitation.title, "conference": conference }),
+        ),
+    }
+}
+
+/// `POST /mail/answer/<token>/<accepted|declined>`: records the answer for the organisers; the other
+/// link of the same mail changes it.
+async fn answer(
+    State(state): State<AppState>,
+    Path((token, answer)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let Some((invitation, conference)) = answer_target(&state, &token, &answer).await? else {
+            return anyhow::Ok(None);
+        };
+        let mut tx = state.db.begin().await?;
+        crate::db::invitations::record_answer(&mut tx, state.clock.now(), invitation.id, &answer)
+            .await?;
+        tx.commit().await?;
+        Ok(Some((invitation, conference)))
+    }
+    .await;
+    match result {
+        Err(err) => internal(&state, &err),
+        Ok(None) => unknown_link(&state),
+        Ok(Some((invitation, conference))) => page(
+            &state,
+            StatusCode::OK,
+            "mail",
+            json!({ "state": "answered", "answer": answer,
+                    "title": invitation.title, "conference": conference }),
         ),
     }
 }

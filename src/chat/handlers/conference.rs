@@ -178,6 +178,20 @@ pub async fn reminders(ctx: Ctx, actor: Actor, minutes: (i64, i64, i64)) -> Hand
     ))
 }
 
+/// `/conference email <address|off>`: where organiser notices are mirrored by mail.
+pub async fn email(ctx: Ctx, actor: Actor, address: Option<String>) -> HandlerResult {
+    let conference = match conference_of(&actor) {
+        Ok(c) => c,
+        Err(reply) => return Ok(reply),
+    };
+    let mut tx = ctx.tx.lock().await;
+    conferences::set_notify_email(&mut tx, ctx.now, conference.id, address.as_deref()).await?;
+    Ok(Reply::text(
+        "conference_email_set",
+        json!({ "conference": conference.name, "address": address }),
+    ))
+}
+
 pub async fn window(ctx: Ctx, actor: Actor, window: WindowSetting) -> HandlerResult {
     let conference = match conference_of(&actor) {
         Ok(c) => c,

@@ -1,4 +1,5 @@
-//! Personal reminders: `/follow`, `/unfollow`, `/following`.
+//! Personal reminders: `/follow`, `/unfollow`, `/following`; `/calendar`, a personal feed or one
+//! session's calendar invitation by e-mail.
 
 use herald_commands::FollowTarget;
 use serde_json::json;
@@ -6,7 +7,10 @@ use serde_json::json;
 use crate::{
     chat::{Actor, Ctx, HandlerResult, Reply, handlers::conference_of},
     db::schedule as store,
-    schedule::import::{pattern_regex, recompute_personal},
+    schedule::{
+        import::{pattern_regex, recompute_personal},
+        invitations::{Asked, ask},
+    },
 };
 
 pub async fn follow(ctx: Ctx, actor: Actor, target: FollowTarget) -> HandlerResult {
@@ -113,7 +117,7 @@ pub async fn following(ctx: Ctx, actor: Actor) -> HandlerResult {
 }
 
 /// `/calendar`: a new private feed link (the previous one stops working).
-pub async fn calendar(ctx: Ctx, actor: Actor) -> HandlerResult {
+pub async fn calendar(ctx: Ctx, actor: Actor, session: Option<i64>) -> HandlerResult {
     let conference = match conference_of(&actor) {
         Ok(c) => c,
         Err(reply) => return Ok(reply),
@@ -121,6 +125,9 @@ pub async fn calendar(ctx: Ctx, actor: Actor) -> HandlerResult {
     let Some(person) = actor.person else {
         return Ok(Reply::text("not_linked", json!({})));
     };
+    if let Some(number) = session {
+        return invitation(&ctx, &conference, person, number).await;
+    }
     let Some(public) = ctx.bot.public_url.clone() else {
         return Ok(Reply::text("calendar_off", json!({})));
     };
@@ -140,4 +147,28 @@ pub async fn calendar(ctx: Ctx, actor: Actor) -> HandlerResult {
         json!({ "url": url.as_str(), "conference": conference.name }),
     )
     .secret())
+}
+
+/// `/calendar <session>`: a calendar invitation for one session, mailed to the person's confirmed
+/// address and kept up to date by every import from then on.
+async fn invitation(
+    ctx: &Ctx,
+    conference: &crate::db::conferences::Conference,
+    person: i64,
+    number: i64,
+) -> HandlerResult {
+    let mut tx = ctx.tx.lock().await;
+    let asked = ask(&mut tx, &ctx.templates, ctx.now, conference, person, number).await?;
+    Ok(match asked {
+        Asked::Mailed { title, address } => Reply::text(
+            "calendar_invitation_mailed",
+            json!({ "title": title, "address": address }),
+        ),
+        Asked::Already { title, address } => Reply::text(
+            "calendar_invitation_already",
+            json!({ "title": title, "address": address }),
+        ),
+        Asked::NoAddress => Reply::text("calendar_needs_email", json!({})),
+        Asked::NotUpcoming => Reply::text("calendar_no_session", json!({ "number": number })),
+    })
 }

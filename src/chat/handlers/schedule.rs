@@ -152,10 +152,24 @@ pub async fn session(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
         let mut tx = ctx.tx.lock().await;
         schedule::sessions(&mut tx, conference.id).await?
     };
-    match all.iter().find(|s| s.id == number) {
-        Some(s) => Ok(Reply::text("session", json!({ "session": row(s, tz) }))),
-        None => Ok(Reply::text("session_unknown", json!({ "number": number }))),
-    }
+    let Some(s) = all.iter().find(|s| s.id == number) else {
+        return Ok(Reply::text("session_unknown", json!({ "number": number })));
+    };
+    // Organisers see who holds a calendar invitation to it and what they answered.
+    let invitations = if actor.may(herald_commands::Role::Admin) {
+        let mut tx = ctx.tx.lock().await;
+        crate::db::invitations::answers_for_session(&mut tx, s.id).await?
+    } else {
+        Vec::new()
+    };
+    let invitations: Vec<Value> = invitations
+        .into_iter()
+        .map(|(name, origin, answer)| json!({ "name": name, "origin": origin, "answer": answer }))
+        .collect();
+    Ok(Reply::text(
+        "session",
+        json!({ "session": row(s, tz), "invitations": invitations }),
+    ))
 }
 
 pub async fn room(ctx: Ctx, actor: Actor, name: String) -> HandlerResult {
