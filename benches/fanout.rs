@@ -54,21 +54,6 @@ fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// `herald run`, a process of its own, on the database at `url` and sending to `fake`.
-fn herald_process(url: &str, fake: &fake_telegram::FakeTelegram) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-        .arg("run")
-        .env("HERALD_DATABASE_URL", url)
-        .env("HERALD_TELEGRAM_TOKEN", TOKEN)
-        .env("HERALD_TELEGRAM_API_URL", fake.url.as_str())
-        .env("HERALD_LISTEN", "127.0.0.1:0")
-        .env("HERALD_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start herald run")
-}
-
 /// What delivers the fan-out: the outbox worker in this process, or Herald as a process of its own.
 enum Running {
     Task(tokio::task::JoinHandle<()>),
@@ -168,7 +153,11 @@ async fn run(url: &str, label: &str) {
     let shutdown = CancellationToken::new();
     let health = Health::default();
     let mut running = if kill_at.is_some() || processes > 1 {
-        Running::Processes((0..processes).map(|_| herald_process(url, &fake)).collect())
+        Running::Processes(
+            (0..processes)
+                .map(|_| fake.herald_process(url, TOKEN))
+                .collect(),
+        )
     } else {
         Running::Task(tokio::spawn(
             worker(&db, &fake).run(shutdown.clone(), health.register("outbox")),
@@ -233,7 +222,7 @@ async fn run(url: &str, label: &str) {
             held.len()
         );
         let restarted = Instant::now();
-        children[0] = herald_process(url, &fake);
+        children[0] = fake.herald_process(url, TOKEN);
         while fake.delivered().len() == at_kill.len() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

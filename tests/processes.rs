@@ -23,20 +23,6 @@ use support::FakeTelegram;
 
 const TOKEN: &str = "1:PAIR";
 
-fn herald_process(url: &str, fake: &FakeTelegram) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-        .arg("run")
-        .env("HERALD_DATABASE_URL", url)
-        .env("HERALD_TELEGRAM_TOKEN", TOKEN)
-        .env("HERALD_TELEGRAM_API_URL", fake.url.as_str())
-        .env("HERALD_LISTEN", "127.0.0.1:0")
-        .env("HERALD_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
-}
-
 /// The process id in the name of the process holding the lease `name`, if any holds it.
 async fn holder_pid(db: &Db, name: &str) -> Option<u32> {
     let now = chrono::Utc::now();
@@ -88,7 +74,10 @@ async fn two_processes_deliver_a_fan_out_once_and_one_takes_the_telegram_poller_
     }
     tx.commit().await.unwrap();
 
-    let mut children = [herald_process(&url, &fake), herald_process(&url, &fake)];
+    let mut children = [
+        fake.herald_process(&url, TOKEN),
+        fake.herald_process(&url, TOKEN),
+    ];
     let pids: Vec<u32> = children.iter().map(|c| c.id().unwrap()).collect();
     // One of them polls Telegram.
     let poller = eventually(Duration::from_secs(20), async || {

@@ -168,6 +168,22 @@ impl FakeTelegram {
         }
     }
 
+    /// `herald run`, a process of its own, on the database at `url`, its bot (`token`) served by this fake.
+    #[allow(dead_code)]
+    pub fn herald_process(&self, url: &str, token: &str) -> tokio::process::Child {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .arg("run")
+            .env("HERALD_DATABASE_URL", url)
+            .env("HERALD_TELEGRAM_TOKEN", token)
+            .env("HERALD_TELEGRAM_API_URL", self.url.as_str())
+            .env("HERALD_LISTEN", "127.0.0.1:0")
+            .env("HERALD_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start herald run")
+    }
+
     /// A fake that enforces Telegram's rate limits exactly (see [`Enforced`]).
     #[allow(dead_code)]
     pub async fn start_enforcing() -> Self {
