@@ -14,14 +14,14 @@ use std::{collections::HashMap, fmt, panic::AssertUnwindSafe, sync::Arc, time::D
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::TimeDelta;
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     clock::SharedClock,
     config::InboxSection,
     db::{
-        Db, Tx,
+        Backend, Db, Tx,
         inbox::{self, InboxEvent, NewEvent},
     },
     health::Reporter,
@@ -31,6 +31,9 @@ use crate::{
 /// group, few enough that the group holds the SQLite write lock only for milliseconds.
 const TOGETHER: usize = 16;
 
+/// Conversations whose events are handled side by side on PostgreSQL.
+const SIDE_BY_SIDE: usize = 8;
+
 /// Handles one kind of inbound event.
 #[async_trait]
 pub trait InboxHandler: Send + Sync + fmt::Debug {
@@ -38,6 +41,13 @@ pub trait InboxHandler: Send + Sync + fmt::Debug {
     /// marked done in it and it commits. Returning an error drops the transaction, which rolls back
     /// everything written.
     async fn handle(&self, tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx>;
+
+    /// The conversation `event` belongs to (a chat), when the handler can tell: events of one
+    /// conversation are handled in arrival order, those of different ones may be handled side by side.
+    /// `None` puts the event in one sequence with every other event without a conversation.
+    fn conversation(&self, _event: &InboxEvent) -> Option<String> {
+        None
+    }
 
     /// Called after `handle` failed (its transaction is rolled back), in a transaction of its own: the
     /// place to tell the sender something went wrong. Errors here are only logged.
@@ -127,16 +137,25 @@ impl Inbox {
         .await?;
         let claimed = events.len();
         let mut report = DrainReport::default();
+        // On PostgreSQL, events of different conversations are handled side by side (each conversation's
+        // in order); SQLite has one writer, so there they go one group after the other.
+        let sequences = match self.db.backend() {
+            Backend::Postgres => self.by_conversation(events),
+            Backend::Sqlite => vec![events],
+        };
+        let outcomes: Vec<(usize, Vec<InboxEvent>)> = futures::stream::iter(sequences)
+            .map(|events| self.process_sequence(events))
+            .buffer_unordered(SIDE_BY_SIDE)
+            .collect()
+            .await;
         let mut alone = Vec::new();
-        for group in events.chunks(TOGETHER) {
-            match self.process_together(group).await {
-                Ok(()) => report.done += group.len(),
-                Err(err) => {
-                    tracing::debug!(error = %format!("{err:#}"), "a group of events failed; handling each alone");
-                    alone.extend_from_slice(group);
-                }
-            }
+        for (done, failed) in outcomes {
+            report.done += done;
+            alone.extend(failed);
         }
+        // What failed in a group is handled again alone, one event after the other: a bad event fails on
+        // its own, and one that only collided with another handled side by side goes through now.
+        alone.sort_by_key(|e| e.id);
         for event in alone {
             match self.process(&event).await {
                 Ok(()) => report.done += 1,
@@ -151,6 +170,45 @@ impl Inbox {
             }
         }
         Ok((claimed, report))
+    }
+
+    /// Splits `events` (in arrival order) into the sequences of each conversation, in arrival order.
+    fn by_conversation(&self, events: Vec<InboxEvent>) -> Vec<Vec<InboxEvent>> {
+        let mut order: Vec<Option<String>> = Vec::new();
+        let mut sequences: HashMap<Option<String>, Vec<InboxEvent>> = HashMap::new();
+        for event in events {
+            let key = self
+                .handlers
+                .0
+                .get(&event.kind)
+                .and_then(|h| h.conversation(&event))
+                .map(|c| format!("{}:{c}", event.kind));
+            if !sequences.contains_key(&key) {
+                order.push(key.clone());
+            }
+            sequences.entry(key).or_default().push(event);
+        }
+        order
+            .into_iter()
+            .filter_map(|key| sequences.remove(&key))
+            .collect()
+    }
+
+    /// Handles `events` in order, [`TOGETHER`] to a transaction; returns how many were done and the
+    /// events of the groups that failed.
+    async fn process_sequence(&self, events: Vec<InboxEvent>) -> (usize, Vec<InboxEvent>) {
+        let mut done = 0;
+        let mut failed = Vec::new();
+        for group in events.chunks(TOGETHER) {
+            match self.process_together(group).await {
+                Ok(()) => done += group.len(),
+                Err(err) => {
+                    tracing::debug!(error = %format!("{err:#}"), "a group of events failed; handling each alone");
+                    failed.extend_from_slice(group);
+                }
+            }
+        }
+        (done, failed)
     }
 
     /// Processes until nothing is left; for tests and one-shot commands.

@@ -187,6 +187,12 @@ impl InboxHandler for TelegramChat {
         Ok(tx)
     }
 
+    /// The chat an update comes from: a chat's updates are handled in order.
+    fn conversation(&self, event: &InboxEvent) -> Option<String> {
+        let update = updates::parse(&event.payload).ok()?;
+        to_inbound(update, None).map(|inbound| inbound.chat.id)
+    }
+
     /// Something broke while handling a message: the sender gets a short apology instead of silence; the
     /// cause is in the log and on the inbox row.
     async fn failed(
