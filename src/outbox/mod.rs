@@ -1028,19 +1028,25 @@ pub async fn prune_queues(
     Ok(pruned)
 }
 
-/// One worker's share of an account's limits when `peers` workers send for it: the account-wide rate
-/// spread over `peers` times the window (30/s becomes 30 per 2 s each for two), so together they keep to
-/// it. Chats' limits stay whole: a chat's messages are sent by one worker at a time.
+/// One worker's share of an account's limits when `peers` workers send for it: a `peers`-th of the count
+/// in the same window (30/s becomes 15/s each for two), so that in any window the workers together keep
+/// to the account's limit; a count smaller than `peers` is spread over `peers` windows instead. Chats'
+/// limits stay whole: a chat's messages are sent by one worker at a time.
 fn share(limits: RateLimits, peers: u32) -> RateLimits {
-    match (peers, limits.per_provider) {
-        (0 | 1, _) | (_, Rate::Unlimited) => limits,
-        (peers, Rate::Limited { count, per }) => RateLimits {
-            per_provider: Rate::Limited {
-                count,
-                per: per.saturating_mul(peers),
-            },
-            ..limits
+    let per_provider = match (peers, limits.per_provider) {
+        (0 | 1, rate) | (_, rate @ Rate::Unlimited) => rate,
+        (peers, Rate::Limited { count, per }) if count >= peers => Rate::Limited {
+            count: count / peers,
+            per,
         },
+        (peers, Rate::Limited { count, per }) => Rate::Limited {
+            count,
+            per: per.saturating_mul(peers),
+        },
+    };
+    RateLimits {
+        per_provider,
+        ..limits
     }
 }
 
@@ -1057,11 +1063,21 @@ mod tests {
         };
         assert_eq!(share(limits, 1), limits);
         let two = share(limits, 2);
+        assert_eq!(two.per_provider, Rate::per_second(15));
         assert_eq!(
-            two.per_provider,
+            share(limits, 7).per_provider,
+            Rate::per_second(4),
+            "rounded down: never more than the account's limit together"
+        );
+        let few = RateLimits {
+            per_provider: Rate::per_minute(2),
+            ..limits
+        };
+        assert_eq!(
+            share(few, 3).per_provider,
             Rate::Limited {
-                count: 30,
-                per: std::time::Duration::from_secs(2)
+                count: 2,
+                per: std::time::Duration::from_secs(180)
             }
         );
         assert_eq!(two.per_private_chat, limits.per_private_chat);
