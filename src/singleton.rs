@@ -32,6 +32,10 @@ pub const QUEUE_GAUGES: &str = "queue-gauges";
 pub const TTL: Duration = Duration::from_secs(6);
 /// How often the holder renews, and a standby asks.
 pub const RENEW: Duration = Duration::from_secs(2);
+/// How often a queue worker counts the workers it shares the queue with.
+const COUNT_EVERY: Duration = Duration::from_millis(500);
+/// Counts per renewal of a worker's heartbeat.
+const COUNTS_PER_RENEW: u64 = 4;
 
 /// Keeps a queue worker's heartbeat while the returned handle lives: a lease named after `owner`, renewed
 /// every [`RENEW`]. At each beat what workers without a heartbeat hold in `queue` — a process that died —
@@ -47,16 +51,27 @@ pub fn heartbeat(
 ) -> tokio_util::task::AbortOnDropHandle<()> {
     tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
         let ttl = TimeDelta::from_std(TTL).unwrap_or(TimeDelta::seconds(6));
-        loop {
+        for beat in 0_u64.. {
             let now = clock.now();
-            if let Err(err) = leases::acquire(&db, now, &owner, &owner, now + ttl).await {
-                tracing::warn!(error = %format!("{err:#}"), "could not renew the heartbeat");
+            if beat % COUNTS_PER_RENEW == 0 {
+                if let Err(err) = leases::acquire(&db, now, &owner, &owner, now + ttl).await {
+                    tracing::warn!(error = %format!("{err:#}"), "could not renew the heartbeat");
+                }
+                match leases::reclaim_orphans(&db, now, &owner, queue).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(rows = n, "took back rows held by a process that stopped")
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %format!("{err:#}"), "could not take back rows")
+                    }
+                }
+                if let Err(err) = leases::forget_expired(&db, now - TimeDelta::hours(1)).await {
+                    tracing::warn!(error = %format!("{err:#}"), "could not forget old leases");
+                }
             }
-            match leases::reclaim_orphans(&db, now, &owner, queue).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rows = n, "took back rows held by a process that stopped"),
-                Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not take back rows"),
-            }
+            // Counted more often than renewed: a worker that starts is counted by the others within
+            // half a second, so they do not overrun the account's limit together for long.
             match leases::live_workers(&db, now, queue).await {
                 Ok(n) => {
                     let n = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
@@ -72,10 +87,7 @@ pub fn heartbeat(
                     tracing::warn!(error = %format!("{err:#}"), "could not count the workers")
                 }
             }
-            if let Err(err) = leases::forget_expired(&db, now - TimeDelta::hours(1)).await {
-                tracing::warn!(error = %format!("{err:#}"), "could not forget old leases");
-            }
-            tokio::time::sleep(RENEW).await;
+            tokio::time::sleep(COUNT_EVERY).await;
         }
     }))
 }
