@@ -104,19 +104,15 @@ async fn two_processes_deliver_a_fan_out_once_and_one_takes_the_telegram_poller_
         .filter(|r| r.target.parse().is_ok_and(|c: i64| accepted.contains(&c)))
         .count();
 
-    let took_over = eventually(Duration::from_secs(15), async || {
-        (holder_pid(&db, "telegram").await == Some(pids[alive])).then(|| killed.elapsed())
-    })
-    .await;
-    assert!(
-        took_over <= Duration::from_secs(10),
-        "the other process polls Telegram {took_over:?} after the kill"
-    );
-    for job in ["listeners", "schedule-sync", "news"] {
-        assert_eq!(
-            holder_pid(&db, job).await,
-            Some(pids[alive]),
-            "{job} runs in the surviving process"
+    // Each leased job moves to the survivor within 10 s of the kill (each standby asks every 2 s).
+    for job in ["telegram", "listeners", "schedule-sync", "news"] {
+        let took_over = eventually(Duration::from_secs(15), async || {
+            (holder_pid(&db, job).await == Some(pids[alive])).then(|| killed.elapsed())
+        })
+        .await;
+        assert!(
+            took_over <= Duration::from_secs(10),
+            "{job} runs in the surviving process {took_over:?} after the kill"
         );
     }
 
