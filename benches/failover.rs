@@ -18,15 +18,15 @@ use herald::db::{Db, leases};
 
 const TOKEN: &str = "1:FAILOVER";
 
-/// The process id in the name of the live holder of the lease `name`, if any.
+/// The process id in the name of the live holder of the lease `name`, if any holds it.
 async fn holder_pid(db: &Db, name: &str) -> Option<u32> {
-    let now = chrono::Utc::now();
-    leases::list(db)
+    leases::holder(db, chrono::Utc::now(), name)
         .await
-        .expect("leases")
-        .into_iter()
-        .find(|(n, _, until)| n == name && *until > now)
-        .and_then(|(_, holder, _)| holder.rsplit('-').nth(1)?.parse().ok())
+        .expect("leases")?
+        .rsplit('-')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 #[tokio::main]

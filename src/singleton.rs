@@ -30,6 +30,11 @@ pub const QUEUE_GAUGES: &str = "queue-gauges";
 
 /// How long a lease lasts without renewal.
 pub const TTL: Duration = Duration::from_secs(6);
+/// [`TTL`] as a time span for the leases' expiry times.
+fn lease_ttl() -> TimeDelta {
+    TimeDelta::from_std(TTL).unwrap_or(TimeDelta::seconds(6))
+}
+
 /// How often the holder renews, and a standby asks.
 pub const RENEW: Duration = Duration::from_secs(2);
 /// How often a queue worker counts the workers it shares the queue with.
@@ -50,7 +55,7 @@ pub fn heartbeat(
     peers: Arc<AtomicU32>,
 ) -> tokio_util::task::AbortOnDropHandle<()> {
     tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
-        let ttl = TimeDelta::from_std(TTL).unwrap_or(TimeDelta::seconds(6));
+        let ttl = lease_ttl();
         for beat in 0_u64.. {
             let now = clock.now();
             if beat % COUNTS_PER_RENEW == 0 {
@@ -134,7 +139,7 @@ impl Singletons {
 
     async fn acquire(&self, name: &str) -> anyhow::Result<bool> {
         let now = self.clock.now();
-        let ttl = TimeDelta::from_std(TTL).unwrap_or(TimeDelta::seconds(6));
+        let ttl = lease_ttl();
         leases::acquire(&self.db, now, name, &self.holder, now + ttl).await
     }
 

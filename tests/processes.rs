@@ -23,15 +23,15 @@ use support::FakeTelegram;
 
 const TOKEN: &str = "1:PAIR";
 
-/// The process id in the name of the process holding the lease `name`, if any holds it.
+/// The process id in the name of the live holder of the lease `name`, if any holds it.
 async fn holder_pid(db: &Db, name: &str) -> Option<u32> {
-    let now = chrono::Utc::now();
-    leases::list(db)
+    leases::holder(db, chrono::Utc::now(), name)
         .await
-        .unwrap()
-        .into_iter()
-        .find(|(n, _, until)| n == name && *until > now)
-        .and_then(|(_, holder, _)| holder.rsplit('-').nth(1)?.parse().ok())
+        .expect("leases")?
+        .rsplit('-')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 async fn eventually<T>(within: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
