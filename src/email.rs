@@ -81,8 +81,9 @@ impl EmailSender {
             "subject": body.subject, "text": body.text, "body": body.html,
             "unsubscribe": link, "kind": kind, "answers": answers,
         });
-        let text = self.templates.render("mail/layout.text.txt", &context)?;
-        let html = self.templates.render("mail/layout.html", &context)?;
+        let words = self.templates.words(body.language.as_deref());
+        let text = words.render("mail/layout.text.txt", &context)?;
+        let html = words.render("mail/layout.html", &context)?;
         Ok((text, html, link.map(str::to_owned)))
     }
 }
@@ -113,6 +114,7 @@ impl Sender for EmailSender {
             .map(|event| (event.method.as_str(), itip(&self.from, event)));
         let mail = Mail {
             from: &self.from,
+            from_name: body.from_name.as_deref(),
             to: delivery.target,
             subject: &body.subject,
             text: &text,

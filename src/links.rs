@@ -100,6 +100,7 @@ pub async fn issue_with_id(
             created_by: new.created_by,
             expires_at: now + new.ttl,
             email: new.email,
+            language: new.language,
         },
     )
     .await?;
@@ -125,6 +126,7 @@ impl<'a> NewLinkTokenSpec<'a> {
             created_by,
             ttl: INVITE_TTL,
             email,
+            language: None,
         }
     }
 }
@@ -140,6 +142,8 @@ pub struct NewLinkTokenSpec<'a> {
     pub ttl: TimeDelta,
     /// For an invitation mailed to someone: the address (confirmed when the link is opened).
     pub email: Option<&'a str>,
+    /// For an invitation: the language its reader reads (theirs in Herald once they open it).
+    pub language: Option<&'a str>,
 }
 
 /// A fresh owner token while nobody owns this Herald (older unused ones stop working); `None` once
@@ -172,6 +176,7 @@ pub async fn owner_link(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Strin
             created_by: None,
             ttl: OWNER_LINK_TTL,
             email: None,
+            language: None,
         },
     )
     .await

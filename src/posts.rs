@@ -306,6 +306,7 @@ async fn moderation_message(
     let context = json!({
         "number": post.id, "text": post.text, "author": author, "lengths": lengths_with(tx, post, &post.text, &own_texts).await?,
         "images": images, "variants": variants, "when": when(tx, post).await?, "answers": answers,
+        "tz": conferences::conference_by_id(tx, post.conference_id).await?.map(|c| c.time_zone),
     });
     Ok(
         Notice::new("moderate_post", context).with_actions(vec![vec![
@@ -329,11 +330,9 @@ async fn when(tx: &mut Tx, post: &Post) -> anyhow::Result<Option<String>> {
         at = (opening > from).then_some(opening).or(at);
     }
     let tz: Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    Ok(at.filter(|at| *at > post.created_at).map(|at| {
-        at.with_timezone(&tz)
-            .format("%a %d %b %H:%M %Z")
-            .to_string()
-    }))
+    Ok(at
+        .filter(|at| *at > post.created_at)
+        .map(|at| at.with_timezone(&tz).to_rfc3339()))
 }
 
 /// Edits a pending post's moderation message after its text, a variant or its pictures changed, so

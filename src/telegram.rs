@@ -183,9 +183,15 @@ pub mod documents {
                         "document_unreadable",
                         json!({ "reason": reason, "detail": detail, "max_kb": MAX_BYTES / 1024 }),
                     );
+                    let language = crate::db::contacts::language_of_chat(
+                        &mut tx,
+                        crate::delivery::telegram::PLATFORM,
+                        &request.chat_id,
+                    )
+                    .await?;
                     crate::delivery::telegram::write_notice(
                         &mut tx,
-                        templates,
+                        templates.words(language.as_deref()),
                         now,
                         request.chat_id.parse()?,
                         &notice,

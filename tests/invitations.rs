@@ -62,6 +62,11 @@ fn property<'a>(calendar: &'a str, name: &str) -> Option<&'a str> {
 /// Ada is invited as a speaker by mail at [`ADDRESS`] and opens the link, which confirms the address
 /// and links her to the sessions that name "Ada" as their speaker (every session of `schedule_json`).
 async fn ada_speaks(app: &TestApp, smtp: &FakeSmtp) {
+    ada_speaks_in(app, smtp, None).await;
+}
+
+/// [`ada_speaks`], from a Telegram app in `language` (its `language_code`).
+async fn ada_speaks_in(app: &TestApp, smtp: &FakeSmtp, language: Option<&str>) {
     let replies = app
         .say(&OWNER, &format!("/invite speaker {ADDRESS} Ada"))
         .await;
@@ -69,7 +74,13 @@ async fn ada_speaks(app: &TestApp, smtp: &FakeSmtp) {
     app.send_everything().await;
     let invite = smtp.to(ADDRESS).pop().unwrap();
     let token = token_of(&link_in(&invite, "?start="));
-    let joined = app.say(&ADA, &format!("/start {token}")).await;
+    let mut update = app.message_update(&ADA, ADA.id, &format!("/start {token}"));
+    if let Some(language) = language {
+        update["message"]["from"]["language_code"] = language.into();
+    }
+    let before = app.telegram.texts_to(ADA.id).len();
+    app.deliver(&[update]).await;
+    let joined = app.telegram.texts_to(ADA.id).split_off(before);
     assert!(joined[0].contains("speaker"), "{joined:?}");
 }
 
@@ -417,4 +428,64 @@ async fn a_speaker_who_confirms_an_address_later_is_invited_then_and_one_click_s
     app.import(&schedule_json(&[moved])).await;
     app.send_everything().await;
     assert_eq!(smtp.to(ADDRESS).len(), 2, "stopped: no update goes");
+}
+
+/// A header as its reader sees it: RFC 2047 encoded words (`=?utf-8?b?…?=`, as `lettre` writes a
+/// non-ASCII subject) decoded.
+fn decoded(value: &str) -> String {
+    use base64::Engine as _;
+    value
+        .split_whitespace()
+        .map(|word| {
+            let lower = word.to_ascii_lowercase();
+            match lower
+                .strip_prefix("=?utf-8?b?")
+                .and_then(|w| w.strip_suffix("?="))
+            {
+                Some(_) => {
+                    let encoded = &word["=?utf-8?b?".len()..word.len() - 2];
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(encoded)
+                        .unwrap();
+                    (String::from_utf8(bytes).unwrap(), true)
+                }
+                None => (word.to_owned(), false),
+            }
+        })
+        .fold(
+            (String::new(), false),
+            |(mut out, was_encoded), (word, encoded)| {
+                // Whitespace between two encoded words is not part of the text.
+                if !(out.is_empty() || was_encoded && encoded) {
+                    out.push(' ');
+                }
+                out.push_str(&word);
+                (out, encoded)
+            },
+        )
+        .0
+}
+
+#[tokio::test]
+async fn a_german_speaker_gets_her_invitation_in_german_with_a_german_date() {
+    let smtp = FakeSmtp::start().await;
+    let app = spawn_with_smtp(&smtp.url).await;
+    // Her Telegram speaks German: so does Herald, from her first message on, on every channel.
+    ada_speaks_in(&app, &smtp, Some("de")).await;
+
+    let before = smtp.to(ADDRESS).len();
+    let session = talk(&app, 48, "confirmed");
+    app.import(&schedule_json(&[session])).await;
+    app.send_everything().await;
+    let mails = smtp.to(ADDRESS);
+    assert_eq!(mails.len(), before + 1, "one invitation");
+    let invitation = &mails[before];
+    let subject = decoded(header(invitation, "Subject").unwrap());
+    let local = session.3.with_timezone(&chrono_tz::Europe::Brussels);
+    let german = local
+        .format_localized("%a, %-d. %b %H:%M", chrono::Locale::de_DE)
+        .to_string();
+    assert!(subject.contains(&german), "{subject} lacks {german}");
+    assert!(!subject.starts_with("Your talk"), "{subject}");
+    assert!(invitation.contains(r#"<html lang="de">"#), "{invitation}");
 }

@@ -80,7 +80,8 @@ fn closed(mut mention: Value, state: &str) -> Value {
 fn session(number: i64, start: &str, end: &str, title: &str, room: Option<&str>) -> Value {
     json!({
         "number": number, "title": title, "room": room, "track": "Rust", "url": null,
-        "start": start, "end": end, "day": "Saturday 06 February", "speakers": ["Ada Lovelace"],
+        "start": format!("2027-02-06T{start}:00+01:00"), "end": format!("2027-02-06T{end}:00+01:00"),
+        "speakers": ["Ada Lovelace"],
         "status": "confirmed",
     })
 }
@@ -323,18 +324,18 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "campaign_created.html",
             "",
-            json!({ "number": 4, "count": 12, "first": "Sat 06 Feb 09:00", "last": "Sun 07 Feb 17:30" }),
+            json!({ "number": 4, "count": 12, "first": "2027-02-06T09:00:00+01:00", "last": "2027-02-07T17:30:00+01:00" }),
         ),
         (
             "campaign_created.html",
             "one",
-            json!({ "number": 5, "count": 1, "first": "Sat 06 Feb 09:00", "last": "Sat 06 Feb 09:00" }),
+            json!({ "number": 5, "count": 1, "first": "2027-02-06T09:00:00+01:00", "last": "2027-02-06T09:00:00+01:00" }),
         ),
         (
             "campaign_digest.html",
             "",
             json!({ "number": 4, "kind": "sessions", "filters": ["Rust", "Go"], "by": "Olga", "count": 212,
-                    "first": "Sat 06 Feb 09:00", "last": "Sun 07 Feb 17:30", "every": 30,
+                    "first": "2027-02-06T09:00:00+01:00", "last": "2027-02-07T17:30:00+01:00", "every": 30,
                     "template": "Next up: {{ session.title }}, {{ session.start|time }} in {{ session.room }} <3",
                     "samples": ["Next up: Rust in the kernel, 10:00 in K.1.105",
                                 "Next up: Async Rust,\n11:00 in K.1.105", "Next up: Go & you, 11:30 in UD2"],
@@ -348,7 +349,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "campaign_digest.html",
             "one",
             json!({ "number": 5, "kind": "sponsors", "filters": [], "by": null, "count": 1,
-                    "first": "Sat 06 Feb 09:00", "last": "Sat 06 Feb 09:00", "every": 60,
+                    "first": "2027-02-06T09:00:00+01:00", "last": "2027-02-06T09:00:00+01:00", "every": 60,
                     "template": "Thanks, {{ sponsor.displayname }}!", "samples": ["Thanks, Acme!"],
                     "networks": [] }),
         ),
@@ -385,7 +386,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "campaign_preview.html",
             "",
-            json!({ "number": 4, "count": 12, "moved": 2, "first": "Sat 06 Feb 09:00", "last": "Sun 07 Feb 17:30",
+            json!({ "number": 4, "count": 12, "moved": 2, "first": "2027-02-06T09:00:00+01:00", "last": "2027-02-07T17:30:00+01:00",
                     "networks": [
                         { "provider": "fosdem_mastodon", "network": "mastodon", "too_long": 0, "samples": [
                             { "text": "Next up: Rust in the kernel, 10:00 in K.1.105", "length": 46, "limit": 500 },
@@ -399,7 +400,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "campaign_preview.html",
             "one",
-            json!({ "number": 5, "count": 1, "moved": 0, "first": "Sat 06 Feb 09:00", "last": "Sat 06 Feb 09:00",
+            json!({ "number": 5, "count": 1, "moved": 0, "first": "2027-02-06T09:00:00+01:00", "last": "2027-02-06T09:00:00+01:00",
                     "networks": [
                         { "provider": "fosdem_mastodon", "network": "mastodon", "too_long": 0, "samples": [
                             { "text": "Thanks, Acme!", "length": 13, "limit": 500 },
@@ -431,13 +432,13 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "campaign_send_template.html",
             "",
-            json!({ "count": 12, "kind": "sessions", "filters": ["Rust", "Go"], "start": "Sat 06 Feb 09:00",
+            json!({ "count": 12, "kind": "sessions", "filters": ["Rust", "Go"], "start": "2027-02-06T09:00:00+01:00",
                     "every": 30, "jitter": 5, "providers": ["fosdem_mastodon", "fosdem_bluesky"] }),
         ),
         (
             "campaign_send_template.html",
             "sponsors",
-            json!({ "count": 1, "kind": "sponsors", "filters": [], "start": "Sat 06 Feb 09:00",
+            json!({ "count": 1, "kind": "sponsors", "filters": [], "start": "2027-02-06T09:00:00+01:00",
                     "every": 60, "jitter": 0, "providers": ["fosdem_mastodon"] }),
         ),
         (
@@ -487,7 +488,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "conference_status.html",
             "",
-            json!({ "conference": conference, "local_now": "2027-02-06 09:12 CET", "open_mentions": 0,
+            json!({ "conference": conference, "local_now": "2027-02-06T09:12:00+01:00", "tz": "Europe/Brussels", "open_mentions": 0,
                     "bindings": [
                         { "slot": "attendees", "chat": "FOSDEM attendees" },
                         { "slot": "organisers", "chat": null },
@@ -498,7 +499,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "conference_status.html",
             "listening",
-            json!({ "conference": conference, "local_now": "2027-02-06 09:12 CET", "open_mentions": 3,
+            json!({ "conference": conference, "local_now": "2027-02-06T09:12:00+01:00", "tz": "Europe/Brussels", "open_mentions": 3,
                     "bindings": [
                         { "slot": "attendees", "chat": "FOSDEM attendees" },
                         { "slot": "organisers", "chat": "FOSDEM orga" },
@@ -506,16 +507,16 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                     ],
                     "listeners": [
                         { "name": "fosdem_mastodon", "network": "mastodon", "state": "listening", "error": null,
-                          "last_event": "09:10:42", "failing_since": null },
+                          "last_event": "2027-02-06T09:10:42+01:00", "failing_since": null },
                         { "name": "fosdem_bluesky", "network": "bluesky", "state": "failing", "error": "HTTP 502",
-                          "last_event": null, "failing_since": "08:40:00" },
+                          "last_event": null, "failing_since": "2027-02-06T08:40:00+01:00" },
                     ],
                     "unreachable": 0, "queues": [] }),
         ),
         (
             "conference_status.html",
             "unreachable",
-            json!({ "conference": conference, "local_now": "2027-02-06 09:12 CET", "open_mentions": 0,
+            json!({ "conference": conference, "local_now": "2027-02-06T09:12:00+01:00", "tz": "Europe/Brussels", "open_mentions": 0,
                     "bindings": [
                         { "slot": "attendees", "chat": null },
                         { "slot": "organisers", "chat": null },
@@ -528,7 +529,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "conference_status.html",
             "everything",
-            json!({ "conference": conference, "local_now": "2027-02-06 09:12 CET", "open_mentions": 1,
+            json!({ "conference": conference, "local_now": "2027-02-06T09:12:00+01:00", "tz": "Europe/Brussels", "open_mentions": 1,
                     "bindings": [
                         { "slot": "attendees", "chat": "FOSDEM attendees" },
                         { "slot": "organisers", "chat": "FOSDEM orga" },
@@ -656,8 +657,8 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "following.html",
             "",
             json!({ "conference": "FOSDEM 2027", "follows": [
-                { "pattern": null, "number": 14, "title": "Rust in the kernel", "when": "Sat 10:00", "room": "K.1.105" },
-                { "pattern": null, "number": 15, "title": "Async Rust", "when": "Sat 11:00", "room": null },
+                { "pattern": null, "number": 14, "title": "Rust in the kernel", "when": "2027-02-06T10:00:00+01:00", "room": "K.1.105" },
+                { "pattern": null, "number": 15, "title": "Async Rust", "when": "2027-02-06T11:00:00+01:00", "room": null },
                 { "pattern": "rust|go" },
             ] }),
         ),
@@ -665,7 +666,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "following.html",
             "one",
             json!({ "conference": "FOSDEM 2027", "follows": [
-                { "pattern": null, "number": 14, "title": "Rust in the kernel", "when": "Sat 10:00", "room": "K.1.105" },
+                { "pattern": null, "number": 14, "title": "Rust in the kernel", "when": "2027-02-06T10:00:00+01:00", "room": "K.1.105" },
             ] }),
         ),
         (
@@ -887,7 +888,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
                           "measured": { "length": 51, "limit": 300 } },
                         { "provider": "fosdem_x", "text": "Streams: https://live.fosdem.org", "measured": null },
                     ],
-                    "when": "Sat 06 Feb 08:00",
+                    "when": "2027-02-06T08:00:00+01:00", "tz": "Europe/Brussels",
                     "answers": { "number": 7, "kind": "mention", "author": "@dan@fosstodon.org", "network": "mastodon",
                                  "excerpt": "Will the Rust devroom talks be streamed? Asking for a friend." } }),
         ),
@@ -1179,10 +1180,10 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "post_history.html",
             "",
             json!({ "number": 9, "state": "partial", "events": [
-                { "at": "Sat 06 Feb 09:01", "action": "created", "who": "Ada", "surface": "telegram", "detail": null },
-                { "at": "Sat 06 Feb 09:03", "action": "rejected", "who": "Olga", "surface": "telegram-button",
+                { "at": "2027-02-06T09:01:00+01:00", "action": "created", "who": "Ada", "surface": "telegram", "detail": null },
+                { "at": "2027-02-06T09:03:00+01:00", "action": "rejected", "who": "Olga", "surface": "telegram-button",
                   "detail": "wrong room" },
-                { "at": "Sat 06 Feb 09:05", "action": "retried", "who": null, "surface": "web", "detail": null },
+                { "at": "2027-02-06T09:05:00+01:00", "action": "retried", "who": null, "surface": "web", "detail": null },
             ] }),
         ),
         (
@@ -1342,14 +1343,14 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "reminder_personal.html",
             "",
-            json!({ "minutes": 10, "time": "10:00", "sessions": [
+            json!({ "minutes": 10, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Rust in the kernel", "room": "K.1.105", "number": 14 },
             ] }),
         ),
         (
             "reminder_personal.html",
             "two_now",
-            json!({ "minutes": 0, "time": "10:00", "sessions": [
+            json!({ "minutes": 0, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Rust in the kernel", "room": "K.1.105", "number": 14 },
                 { "title": "Go generics", "room": null, "number": 31 },
             ] }),
@@ -1357,21 +1358,21 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "reminder_sessions.html",
             "",
-            json!({ "minutes": 10, "time": "10:00", "sessions": [
+            json!({ "minutes": 10, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust" },
             ] }),
         ),
         (
             "reminder_sessions.html",
             "without_room",
-            json!({ "minutes": 0, "time": "10:00", "sessions": [
+            json!({ "minutes": 0, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Keynote", "room": null, "track": null },
             ] }),
         ),
         (
             "reminder_sessions.html",
             "parallel",
-            json!({ "minutes": 10, "time": "10:00", "sessions": [
+            json!({ "minutes": 10, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust" },
                 { "title": "PostgreSQL indexes", "room": "H.2215", "track": "Databases" },
                 { "title": "Lightning talks", "room": null, "track": null },
@@ -1380,7 +1381,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "reminder_sessions.html",
             "parallel_now",
-            json!({ "minutes": 0, "time": "10:00", "sessions": [
+            json!({ "minutes": 0, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust" },
                 { "title": "PostgreSQL indexes", "room": "H.2215", "track": "Databases" },
             ] }),
@@ -1388,14 +1389,14 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "reminder_speaker.html",
             "",
-            json!({ "minutes": 30, "time": "10:00", "sessions": [
+            json!({ "minutes": 30, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Rust in the kernel", "room": "K.1.105", "number": 14 },
             ] }),
         ),
         (
             "reminder_speaker.html",
             "two_now",
-            json!({ "minutes": 0, "time": "10:00", "sessions": [
+            json!({ "minutes": 0, "time": "2027-02-06T10:00:00+01:00", "sessions": [
                 { "title": "Rust in the kernel", "room": "K.1.105", "number": 14 },
                 { "title": "Rust BoF", "room": null, "number": 40 },
             ] }),
@@ -1403,12 +1404,12 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "reminder_volunteer.html",
             "",
-            json!({ "title": "Info desk", "minutes": 15, "time": "14:00", "end": "16:00" }),
+            json!({ "title": "Info desk", "minutes": 15, "time": "2027-02-06T14:00:00+01:00", "end": "2027-02-06T16:00:00+01:00" }),
         ),
         (
             "reminder_volunteer.html",
             "now",
-            json!({ "title": "Info desk", "minutes": 0, "time": "14:00", "end": "16:00" }),
+            json!({ "title": "Info desk", "minutes": 0, "time": "2027-02-06T14:00:00+01:00", "end": "2027-02-06T16:00:00+01:00" }),
         ),
         ("revoke_self.html", "", json!({})),
         (
@@ -1445,10 +1446,10 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "same_day": true, "sessions": [
                 session(14, "10:00", "10:50", "Rust in the kernel", Some("K.1.105")),
                 { "number": 22, "title": "PostgreSQL indexes", "room": "H.2215", "track": "Databases", "url": null,
-                  "start": "10:00", "end": "10:30", "day": "Saturday 06 February",
+                  "start": "2027-02-06T10:00:00+01:00", "end": "2027-02-06T10:30:00+01:00", "day": "2027-02-06",
                   "speakers": ["Bruce", "Magnus"], "status": "confirmed" },
                 { "number": 30, "title": "Lightning talks", "room": null, "track": null, "url": null,
-                  "start": "10:00", "end": "11:00", "day": "Saturday 06 February", "speakers": [],
+                  "start": "2027-02-06T10:00:00+01:00", "end": "2027-02-06T11:00:00+01:00", "day": "2027-02-06", "speakers": [],
                   "status": "confirmed" },
             ] }),
         ),
@@ -1467,7 +1468,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "schedule_now.html",
             "",
-            json!({ "time": "10:12", "sessions": [
+            json!({ "time": "2027-02-06T10:12:00+01:00", "sessions": [
                 session(14, "10:00", "10:50", "Rust in the kernel", Some("K.1.105")),
                 session(30, "10:00", "11:00", "Lightning talks", None),
             ] }),
@@ -1475,12 +1476,12 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "schedule_now.html",
             "nothing",
-            json!({ "time": "08:12", "sessions": [] }),
+            json!({ "time": "2027-02-06T08:12:00+01:00", "sessions": [] }),
         ),
         (
             "schedule_today.html",
             "",
-            json!({ "conference": "FOSDEM 2027", "day": "Saturday 06 February", "page": 1, "pages": 1,
+            json!({ "conference": "FOSDEM 2027", "day": "2027-02-06", "page": 1, "pages": 1,
                     "sessions": [
                         session(14, "10:00", "10:50", "Rust in the kernel", Some("K.1.105")),
                         session(30, "10:00", "11:00", "Lightning talks", None),
@@ -1490,7 +1491,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "schedule_today.html",
             "paged",
-            json!({ "conference": "FOSDEM 2027", "day": "Saturday 06 February", "page": 2, "pages": 3,
+            json!({ "conference": "FOSDEM 2027", "day": "2027-02-06", "page": 2, "pages": 3,
                     "sessions": [
                         session(15, "11:00", "11:50", "Async Rust", Some("K.1.105")),
                     ] }),
@@ -1498,7 +1499,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "schedule_today.html",
             "nothing",
-            json!({ "conference": "FOSDEM 2027", "day": "Monday 08 February", "page": 1, "pages": 1,
+            json!({ "conference": "FOSDEM 2027", "day": "2027-02-08", "page": 1, "pages": 1,
                     "sessions": [] }),
         ),
         (
@@ -1506,8 +1507,8 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "",
             json!({ "session": {
                 "number": 14, "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust",
-                "url": "https://fosdem.org/2027/schedule/event/rust_kernel/", "start": "10:00", "end": "10:50",
-                "day": "Saturday 06 February", "speakers": ["Ada Lovelace", "Linus"], "status": "confirmed",
+                "url": "https://fosdem.org/2027/schedule/event/rust_kernel/", "start": "2027-02-06T10:00:00+01:00", "end": "2027-02-06T10:50:00+01:00",
+                "day": "2027-02-06", "speakers": ["Ada Lovelace", "Linus"], "status": "confirmed",
             }, "invitations": [] }),
         ),
         (
@@ -1515,8 +1516,8 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "invitations",
             json!({ "session": {
                 "number": 14, "title": "Rust in the kernel", "room": "K.1.105", "track": "Rust",
-                "url": null, "start": "10:00", "end": "10:50",
-                "day": "Saturday 06 February", "speakers": ["Ada Lovelace"], "status": "confirmed",
+                "url": null, "start": "2027-02-06T10:00:00+01:00", "end": "2027-02-06T10:50:00+01:00",
+                "day": "2027-02-06", "speakers": ["Ada Lovelace"], "status": "confirmed",
             }, "invitations": [
                 { "name": "Ada Lovelace", "origin": "speaker", "answer": "accepted" },
                 { "name": "Bob", "origin": "asked", "answer": null },
@@ -1527,7 +1528,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "bare",
             json!({ "session": {
                 "number": 30, "title": "Lightning talks", "room": null, "track": null, "url": null,
-                "start": "10:00", "end": "11:00", "day": "Saturday 06 February", "speakers": [],
+                "start": "2027-02-06T10:00:00+01:00", "end": "2027-02-06T11:00:00+01:00", "day": "2027-02-06", "speakers": [],
                 "status": "confirmed",
             }, "invitations": [] }),
         ),
@@ -1536,32 +1537,32 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "cancelled",
             json!({ "session": {
                 "number": 22, "title": "PostgreSQL indexes", "room": "H.2215", "track": null,
-                "url": "https://fosdem.org/2027/schedule/event/pg_indexes/", "start": "10:00", "end": "10:30",
-                "day": "Saturday 06 February", "speakers": [], "status": "cancelled",
+                "url": "https://fosdem.org/2027/schedule/event/pg_indexes/", "start": "2027-02-06T10:00:00+01:00", "end": "2027-02-06T10:30:00+01:00",
+                "day": "2027-02-06", "speakers": [], "status": "cancelled",
             }, "invitations": [] }),
         ),
         (
             "session_cancelled.html",
             "",
-            json!({ "title": "PostgreSQL indexes", "old_time": "10:00", "old_room": "H.2215", "new_time": null,
+            json!({ "title": "PostgreSQL indexes", "old_time": "2027-02-06T10:00:00+01:00", "old_room": "H.2215", "new_time": null,
                     "new_day": null, "new_room": null }),
         ),
         (
             "session_cancelled.html",
             "without_room",
-            json!({ "title": "Lightning talks", "old_time": "10:00", "old_room": null, "new_time": null,
+            json!({ "title": "Lightning talks", "old_time": "2027-02-06T10:00:00+01:00", "old_room": null, "new_time": null,
                     "new_day": null, "new_room": null }),
         ),
         (
             "session_moved.html",
             "",
-            json!({ "title": "Rust in the kernel", "old_time": "10:00", "old_room": "K.1.105", "new_time": "15:00",
-                    "new_day": "Sunday 07 February", "new_room": "H.2215" }),
+            json!({ "title": "Rust in the kernel", "old_time": "2027-02-06T10:00:00+01:00", "old_room": "K.1.105", "new_time": "2027-02-06T15:00:00+01:00",
+                    "new_day": "2027-02-07T15:00:00+01:00", "new_room": "H.2215" }),
         ),
         (
             "session_moved.html",
             "without_rooms",
-            json!({ "title": "Lightning talks", "old_time": "10:00", "old_room": null, "new_time": "10:30",
+            json!({ "title": "Lightning talks", "old_time": "2027-02-06T10:00:00+01:00", "old_room": null, "new_time": "2027-02-06T10:30:00+01:00",
                     "new_day": null, "new_room": null }),
         ),
         ("session_unknown.html", "", json!({ "number": 999 })),
@@ -1619,17 +1620,17 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         (
             "slot_added.html",
             "",
-            json!({ "number": 5, "title": "Info desk", "start": "Sat 06 Feb 14:00", "end": "16:00" }),
+            json!({ "number": 5, "title": "Info desk", "start": "2027-02-06T14:00:00+01:00", "end": "2027-02-06T16:00:00+01:00" }),
         ),
         (
             "slot_already_assigned.html",
             "",
-            json!({ "person": "Ada", "title": "Info desk", "start": "Sat 06 Feb 14:00" }),
+            json!({ "person": "Ada", "title": "Info desk", "start": "2027-02-06T14:00:00+01:00" }),
         ),
         (
             "slot_assigned.html",
             "",
-            json!({ "person": "Ada", "title": "Info desk", "start": "Sat 06 Feb 14:00" }),
+            json!({ "person": "Ada", "title": "Info desk", "start": "2027-02-06T14:00:00+01:00" }),
         ),
         ("slot_not_volunteer.html", "", json!({ "person": "Eve" })),
         ("slot_unknown.html", "", json!({ "number": 55 })),
@@ -1637,16 +1638,16 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "slots.html",
             "",
             json!({ "mine": false, "conference": "FOSDEM 2027", "slots": [
-                { "number": 5, "title": "Info desk", "people": ["Ada", "Bob"], "start": "Sat 06 Feb 14:00", "end": "16:00" },
-                { "number": 6, "title": "Cloakroom", "people": [], "start": "Sat 06 Feb 16:00", "end": "18:00" },
+                { "number": 5, "title": "Info desk", "people": ["Ada", "Bob"], "start": "2027-02-06T14:00:00+01:00", "end": "2027-02-06T16:00:00+01:00" },
+                { "number": 6, "title": "Cloakroom", "people": [], "start": "2027-02-06T16:00:00+01:00", "end": "2027-02-06T18:00:00+01:00" },
             ] }),
         ),
         (
             "slots.html",
             "mine",
             json!({ "mine": true, "conference": "FOSDEM 2027", "slots": [
-                { "number": 5, "title": "Info desk", "people": ["Ada", "Bob"], "start": "Sat 06 Feb 14:00", "end": "16:00" },
-                { "number": 9, "title": "Heralding", "people": ["Ada"], "start": "Sun 07 Feb 09:00", "end": "12:00" },
+                { "number": 5, "title": "Info desk", "people": ["Ada", "Bob"], "start": "2027-02-06T14:00:00+01:00", "end": "2027-02-06T16:00:00+01:00" },
+                { "number": 9, "title": "Heralding", "people": ["Ada"], "start": "2027-02-07T09:00:00+01:00", "end": "2027-02-06T12:00:00+01:00" },
             ] }),
         ),
         (
@@ -1857,6 +1858,21 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "usage": "/settings", "scope": "private", "bot": "herald_bot" }),
         ),
         (
+            "language_list.html",
+            "",
+            json!({ "current": "de", "languages": [{ "code": "en", "name": "English" }, { "code": "de", "name": "Deutsch" }] }),
+        ),
+        (
+            "language_set.html",
+            "",
+            json!({ "code": "de", "name": "Deutsch" }),
+        ),
+        (
+            "language_unknown.html",
+            "",
+            json!({ "code": "xx", "languages": [{ "code": "en", "name": "English" }, { "code": "de", "name": "Deutsch" }] }),
+        ),
+        (
             "wrong_chat.html",
             "group",
             json!({ "usage": "/bind <code>", "scope": "group", "bot": "herald_bot" }),
@@ -1864,13 +1880,28 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
+/// Every case in every shipped language: English in `tests/fixtures/messages/`, each translation in its
+/// own folder there (`de/`), so a reviewer reads what each reader gets.
 #[test]
 fn every_message_template_renders_as_its_reader_sees_it() {
     let templates = Templates::new();
-    let dir = fixtures();
+    let mut failures = String::new();
+    for lang in templates.languages() {
+        let dir = if lang == "en" {
+            fixtures()
+        } else {
+            fixtures().join(lang)
+        };
+        failures.push_str(&render_cases(&templates, lang, &dir));
+    }
+    assert!(failures.is_empty(), "\n{failures}");
+}
+
+/// Renders every case in `lang` and compares each with its file in `dir`; what differs, as a report.
+fn render_cases(templates: &Templates, lang: &str, dir: &Path) -> String {
     let bless = std::env::var_os("HERALD_BLESS").is_some();
     if bless {
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir).unwrap();
     }
     let mut files = BTreeSet::new();
     let mut failures = String::new();
@@ -1878,7 +1909,8 @@ fn every_message_template_renders_as_its_reader_sees_it() {
     for (template, case, context) in cases() {
         let file = expected_file(template, case);
         assert!(files.insert(file.clone()), "two cases for {file}");
-        let rendered = match templates.render(&format!("messages/{template}"), &context) {
+        let words = templates.words(Some(lang));
+        let rendered = match words.render(&format!("messages/{template}"), &context) {
             Ok(text) => format!("{text}\n"),
             Err(err) => {
                 writeln!(failures, "✗ {file}: {err:#}\n").unwrap();
@@ -1905,14 +1937,21 @@ fn every_message_template_renders_as_its_reader_sees_it() {
         }
     }
     // An expected file that no case reads is a case that was renamed or dropped.
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if !files.contains(&name) {
-            writeln!(failures, "✗ {name}: no case of the table renders it\n").unwrap();
+    for entry in std::fs::read_dir(dir).into_iter().flatten() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        if entry.path().is_file() && !files.contains(&name) {
+            writeln!(
+                failures,
+                "✗ {lang}/{name}: no case of the table renders it\n"
+            )
+            .unwrap();
         }
     }
-    assert!(failures.is_empty(), "\n{failures}");
-    assert_eq!(compared, files.len());
+    if failures.is_empty() {
+        assert_eq!(compared, files.len());
+    }
+    failures
 }
 
 #[test]

@@ -115,6 +115,7 @@ async fn audience(app: &TestApp, slug: &str) -> (i64, i64) {
         "4242",
         Some("attendee"),
         "Attendee",
+        None,
     )
     .await
     .unwrap();

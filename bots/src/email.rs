@@ -42,6 +42,8 @@ pub fn domain_of(address: &str) -> &str {
 pub struct Mail<'a> {
     /// `Herald <herald@example.org>`.
     pub from: &'a str,
+    /// The name to show before `from`'s address instead of its own (`FOSDEM 2027 · Herald`).
+    pub from_name: Option<&'a str>,
     pub to: &'a str,
     pub subject: &'a str,
     pub text: &'a str,
@@ -205,10 +207,13 @@ fn build(mail: &Mail<'_>) -> Result<Message, EmailError> {
             EmailError::new(Disposition::Permanent, format!("bad {what} address: {e}"))
         }
     };
-    let from = mail
+    let mut from = mail
         .from
         .parse::<lettre::message::Mailbox>()
         .map_err(bad("sender"))?;
+    if let Some(name) = mail.from_name {
+        from.name = Some(name.to_owned());
+    }
     let to = mail
         .to
         .parse::<lettre::message::Mailbox>()
@@ -321,6 +326,7 @@ mod tests {
     fn a_message_carries_its_id_and_the_one_click_headers() {
         let mail = Mail {
             from: "Herald <herald@example.org>",
+            from_name: None,
             to: "ada@example.org",
             subject: "Reminder",
             text: "Soon",
@@ -356,6 +362,7 @@ mod tests {
     fn an_invitation_carries_its_calendar_with_the_same_method() {
         let mail = Mail {
             from: "Herald <herald@example.org>",
+            from_name: None,
             to: "ada@example.org",
             subject: "Invitation",
             text: "Your talk",

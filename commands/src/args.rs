@@ -31,6 +31,7 @@ pub mod expected {
     pub const CHANNEL: &str = "one of your channels, as /settings lists them";
     pub const ON_OFF: &str = "on or off";
     pub const EMAIL: &str = "an e-mail address such as ada@example.org";
+    pub const LANGUAGE: &str = "a language code such as de or en";
     pub const LOGOUT: &str = "nothing, or logout";
     pub const END_DATE: &str = "a date on or after the start date";
     pub const WINDOW_END: &str = "a time different from the start of the window";
@@ -569,6 +570,20 @@ pub fn email_address(s: &str) -> Result<String, InvalidValue> {
         });
     valid.then(|| s.to_owned()).ok_or(InvalidValue {
         expected: expected::EMAIL,
+    })
+}
+
+/// A language code as typed: letters, with a region after `-` or `_` (`de`, `pt-BR`); lowercased.
+/// Whether Herald speaks it is the application's question.
+pub fn language_code(s: &str) -> Result<String, InvalidValue> {
+    let mut parts = s.split(['-', '_']);
+    let primary = parts.next().unwrap_or_default();
+    let valid = (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    valid.then(|| s.to_ascii_lowercase()).ok_or(InvalidValue {
+        expected: expected::LANGUAGE,
     })
 }
 

@@ -160,6 +160,7 @@ pub(crate) enum Id {
     Settings,
     SettingsEarly,
     SettingsEmail,
+    SettingsLanguage,
     Cancel,
     CancelPost,
     ConferenceNew,
@@ -303,6 +304,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Attendee,
         Scope::Private,
         "Receive messages by e-mail too: Herald mails a confirmation link and sends nothing else there until it is opened.",
+    ),
+    spec(
+        "settings language",
+        "/settings language [lang]",
+        Role::Guest,
+        Scope::Private,
+        "Show the languages Herald speaks, or read Herald in one of them (such as de or en) on every channel.",
     ),
     spec(
         "cancel",

@@ -29,6 +29,8 @@ pub enum Command {
     EarlyReminder { minutes: Option<i64> },
     /// `/settings email <address>`: link an e-mail address (Herald mails a confirmation link first).
     LinkEmail { address: String },
+    /// `/settings language [code]`: the languages Herald speaks (`None`), or read Herald in one.
+    Language { code: Option<String> },
     /// `/cancel`: drop the pending confirmation.
     Cancel,
     /// `/conference <subcommand> …`.
@@ -377,6 +379,7 @@ impl Command {
             Self::Settings { .. } => Id::Settings,
             Self::EarlyReminder { .. } => Id::SettingsEarly,
             Self::LinkEmail { .. } => Id::SettingsEmail,
+            Self::Language { .. } => Id::SettingsLanguage,
             Self::Cancel => Id::Cancel,
             Self::Conference(sub) => match sub {
                 ConferenceCommand::New { .. } => Id::ConferenceNew,
@@ -476,6 +479,11 @@ impl Command {
                     let mut args = Args::new(Id::SettingsEmail, rest);
                     let address = args.required("address", crate::args::email_address)?;
                     args.finish(Self::LinkEmail { address })
+                }
+                Some((sub, rest)) if sub.eq_ignore_ascii_case("language") => {
+                    let mut args = Args::new(Id::SettingsLanguage, rest);
+                    let code = args.optional("lang", crate::args::language_code)?;
+                    args.finish(Self::Language { code })
                 }
                 _ => parse_settings(Args::new(Id::Settings, args)),
             },

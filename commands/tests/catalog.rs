@@ -47,6 +47,7 @@ fn sample(placeholder: &str) -> &'static str {
         "logout" => "logout",
         "channel" => "web",
         "code" => "herald-bind-4kq2ZbX9w",
+        "lang" => "de",
         "sessions" => "10",
         "speakers" => "15",
         "volunteers" => "30",

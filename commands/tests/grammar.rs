@@ -972,6 +972,7 @@ fn commands_map_to_their_catalog_entries() {
         ("/web logout", "web", Role::Guest),
         ("/mobile", "mobile", Role::Guest),
         ("/hook", "hook", Role::Admin),
+        ("/settings language de", "settings language", Role::Guest),
     ];
     assert_eq!(table.len(), catalog::catalog().len());
     for (text, name, role) in table {

@@ -78,6 +78,7 @@ pub async fn handle_direct(
             user_id: user,
             username: Some(acct.clone()),
             name,
+            language: None,
         }),
         input,
         // What handlers name their messages by (`/dm`, `/announce`): one per status.
@@ -123,7 +124,7 @@ async fn answer(
             continue;
         }
         let key = format!("dm:{}:{status_id}:{n}", provider.id);
-        let html = delivery::social::direct_html(templates, &message.notice())?;
+        let html = delivery::social::direct_html(reply.words(templates), &message.notice())?;
         let body = delivery::social::direct_thread(provider, acct, &html, Some(status_id))?;
         delivery::social::write_thread(tx, now, provider, "dm", &key, &body, now).await?;
     }

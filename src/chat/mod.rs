@@ -25,7 +25,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::{
     db::{Tx, conferences::Conference},
     delivery::{Action, Notice},
-    templates::Templates,
+    templates::{Templates, Words},
 };
 
 /// What kind of chat an event came from.
@@ -50,6 +50,9 @@ pub struct Sender {
     pub user_id: String,
     pub username: Option<String>,
     pub name: String,
+    /// The language the platform says they use (Telegram's `language_code`, such as `de` or `pt-br`):
+    /// theirs in Herald on first contact, when Herald speaks it.
+    pub language: Option<String>,
 }
 
 /// What happened, independent of the platform.
@@ -130,6 +133,8 @@ pub struct Actor {
     /// The highest role held: `Owner`, or the best role in `conference`, or `Guest`.
     pub role: Role,
     pub conference: Option<Conference>,
+    /// The language they read Herald in, a shipped one (`None`: English).
+    pub language: Option<String>,
 }
 
 impl Actor {
@@ -159,24 +164,32 @@ pub async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
     let conference = handlers::current_conference(ctx).await?;
     let from = ctx.inbound.from.clone();
     let mut tx = ctx.tx.lock().await;
-    let person = match &from {
+    // The platform's hint, where Herald speaks that language.
+    let hint = from
+        .as_ref()
+        .and_then(|f| f.language.as_deref())
+        .and_then(|code| ctx.templates.language(code));
+    let (person, language) = match &from {
         Some(f) => {
-            crate::db::people::refresh_account(
+            let found = crate::db::people::refresh_account(
                 &mut tx,
                 ctx.inbound.platform,
                 &f.user_id,
                 f.username.as_deref(),
                 &f.name,
+                hint,
             )
             .await?;
             // Someone who blocked the bot and writes again takes messages again.
             crate::db::contacts::reachable_again(&mut tx, ctx.inbound.platform, &f.user_id).await?;
-            crate::db::people::person_by_user_id(&mut tx, ctx.inbound.platform, &f.user_id)
-                .await?
-                .map(|p| p.id)
+            match found {
+                Some(p) => (Some(p.id), p.language),
+                None => (None, hint.map(str::to_owned)),
+            }
         }
-        None => None,
+        None => (None, None),
     };
+    let language = language.filter(|l| ctx.templates.language(l).is_some());
     let role = match person {
         Some(p) => role_of(&mut tx, p, conference.as_ref().map(|c| c.id)).await?,
         None => Role::Guest,
@@ -186,6 +199,7 @@ pub async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
         from,
         role,
         conference,
+        language,
     })
 }
 
@@ -314,6 +328,9 @@ pub struct Reply {
     pub delete_trigger: bool,
     /// The answer refuses what was asked (shown as an alert where a button was pressed).
     pub refused: bool,
+    /// The language the reply is written in: the sender's, unless the handler chose (`/settings
+    /// language` answers in the new one).
+    pub language: Option<String>,
 }
 
 impl Reply {
@@ -373,6 +390,17 @@ impl Reply {
         self.answer_button = true;
         self
     }
+
+    /// The reply is written in `language` rather than the sender's.
+    pub fn in_language(mut self, language: &str) -> Self {
+        self.language = Some(language.to_owned());
+        self
+    }
+
+    /// The templates in the reply's language.
+    pub fn words<'a>(&'a self, templates: &'a Templates) -> Words<'a> {
+        templates.words(self.language.as_deref())
+    }
 }
 
 pub type HandlerResult = anyhow::Result<Reply>;
@@ -404,6 +432,7 @@ pub fn schema() -> Handler<'static, HandlerResult> {
         .branch(case![Command::Settings { change }].endpoint(account::settings))
         .branch(case![Command::EarlyReminder { minutes }].endpoint(account::early_reminder))
         .branch(case![Command::LinkEmail { address }].endpoint(account::link_email))
+        .branch(case![Command::Language { code }].endpoint(account::language))
         .branch(case![Command::Cancel].endpoint(account::cancel))
         .branch(
             case![Command::Conference(sub)]
@@ -616,8 +645,13 @@ pub async fn handle(
     actor: Actor,
 ) -> HandlerResult {
     let input = ctx.inbound.input.clone();
-    match schema.dispatch(dptree::deps![ctx, actor, input]).await {
-        ControlFlow::Break(result) => result,
-        ControlFlow::Continue(_) => Ok(Reply::none()),
+    let language = actor.language.clone();
+    let mut reply = match schema.dispatch(dptree::deps![ctx, actor, input]).await {
+        ControlFlow::Break(result) => result?,
+        ControlFlow::Continue(_) => Reply::none(),
+    };
+    if reply.language.is_none() {
+        reply.language = language;
     }
+    Ok(reply)
 }

@@ -38,6 +38,7 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
         user_id: u.id.to_string(),
         username: u.username.clone(),
         name: u.display_name(),
+        language: u.language_code.clone(),
     };
     match update.event {
         Event::Message(m) | Event::ChannelPost(m) => {
@@ -241,10 +242,12 @@ pub async fn render_reply(
         && let Input::Button { callback_id, .. } = &inbound.input
     {
         let said = match reply.messages.iter().find(|m| m.edit.is_none()) {
-            Some(message) if quiet => Some(herald_bots::html::to_text(&templates.render(
-                &format!("messages/{}.html", message.template),
-                &message.context,
-            )?)),
+            Some(message) if quiet => {
+                Some(herald_bots::html::to_text(&reply.words(templates).render(
+                    &format!("messages/{}.html", message.template),
+                    &message.context,
+                )?))
+            }
             _ => None,
         };
         delivery::telegram::answer_button(
@@ -263,8 +266,15 @@ pub async fn render_reply(
             continue;
         }
         let notice = message.notice();
-        delivery::telegram::write_notice(tx, templates, now, here, &notice, &format!("{key}:{n}"))
-            .await?;
+        delivery::telegram::write_notice(
+            tx,
+            reply.words(templates),
+            now,
+            here,
+            &notice,
+            &format!("{key}:{n}"),
+        )
+        .await?;
     }
     if reply.delete_trigger
         && let Some(message_id) = inbound.message_id

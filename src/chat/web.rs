@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{Chat, ChatKind, Core, Inbound, Input, Reply, Sender};
 use crate::{
     db::{Tx, inbox::InboxEvent, web_chat},
-    delivery::{self, Contact},
+    delivery::{self, Contact, Reach},
     inbox::InboxHandler,
     templates::Templates,
 };
@@ -73,6 +73,7 @@ impl WebEvent {
                 user_id: self.user_id.clone(),
                 username: None,
                 name: self.name.clone(),
+                language: None,
             }),
             input,
             message_id: i32::try_from(self.message_id).ok(),
@@ -174,14 +175,17 @@ async fn render_reply(
     key: &str,
 ) -> anyhow::Result<()> {
     for (n, message) in reply.messages.iter().enumerate() {
-        let contact = Contact::Web {
-            chat: event.chat.clone(),
+        let reach = Reach {
+            contact: Contact::Web {
+                chat: event.chat.clone(),
+            },
+            language: reply.language.clone(),
         };
         delivery::write(
             tx,
             templates,
             now,
-            &[contact],
+            &[reach],
             &message.notice(),
             &format!("{key}:{n}"),
         )

@@ -192,6 +192,11 @@ impl Mailing<'_> {
             let label = (!invitee.name.is_empty()).then_some(invitee.name.as_str());
             let spec =
                 NewLinkTokenSpec::invite(conference.id, role.as_str(), label, None, Some(&address));
+            let language = invitee
+                .language
+                .as_deref()
+                .and_then(|l| self.templates.language(l));
+            let spec = NewLinkTokenSpec { language, ..spec };
             let (link_id, token) = links::issue_with_id(&mut tx, now, spec).await?;
             let (telegram, browser) = self.bot.open_links(&token);
             let invitation = email::Invitation {
@@ -202,8 +207,15 @@ impl Mailing<'_> {
                 browser,
                 expires: (now + links::INVITE_TTL).date_naive().to_string(),
             };
-            let row =
-                email::invite(&mut tx, self.templates, now, link_id, &address, &invitation).await?;
+            let row = email::invite(
+                &mut tx,
+                self.templates.words(language),
+                now,
+                link_id,
+                &address,
+                &invitation,
+            )
+            .await?;
             tx.commit().await?;
             report.queued.push(row);
             if report.queued.len() % 50 == 0 {
@@ -313,14 +325,16 @@ pub async fn bot_username(
     Ok(me.username)
 }
 
-/// One invitee from a CSV: a name and, optionally, an e-mail address.
+/// One invitee from a CSV: a name and, optionally, an e-mail address and the language they read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Invitee {
     pub name: String,
     pub email: String,
+    /// A language code (`de`): their mail is written in it and Herald speaks it to them once they join.
+    pub language: Option<String>,
 }
 
-/// Reads `name,email` rows; a header row naming the columns is skipped.
+/// Reads `name,email[,language]` rows; a header row naming the columns is skipped.
 pub fn read_invitees(input: impl Read) -> anyhow::Result<Vec<Invitee>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -332,13 +346,21 @@ pub fn read_invitees(input: impl Read) -> anyhow::Result<Vec<Invitee>> {
         let record = record.with_context(|| format!("CSV row {} is unreadable", n + 1))?;
         let name = record.get(0).unwrap_or_default().to_owned();
         let email = record.get(1).unwrap_or_default().to_owned();
+        let language = record
+            .get(2)
+            .filter(|l| !l.is_empty())
+            .map(str::to_ascii_lowercase);
         if n == 0 && name.eq_ignore_ascii_case("name") {
             continue;
         }
         if name.is_empty() && email.is_empty() {
             continue;
         }
-        out.push(Invitee { name, email });
+        out.push(Invitee {
+            name,
+            email,
+            language,
+        });
     }
     Ok(out)
 }
@@ -387,11 +409,13 @@ mod tests {
             [
                 Invitee {
                     name: "Ada Lovelace".into(),
-                    email: "ada@example.org".into()
+                    email: "ada@example.org".into(),
+                    language: None,
                 },
                 Invitee {
                     name: "Bob".into(),
-                    email: String::new()
+                    email: String::new(),
+                    language: None,
                 }
             ]
         );

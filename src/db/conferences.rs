@@ -21,10 +21,11 @@ pub struct Conference {
 }
 
 impl Conference {
-    /// A time as chat messages show it, in the conference's time zone: `Mon 28 Dec 10:00`.
+    /// A time in the conference's time zone, for the templates' `datetime` filter to show in the
+    /// reader's language: RFC 3339 with the zone's offset (`2026-12-28T10:00:00+01:00`).
     pub fn local(&self, at: DateTime<Utc>) -> String {
         let tz: chrono_tz::Tz = self.time_zone.parse().unwrap_or(chrono_tz::UTC);
-        at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
+        at.with_timezone(&tz).to_rfc3339()
     }
 }
 

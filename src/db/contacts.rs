@@ -13,6 +13,8 @@ pub struct Account {
     pub platform: String,
     pub platform_user_id: String,
     pub username: Option<String>,
+    /// The language the person reads Herald in (`None`: English).
+    pub language: Option<String>,
 }
 
 /// What a message to people is about: each kind is switched on or off by the person in `/settings`.
@@ -32,16 +34,18 @@ pub async fn subscribed(
 ) -> anyhow::Result<Vec<Account>> {
     let sql = match wants {
         Wants::Announcements => {
-            "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
+            "SELECT a.person_id, a.platform, a.platform_user_id, a.username, p.language FROM subscriptions s \
              JOIN person_accounts a ON a.person_id = s.person_id \
+             JOIN people p ON p.id = s.person_id \
              WHERE s.conference_id = $1 AND s.active AND s.announcements AND a.announcements \
              AND a.unreachable_at IS NULL \
              AND ($2 IS NULL OR s.person_id = $2) \
              ORDER BY a.person_id, a.id"
         }
         Wants::Reminders => {
-            "SELECT a.person_id, a.platform, a.platform_user_id, a.username FROM subscriptions s \
+            "SELECT a.person_id, a.platform, a.platform_user_id, a.username, p.language FROM subscriptions s \
              JOIN person_accounts a ON a.person_id = s.person_id \
+             JOIN people p ON p.id = s.person_id \
              WHERE s.conference_id = $1 AND s.active AND s.reminders AND a.reminders \
              AND a.unreachable_at IS NULL \
              AND ($2 IS NULL OR s.person_id = $2) \
@@ -62,8 +66,9 @@ pub async fn subscribed(
 pub async fn of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT person_id, platform, platform_user_id, username FROM person_accounts \
-             WHERE person_id = $1 AND direct AND unreachable_at IS NULL ORDER BY id",
+            "SELECT a.person_id, a.platform, a.platform_user_id, a.username, p.language \
+             FROM person_accounts a JOIN people p ON p.id = a.person_id \
+             WHERE a.person_id = $1 AND a.direct AND a.unreachable_at IS NULL ORDER BY a.id",
         )
         .bind(person)
         .fetch_all(conn)
@@ -76,8 +81,9 @@ pub async fn of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>>
 pub async fn all_of_person(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<Account>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT person_id, platform, platform_user_id, username FROM person_accounts \
-             WHERE person_id = $1 ORDER BY id",
+            "SELECT a.person_id, a.platform, a.platform_user_id, a.username, p.language \
+             FROM person_accounts a JOIN people p ON p.id = a.person_id \
+             WHERE a.person_id = $1 ORDER BY a.id",
         )
         .bind(person)
         .fetch_all(conn)
@@ -226,4 +232,24 @@ pub async fn unreachable_count(tx: &mut Tx, conference: i64) -> anyhow::Result<i
         .await
     })?;
     Ok(n)
+}
+
+/// The language of the person whose private chat on `platform` is `chat` (`None` for a group chat, or a
+/// person reading English).
+pub async fn language_of_chat(
+    tx: &mut Tx,
+    platform: &str,
+    chat: &str,
+) -> anyhow::Result<Option<String>> {
+    let language: Option<Option<String>> = on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT p.language FROM person_accounts a JOIN people p ON p.id = a.person_id \
+             WHERE a.platform = $1 AND a.platform_user_id = $2",
+        )
+        .bind(platform)
+        .bind(chat)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(language.flatten())
 }

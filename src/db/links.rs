@@ -20,6 +20,8 @@ pub struct LinkToken {
     pub used_at: Option<DateTime<Utc>>,
     /// For an invitation mailed to someone: the address it went to.
     pub email: Option<String>,
+    /// For an invitation: the language its reader reads, when the organiser knew it.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +35,7 @@ pub struct NewLinkToken<'a> {
     pub created_by: Option<i64>,
     pub expires_at: DateTime<Utc>,
     pub email: Option<&'a str>,
+    pub language: Option<&'a str>,
 }
 
 pub async fn create_link_token(
@@ -42,8 +45,8 @@ pub async fn create_link_token(
 ) -> anyhow::Result<i64> {
     let id = on_tx!(tx, |conn| {
         sqlx::query_scalar(
-            "INSERT INTO link_tokens (purpose, token_hash, conference_id, role, slot, label, created_by, created_at, expires_at, email) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            "INSERT INTO link_tokens (purpose, token_hash, conference_id, role, slot, label, created_by, created_at, expires_at, email, language) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(t.purpose)
         .bind(t.token_hash)
@@ -55,6 +58,7 @@ pub async fn create_link_token(
         .bind(now)
         .bind(t.expires_at)
         .bind(t.email)
+        .bind(t.language)
         .fetch_one(conn)
         .await
     })?;
@@ -67,7 +71,7 @@ pub async fn link_token_by_hash(
 ) -> anyhow::Result<Option<LinkToken>> {
     let row = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT id, token_hash, purpose, conference_id, role, slot, label, created_by, expires_at, used_at, email \
+            "SELECT id, token_hash, purpose, conference_id, role, slot, label, created_by, expires_at, used_at, email, language \
              FROM link_tokens WHERE token_hash = $1",
         )
         .bind(token_hash)

@@ -12,6 +12,8 @@ pub struct Person {
     pub display_name: String,
     pub username: Option<String>,
     pub platform_user_id: String,
+    /// The language they read Herald in (`None`: English).
+    pub language: Option<String>,
 }
 
 /// A person's display name.
@@ -34,6 +36,7 @@ pub async fn person_for_account(
     user_id: &str,
     username: Option<&str>,
     display_name: &str,
+    language: Option<&str>,
 ) -> anyhow::Result<i64> {
     let existing: Option<i64> = on_tx!(tx, |conn| {
         sqlx::query_scalar(
@@ -66,10 +69,11 @@ pub async fn person_for_account(
     }
     let id: i64 = on_tx!(tx, |conn| {
         sqlx::query_scalar(
-            "INSERT INTO people (display_name, created_at) VALUES ($1, $2) RETURNING id",
+            "INSERT INTO people (display_name, created_at, language) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(display_name)
         .bind(now)
+        .bind(language)
         .fetch_one(conn)
         .await
     })?;
@@ -91,7 +95,7 @@ pub async fn person_for_account(
 
 macro_rules! person_select {
     () => {
-        "SELECT p.id, p.display_name, a.username, a.platform_user_id FROM people p \
+        "SELECT p.id, p.display_name, a.username, a.platform_user_id, p.language FROM people p \
          JOIN person_accounts a ON a.person_id = p.id AND a.platform = $1 "
     };
 }
@@ -124,7 +128,7 @@ pub async fn people_by_username_elsewhere(
 ) -> anyhow::Result<Vec<Person>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT p.id, p.display_name, a.username, a.platform_user_id FROM people p \
+            "SELECT p.id, p.display_name, a.username, a.platform_user_id, p.language FROM people p \
              JOIN person_accounts a ON a.person_id = p.id AND a.platform <> $1 \
              WHERE LOWER(a.username) = LOWER($2) ORDER BY p.id",
         )
@@ -144,12 +148,19 @@ pub async fn refresh_account(
     user_id: &str,
     username: Option<&str>,
     display_name: &str,
-) -> anyhow::Result<()> {
-    let Some(current) = person_by_user_id(tx, platform, user_id).await? else {
-        return Ok(());
+    language: Option<&str>,
+) -> anyhow::Result<Option<Person>> {
+    let Some(mut current) = person_by_user_id(tx, platform, user_id).await? else {
+        return Ok(None);
     };
+    if current.language.is_none()
+        && let Some(language) = language
+    {
+        set_language(tx, current.id, Some(language)).await?;
+        current.language = Some(language.to_owned());
+    }
     if current.username.as_deref() == username && current.display_name == display_name {
-        return Ok(());
+        return Ok(Some(current));
     }
     if let Some(name) = username {
         on_tx!(tx, |conn| {
@@ -182,7 +193,33 @@ pub async fn refresh_account(
             .await
             .map(|r| r.rows_affected())
     })?;
+    current.username = username.map(str::to_owned);
+    current.display_name = display_name.to_owned();
+    Ok(Some(current))
+}
+
+/// Sets the language `person` reads Herald in (`None`: English).
+pub async fn set_language(tx: &mut Tx, person: i64, language: Option<&str>) -> anyhow::Result<()> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE people SET language = $1 WHERE id = $2")
+            .bind(language)
+            .bind(person)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
     Ok(())
+}
+
+/// The language `person` reads Herald in, if they have one.
+pub async fn language(tx: &mut Tx, person: i64) -> anyhow::Result<Option<String>> {
+    let language: Option<Option<String>> = on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT language FROM people WHERE id = $1")
+            .bind(person)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(language.flatten())
 }
 
 pub async fn person_by_user_id(

@@ -7,7 +7,7 @@
 use herald_commands::Setting;
 use serde_json::json;
 
-use crate::templates::Templates;
+use crate::templates::Words;
 
 /// A post's, mention's or draft campaign's number.
 pub type Number = i64;
@@ -177,12 +177,12 @@ impl Action {
     }
 
     /// The button's label as shown; a label may name the action's minutes.
-    pub fn render_label(self, templates: &Templates) -> anyhow::Result<String> {
+    pub fn render_label(self, words: Words<'_>) -> anyhow::Result<String> {
         let context = match self {
             Self::EarlyReminder { minutes } => json!({ "minutes": minutes }),
             _ => json!({}),
         };
-        templates.render(&format!("buttons/{}.txt", self.label()), context)
+        words.render(&format!("buttons/{}.txt", self.label()), context)
     }
 }
 
@@ -193,17 +193,17 @@ fn early_word(minutes: Option<i64>) -> String {
 
 /// The typed equivalents of a notice's buttons, as a text to add where buttons cannot be shown (rendered
 /// from `templates/messages/action_hints.html`); `None` when none of them has one.
-pub fn hints(templates: &Templates, rows: &[Vec<Action>]) -> anyhow::Result<Option<String>> {
+pub fn hints(words: Words<'_>, rows: &[Vec<Action>]) -> anyhow::Result<Option<String>> {
     let mut hints = Vec::new();
     for action in rows.iter().flatten() {
         if let Some(command) = action.command() {
-            hints.push(json!({ "label": action.render_label(templates)?, "command": command }));
+            hints.push(json!({ "label": action.render_label(words)?, "command": command }));
         }
     }
     if hints.is_empty() {
         return Ok(None);
     }
-    templates
+    words
         .render("messages/action_hints.html", json!({ "hints": hints }))
         .map(Some)
 }

@@ -18,7 +18,7 @@ use crate::{
         email::{self as store, PLATFORM},
         outbox::{self, NewMessage},
     },
-    templates::Templates,
+    templates::{Templates, Words},
     token::{hash, new_token},
 };
 
@@ -44,6 +44,32 @@ pub struct MailBody {
     /// conference's sender as ORGANIZER (`crate::schedule::calendar::itip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<CalendarEvent>,
+    /// The sender's name as this kind of mail shows it (`mail/<name>.from.txt`), before the configured
+    /// address; the configured name when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    /// The reader's language, for the layout around the words (English when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+impl MailBody {
+    /// A mail of the kind `name`: `mail/<name>.subject.txt`, `.text.txt`, `.html` and `.from.txt` rendered
+    /// in the reader's language with `context`; a personal mail (no unsubscribe link, not automatic)
+    /// until the caller says otherwise.
+    fn render(words: Words<'_>, name: &str, context: &serde_json::Value) -> anyhow::Result<Self> {
+        Ok(Self {
+            subject: words.render(&format!("mail/{name}.subject.txt"), context)?,
+            text: words.render(&format!("mail/{name}.text.txt"), context)?,
+            html: words.render(&format!("mail/{name}.html"), context)?,
+            unsubscribe: None,
+            automatic: false,
+            calendar: None,
+            from_name: Some(words.render(&format!("mail/{name}.from.txt"), context)?)
+                .filter(|name| !name.is_empty()),
+            language: Some(words.lang().to_owned()),
+        })
+    }
 }
 
 /// What an iTIP message (RFC 5546) says about one event: everything but the ORGANIZER, which is the
@@ -152,24 +178,11 @@ pub fn unsubscribe_link(web: &url::Url, token: &str, kind: Kind) -> String {
         .map_or_else(|_| format!("/{path}"), String::from)
 }
 
-/// Renders `mail/<name>.subject.txt`, `.text.txt` and `.html` with `context`.
-fn render_mail(
-    templates: &Templates,
-    name: &str,
-    context: &serde_json::Value,
-) -> anyhow::Result<(String, String, String)> {
-    Ok((
-        templates.render(&format!("mail/{name}.subject.txt"), context)?,
-        templates.render(&format!("mail/{name}.text.txt"), context)?,
-        templates.render(&format!("mail/{name}.html"), context)?,
-    ))
-}
-
 /// Writes `notice` as a mail to the linked address `address` under `key`; returns the keys written.
 /// Edits of a sent message have no meaning in a mailbox: they are not sent.
 pub async fn write_notice(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     address: &str,
     notice: &Notice,
@@ -185,14 +198,17 @@ pub async fn write_notice(
             token,
             kind: kind.into(),
         });
-    let html = social::direct_html(templates, notice)?;
+    let html = social::direct_html(words, notice)?;
+    let context = json!({ "kind": kind });
     let body = MailBody {
-        subject: templates.render("mail/notice.subject.txt", json!({ "kind": kind }))?,
+        subject: words.render("mail/notice.subject.txt", &context)?,
         text: herald_bots::html::to_text(&html),
         html,
         unsubscribe,
         automatic: true,
         calendar: None,
+        from_name: Some(words.render("mail/notice.from.txt", &context)?).filter(|n| !n.is_empty()),
+        language: Some(words.lang().to_owned()),
     };
     let row_kind = if notice.secret {
         outbox::SECRET_KIND
@@ -236,7 +252,7 @@ fn new_message(
 /// goes there before). The link holds a secret, so the row's copy is blanked once sent.
 pub async fn confirm(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     web: &url::Url,
     now: DateTime<Utc>,
     person: i64,
@@ -250,7 +266,7 @@ pub async fn confirm(
         .join(&format!("{CONFIRM_PATH}/{token}"))
         .map_or_else(|_| format!("/{CONFIRM_PATH}/{token}"), String::from);
     let context = json!({ "name": name, "link": link, "days": CONFIRM_TTL.num_days() });
-    let mail = render_mail(templates, "confirm", &context)?;
+    let mail = MailBody::render(words, "confirm", &context)?;
     enqueue_personal(tx, now, address, &format!("{CONFIRM_KEY}{id}"), mail).await?;
     Ok(())
 }
@@ -262,16 +278,8 @@ async fn enqueue_personal(
     now: DateTime<Utc>,
     address: &str,
     key: &str,
-    (subject, text, html): (String, String, String),
+    body: MailBody,
 ) -> anyhow::Result<i64> {
-    let body = MailBody {
-        subject,
-        text,
-        html,
-        unsubscribe: None,
-        automatic: false,
-        calendar: None,
-    };
     let message = new_message(address, outbox::SECRET_KIND, key, &body, now)?;
     Ok(outbox::enqueue(tx, now, &message).await?.id())
 }
@@ -294,13 +302,13 @@ pub struct Invitation<'a> {
 /// copy is blanked once sent. Returns the outbox row's id.
 pub async fn invite(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     link_id: i64,
     address: &str,
     invitation: &Invitation<'_>,
 ) -> anyhow::Result<i64> {
-    let mail = render_mail(templates, "invite", &json!(invitation))?;
+    let mail = MailBody::render(words, "invite", &json!(invitation))?;
     enqueue_personal(tx, now, address, &format!("{INVITE_KEY}{link_id}"), mail).await
 }
 
@@ -310,7 +318,7 @@ pub async fn invite(
 /// person: the one-click link stops that kind.
 pub async fn calendar(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     address: &str,
     key: &str,
@@ -321,7 +329,6 @@ pub async fn calendar(
         Method::Request => "calendar_request",
         Method::Cancel => "calendar_cancel",
     };
-    let (subject, text, html) = render_mail(templates, name, context)?;
     let unsubscribe = store::unsubscribe_token(tx, address)
         .await?
         .map(|token| Unsubscribe {
@@ -329,12 +336,10 @@ pub async fn calendar(
             kind: kind_word(Kind::Direct).into(),
         });
     let body = MailBody {
-        subject,
-        text,
-        html,
         unsubscribe,
         automatic: true,
         calendar: Some(event),
+        ..MailBody::render(words, name, context)?
     };
     let message = new_message(address, "notice", key, &body, now)?;
     outbox::enqueue(tx, now, &message).await?;
@@ -350,7 +355,7 @@ pub const MIRROR_EVERY: TimeDelta = TimeDelta::minutes(10);
 /// the next, due that long after it, so a burst of failures makes two mails, not a flood.
 pub async fn mirror(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     conference: i64,
     notice: &Notice,
@@ -362,7 +367,7 @@ pub async fn mirror(
         .await?
         .map(|c| c.name)
         .unwrap_or_default();
-    let html = social::direct_html(templates, notice)?;
+    let html = social::direct_html(words, notice)?;
     let kind = notice.template;
     let (id, due, items) = match conferences::latest_batch(tx, conference, kind).await? {
         Some(batch) if batch.due_at > now => {
@@ -392,14 +397,9 @@ pub async fn mirror(
         .collect();
     let context =
         json!({ "conference": name, "count": items.len(), "items": items, "texts": texts });
-    let (subject, text, html) = render_mail(templates, "mirror", &context)?;
     let body = MailBody {
-        subject,
-        text,
-        html,
-        unsubscribe: None,
         automatic: true,
-        calendar: None,
+        ..MailBody::render(words, "mirror", &context)?
     };
     let message = new_message(
         &address,

@@ -4,8 +4,9 @@
 //! is too late) and a [`Recipient`] (a person, the people of a conference who want a kind of message, or a
 //! bound chat slot). This layer resolves the recipient into [`Contact`]s — one per way to reach them: a
 //! Telegram chat, a Mastodon account written to by the conference's account, a confirmed e-mail address —
-//! and writes one outbox row per contact (per part, where a network splits long texts), in the caller's
-//! transaction. Nothing above it writes outbox rows or knows a chat id.
+//! each with the language its reader reads ([`Reach`]), and writes one outbox row per contact (per part,
+//! where a network splits long texts) in that language, in the caller's transaction. Nothing above it
+//! writes outbox rows or knows a chat id.
 //!
 //! ```text
 //!  domain ── Notice + Recipient ──► resolve ──► Contact… ──► telegram::write_notice ──► outbox rows
@@ -183,6 +184,19 @@ impl Contact {
     }
 }
 
+/// A contact and the language its reader reads (`None`: English; a bound group chat reads English).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reach {
+    pub contact: Contact,
+    pub language: Option<String>,
+}
+
+impl Reach {
+    fn of(contact: Contact, language: Option<String>) -> Self {
+        Self { contact, language }
+    }
+}
+
 /// A message Herald sent that can be edited: where it went and the platform's id for it, as the outbox
 /// recorded them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +225,9 @@ pub async fn edit(
     notice: &Notice,
     key: &str,
 ) -> anyhow::Result<()> {
-    let html = templates.render(
+    let language = contacts::language_of_chat(tx, &sent.platform, &sent.chat).await?;
+    let words = templates.words(language.as_deref());
+    let html = words.render(
         &format!("messages/{}.html", notice.template),
         &notice.context,
     )?;
@@ -220,7 +236,7 @@ pub async fn edit(
             let Ok(message_id) = sent.message_id.parse() else {
                 return Ok(());
             };
-            let markup = telegram::keyboard(templates, &notice.actions)?;
+            let markup = telegram::keyboard(words, &notice.actions)?;
             telegram::edit(tx, now, chat, message_id, &html, markup, key).await?;
         }
         Some(Contact::Web { chat }) => {
@@ -229,7 +245,7 @@ pub async fn edit(
             };
             let mut notice = notice.clone();
             notice.replaces = None;
-            web::edit(tx, templates, now, &chat, message_id, &notice, key).await?;
+            web::edit(tx, words, now, &chat, message_id, &notice, key).await?;
         }
         _ => {}
     }
@@ -239,7 +255,7 @@ pub async fn edit(
 /// Per person, the contacts a notice of one kind reaches them on — loaded once for a whole conference,
 /// for code that writes many personal notices (reminders).
 #[derive(Debug, Clone, Default)]
-pub struct People(BTreeMap<i64, Vec<Contact>>);
+pub struct People(BTreeMap<i64, Vec<Reach>>);
 
 impl People {
     /// The people of `conference` who want `wants` (only `only`, when given), with their contacts.
@@ -250,29 +266,28 @@ impl People {
         only: Option<i64>,
     ) -> anyhow::Result<Self> {
         let accounts = contacts::subscribed(tx, conference, wants, only).await?;
-        let mut by_person: BTreeMap<i64, Vec<Contact>> = BTreeMap::new();
+        let mut by_person: BTreeMap<i64, Vec<Reach>> = BTreeMap::new();
         let mut via = Vias::new(conference);
         for account in &accounts {
             if let Some(contact) = via.contact(tx, account).await? {
                 by_person
                     .entry(account.person_id)
                     .or_default()
-                    .push(contact);
+                    .push(Reach::of(contact, account.language.clone()));
             }
         }
         Ok(Self(by_person))
     }
 
     /// How to reach `person` (nothing when they do not want this kind or cannot be reached).
-    pub fn of(&self, person: i64) -> &[Contact] {
+    pub fn of(&self, person: i64) -> &[Reach] {
         self.0.get(&person).map_or(&[], Vec::as_slice)
     }
 
     /// Every contact, each once.
-    pub fn all(&self) -> Vec<Contact> {
-        let mut all: Vec<Contact> = self.0.values().flatten().cloned().collect();
-        all.sort();
-        all.dedup();
+    pub fn all(&self) -> Vec<Reach> {
+        let mut all: Vec<Reach> = self.0.values().flatten().cloned().collect();
+        once_each(&mut all);
         all
     }
 }
@@ -404,14 +419,22 @@ pub async fn cancel_queued(
     Ok(cancelled)
 }
 
-/// The contacts of a recipient, each once.
-pub async fn resolve(tx: &mut Tx, recipient: Recipient) -> anyhow::Result<Vec<Contact>> {
+/// Sorts `reaches` and keeps each contact once.
+fn once_each(reaches: &mut Vec<Reach>) {
+    reaches.sort();
+    reaches.dedup_by(|a, b| a.contact == b.contact);
+}
+
+/// The contacts of a recipient, each once, with their readers' languages.
+pub async fn resolve(tx: &mut Tx, recipient: Recipient) -> anyhow::Result<Vec<Reach>> {
     let mut found = match recipient {
         Recipient::Person { person, conference } => {
             let mut via = Vias::new(conference);
             let mut found = Vec::new();
             for account in contacts::of_person(tx, person).await? {
-                found.extend(via.contact(tx, &account).await?);
+                if let Some(contact) = via.contact(tx, &account).await? {
+                    found.push(Reach::of(contact, account.language.clone()));
+                }
             }
             found
         }
@@ -430,17 +453,17 @@ pub async fn resolve(tx: &mut Tx, recipient: Recipient) -> anyhow::Result<Vec<Co
                 .await?
                 .iter()
                 .filter_map(|b| Contact::chat(&b.platform, &b.chat_id))
+                .map(|contact| Reach::of(contact, None))
                 .collect()
         }
     };
-    found.sort();
-    found.dedup();
+    once_each(&mut found);
     Ok(found)
 }
 
 /// The attendee channel and everyone of `conference` who wants announcements, each contact once: who
 /// hears announcements and sessions starting.
-pub async fn attendees(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Contact>> {
+pub async fn attendees(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Reach>> {
     let slot = Recipient::Slot {
         conference,
         slot: Slot::Attendees,
@@ -450,9 +473,9 @@ pub async fn attendees(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<Conta
         conference,
         wants: Wants::Announcements,
     };
-    for contact in resolve(tx, audience).await? {
-        if !contacts.contains(&contact) {
-            contacts.push(contact);
+    for reach in resolve(tx, audience).await? {
+        if !contacts.iter().any(|r| r.contact == reach.contact) {
+            contacts.push(reach);
         }
     }
     Ok(contacts)
@@ -464,24 +487,23 @@ pub async fn write(
     tx: &mut Tx,
     templates: &Templates,
     now: DateTime<Utc>,
-    contacts: &[Contact],
+    contacts: &[Reach],
     notice: &Notice,
     key: &str,
 ) -> anyhow::Result<Vec<String>> {
     let mut keys = Vec::new();
-    for contact in contacts {
+    for Reach { contact, language } in contacts {
+        let words = templates.words(language.as_deref());
         let written = match contact {
             Contact::Telegram { chat } => {
-                telegram::write_notice(tx, templates, now, *chat, notice, key).await?
+                telegram::write_notice(tx, words, now, *chat, notice, key).await?
             }
             Contact::MastodonDirect { via, acct } => {
-                social::write_direct(tx, templates, now, *via, acct, notice, key).await?
+                social::write_direct(tx, words, now, *via, acct, notice, key).await?
             }
-            Contact::Web { chat } => {
-                web::write_notice(tx, templates, now, chat, notice, key).await?
-            }
+            Contact::Web { chat } => web::write_notice(tx, words, now, chat, notice, key).await?,
             Contact::Email { address } => {
-                email::write_notice(tx, templates, now, address, notice, key).await?
+                email::write_notice(tx, words, now, address, notice, key).await?
             }
         };
         keys.extend(written);
@@ -505,7 +527,7 @@ pub async fn channel_post(
         slot: Slot::Attendees,
     };
     let mut reached = false;
-    for contact in resolve(tx, slot).await? {
+    for Reach { contact, .. } in resolve(tx, slot).await? {
         match contact {
             Contact::Telegram { chat } => {
                 telegram::post(tx, now, chat, text, &pictures, key, due).await?;
@@ -531,7 +553,7 @@ pub async fn pictures(
     key: &str,
 ) -> anyhow::Result<usize> {
     let mut reached = 0;
-    for contact in resolve(tx, recipient).await? {
+    for Reach { contact, .. } in resolve(tx, recipient).await? {
         if let Contact::Telegram { chat } = contact {
             telegram::pictures(tx, now, chat, pictures, key).await?;
             reached += 1;
@@ -555,7 +577,7 @@ pub async fn channel_limits(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<
         slot: Slot::Attendees,
     };
     let mut limits = Vec::new();
-    for contact in resolve(tx, slot).await? {
+    for Reach { contact, .. } in resolve(tx, slot).await? {
         let limit = match contact {
             Contact::Telegram { .. } => Some(telegram::CHANNEL_LIMIT),
             Contact::Web { .. } | Contact::MastodonDirect { .. } | Contact::Email { .. } => None,

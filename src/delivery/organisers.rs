@@ -32,7 +32,7 @@ pub async fn notify(
         &format!("notify:{key}"),
     )
     .await?;
-    super::email::mirror(tx, templates, now, conference, &notice).await?;
+    super::email::mirror(tx, templates.words(None), now, conference, &notice).await?;
     if reached == 0 {
         tracing::info!(
             conference,

@@ -14,7 +14,7 @@ use crate::{
         outbox::{self, NewMessage},
         providers::{self, Provider},
     },
-    templates::Templates,
+    templates::{Templates, Words},
 };
 
 /// Body of a post's delivery row for Mastodon and Bluesky: the thread, posted part after part, and the
@@ -156,7 +156,7 @@ pub async fn write_thread(
 /// Returns the idempotency keys written.
 pub async fn write_direct(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     via: i64,
     acct: &str,
@@ -169,7 +169,7 @@ pub async fn write_direct(
     let Some(provider) = providers::provider_by_id(tx, via).await? else {
         return Ok(Vec::new());
     };
-    let html = direct_html(templates, notice)?;
+    let html = direct_html(words, notice)?;
     let body = direct_thread(&provider, acct, &html, None)?;
     let message = NewMessage {
         provider: provider_key(provider.id),
@@ -195,12 +195,12 @@ pub fn direct_key_suffix(via: i64, acct: &str) -> String {
 }
 
 /// A notice rendered for a network without buttons: its text, then the commands its buttons stand for.
-pub fn direct_html(templates: &Templates, notice: &Notice) -> anyhow::Result<String> {
-    let html = templates.render(
+pub fn direct_html(words: Words<'_>, notice: &Notice) -> anyhow::Result<String> {
+    let html = words.render(
         &format!("messages/{}.html", notice.template),
         &notice.context,
     )?;
-    Ok(match super::actions::hints(templates, &notice.actions)? {
+    Ok(match super::actions::hints(words, &notice.actions)? {
         Some(hints) => format!("{html}\n\n{hints}"),
         None => html,
     })

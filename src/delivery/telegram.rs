@@ -12,7 +12,7 @@ use crate::{
         Tx,
         outbox::{self, NewMessage},
     },
-    templates::Templates,
+    templates::Words,
 };
 
 /// The platform name in the outbox.
@@ -47,17 +47,17 @@ pub fn message(
 /// Writes a notice for Telegram chat `chat` under `key`; returns the idempotency keys written.
 pub async fn write_notice(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     chat: i64,
     notice: &Notice,
     key: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let text = templates.render(
+    let text = words.render(
         &format!("messages/{}.html", notice.template),
         &notice.context,
     )?;
-    let markup = keyboard(templates, &notice.actions)?;
+    let markup = keyboard(words, &notice.actions)?;
     let mut keys = Vec::new();
     if !notice.pictures.is_empty() && notice.replaces.is_none() {
         // The pictures first, as one album, so the text (and its buttons) comes after them.
@@ -114,7 +114,7 @@ fn first_part(text: &str) -> String {
 /// Actions as an inline keyboard: each label is a template (`buttons/<label>.txt`), each payload what
 /// comes back when pressed.
 pub fn keyboard(
-    templates: &Templates,
+    words: Words<'_>,
     rows: &[Vec<Action>],
 ) -> anyhow::Result<Option<InlineKeyboardMarkup>> {
     if rows.is_empty() {
@@ -124,7 +124,7 @@ pub fn keyboard(
     for row in rows {
         let mut buttons = Vec::new();
         for action in row {
-            let label = action.render_label(templates)?;
+            let label = action.render_label(words)?;
             buttons.push(InlineKeyboardButton::callback(label, action.data()));
         }
         keyboard.push(buttons);

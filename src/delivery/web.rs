@@ -11,7 +11,7 @@ use crate::{
         outbox::{self, NewMessage},
         web_chat::PLATFORM,
     },
-    templates::Templates,
+    templates::Words,
 };
 
 /// One web chat button: its label as shown, and what pressing it sends back.
@@ -35,18 +35,18 @@ pub struct WebBody {
 /// Writes `notice` for web chat `chat` under `key`; returns the idempotency keys written.
 pub async fn write_notice(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     chat: &str,
     notice: &Notice,
     key: &str,
 ) -> anyhow::Result<Vec<String>> {
     let body = WebBody {
-        html: templates.render(
+        html: words.render(
             &format!("messages/{}.html", notice.template),
             &notice.context,
         )?,
-        buttons: buttons(templates, notice)?,
+        buttons: buttons(words, notice)?,
         replaces: notice.replaces.map(i64::from),
     };
     let kind = if notice.replaces.is_some() {
@@ -89,13 +89,13 @@ pub async fn post(
 }
 
 /// The notice's actions with their labels rendered.
-fn buttons(templates: &Templates, notice: &Notice) -> anyhow::Result<Vec<Vec<Button>>> {
+fn buttons(words: Words<'_>, notice: &Notice) -> anyhow::Result<Vec<Vec<Button>>> {
     let mut rows = Vec::new();
     for row in &notice.actions {
         let mut rendered = Vec::new();
         for action in row {
             rendered.push(Button {
-                label: action.render_label(templates)?,
+                label: action.render_label(words)?,
                 data: action.data(),
             });
         }
@@ -107,7 +107,7 @@ fn buttons(templates: &Templates, notice: &Notice) -> anyhow::Result<Vec<Vec<But
 /// Replaces Herald's message `message_id` in `chat` with `notice` rendered (text and buttons).
 pub async fn edit(
     tx: &mut Tx,
-    templates: &Templates,
+    words: Words<'_>,
     now: DateTime<Utc>,
     chat: &str,
     message_id: i64,
@@ -115,11 +115,11 @@ pub async fn edit(
     key: &str,
 ) -> anyhow::Result<String> {
     let body = WebBody {
-        html: templates.render(
+        html: words.render(
             &format!("messages/{}.html", notice.template),
             &notice.context,
         )?,
-        buttons: buttons(templates, notice)?,
+        buttons: buttons(words, notice)?,
         replaces: Some(message_id),
     };
     let timing = Timing {

@@ -272,17 +272,17 @@ async fn notify_changes(
             personal_sessions(tx, conference, std::slice::from_ref(old), None).await?;
         for person in followed.keys().chain(speaking.keys()) {
             for contact in people.of(*person) {
-                if !audience.contains(contact) {
+                if !audience.iter().any(|r| r.contact == contact.contact) {
                     audience.push(contact.clone());
                 }
             }
         }
         let context = json!({
             "title": old.title,
-            "old_time": old.starts_at.with_timezone(&zone).format("%H:%M").to_string(),
+            "old_time": old.starts_at.with_timezone(&zone).to_rfc3339(),
             "old_room": old.room,
-            "new_time": new.as_ref().map(|(t, _)| t.with_timezone(&zone).format("%H:%M").to_string()),
-            "new_day": new.as_ref().map(|(t, _)| t.with_timezone(&zone).format("%A %d %B").to_string()),
+            "new_time": new.as_ref().map(|(t, _)| t.with_timezone(&zone).to_rfc3339()),
+            "new_day": new.as_ref().map(|(t, _)| t.with_timezone(&zone).to_rfc3339()),
             "new_room": new.as_ref().and_then(|(_, r)| r.clone()),
         });
         let (template, stamp) = match new {
@@ -373,7 +373,7 @@ async fn write_reminders(
     templates: &Templates,
     now: DateTime<Utc>,
     conference: &Conference,
-    audience: &[delivery::Contact],
+    audience: &[delivery::Reach],
     sessions: &[StoredSession],
 ) -> anyhow::Result<(usize, HashSet<String>)> {
     if audience.is_empty() {
@@ -398,7 +398,7 @@ async fn write_reminders(
         let due = (start - TimeDelta::minutes(minutes)).max(now);
         let context = json!({
             "minutes": (start - due).num_minutes().max(0),
-            "time": start.with_timezone(&zone).format("%H:%M").to_string(),
+            "time": start.with_timezone(&zone).to_rfc3339(),
             "sessions": group.iter().map(|s| json!({ "title": s.title, "room": s.room, "track": s.track })).collect::<Vec<_>>(),
         });
         let notice = Notice::new("reminder_sessions", &context)
@@ -514,7 +514,7 @@ async fn personal_from(
                 let due = (start - TimeDelta::minutes(minutes)).max(now);
                 let context = json!({
                     "minutes": (start - due).num_minutes().max(0),
-                    "time": start.with_timezone(&zone).format("%H:%M").to_string(),
+                    "time": start.with_timezone(&zone).to_rfc3339(),
                     "sessions": group.iter().map(|s| json!({ "title": s.title, "room": s.room, "number": s.id })).collect::<Vec<_>>(),
                 });
                 let notice = Notice::new(template, &context)
@@ -620,8 +620,8 @@ async fn recompute_volunteers(
         let notice = Notice::new(
             "reminder_volunteer",
             json!({ "title": slot.title, "minutes": (slot.starts_at - due).num_minutes().max(0),
-                     "time": slot.starts_at.with_timezone(&zone).format("%H:%M").to_string(),
-                     "end": slot.ends_at.with_timezone(&zone).format("%H:%M").to_string() }),
+                     "time": slot.starts_at.with_timezone(&zone).to_rfc3339(),
+                     "end": slot.ends_at.with_timezone(&zone).to_rfc3339() }),
         )
         .kind("reminder")
         .scheduled(due, Some(slot.starts_at));

@@ -419,10 +419,10 @@ impl<'a> Post<'a> {
             Method::Cancel => calendar,
         };
         let key = format!("calendar:{}:{}", row.id, row.sequence);
-        let templates = self.templates;
+        let language = people::language(tx, row.person_id).await?;
         mail::calendar(
             tx,
-            templates,
+            self.templates.words(language.as_deref()),
             self.now,
             &row.address,
             &key,

@@ -47,6 +47,7 @@ async fn context(
         user_id,
         username: handle,
         name: signed.name.clone(),
+        language: None,
     };
     let inbound = Inbound {
         // The pages are a web chat of their own, one per session.
@@ -78,6 +79,7 @@ async fn context(
         from: Some(from),
         role,
         conference: Some(conference.clone()),
+        language: crate::db::people::language(&mut *ctx.tx.lock().await, signed.person).await?,
     };
     Ok((ctx, actor))
 }
@@ -87,7 +89,7 @@ async fn finish(state: &AppState, ctx: Ctx, reply: &Reply) -> anyhow::Result<Str
     let tx = ctx.tx.into_inner()?;
     let mut here = Vec::new();
     for message in reply.messages.iter().filter(|m| m.edit.is_none()) {
-        let html = state.templates.render(
+        let html = reply.words(&state.templates).render(
             &format!("messages/{}.html", message.template),
             &message.context,
         )?;

@@ -102,7 +102,7 @@ async fn shown(tx: &mut Tx, chat: &str) -> anyhow::Result<Vec<serde_json::Value>
         .iter()
         .map(|m| {
             json!({ "id": m.id, "author": m.author, "html": m.html, "edited": m.edited_at.is_some(),
-                    "time": m.created_at.format("%H:%M").to_string(), "at": m.created_at.to_rfc3339(),
+                    "at": m.created_at.to_rfc3339(),
                     "buttons": m.buttons().into_iter().map(|row| row.into_iter()
                         .map(|(label, data)| json!({ "label": label, "data": data })).collect::<Vec<_>>())
                         .collect::<Vec<_>>() })

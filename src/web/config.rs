@@ -73,12 +73,9 @@ pub async fn conferences_of(tx: &mut Tx, person: i64) -> anyhow::Result<Vec<(Con
     Ok(out)
 }
 
-/// `YYYY-MM-DD HH:MM` in the conference's time zone.
+/// A time in the conference's time zone, for the `datetime` filter.
 pub fn local(conference: &Conference, at: DateTime<Utc>) -> String {
-    match conference.time_zone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-        Err(_) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
+    conference.local(at)
 }
 
 #[derive(Debug, Deserialize)]
@@ -585,7 +582,7 @@ async fn provider_add(
                 providers::provider_by_name(&mut tx, conference.series_id, form.name.trim()).await?
             {
                 providers::set_credentials(&mut tx, state.clock.now(), p.id, &credentials).await?;
-                let saved = state.templates.render(
+                let saved = state.templates.words(super::language().as_deref()).render(
                     "messages/credentials_saved.html",
                     json!({ "name": p.internal_name }),
                 )?;
@@ -643,7 +640,7 @@ async fn provider_edit(
                 Ok(Some(credentials)) => {
                     providers::set_credentials(&mut tx, state.clock.now(), p.id, &credentials)
                         .await?;
-                    let saved = state.templates.render(
+                    let saved = state.templates.words(super::language().as_deref()).render(
                         "messages/credentials_saved.html",
                         json!({ "name": p.internal_name }),
                     )?;

@@ -68,15 +68,64 @@ impl std::fmt::Debug for ChatCore {
     }
 }
 
-/// Renders `templates/web/<name>.html` with `status`; a template error is a 500 that names it in the log.
+tokio::task_local! {
+    /// The language of the request being answered: the first of the browser's `Accept-Language` that
+    /// Herald speaks.
+    static LANGUAGE: Option<String>;
+}
+
+/// The language the page being answered is written in (`None`: English).
+pub fn language() -> Option<String> {
+    LANGUAGE.try_with(Clone::clone).ok().flatten()
+}
+
+/// The first language of an `Accept-Language` header (`de-AT,de;q=0.9,en;q=0.8`) that Herald speaks, by
+/// the weights the browser gave.
+fn accepted(header: &str, templates: &crate::templates::Templates) -> Option<String> {
+    let mut tags: Vec<(f32, usize, &str)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut fields = part.split(';');
+            let tag = fields.next()?.trim();
+            let weight = fields
+                .find_map(|f| f.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+            (weight > 0.0 && !tag.is_empty() && tag != "*").then_some((weight, i, tag))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    tags.iter()
+        .find_map(|(_, _, tag)| templates.language(tag))
+        .map(str::to_owned)
+}
+
+/// Answers every request in the language its browser asks for.
+async fn in_language(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let language = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| accepted(v, &state.templates));
+    LANGUAGE.scope(language, next.run(request)).await
+}
+
+/// Renders `templates/web/<name>.html` with `status`, in the request's language; a template error is a
+/// 500 that names it in the log.
 pub fn page(
     state: &AppState,
     status: StatusCode,
     name: &str,
     context: serde_json::Value,
 ) -> Response {
+    let language = language();
     match state
         .templates
+        .words(language.as_deref())
         .render(&format!("web/{name}.html"), &context)
     {
         Ok(html) => (
@@ -134,8 +183,10 @@ pub fn render(
 /// Something broke on our side: logged with its cause, a plain page for the person.
 pub fn internal(state: &AppState, err: &anyhow::Error) -> Response {
     tracing::error!(error = ?err, "a web request failed");
+    let language = language();
     let html = state
         .templates
+        .words(language.as_deref())
         .render("web/error.html", json!({ "reason": "internal" }))
         .unwrap_or_else(|_| "Something went wrong on Herald's side; try again.".into());
     (
@@ -206,6 +257,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count_webhooks,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            in_language,
         ))
         // Spans name the route, not the URI: sign-in links and calendar feeds carry their token in the path.
         .layer(

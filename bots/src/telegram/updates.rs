@@ -18,6 +18,9 @@ pub struct User {
     pub last_name: Option<String>,
     #[serde(default)]
     pub username: Option<String>,
+    /// The IETF language tag of the user's Telegram client (`de`, `pt-br`), when Telegram tells.
+    #[serde(default)]
+    pub language_code: Option<String>,
 }
 
 impl User {
@@ -45,6 +48,9 @@ pub struct Chat {
     pub title: Option<String>,
     #[serde(default)]
     pub username: Option<String>,
+    /// The IETF language tag of the user's Telegram client (`de`, `pt-br`), when Telegram tells.
+    #[serde(default)]
+    pub language_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

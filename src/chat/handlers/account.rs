@@ -87,6 +87,7 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
         &from.user_id,
         from.username.as_deref(),
         &from.name,
+        actor.language.as_deref(),
     )
     .await?;
     if !link_store::use_link_token(&mut tx, ctx.now, link.id, Some(person)).await? {
@@ -118,6 +119,14 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
     // An invitation that came by mail proves its reader has that mailbox: the address is confirmed.
     if let Some(address) = link.email.as_deref() {
         email_store::link_address(&mut tx, ctx.now, person, address, &new_token()).await?;
+    }
+    // The language the organiser's list gave them.
+    if let Some(language) = link
+        .language
+        .as_deref()
+        .and_then(|l| ctx.templates.language(l))
+    {
+        people::set_language(&mut tx, person, Some(language)).await?;
     }
     // A speaker invite names the speaker's identity in the schedule: their reminders now reach this chat.
     if role == "speaker"
@@ -161,16 +170,21 @@ pub async fn start(ctx: Ctx, actor: Actor, token: Option<StartToken>) -> Handler
     ))
 }
 
-pub async fn help(actor: Actor, topic: Option<HelpTopic>) -> HandlerResult {
+pub async fn help(ctx: Ctx, actor: Actor, topic: Option<HelpTopic>) -> HandlerResult {
     let visible = |spec: &&herald_commands::CommandSpec| actor.may(spec.min_role);
     let commands: Vec<_> = match topic {
         Some(topic) => topic.specs().collect(),
         None => catalog().iter().filter(visible).collect(),
     };
-    let rows: Vec<_> = commands
-        .iter()
-        .map(|s| json!({ "usage": s.usage, "help": s.help, "role": s.min_role.as_str(), "allowed": actor.may(s.min_role) }))
-        .collect();
+    let words = ctx.templates.words(actor.language.as_deref());
+    let mut rows = Vec::new();
+    for s in commands {
+        let help = help_line(&ctx.templates, actor.language.as_deref(), s).map_or_else(
+            || Ok(s.help.to_owned()),
+            |name| words.render(&name, json!({})),
+        )?;
+        rows.push(json!({ "usage": s.usage, "help": help, "role": s.min_role.as_str(), "allowed": actor.may(s.min_role) }));
+    }
     Ok(Reply::text(
         "help",
         json!({ "commands": rows, "role": actor.role.as_str(), "topic": topic.is_some(),
@@ -277,7 +291,7 @@ pub async fn link_email(ctx: Ctx, actor: Actor, address: String) -> HandlerResul
     let mut tx = ctx.tx.lock().await;
     crate::delivery::email::confirm(
         &mut tx,
-        &ctx.templates,
+        ctx.templates.words(actor.language.as_deref()),
         &ctx.bot.web,
         ctx.now,
         person,
@@ -488,4 +502,55 @@ async fn settings_reply(
 /// Roles a person may hand out: admins and owners may grant any conference role.
 pub fn may_grant(actor: &Actor, role: Role) -> bool {
     role.is_conference_role() && actor.role >= Role::Admin
+}
+
+/// `/settings language [code]`: the languages Herald speaks, or the one the person reads Herald in from
+/// now on, on every channel (answered in the new one).
+pub async fn language(ctx: Ctx, actor: Actor, code: Option<String>) -> HandlerResult {
+    let templates = &ctx.templates;
+    let mut languages = Vec::new();
+    for lang in templates.languages() {
+        let name = templates
+            .words(Some(lang))
+            .render("language.txt", json!({}))?;
+        languages.push(json!({ "code": lang, "name": name }));
+    }
+    let current = actor
+        .language
+        .clone()
+        .unwrap_or_else(|| crate::templates::ENGLISH.to_owned());
+    let Some(code) = code else {
+        return Ok(Reply::text(
+            "language_list",
+            json!({ "current": current, "languages": languages }),
+        ));
+    };
+    let Some(chosen) = templates.language(&code) else {
+        return Ok(Reply::text(
+            "language_unknown",
+            json!({ "code": code, "languages": languages }),
+        ));
+    };
+    let Some(person) = actor.person else {
+        return Ok(Reply::text("not_linked", json!({})));
+    };
+    let mut tx = ctx.tx.lock().await;
+    people::set_language(&mut tx, person, Some(chosen)).await?;
+    let name = templates
+        .words(Some(chosen))
+        .render("language.txt", json!({}))?;
+    Ok(Reply::text("language_set", json!({ "code": chosen, "name": name })).in_language(chosen))
+}
+
+/// The template of a command's help line in `language` (`help/<name>.txt`, spaces as `_`), when that
+/// language has one; English help lines are the catalog's own.
+pub fn help_line(
+    templates: &crate::templates::Templates,
+    language: Option<&str>,
+    spec: &herald_commands::CommandSpec,
+) -> Option<String> {
+    let name = format!("help/{}.txt", spec.name.replace(' ', "_"));
+    language
+        .filter(|lang| templates.has(lang, &name))
+        .map(|_| name)
 }

@@ -30,6 +30,7 @@ pub async fn bind(ctx: Ctx, actor: Actor, slot: Slot) -> HandlerResult {
             created_by: actor.person,
             ttl: links::BIND_TTL,
             email: None,
+            language: None,
         },
     )
     .await?;

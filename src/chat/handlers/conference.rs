@@ -222,16 +222,12 @@ pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
         bindings.push(json!({ "slot": slot, "chat": bound.as_ref().map(|b| b.title.clone().unwrap_or_else(|| b.chat_id.clone())) }));
     }
     let tz: chrono_tz::Tz = conference.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let local_now = ctx
-        .now
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string();
+    let local_now = ctx.now.with_timezone(&tz).to_rfc3339();
     let listeners: Vec<_> = crate::db::mentions::checkpoints_of(&mut tx, conference.id)
         .await?
         .into_iter()
         .map(|(name, kind, c)| {
-            let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
+            let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).to_rfc3339();
             json!({ "name": name, "network": kind, "state": c.state.replace('_', " "), "error": c.last_error,
                     "last_event": c.last_event_at.map(local), "failing_since": c.failing_since.map(local) })
         })
@@ -246,7 +242,7 @@ pub async fn status(ctx: Ctx, actor: Actor) -> HandlerResult {
             .collect();
     Ok(Reply::text(
         "conference_status",
-        json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now,
+        json!({ "conference": conference_json(&conference), "bindings": bindings, "local_now": local_now, "tz": conference.time_zone,
                 "listeners": listeners, "open_mentions": open_mentions, "unreachable": unreachable,
                 "queues": queues }),
     ))

@@ -104,7 +104,7 @@ pub async fn following(ctx: Ctx, actor: Actor) -> HandlerResult {
             (Some(id), _) => {
                 let s = sessions.iter().find(|s| s.id == *id);
                 json!({ "pattern": null, "number": id, "title": s.map(|s| s.title.clone()),
-                        "when": s.map(|s| s.starts_at.with_timezone(&tz).format("%a %H:%M").to_string()),
+                        "when": s.map(|s| s.starts_at.with_timezone(&tz).to_rfc3339()),
                         "room": s.and_then(|s| s.room.clone()) })
             }
             (None, pattern) => json!({ "pattern": pattern }),

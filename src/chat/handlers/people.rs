@@ -171,9 +171,10 @@ pub async fn invite(
             browser,
             expires: expires.clone(),
         };
+        // The invitee's language is not known yet: the mail is in the inviter's.
         email::invite(
             &mut tx,
-            &ctx.templates,
+            ctx.templates.words(actor.language.as_deref()),
             ctx.now,
             link_id,
             address,

@@ -25,9 +25,8 @@ fn row(s: &StoredSession, tz: Tz) -> Value {
         serde_json::from_str(&s.speakers).unwrap_or_default();
     json!({
         "number": s.id, "title": s.title, "room": s.room, "track": s.track, "url": s.url,
-        "start": s.starts_at.with_timezone(&tz).format("%H:%M").to_string(),
-        "end": s.ends_at.with_timezone(&tz).format("%H:%M").to_string(),
-        "day": s.starts_at.with_timezone(&tz).format("%A %d %B").to_string(),
+        "start": s.starts_at.with_timezone(&tz).to_rfc3339(),
+        "end": s.ends_at.with_timezone(&tz).to_rfc3339(),
         "speakers": speakers.into_iter().map(|p| p.name).collect::<Vec<_>>(),
         "status": s.status,
     })
@@ -60,7 +59,7 @@ pub async fn now(ctx: Ctx, actor: Actor) -> HandlerResult {
         .collect();
     Ok(Reply::text(
         "schedule_now",
-        json!({ "sessions": running, "time": ctx.now.with_timezone(&tz).format("%H:%M").to_string() }),
+        json!({ "sessions": running, "time": ctx.now.with_timezone(&tz).to_rfc3339() }),
     ))
 }
 
@@ -131,7 +130,7 @@ pub async fn today_page(ctx: Ctx, actor: Actor, page: usize, edit: Option<i32>) 
     }
     let reply = Reply::text(
         "schedule_today",
-        json!({ "sessions": shown, "day": day.format("%A %d %B").to_string(), "page": page + 1, "pages": pages,
+        json!({ "sessions": shown, "day": day.to_string(), "page": page + 1, "pages": pages,
                 "conference": conference.name }),
     )
     .editing(edit);

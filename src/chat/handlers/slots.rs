@@ -52,8 +52,8 @@ async fn add(
     let id = store::add_slot(&mut tx, ctx.now, conference.id, &title, starts_at, ends_at).await?;
     Ok(Reply::text(
         "slot_added",
-        json!({ "number": id, "title": title, "start": start.date_time().format("%a %d %b %H:%M").to_string(),
-                "end": end.date_time().format("%H:%M").to_string() }),
+        json!({ "number": id, "title": title, "start": conference.local(starts_at),
+                "end": conference.local(ends_at) }),
     ))
 }
 
@@ -110,7 +110,6 @@ async fn list(ctx: Ctx, actor: Actor, mine: bool) -> HandlerResult {
         Ok(c) => c,
         Err(reply) => return Ok(reply),
     };
-    let tz = zone(&conference);
     let mut tx = ctx.tx.lock().await;
     let slots = store::slots(&mut tx, conference.id).await?;
     let assignments = store::assignments(&mut tx, conference.id).await?;
@@ -130,7 +129,7 @@ async fn list(ctx: Ctx, actor: Actor, mine: bool) -> HandlerResult {
                 .collect();
             json!({ "number": s.id, "title": s.title, "people": people,
                     "start": conference.local(s.starts_at),
-                    "end": s.ends_at.with_timezone(&tz).format("%H:%M").to_string() })
+                    "end": conference.local(s.ends_at) })
         })
         .collect();
     Ok(Reply::text(
