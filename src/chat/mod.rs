@@ -181,7 +181,10 @@ pub async fn resolve_actor(ctx: &Ctx) -> anyhow::Result<Actor> {
             )
             .await?;
             // Someone who blocked the bot and writes again takes messages again.
-            crate::db::contacts::reachable_again(&mut tx, ctx.inbound.platform, &f.user_id).await?;
+            if found.as_ref().is_some_and(|p| p.unreachable) {
+                crate::db::contacts::reachable_again(&mut tx, ctx.inbound.platform, &f.user_id)
+                    .await?;
+            }
             match found {
                 Some(p) => (Some(p.id), p.language),
                 None => (None, hint.map(str::to_owned)),

@@ -149,11 +149,32 @@ pub fn to_inbound(update: updates::Update, bot_username: Option<&str>) -> Option
 #[derive(Debug)]
 pub struct TelegramChat {
     core: Core,
+    /// The bot's username as the running Herald stored it, read again every few seconds rather than for
+    /// every update.
+    username: tokio::sync::Mutex<Option<(std::time::Instant, Option<String>)>>,
 }
+
+/// How long the stored username is trusted before it is read again.
+const USERNAME_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl TelegramChat {
     pub fn new(core: Core) -> Arc<Self> {
-        Arc::new(Self { core })
+        Arc::new(Self {
+            core,
+            username: tokio::sync::Mutex::default(),
+        })
+    }
+
+    async fn username(&self, tx: &mut Tx) -> anyhow::Result<Option<String>> {
+        let mut cached = self.username.lock().await;
+        if let Some((read, username)) = cached.as_ref()
+            && read.elapsed() < USERNAME_FRESH
+        {
+            return Ok(username.clone());
+        }
+        let username = system::get_system(tx, USERNAME_KEY).await?;
+        *cached = Some((std::time::Instant::now(), username.clone()));
+        Ok(username)
     }
 }
 
@@ -162,7 +183,7 @@ impl InboxHandler for TelegramChat {
     async fn handle(&self, mut tx: Tx, event: &InboxEvent) -> anyhow::Result<Tx> {
         let update = updates::parse(&event.payload)?;
         let update_id = update.update_id;
-        let username = system::get_system(&mut tx, USERNAME_KEY).await?;
+        let username = self.username(&mut tx).await?;
         let Some(inbound) = to_inbound(update, username.as_deref()) else {
             return Ok(tx);
         };

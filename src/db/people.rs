@@ -14,6 +14,8 @@ pub struct Person {
     pub platform_user_id: String,
     /// The language they read Herald in (`None`: English).
     pub language: Option<String>,
+    /// This account was marked unreachable (the person blocked the bot).
+    pub unreachable: bool,
 }
 
 /// A person's display name.
@@ -95,7 +97,8 @@ pub async fn person_for_account(
 
 macro_rules! person_select {
     () => {
-        "SELECT p.id, p.display_name, a.username, a.platform_user_id, p.language FROM people p \
+        "SELECT p.id, p.display_name, a.username, a.platform_user_id, p.language, \
+         a.unreachable_at IS NOT NULL AS unreachable FROM people p \
          JOIN person_accounts a ON a.person_id = p.id AND a.platform = $1 "
     };
 }
@@ -128,7 +131,8 @@ pub async fn people_by_username_elsewhere(
 ) -> anyhow::Result<Vec<Person>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT p.id, p.display_name, a.username, a.platform_user_id, p.language FROM people p \
+            "SELECT p.id, p.display_name, a.username, a.platform_user_id, p.language, \
+             a.unreachable_at IS NOT NULL AS unreachable FROM people p \
              JOIN person_accounts a ON a.person_id = p.id AND a.platform <> $1 \
              WHERE LOWER(a.username) = LOWER($2) ORDER BY p.id",
         )
