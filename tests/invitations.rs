@@ -11,7 +11,7 @@ use chrono::TimeDelta;
 use support::{
     ADA, BOB, OWNER, TestApp, TestSession,
     fake_smtp::FakeSmtp,
-    mail::{ada_confirms, header, link_in, one_click_unsubscribe, spawn_with_smtp},
+    mail::{ada_confirms, decoded, header, link_in, one_click_unsubscribe, spawn_with_smtp},
     schedule_json, token_of,
 };
 
@@ -428,42 +428,6 @@ async fn a_speaker_who_confirms_an_address_later_is_invited_then_and_one_click_s
     app.import(&schedule_json(&[moved])).await;
     app.send_everything().await;
     assert_eq!(smtp.to(ADDRESS).len(), 2, "stopped: no update goes");
-}
-
-/// A header as its reader sees it: RFC 2047 encoded words (`=?utf-8?b?…?=`, as `lettre` writes a
-/// non-ASCII subject) decoded.
-fn decoded(value: &str) -> String {
-    use base64::Engine as _;
-    value
-        .split_whitespace()
-        .map(|word| {
-            let lower = word.to_ascii_lowercase();
-            match lower
-                .strip_prefix("=?utf-8?b?")
-                .and_then(|w| w.strip_suffix("?="))
-            {
-                Some(_) => {
-                    let encoded = &word["=?utf-8?b?".len()..word.len() - 2];
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(encoded)
-                        .unwrap();
-                    (String::from_utf8(bytes).unwrap(), true)
-                }
-                None => (word.to_owned(), false),
-            }
-        })
-        .fold(
-            (String::new(), false),
-            |(mut out, was_encoded), (word, encoded)| {
-                // Whitespace between two encoded words is not part of the text.
-                if !(out.is_empty() || was_encoded && encoded) {
-                    out.push(' ');
-                }
-                out.push_str(&word);
-                (out, encoded)
-            },
-        )
-        .0
 }
 
 #[tokio::test]

@@ -109,7 +109,8 @@ pub enum Command {
         /// How many anonymous links to make (without --csv).
         #[arg(long)]
         count: Option<usize>,
-        /// A CSV of name,email rows (a header row is allowed); - reads standard input.
+        /// A CSV of name,email[,language] rows (a header row is allowed; the language, such as de, is the
+        /// invitation's and the person's once they join); - reads standard input.
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
         /// Mail each person their link instead of printing it.

@@ -13,6 +13,15 @@ use tokio::{
     net::TcpListener,
 };
 
+/// A message with folded header lines joined and quoted-printable soft breaks and `=3D` undone, so
+/// tests can look for whole headers and links.
+pub fn readable(data: &str) -> String {
+    data.replace("=\r\n", "")
+        .replace("\r\n ", " ")
+        .replace("\r\n\t", " ")
+        .replace("=3D", "=")
+}
+
 /// One message as the server received it.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -66,12 +75,12 @@ impl FakeSmtp {
         self.lock().received.clone()
     }
 
-    /// The messages to `address`, each as its readable text (see [`super::mail::readable`]).
+    /// The messages to `address`, each as its readable text (see [`readable`]).
     pub fn to(&self, address: &str) -> Vec<String> {
         self.received()
             .into_iter()
             .filter(|r| r.to.iter().any(|t| t == address))
-            .map(|r| super::mail::readable(&r.data))
+            .map(|r| readable(&r.data))
             .collect()
     }
 

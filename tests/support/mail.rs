@@ -5,16 +5,8 @@
 
 use chrono::TimeDelta;
 
+pub use super::fake_smtp::readable;
 use super::{ADA, OWNER, TestApp, schedule_json};
-
-/// A message with folded header lines joined and quoted-printable soft breaks and `=3D` undone, so
-/// tests can look for whole headers and links.
-pub fn readable(data: &str) -> String {
-    data.replace("=\r\n", "")
-        .replace("\r\n ", " ")
-        .replace("\r\n\t", " ")
-        .replace("=3D", "=")
-}
 
 /// The first link in `text` whose address contains `part`.
 pub fn link_in(text: &str, part: &str) -> String {
@@ -26,6 +18,42 @@ pub fn link_in(text: &str, part: &str) -> String {
         .chars()
         .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '<' | '>'))
         .collect()
+}
+
+/// A header as its reader sees it: RFC 2047 encoded words (`=?utf-8?b?…?=`, as `lettre` writes a
+/// non-ASCII subject) decoded.
+pub fn decoded(value: &str) -> String {
+    use base64::Engine as _;
+    value
+        .split_whitespace()
+        .map(|word| {
+            let lower = word.to_ascii_lowercase();
+            match lower
+                .strip_prefix("=?utf-8?b?")
+                .and_then(|w| w.strip_suffix("?="))
+            {
+                Some(_) => {
+                    let encoded = &word["=?utf-8?b?".len()..word.len() - 2];
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(encoded)
+                        .unwrap();
+                    (String::from_utf8(bytes).unwrap(), true)
+                }
+                None => (word.to_owned(), false),
+            }
+        })
+        .fold(
+            (String::new(), false),
+            |(mut out, was_encoded), (word, encoded)| {
+                // Whitespace between two encoded words is not part of the text.
+                if !(out.is_empty() || was_encoded && encoded) {
+                    out.push(' ');
+                }
+                out.push_str(&word);
+                (out, encoded)
+            },
+        )
+        .0
 }
 
 /// The value of header `name` in a message.
