@@ -11,6 +11,7 @@ pub mod limits;
 pub mod mastodon;
 pub mod telegram;
 pub mod text;
+pub mod x;
 
 pub use limits::{Rate, RateLimits};
 

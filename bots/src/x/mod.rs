@@ -1,0 +1,3 @@
+//! X (formerly Twitter) driver, hand-rolled on reqwest.
+
+pub mod oauth1;
