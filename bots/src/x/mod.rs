@@ -1,3 +1,4 @@
 //! X (formerly Twitter) driver, hand-rolled on reqwest.
 
 pub mod oauth1;
+pub mod text;
