@@ -101,7 +101,7 @@ fn word_weight(word: &str) -> usize {
 
 /// "fosdem.org", "www.example.co.uk/path": two or more labels of letters, digits and hyphens, the last
 /// one letters only and at least two long (as every top-level domain is).
-fn looks_like_domain(text: &str) -> bool {
+pub(crate) fn looks_like_domain(text: &str) -> bool {
     let host = text.split(['/', '?', '#']).next().unwrap_or_default();
     let labels: Vec<&str> = host.split('.').collect();
     labels.len() >= 2

@@ -1,0 +1,397 @@
+//! The X driver: against an in-process fake of X API v2 (always), and against real peers when their
+//! URLs are set (`.ci/peer-x` sets both):
+//!
+//! - `X_OAUTH1_PEER`: `shared/peers/oauth1_verify_server.py`, oauthlib checking OAuth 1.0a signatures as X
+//!   does, started with `SIGN_HOST=api.twitter.com TS_LIFETIME=999999999` and X's documented credentials;
+//! - `X_CASSETTE_PEER`: `shared/peers/cassette_replay.py` replaying tweepy's recordings of real X traffic
+//!   (`shared/data/twitter/tweepy-cassettes`).
+//!
+//! Without them the peer tests print a note and pass; `.ci/peer-x` fails when they were skipped.
+
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use chrono::Utc;
+use herald_bots::{
+    Disposition,
+    x::{Auth, Image, NewPost, XClient, XError, oauth1::Credentials},
+};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "1072250532645998596";
+
+/// What the fake answers to the next `POST /2/tweets` instead of (or after) creating the post.
+enum Scripted {
+    /// Create the post, then answer this status: the answer is lost to the client.
+    CreateThenFail(u16),
+    /// Create the post, then answer only after the client has given up.
+    CreateThenHang,
+    /// Refuse without creating.
+    Refuse(u16, Value, Vec<(&'static str, String)>),
+}
+
+#[derive(Default)]
+struct Fake {
+    authorizations: Vec<String>,
+    posts: Vec<Value>,
+    script: VecDeque<Scripted>,
+    chunks: Vec<(String, usize)>,
+    status_polls: usize,
+    metadata: Vec<Value>,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+fn record(fake: &Shared, headers: &HeaderMap) {
+    let auth = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    fake.lock().unwrap().authorizations.push(auth);
+}
+
+async fn create(
+    State(fake): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    record(&fake, &headers);
+    let script = fake.lock().unwrap().script.pop_front();
+    if let Some(Scripted::Refuse(status, answer, extra)) = script {
+        let mut response = (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
+        for (name, value) in extra {
+            response.headers_mut().insert(name, value.parse().unwrap());
+        }
+        return response;
+    }
+    let id = {
+        let mut fake = fake.lock().unwrap();
+        let id = format!("19{:08}", fake.posts.len() + 1);
+        // X stores links as t.co links, escapes &, and appends a media link.
+        let mut stored = body["text"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .map(|w| {
+                if w.starts_with("https://") {
+                    "https://t.co/AbC123"
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace('&', "&amp;");
+        if body.get("media").is_some() {
+            stored.push_str(" https://t.co/m3d1a");
+        }
+        fake.posts.push(json!({
+            "id": id, "text": stored, "created_at": Utc::now().to_rfc3339(),
+            "author_id": ACCOUNT, "request": body,
+        }));
+        id
+    };
+    match script {
+        Some(Scripted::CreateThenFail(status)) => (
+            StatusCode::from_u16(status).unwrap(),
+            "upstream connect error",
+        )
+            .into_response(),
+        Some(Scripted::CreateThenHang) => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        _ => (
+            StatusCode::CREATED,
+            Json(json!({ "data": { "id": id, "text": body["text"] } })),
+        )
+            .into_response(),
+    }
+}
+
+async fn user_posts(State(fake): State<Shared>, RawQuery(query): RawQuery) -> Json<Value> {
+    let query = query.unwrap_or_default();
+    assert!(query.contains("start_time="), "{query}");
+    assert!(query.contains("exclude=retweets"), "{query}");
+    let fake = fake.lock().unwrap();
+    let data: Vec<Value> = fake
+        .posts
+        .iter()
+        .rev()
+        .map(|p| json!({ "id": p["id"], "text": p["text"], "created_at": p["created_at"], "author_id": p["author_id"] }))
+        .collect();
+    Json(json!({ "data": data, "meta": { "result_count": data.len() } }))
+}
+
+async fn media_init(
+    State(fake): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    record(&fake, &headers);
+    assert_eq!(body["media_category"], "tweet_image");
+    assert!(body["total_bytes"].as_u64().unwrap() > 0);
+    Json(json!({ "data": { "id": "77", "media_key": "3_77", "expires_after_secs": 86400 } }))
+}
+
+async fn media_append(
+    State(fake): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    // A multipart body; the chunk's size is what matters here.
+    fake.lock().unwrap().chunks.push((id, body.len()));
+    StatusCode::NO_CONTENT
+}
+
+async fn media_finalize(Path(id): Path<String>) -> Json<Value> {
+    Json(
+        json!({ "data": { "id": id, "processing_info": { "state": "pending", "check_after_secs": 0 } } }),
+    )
+}
+
+async fn media_status(State(fake): State<Shared>, RawQuery(query): RawQuery) -> Json<Value> {
+    assert_eq!(query.as_deref(), Some("command=STATUS&media_id=77"));
+    let mut fake = fake.lock().unwrap();
+    fake.status_polls += 1;
+    let state = if fake.status_polls == 1 {
+        "in_progress"
+    } else {
+        "succeeded"
+    };
+    Json(
+        json!({ "data": { "id": "77", "processing_info": { "state": state, "check_after_secs": 0 } } }),
+    )
+}
+
+async fn media_metadata(State(fake): State<Shared>, Json(body): Json<Value>) -> StatusCode {
+    fake.lock().unwrap().metadata.push(body);
+    StatusCode::OK
+}
+
+async fn start(auth: Auth, timeout: Duration) -> (XClient, Shared) {
+    let fake: Shared = Arc::default();
+    let app = Router::new()
+        .route("/2/tweets", post(create))
+        .route("/2/users/{id}/tweets", get(user_posts))
+        .route("/2/media/upload/initialize", post(media_init))
+        .route("/2/media/upload/{id}/append", post(media_append))
+        .route("/2/media/upload/{id}/finalize", post(media_finalize))
+        .route("/2/media/upload", get(media_status))
+        .route("/2/media/metadata", post(media_metadata))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::builder().timeout(timeout).build().unwrap();
+    (XClient::new(url.parse().unwrap(), auth, http), fake)
+}
+
+fn bearer() -> Auth {
+    Auth::Bearer("user-access-token".into())
+}
+
+/// X's documented OAuth 1.0a example credentials (developer.x.com "Creating a signature").
+fn documented() -> Credentials {
+    Credentials {
+        consumer_key: "xvz1evFS4wEEPTGEFPHBog".into(),
+        consumer_secret: "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw".into(),
+        token: "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb".into(),
+        token_secret: "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_thread_part_replies_with_its_images_and_alt_text() {
+    let (client, fake) = start(bearer(), Duration::from_secs(5)).await;
+    // Over one chunk, so it goes up in two appends.
+    let image = Image {
+        bytes: vec![0x89; 1024 * 1024 + 10],
+        mime: "image/png".into(),
+        alt: "The main hall, full".into(),
+    };
+    let media_id = client.upload_image(&image).await.unwrap();
+    assert_eq!(media_id, "77");
+    let posted = client
+        .create_post(&NewPost {
+            text: "Second part (2/2)".into(),
+            reply_to: Some("1900000001".into()),
+            media_ids: vec![media_id],
+        })
+        .await
+        .unwrap();
+    assert_eq!(posted.text, "Second part (2/2)");
+
+    let fake = fake.lock().unwrap();
+    assert_eq!(fake.chunks.len(), 2);
+    assert!(fake.chunks.iter().all(|(id, _)| id == "77"));
+    assert_eq!(fake.status_polls, 2, "in_progress once, then succeeded");
+    assert_eq!(
+        fake.metadata,
+        [json!({ "id": "77", "metadata": { "alt_text": { "text": "The main hall, full" } } })]
+    );
+    let request = &fake.posts[0]["request"];
+    assert_eq!(request["reply"]["in_reply_to_tweet_id"], "1900000001");
+    assert_eq!(request["media"]["media_ids"], json!(["77"]));
+    assert!(
+        fake.authorizations
+            .iter()
+            .all(|a| a == "Bearer user-access-token")
+    );
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_an_unknown_outcome_and_the_post_is_found_on_the_account() {
+    let (client, fake) = start(bearer(), Duration::from_millis(500)).await;
+    let text = "Doors open at 9:00 & coffee at https://fosdem.org/2026/coffee today!";
+    let attempted = Utc::now();
+    fake.lock()
+        .unwrap()
+        .script
+        .push_back(Scripted::CreateThenFail(503));
+    let err = client
+        .create_post(&NewPost {
+            text: text.into(),
+            ..NewPost::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_unknown_outcome(), "{err:?}");
+    assert_eq!(
+        err.disposition(),
+        Disposition::Permanent,
+        "never retried blindly"
+    );
+
+    let found = client
+        .find_sent_post(ACCOUNT, text, attempted)
+        .await
+        .unwrap();
+    assert_eq!(found.map(|p| p.id), Some("1900000001".into()));
+    let other = client
+        .find_sent_post(ACCOUNT, "A post that never went out", attempted)
+        .await
+        .unwrap();
+    assert_eq!(other, None);
+
+    // A timeout after the request left is unknown too.
+    fake.lock()
+        .unwrap()
+        .script
+        .push_back(Scripted::CreateThenHang);
+    let err = client
+        .create_post(&NewPost {
+            text: "Lunch is served".into(),
+            ..NewPost::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_unknown_outcome(), "{err:?}");
+    assert!(
+        client
+            .find_sent_post(ACCOUNT, "Lunch is served", attempted)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn refusals_say_what_to_do() {
+    let (client, fake) = start(bearer(), Duration::from_secs(5)).await;
+    let reset = Utc::now().timestamp() + 120;
+    fake.lock().unwrap().script.extend([
+        Scripted::Refuse(
+            429,
+            json!({ "title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429 }),
+            vec![("x-rate-limit-reset", reset.to_string()), ("x-rate-limit-remaining", "0".into())],
+        ),
+        Scripted::Refuse(
+            403,
+            json!({ "detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403 }),
+            vec![],
+        ),
+        Scripted::Refuse(
+            402,
+            json!({ "title": "CreditsDepleted", "detail": "Your enrolled account does not have any credits to fulfill this request.", "type": "https://api.twitter.com/2/problems/credits" }),
+            vec![],
+        ),
+    ]);
+    let post = NewPost {
+        text: "hello".into(),
+        ..NewPost::default()
+    };
+    match client.create_post(&post).await.unwrap_err() {
+        XError::RateLimited { until, wait } => {
+            assert_eq!(until.timestamp(), reset);
+            assert!(
+                wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+                "{wait:?}"
+            );
+        }
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    assert!(matches!(
+        client.create_post(&post).await.unwrap_err(),
+        XError::Duplicate { .. }
+    ));
+    let credits = client.create_post(&post).await.unwrap_err();
+    assert_eq!(
+        credits.account_problem(),
+        Some(herald_bots::x::AccountProblem::CreditsExhausted)
+    );
+    assert_eq!(credits.disposition(), Disposition::Permanent);
+
+    let too_long = client
+        .create_post(&NewPost {
+            text: "会".repeat(141),
+            ..NewPost::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(too_long, XError::TooLong { weight: 282 }),
+        "{too_long:?}"
+    );
+    assert_eq!(fake.lock().unwrap().posts.len(), 0, "nothing was created");
+}
+
+#[tokio::test]
+async fn oauth1_signs_for_the_signing_base_and_keeps_secrets_out_of_debug() {
+    let (client, fake) = start(Auth::OAuth1(documented()), Duration::from_secs(5)).await;
+    let client = client.with_signing_base("https://api.x.com/".parse().unwrap());
+    client
+        .create_post(&NewPost {
+            text: "signed".into(),
+            ..NewPost::default()
+        })
+        .await
+        .unwrap();
+    let auth = fake.lock().unwrap().authorizations[0].clone();
+    assert!(auth.starts_with("OAuth "), "{auth}");
+    for field in [
+        "oauth_consumer_key=\"xvz1evFS4wEEPTGEFPHBog\"",
+        "oauth_signature_method=\"HMAC-SHA1\"",
+        "oauth_signature=\"",
+    ] {
+        assert!(auth.contains(field), "{field} missing from {auth}");
+    }
+    let debug = format!("{client:?}");
+    assert!(
+        !debug.contains("kAcSOq") && !debug.contains("LswwdoU"),
+        "{debug}"
+    );
+}
