@@ -27,7 +27,11 @@ use axum::{
 use chrono::Utc;
 use herald_bots::{
     Disposition,
-    x::{Auth, Image, NewPost, XClient, XError, oauth1::Credentials},
+    x::{
+        Auth, Image, NewPost, XClient, XError,
+        oauth1::Credentials,
+        webhook::{self, Event},
+    },
 };
 use serde_json::{Value, json};
 
@@ -394,4 +398,202 @@ async fn oauth1_signs_for_the_signing_base_and_keeps_secrets_out_of_debug() {
         !debug.contains("kAcSOq") && !debug.contains("LswwdoU"),
         "{debug}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Recorded data and real peers. Each reads where to find them from the environment and skips with a note
+// when it is not there; with `X_PEERS_REQUIRED` set (as `.ci/peer-x` does), a skip is a failure.
+
+/// Skips the calling test with a note, or fails it when peers are required.
+fn skip(what: &str) {
+    assert!(
+        std::env::var_os("X_PEERS_REQUIRED").is_none(),
+        "X_PEERS_REQUIRED is set but {what} is not available"
+    );
+    eprintln!("note: skipped, {what} is not available");
+}
+
+/// `shared/data/twitter`: `X_SHARED_DATA`, else beside the checkout.
+fn shared_data() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("X_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/twitter")
+        });
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(&format!("the recorded X data ({})", dir.display()));
+        None
+    }
+}
+
+const WEBHOOK_SECRET: &str = "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu";
+
+fn only<T: std::fmt::Debug>(mut items: Vec<T>) -> T {
+    assert_eq!(items.len(), 1, "{items:?}");
+    items.remove(0)
+}
+
+#[test]
+fn recorded_account_activity_deliveries_are_verified_and_read() {
+    let Some(data) = shared_data() else { return };
+    let aaa = data.join("aaa-docs");
+    let body = std::fs::read(aaa.join("direct_message_events.json")).unwrap();
+    // shared/data/twitter/crc-and-signature.md: the signature of this file's exact bytes.
+    let signature = "sha256=OLLZG+dFj/cdJdaGLWrdRhesJO+2YdlP6GxTH/hm0DM=";
+    assert_eq!(
+        webhook::verify_signature(WEBHOOK_SECRET, &body, Some(signature)),
+        Ok(())
+    );
+    let mut tampered = body.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 1;
+    assert_eq!(
+        webhook::verify_signature(WEBHOOK_SECRET, &tampered, Some(signature)),
+        Err(webhook::SignatureError::Mismatch)
+    );
+
+    let delivery = webhook::parse(&body).unwrap();
+    assert_eq!(delivery.for_user_id.as_deref(), Some("4337869213"));
+    let Event::DirectMessage(dm) = only(delivery.events) else {
+        panic!("a DM")
+    };
+    assert_eq!(dm.id, "954491830116155396");
+    assert_eq!(dm.text, "Hello World!");
+    assert_eq!(dm.sender.username, "furiouscamper");
+    assert_eq!(dm.recipient_id, "4337869213");
+    assert_eq!(
+        dm.created_at.map(|t| t.timestamp_millis()),
+        Some(1_516_403_560_557)
+    );
+
+    let deleted =
+        webhook::parse(&std::fs::read(aaa.join("tweet_delete_events.json")).unwrap()).unwrap();
+    assert_eq!(
+        only(deleted.events),
+        Event::PostDeleted {
+            id: "1045405559317569537".into(),
+            author_id: Some("930524282358325248".into())
+        }
+    );
+    let revoked = webhook::parse(&std::fs::read(aaa.join("user_event.json")).unwrap()).unwrap();
+    assert_eq!(
+        only(revoked.events),
+        Event::AccessRevoked {
+            user_id: "63046977".into()
+        }
+    );
+    for other in [
+        "direct_message_indicate_typing_events.json",
+        "direct_message_mark_read_events.json",
+    ] {
+        let delivery = webhook::parse(&std::fs::read(aaa.join(other)).unwrap()).unwrap();
+        assert!(
+            delivery
+                .events
+                .iter()
+                .all(|e| matches!(e, Event::Other { .. })),
+            "{other}: {delivery:?}"
+        );
+    }
+
+    // A real v1.1 Tweet (tweet_parser's examples) as AAA delivers a mention of its author's follower.
+    let line = std::fs::read_to_string(
+        data.join("tweet-objects/tweet_parser-original_format_examples.jsonl"),
+    )
+    .unwrap();
+    let mut tweet: Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    tweet["entities"]["user_mentions"] = json!([{ "id_str": "42", "screen_name": "herald" }]);
+    let envelope = json!({ "for_user_id": "42", "tweet_create_events": [tweet] });
+    let Event::Post(post) = only(
+        webhook::parse(envelope.to_string().as_bytes())
+            .unwrap()
+            .events,
+    ) else {
+        panic!("a post")
+    };
+    assert_eq!(post.id, "887453193294282752");
+    assert_eq!(post.kind, webhook::PostKind::Mention);
+    assert_eq!(post.author.username, "RobotPrincessFi");
+    assert!(
+        post.text.contains("explicit geo coordinates"),
+        "{}",
+        post.text
+    );
+    assert!(post.created_at.is_some());
+}
+
+#[test]
+fn recorded_x_activity_deliveries_are_read() {
+    let Some(data) = shared_data() else { return };
+    let xaa = data.join("xaa-docs");
+    let read = |name: &str| webhook::parse(&std::fs::read(xaa.join(name)).unwrap()).unwrap();
+
+    let mention = read("post.mention.create.json");
+    assert_eq!(mention.for_user_id.as_deref(), Some("1111111111111111111"));
+    assert_eq!(mention.event_uuid.as_deref(), Some("2080765813578191303"));
+    let Event::Post(post) = only(mention.events) else {
+        panic!("a post")
+    };
+    assert_eq!(post.kind, webhook::PostKind::Mention);
+    assert_eq!(post.text, "hey @ExampleUser");
+    assert_eq!(post.author.username, "OtherUser");
+
+    let Event::Post(reply) = only(read("post.reply.create.json").events) else {
+        panic!("a post")
+    };
+    assert_eq!(reply.kind, webhook::PostKind::Reply);
+    assert_eq!(
+        reply.in_reply_to_post_id.as_deref(),
+        Some("2080761390344937796")
+    );
+
+    let Event::DirectMessage(dm) = only(read("dm.received.json").events) else {
+        panic!("a DM")
+    };
+    assert_eq!(
+        (dm.text.as_str(), dm.sender.username.as_str()),
+        ("hello!", "OtherUser")
+    );
+    assert_eq!(dm.recipient_id, "1111111111111111111");
+
+    assert_eq!(
+        only(read("oauth.revoke.json").events),
+        Event::AccessRevoked {
+            user_id: "1111111111111111111".into()
+        }
+    );
+    assert!(matches!(
+        only(read("post.delete.json").events),
+        Event::PostDeleted { .. }
+    ));
+    assert!(matches!(
+        only(read("follow.follow.json").events),
+        Event::Follow {
+            unfollow: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        only(read("like.create.json").events),
+        Event::Other {
+            kind: "like.create".into()
+        }
+    );
+
+    // The bare envelope's empty payload is no post; every real sample X documents is read without error.
+    let envelope = webhook::parse(&std::fs::read(xaa.join("event-envelope.json")).unwrap());
+    assert!(
+        matches!(envelope, Err(webhook::ParseError::Missing { .. })),
+        "{envelope:?}"
+    );
+    for entry in std::fs::read_dir(&xaa).unwrap() {
+        let path = entry.unwrap().path();
+        if path.ends_with("event-envelope.json") {
+            continue;
+        }
+        let parsed = webhook::parse(&std::fs::read(&path).unwrap());
+        assert!(parsed.is_ok(), "{}: {parsed:?}", path.display());
+    }
 }

@@ -27,6 +27,7 @@ pub mod media;
 pub mod oauth1;
 pub mod oauth2;
 pub mod text;
+pub mod webhook;
 
 pub use error::{AccountProblem, XError};
 pub use media::{Image, MAX_IMAGE_BYTES, MAX_IMAGES, MediaUpload};
