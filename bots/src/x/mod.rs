@@ -265,6 +265,20 @@ impl XClient {
         error::classify(status, &headers, &text, Utc::now())
     }
 
+    /// A JSON request to an endpoint this driver does not wrap (webhook registration, subscriptions…),
+    /// authorised and classified like the others; the answer's JSON as it came.
+    #[tracing::instrument(skip_all, fields(method = %method, path = %path))]
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        json: Option<Value>,
+    ) -> Result<Value, XError> {
+        let body = json.map_or(Body::Empty, Body::Json);
+        self.call(method, path, query, body).await
+    }
+
     /// `data` of an answer, read as `T`; a 200 with only `errors` is the error it names.
     pub(crate) fn data<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, XError> {
         match value.get("data") {
