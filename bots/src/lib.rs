@@ -8,6 +8,7 @@ pub mod bluesky;
 pub mod email;
 pub mod html;
 pub mod limits;
+pub mod linkedin;
 pub mod mastodon;
 pub mod telegram;
 pub mod text;

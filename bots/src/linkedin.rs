@@ -1,0 +1,542 @@
+//! LinkedIn driver: posting to an organisation page with the versioned Posts and Images APIs.
+//!
+//! (LinkedIn "Posts API", "Images API", "LinkedIn Marketing API Versioning", "Rate limits".) Every request
+//! carries `Authorization: Bearer`, `Linkedin-Version: YYYYMM` (from configuration) and
+//! `X-Restli-Protocol-Version: 2.0.0`. A post is `POST /rest/posts` as `urn:li:organization:…`; LinkedIn answers
+//! 201 with the new post's URN in the `x-restli-id` header and no body. A picture is first registered
+//! (`POST /rest/images?action=initializeUpload`), its bytes `PUT` to the upload URL given, and then polled
+//! (`GET /rest/images/{urn}`) until `AVAILABLE`.
+//!
+//! The post's `commentary` is "little text": `| { } @ [ ] ( ) < > # \ * _ ~` are markup and must be escaped
+//! with a backslash, else LinkedIn drops or misreads the text around them ([`escape_little_text`]).
+//!
+//! Each version lives twelve months; a retired one is answered 426 ([`LinkedInError::VersionSunset`]);
+//! [`Version::status`] warns a month before. Daily quotas answer 429, mostly without headers, and reset at
+//! midnight UTC. LinkedIn has no idempotency key either: a lost answer to a create is
+//! [`LinkedInError::UnknownOutcome`].
+
+use std::{fmt, time::Duration};
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
+use reqwest::{Method, Url, header::HeaderMap};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Disposition;
+pub use crate::bluesky::Image;
+
+/// LinkedIn's API host.
+pub const API_BASE: &str = "https://api.linkedin.com/";
+/// The characters "little text" reserves (Posts API, "Little Text Format").
+const RESERVED: &[char] = &[
+    '|', '{', '}', '@', '[', ']', '(', ')', '<', '>', '#', '\\', '*', '_', '~',
+];
+/// How many times an image is polled before giving up (transiently).
+const MAX_POLLS: u32 = 60;
+
+/// Escapes plain text for a post's `commentary`: each reserved character gets a backslash.
+pub fn escape_little_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if RESERVED.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A `Linkedin-Version` (`YYYYMM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    year: i32,
+    month: u32,
+}
+
+/// Where a version stands in its twelve months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionStatus {
+    Supported {
+        until: NaiveDate,
+    },
+    /// Less than a month left: time to move to a newer version.
+    EndingSoon {
+        until: NaiveDate,
+    },
+    /// Past its twelve months: LinkedIn answers 426.
+    Sunset {
+        since: NaiveDate,
+    },
+}
+
+impl Version {
+    /// Reads `YYYYMM`.
+    pub fn parse(text: &str) -> Result<Self, LinkedInError> {
+        let invalid = || LinkedInError::InvalidVersion(text.to_owned());
+        let text = text.trim();
+        if text.len() != 6 || !text.chars().all(|c| c.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let year = text[..4].parse().map_err(|_| invalid())?;
+        let month = text[4..].parse().map_err(|_| invalid())?;
+        if !(1..=12).contains(&month) {
+            return Err(invalid());
+        }
+        Ok(Self { year, month })
+    }
+
+    /// The first day it is no longer supported: twelve months after its month began.
+    pub fn end_of_support(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1)
+            .and_then(|start| start.checked_add_months(Months::new(12)))
+            .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// Whether it is supported on `today`, and whether it ends within a month.
+    pub fn status(self, today: NaiveDate) -> VersionStatus {
+        let until = self.end_of_support();
+        if today >= until {
+            VersionStatus::Sunset { since: until }
+        } else if until
+            .checked_sub_months(Months::new(1))
+            .is_some_and(|warn| today >= warn)
+        {
+            VersionStatus::EndingSoon { until }
+        } else {
+            VersionStatus::Supported { until }
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}{:02}", self.year, self.month)
+    }
+}
+
+/// Why the access token was refused (`serviceErrorCode` of a 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// 65600: invalid (revoked by LinkedIn, or malformed).
+    Invalid,
+    /// 65601: revoked by the member.
+    Revoked,
+    /// 65602: expired (access tokens live 60 days; refresh tokens a year).
+    Expired,
+}
+
+/// A failed LinkedIn call, classified.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum LinkedInError {
+    #[error("\"{0}\" is not a Linkedin-Version: write it as YYYYMM, e.g. 202505")]
+    InvalidVersion(String),
+    /// 426: the version configured is no longer served.
+    #[error(
+        "LinkedIn version {version} is sunset: set a newer Linkedin-Version (YYYYMM, at most 12 months old)"
+    )]
+    VersionSunset { version: String },
+    /// 429: a daily quota is spent; it resets at midnight UTC.
+    #[error("rate limited by LinkedIn until {until}")]
+    RateLimited {
+        until: DateTime<Utc>,
+        wait: Duration,
+    },
+    /// 401 with a `serviceErrorCode` naming the token: the page must be connected anew.
+    #[error("LinkedIn refused the access token ({problem:?}, {code}): {message}")]
+    TokenRefused {
+        problem: TokenProblem,
+        code: u32,
+        message: String,
+    },
+    /// Any other 401.
+    #[error("LinkedIn refused the credentials: {0}")]
+    Unauthorized(String),
+    /// 403: the member may not do this (not an administrator of the page, a missing scope).
+    #[error("LinkedIn forbids this: {0}")]
+    Forbidden(String),
+    /// 422 with `DUPLICATE_POST`: the same text went out recently.
+    #[error("LinkedIn refused a duplicate post: {0}")]
+    Duplicate(String),
+    #[error("LinkedIn refused the request ({status}): {message}")]
+    BadRequest { status: u16, message: String },
+    /// A create whose answer was lost: the post may exist. Look before posting again.
+    #[error("LinkedIn may or may not have done it ({0}): look before sending again")]
+    UnknownOutcome(String),
+    #[error("LinkedIn server error {status}: {message}")]
+    Server { status: u16, message: String },
+    #[error("request to LinkedIn timed out")]
+    Timeout,
+    #[error("network error talking to LinkedIn: {0}")]
+    Network(String),
+    #[error("unreadable answer from LinkedIn: {0}")]
+    InvalidResponse(String),
+    #[error("LinkedIn could not process the image ({0})")]
+    ImageFailed(String),
+    #[error("LinkedIn was still processing the image after {0} checks")]
+    ImageStillProcessing(u32),
+}
+
+impl LinkedInError {
+    /// Whether and when to retry. An unknown outcome is never retried blindly (see [`Self::UnknownOutcome`]).
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Self::RateLimited { wait, .. } => Disposition::RetryAfter(*wait),
+            Self::Unauthorized(_) => Disposition::Refused,
+            Self::Server { .. }
+            | Self::Timeout
+            | Self::Network(_)
+            | Self::InvalidResponse(_)
+            | Self::ImageStillProcessing(_) => Disposition::Transient,
+            Self::InvalidVersion(_)
+            | Self::VersionSunset { .. }
+            | Self::TokenRefused { .. }
+            | Self::Forbidden(_)
+            | Self::Duplicate(_)
+            | Self::BadRequest { .. }
+            | Self::UnknownOutcome(_)
+            | Self::ImageFailed(_) => Disposition::Permanent,
+        }
+    }
+
+    fn from_reqwest(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            Self::Timeout
+        } else {
+            // Upload URLs carry signatures; keep URLs out of messages.
+            Self::Network(err.without_url().to_string())
+        }
+    }
+
+    /// Once a create may have reached LinkedIn, a lost answer is an unknown outcome.
+    fn for_create(self) -> Self {
+        match self {
+            Self::Timeout => Self::UnknownOutcome("timed out".into()),
+            Self::Network(cause) | Self::InvalidResponse(cause) => Self::UnknownOutcome(cause),
+            Self::Server { status, message } => {
+                Self::UnknownOutcome(format!("HTTP {status}: {message}"))
+            }
+            other => other,
+        }
+    }
+}
+
+/// The next midnight UTC after `now`.
+fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    (now.date_naive() + TimeDelta::days(1))
+        .and_hms_opt(0, 0, 0)
+        .map_or(now + TimeDelta::days(1), |t| t.and_utc())
+}
+
+/// Turns a status, headers and body into a result, classifying errors.
+fn classify(
+    status: u16,
+    headers: &HeaderMap,
+    body: &str,
+    version: Version,
+    now: DateTime<Utc>,
+) -> Result<Value, LinkedInError> {
+    if (200..300).contains(&status) {
+        if body.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        return serde_json::from_str(body)
+            .map_err(|e| LinkedInError::InvalidResponse(format!("HTTP {status}: {e}")));
+    }
+    let parsed: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let message = parsed
+        .get("message")
+        .and_then(Value::as_str)
+        .map_or_else(|| body.chars().take(200).collect(), str::to_owned);
+    let service_code = parsed
+        .get("serviceErrorCode")
+        .and_then(Value::as_u64)
+        .and_then(|c| u32::try_from(c).ok());
+    Err(match status {
+        426 => LinkedInError::VersionSunset {
+            version: version.to_string(),
+        },
+        429 => {
+            let retry_after = headers
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok());
+            let until = retry_after.map_or_else(
+                || next_utc_midnight(now),
+                |secs| now + TimeDelta::seconds(secs),
+            );
+            LinkedInError::RateLimited {
+                until,
+                wait: (until - now)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .max(Duration::from_secs(1)),
+            }
+        }
+        401 => match service_code {
+            Some(code @ 65600) => token_refused(TokenProblem::Invalid, code, message),
+            Some(code @ 65601) => token_refused(TokenProblem::Revoked, code, message),
+            Some(code @ 65602) => token_refused(TokenProblem::Expired, code, message),
+            _ => LinkedInError::Unauthorized(message),
+        },
+        403 => LinkedInError::Forbidden(message),
+        422 if body.contains("DUPLICATE_POST") || message.to_lowercase().contains("duplicate") => {
+            LinkedInError::Duplicate(message)
+        }
+        408 | 504 => LinkedInError::Timeout,
+        s if s >= 500 => LinkedInError::Server { status, message },
+        _ => LinkedInError::BadRequest { status, message },
+    })
+}
+
+fn token_refused(problem: TokenProblem, code: u32, message: String) -> LinkedInError {
+    LinkedInError::TokenRefused {
+        problem,
+        code,
+        message,
+    }
+}
+
+/// A post to an organisation page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPost {
+    /// `urn:li:organization:…`.
+    pub author: String,
+    /// Plain text; escaped here.
+    pub text: String,
+    /// An uploaded image (`urn:li:image:…`, from [`LinkedInClient::upload_image`]) and its alt text.
+    pub image: Option<(String, String)>,
+}
+
+/// An image's processing state (`GET /rest/images/{urn}` `status`).
+#[derive(Debug, Deserialize)]
+struct ImageState {
+    status: String,
+}
+
+/// One LinkedIn member's token, posting with one API version.
+#[derive(Clone)]
+pub struct LinkedInClient {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+    version: Version,
+    poll_interval: Duration,
+}
+
+impl fmt::Debug for LinkedInClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkedInClient")
+            .field("base", &self.base.as_str())
+            .field("token", &"[redacted]")
+            .field("version", &self.version.to_string())
+            .finish()
+    }
+}
+
+impl LinkedInClient {
+    pub fn new(
+        base: Url,
+        token: impl Into<String>,
+        version: Version,
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
+            http,
+            base,
+            token: token.into(),
+            version,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+
+    /// How long to wait between two looks at an image being processed (a second by default).
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(&self.token)
+            .header("Linkedin-Version", self.version.to_string())
+            .header("X-Restli-Protocol-Version", "2.0.0")
+    }
+
+    fn url(&self, path: &str) -> Result<Url, LinkedInError> {
+        self.base
+            .join(path)
+            .map_err(|e| LinkedInError::InvalidResponse(format!("bad base URL: {e}")))
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(HeaderMap, Value), LinkedInError> {
+        let response = request.send().await.map_err(LinkedInError::from_reqwest)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.map_err(LinkedInError::from_reqwest)?;
+        let value = classify(status, &headers, &body, self.version, Utc::now())?;
+        Ok((headers, value))
+    }
+
+    /// `POST /rest/posts`: publishes to the page's feed; returns the post's URN (`urn:li:share:…` or
+    /// `urn:li:ugcPost:…`). A lost answer is [`LinkedInError::UnknownOutcome`].
+    #[tracing::instrument(skip_all, fields(image = post.image.is_some()))]
+    pub async fn create_post(&self, post: &NewPost) -> Result<String, LinkedInError> {
+        let mut body = json!({
+            "author": post.author,
+            "commentary": escape_little_text(&post.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": false,
+        });
+        if let Some((urn, alt)) = &post.image {
+            body["content"] = json!({ "media": { "id": urn, "altText": alt } });
+        }
+        let request = self
+            .request(Method::POST, self.url("rest/posts")?)
+            .json(&body);
+        let (headers, _) = self
+            .send(request)
+            .await
+            .map_err(LinkedInError::for_create)?;
+        headers
+            .get("x-restli-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| LinkedInError::UnknownOutcome("no x-restli-id in the answer".into()))
+    }
+
+    /// Registers, uploads and waits for one image owned by `owner` (the organisation's URN); returns its
+    /// `urn:li:image:…`.
+    #[tracing::instrument(skip_all, fields(bytes = image.bytes.len()))]
+    pub async fn upload_image(&self, owner: &str, image: &Image) -> Result<String, LinkedInError> {
+        let mut init_url = self.url("rest/images")?;
+        init_url.set_query(Some("action=initializeUpload"));
+        let request = self
+            .request(Method::POST, init_url)
+            .json(&json!({ "initializeUploadRequest": { "owner": owner } }));
+        let (_, value) = self.send(request).await?;
+        let field = |name: &str| {
+            value
+                .pointer(&format!("/value/{name}"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    LinkedInError::InvalidResponse(format!("initializeUpload: no {name}"))
+                })
+        };
+        let upload_url = Url::parse(&field("uploadUrl")?)
+            .map_err(|e| LinkedInError::InvalidResponse(format!("uploadUrl: {e}")))?;
+        let urn = field("image")?;
+        let put = self
+            .request(Method::PUT, upload_url)
+            .header(reqwest::header::CONTENT_TYPE, &image.mime)
+            .body(image.bytes.clone());
+        self.send(put).await?;
+
+        // The URN is a path key, its colons encoded (Images API, "Get a Single Image").
+        let status_url = self.url(&format!("rest/images/{}", urn.replace(':', "%3A")))?;
+        for _ in 0..MAX_POLLS {
+            let (_, value) = self
+                .send(self.request(Method::GET, status_url.clone()))
+                .await?;
+            let state: ImageState = serde_json::from_value(value)
+                .map_err(|e| LinkedInError::InvalidResponse(format!("image: {e}")))?;
+            match state.status.as_str() {
+                "AVAILABLE" => return Ok(urn),
+                "PROCESSING_FAILED" => return Err(LinkedInError::ImageFailed(state.status)),
+                _ => tokio::time::sleep(self.poll_interval).await,
+            }
+        }
+        Err(LinkedInError::ImageStillProcessing(MAX_POLLS))
+    }
+}
+
+/// The version LinkedIn's own examples use as "now": the month of `today`, for a first configuration.
+pub fn current_version(today: NaiveDate) -> Version {
+    Version {
+        year: today.year(),
+        month: today.month(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn little_text_reserved_characters_are_escaped() {
+        assert_eq!(
+            escape_little_text("Talk (room A) #rust @fosdem [slides] <3 a_b*c~d|e{f}g\\h"),
+            "Talk \\(room A\\) \\#rust \\@fosdem \\[slides\\] \\<3 a\\_b\\*c\\~d\\|e\\{f\\}g\\\\h"
+        );
+        assert_eq!(escape_little_text("Plain, text! 会議"), "Plain, text! 会議");
+    }
+
+    #[test]
+    fn a_version_warns_a_month_before_its_twelve_months_end() {
+        let version = Version::parse("202505").expect("version");
+        assert_eq!(version.to_string(), "202505");
+        assert_eq!(version.end_of_support(), day(2026, 5, 1));
+        assert_eq!(
+            version.status(day(2026, 3, 31)),
+            VersionStatus::Supported {
+                until: day(2026, 5, 1)
+            }
+        );
+        assert_eq!(
+            version.status(day(2026, 4, 1)),
+            VersionStatus::EndingSoon {
+                until: day(2026, 5, 1)
+            }
+        );
+        assert_eq!(
+            version.status(day(2026, 5, 1)),
+            VersionStatus::Sunset {
+                since: day(2026, 5, 1)
+            }
+        );
+        for bad in ["2025-05", "202513", "20255", "abcdef"] {
+            assert!(Version::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(current_version(day(2026, 2, 14)).to_string(), "202602");
+    }
+
+    #[test]
+    fn a_429_without_headers_waits_for_midnight_utc() {
+        let now = DateTime::parse_from_rfc3339("2026-02-14T21:30:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let version = Version::parse("202601").expect("version");
+        let err = classify(429, &HeaderMap::new(), "", version, now).unwrap_err();
+        assert_eq!(
+            err,
+            LinkedInError::RateLimited {
+                until: DateTime::parse_from_rfc3339("2026-02-15T00:00:00Z")
+                    .expect("time")
+                    .with_timezone(&Utc),
+                wait: Duration::from_secs(150 * 60)
+            }
+        );
+        assert_eq!(
+            classify(503, &HeaderMap::new(), "", version, now)
+                .unwrap_err()
+                .for_create()
+                .disposition(),
+            Disposition::Permanent,
+            "a lost create is not retried blindly"
+        );
+    }
+}
