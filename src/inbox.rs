@@ -31,7 +31,7 @@ use crate::{
 /// group, few enough that the group holds the SQLite write lock only for milliseconds.
 const TOGETHER: usize = 16;
 
-/// Conversations whose events are handled side by side on PostgreSQL.
+/// Lanes of conversations handled side by side on PostgreSQL.
 const SIDE_BY_SIDE: usize = 8;
 
 /// Handles one kind of inbound event.
@@ -138,9 +138,9 @@ impl Inbox {
         let claimed = events.len();
         let mut report = DrainReport::default();
         // On PostgreSQL, events of different conversations are handled side by side (each conversation's
-        // in order); SQLite has one writer, so there they go one group after the other.
+        // in order, in one lane); SQLite has one writer, so there they go one group after the other.
         let sequences = match self.db.backend() {
-            Backend::Postgres => self.by_conversation(events),
+            Backend::Postgres => self.lanes(events),
             Backend::Sqlite => vec![events],
         };
         let outcomes: Vec<(usize, Vec<InboxEvent>)> = futures::stream::iter(sequences)
@@ -172,26 +172,32 @@ impl Inbox {
         Ok((claimed, report))
     }
 
-    /// Splits `events` (in arrival order) into the sequences of each conversation, in arrival order.
-    fn by_conversation(&self, events: Vec<InboxEvent>) -> Vec<Vec<InboxEvent>> {
-        let mut order: Vec<Option<String>> = Vec::new();
-        let mut sequences: HashMap<Option<String>, Vec<InboxEvent>> = HashMap::new();
+    /// Splits `events` (in arrival order) into [`SIDE_BY_SIDE`] lanes, each conversation's events all in
+    /// one lane, in arrival order; a lane's events then share transactions, [`TOGETHER`] at a time, so
+    /// many small conversations still commit in groups. Events of no conversation share the first lane,
+    /// in arrival order.
+    fn lanes(&self, events: Vec<InboxEvent>) -> Vec<Vec<InboxEvent>> {
+        use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+        let hashing = std::collections::hash_map::RandomState::new();
+        let mut lanes: Vec<Vec<InboxEvent>> = (0..SIDE_BY_SIDE).map(|_| Vec::new()).collect();
         for event in events {
-            let key = self
+            let lane = match self
                 .handlers
                 .0
                 .get(&event.kind)
                 .and_then(|h| h.conversation(&event))
-                .map(|c| format!("{}:{c}", event.kind));
-            if !sequences.contains_key(&key) {
-                order.push(key.clone());
-            }
-            sequences.entry(key).or_default().push(event);
+            {
+                Some(conversation) => {
+                    let mut hasher = hashing.build_hasher();
+                    (&event.kind, conversation).hash(&mut hasher);
+                    hasher.finish() as usize % SIDE_BY_SIDE
+                }
+                None => 0,
+            };
+            lanes[lane].push(event);
         }
-        order
-            .into_iter()
-            .filter_map(|key| sequences.remove(&key))
-            .collect()
+        lanes.retain(|lane| !lane.is_empty());
+        lanes
     }
 
     /// Handles `events` in order, [`TOGETHER`] to a transaction; returns how many were done and the
@@ -246,9 +252,14 @@ impl Inbox {
         let mut tx = self.db.begin().await?;
         for event in events {
             tx = self.handle(tx, event).await?;
-            if !inbox::mark_done(&mut tx, self.clock.now(), event.id, &self.owner).await? {
-                anyhow::bail!("lease lost on event {}", event.id);
-            }
+        }
+        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        let done = inbox::mark_all_done(&mut tx, self.clock.now(), &ids, &self.owner).await?;
+        if done != ids.len() as u64 {
+            anyhow::bail!(
+                "lease lost on {} of the group's events",
+                ids.len() as u64 - done
+            );
         }
         tx.commit().await
     }

@@ -131,6 +131,31 @@ pub async fn conferences(tx: &mut Tx) -> anyhow::Result<Vec<Conference>> {
     Ok(rows)
 }
 
+/// The conference a chat is about: the one chosen there (`/conference use`), or else the only one there
+/// is; `None` when none was chosen among several. One query, as every chat event asks it.
+pub async fn of_chat(
+    tx: &mut Tx,
+    platform: &str,
+    chat: &str,
+) -> anyhow::Result<Option<Conference>> {
+    let rows: Vec<Conference> = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            conference_columns!(),
+            " FROM conferences WHERE id = COALESCE((SELECT conference_id FROM chat_state \
+             WHERE platform = $1 AND chat_id = $2), id) ORDER BY starts_on, slug LIMIT 2"
+        ))
+        .bind(platform)
+        .bind(chat)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(match <[Conference; 1]>::try_from(rows) {
+        Ok([only]) => Some(only),
+        Err(_) => None,
+    })
+}
+
 pub async fn set_policy(
     tx: &mut Tx,
     now: DateTime<Utc>,

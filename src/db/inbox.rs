@@ -167,6 +167,40 @@ pub async fn mark_done(
     Ok(done == 1)
 }
 
+/// Marks `ids`, handled together in `tx`, done; returns how many were still leased to `owner` (fewer
+/// than `ids` means a lease ran out and another worker took an event: the caller rolls back). One
+/// statement for a whole group, where each event's own would cost a round trip.
+pub async fn mark_all_done(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    ids: &[i64],
+    owner: &str,
+) -> anyhow::Result<u64> {
+    let done = match tx.inner_mut() {
+        super::TxInner::Sqlite(t) => sqlx::query(
+            "UPDATE inbox SET state = 'done', processed_at = $1, last_error = NULL, lease_owner = NULL \
+             WHERE id IN (SELECT value FROM json_each($2)) AND lease_owner = $3 AND state = 'processing'",
+        )
+        .bind(now)
+        .bind(serde_json::to_string(ids)?)
+        .bind(owner)
+        .execute(&mut **t)
+        .await?
+        .rows_affected(),
+        super::TxInner::Postgres(t) => sqlx::query(
+            "UPDATE inbox SET state = 'done', processed_at = $1, last_error = NULL, lease_owner = NULL \
+             WHERE id = ANY($2) AND lease_owner = $3 AND state = 'processing'",
+        )
+        .bind(now)
+        .bind(ids)
+        .bind(owner)
+        .execute(&mut **t)
+        .await?
+        .rows_affected(),
+    };
+    Ok(done)
+}
+
 pub async fn mark_failed(
     db: &Db,
     now: DateTime<Utc>,

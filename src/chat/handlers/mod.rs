@@ -232,16 +232,7 @@ pub fn conference_of(actor: &Actor) -> Result<Conference, Reply> {
 /// The conference a chat is about: the one chosen with `/conference use`, else the only one there is.
 pub async fn current_conference(ctx: &Ctx) -> anyhow::Result<Option<Conference>> {
     let mut tx = ctx.tx.lock().await;
-    let state = chat::chat_state(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await?;
-    if let Some(id) = state.conference_id {
-        return conferences::conference_by_id(&mut tx, id).await;
-    }
-    let all = conferences::conferences(&mut tx).await?;
-    Ok(if all.len() == 1 {
-        all.into_iter().next()
-    } else {
-        None
-    })
+    conferences::of_chat(&mut tx, ctx.inbound.platform, &ctx.inbound.chat.id).await
 }
 
 /// A conference as templates see it.
