@@ -139,10 +139,10 @@ async fn main() {
     .expect("config");
     let csv = dir.path().join("people.csv");
     let mut file = std::fs::File::create(&csv).expect("csv");
-    writeln!(file, "name,email,language").unwrap();
+    writeln!(file, "name,email,language").expect("csv");
     for i in 0..n {
         let language = if i % 2 == 0 { "de" } else { "en" };
-        writeln!(file, "Person {i},person{i}@example.org,{language}").unwrap();
+        writeln!(file, "Person {i},person{i}@example.org,{language}").expect("csv");
     }
     drop(file);
 

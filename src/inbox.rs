@@ -177,7 +177,7 @@ impl Inbox {
     /// many small conversations still commit in groups. Events of no conversation share the first lane,
     /// in arrival order.
     fn lanes(&self, events: Vec<InboxEvent>) -> Vec<Vec<InboxEvent>> {
-        use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+        use std::hash::BuildHasher as _;
         let hashing = std::collections::hash_map::RandomState::new();
         let mut lanes: Vec<Vec<InboxEvent>> = (0..SIDE_BY_SIDE).map(|_| Vec::new()).collect();
         for event in events {
@@ -188,9 +188,7 @@ impl Inbox {
                 .and_then(|h| h.conversation(&event))
             {
                 Some(conversation) => {
-                    let mut hasher = hashing.build_hasher();
-                    (&event.kind, conversation).hash(&mut hasher);
-                    hasher.finish() as usize % SIDE_BY_SIDE
+                    hashing.hash_one((&event.kind, conversation)) as usize % SIDE_BY_SIDE
                 }
                 None => 0,
             };
