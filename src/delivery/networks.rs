@@ -80,6 +80,8 @@ pub trait Network: Sync + std::fmt::Debug {
 /// The names of the networks, as stored in `providers.kind` and `person_accounts.platform`.
 pub const MASTODON: &str = "mastodon";
 pub const BLUESKY: &str = "bluesky";
+pub const X: &str = "x";
+pub const LINKEDIN: &str = "linkedin";
 
 #[derive(Debug)]
 struct Mastodon;
