@@ -196,7 +196,8 @@ impl Application {
             mail_sender(&config, web_base.clone(), templates.clone())?,
         );
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
-        handlers.insert(crate::mentions::BLUESKY_KIND, mentions);
+        handlers.insert(crate::mentions::BLUESKY_KIND, mentions.clone());
+        handlers.insert(crate::mentions::X_KIND, mentions);
         for driver in crate::social::DRIVERS {
             senders.insert(
                 driver.network().name(),

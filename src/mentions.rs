@@ -1,5 +1,5 @@
-//! Mentions of the conference on Mastodon and Bluesky: what the listeners hear becomes one inbox of
-//! mentions, posted to the moderation chat with Reply / Discard / Boost.
+//! Mentions of the conference on Mastodon, Bluesky and X: what the listeners and X's webhooks hear
+//! becomes one inbox of mentions, posted to the moderation chat with Reply / Discard / Boost.
 //!
 //! The listeners (`crate::listen`) store each notification through the inbox as it came; the handler
 //! here reads it, keeps mentions (Mastodon `mention`; Bluesky `mention`, `reply`, `quote`) and ignores the
@@ -25,6 +25,8 @@ use crate::{
 /// Inbox kinds of the listeners' events.
 pub const MASTODON_KIND: &str = "mastodon.notification";
 pub const BLUESKY_KIND: &str = "bluesky.notification";
+/// X's: one mention from a webhook delivery (`crate::web::x`) or the mentions timeline.
+pub const X_KIND: &str = "x.mention";
 
 /// What a listener stores in the inbox: the notification as the network sent it, and whose it is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +137,41 @@ pub fn from_bluesky(n: &Value, own_did: &str) -> anyhow::Result<Option<NewMentio
     }))
 }
 
+/// An X mention, reply or quote as `crate::web::x` stores it: `None` for the account's own posts.
+pub fn from_x(n: &Value, own_account: &str) -> anyhow::Result<Option<NewMention>> {
+    let author_id = text_of(n, "/author/id").context("the post has no author")?;
+    if author_id == own_account {
+        return Ok(None);
+    }
+    let id = text_of(n, "/id").context("the post has no id")?;
+    let username = text_of(n, "/author/username").unwrap_or_default();
+    let handle = if username.is_empty() {
+        author_id.to_owned()
+    } else {
+        format!("@{username}")
+    };
+    let name = text_of(n, "/author/name")
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or(&handle);
+    Ok(Some(NewMention {
+        platform_id: id.to_owned(),
+        platform_cid: None,
+        root_id: None,
+        root_cid: None,
+        kind: text_of(n, "/kind").unwrap_or("mention").to_owned(),
+        visibility: None,
+        author_platform_id: author_id.to_owned(),
+        author_handle: handle.clone(),
+        author_name: name.to_owned(),
+        text: text_of(n, "/text")
+            .context("the post has no text")?
+            .to_owned(),
+        url: (!username.is_empty()).then(|| format!("https://x.com/{username}/status/{id}")),
+        // A delivery that does not say when was written when it arrived.
+        written_at: time_of(n, "/created_at").unwrap_or_else(|_| Utc::now()),
+    }))
+}
+
 /// Stores a mention the listeners heard (unless it is the account's own or already known) for the
 /// conference its provider routes to, and posts it to that conference's moderation chat once.
 pub async fn receive(
@@ -161,6 +198,7 @@ pub fn read(kind: &str, heard: &Heard) -> anyhow::Result<Option<NewMention>> {
     match kind {
         MASTODON_KIND => from_mastodon(&heard.notification, &heard.own_account),
         BLUESKY_KIND => from_bluesky(&heard.notification, &heard.own_account),
+        X_KIND => from_x(&heard.notification, &heard.own_account),
         other => anyhow::bail!("no mention reader for {other}"),
     }
 }

@@ -12,6 +12,7 @@ pub mod hook;
 pub mod mail;
 pub mod metrics;
 pub mod mobile;
+pub mod x;
 
 use std::time::Duration;
 
@@ -238,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/calendar/{token}", get(calendar_feed))
         .route("/hooks/notify/{conference}", post(hook::notify))
+        .route(x::PATH, get(x::challenge).post(x::deliver))
         .route("/", get(config::home))
         .route("/herald.css", get(asset_css))
         .route("/herald.js", get(asset_js))

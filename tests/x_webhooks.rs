@@ -1,0 +1,168 @@
+//! X's webhooks on Herald's web server: the CRC challenge answered with X's documented test vector, a
+//! signed mention stored once (however often X delivers it) and posted to the moderation chat like
+//! Mastodon's and Bluesky's, and a wrong signature refused with nothing stored.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use herald::db::{conferences, inbox, mentions, providers};
+use serde_json::json;
+use support::TestApp;
+
+const MODERATION: i64 = -100_700;
+/// The consumer secret of X's documented CRC example (`crc-and-signature.md` in the shared data).
+const SECRET: &str = "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu";
+const ACCOUNT: &str = "1111111111111111111";
+
+/// The conference with a moderation chat and an X provider routed to it; the provider's number.
+async fn setup() -> (TestApp, i64) {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.bind("moderation", MODERATION).await;
+    let mut tx = app.db().begin().await.unwrap();
+    let conference = conferences::conference_by_slug(&mut tx, "fosdem-2027")
+        .await
+        .unwrap()
+        .unwrap();
+    let id = providers::add_provider(
+        &mut tx,
+        app.now(),
+        conference.series_id,
+        "x",
+        "fosdem_x",
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let credentials = json!({ "consumer_key": "ck", "consumer_secret": SECRET, "token": "t", "token_secret": "ts" });
+    providers::set_credentials(&mut tx, app.now(), id, &credentials)
+        .await
+        .unwrap();
+    mentions::set_route(&mut tx, id, Some(conference.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (app, id)
+}
+
+/// An X Activity API delivery of a mention of [`ACCOUNT`] by Dana.
+fn mention(id: &str, text: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "data": {
+        "event_uuid": id, "filter": { "user_id": ACCOUNT }, "event_type": "post.mention.create",
+        "tag": "mentions",
+        "payload": { "id": id, "text": text, "author_id": "2222", "created_at": "2027-02-06T09:30:00.000Z" },
+        "includes": { "users": [
+            { "id": "2222", "username": "dana", "name": "Dana" },
+            { "id": ACCOUNT, "username": "fosdem", "name": "FOSDEM" },
+        ] },
+    } }))
+    .unwrap()
+}
+
+async fn post(app: &TestApp, provider: i64, body: &[u8], signature: Option<&str>) -> (u16, String) {
+    let mut request = app
+        .http
+        .post(format!("{}/hooks/x/{provider}", app.base_url))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("x-twitter-webhooks-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_crc_challenge_is_answered_as_x_documents_it() {
+    let (app, provider) = setup().await;
+    let url = format!(
+        "{}/hooks/x/{provider}?crc_token=9b4507b3-9040-4669-9ca3-6b94edb50553",
+        app.base_url
+    );
+    let response = app.http.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({ "response_token": "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8=" })
+    );
+    let missing = app
+        .http
+        .get(format!("{}/hooks/x/{provider}", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+    let unknown = app
+        .http
+        .get(format!("{}/hooks/x/999?crc_token=x", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn a_signed_mention_reaches_the_moderation_chat_once_and_a_wrong_signature_stores_nothing() {
+    let (app, provider) = setup().await;
+    let body = mention("555", "@fosdem is the Rust devroom streamed?");
+    let signature = herald_bots::x::webhook::sign(SECRET, &body);
+
+    // A wrong signature, a tampered body and no signature: refused, nothing stored.
+    let (status, _) = post(&app, provider, &body, Some("sha256=AAAA")).await;
+    assert_eq!(status, 401);
+    let tampered = mention("555", "@fosdem send me your password");
+    let (status, _) = post(&app, provider, &tampered, Some(&signature)).await;
+    assert_eq!(status, 401);
+    let (status, answer) = post(&app, provider, &body, None).await;
+    assert_eq!(status, 401, "{answer}");
+    assert!(
+        inbox::list(app.db())
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.kind != herald::mentions::X_KIND)
+    );
+
+    // Delivered twice (X retries): stored once, shown once.
+    let (status, answer) = post(&app, provider, &body, Some(&signature)).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"stored":1}"#));
+    let (status, answer) = post(&app, provider, &body, Some(&signature)).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"stored":0}"#));
+    app.app.inbox.drain().await.unwrap();
+    app.send_everything().await;
+    let shown: Vec<String> = app
+        .telegram
+        .texts_to(MODERATION)
+        .into_iter()
+        .filter(|t| t.contains("is the Rust devroom streamed?"))
+        .collect();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].contains("Dana") && shown[0].contains("@dana"),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        shown[0].contains("https://x.com/dana/status/555"),
+        "{}",
+        shown[0]
+    );
+
+    // A signed body that is no delivery: a clear 400, nothing stored.
+    let junk = b"{\"hello\": 1}";
+    let (status, answer) = post(
+        &app,
+        provider,
+        junk,
+        Some(&herald_bots::x::webhook::sign(SECRET, junk)),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.contains("neither an Account Activity nor an X Activity"),
+        "{answer}"
+    );
+}
