@@ -417,7 +417,31 @@ pub struct Config {
     pub inbox: InboxSection,
     #[serde(default)]
     pub listeners: ListenSection,
+    /// The `Linkedin-Version` (`YYYYMM`) every LinkedIn request carries (`HERALD_LINKEDIN_VERSION`).
+    /// LinkedIn serves each version for twelve months and answers 426 after; `/provider test` warns a
+    /// month before.
+    #[serde(default = "default_linkedin_version")]
+    pub linkedin_version: String,
 }
+
+/// A LinkedIn version the API serves when this release was made.
+pub const DEFAULT_LINKEDIN_VERSION: &str = "202511";
+
+fn default_linkedin_version() -> String {
+    DEFAULT_LINKEDIN_VERSION.to_owned()
+}
+
+/// The `Linkedin-Version` of the configuration this process loaded ([`Config::load`]), the default
+/// before that. The LinkedIn senders and the credential check read it here: they are built from the
+/// list of drivers, which is not handed the configuration.
+pub fn linkedin_version() -> String {
+    LINKEDIN_VERSION
+        .read()
+        .map_or_else(|_| None, |v| v.clone())
+        .unwrap_or_else(default_linkedin_version)
+}
+
+static LINKEDIN_VERSION: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
 
 impl Default for Config {
     fn default() -> Self {
@@ -433,6 +457,7 @@ impl Default for Config {
             outbox: OutboxSection::default(),
             inbox: InboxSection::default(),
             listeners: ListenSection::default(),
+            linkedin_version: default_linkedin_version(),
         }
     }
 }
@@ -465,6 +490,9 @@ impl Config {
             .extract()
             .map_err(describe_figment_error)?;
         config.validate()?;
+        if let Ok(mut version) = LINKEDIN_VERSION.write() {
+            *version = Some(config.linkedin_version.trim().to_owned());
+        }
         Ok(config)
     }
 
@@ -474,6 +502,8 @@ impl Config {
         if self.outbox.batch_size == 0 || self.outbox.concurrency == 0 {
             bail!("outbox.batch_size and outbox.concurrency must be at least 1");
         }
+        herald_bots::linkedin::Version::parse(&self.linkedin_version)
+            .map_err(|e| anyhow::anyhow!("linkedin_version (HERALD_LINKEDIN_VERSION): {e}"))?;
         Ok(())
     }
 
@@ -591,6 +621,16 @@ mod tests {
         assert_eq!(env_key("public_url"), "public_url");
         assert_eq!(env_key("telegram_api_url"), "telegram.api_url");
         assert_eq!(env_key("outbox_batch_size"), "outbox.batch_size");
+        assert_eq!(env_key("linkedin_version"), "linkedin_version");
+    }
+
+    #[test]
+    fn a_linkedin_version_must_read_as_yyyymm() {
+        let mut config = Config::default();
+        assert!(config.validate().is_ok());
+        config.linkedin_version = "2025-11".into();
+        let err = config.validate().unwrap_err();
+        assert!(err.to_string().contains("HERALD_LINKEDIN_VERSION"), "{err}");
     }
 
     #[test]

@@ -495,6 +495,17 @@ pub async fn rollup(
     {
         // The organisers hear of it once per failure (a retry that fails again is news again).
         let deliveries = store::deliveries(tx, post.id).await?;
+        // Where the post may be out already (its answer was lost): the organisers look before a retry.
+        let uncertain: Vec<&str> = deliveries
+            .iter()
+            .filter(|d| {
+                d.state != "sent"
+                    && d.last_error
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with(delivery::networks::MAYBE_SENT))
+            })
+            .map(|d| d.platform.as_str())
+            .collect();
         delivery::organisers::notify(
             tx,
             templates,
@@ -503,7 +514,7 @@ pub async fn rollup(
             "notify_post_failed",
             &format!("post-failed:{}:{}", post.id, now.timestamp_micros()),
             json!({ "number": post.id, "state": state, "text": post.text.chars().take(80).collect::<String>(),
-                    "deliveries": deliveries }),
+                    "deliveries": deliveries, "uncertain": uncertain }),
         )
         .await?;
     }

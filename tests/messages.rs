@@ -559,6 +559,12 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "bluesky",
             json!({ "kind": "bluesky" }),
         ),
+        ("credentials_shape.html", "x", json!({ "kind": "x" })),
+        (
+            "credentials_shape.html",
+            "linkedin",
+            json!({ "kind": "linkedin" }),
+        ),
         (
             "dm.html",
             "",
@@ -1207,6 +1213,15 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             ] }),
         ),
         (
+            "notify_post_failed.html",
+            "maybe_on_x",
+            json!({ "number": 12, "state": "partial", "text": "Keynote in Janson at 10:00", "deliveries": [
+                { "platform": "mastodon", "state": "sent", "last_error": null },
+                { "platform": "x", "state": "given_up",
+                  "last_error": "may already be on X: part 1 — its answer was lost and the account's posts cannot be read (X server error 503); check the account before sending it again" },
+            ], "uncertain": ["x"] }),
+        ),
+        (
             "post_rejected.html",
             "",
             json!({ "number": 12, "reason": null }),
@@ -1284,6 +1299,16 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "name": "fosdem_bluesky", "kind": "bluesky", "base_url": null }),
         ),
         (
+            "provider_added.html",
+            "x",
+            json!({ "name": "fosdem_x", "kind": "x", "base_url": "https://api.x.com/" }),
+        ),
+        (
+            "provider_added.html",
+            "linkedin",
+            json!({ "name": "fosdem_page", "kind": "linkedin", "base_url": "https://api.linkedin.com/" }),
+        ),
+        (
             "provider_exists.html",
             "",
             json!({ "name": "fosdem_mastodon" }),
@@ -1326,6 +1351,18 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             "provider_ok.html",
             "without_limit",
             json!({ "name": "fosdem_bluesky", "account": "fosdem.org", "limit": null }),
+        ),
+        (
+            "provider_ok.html",
+            "linkedin_version_ending",
+            json!({ "name": "fosdem_page", "account": "FOSDEM (urn:li:organization:2414183)", "limit": null,
+                    "warning": { "linkedin_version": "202511", "until": "2026-11-01", "ended": false } }),
+        ),
+        (
+            "provider_ok.html",
+            "linkedin_version_ended",
+            json!({ "name": "fosdem_page", "account": "FOSDEM (urn:li:organization:2414183)", "limit": null,
+                    "warning": { "linkedin_version": "202511", "until": "2026-11-01", "ended": true } }),
         ),
         ("provider_unknown.html", "", json!({ "name": "fosdem_x" })),
         (

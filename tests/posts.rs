@@ -582,14 +582,11 @@ async fn a_provider_of_a_network_herald_does_not_know_is_refused_naming_the_ones
     let app = TestApp::spawn().await;
     app.with_owner_and_conference().await;
     let replies = app
-        .say(
-            &OWNER,
-            "/provider add linkedin page https://linkedin.example",
-        )
+        .say(&OWNER, "/provider add myspace page https://myspace.example")
         .await;
     assert_eq!(
         replies,
-        ["Herald does not post to <b>linkedin</b> (yet). It knows: mastodon, bluesky."]
+        ["Herald does not post to <b>myspace</b> (yet). It knows: mastodon, bluesky, x, linkedin."]
     );
     let replies = app.say(&OWNER, "/provider add mastodon fosstodon").await;
     assert_eq!(

@@ -31,6 +31,8 @@ pub const API_BASE: &str = "https://api.linkedin.com/";
 const RESERVED: &[char] = &[
     '|', '{', '}', '@', '[', ']', '(', ')', '<', '>', '#', '\\', '*', '_', '~',
 ];
+/// The longest `commentary` a post takes (Posts API).
+pub const MAX_COMMENTARY_CHARS: usize = 3000;
 /// How many times an image is polled before giving up (transiently).
 const MAX_POLLS: u32 = 60;
 
@@ -44,6 +46,28 @@ pub fn escape_little_text(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A text's length as the commentary limit counts it (before escaping).
+pub fn text_len(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// An organisation's URN from its numeric id or its URN; `None` when it is neither.
+pub fn organization_urn(id_or_urn: &str) -> Option<String> {
+    let id = id_or_urn.trim();
+    let id = id.strip_prefix("urn:li:organization:").unwrap_or(id);
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_digit()))
+        .then(|| format!("urn:li:organization:{id}"))
+}
+
+/// An organisation page (`GET /rest/organizations/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub localized_name: String,
+    #[serde(default)]
+    pub vanity_name: Option<String>,
 }
 
 /// A `Linkedin-Version` (`YYYYMM`).
@@ -414,6 +438,22 @@ impl LinkedInClient {
             .ok_or_else(|| LinkedInError::UnknownOutcome("no x-restli-id in the answer".into()))
     }
 
+    /// `GET /rest/organizations/{id}`: the page `organization` (an id or URN) names — the credential
+    /// check (the token, the version, and access to the page).
+    #[tracing::instrument(skip_all)]
+    pub async fn organization(&self, organization: &str) -> Result<Organization, LinkedInError> {
+        let urn = organization_urn(organization).ok_or_else(|| LinkedInError::BadRequest {
+            status: 400,
+            message: format!("{organization:?} is not an organisation id or URN"),
+        })?;
+        let id = urn.trim_start_matches("urn:li:organization:");
+        let (_, value) = self
+            .send(self.request(Method::GET, self.url(&format!("rest/organizations/{id}"))?))
+            .await?;
+        serde_json::from_value(value)
+            .map_err(|e| LinkedInError::InvalidResponse(format!("organization: {e}")))
+    }
+
     /// Registers, uploads and waits for one image owned by `owner` (the organisation's URN); returns its
     /// `urn:li:image:…`.
     #[tracing::instrument(skip_all, fields(bytes = image.bytes.len()))]
@@ -474,6 +514,21 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn an_organisation_is_named_by_its_id_or_urn() {
+        assert_eq!(
+            organization_urn(" 2414183 ").as_deref(),
+            Some("urn:li:organization:2414183")
+        );
+        assert_eq!(
+            organization_urn("urn:li:organization:2414183").as_deref(),
+            Some("urn:li:organization:2414183")
+        );
+        for bad in ["", "acme", "urn:li:person:12", "urn:li:organization:"] {
+            assert_eq!(organization_urn(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! more implementation of [`Network`] and one line in [`NETWORKS`] (with its driver in `bots/` and its
 //! sender in `crate::social`).
 
-use herald_bots::{bluesky, mastodon};
+use herald_bots::{bluesky, linkedin, mastodon, x};
 use herald_commands::Feature;
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +18,26 @@ pub type Measure = fn(&str) -> usize;
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Credentials {
+    /// X: OAuth 1.0a user context, the app's consumer key and secret and the account's access token and
+    /// secret. (First: its `token` field would otherwise read as [`Self::Token`].)
+    OAuth1 {
+        consumer_key: String,
+        consumer_secret: String,
+        token: String,
+        token_secret: String,
+    },
     /// Mastodon: an access token of the account.
     Token { token: String },
     /// Bluesky: the account's handle and an app password.
     AppPassword {
         identifier: String,
         app_password: String,
+    },
+    /// LinkedIn: a member's access token and the organisation page it posts as (its numeric id or
+    /// `urn:li:organization:…`).
+    LinkedIn {
+        access_token: String,
+        organization: String,
     },
 }
 
@@ -34,6 +48,12 @@ impl std::fmt::Debug for Credentials {
             Self::Token { .. } => f.write_str("Credentials::Token(redacted)"),
             Self::AppPassword { identifier, .. } => {
                 write!(f, "Credentials::AppPassword({identifier}, redacted)")
+            }
+            Self::OAuth1 { consumer_key, .. } => {
+                write!(f, "Credentials::OAuth1(app {consumer_key}, redacted)")
+            }
+            Self::LinkedIn { organization, .. } => {
+                write!(f, "Credentials::LinkedIn({organization}, redacted)")
             }
         }
     }
@@ -76,6 +96,11 @@ pub trait Network: Sync + std::fmt::Debug {
     /// Mastodon instance is its own).
     fn default_base_url(&self) -> Option<&'static str>;
 }
+
+/// How a delivery's error starts when it was given up because the post may be on the network already
+/// (its answer was lost and it could not be told): the organisers' notice asks them to look, then
+/// `/retry` or `/cancel`.
+pub const MAYBE_SENT: &str = "may already be on";
 
 /// The names of the networks, as stored in `providers.kind` and `person_accounts.platform`.
 pub const MASTODON: &str = "mastodon";
@@ -180,8 +205,103 @@ impl Network for Bluesky {
     }
 }
 
+/// The fields, trimmed, when there are `N` and none is empty.
+fn fields<const N: usize>(fields: &[&str]) -> Option<[String; N]> {
+    let fields: [&str; N] = fields.try_into().ok()?;
+    let fields = fields.map(|f| f.trim().to_owned());
+    fields.iter().all(|f| !f.is_empty()).then_some(fields)
+}
+
+/// X (formerly Twitter).
+#[derive(Debug)]
+struct XNetwork;
+
+impl Network for XNetwork {
+    fn name(&self) -> &'static str {
+        X
+    }
+
+    /// Public posts, and the mentions inbox (mentions arrive by webhook, answers and reposts go out as
+    /// posts). X's direct messages are not wired yet, so private notifications cannot be switched on.
+    fn can(&self, feature: Feature) -> bool {
+        matches!(
+            feature,
+            Feature::PublicBroadcast | Feature::SocialManagement
+        )
+    }
+
+    /// 280 by X's weighted length: URLs 23, most CJK and emoji 2.
+    fn measure(&self, _provider: &Provider) -> (usize, Measure) {
+        (x::text::MAX_WEIGHT, x::text::weighted_len)
+    }
+
+    fn credential_fields(&self) -> &'static [&'static str] {
+        &["consumer_key", "consumer_secret", "token", "token_secret"]
+    }
+
+    /// A reply notifies the author of the post it answers.
+    fn answers_name_author(&self) -> bool {
+        false
+    }
+
+    fn default_base_url(&self) -> Option<&'static str> {
+        Some(x::API_BASE)
+    }
+
+    fn credentials(&self, fields: &[&str]) -> Option<Credentials> {
+        let [consumer_key, consumer_secret, token, token_secret] = self::fields(fields)?;
+        Some(Credentials::OAuth1 {
+            consumer_key,
+            consumer_secret,
+            token,
+            token_secret,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct LinkedIn;
+
+impl Network for LinkedIn {
+    fn name(&self) -> &'static str {
+        LINKEDIN
+    }
+
+    /// Public posts on an organisation page; LinkedIn has no mentions inbox or messages for pages.
+    fn can(&self, feature: Feature) -> bool {
+        matches!(feature, Feature::PublicBroadcast)
+    }
+
+    /// A post's commentary holds 3000 characters; a longer text is not split (one post).
+    fn measure(&self, _provider: &Provider) -> (usize, Measure) {
+        (linkedin::MAX_COMMENTARY_CHARS, linkedin::text_len)
+    }
+
+    fn credential_fields(&self) -> &'static [&'static str] {
+        &["access_token", "organization"]
+    }
+
+    fn answers_name_author(&self) -> bool {
+        false
+    }
+
+    fn default_base_url(&self) -> Option<&'static str> {
+        Some(linkedin::API_BASE)
+    }
+
+    /// The organisation is its numeric id or its full URN.
+    fn credentials(&self, fields: &[&str]) -> Option<Credentials> {
+        let [access_token, organization] = self::fields(fields)?;
+        linkedin::organization_urn(&organization)?;
+        Some(Credentials::LinkedIn {
+            access_token,
+            organization,
+        })
+    }
+}
+
 /// Every network provider accounts may be on.
-pub static NETWORKS: &[&dyn Network] = &[&Mastodon, &Bluesky];
+pub static NETWORKS: &[&dyn Network] = &[&Mastodon, &Bluesky, &XNetwork, &LinkedIn];
 
 /// The network of a provider kind.
 pub fn network(kind: &str) -> Option<&'static dyn Network> {
@@ -215,7 +335,40 @@ mod tests {
         assert!(!format!("{app:?}").contains("abcd"));
         assert_eq!(Credentials::read(&serde_json::json!({})), None);
         assert_eq!(network("mastodon").unwrap().credentials(&["a", "b"]), None);
-        assert!(network("x").is_none());
+        assert!(network("myspace").is_none());
+    }
+
+    #[test]
+    fn x_and_linkedin_credentials_read_back_as_theirs_and_hide_their_secrets() {
+        let x = network(X)
+            .and_then(|n| n.credentials(&["ck", "cs-secret", "at", "ts-secret"]))
+            .unwrap();
+        let stored = serde_json::json!({ "consumer_key": "ck", "consumer_secret": "cs-secret",
+                                          "token": "at", "token_secret": "ts-secret" });
+        assert_eq!(x.to_json(), stored);
+        assert_eq!(Credentials::read(&stored), Some(x.clone()));
+        assert!(!format!("{x:?}").contains("secret"), "{x:?}");
+        assert_eq!(network(X).unwrap().credentials(&["ck", "cs", "at"]), None);
+
+        let page = network(LINKEDIN)
+            .and_then(|n| n.credentials(&["AQX-token", "urn:li:organization:2414183"]))
+            .unwrap();
+        let stored = serde_json::json!({ "access_token": "AQX-token", "organization": "urn:li:organization:2414183" });
+        assert_eq!(page.to_json(), stored);
+        assert_eq!(Credentials::read(&stored), Some(page.clone()));
+        assert!(!format!("{page:?}").contains("AQX"), "{page:?}");
+        assert!(
+            network(LINKEDIN)
+                .unwrap()
+                .credentials(&["t", "2414183"])
+                .is_some()
+        );
+        assert_eq!(network(LINKEDIN).unwrap().credentials(&["t", "acme"]), None);
+        // A Mastodon token stays one.
+        assert_eq!(
+            Credentials::read(&serde_json::json!({ "token": "t" })),
+            Some(Credentials::Token { token: "t".into() })
+        );
     }
 
     #[test]
@@ -226,5 +379,12 @@ mod tests {
         assert!(can("bluesky", Feature::PublicBroadcast));
         assert!(!can("mastodon", Feature::AttendeeBroadcast));
         assert!(!can("mastodon", Feature::OrganiserNotifications));
+        assert!(can("x", Feature::PublicBroadcast));
+        assert!(
+            !can("x", Feature::PrivateNotifications),
+            "X DMs are not wired yet"
+        );
+        assert!(can("linkedin", Feature::PublicBroadcast));
+        assert!(!can("linkedin", Feature::SocialManagement));
     }
 }

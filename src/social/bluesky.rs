@@ -10,13 +10,10 @@ use herald_bots::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{Driver, Pictures, Verified, load_images, transient};
+use super::{Driver, Pictures, Verified, load_images};
 use crate::{
     db::{Db, providers},
-    delivery::{
-        networks::{self, Credentials, Network},
-        social::ThreadBody,
-    },
+    delivery::networks::{self, Credentials, Network},
     listen::Listener,
     outbox::{ChatClass, Delivery, SendError, Sender},
 };
@@ -45,6 +42,7 @@ impl Driver for Bluesky {
         Ok(Verified {
             account: client.did().await?,
             max_characters: None,
+            warning: None,
         })
     }
 
@@ -116,26 +114,12 @@ impl Sender for BlueskySender {
     }
 
     async fn send(&self, delivery: Delivery<'_>) -> Result<String, SendError> {
-        let id: i64 = delivery
-            .target
-            .parse()
-            .map_err(|_| SendError::permanent("not a provider id"))?;
-        let body: ThreadBody = serde_json::from_str(delivery.body)
-            .map_err(|e| SendError::permanent(format!("unreadable post: {e}")))?;
-        let (provider, credentials) = {
-            let mut tx = self.db.begin().await.map_err(transient)?;
-            let provider = providers::provider_by_id(&mut tx, id)
-                .await
-                .map_err(transient)?;
-            let credentials = providers::credentials(&mut tx, id)
-                .await
-                .map_err(transient)?;
-            tx.commit().await.map_err(transient)?;
-            (provider, credentials)
-        };
-        let Some(provider) = provider.filter(|p| p.active) else {
-            return Err(SendError::permanent("the provider is deactivated"));
-        };
+        let super::Addressed {
+            provider,
+            credentials,
+            body,
+        } = super::addressed(&self.db, &delivery).await?;
+        let id = provider.id;
         let client = {
             let mut clients = self.clients.lock().await;
             // A digest, not the credentials: this map is printed by Debug.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use herald_bots::{
-    Disposition, Rate, RateLimits,
+    Rate, RateLimits,
     mastodon::{MastodonClient, NewStatus, Visibility},
 };
 use tokio_util::sync::CancellationToken;
@@ -13,10 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Driver, Pictures, Verified, load_images, transient};
 use crate::{
     db::{Db, providers},
-    delivery::{
-        networks::{self, Credentials, Network},
-        social::ThreadBody,
-    },
+    delivery::networks::{self, Credentials, Network},
     listen::Listener,
     outbox::{ChatClass, Delivery, SendError, Sender},
 };
@@ -47,6 +44,7 @@ impl Driver for Mastodon {
         Ok(Verified {
             account: format!("@{}", account.acct),
             max_characters: Some(limit),
+            warning: None,
         })
     }
 
@@ -133,27 +131,11 @@ impl Sender for MastodonSender {
     }
 
     async fn send(&self, delivery: Delivery<'_>) -> Result<String, SendError> {
-        let id: i64 = delivery
-            .target
-            .parse()
-            .map_err(|_| SendError::permanent("not a provider id"))?;
-        let body: ThreadBody = serde_json::from_str(delivery.body)
-            .map_err(|e| SendError::permanent(format!("unreadable post: {e}")))?;
-        let (provider, credentials) = {
-            let fail = |e: anyhow::Error| SendError {
-                disposition: Disposition::Transient,
-                message: format!("{e:#}"),
-                moved_to: None,
-            };
-            let mut tx = self.db.begin().await.map_err(fail)?;
-            let provider = providers::provider_by_id(&mut tx, id).await.map_err(fail)?;
-            let credentials = providers::credentials(&mut tx, id).await.map_err(fail)?;
-            tx.commit().await.map_err(fail)?;
-            (provider, credentials)
-        };
-        let Some(provider) = provider.filter(|p| p.active) else {
-            return Err(SendError::permanent("the provider is deactivated"));
-        };
+        let super::Addressed {
+            provider,
+            credentials,
+            body,
+        } = super::addressed(&self.db, &delivery).await?;
         let client = mastodon_client(&provider, &credentials)
             .map_err(|e| SendError::permanent(format!("{e:#}")))?;
         if let Some(target) = &body.boost {

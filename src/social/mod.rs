@@ -4,7 +4,9 @@
 //! once and a deactivated provider stops its queued posts).
 
 pub mod bluesky;
+pub mod linkedin;
 pub mod mastodon;
+pub mod x;
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     db::{Db, post_images, providers},
-    delivery::networks::Network,
+    delivery::{networks::Network, social::ThreadBody},
     images::{Fitted, sniff_image_type},
     listen::Listener,
     outbox::{SendError, Sender},
@@ -100,12 +102,51 @@ pub(crate) async fn load_images(
     Ok(loaded)
 }
 
+/// What a post's delivery names: its thread, and the provider account with its credentials.
+pub(crate) struct Addressed {
+    pub(crate) provider: providers::Provider,
+    pub(crate) credentials: serde_json::Value,
+    pub(crate) body: ThreadBody,
+}
+
+/// Reads what `delivery` names; a provider that is gone or deactivated stops it for good.
+pub(crate) async fn addressed(
+    db: &Db,
+    delivery: &crate::outbox::Delivery<'_>,
+) -> Result<Addressed, SendError> {
+    let id: i64 = delivery
+        .target
+        .parse()
+        .map_err(|_| SendError::permanent("not a provider id"))?;
+    let body: ThreadBody = serde_json::from_str(delivery.body)
+        .map_err(|e| SendError::permanent(format!("unreadable post: {e}")))?;
+    let mut tx = db.begin().await.map_err(transient)?;
+    let provider = providers::provider_by_id(&mut tx, id)
+        .await
+        .map_err(transient)?;
+    let credentials = providers::credentials(&mut tx, id)
+        .await
+        .map_err(transient)?;
+    tx.commit().await.map_err(transient)?;
+    let Some(provider) = provider.filter(|p| p.active) else {
+        return Err(SendError::permanent("the provider is deactivated"));
+    };
+    Ok(Addressed {
+        provider,
+        credentials,
+        body,
+    })
+}
+
 /// What checking a provider found: the account it signs in as, and the network's text limit if it has
 /// its own.
 #[derive(Debug, Clone)]
 pub struct Verified {
     pub account: String,
     pub max_characters: Option<usize>,
+    /// Something about the account's setup to act on soon (LinkedIn: the configured version ends within a
+    /// month), as the `provider_ok` template's `warning`.
+    pub warning: Option<serde_json::Value>,
 }
 
 /// One social network's working parts, beside its description ([`Network`]).
@@ -136,7 +177,12 @@ pub trait Driver: Sync + std::fmt::Debug {
 
 /// Every network's driver: `app.rs` builds the senders from this, the listeners' supervisor and `/provider
 /// test` find theirs here.
-pub static DRIVERS: &[&dyn Driver] = &[&mastodon::Mastodon, &bluesky::Bluesky];
+pub static DRIVERS: &[&dyn Driver] = &[
+    &mastodon::Mastodon,
+    &bluesky::Bluesky,
+    &x::X,
+    &linkedin::LinkedIn,
+];
 
 /// The driver of a provider kind.
 pub fn driver(kind: &str) -> Option<&'static dyn Driver> {

@@ -9,9 +9,11 @@
 
 pub mod browser;
 pub mod fake_bluesky;
+pub mod fake_linkedin;
 pub mod fake_mastodon;
 pub mod fake_smtp;
 pub mod fake_telegram;
+pub mod fake_x;
 pub mod mail;
 
 use std::sync::Arc;

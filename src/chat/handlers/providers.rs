@@ -110,7 +110,8 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
                     }
                     Reply::text(
                         "provider_ok",
-                        json!({ "name": name, "account": verified.account, "limit": verified.max_characters }),
+                        json!({ "name": name, "account": verified.account, "limit": verified.max_characters,
+                                "warning": verified.warning }),
                     )
                 }
                 Err(err) => Reply::text(

@@ -1,0 +1,390 @@
+//! X: posting threads (pictures with alt text on the first part) and reposts from provider accounts, and
+//! checking their credentials. Mentions and direct messages are not heard here yet.
+//!
+//! **X has no idempotency key.** A create whose answer was lost may or may not have made the post, so a
+//! thread's progress is kept durably per delivery ([`Progress`], in `system_state`): the ids of the parts
+//! posted, and the part whose create went out without an answer. That part is never sent blindly again:
+//!
+//! ```text
+//!   create part i ── ok ───────────► id kept, next part replies to it
+//!        │ answer lost (timeout, 5xx, cut connection; or the process died meanwhile)
+//!        ▼
+//!   retry in a minute (X's timeline lags) ─► find_sent_post(part i since the attempt)
+//!        found ─► its id kept, the thread goes on from it
+//!        not there ─► create again
+//!        cannot tell, or lost again ─► given up: "may already be on X" — the moderators check, then
+//!                                      /retry (a person decided: a failed look-up no longer stops it)
+//!                                      or /cancel
+//! ```
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use herald_bots::{
+    Disposition, Rate, RateLimits,
+    x::{self, Auth, NewPost, XClient, XError},
+};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::{Driver, Pictures, Verified, load_images, transient};
+use crate::{
+    db::{Db, providers, system},
+    delivery::networks::{self, Credentials, MAYBE_SENT, Network},
+    listen::Listener,
+    outbox::{ChatClass, Delivery, SendError, Sender},
+};
+
+/// How long after a lost answer the account's posts are looked at: X's timeline can lag a new post.
+const LOOKUP_AFTER: Duration = Duration::from_secs(60);
+
+/// The X driver.
+#[derive(Debug)]
+pub struct X;
+
+#[async_trait]
+impl Driver for X {
+    fn network(&self) -> &'static dyn Network {
+        networks::network(networks::X).expect("X is a network")
+    }
+
+    fn sender(&self, db: Db, pictures: Arc<Pictures>) -> Arc<dyn Sender> {
+        XSender::new(db, pictures)
+    }
+
+    /// The account the credentials act for (`GET /2/users/me`).
+    async fn verify(
+        &self,
+        provider: &providers::Provider,
+        credentials: &serde_json::Value,
+    ) -> anyhow::Result<Verified> {
+        let me = x_client(provider, credentials)?.me().await?;
+        Ok(Verified {
+            account: format!("@{}", me.username),
+            max_characters: None,
+            warning: None,
+        })
+    }
+
+    /// Nothing to hear yet: X's mentions and direct messages come by webhook (being built).
+    async fn listen(
+        &self,
+        _listener: &Listener,
+        _credentials: &serde_json::Value,
+        _cancel: CancellationToken,
+    ) {
+    }
+}
+
+fn x_client(
+    provider: &providers::Provider,
+    credentials: &serde_json::Value,
+) -> anyhow::Result<XClient> {
+    let base = provider
+        .base_url
+        .as_deref()
+        .or_else(|| X.network().default_base_url())
+        .unwrap_or(x::API_BASE);
+    let Some(Credentials::OAuth1 {
+        consumer_key,
+        consumer_secret,
+        token,
+        token_secret,
+    }) = Credentials::read(credentials)
+    else {
+        anyhow::bail!(
+            "no consumer key and secret, access token and secret stored; send them after /provider add"
+        );
+    };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let auth = Auth::OAuth1(x::oauth1::Credentials {
+        consumer_key,
+        consumer_secret,
+        token,
+        token_secret,
+    });
+    Ok(XClient::new(base.parse()?, auth, http))
+}
+
+/// How far a delivery's thread got, kept across attempts (and processes) under [`progress_key`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Progress {
+    /// The ids of the parts on X, in order.
+    posted: Vec<String>,
+    /// The part whose create went out without a known answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unknown: Option<Attempt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Attempt {
+    part: usize,
+    at: DateTime<Utc>,
+    /// The moderators were asked to check: the next send is their decision.
+    #[serde(default)]
+    asked: bool,
+}
+
+fn progress_key(delivery_key: &str) -> String {
+    format!("x-thread:{delivery_key}")
+}
+
+/// Posts threads and reposts to X accounts.
+#[derive(Debug)]
+pub struct XSender {
+    db: Db,
+    pictures: Arc<Pictures>,
+    /// Per provider: a digest of the credentials and the account's user id (for look-ups and reposts).
+    users: tokio::sync::Mutex<HashMap<i64, (String, String)>>,
+}
+
+impl XSender {
+    pub fn new(db: Db, pictures: Arc<Pictures>) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            pictures,
+            users: Default::default(),
+        })
+    }
+
+    async fn load(&self, key: &str) -> Result<Progress, SendError> {
+        let mut tx = self.db.begin().await.map_err(transient)?;
+        let stored = system::get_system(&mut tx, &progress_key(key))
+            .await
+            .map_err(transient)?;
+        tx.commit().await.map_err(transient)?;
+        Ok(stored
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
+    }
+
+    async fn save(&self, key: &str, progress: &Progress) -> Result<(), SendError> {
+        let value = serde_json::to_string(progress)
+            .map_err(|e| SendError::permanent(format!("thread progress: {e}")))?;
+        let mut tx = self.db.begin().await.map_err(transient)?;
+        system::set_system(&mut tx, Utc::now(), &progress_key(key), &value)
+            .await
+            .map_err(transient)?;
+        tx.commit().await.map_err(transient)
+    }
+
+    /// The account's user id, asked of X once per provider and credentials.
+    async fn user_id(
+        &self,
+        provider: i64,
+        credentials: &serde_json::Value,
+        client: &XClient,
+    ) -> Result<String, XError> {
+        // A digest, not the credentials: this map is printed by Debug.
+        let stamp = crate::token::hash(&credentials.to_string());
+        if let Some((known, id)) = self.users.lock().await.get(&provider)
+            && *known == stamp
+        {
+            return Ok(id.clone());
+        }
+        let id = client.me().await?.id;
+        self.users
+            .lock()
+            .await
+            .insert(provider, (stamp, id.clone()));
+        Ok(id)
+    }
+}
+
+fn failed(e: &XError) -> SendError {
+    SendError {
+        disposition: e.disposition(),
+        message: e.to_string(),
+        moved_to: None,
+    }
+}
+
+/// Given up: part `part` may be on X, and a person must look.
+fn maybe_sent(part: usize, why: &str) -> SendError {
+    SendError::permanent(format!(
+        "{MAYBE_SENT} X: part {} — {why}; check the account before sending it again",
+        part + 1
+    ))
+}
+
+#[async_trait]
+impl Sender for XSender {
+    /// X's own limits are per endpoint and per day and come back as 429 with their reset; Herald keeps
+    /// under the 100 posts per 15 minutes per user of `POST /2/tweets`.
+    fn limits(&self) -> RateLimits {
+        RateLimits {
+            per_provider: Rate::Limited {
+                count: 100,
+                per: Duration::from_secs(15 * 60),
+            },
+            per_private_chat: Rate::Unlimited,
+            per_group_chat: Rate::Unlimited,
+        }
+    }
+
+    fn chat_class(&self, _target: &str) -> ChatClass {
+        ChatClass::Group
+    }
+
+    async fn send(&self, delivery: Delivery<'_>) -> Result<String, SendError> {
+        let super::Addressed {
+            provider,
+            credentials,
+            body,
+        } = super::addressed(&self.db, &delivery).await?;
+        if body.direct {
+            return Err(SendError::permanent(
+                "direct messages on X are not supported yet",
+            ));
+        }
+        let id = provider.id;
+        let client = x_client(&provider, &credentials)
+            .map_err(|e| SendError::permanent(format!("{e:#}")))?;
+        if let Some(target) = &body.boost {
+            // Reposting twice reposts once: safe to retry.
+            let user = self
+                .user_id(id, &credentials, &client)
+                .await
+                .map_err(|e| failed(&e))?;
+            client
+                .repost(&user, &target.id)
+                .await
+                .map_err(|e| failed(&e))?;
+            return Ok(target.id.clone());
+        }
+
+        let key = delivery.idempotency_key;
+        let mut progress = self.load(key).await?;
+        // Pictures go on the first part (X takes four a post); not uploaded again once it is out.
+        let mut images = Vec::new();
+        if progress.posted.is_empty() && !body.images.is_empty() {
+            for image in load_images(&self.db, &self.pictures, &body.images, x::MAX_IMAGE_BYTES)
+                .await?
+                .into_iter()
+                .take(x::MAX_IMAGES)
+            {
+                let image = x::Image {
+                    bytes: image.bytes,
+                    mime: image.mime,
+                    alt: image.alt,
+                };
+                let media = client.upload_image(&image).await.map_err(|e| SendError {
+                    message: format!("uploading a picture: {e}"),
+                    ..failed(&e)
+                })?;
+                images.push(media);
+            }
+        }
+        for (i, text) in body.parts.iter().enumerate().skip(progress.posted.len()) {
+            let earlier = progress.unknown.clone().filter(|a| a.part == i);
+            if let Some(attempt) = &earlier {
+                let user = self.user_id(id, &credentials, &client).await;
+                let found = match user {
+                    Ok(user) => client.find_sent_post(&user, text, attempt.at).await,
+                    Err(e) => Err(e),
+                };
+                match found {
+                    Ok(Some(post)) => {
+                        tracing::info!(part = i + 1, "a part whose answer was lost is on X");
+                        progress.posted.push(post.id);
+                        progress.unknown = None;
+                        self.save(key, &progress).await?;
+                        continue;
+                    }
+                    Ok(None) => {}
+                    // The moderators looked and sent it again: theirs is the decision.
+                    Err(e) if attempt.asked => {
+                        tracing::warn!(error = %e, "could not look for a lost part; posting as the moderators asked");
+                    }
+                    Err(e) => {
+                        progress.unknown = Some(Attempt {
+                            asked: true,
+                            ..attempt.clone()
+                        });
+                        self.save(key, &progress).await?;
+                        return Err(maybe_sent(
+                            i,
+                            &format!(
+                                "its answer was lost and the account's posts cannot be read ({e})"
+                            ),
+                        ));
+                    }
+                }
+            }
+            let post = NewPost {
+                text: text.clone(),
+                reply_to: progress
+                    .posted
+                    .last()
+                    .cloned()
+                    .or_else(|| body.reply_to.as_ref().map(|r| r.id.clone())),
+                media_ids: if i == 0 {
+                    std::mem::take(&mut images)
+                } else {
+                    Vec::new()
+                },
+            };
+            // Written before the create: if the answer (or this process) is lost, the next attempt looks
+            // before it posts.
+            progress.unknown = Some(Attempt {
+                part: i,
+                at: Utc::now(),
+                asked: false,
+            });
+            self.save(key, &progress).await?;
+            match client.create_post(&post).await {
+                Ok(posted) => {
+                    progress.posted.push(posted.id);
+                    progress.unknown = None;
+                    self.save(key, &progress).await?;
+                }
+                Err(e) if e.is_unknown_outcome() && earlier.is_some() => {
+                    progress.unknown = progress.unknown.map(|a| Attempt { asked: true, ..a });
+                    self.save(key, &progress).await?;
+                    return Err(maybe_sent(i, &format!("its answer was lost again ({e})")));
+                }
+                Err(e) if e.is_unknown_outcome() => {
+                    return Err(SendError {
+                        disposition: Disposition::RetryAfter(LOOKUP_AFTER),
+                        message: format!("{e}; looking for part {} on X first", i + 1),
+                        moved_to: None,
+                    });
+                }
+                Err(e) => {
+                    // Refused outright: nothing was made.
+                    progress.unknown = None;
+                    self.save(key, &progress).await?;
+                    return Err(failed(&e));
+                }
+            }
+        }
+        Ok(progress.posted.first().cloned().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_reads_back_and_an_old_one_without_asked_is_not_asked() {
+        let progress = Progress {
+            posted: vec!["1".into()],
+            unknown: Some(Attempt {
+                part: 1,
+                at: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+                asked: false,
+            }),
+        };
+        let text = serde_json::to_string(&progress).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<Progress>(&text).ok(), Some(progress));
+        let old: Progress = serde_json::from_str(
+            r#"{"posted":[],"unknown":{"part":0,"at":"2026-01-01T00:00:00Z"}}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(old.unknown.map(|a| a.asked), Some(false));
+    }
+}

@@ -1,0 +1,277 @@
+//! An in-process fake X API v2 for posting: `users/me`, posts (`POST /2/tweets`) with replies and media,
+//! the account's timeline (`GET /2/users/:id/tweets`, for looking up a post whose answer was lost),
+//! reposts, and media upload v2 (initialize, append, finalize, metadata for alt text). Faults: the answer
+//! to a create lost after the post was made (503), a failing timeline, and a status for the next create.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+
+/// The account the fake's credentials belong to.
+pub const USER_ID: &str = "1500000000000000042";
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Posts made: the JSON sent, with `id` and `created_at` added.
+    posts: Vec<Value>,
+    next_id: u64,
+    /// Uploaded media: (id, bytes appended).
+    media: Vec<(String, usize)>,
+    /// Alt texts set: (media id, text).
+    alt_texts: Vec<(String, String)>,
+    /// Lose the answer to this create (1 = the next one): the post is made, the answer is a 503.
+    lose_create: Option<usize>,
+    creates: usize,
+    /// The next create is answered with this status and body, and not made.
+    fail_next: Option<(u16, Value)>,
+    /// Timeline reads answer 503.
+    timeline_down: bool,
+    timeline_reads: usize,
+    reposts: Vec<String>,
+    /// The `Authorization` headers seen.
+    authorizations: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeX {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+type Shared = State<Arc<Mutex<Inner>>>;
+
+/// The credentials `/provider add x` is given: consumer key and secret, access token and secret.
+pub const CREDENTIALS: &str =
+    "x-consumer-key x-consumer-secret 1500000000000000042-token x-token-secret";
+
+fn authorised(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap) -> bool {
+    let value = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let ok = value.starts_with("OAuth ")
+        && value.contains("oauth_consumer_key=\"x-consumer-key\"")
+        && value.contains("oauth_token=\"1500000000000000042-token\"")
+        && value.contains("oauth_signature=");
+    inner.lock().unwrap().authorizations.push(value);
+    ok
+}
+
+fn unauthorised() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized" })),
+    )
+        .into_response()
+}
+
+async fn me(State(inner): Shared, headers: HeaderMap) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    Json(json!({ "data": { "id": USER_ID, "name": "FOSDEM", "username": "fosdem" } }))
+        .into_response()
+}
+
+async fn create(State(inner): Shared, headers: HeaderMap, Json(mut body): Json<Value>) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.creates += 1;
+    if let Some((status, answer)) = inner.fail_next.take() {
+        return (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
+    }
+    inner.next_id += 1;
+    let id = format!("18000000000000000{:02}", inner.next_id);
+    body["id"] = json!(id);
+    body["created_at"] =
+        json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    inner.posts.push(body.clone());
+    if inner.lose_create == Some(inner.creates) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "upstream connect error").into_response();
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({ "data": { "id": id, "text": body["text"] } })),
+    )
+        .into_response()
+}
+
+async fn timeline(
+    State(inner): Shared,
+    Path(user): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.timeline_reads += 1;
+    if inner.timeline_down {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+    }
+    if user != USER_ID {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "title": "Not Found Error" })),
+        )
+            .into_response();
+    }
+    let since = query
+        .get("start_time")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let posts: Vec<Value> = inner
+        .posts
+        .iter()
+        .rev()
+        .filter(|p| {
+            let at =
+                chrono::DateTime::parse_from_rfc3339(p["created_at"].as_str().unwrap()).unwrap();
+            since.is_none_or(|since| at >= since)
+        })
+        .map(|p| {
+            json!({ "id": p["id"], "text": p["text"], "created_at": p["created_at"],
+                    "author_id": USER_ID, "conversation_id": p["id"] })
+        })
+        .collect();
+    let meta = json!({ "result_count": posts.len() });
+    if posts.is_empty() {
+        return Json(json!({ "meta": meta })).into_response();
+    }
+    Json(json!({ "data": posts, "meta": meta })).into_response()
+}
+
+async fn repost(
+    State(inner): Shared,
+    Path(_user): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let id = body["tweet_id"].as_str().unwrap_or_default().to_owned();
+    inner.lock().unwrap().reposts.push(id);
+    Json(json!({ "data": { "retweeted": true } })).into_response()
+}
+
+async fn initialize(State(inner): Shared, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    assert_eq!(body["media_category"], "tweet_image", "{body}");
+    let mut inner = inner.lock().unwrap();
+    let id = format!("7100000000000000{:02}", inner.media.len() + 1);
+    inner.media.push((id.clone(), 0));
+    Json(json!({ "data": { "id": id, "media_key": format!("3_{id}") } })).into_response()
+}
+
+async fn append(
+    State(inner): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    let Some(media) = inner.media.iter_mut().find(|(m, _)| *m == id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    media.1 += body.len();
+    StatusCode::OK.into_response()
+}
+
+async fn finalize(State(inner): Shared, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    Json(json!({ "data": { "id": id, "size": 1 } })).into_response()
+}
+
+async fn metadata(State(inner): Shared, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let id = body["id"].as_str().unwrap_or_default().to_owned();
+    let alt = body["metadata"]["alt_text"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    inner.lock().unwrap().alt_texts.push((id, alt));
+    Json(json!({ "data": { "associated_metadata": true } })).into_response()
+}
+
+impl FakeX {
+    pub async fn start() -> Self {
+        let inner: Arc<Mutex<Inner>> = Arc::default();
+        let app = Router::new()
+            .route("/2/users/me", get(me))
+            .route("/2/tweets", post(create))
+            .route("/2/users/{id}/tweets", get(timeline))
+            .route("/2/users/{id}/retweets", post(repost))
+            .route("/2/media/upload/initialize", post(initialize))
+            .route("/2/media/upload/{id}/append", post(append))
+            .route("/2/media/upload/{id}/finalize", post(finalize))
+            .route("/2/media/metadata", post(metadata))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url, inner }
+    }
+
+    /// Posts made so far: the JSON sent (`text`, `reply`, `media`) with `id` and `created_at`.
+    pub fn posts(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().posts.clone()
+    }
+
+    /// Media uploaded: (id, bytes received in appends, multipart framing included).
+    pub fn media(&self) -> Vec<(String, usize)> {
+        self.inner.lock().unwrap().media.clone()
+    }
+
+    /// Alt texts set: (media id, text).
+    pub fn alt_texts(&self) -> Vec<(String, String)> {
+        self.inner.lock().unwrap().alt_texts.clone()
+    }
+
+    /// The `n`-th create from now on (1: the next) is made, but its answer is lost (503).
+    pub fn lose_create(&self, n: usize) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.lose_create = Some(inner.creates + n);
+    }
+
+    /// The next create is answered `status` with `body`, and nothing is made.
+    pub fn fail_next(&self, status: u16, body: Value) {
+        self.inner.lock().unwrap().fail_next = Some((status, body));
+    }
+
+    /// The account's timeline cannot be read (503) or can again.
+    pub fn timeline_down(&self, down: bool) {
+        self.inner.lock().unwrap().timeline_down = down;
+    }
+
+    pub fn timeline_reads(&self) -> usize {
+        self.inner.lock().unwrap().timeline_reads
+    }
+
+    pub fn reposts(&self) -> Vec<String> {
+        self.inner.lock().unwrap().reposts.clone()
+    }
+}
