@@ -425,7 +425,7 @@ pub struct Config {
 }
 
 /// A LinkedIn version the API serves when this release was made.
-pub const DEFAULT_LINKEDIN_VERSION: &str = "202511";
+pub const DEFAULT_LINKEDIN_VERSION: &str = "202611";
 
 fn default_linkedin_version() -> String {
     DEFAULT_LINKEDIN_VERSION.to_owned()

@@ -638,6 +638,13 @@ async fn finished_rows_are_pruned_after_their_retention_and_nothing_else() {
     let app = TestApp::spawn().await;
     let sent = app.enqueue(42, "old news", "a").await;
     app.drain_outbox().await;
+    // A network's progress on a delivery (a thread's parts already out) goes with the delivery's row.
+    let progress = format!("{}x:a", herald::db::system::DELIVERY_PROGRESS);
+    let mut tx = app.db().begin().await.unwrap();
+    herald::db::system::set_system(&mut tx, app.now(), &progress, "{}")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let later = app
         .enqueue_at(
             43,
@@ -658,6 +665,12 @@ async fn finished_rows_are_pruned_after_their_retention_and_nothing_else() {
         .unwrap();
     assert!(outbox::get(app.db(), sent).await.unwrap().is_none());
     assert_eq!(app.row(later).await.state, OutboxState::Pending);
+    let mut tx = app.db().begin().await.unwrap();
+    let kept = herald::db::system::get_system(&mut tx, &progress)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(kept, None, "the progress went with its delivery");
 }
 
 #[tokio::test]

@@ -57,3 +57,22 @@ pub async fn set_system_if_absent(
         .await?
         .ok_or_else(|| anyhow::anyhow!("system setting {key} vanished"))
 }
+
+/// How the keys of a network's progress on one delivery start (a thread's parts already on X): kept as long
+/// as the outbox keeps the delivery's row, then pruned with it ([`forget_progress_before`]).
+pub const DELIVERY_PROGRESS: &str = "delivery-progress:";
+
+/// Deletes the delivery progress last written before `before`; returns how many went.
+pub async fn forget_progress_before(db: &super::Db, before: DateTime<Utc>) -> anyhow::Result<u64> {
+    let _turn = db.write_turn().await;
+    let pattern = format!("{DELIVERY_PROGRESS}%");
+    let n = super::on_db!(db, |pool| {
+        sqlx::query("DELETE FROM system_state WHERE key LIKE $1 AND updated_at < $2")
+            .bind(&pattern)
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(n)
+}

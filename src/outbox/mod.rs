@@ -1008,6 +1008,8 @@ pub async fn prune_queues(
                 break;
             }
         }
+        // A network's progress on a delivery goes with the delivery's row.
+        pruned += crate::db::system::forget_progress_before(db, before).await?;
     }
     if inbox_days > 0 {
         let before = now - TimeDelta::days(i64::from(inbox_days));

@@ -129,7 +129,7 @@ struct Attempt {
 }
 
 fn progress_key(delivery_key: &str) -> String {
-    format!("x-thread:{delivery_key}")
+    format!("{}x:{delivery_key}", system::DELIVERY_PROGRESS)
 }
 
 /// Posts threads and reposts to X accounts.
