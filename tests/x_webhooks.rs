@@ -166,3 +166,71 @@ async fn a_signed_mention_reaches_the_moderation_chat_once_and_a_wrong_signature
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn a_mention_delivered_by_webhook_is_answered_from_telegram_as_a_reply_on_x() {
+    let app = TestApp::spawn().await;
+    app.with_owner_and_conference().await;
+    app.bind("moderation", MODERATION).await;
+    app.say(&support::OWNER, "/conference policy 2").await;
+    app.join(&support::ADA, "volunteer").await;
+    let x = support::fake_x::FakeX::start().await;
+    app.say(&support::OWNER, &format!("/provider add x xconf {}", x.url))
+        .await;
+    app.deliver(&[app.message_update(
+        &support::OWNER,
+        support::OWNER.id,
+        support::fake_x::CREDENTIALS,
+    )])
+    .await;
+    app.say(&support::OWNER, "/provider on xconf").await;
+    let replies = app
+        .say(&support::OWNER, "/switch xconf moderation on")
+        .await;
+    assert!(replies[0].contains("moderation is on"), "{replies:?}");
+    let provider = {
+        let mut tx = app.db().begin().await.unwrap();
+        let conference = conferences::conference_by_slug(&mut tx, "fosdem-2027")
+            .await
+            .unwrap()
+            .unwrap();
+        let found = providers::provider_by_name(&mut tx, conference.series_id, "xconf")
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        found.id
+    };
+
+    let body = mention("777", "@fosdem which room is the Rust devroom in?");
+    let signature = herald_bots::x::webhook::sign("x-consumer-secret", &body);
+    let (status, answer) = post(&app, provider, &body, Some(&signature)).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"stored":1}"#));
+    app.app.inbox.drain().await.unwrap();
+    app.send_everything().await;
+    let shown = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .find(|c| {
+            c.chat_id() == Some(MODERATION)
+                && c.text()
+                    .unwrap()
+                    .contains("which room is the Rust devroom in?")
+        })
+        .expect("the mention in the moderation chat");
+
+    // Ada answers by replying to it; the answer waits for approval, then goes out as a reply on X.
+    let mut reply = app.message_update(&support::ADA, MODERATION, "K.1.105, from 10:00.");
+    reply["message"]["reply_to_message"] = json!({ "message_id": shown.message_id.unwrap() });
+    app.deliver(&[reply]).await;
+    app.say(&support::OWNER, "/approve 1").await;
+    app.send_everything().await;
+    let posts = x.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0]["text"], "K.1.105, from 10:00.");
+    assert_eq!(
+        posts[0]["reply"]["in_reply_to_tweet_id"], "777",
+        "{posts:?}"
+    );
+}
