@@ -462,6 +462,10 @@ impl Application {
                     self.health.clone(),
                     self.templates.clone(),
                     self.config.listeners.clone(),
+                    self.config
+                        .public_url
+                        .as_ref()
+                        .is_some_and(|u| u.scheme() == "https"),
                 )?;
                 singleton(
                     "listeners",

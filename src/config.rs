@@ -262,6 +262,9 @@ impl OutboxSection {
 pub struct ListenSection {
     /// How often Bluesky's notifications are polled.
     pub bluesky_poll_secs: u64,
+    /// How often X's mentions timeline is read when X's webhooks cannot reach Herald (no public HTTPS
+    /// address); every read costs X API credits.
+    pub x_poll_secs: u64,
     /// A Mastodon stream silent this long (no event, no heartbeat) is reconnected.
     pub stream_idle_secs: u64,
     /// The first wait after a failure; doubled per failure up to `backoff_max_secs`.
@@ -277,6 +280,7 @@ impl Default for ListenSection {
     fn default() -> Self {
         Self {
             bluesky_poll_secs: 10,
+            x_poll_secs: 60,
             stream_idle_secs: 90,
             backoff_base_ms: 1000,
             backoff_max_secs: 60,

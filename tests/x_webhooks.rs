@@ -167,9 +167,9 @@ async fn a_signed_mention_reaches_the_moderation_chat_once_and_a_wrong_signature
     );
 }
 
-#[tokio::test]
-async fn a_mention_delivered_by_webhook_is_answered_from_telegram_as_a_reply_on_x() {
-    let app = TestApp::spawn().await;
+/// An X account added from chat against a fake X, its mentions routed to the conference's moderation
+/// chat (policy 2, Ada a volunteer); the fake and the provider's number.
+async fn with_x(app: &TestApp) -> (support::fake_x::FakeX, i64) {
     app.with_owner_and_conference().await;
     app.bind("moderation", MODERATION).await;
     app.say(&support::OWNER, "/conference policy 2").await;
@@ -201,7 +201,13 @@ async fn a_mention_delivered_by_webhook_is_answered_from_telegram_as_a_reply_on_
         tx.commit().await.unwrap();
         found.id
     };
+    (x, provider)
+}
 
+#[tokio::test]
+async fn a_mention_delivered_by_webhook_is_answered_from_telegram_as_a_reply_on_x() {
+    let app = TestApp::spawn().await;
+    let (x, provider) = with_x(&app).await;
     let body = mention("777", "@fosdem which room is the Rust devroom in?");
     let signature = herald_bots::x::webhook::sign("x-consumer-secret", &body);
     let (status, answer) = post(&app, provider, &body, Some(&signature)).await;
@@ -233,4 +239,49 @@ async fn a_mention_delivered_by_webhook_is_answered_from_telegram_as_a_reply_on_
         posts[0]["reply"]["in_reply_to_tweet_id"], "777",
         "{posts:?}"
     );
+}
+
+#[tokio::test]
+async fn without_a_public_https_address_mentions_are_read_from_the_timeline_and_stored_once() {
+    let app = TestApp::spawn().await;
+    let (x, provider) = with_x(&app).await;
+    // Written before Herald listened: not brought up.
+    x.mention(100, "old", "@fosdem an old one");
+    let _listening = app.start_listeners();
+    app.until("the first read of the mentions", |_| x.mention_reads() >= 1)
+        .await;
+    let status = app.say(&support::OWNER, "/status").await.join("\n");
+    assert!(status.contains("polling"), "{status}");
+    x.mention(101, "dana", "@fosdem is there a Rust devroom?");
+    app.until("the mention in the moderation chat", |app| {
+        app.telegram
+            .texts_to(MODERATION)
+            .iter()
+            .any(|t| t.contains("is there a Rust devroom?"))
+    })
+    .await;
+    // The same post delivered by a webhook as well: already stored.
+    let body = serde_json::to_vec(&json!({ "data": {
+        "event_uuid": "101", "filter": { "user_id": support::fake_x::USER_ID },
+        "event_type": "post.mention.create",
+        "payload": { "id": "101", "text": "@fosdem is there a Rust devroom?", "author_id": "9101" },
+        "includes": { "users": [{ "id": "9101", "username": "dana", "name": "DANA" }] },
+    } }))
+    .unwrap();
+    let signature = herald_bots::x::webhook::sign("x-consumer-secret", &body);
+    let (status, answer) = post(&app, provider, &body, Some(&signature)).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"stored":0}"#));
+    let reads = x.mention_reads();
+    app.until("two more reads", |_| x.mention_reads() >= reads + 2)
+        .await;
+    let texts = app.telegram.texts_to(MODERATION);
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.contains("is there a Rust devroom?"))
+            .count(),
+        1,
+        "{texts:?}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("an old one")), "{texts:?}");
 }

@@ -205,12 +205,12 @@ pub async fn chat_messages(
     super::outbox::sent_messages(tx, &format!("mention:{mention}")).await
 }
 
-/// The provider that routes its incoming messages to `conference`, by id: which providers listen.
-pub async fn routed_providers(tx: &mut Tx) -> anyhow::Result<Vec<(i64, i64)>> {
+/// The active providers that route their incoming messages to a conference: (id, conference, kind).
+pub async fn routed_providers(tx: &mut Tx) -> anyhow::Result<Vec<(i64, i64, String)>> {
     let rows = on_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT id, incoming_conference_id FROM providers WHERE active AND incoming_conference_id IS NOT NULL \
-             AND kind IN ('mastodon', 'bluesky') ORDER BY id",
+            "SELECT id, incoming_conference_id, kind FROM providers WHERE active \
+             AND incoming_conference_id IS NOT NULL ORDER BY id",
         )
         .fetch_all(conn)
         .await

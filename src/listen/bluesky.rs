@@ -25,23 +25,9 @@ pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: Cancel
         }
     };
     let every = Duration::from_secs(listener.settings.bluesky_poll_secs.max(1));
-    let mut failures = 0u32;
-    loop {
-        let wait = match poll(listener, &client).await {
-            Ok(()) => {
-                failures = 0;
-                every
-            }
-            Err(err) => {
-                listener.failed(&err).await;
-                failures += 1;
-                listener.backoff(failures - 1).max(every)
-            }
-        };
-        if !listener.pause(wait, &cancel).await {
-            return;
-        }
-    }
+    listener
+        .poll_every(every, &cancel, || poll(listener, &client))
+        .await;
 }
 
 fn client(listener: &Listener, credentials: &Value) -> anyhow::Result<BlueskyClient> {

@@ -10,6 +10,7 @@
 
 pub(crate) mod bluesky;
 pub(crate) mod mastodon;
+pub(crate) mod x;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -41,6 +42,8 @@ pub struct Listeners {
     templates: Arc<Templates>,
     settings: ListenSection,
     http: reqwest::Client,
+    /// X's webhooks can reach this Herald (it has a public HTTPS address): X's listener only says so.
+    x_webhooks: bool,
 }
 
 struct Running {
@@ -56,6 +59,7 @@ impl Listeners {
         health: Health,
         templates: Arc<Templates>,
         settings: ListenSection,
+        x_webhooks: bool,
     ) -> anyhow::Result<Self> {
         // No overall timeout: streams stay open; each listener bounds its own reads.
         let http = reqwest::Client::builder()
@@ -68,6 +72,7 @@ impl Listeners {
             templates,
             settings,
             http,
+            x_webhooks,
         })
     }
 
@@ -95,7 +100,15 @@ impl Listeners {
         let mut wanted = HashMap::new();
         {
             let mut tx = self.db.begin().await?;
-            for (id, conference) in store::routed_providers(&mut tx).await? {
+            // The networks with a mentions inbox (what `/switch … moderation on` may route).
+            let listens = |kind: &str| {
+                crate::delivery::networks::network(kind)
+                    .is_some_and(|n| n.can(herald_commands::Feature::SocialManagement))
+            };
+            for (id, conference, kind) in store::routed_providers(&mut tx).await? {
+                if !listens(&kind) {
+                    continue;
+                }
                 let Some(provider) = providers::provider_by_id(&mut tx, id).await? else {
                     continue;
                 };
@@ -135,6 +148,7 @@ impl Listeners {
                     .register(&format!("listener:{}", provider.internal_name)),
                 conference,
                 provider,
+                x_webhooks: self.x_webhooks,
             };
             let token = cancel.clone();
             let handle = tokio::spawn(async move {
@@ -167,6 +181,7 @@ pub struct Listener {
     report: Reporter,
     conference: i64,
     provider: Provider,
+    x_webhooks: bool,
 }
 
 /// One notification to store: its platform id and what to keep.
@@ -290,6 +305,32 @@ impl Listener {
     }
 
     /// Waits `d`, or returns false when the listener is stopped meanwhile.
+    /// Runs `poll` every `every` until `cancel`, waiting longer (the backoff) while it fails, each failure
+    /// reported.
+    async fn poll_every<F, Fut>(&self, every: Duration, cancel: &CancellationToken, mut poll: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>>,
+    {
+        let mut failures = 0u32;
+        loop {
+            let wait = match poll().await {
+                Ok(()) => {
+                    failures = 0;
+                    every
+                }
+                Err(err) => {
+                    self.failed(&err).await;
+                    failures += 1;
+                    self.backoff(failures - 1).max(every)
+                }
+            };
+            if !self.pause(wait, cancel).await {
+                return;
+            }
+        }
+    }
+
     async fn pause(&self, d: Duration, cancel: &CancellationToken) -> bool {
         tokio::select! {
             () = cancel.cancelled() => false,

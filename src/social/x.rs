@@ -59,7 +59,7 @@ impl Driver for X {
         provider: &providers::Provider,
         credentials: &serde_json::Value,
     ) -> anyhow::Result<Verified> {
-        let me = x_client(provider, credentials)?.me().await?;
+        let me = client(provider, credentials)?.me().await?;
         Ok(Verified {
             account: format!("@{}", me.username),
             max_characters: None,
@@ -67,17 +67,19 @@ impl Driver for X {
         })
     }
 
-    /// Nothing to hear yet: X's mentions and direct messages come by webhook (being built).
+    /// Mentions come by webhook when X can reach Herald, else from the mentions timeline.
     async fn listen(
         &self,
-        _listener: &Listener,
-        _credentials: &serde_json::Value,
-        _cancel: CancellationToken,
+        listener: &Listener,
+        credentials: &serde_json::Value,
+        cancel: CancellationToken,
     ) {
+        crate::listen::x::run(listener, credentials, cancel).await;
     }
 }
 
-fn x_client(
+/// A client for provider `provider`'s account.
+pub(crate) fn client(
     provider: &providers::Provider,
     credentials: &serde_json::Value,
 ) -> anyhow::Result<XClient> {
@@ -241,8 +243,8 @@ impl Sender for XSender {
             ));
         }
         let id = provider.id;
-        let client = x_client(&provider, &credentials)
-            .map_err(|e| SendError::permanent(format!("{e:#}")))?;
+        let client =
+            client(&provider, &credentials).map_err(|e| SendError::permanent(format!("{e:#}")))?;
         if let Some(target) = &body.boost {
             // Reposting twice reposts once: safe to retry.
             let user = self

@@ -1,6 +1,7 @@
 //! An in-process fake X API v2 for posting: `users/me`, posts (`POST /2/tweets`) with replies and media,
 //! the account's timeline (`GET /2/users/:id/tweets`, for looking up a post whose answer was lost),
-//! reposts, and media upload v2 (initialize, append, finalize, metadata for alt text). Faults: the answer
+//! reposts, the mentions timeline (`GET /2/users/:id/mentions`, newest first, `since_id`), and media upload
+//! v2 (initialize, append, finalize, metadata for alt text). Faults: the answer
 //! to a create lost after the post was made (503), a failing timeline, and a status for the next create.
 
 #![allow(dead_code, clippy::unwrap_used)]
@@ -39,6 +40,9 @@ struct Inner {
     reposts: Vec<String>,
     /// The `Authorization` headers seen.
     authorizations: Vec<String>,
+    /// Posts mentioning the account, oldest first: (id, author id, username, name, text).
+    mentions: Vec<(u64, String, String, String, String)>,
+    mention_reads: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +110,58 @@ async fn create(State(inner): Shared, headers: HeaderMap, Json(mut body): Json<V
         Json(json!({ "data": { "id": id, "text": body["text"] } })),
     )
         .into_response()
+}
+
+/// `GET /2/users/:id/mentions`: newest first, only those after `since_id`, with their authors.
+async fn mentions(
+    State(inner): Shared,
+    Path(user): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.mention_reads += 1;
+    if user != USER_ID {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "title": "Not Found Error" })),
+        )
+            .into_response();
+    }
+    let since: u64 = query
+        .get("since_id")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let found: Vec<_> = inner
+        .mentions
+        .iter()
+        .rev()
+        .filter(|(id, ..)| *id > since)
+        .collect();
+    let meta = match found.first() {
+        Some((newest, ..)) => {
+            json!({ "result_count": found.len(), "newest_id": newest.to_string() })
+        }
+        None => json!({ "result_count": 0 }),
+    };
+    let posts: Vec<Value> = found
+        .iter()
+        .map(|(id, author, _, _, text)| {
+            json!({ "id": id.to_string(), "text": text, "author_id": author,
+                    "created_at": "2027-02-06T09:30:00.000Z", "in_reply_to_user_id": null })
+        })
+        .collect();
+    let users: Vec<Value> = found
+        .iter()
+        .map(|(_, author, username, name, _)| json!({ "id": author, "username": username, "name": name }))
+        .collect();
+    if posts.is_empty() {
+        return Json(json!({ "meta": meta })).into_response();
+    }
+    Json(json!({ "data": posts, "includes": { "users": users }, "meta": meta })).into_response()
 }
 
 async fn timeline(
@@ -222,6 +278,7 @@ impl FakeX {
             .route("/2/users/me", get(me))
             .route("/2/tweets", post(create))
             .route("/2/users/{id}/tweets", get(timeline))
+            .route("/2/users/{id}/mentions", get(mentions))
             .route("/2/users/{id}/retweets", post(repost))
             .route("/2/media/upload/initialize", post(initialize))
             .route("/2/media/upload/{id}/append", post(append))
@@ -237,6 +294,22 @@ impl FakeX {
     }
 
     /// Posts made so far: the JSON sent (`text`, `reply`, `media`) with `id` and `created_at`.
+    /// Someone mentions the account: post `id` by `username`.
+    pub fn mention(&self, id: u64, username: &str, text: &str) {
+        self.inner.lock().unwrap().mentions.push((
+            id,
+            format!("{}", 9_000 + id),
+            username.to_owned(),
+            username.to_uppercase(),
+            text.to_owned(),
+        ));
+    }
+
+    /// How often the mentions timeline was read.
+    pub fn mention_reads(&self) -> usize {
+        self.inner.lock().unwrap().mention_reads
+    }
+
     pub fn posts(&self) -> Vec<Value> {
         self.inner.lock().unwrap().posts.clone()
     }

@@ -421,6 +421,7 @@ impl TestApp {
     pub fn start_listeners(&self) -> tokio_util::sync::DropGuard {
         let settings = herald::config::ListenSection {
             bluesky_poll_secs: 1,
+            x_poll_secs: 1,
             stream_idle_secs: 30,
             backoff_base_ms: 100,
             backoff_max_secs: 1,
@@ -433,6 +434,7 @@ impl TestApp {
             self.app.health.clone(),
             self.app.templates.clone(),
             settings,
+            false,
         )
         .expect("listeners");
         let token = tokio_util::sync::CancellationToken::new();
