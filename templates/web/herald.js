@@ -61,12 +61,14 @@
 
   const text = document.getElementById('compose-text');
   const counters = document.querySelectorAll('#counters li[data-kind]');
+  // The words of the tooltip come from the page (its template, in the reader's language).
+  const over = document.getElementById('counters')?.dataset.over || '';
   function count() {
     counters.forEach((li) => {
       const n = window.heraldLength(li.dataset.kind, text.value);
       li.querySelector('.count').textContent = String(n);
       li.classList.toggle('over', n > Number(li.dataset.limit));
-      li.title = n > Number(li.dataset.limit) ? 'Longer than one post: it becomes a thread' : '';
+      li.title = n > Number(li.dataset.limit) ? over : '';
     });
   }
   if (text) {
