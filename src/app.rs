@@ -131,12 +131,14 @@ impl Application {
 
         // The chat core, as each adapter runs it.
         let telegram_on = config.telegram()?.is_some();
+        let networks = Arc::new(crate::social::Settings::of(&config));
         let core = || {
             Core::new(
                 templates.clone(),
                 config.public_url.clone(),
                 web_base.clone(),
                 telegram_on,
+                networks.clone(),
             )
         };
         let mut senders = Senders::default();
@@ -201,7 +203,7 @@ impl Application {
         for driver in crate::social::DRIVERS {
             senders.insert(
                 driver.network().name(),
-                driver.sender(db.clone(), pictures.clone()),
+                driver.sender(db.clone(), pictures.clone(), &networks),
             );
         }
         let metrics = Metrics::new();

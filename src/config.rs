@@ -435,18 +435,6 @@ fn default_linkedin_version() -> String {
     DEFAULT_LINKEDIN_VERSION.to_owned()
 }
 
-/// The `Linkedin-Version` of the configuration this process loaded ([`Config::load`]), the default
-/// before that. The LinkedIn senders and the credential check read it here: they are built from the
-/// list of drivers, which is not handed the configuration.
-pub fn linkedin_version() -> String {
-    LINKEDIN_VERSION
-        .read()
-        .map_or_else(|_| None, |v| v.clone())
-        .unwrap_or_else(default_linkedin_version)
-}
-
-static LINKEDIN_VERSION: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -494,9 +482,6 @@ impl Config {
             .extract()
             .map_err(describe_figment_error)?;
         config.validate()?;
-        if let Ok(mut version) = LINKEDIN_VERSION.write() {
-            *version = Some(config.linkedin_version.trim().to_owned());
-        }
         Ok(config)
     }
 

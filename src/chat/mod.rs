@@ -293,6 +293,8 @@ pub struct Ctx {
     pub templates: Arc<Templates>,
     pub bot: Arc<BotInfo>,
     pub inbound: Arc<Inbound>,
+    /// What the networks' drivers take from the configuration (`/provider test`).
+    pub networks: Arc<crate::social::Settings>,
 }
 
 /// One message of a reply, to the chat the event came from. (What goes elsewhere — the moderation chat,
@@ -579,6 +581,7 @@ pub struct Core {
     web: url::Url,
     /// Whether Telegram is configured: a username stored by an earlier run is no bot to link to.
     telegram: bool,
+    networks: Arc<crate::social::Settings>,
 }
 
 impl std::fmt::Debug for Core {
@@ -596,6 +599,7 @@ impl Core {
         public_url: Option<url::Url>,
         web: url::Url,
         telegram: bool,
+        networks: Arc<crate::social::Settings>,
     ) -> Self {
         Self {
             schema: schema(),
@@ -603,7 +607,13 @@ impl Core {
             public_url,
             web,
             telegram,
+            networks,
         }
+    }
+
+    /// What the networks' drivers take from the configuration.
+    pub fn networks(&self) -> Arc<crate::social::Settings> {
+        self.networks.clone()
     }
 
     /// What the bot knows about itself; `username` is the Telegram bot's as a running Herald learnt it
@@ -634,6 +644,7 @@ impl Core {
             templates: self.templates.clone(),
             bot: Arc::new(bot),
             inbound: Arc::new(inbound),
+            networks: self.networks.clone(),
         };
         let actor = resolve_actor(&ctx).await?;
         let reply = handle(&self.schema, ctx.clone(), actor).await?;

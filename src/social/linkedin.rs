@@ -13,7 +13,7 @@ use herald_bots::{
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{Driver, Pictures, Verified, load_images};
+use super::{Driver, Pictures, Settings, Verified, load_images};
 use crate::{
     db::{Db, providers},
     delivery::networks::{self, Credentials, MAYBE_SENT, Network},
@@ -34,8 +34,8 @@ impl Driver for LinkedIn {
         networks::network(networks::LINKEDIN).expect("LinkedIn is a network")
     }
 
-    fn sender(&self, db: Db, pictures: Arc<Pictures>) -> Arc<dyn Sender> {
-        LinkedInSender::new(db, pictures)
+    fn sender(&self, db: Db, pictures: Arc<Pictures>, settings: &Settings) -> Arc<dyn Sender> {
+        LinkedInSender::new(db, pictures, &settings.linkedin_version)
     }
 
     /// The page the token posts as (reading it checks the token, the version and access to the page),
@@ -44,10 +44,12 @@ impl Driver for LinkedIn {
         &self,
         provider: &providers::Provider,
         credentials: &serde_json::Value,
+        settings: &Settings,
     ) -> anyhow::Result<Verified> {
-        let (client, organization) = linkedin_client(provider, credentials)?;
+        let (client, organization) =
+            linkedin_client(provider, credentials, &settings.linkedin_version)?;
         let page = client.organization(&organization).await?;
-        let version = configured_version()?;
+        let version = Version::parse(&settings.linkedin_version)?;
         Ok(Verified {
             account: format!("{} ({organization})", page.localized_name),
             max_characters: None,
@@ -62,10 +64,6 @@ impl Driver for LinkedIn {
         _cancel: CancellationToken,
     ) {
     }
-}
-
-fn configured_version() -> anyhow::Result<Version> {
-    Ok(Version::parse(&crate::config::linkedin_version())?)
 }
 
 /// The `provider_ok` warning about the configured version, when it ends within a month or has ended.
@@ -85,6 +83,7 @@ fn version_warning(version: Version, today: NaiveDate) -> Option<serde_json::Val
 fn linkedin_client(
     provider: &providers::Provider,
     credentials: &serde_json::Value,
+    version: &str,
 ) -> anyhow::Result<(LinkedInClient, String)> {
     let base = provider
         .base_url
@@ -104,7 +103,7 @@ fn linkedin_client(
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()?;
-    let client = LinkedInClient::new(base.parse()?, access_token, configured_version()?, http);
+    let client = LinkedInClient::new(base.parse()?, access_token, Version::parse(version)?, http);
     Ok((client, organization))
 }
 
@@ -113,11 +112,17 @@ fn linkedin_client(
 pub struct LinkedInSender {
     db: Db,
     pictures: Arc<Pictures>,
+    /// The configured `Linkedin-Version`.
+    version: String,
 }
 
 impl LinkedInSender {
-    pub fn new(db: Db, pictures: Arc<Pictures>) -> Arc<Self> {
-        Arc::new(Self { db, pictures })
+    pub fn new(db: Db, pictures: Arc<Pictures>, version: &str) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            pictures,
+            version: version.to_owned(),
+        })
     }
 }
 
@@ -179,7 +184,7 @@ impl Sender for LinkedInSender {
                 body.parts.len()
             )));
         };
-        let (client, organization) = linkedin_client(&provider, &credentials)
+        let (client, organization) = linkedin_client(&provider, &credentials, &self.version)
             .map_err(|e| SendError::permanent(format!("{e:#}")))?;
         // One picture per post: the first.
         let image = match body.images.first() {

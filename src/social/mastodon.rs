@@ -10,7 +10,7 @@ use herald_bots::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{Driver, Pictures, Verified, load_images, transient};
+use super::{Driver, Pictures, Settings, Verified, load_images, transient};
 use crate::{
     db::{Db, providers},
     delivery::networks::{self, Credentials, Network},
@@ -28,7 +28,7 @@ impl Driver for Mastodon {
         networks::network(networks::MASTODON).expect("Mastodon is a network")
     }
 
-    fn sender(&self, db: Db, pictures: Arc<Pictures>) -> Arc<dyn Sender> {
+    fn sender(&self, db: Db, pictures: Arc<Pictures>, _: &Settings) -> Arc<dyn Sender> {
         MastodonSender::new(db, pictures)
     }
 
@@ -37,6 +37,7 @@ impl Driver for Mastodon {
         &self,
         provider: &providers::Provider,
         credentials: &serde_json::Value,
+        _: &Settings,
     ) -> anyhow::Result<Verified> {
         let client = mastodon_client(provider, credentials)?;
         let account = client.verify_credentials().await?;

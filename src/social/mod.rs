@@ -149,6 +149,21 @@ pub struct Verified {
     pub warning: Option<serde_json::Value>,
 }
 
+/// What the networks' drivers take from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The `Linkedin-Version` (`YYYYMM`) of every LinkedIn request.
+    pub linkedin_version: String,
+}
+
+impl Settings {
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            linkedin_version: config.linkedin_version.trim().to_owned(),
+        }
+    }
+}
+
 /// One social network's working parts, beside its description ([`Network`]).
 #[async_trait]
 pub trait Driver: Sync + std::fmt::Debug {
@@ -156,13 +171,14 @@ pub trait Driver: Sync + std::fmt::Debug {
     fn network(&self) -> &'static dyn Network;
 
     /// The outbox's sender for the network's provider accounts.
-    fn sender(&self, db: Db, pictures: Arc<Pictures>) -> Arc<dyn Sender>;
+    fn sender(&self, db: Db, pictures: Arc<Pictures>, settings: &Settings) -> Arc<dyn Sender>;
 
     /// Checks a provider's credentials with the network.
     async fn verify(
         &self,
         provider: &providers::Provider,
         credentials: &serde_json::Value,
+        settings: &Settings,
     ) -> anyhow::Result<Verified>;
 
     /// Hears what the network tells the account (mentions, direct messages) until `cancel`; a network
@@ -193,9 +209,10 @@ pub fn driver(kind: &str) -> Option<&'static dyn Driver> {
 pub async fn verify(
     provider: &providers::Provider,
     credentials: &serde_json::Value,
+    settings: &Settings,
 ) -> anyhow::Result<Verified> {
     match driver(&provider.kind) {
-        Some(driver) => driver.verify(provider, credentials).await,
+        Some(driver) => driver.verify(provider, credentials, settings).await,
         None => anyhow::bail!("testing {} providers is not supported", provider.kind),
     }
 }

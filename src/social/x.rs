@@ -28,7 +28,7 @@ use herald_bots::{
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Driver, Pictures, Verified, load_images, transient};
+use super::{Driver, Pictures, Settings, Verified, load_images, transient};
 use crate::{
     db::{Db, providers, system},
     delivery::networks::{self, Credentials, MAYBE_SENT, Network},
@@ -49,7 +49,7 @@ impl Driver for X {
         networks::network(networks::X).expect("X is a network")
     }
 
-    fn sender(&self, db: Db, pictures: Arc<Pictures>) -> Arc<dyn Sender> {
+    fn sender(&self, db: Db, pictures: Arc<Pictures>, _: &Settings) -> Arc<dyn Sender> {
         XSender::new(db, pictures)
     }
 
@@ -58,6 +58,7 @@ impl Driver for X {
         &self,
         provider: &providers::Provider,
         credentials: &serde_json::Value,
+        _: &Settings,
     ) -> anyhow::Result<Verified> {
         let me = client(provider, credentials)?.me().await?;
         Ok(Verified {

@@ -73,6 +73,7 @@ async fn context(
         templates: state.templates.clone(),
         bot: Arc::new(bot),
         inbound: Arc::new(inbound),
+        networks: state.web_chat.core().networks(),
     };
     let actor = Actor {
         person: Some(signed.person),

@@ -95,7 +95,7 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
                 let mut tx = ctx.tx.lock().await;
                 store::credentials(&mut tx, provider.id).await?
             };
-            let result = crate::social::verify(&provider, &credentials).await;
+            let result = crate::social::verify(&provider, &credentials, &ctx.networks).await;
             Ok(match result {
                 Ok(verified) => {
                     let mut tx = ctx.tx.lock().await;
