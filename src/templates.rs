@@ -217,6 +217,16 @@ impl Templates {
         }
     }
 
+    /// The variables template `name` reads from its context (`user.name` for a nested one), for checking
+    /// that a translation asks for nothing its English original is not given.
+    pub fn variables(&self, name: &str) -> anyhow::Result<BTreeSet<String>> {
+        let template = self
+            .env
+            .get_template(name)
+            .with_context(|| format!("Failed to find template {name}"))?;
+        Ok(template.undeclared_variables(true).into_iter().collect())
+    }
+
     /// The shipped languages, English first.
     pub fn languages(&self) -> &[String] {
         &self.languages

@@ -67,6 +67,35 @@ fn every_shipped_language_has_every_template_and_every_help_line() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// A translation reads only what its English original is given (strict undefined would fail it at runtime,
+/// on a page or in a mail no test renders in that language).
+#[test]
+fn every_translation_reads_only_what_its_english_template_is_given() {
+    let templates = Templates::new();
+    let mut problems = Vec::new();
+    for name in templates.names().iter().filter(|n| !localised(n)) {
+        if name.ends_with(".css") || name.ends_with(".js") {
+            continue;
+        }
+        let english = templates.variables(name).unwrap();
+        for lang in templates.languages().iter().filter(|l| *l != "en") {
+            if !templates.has(lang, name) {
+                continue;
+            }
+            let translated = templates.variables(&format!("{lang}/{name}")).unwrap();
+            // `lang` is given to every template; the date filter reads `tz` where the context has it.
+            let extra: Vec<_> = translated
+                .difference(&english)
+                .filter(|v| *v != "lang" && *v != "tz")
+                .collect();
+            if !extra.is_empty() {
+                problems.push(format!("{lang}/{name} reads {extra:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
 #[test]
 fn the_date_filter_writes_the_readers_language_in_the_conferences_zone() {
     let templates = Templates::new();
