@@ -30,6 +30,7 @@ use serde_json::json;
 use super::AppState;
 use crate::{
     db::{inbox, providers},
+    delivery::networks::Credentials,
     mentions::{Heard, X_KIND},
 };
 
@@ -54,12 +55,15 @@ async fn consumer_secret(state: &AppState, id: i64) -> anyhow::Result<Option<Str
         _ => None,
     };
     tx.commit().await?;
-    Ok(credentials.and_then(|c| {
-        c.get("consumer_secret")
-            .and_then(|s| s.as_str())
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    }))
+    Ok(credentials
+        .as_ref()
+        .and_then(Credentials::read)
+        .and_then(|c| match c {
+            Credentials::OAuth1 {
+                consumer_secret, ..
+            } if !consumer_secret.is_empty() => Some(consumer_secret),
+            _ => None,
+        }))
 }
 
 async fn secret_or_answer(state: &AppState, provider: &str) -> Result<(i64, String), Response> {
