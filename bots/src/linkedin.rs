@@ -14,6 +14,9 @@
 //! [`Version::status`] warns a month before. Daily quotas answer 429, mostly without headers, and reset at
 //! midnight UTC. LinkedIn has no idempotency key either: a lost answer to a create is
 //! [`LinkedInError::UnknownOutcome`].
+//!
+//! The member's token comes from the three-legged OAuth 2.0 flow ([`oauth`]); the pages it may post as
+//! from [`LinkedInClient::administered_organizations`].
 
 use std::{fmt, time::Duration};
 
@@ -25,6 +28,8 @@ use serde_json::{Value, json};
 use crate::Disposition;
 pub use crate::bluesky::Image;
 
+pub mod oauth;
+
 /// LinkedIn's API host.
 pub const API_BASE: &str = "https://api.linkedin.com/";
 /// The characters "little text" reserves (Posts API, "Little Text Format").
@@ -35,6 +40,10 @@ const RESERVED: &[char] = &[
 pub const MAX_COMMENTARY_CHARS: usize = 3000;
 /// How many times an image is polled before giving up (transiently).
 const MAX_POLLS: u32 = 60;
+/// Access control entries asked for per page.
+const ACL_PAGE: u32 = 100;
+/// At most this many pages of them are read.
+const MAX_ACL_PAGES: u32 = 5;
 
 /// Escapes plain text for a post's `commentary`: each reserved character gets a backslash.
 pub fn escape_little_text(text: &str) -> String {
@@ -68,6 +77,14 @@ pub struct Organization {
     pub localized_name: String,
     #[serde(default)]
     pub vanity_name: Option<String>,
+}
+
+/// A page the member administers: its URN, from the access control list, and what LinkedIn says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdministeredOrganization {
+    /// `urn:li:organization:…`, the author of the page's posts.
+    pub urn: String,
+    pub organization: Organization,
 }
 
 /// A `Linkedin-Version` (`YYYYMM`).
@@ -175,6 +192,11 @@ pub enum LinkedInError {
     /// Any other 401.
     #[error("LinkedIn refused the credentials: {0}")]
     Unauthorized(String),
+    /// The OAuth token endpoint refused a code or refresh token (`{"error", "error_description"}`): spent,
+    /// expired, revoked, or a client id, secret or redirect URI that does not match. The member must connect
+    /// the page anew.
+    #[error("LinkedIn refused the authorization ({error}): {description}")]
+    GrantRefused { error: String, description: String },
     /// 403: the member may not do this (not an administrator of the page, a missing scope).
     #[error("LinkedIn forbids this: {0}")]
     Forbidden(String),
@@ -205,7 +227,7 @@ impl LinkedInError {
     pub fn disposition(&self) -> Disposition {
         match self {
             Self::RateLimited { wait, .. } => Disposition::RetryAfter(*wait),
-            Self::Unauthorized(_) => Disposition::Refused,
+            Self::Unauthorized(_) | Self::GrantRefused { .. } => Disposition::Refused,
             Self::Server { .. }
             | Self::Timeout
             | Self::Network(_)
@@ -279,23 +301,7 @@ fn classify(
         426 => LinkedInError::VersionSunset {
             version: version.to_string(),
         },
-        429 => {
-            let retry_after = headers
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<i64>().ok());
-            let until = retry_after.map_or_else(
-                || next_utc_midnight(now),
-                |secs| now + TimeDelta::seconds(secs),
-            );
-            LinkedInError::RateLimited {
-                until,
-                wait: (until - now)
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .max(Duration::from_secs(1)),
-            }
-        }
+        429 => rate_limited(headers, now),
         401 => match service_code {
             Some(code @ 65600) => token_refused(TokenProblem::Invalid, code, message),
             Some(code @ 65601) => token_refused(TokenProblem::Revoked, code, message),
@@ -310,6 +316,25 @@ fn classify(
         s if s >= 500 => LinkedInError::Server { status, message },
         _ => LinkedInError::BadRequest { status, message },
     })
+}
+
+/// A 429: until `Retry-After` when given, else the next midnight UTC, when daily quotas reset.
+fn rate_limited(headers: &HeaderMap, now: DateTime<Utc>) -> LinkedInError {
+    let retry_after = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let until = retry_after.map_or_else(
+        || next_utc_midnight(now),
+        |secs| now + TimeDelta::seconds(secs),
+    );
+    LinkedInError::RateLimited {
+        until,
+        wait: (until - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .max(Duration::from_secs(1)),
+    }
 }
 
 fn token_refused(problem: TokenProblem, code: u32, message: String) -> LinkedInError {
@@ -454,6 +479,58 @@ impl LinkedInClient {
             .map_err(|e| LinkedInError::InvalidResponse(format!("organization: {e}")))
     }
 
+    /// `GET /rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED`: the pages the member
+    /// administers (scope `rw_organization_admin`), each named by [`Self::organization`] — what to offer
+    /// when a page is connected.
+    #[tracing::instrument(skip_all)]
+    pub async fn administered_organizations(
+        &self,
+    ) -> Result<Vec<AdministeredOrganization>, LinkedInError> {
+        #[derive(Deserialize)]
+        struct Acl {
+            organization: String,
+        }
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            elements: Vec<Acl>,
+        }
+        let mut urns: Vec<String> = Vec::new();
+        // Pages of ACL_PAGE; a member administering more than MAX_ACL_PAGES of them is not Herald's case.
+        for page in 0..MAX_ACL_PAGES {
+            let mut url = self.url("rest/organizationAcls")?;
+            url.query_pairs_mut()
+                .append_pair("q", "roleAssignee")
+                .append_pair("role", "ADMINISTRATOR")
+                .append_pair("state", "APPROVED")
+                .append_pair("start", &(page * ACL_PAGE).to_string())
+                .append_pair("count", &ACL_PAGE.to_string());
+            let (_, value) = self.send(self.request(Method::GET, url)).await?;
+            let acls: Page = serde_json::from_value(value)
+                .map_err(|e| LinkedInError::InvalidResponse(format!("organizationAcls: {e}")))?;
+            let full = acls.elements.len() == ACL_PAGE as usize;
+            // Showcase pages and brands are not organisations one posts as here.
+            for urn in acls
+                .elements
+                .into_iter()
+                .filter_map(|acl| organization_urn(&acl.organization))
+            {
+                if !urns.contains(&urn) {
+                    urns.push(urn);
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        let mut pages = Vec::with_capacity(urns.len());
+        for urn in urns {
+            let organization = self.organization(&urn).await?;
+            pages.push(AdministeredOrganization { urn, organization });
+        }
+        Ok(pages)
+    }
+
     /// Registers, uploads and waits for one image owned by `owner` (the organisation's URN); returns its
     /// `urn:li:image:…`.
     #[tracing::instrument(skip_all, fields(bytes = image.bytes.len()))]
@@ -592,6 +669,96 @@ mod tests {
                 .disposition(),
             Disposition::Permanent,
             "a lost create is not retried blindly"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_pages_a_member_administers_come_with_their_names() {
+        #![allow(clippy::unwrap_used)]
+
+        use axum::{
+            Json, Router,
+            extract::{Path, RawQuery},
+            http::{HeaderMap, StatusCode},
+            response::{IntoResponse, Response},
+            routing::get,
+        };
+
+        fn refused(headers: &HeaderMap) -> Option<Response> {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            (header("authorization") != Some("Bearer AQV-access")
+                || header("linkedin-version") != Some("202511")
+                || header("x-restli-protocol-version") != Some("2.0.0"))
+            .then(|| StatusCode::UNAUTHORIZED.into_response())
+        }
+
+        async fn acls(headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+            if let Some(refused) = refused(&headers) {
+                return refused;
+            }
+            let query = query.unwrap_or_default();
+            assert!(
+                query.starts_with("q=roleAssignee&role=ADMINISTRATOR&state=APPROVED"),
+                "{query}"
+            );
+            Json(json!({
+                "paging": { "start": 0, "count": 100, "links": [] },
+                "elements": [
+                    { "roleAssignee": "urn:li:person:Ab12", "state": "APPROVED", "role": "ADMINISTRATOR", "organization": "urn:li:organization:2414183" },
+                    { "roleAssignee": "urn:li:person:Ab12", "state": "APPROVED", "role": "ADMINISTRATOR", "organization": "urn:li:organization:5515715" },
+                    { "roleAssignee": "urn:li:person:Ab12", "state": "APPROVED", "role": "ADMINISTRATOR", "organization": "urn:li:organizationBrand:77" },
+                    { "roleAssignee": "urn:li:person:Ab12", "state": "APPROVED", "role": "ADMINISTRATOR", "organization": "urn:li:organization:2414183" },
+                ],
+            }))
+            .into_response()
+        }
+
+        async fn organization(headers: HeaderMap, Path(id): Path<String>) -> Response {
+            if let Some(refused) = refused(&headers) {
+                return refused;
+            }
+            let (name, vanity) = match id.as_str() {
+                "2414183" => ("FOSDEM", "fosdem"),
+                "5515715" => ("Rust Foundation", "rust-foundation"),
+                _ => return StatusCode::NOT_FOUND.into_response(),
+            };
+            Json(json!({ "id": id.parse::<u64>().unwrap(), "localizedName": name, "vanityName": vanity }))
+                .into_response()
+        }
+
+        let app = Router::new()
+            .route("/rest/organizationAcls", get(acls))
+            .route("/rest/organizations/{id}", get(organization));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let client = LinkedInClient::new(
+            Url::parse(&base).unwrap(),
+            "AQV-access",
+            Version::parse("202511").unwrap(),
+            reqwest::Client::new(),
+        );
+        let pages = client.administered_organizations().await.unwrap();
+        assert_eq!(
+            pages,
+            [
+                AdministeredOrganization {
+                    urn: "urn:li:organization:2414183".into(),
+                    organization: Organization {
+                        localized_name: "FOSDEM".into(),
+                        vanity_name: Some("fosdem".into()),
+                    },
+                },
+                AdministeredOrganization {
+                    urn: "urn:li:organization:5515715".into(),
+                    organization: Organization {
+                        localized_name: "Rust Foundation".into(),
+                        vanity_name: Some("rust-foundation".into()),
+                    },
+                },
+            ],
+            "each page once, brands left out"
         );
     }
 }

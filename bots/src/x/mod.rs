@@ -5,7 +5,8 @@
 //! (`POST /2/tweets`: text, a reply, media), deletes, reposts, reads the account's recent posts and its
 //! mentions, sends direct messages (`POST /2/dm_conversations/with/:id/messages`), uploads images
 //! ([`media`]) and looks users up. Lengths are X's weighted ones ([`text`]); errors are [`XError`];
-//! deliveries to Herald's webhook are read by [`webhook`].
+//! deliveries to Herald's webhook are read by [`webhook`], the webhook is registered and accounts subscribed
+//! to it by [`registration`], and without a webhook direct messages are polled ([`dm_events`]).
 //!
 //! **No idempotency key exists on X.** A create whose answer is lost comes back as
 //! [`XError::UnknownOutcome`]; [`XClient::find_sent_post`] looks for the post on the account before the
@@ -22,15 +23,22 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
+mod dm;
+pub mod dm_events;
 pub mod error;
+#[cfg(test)]
+mod fake;
 pub mod media;
 pub mod oauth1;
 pub mod oauth2;
+pub mod registration;
 pub mod text;
 pub mod webhook;
 
+pub use dm_events::{DmEvent, DmEvents, DmQuery};
 pub use error::{AccountProblem, XError};
 pub use media::{Image, MAX_IMAGE_BYTES, MAX_IMAGES, MediaUpload};
+pub use registration::WebhookConfig;
 
 /// X's API host.
 pub const API_BASE: &str = "https://api.x.com/";

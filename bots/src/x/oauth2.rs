@@ -6,6 +6,11 @@
 //! refresh token stops working, so the caller refreshes under a per-account lock, stores the new pair in the
 //! same transaction, and never sends a rotated token again. Confidential clients authenticate with HTTP
 //! Basic (client id and secret); public ones send `client_id` in the form.
+//!
+//! [`app_bearer_token`] is the other OAuth 2.0 flow X has, app-only (X docs "Application-only
+//! authentication", "POST oauth2/token"): the consumer key and secret traded for the app's bearer token,
+//! which acts as no account and is what the webhook registration endpoints want
+//! ([`super::registration`]).
 
 use std::fmt;
 
@@ -226,6 +231,63 @@ async fn token_request(
             .map(str::to_owned)
             .collect(),
     })
+}
+
+/// The app-only token endpoint, relative to the API base (not [`TOKEN_PATH`], which is the user flow's).
+pub const APP_TOKEN_PATH: &str = "oauth2/token";
+
+/// `POST oauth2/token` with `grant_type=client_credentials`: the app's bearer token, for
+/// [`super::Auth::Bearer`]. X keeps one per app and answers the same one until it is invalidated, so it
+/// can be stored; asking too often is refused (403, code 99). The consumer key and secret go as HTTP Basic
+/// credentials, each percent-encoded first (RFC 1738), as X's guide asks.
+#[tracing::instrument(skip_all)]
+pub async fn app_bearer_token(
+    http: &reqwest::Client,
+    base: &Url,
+    consumer_key: &str,
+    consumer_secret: &str,
+) -> Result<String, XError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        token_type: String,
+        access_token: String,
+    }
+    let url = base
+        .join(APP_TOKEN_PATH)
+        .map_err(|e| XError::InvalidResponse(format!("bad base URL: {e}")))?;
+    let credentials = format!(
+        "{}:{}",
+        super::oauth1::percent_encode(consumer_key),
+        super::oauth1::percent_encode(consumer_secret)
+    );
+    let response = http
+        .post(url)
+        .header(
+            reqwest::header::AUTHORIZATION,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            ),
+        )
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded;charset=UTF-8",
+        )
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .map_err(|e| XError::from_reqwest(&e))?;
+    let (status, headers, body) = error::read(response).await?;
+    let value = error::classify(status, &headers, &body, Utc::now())?;
+    let answer: Answer = serde_json::from_value(value)
+        .map_err(|e| XError::InvalidResponse(format!("app token: {e}")))?;
+    if !answer.token_type.eq_ignore_ascii_case("bearer") {
+        return Err(XError::InvalidResponse(format!(
+            "app token of type {:?}, not bearer",
+            answer.token_type
+        )));
+    }
+    Ok(answer.access_token)
 }
 
 #[cfg(test)]

@@ -20,6 +20,13 @@ use crate::text::SplitError;
 pub const MAX_WEIGHT: usize = 280;
 /// What a URL weighs, however long.
 pub const URL_WEIGHT: usize = 23;
+/// The most characters one direct message may have (longer ones are sent as several).
+pub const DM_MAX_CHARS: usize = 10_000;
+
+/// A direct message's length as X counts it: characters.
+pub fn dm_len(text: &str) -> usize {
+    text.chars().count()
+}
 
 /// The code point ranges that weigh 1 (twitter-text v3 `ranges`); everything else weighs 2.
 const LIGHT_RANGES: [(u32, u32); 4] = [(0, 4351), (8192, 8205), (8208, 8223), (8242, 8247)];
