@@ -185,7 +185,7 @@ impl Application {
                 .clone()
                 .map(|c| Arc::new(c) as Arc<dyn crate::social::PictureSource>),
         );
-        let mentions = crate::chat::mastodon::MentionHandler::new(core());
+        let mentions = crate::chat::direct::MentionHandler::new(core());
         // The web chat is always there: Herald's own surface, and the only one when Telegram is off.
         let web_chat = WebChat::new(core());
         handlers.insert(crate::chat::web::EVENT_KIND, web_chat.clone());
@@ -389,6 +389,39 @@ impl Application {
                                         clock.now(),
                                         outbox_days,
                                         inbox_days,
+                                    )
+                                },
+                            )
+                            .await;
+                        })
+                    }),
+                );
+            }
+            {
+                let (db, clock, templates) =
+                    (self.db.clone(), self.clock.clone(), self.templates.clone());
+                let settings = crate::social::Settings::of(&self.config);
+                singleton(
+                    "tokens",
+                    Box::new(move |health, stop| {
+                        let (db, clock, templates, settings) = (
+                            db.clone(),
+                            clock.clone(),
+                            templates.clone(),
+                            settings.clone(),
+                        );
+                        Box::pin(async move {
+                            crate::health::repeat(
+                                &clock,
+                                &health,
+                                &stop,
+                                std::time::Duration::from_secs(3_600),
+                                || {
+                                    crate::social::tokens::check(
+                                        &db,
+                                        &templates,
+                                        &settings,
+                                        clock.now(),
                                     )
                                 },
                             )

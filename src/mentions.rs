@@ -137,7 +137,8 @@ pub fn from_bluesky(n: &Value, own_did: &str) -> anyhow::Result<Option<NewMentio
     }))
 }
 
-/// An X mention, reply or quote as `crate::web::x` stores it: `None` for the account's own posts.
+/// An X mention, reply, quote or direct message as `crate::web::x` and `crate::listen::x` store it
+/// (`kind` `mention`, `reply`, `quote` or `dm`): `None` for the account's own.
 pub fn from_x(n: &Value, own_account: &str) -> anyhow::Result<Option<NewMention>> {
     let author_id = text_of(n, "/author/id").context("the post has no author")?;
     if author_id == own_account {
@@ -153,20 +154,26 @@ pub fn from_x(n: &Value, own_account: &str) -> anyhow::Result<Option<NewMention>
     let name = text_of(n, "/author/name")
         .filter(|n| !n.trim().is_empty())
         .unwrap_or(&handle);
+    // A direct message is answered by one, and has no public address.
+    let direct = text_of(n, "/kind") == Some("dm");
     Ok(Some(NewMention {
         platform_id: id.to_owned(),
         platform_cid: None,
         root_id: None,
         root_cid: None,
-        kind: text_of(n, "/kind").unwrap_or("mention").to_owned(),
-        visibility: None,
+        kind: match text_of(n, "/kind") {
+            Some(kind @ ("reply" | "quote")) => kind.to_owned(),
+            _ => "mention".to_owned(),
+        },
+        visibility: direct.then(|| "direct".to_owned()),
         author_platform_id: author_id.to_owned(),
         author_handle: handle.clone(),
         author_name: name.to_owned(),
         text: text_of(n, "/text")
             .context("the post has no text")?
             .to_owned(),
-        url: (!username.is_empty()).then(|| format!("https://x.com/{username}/status/{id}")),
+        url: (!username.is_empty() && !direct)
+            .then(|| format!("https://x.com/{username}/status/{id}")),
         // A delivery that does not say when was written when it arrived.
         written_at: time_of(n, "/created_at").unwrap_or_else(|_| Utc::now()),
     }))

@@ -447,6 +447,7 @@ pub async fn deliver(
             reply_to: reply_to.clone(),
             boost: None,
             direct: false,
+            to: None,
         };
         let key = format!("post:{}:{}:{}", post.id, provider.kind, provider.id);
         delivery::social::write_thread(tx, now, &provider, "post", &key, &body, due).await?;

@@ -46,6 +46,20 @@ fn unlocalised(name: &str) -> &str {
     }
 }
 
+/// `{{ network|network }}`: a network's or platform's stored name (`linkedin`, `x`, `mastodon`,
+/// `telegram`) as people write it (LinkedIn, X, Mastodon, Telegram).
+fn network_name(name: &str) -> String {
+    match name {
+        "linkedin" => "LinkedIn".to_owned(),
+        other => {
+            let mut chars = other.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        }
+    }
+}
+
 /// The `datetime` filter: `{{ start|datetime("time") }}` formats an RFC 3339 time (or a `YYYY-MM-DD`
 /// date) with the pattern `dates/<style>.txt` of the reader's language, in the zone named by `tz` when
 /// the context has one.
@@ -132,6 +146,7 @@ impl Templates {
             _ => Cow::Borrowed(name),
         });
         env.add_filter("datetime", datetime);
+        env.add_filter("network", network_name);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Telegram's HTML needs only `<`, `>`, `&` and `"` escaped; minijinja's HTML escaping also turns
         // `/` into `&#x2f;`, which Telegram would accept but which makes links and texts unreadable in

@@ -1025,6 +1025,24 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "provider": "fosstodon", "network": "mastodon", "error": "the access token was refused (401)" }),
         ),
         (
+            "notify_token_expiring.html",
+            "",
+            json!({ "provider": "fosdem_li", "network": "linkedin", "refresh": false,
+                    "at": "2027-01-20T10:00:00+00:00", "days": 14, "ended": false }),
+        ),
+        (
+            "notify_token_expiring.html",
+            "refresh_ended",
+            json!({ "provider": "fosdem_li", "network": "linkedin", "refresh": true,
+                    "at": "2027-01-20T10:00:00+00:00", "days": 0, "ended": true }),
+        ),
+        (
+            "notify_linkedin_version.html",
+            "",
+            json!({ "provider": "fosdem_li", "linkedin_version": "202602", "until": "2027-02-01",
+                    "ended": false }),
+        ),
+        (
             "notify_listener_failing.html",
             "",
             json!({ "provider": "fosdem_bluesky", "network": "bluesky", "minutes": 30, "error": "HTTP 502" }),

@@ -43,10 +43,10 @@ async fn setup() -> (TestApp, FakeX, FakeLinkedIn) {
     app.say(&OWNER, "/provider on xconf").await;
     let replies = app.say(&OWNER, "/switch xconf public on").await;
     assert!(replies[0].contains("public is on"), "{replies:?}");
-    let replies = app.say(&OWNER, "/switch xconf private on").await;
+    let replies = app.say(&OWNER, "/switch xconf organisers on").await;
     assert!(
         replies[0].contains("cannot do"),
-        "DMs are not wired yet: {replies:?}"
+        "organiser notices go to Telegram: {replies:?}"
     );
 
     let linkedin = FakeLinkedIn::start().await;
@@ -332,4 +332,109 @@ async fn a_spent_linkedin_quota_waits_for_midnight_utc() {
     app.advance(TimeDelta::hours(24));
     app.send_everything().await;
     assert_eq!(linkedin.posts().len(), 1);
+}
+
+/// The stored LinkedIn credentials of provider `page` with these ends.
+async fn linkedin_ends(
+    app: &support::TestApp,
+    token: chrono::DateTime<chrono::Utc>,
+    refresh: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let mut tx = app.db().begin().await.unwrap();
+    let conference = herald::db::conferences::conference_by_slug(&mut tx, "fosdem-2027")
+        .await
+        .unwrap()
+        .unwrap();
+    let page = herald::db::providers::provider_by_name(&mut tx, conference.series_id, "page")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stored = herald::db::providers::credentials(&mut tx, page.id)
+        .await
+        .unwrap();
+    stored["expires_at"] = json!(token);
+    stored["refresh_token"] = json!("AQR-refresh");
+    stored["refresh_expires_at"] = json!(refresh);
+    herald::db::providers::set_credentials(&mut tx, app.now(), page.id, &stored)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// One round of the token watch, with LinkedIn version `version` configured.
+async fn watch(app: &support::TestApp, version: &str) -> usize {
+    let settings = herald::social::Settings {
+        linkedin_version: version.into(),
+    };
+    let told = herald::social::tokens::check(app.db(), &app.app.templates, &settings, app.now())
+        .await
+        .unwrap();
+    app.send_everything().await;
+    told
+}
+
+#[tokio::test]
+async fn organisers_are_told_14_and_3_days_before_a_linkedin_token_runs_out_and_once_each() {
+    let (app, _x, _linkedin) = setup().await;
+    // A version supported for most of a year from the test's day.
+    let today = app.now().date_naive();
+    let current = herald_bots::linkedin::current_version(today).to_string();
+    let end = app.now() + TimeDelta::days(20);
+    linkedin_ends(&app, end, Some(app.now() + TimeDelta::days(300))).await;
+    assert_eq!(watch(&app, &current).await, 0, "20 days left: nothing yet");
+
+    app.advance(TimeDelta::days(7));
+    assert_eq!(watch(&app, &current).await, 1);
+    let told = app.telegram.texts_to(ORGANISERS).join("\n");
+    assert!(
+        told.contains("🔑 The access token of <b>page</b> on LinkedIn runs out on")
+            && told.contains("in 13 days"),
+        "{told}"
+    );
+    app.advance(TimeDelta::hours(1));
+    assert_eq!(watch(&app, &current).await, 0, "told once");
+
+    app.advance(TimeDelta::days(10));
+    assert_eq!(watch(&app, &current).await, 1);
+    let told = app.telegram.texts_to(ORGANISERS).join("\n");
+    assert!(told.contains("in 2 days"), "{told}");
+
+    app.advance(TimeDelta::days(3));
+    assert_eq!(watch(&app, &current).await, 1);
+    let told = app.telegram.texts_to(ORGANISERS).join("\n");
+    assert!(told.contains("ran out on"), "{told}");
+
+    // Connected again: a new token with a refresh token ending soon.
+    linkedin_ends(
+        &app,
+        app.now() + TimeDelta::days(60),
+        Some(app.now() + TimeDelta::days(3)),
+    )
+    .await;
+    assert_eq!(watch(&app, &current).await, 1);
+    let told = app.telegram.texts_to(ORGANISERS).join("\n");
+    assert!(told.contains("The refresh token of <b>page</b>"), "{told}");
+}
+
+#[tokio::test]
+async fn a_linkedin_version_with_a_month_left_is_told_to_the_organisers_once() {
+    let (app, _x, _linkedin) = setup().await;
+    let today = app.now().date_naive();
+    let version = (0..24)
+        .map(|back| {
+            let day = today.checked_sub_months(chrono::Months::new(back)).unwrap();
+            herald_bots::linkedin::current_version(day)
+        })
+        .find(|v| matches!(v.status(today), VersionStatus::EndingSoon { .. }))
+        .expect("a version in its last month")
+        .to_string();
+    assert_eq!(watch(&app, &version).await, 1);
+    let told = app.telegram.texts_to(ORGANISERS).join("\n");
+    assert!(
+        told.contains(&format!(
+            "LinkedIn version {version}, which <b>page</b> posts with, ends on"
+        )),
+        "{told}"
+    );
+    assert_eq!(watch(&app, &version).await, 0);
 }

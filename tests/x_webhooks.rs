@@ -285,3 +285,122 @@ async fn without_a_public_https_address_mentions_are_read_from_the_timeline_and_
     );
     assert!(!texts.iter().any(|t| t.contains("an old one")), "{texts:?}");
 }
+
+/// An Account Activity delivery of a direct message to the fake X's account from Carol (user 3333).
+fn direct_message(id: &str, text: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "for_user_id": support::fake_x::USER_ID,
+        "direct_message_events": [{
+            "type": "message_create", "id": id, "created_timestamp": "1802000000000",
+            "message_create": {
+                "target": { "recipient_id": support::fake_x::USER_ID },
+                "sender_id": "3333",
+                "message_data": { "text": text, "entities": {} },
+            },
+        }],
+        "users": {
+            "3333": { "id": "3333", "screen_name": "carol", "name": "Carol" },
+            support::fake_x::USER_ID: { "id": support::fake_x::USER_ID, "screen_name": "fosdem", "name": "FOSDEM" },
+        },
+    }))
+    .unwrap()
+}
+
+/// Delivers a signed direct message and runs what it starts.
+async fn dm(app: &TestApp, provider: i64, id: &str, text: &str) {
+    let body = direct_message(id, text);
+    let signature = herald_bots::x::webhook::sign("x-consumer-secret", &body);
+    let (status, answer) = post(app, provider, &body, Some(&signature)).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"stored":1}"#));
+    app.app.inbox.drain().await.unwrap();
+    app.send_everything().await;
+}
+
+/// The direct messages X was asked to send to Carol.
+fn to_carol(x: &support::fake_x::FakeX) -> Vec<String> {
+    x.dms()
+        .into_iter()
+        .filter(|(to, _)| to == "3333")
+        .map(|(_, text)| text)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_person_links_their_x_account_by_direct_message_and_is_reached_there() {
+    let app = TestApp::spawn().await;
+    let (x, provider) = with_x(&app).await;
+    let replies = app.say(&support::OWNER, "/switch xconf private on").await;
+    assert!(replies[0].contains("private"), "{replies:?}");
+    let token = app.invite("attendee").await;
+    dm(&app, provider, "8001", &format!("/start {token}")).await;
+    let welcome = to_carol(&x);
+    assert_eq!(welcome.len(), 1, "{welcome:?}");
+    assert!(
+        welcome[0].starts_with("Welcome, Carol! You are now attendee at FOSDEM 2027."),
+        "{welcome:?}"
+    );
+    assert!(x.posts().is_empty(), "nothing public: {:?}", x.posts());
+
+    // Announcements and messages to her go out as direct messages.
+    let replies = app.say(&support::OWNER, "/announce Doors open at 9.").await;
+    // Carol, and Ada (a volunteer, on Telegram).
+    assert_eq!(replies, ["Announcement queued for 2 recipients."]);
+    app.send_everything().await;
+    assert_eq!(
+        to_carol(&x).last().unwrap(),
+        "📣 FOSDEM 2027\nDoors open at 9."
+    );
+
+    // A command by direct message is answered by one.
+    dm(&app, provider, "8002", "/settings announcements off").await;
+    assert!(
+        to_carol(&x).last().unwrap().contains("announcements"),
+        "{:?}",
+        to_carol(&x)
+    );
+
+    // X loses the answer to a message it sent: a minute later Herald finds it in the conversation
+    // and does not send it twice.
+    x.lose_dm(1);
+    let replies = app
+        .say(&support::OWNER, "/dm @carol See you at the booth!")
+        .await;
+    assert_eq!(replies, ["Queued a message to Carol."]);
+    app.send_everything().await;
+    app.advance(chrono::TimeDelta::seconds(61));
+    app.send_everything().await;
+    let sent: Vec<String> = to_carol(&x)
+        .into_iter()
+        .filter(|t| t.contains("See you at the booth!"))
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+}
+
+#[tokio::test]
+async fn a_direct_message_without_a_command_is_answered_privately_from_telegram() {
+    let app = TestApp::spawn().await;
+    let (x, provider) = with_x(&app).await;
+    dm(&app, provider, "8101", "is there a quiet room?").await;
+    let shown = app
+        .telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .find(|c| {
+            c.chat_id() == Some(MODERATION) && c.text().unwrap().contains("is there a quiet room?")
+        })
+        .expect("the direct message in the moderation chat");
+    let text = shown.text().unwrap();
+    assert!(text.contains("Direct message #1 on X"), "{text}");
+    assert!(
+        !text.contains("x.com/"),
+        "a direct message has no address: {text}"
+    );
+
+    let mut reply = app.message_update(&support::ADA, MODERATION, "Yes: H.1302, all day.");
+    reply["message"]["reply_to_message"] = json!({ "message_id": shown.message_id.unwrap() });
+    app.deliver(&[reply]).await;
+    app.say(&support::OWNER, "/approve 1").await;
+    app.send_everything().await;
+    assert_eq!(to_carol(&x), ["Yes: H.1302, all day."]);
+    assert!(x.posts().is_empty(), "not a public reply: {:?}", x.posts());
+}

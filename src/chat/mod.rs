@@ -8,10 +8,12 @@
 //!
 //! [`schema`] reads like a table of contents: one branch per command family.
 
+pub mod direct;
 pub mod handlers;
 pub mod mastodon;
 pub mod telegram;
 pub mod web;
+pub mod x;
 
 use std::{ops::ControlFlow, sync::Arc};
 
@@ -102,7 +104,7 @@ pub struct Inbound {
     pub reply_to: Option<i32>,
     /// A file that is not a picture (a template sent as a file).
     pub document: Option<Picture>,
-    /// Where the person acted, for the audit trail: `telegram`, `mastodon` or `web`. The platform stays the
+    /// Where the person acted, for the audit trail: `telegram`, `mastodon`, `x` or `web`. The platform stays the
     /// one whose accounts and chats are meant (the web acts as the person's Telegram account).
     pub surface: &'static str,
     /// Pictures uploaded with a post from the web page, with their alt texts.

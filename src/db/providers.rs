@@ -273,6 +273,21 @@ pub async fn refusal(tx: &mut Tx, id: i64) -> anyhow::Result<Option<(DateTime<Ut
     Ok(row.and_then(|(at, reason)| Some((at?, reason.unwrap_or_default()))))
 }
 
+/// The active providers of network `kind`, of every series.
+pub async fn active_of_kind(tx: &mut Tx, kind: &str) -> anyhow::Result<Vec<Provider>> {
+    let rows = on_tx!(tx, |conn| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            provider_columns!(),
+            " FROM providers WHERE kind = $1 AND active ORDER BY id"
+        ))
+        .bind(kind)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// The conferences with any switch on for provider `id`: those its failures concern.
 pub async fn conferences_using(tx: &mut Tx, id: i64) -> anyhow::Result<Vec<i64>> {
     let rows = on_tx!(tx, |conn| {

@@ -162,8 +162,13 @@ pub enum Recipient {
 pub enum Contact {
     /// A Telegram chat (a person's private chat has their user id).
     Telegram { chat: i64 },
-    /// A Mastodon account, written to by direct statuses from the conference's provider `via`.
-    MastodonDirect { via: i64, acct: String },
+    /// An account on a social network (`network`), written to privately by the conference's provider `via`
+    /// there: on Mastodon `to` is the `acct` direct statuses name, on X the user id direct messages go to.
+    Direct {
+        network: &'static str,
+        via: i64,
+        to: String,
+    },
     /// A web chat: a person's private chat (their web account id) or a room (`room-<n>`).
     Web { chat: String },
     /// A confirmed e-mail address.
@@ -295,15 +300,28 @@ impl People {
 /// The provider accounts that write to people of one conference, looked up once per network.
 struct Vias {
     conference: i64,
-    mastodon: Option<Option<Provider>>,
+    found: BTreeMap<&'static str, Option<Provider>>,
 }
 
 impl Vias {
     fn new(conference: i64) -> Self {
         Self {
             conference,
-            mastodon: None,
+            found: BTreeMap::new(),
         }
+    }
+
+    /// The conference's provider writing privately on `network`.
+    async fn via(
+        &mut self,
+        tx: &mut Tx,
+        network: &'static str,
+    ) -> anyhow::Result<Option<&Provider>> {
+        if !self.found.contains_key(network) {
+            let found = contacts::private_provider(tx, self.conference, network).await?;
+            self.found.insert(network, found);
+        }
+        Ok(self.found.get(network).and_then(Option::as_ref))
     }
 
     async fn contact(&mut self, tx: &mut Tx, account: &Account) -> anyhow::Result<Option<Contact>> {
@@ -320,18 +338,22 @@ impl Vias {
                 address: account.platform_user_id.clone(),
             })),
             networks::MASTODON => {
-                if self.mastodon.is_none() {
-                    let found =
-                        contacts::private_provider(tx, self.conference, networks::MASTODON).await?;
-                    self.mastodon = Some(found);
-                }
-                let via = self.mastodon.as_ref().and_then(Option::as_ref);
+                let via = self.via(tx, networks::MASTODON).await?;
                 Ok(via
                     .zip(account.username.as_ref())
-                    .map(|(p, acct)| Contact::MastodonDirect {
+                    .map(|(p, acct)| Contact::Direct {
+                        network: networks::MASTODON,
                         via: p.id,
-                        acct: full_handle(acct, &account.platform_user_id, p.base_url.as_deref()),
+                        to: full_handle(acct, &account.platform_user_id, p.base_url.as_deref()),
                     }))
+            }
+            networks::X => {
+                let via = self.via(tx, networks::X).await?;
+                Ok(via.map(|p| Contact::Direct {
+                    network: networks::X,
+                    via: p.id,
+                    to: account.platform_user_id.clone(),
+                }))
             }
             _ => Ok(None),
         }
@@ -407,8 +429,8 @@ pub async fn cancel_queued(
                         platform: crate::db::email::PLATFORM,
                         target: address,
                     },
-                    Contact::MastodonDirect { via, acct } => {
-                        suffix = social::direct_key_suffix(*via, acct);
+                    Contact::Direct { network, via, to } => {
+                        suffix = social::direct_key_suffix(network, *via, to);
                         outbox::Addressed::KeyEnding(&suffix)
                     }
                 };
@@ -498,8 +520,8 @@ pub async fn write(
             Contact::Telegram { chat } => {
                 telegram::write_notice(tx, words, now, *chat, notice, key).await?
             }
-            Contact::MastodonDirect { via, acct } => {
-                social::write_direct(tx, words, now, *via, acct, notice, key).await?
+            Contact::Direct { via, to, .. } => {
+                social::write_direct(tx, words, now, *via, to, notice, key).await?
             }
             Contact::Web { chat } => web::write_notice(tx, words, now, chat, notice, key).await?,
             Contact::Email { address } => {
@@ -537,7 +559,7 @@ pub async fn channel_post(
                 web::post(tx, now, &chat, text, key, due).await?;
                 reached = true;
             }
-            Contact::MastodonDirect { .. } | Contact::Email { .. } => {}
+            Contact::Direct { .. } | Contact::Email { .. } => {}
         }
     }
     Ok(reached)
@@ -580,7 +602,7 @@ pub async fn channel_limits(tx: &mut Tx, conference: i64) -> anyhow::Result<Vec<
     for Reach { contact, .. } in resolve(tx, slot).await? {
         let limit = match contact {
             Contact::Telegram { .. } => Some(telegram::CHANNEL_LIMIT),
-            Contact::Web { .. } | Contact::MastodonDirect { .. } | Contact::Email { .. } => None,
+            Contact::Web { .. } | Contact::Direct { .. } | Contact::Email { .. } => None,
         };
         if let Some(limit) = limit
             && !limits

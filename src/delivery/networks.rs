@@ -5,6 +5,7 @@
 //! more implementation of [`Network`] and one line in [`NETWORKS`] (with its driver in `bots/` and its
 //! sender in `crate::social`).
 
+use chrono::{DateTime, Utc};
 use herald_bots::{bluesky, linkedin, mastodon, x};
 use herald_commands::Feature;
 use serde::{Deserialize, Serialize};
@@ -34,10 +35,17 @@ pub enum Credentials {
         app_password: String,
     },
     /// LinkedIn: a member's access token and the organisation page it posts as (its numeric id or
-    /// `urn:li:organization:…`).
+    /// `urn:li:organization:…`); when connected from the config page, when the token runs out, and the
+    /// refresh token with its own end (organisers are told 14 and 3 days before either).
     LinkedIn {
         access_token: String,
         organization: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refresh_token: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refresh_expires_at: Option<DateTime<Utc>>,
     },
 }
 
@@ -221,12 +229,12 @@ impl Network for XNetwork {
         X
     }
 
-    /// Public posts, and the mentions inbox (mentions arrive by webhook, answers and reposts go out as
-    /// posts). X's direct messages are not wired yet, so private notifications cannot be switched on.
+    /// Public posts, the mentions inbox (mentions and direct messages arrive by webhook or polling,
+    /// answers and reposts go out as posts), and direct messages to people who linked their X account.
     fn can(&self, feature: Feature) -> bool {
         matches!(
             feature,
-            Feature::PublicBroadcast | Feature::SocialManagement
+            Feature::PublicBroadcast | Feature::SocialManagement | Feature::PrivateNotifications
         )
     }
 
@@ -296,6 +304,9 @@ impl Network for LinkedIn {
         Some(Credentials::LinkedIn {
             access_token,
             organization,
+            expires_at: None,
+            refresh_token: None,
+            refresh_expires_at: None,
         })
     }
 }
@@ -380,10 +391,7 @@ mod tests {
         assert!(!can("mastodon", Feature::AttendeeBroadcast));
         assert!(!can("mastodon", Feature::OrganiserNotifications));
         assert!(can("x", Feature::PublicBroadcast));
-        assert!(
-            !can("x", Feature::PrivateNotifications),
-            "X DMs are not wired yet"
-        );
+        assert!(can("x", Feature::PrivateNotifications));
         assert!(can("linkedin", Feature::PublicBroadcast));
         assert!(!can("linkedin", Feature::SocialManagement));
     }

@@ -1,12 +1,15 @@
-//! The rows the social networks' senders read (a thread, a boost, a direct status), their length rules,
-//! and the writer for direct statuses to people on Mastodon. (Each network's length rule is in
+//! The rows the social networks' senders read (a thread, a boost, a direct message), their length rules,
+//! and the writer for direct messages to people on Mastodon (direct statuses) and X (direct messages). (Each network's length rule is in
 //! [`super::networks`].)
 
 use chrono::{DateTime, Utc};
-use herald_bots::{mastodon, text::split_thread};
+use herald_bots::{mastodon, text::split_thread, x};
 use serde::{Deserialize, Serialize};
 
-use super::{Notice, networks::MASTODON};
+use super::{
+    Notice,
+    networks::{Measure, X},
+};
 use crate::{
     db::{
         Tx,
@@ -30,9 +33,12 @@ pub struct ThreadBody {
     /// Not a post but a boost (reblog, repost) of this one; `parts` is empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boost: Option<PlatformRef>,
-    /// A private message (Mastodon: direct visibility) rather than a public post.
+    /// A private message (Mastodon: direct visibility; X: a direct message) rather than a public post.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub direct: bool,
+    /// X: the user id a direct message goes to (Mastodon names its recipients in the text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
 
 /// A post on a network, as replies and boosts point at it.
@@ -55,17 +61,35 @@ pub struct PlatformRef {
     /// no more people than that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
+    /// The author's id on the network, for a private answer (X sends it as a direct message to them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 impl PlatformRef {
     pub fn of_mention(m: &Mention) -> Self {
+        let direct = m.visibility.as_deref() == Some("direct");
         Self {
             id: m.platform_id.clone(),
             cid: m.platform_cid.clone(),
             root_id: m.root_id.clone(),
             root_cid: m.root_cid.clone(),
-            direct: m.visibility.as_deref() == Some("direct"),
+            direct,
             visibility: m.visibility.clone(),
+            author: direct.then(|| m.author_platform_id.clone()),
+        }
+    }
+
+    /// A post by its id alone.
+    pub fn id(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            cid: None,
+            root_id: None,
+            root_cid: None,
+            direct: false,
+            visibility: None,
+            author: None,
         }
     }
 }
@@ -150,16 +174,15 @@ pub async fn write_thread(
     Ok(())
 }
 
-/// Writes `notice` as a direct status from provider `via` to the Mastodon account `acct`: the text of the
-/// rendered template, starting with `@acct` so only they see it, split into a thread at the provider's
-/// limit. Mastodon has no buttons: the commands that do the same follow the text; edits are not made.
-/// Returns the idempotency keys written.
+/// Writes `notice` as a direct message from provider `via` to the account `to` on its network (see
+/// [`direct_thread`]). Networks without buttons get the commands that do the same after the text; edits
+/// are not made. Returns the idempotency keys written.
 pub async fn write_direct(
     tx: &mut Tx,
     words: Words<'_>,
     now: DateTime<Utc>,
     via: i64,
-    acct: &str,
+    to: &str,
     notice: &Notice,
     key: &str,
 ) -> anyhow::Result<Vec<String>> {
@@ -170,13 +193,16 @@ pub async fn write_direct(
         return Ok(Vec::new());
     };
     let html = direct_html(words, notice)?;
-    let body = direct_thread(&provider, acct, &html, None)?;
+    let body = direct_thread(&provider, to, &html, None)?;
     let message = NewMessage {
         provider: provider_key(provider.id),
         platform: provider.kind.clone(),
         target: provider.id.to_string(),
         kind: notice.kind.into(),
-        idempotency_key: format!("{key}{}", direct_key_suffix(provider.id, acct)),
+        idempotency_key: format!(
+            "{key}{}",
+            direct_key_suffix(&provider.kind, provider.id, to)
+        ),
         body: serde_json::to_string(&body)?,
         due_at: notice.due.unwrap_or(now),
         expires_at: notice.deadline,
@@ -189,9 +215,10 @@ pub async fn write_direct(
     Ok(vec![message.idempotency_key])
 }
 
-/// How the key of a direct status from provider `via` to `acct` ends: what names its recipient.
-pub fn direct_key_suffix(via: i64, acct: &str) -> String {
-    format!("/{MASTODON}:{via}:{acct}")
+/// How the key of a direct message from provider `via` on `network` to `to` ends: what names its
+/// recipient.
+pub fn direct_key_suffix(network: &str, via: i64, to: &str) -> String {
+    format!("/{network}:{via}:{to}")
 }
 
 /// A notice rendered for a network without buttons: its text, then the commands its buttons stand for.
@@ -206,31 +233,39 @@ pub fn direct_html(words: Words<'_>, notice: &Notice) -> anyhow::Result<String> 
     })
 }
 
-/// A direct status to `acct` with the text of `html`, split at the provider's limit, answering
-/// `reply_to` when given.
+/// A direct message to `to` with the text of `html`, answering `reply_to` when given. On Mastodon a direct
+/// status starting with `@to` (so only they see it), split at the provider's limit; on X a direct message
+/// to the user id `to`, split at X's limit for direct messages.
 pub fn direct_thread(
     provider: &Provider,
-    acct: &str,
+    to: &str,
     html: &str,
     reply_to: Option<&str>,
 ) -> anyhow::Result<ThreadBody> {
-    let (limit, measure) =
-        super::networks::measure(provider).unwrap_or((mastodon::DEFAULT_LIMIT, mastodon::text_len));
-    let text = format!("@{acct} {}", herald_bots::html::to_text(html));
+    let plain = herald_bots::html::to_text(html);
+    let (text, limit, measure, recipient) = if provider.kind == X {
+        (
+            plain,
+            x::text::DM_MAX_CHARS,
+            x::text::dm_len as Measure,
+            Some(to.to_owned()),
+        )
+    } else {
+        let (limit, measure) = super::networks::measure(provider)
+            .unwrap_or((mastodon::DEFAULT_LIMIT, mastodon::text_len));
+        (format!("@{to} {plain}"), limit, measure, None)
+    };
     let parts = split_thread(&text, limit, measure)
-        .map_err(|e| anyhow::anyhow!("a direct message to @{acct}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("a direct message to {to}: {e}"))?;
     Ok(ThreadBody {
         parts,
         images: Vec::new(),
         reply_to: reply_to.map(|id| PlatformRef {
-            id: id.to_owned(),
-            cid: None,
-            root_id: None,
-            root_cid: None,
             direct: true,
-            visibility: None,
+            ..PlatformRef::id(id)
         }),
         boost: None,
         direct: true,
+        to: recipient,
     })
 }

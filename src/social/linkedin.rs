@@ -93,6 +93,7 @@ fn linkedin_client(
     let Some(Credentials::LinkedIn {
         access_token,
         organization,
+        ..
     }) = Credentials::read(credentials)
     else {
         anyhow::bail!("no access token and organisation stored; send them after /provider add");

@@ -6,6 +6,7 @@
 pub mod bluesky;
 pub mod linkedin;
 pub mod mastodon;
+pub mod tokens;
 pub mod x;
 
 use std::sync::Arc;

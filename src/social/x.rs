@@ -1,5 +1,6 @@
-//! X: posting threads (pictures with alt text on the first part) and reposts from provider accounts, and
-//! checking their credentials. Mentions and direct messages are not heard here yet.
+//! X: posting threads (pictures with alt text on the first part), reposts and direct messages from provider
+//! accounts, and checking their credentials. (Mentions and direct messages are heard by `crate::web::x`
+//! and `crate::listen::x`.)
 //!
 //! **X has no idempotency key.** A create whose answer was lost may or may not have made the post, so a
 //! thread's progress is kept durably per delivery ([`Progress`], in `system_state`): the ids of the parts
@@ -197,6 +198,98 @@ impl XSender {
     }
 }
 
+impl XSender {
+    /// Sends `parts` as direct messages to the user `to`, part after part, with the same care as a thread:
+    /// a part whose answer was lost is looked for in the conversation a minute later before it is sent
+    /// again. Returns the first message's id.
+    async fn send_direct(
+        &self,
+        key: &str,
+        client: &XClient,
+        to: &str,
+        parts: &[String],
+    ) -> Result<String, SendError> {
+        let mut progress = self.load(key).await?;
+        for (i, text) in parts.iter().enumerate().skip(progress.posted.len()) {
+            let earlier = progress.unknown.clone().filter(|a| a.part == i);
+            if let Some(attempt) = &earlier {
+                match client.find_sent_dm(to, text, attempt.at).await {
+                    Ok(Some(found)) => {
+                        progress.posted.push(found);
+                        progress.unknown = None;
+                        self.save(key, &progress).await?;
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        return Err(maybe_sent(
+                            i,
+                            &format!(
+                                "its answer was lost and the conversation cannot be read ({e})"
+                            ),
+                        ));
+                    }
+                }
+            }
+            self.attempt(key, &mut progress, i).await?;
+            let sent = client.send_dm(to, text, None).await.map(|s| s.event_id);
+            self.settle(key, &mut progress, i, earlier.is_some(), sent, "message")
+                .await?;
+        }
+        Ok(progress.posted.first().cloned().unwrap_or_default())
+    }
+
+    /// Writes that part `i`'s create goes out now, before it does: if the answer (or this process) is
+    /// lost, the next attempt looks before it sends.
+    async fn attempt(&self, key: &str, progress: &mut Progress, i: usize) -> Result<(), SendError> {
+        progress.unknown = Some(Attempt {
+            part: i,
+            at: Utc::now(),
+            asked: false,
+        });
+        self.save(key, progress).await
+    }
+
+    /// Records what the create of part `i` (a post or a direct message, `what`) came to: its id kept; a
+    /// lost answer looked up a minute later, or given up as "may already be on X" when it was lost
+    /// `again`; a refusal returned (nothing was made).
+    async fn settle(
+        &self,
+        key: &str,
+        progress: &mut Progress,
+        i: usize,
+        again: bool,
+        created: Result<String, XError>,
+        what: &str,
+    ) -> Result<(), SendError> {
+        match created {
+            Ok(id) => {
+                progress.posted.push(id);
+                progress.unknown = None;
+                self.save(key, progress).await
+            }
+            Err(e) if e.is_unknown_outcome() && again => {
+                progress.unknown = progress
+                    .unknown
+                    .take()
+                    .map(|a| Attempt { asked: true, ..a });
+                self.save(key, progress).await?;
+                Err(maybe_sent(i, &format!("its answer was lost again ({e})")))
+            }
+            Err(e) if e.is_unknown_outcome() => Err(SendError {
+                disposition: Disposition::RetryAfter(LOOKUP_AFTER),
+                message: format!("{e}; looking for {what} {} on X first", i + 1),
+                moved_to: None,
+            }),
+            Err(e) => {
+                progress.unknown = None;
+                self.save(key, progress).await?;
+                Err(failed(&e))
+            }
+        }
+    }
+}
+
 fn failed(e: &XError) -> SendError {
     SendError {
         disposition: e.disposition(),
@@ -238,14 +331,21 @@ impl Sender for XSender {
             credentials,
             body,
         } = super::addressed(&self.db, &delivery).await?;
-        if body.direct {
-            return Err(SendError::permanent(
-                "direct messages on X are not supported yet",
-            ));
-        }
         let id = provider.id;
         let client =
             client(&provider, &credentials).map_err(|e| SendError::permanent(format!("{e:#}")))?;
+        // A notice to a person, or the answer to a direct message: direct messages to them.
+        let private = body.reply_to.as_ref().filter(|r| r.direct);
+        if body.direct || private.is_some() {
+            let to = body
+                .to
+                .clone()
+                .or_else(|| private.and_then(|r| r.author.clone()))
+                .ok_or_else(|| SendError::permanent("a direct message with no recipient"))?;
+            return self
+                .send_direct(delivery.idempotency_key, &client, &to, &body.parts)
+                .await;
+        }
         if let Some(target) = &body.boost {
             // Reposting twice reposts once: safe to retry.
             let user = self
@@ -330,39 +430,10 @@ impl Sender for XSender {
                     Vec::new()
                 },
             };
-            // Written before the create: if the answer (or this process) is lost, the next attempt looks
-            // before it posts.
-            progress.unknown = Some(Attempt {
-                part: i,
-                at: Utc::now(),
-                asked: false,
-            });
-            self.save(key, &progress).await?;
-            match client.create_post(&post).await {
-                Ok(posted) => {
-                    progress.posted.push(posted.id);
-                    progress.unknown = None;
-                    self.save(key, &progress).await?;
-                }
-                Err(e) if e.is_unknown_outcome() && earlier.is_some() => {
-                    progress.unknown = progress.unknown.map(|a| Attempt { asked: true, ..a });
-                    self.save(key, &progress).await?;
-                    return Err(maybe_sent(i, &format!("its answer was lost again ({e})")));
-                }
-                Err(e) if e.is_unknown_outcome() => {
-                    return Err(SendError {
-                        disposition: Disposition::RetryAfter(LOOKUP_AFTER),
-                        message: format!("{e}; looking for part {} on X first", i + 1),
-                        moved_to: None,
-                    });
-                }
-                Err(e) => {
-                    // Refused outright: nothing was made.
-                    progress.unknown = None;
-                    self.save(key, &progress).await?;
-                    return Err(failed(&e));
-                }
-            }
+            self.attempt(key, &mut progress, i).await?;
+            let posted = client.create_post(&post).await.map(|p| p.id);
+            self.settle(key, &mut progress, i, earlier.is_some(), posted, "part")
+                .await?;
         }
         Ok(progress.posted.first().cloned().unwrap_or_default())
     }

@@ -4,9 +4,10 @@
 //! `<provider>` is the number of the X provider (`/provider list`) whose app the webhook is registered
 //! with; its consumer secret answers the challenge and checks each delivery's
 //! `x-twitter-webhooks-signature` (constant time) over the raw body. A delivery is stored through the inbox
-//! before the 200, one inbox event per mention (the same event delivered again, or once per subscribed
-//! account, is stored once), and the mentions handler posts each to the moderation chat like Mastodon's
-//! and Bluesky's.
+//! before the 200, one inbox event per mention or direct message to the account (the same event delivered
+//! again, or once per subscribed account, is stored once): the mentions handler posts each mention to the
+//! moderation chat like Mastodon's and Bluesky's, and gives a direct message holding a command to the chat
+//! core (`crate::chat::direct`).
 //!
 //! | code | when |
 //! |------|------|
@@ -130,6 +131,22 @@ fn heard(provider: i64, own_account: &str, post: &webhook::PostEvent) -> Heard {
     }
 }
 
+/// A direct message to the account, as the mentions handler reads it: a command goes to the chat core
+/// (`crate::chat::x`), anything else is a private mention.
+pub fn heard_dm(provider: i64, own_account: &str, dm: &webhook::DirectMessage) -> Heard {
+    Heard {
+        provider_id: provider,
+        own_account: own_account.to_owned(),
+        notification: json!({
+            "id": dm.id,
+            "kind": "dm",
+            "text": dm.text,
+            "author": { "id": dm.sender.id, "username": dm.sender.username, "name": dm.sender.name },
+            "created_at": dm.created_at,
+        }),
+    }
+}
+
 /// `POST /hooks/x/<provider>`: a signed delivery, stored through the inbox before the 200.
 pub async fn deliver(
     State(state): State<AppState>,
@@ -170,6 +187,9 @@ pub async fn deliver(
                 ) && post.author.id != own =>
             {
                 Some((event.dedup_key()?, heard(id, &own, post)))
+            }
+            Event::DirectMessage(dm) if dm.sender.id != own => {
+                Some((event.dedup_key()?, heard_dm(id, &own, dm)))
             }
             _ => None,
         })

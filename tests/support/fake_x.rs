@@ -1,7 +1,8 @@
 //! An in-process fake X API v2 for posting: `users/me`, posts (`POST /2/tweets`) with replies and media,
 //! the account's timeline (`GET /2/users/:id/tweets`, for looking up a post whose answer was lost),
 //! reposts, the mentions timeline (`GET /2/users/:id/mentions`, newest first, `since_id`), and media upload
-//! v2 (initialize, append, finalize, metadata for alt text). Faults: the answer
+//! v2 (initialize, append, finalize, metadata for alt text), and direct messages (send, and the
+//! conversation's events for looking one up). Faults: the answer
 //! to a create lost after the post was made (503), a failing timeline, and a status for the next create.
 
 #![allow(dead_code, clippy::unwrap_used)]
@@ -43,6 +44,11 @@ struct Inner {
     /// Posts mentioning the account, oldest first: (id, author id, username, name, text).
     mentions: Vec<(u64, String, String, String, String)>,
     mention_reads: usize,
+    /// Direct messages sent: (event id, participant id, text, created_at).
+    dms: Vec<(String, String, String, String)>,
+    dm_sends: usize,
+    /// Lose the answer to this DM send (1 = the next one): the message is sent, the answer is a 503.
+    lose_dm: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -271,6 +277,56 @@ async fn metadata(State(inner): Shared, headers: HeaderMap, Json(body): Json<Val
     Json(json!({ "data": { "associated_metadata": true } })).into_response()
 }
 
+/// `POST /2/dm_conversations/with/:id/messages`: a direct message to `id`.
+async fn send_dm(
+    State(inner): Shared,
+    Path(participant): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.dm_sends += 1;
+    inner.next_id += 1;
+    let id = format!("17000000000000000{:02}", inner.next_id);
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let text = body["text"].as_str().unwrap_or_default().to_owned();
+    inner.dms.push((id.clone(), participant.clone(), text, at));
+    if inner.lose_dm == Some(inner.dm_sends) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "upstream connect error").into_response();
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({ "data": { "dm_conversation_id": format!("{USER_ID}-{participant}"), "dm_event_id": id } })),
+    )
+        .into_response()
+}
+
+/// `GET /2/dm_conversations/with/:id/dm_events`: the conversation, newest first.
+async fn dm_events(
+    State(inner): Shared,
+    Path(participant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let inner = inner.lock().unwrap();
+    let events: Vec<Value> = inner
+        .dms
+        .iter()
+        .rev()
+        .filter(|(_, to, _, _)| *to == participant)
+        .map(|(id, _, text, at)| {
+            json!({ "id": id, "event_type": "MessageCreate", "text": text, "created_at": at,
+                    "sender_id": USER_ID })
+        })
+        .collect();
+    Json(json!({ "data": events, "meta": { "result_count": events.len() } })).into_response()
+}
+
 impl FakeX {
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
@@ -284,6 +340,8 @@ impl FakeX {
             .route("/2/media/upload/{id}/append", post(append))
             .route("/2/media/upload/{id}/finalize", post(finalize))
             .route("/2/media/metadata", post(metadata))
+            .route("/2/dm_conversations/with/{id}/messages", post(send_dm))
+            .route("/2/dm_conversations/with/{id}/dm_events", get(dm_events))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -342,6 +400,22 @@ impl FakeX {
 
     pub fn timeline_reads(&self) -> usize {
         self.inner.lock().unwrap().timeline_reads
+    }
+
+    /// Direct messages sent: (participant id, text).
+    pub fn dms(&self) -> Vec<(String, String)> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .dms
+            .iter()
+            .map(|(_, to, text, _)| (to.clone(), text.clone()))
+            .collect()
+    }
+
+    /// The `n`-th direct message from now on (1: the next) is sent, but its answer is lost (503).
+    pub fn lose_dm(&self, n: usize) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.lose_dm = Some(inner.dm_sends + n);
     }
 
     pub fn reposts(&self) -> Vec<String> {

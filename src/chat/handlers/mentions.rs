@@ -130,6 +130,7 @@ pub async fn boost(ctx: Ctx, actor: Actor, number: i64) -> HandlerResult {
         reply_to: None,
         boost: Some(PlatformRef::of_mention(&mention)),
         direct: false,
+        to: None,
     };
     let key = format!("boost:{}:{}", mention.id, provider.id);
     delivery::social::write_thread(&mut tx, ctx.now, &provider, "boost", &key, &body, ctx.now)

@@ -1,0 +1,135 @@
+//! Watching what runs out on the networks' side before it stops posts: LinkedIn access and refresh tokens
+//! (organisers are told 14 and 3 days before each ends, and when it has ended) and the configured
+//! `Linkedin-Version` (told when it has a month left, and when LinkedIn no longer takes it). Each notice
+//! goes once to the organisers of every conference using the account; a revoked token is told at once by
+//! the sender that meets the refusal ([`crate::delivery::social::CredentialsWatch`]).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use herald_bots::linkedin::{Version, VersionStatus};
+use serde_json::json;
+
+use super::Settings;
+use crate::{
+    db::{Db, Tx, providers, system},
+    delivery::{
+        networks::{Credentials, LINKEDIN},
+        organisers,
+    },
+    templates::Templates,
+};
+
+/// The days before an end at which organisers are told.
+pub const WARN_DAYS: [i64; 2] = [14, 3];
+
+/// The threshold `at` has reached at `now`: 0 once it has passed, else the smallest of [`WARN_DAYS`] it is
+/// within; `None` while it is further away.
+pub fn threshold(at: DateTime<Utc>, now: DateTime<Utc>) -> Option<i64> {
+    if at <= now {
+        return Some(0);
+    }
+    WARN_DAYS
+        .iter()
+        .copied()
+        .filter(|days| at - now <= TimeDelta::days(*days))
+        .min()
+}
+
+/// Tells `provider`'s conferences' organisers `template` with `context`, once for `once` (a key in the
+/// system state).
+async fn tell_once(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    provider: i64,
+    once: &str,
+    template: &'static str,
+    context: &serde_json::Value,
+) -> anyhow::Result<bool> {
+    let key = format!("told:{once}");
+    if system::get_system(tx, &key).await?.is_some() {
+        return Ok(false);
+    }
+    for conference in providers::conferences_using(tx, provider).await? {
+        organisers::notify(tx, templates, now, conference, template, once, context).await?;
+    }
+    system::set_system(tx, now, &key, &now.to_rfc3339()).await?;
+    Ok(true)
+}
+
+/// One look at every LinkedIn account; returns how many notices were written.
+pub async fn check(
+    db: &Db,
+    templates: &Templates,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let mut tx = db.begin().await?;
+    let version = Version::parse(&settings.linkedin_version).ok();
+    // What to tell, per account: (once-key, template, context).
+    let mut notices = Vec::new();
+    for provider in providers::active_of_kind(&mut tx, LINKEDIN).await? {
+        let stored = providers::credentials(&mut tx, provider.id).await?;
+        if let Some(Credentials::LinkedIn {
+            expires_at,
+            refresh_expires_at,
+            ..
+        }) = Credentials::read(&stored)
+        {
+            for (which, at) in [("token", expires_at), ("refresh", refresh_expires_at)] {
+                let Some((at, days)) = at.and_then(|at| Some((at, threshold(at, now)?))) else {
+                    continue;
+                };
+                let once = format!(
+                    "token-expiry:{}:{which}:{}:{days}",
+                    provider.id,
+                    at.timestamp()
+                );
+                let context = json!({
+                    "provider": provider.internal_name, "network": provider.kind,
+                    "refresh": which == "refresh", "at": at.to_rfc3339(),
+                    "days": (at - now).num_days().max(0), "ended": days == 0,
+                });
+                notices.push((provider.id, once, "notify_token_expiring", context));
+            }
+        }
+        let Some(version) = version else { continue };
+        let (until, ended) = match version.status(now.date_naive()) {
+            VersionStatus::Supported { .. } => continue,
+            VersionStatus::EndingSoon { until } => (until, false),
+            VersionStatus::Sunset { since } => (since, true),
+        };
+        let once = format!("linkedin-version:{}:{version}:{ended}", provider.id);
+        let context = json!({
+            "provider": provider.internal_name, "linkedin_version": version.to_string(),
+            "until": until.to_string(), "ended": ended,
+        });
+        notices.push((provider.id, once, "notify_linkedin_version", context));
+    }
+    let mut told = 0;
+    for (provider, once, template, context) in &notices {
+        told += usize::from(
+            tell_once(&mut tx, templates, now, *provider, once, template, context).await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(told)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_thresholds_are_14_and_3_days_and_the_end() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let at = |days: i64, hours: i64| now + TimeDelta::days(days) + TimeDelta::hours(hours);
+        assert_eq!(threshold(at(20, 0), now), None);
+        assert_eq!(threshold(at(14, 1), now), None);
+        assert_eq!(threshold(at(14, 0), now), Some(14));
+        assert_eq!(threshold(at(4, 0), now), Some(14));
+        assert_eq!(threshold(at(3, 0), now), Some(3));
+        assert_eq!(threshold(at(0, 1), now), Some(3));
+        assert_eq!(threshold(now, now), Some(0));
+        assert_eq!(threshold(at(-2, 0), now), Some(0));
+    }
+}
