@@ -200,6 +200,12 @@ impl Application {
         handlers.insert(crate::mentions::MASTODON_KIND, mentions.clone());
         handlers.insert(crate::mentions::BLUESKY_KIND, mentions.clone());
         handlers.insert(crate::mentions::X_KIND, mentions);
+        handlers.insert(
+            crate::social::x::REVOKED_KIND,
+            Arc::new(crate::social::x::RevokedHandler {
+                templates: templates.clone(),
+            }),
+        );
         for driver in crate::social::DRIVERS {
             senders.insert(
                 driver.network().name(),

@@ -37,6 +37,39 @@ pub struct Heard {
     pub notification: Value,
 }
 
+/// An X account as a stored notification names it.
+#[derive(Debug, Clone, Copy)]
+pub struct XAuthor<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub name: &'a str,
+}
+
+impl Heard {
+    /// A direct message to X account `own_account` of provider `provider`, as the webhook and the listener
+    /// store it (`kind` `dm`): a command goes to the chat core, anything else is a private mention.
+    pub fn x_direct_message(
+        provider: i64,
+        own_account: &str,
+        id: &str,
+        text: &str,
+        sender: XAuthor<'_>,
+        created_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self {
+            provider_id: provider,
+            own_account: own_account.to_owned(),
+            notification: serde_json::json!({
+                "id": id,
+                "kind": "dm",
+                "text": text,
+                "author": { "id": sender.id, "username": sender.username, "name": sender.name },
+                "created_at": created_at,
+            }),
+        }
+    }
+}
+
 fn text_of<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
 }

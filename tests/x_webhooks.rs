@@ -404,3 +404,86 @@ async fn a_direct_message_without_a_command_is_answered_privately_from_telegram(
     assert_eq!(to_carol(&x), ["Yes: H.1302, all day."]);
     assert!(x.posts().is_empty(), "not a public reply: {:?}", x.posts());
 }
+
+#[tokio::test]
+async fn without_a_public_https_address_direct_messages_are_read_too_and_answered() {
+    let app = TestApp::spawn().await;
+    let (x, _provider) = with_x(&app).await;
+    // Written before Herald listened: not brought up.
+    x.receive_dm(1, "old", "/whoami");
+    let _listening = app.start_listeners();
+    app.until("the first read of the messages", |_| x.dm_reads() >= 1)
+        .await;
+    x.receive_dm(2, "erin", "/whoami");
+    x.receive_dm(3, "erin", "is the cloakroom open?");
+    app.until("the answer to Erin", |_| {
+        x.dms().iter().any(|(to, _)| to == "9002")
+    })
+    .await;
+    app.until("the question in the moderation chat", |app| {
+        app.telegram
+            .texts_to(MODERATION)
+            .iter()
+            .any(|t| t.contains("is the cloakroom open?"))
+    })
+    .await;
+    let reads = x.dm_reads();
+    app.until("two more reads", |_| x.dm_reads() >= reads + 2)
+        .await;
+    let dms = x.dms();
+    let to_erin: Vec<&String> = dms
+        .iter()
+        .filter(|(to, _)| to == "9002")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(to_erin.len(), 1, "{dms:?}");
+    assert!(to_erin[0].contains("9002"), "{to_erin:?}");
+    assert!(
+        dms.iter().all(|(to, _)| to != "9001"),
+        "the old one: {dms:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_account_revoking_the_apps_access_is_told_to_the_organisers_at_once() {
+    let app = TestApp::spawn().await;
+    let (_x, provider) = with_x(&app).await;
+    const ORGANISERS: i64 = -100_600;
+    app.bind("organisers", ORGANISERS).await;
+    // X's documented X Activity sample of `oauth.revoke` (`xaa-docs/oauth.revoke.json`), by `user`.
+    let revoke = |uuid: &str, user: &str| {
+        serde_json::to_vec(&json!({ "data": {
+            "event_uuid": uuid, "filter": {}, "event_type": "oauth.revoke",
+            "payload": { "date_time": "2026-07-23T21:44:05+00:00", "user_id": user, "app_id": "29820954" },
+        } }))
+        .unwrap()
+    };
+    let told = |app: &TestApp| {
+        app.telegram
+            .texts_to(ORGANISERS)
+            .into_iter()
+            .filter(|t| t.contains("took back the app's access"))
+            .count()
+    };
+    // Another account of the same app: not this provider's news.
+    let body = revoke("5934540941047412904", "2222");
+    let signature = herald_bots::x::webhook::sign("x-consumer-secret", &body);
+    let (status, _) = post(&app, provider, &body, Some(&signature)).await;
+    assert_eq!(status, 200);
+    app.app.inbox.drain().await.unwrap();
+    app.send_everything().await;
+    assert_eq!(told(&app), 0);
+
+    let body = revoke("5934540941047412905", support::fake_x::USER_ID);
+    let signature = herald_bots::x::webhook::sign("x-consumer-secret", &body);
+    let (status, answer) = post(&app, provider, &body, Some(&signature)).await;
+    assert_eq!((status, answer.as_str()), (200, r#"{"stored":1}"#));
+    app.app.inbox.drain().await.unwrap();
+    app.send_everything().await;
+    assert_eq!(told(&app), 1, "{:?}", app.telegram.texts_to(ORGANISERS));
+    let text = app.telegram.texts_to(ORGANISERS).join("\n");
+    assert!(
+        text.contains("refuses the credentials of <b>xconf</b>"),
+        "{text}"
+    );
+}

@@ -122,32 +122,44 @@ impl crate::outbox::Observer for CredentialsWatch {
             else {
                 continue;
             };
-            let Some(error) = refused else {
-                providers::credentials_work(tx, id).await?;
-                continue;
-            };
-            if !providers::credentials_refused(tx, now, id, error).await? {
-                continue;
-            }
-            let Some(provider) = providers::provider_by_id(tx, id).await? else {
-                continue;
-            };
-            for conference in providers::conferences_using(tx, id).await? {
-                super::organisers::notify(
-                    tx,
-                    &self.templates,
-                    now,
-                    conference,
-                    "notify_credentials_refused",
-                    &format!("credentials-refused:{id}:{}", now.timestamp_micros()),
-                    serde_json::json!({ "provider": provider.internal_name, "network": provider.kind,
-                                        "error": error }),
-                )
-                .await?;
+            match refused {
+                Some(error) => credentials_refused(tx, &self.templates, now, id, error).await?,
+                None => providers::credentials_work(tx, id).await?,
             }
         }
         Ok(())
     }
+}
+
+/// Records that the network refuses provider `id`'s credentials (`error` says how: a refused send, a
+/// revocation X announced) and tells the organisers of its conferences, once until they work again.
+pub async fn credentials_refused(
+    tx: &mut Tx,
+    templates: &Templates,
+    now: DateTime<Utc>,
+    id: i64,
+    error: &str,
+) -> anyhow::Result<()> {
+    if !providers::credentials_refused(tx, now, id, error).await? {
+        return Ok(());
+    }
+    let Some(provider) = providers::provider_by_id(tx, id).await? else {
+        return Ok(());
+    };
+    for conference in providers::conferences_using(tx, id).await? {
+        super::organisers::notify(
+            tx,
+            templates,
+            now,
+            conference,
+            "notify_credentials_refused",
+            &format!("credentials-refused:{id}:{}", now.timestamp_micros()),
+            serde_json::json!({ "provider": provider.internal_name, "network": provider.kind,
+                                "error": error }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Writes a thread (a public post, an answer, a boost) for provider `provider`, due at `due`.

@@ -1,17 +1,17 @@
-//! The X listener. With a public HTTPS address, X's webhooks bring the mentions (`crate::web::x`) and the
-//! listener only says so ("by webhook" in `/status`). Without one, it reads the account's mentions timeline
-//! every `x_poll_secs` ("polling"), everything newer than the checkpoint (the newest post id already
-//! stored), and stores each mention through the inbox in the shape the webhook stores it, under the same
-//! key: a mention heard both ways is stored once.
+//! The X listener. With a public HTTPS address, X's webhooks bring the mentions and direct messages
+//! (`crate::web::x`) and the listener only says so ("by webhook" in `/status`). Without one, it reads the
+//! account's mentions timeline and its direct messages every `x_poll_secs` ("polling"), everything newer
+//! than the checkpoint (the newest post and message ids already stored), and stores each through the
+//! inbox in the shape the webhook stores it, under the same key: one heard both ways is stored once.
 
 use std::time::Duration;
 
-use herald_bots::x::{Post, Timeline, TimelineQuery, XClient};
+use herald_bots::x::{DmQuery, Post, Timeline, TimelineQuery, XClient};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::{Item, Listener};
-use crate::mentions::{Heard, X_KIND};
+use crate::mentions::{Heard, X_KIND, XAuthor};
 
 /// The state `/status` shows while X's webhooks bring the mentions.
 pub const BY_WEBHOOK: &str = "by webhook";
@@ -60,8 +60,46 @@ fn heard(listener: &Listener, own: &str, timeline: &Timeline, post: &Post) -> He
     }
 }
 
-/// One poll: what is newer than the checkpoint, stored oldest first; the first poll only learns where
-/// "now" is.
+/// Where the listener is: the newest mention and the newest direct message already stored, kept as one
+/// cursor `<mention>|<dm>` (a cursor without `|` is a mention's, from before direct messages were read).
+/// `None`: not read yet (the first read only learns where "now" is); empty: nothing there yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Cursor {
+    mentions: Option<String>,
+    dms: Option<String>,
+}
+
+impl Cursor {
+    fn parse(stored: Option<&str>) -> Self {
+        match stored.map(|s| s.split_once('|')) {
+            None => Self::default(),
+            Some(None) => Self {
+                mentions: stored.map(str::to_owned),
+                dms: None,
+            },
+            Some(Some((mentions, dms))) => Self {
+                mentions: Some(mentions.to_owned()),
+                dms: Some(dms.to_owned()),
+            },
+        }
+    }
+
+    fn to_stored(&self) -> String {
+        format!(
+            "{}|{}",
+            self.mentions.as_deref().unwrap_or_default(),
+            self.dms.as_deref().unwrap_or_default()
+        )
+    }
+}
+
+/// Whether X id `a` is newer than `b` (ids are decimal numbers that grow with time).
+fn newer(a: &str, b: &str) -> bool {
+    (a.len(), a) > (b.len(), b)
+}
+
+/// One poll: the mentions and direct messages newer than the cursor, stored oldest first; what is there
+/// at the first poll is only where "now" is.
 async fn poll(
     listener: &Listener,
     client: &XClient,
@@ -71,39 +109,91 @@ async fn poll(
         .get_or_try_init(|| async { anyhow::Ok(client.me().await?.id) })
         .await?
         .clone();
-    let checkpoint = listener.cursor().await?;
+    let mut cursor = Cursor::parse(listener.cursor().await?.as_deref());
+    let mut items = Vec::new();
+
     let query = TimelineQuery {
-        since_id: checkpoint.clone().filter(|c| !c.is_empty()),
+        since_id: cursor.mentions.clone().filter(|c| !c.is_empty()),
         max_results: Some(100),
         ..TimelineQuery::default()
     };
     let timeline = client.mentions(&me, &query).await?;
-    let newest = timeline.newest_id.clone();
-    if checkpoint.is_none() {
-        let start = newest.unwrap_or_default();
-        listener
-            .store(X_KIND, Vec::new(), Some(&start), POLLING)
-            .await?;
-        return listener.working(POLLING).await;
+    if cursor.mentions.is_some() {
+        items.extend(
+            timeline
+                .posts
+                .iter()
+                .rev()
+                .filter(|p| p.author_id.as_deref() != Some(me.as_str()))
+                .map(|post| Item {
+                    // The key the webhook stores the same post under.
+                    event_id: format!("post:{}", post.id),
+                    heard: heard(listener, &me, &timeline, post),
+                }),
+        );
     }
-    let items: Vec<Item> = timeline
-        .posts
-        .iter()
-        .rev()
-        .filter(|p| p.author_id.as_deref() != Some(me.as_str()))
-        .map(|post| Item {
-            // The key the webhook stores the same post under.
-            event_id: format!("post:{}", post.id),
-            heard: heard(listener, &me, &timeline, post),
-        })
-        .collect();
+    if let Some(newest) = timeline.newest_id.clone() {
+        cursor.mentions = Some(newest);
+    }
+    cursor.mentions.get_or_insert_default();
+
+    // Direct messages: X keeps no "since", so the newest page is read and what is newer than the cursor
+    // kept; what the account sent itself is left out.
+    let page = client.dm_events(&DmQuery::default()).await?;
+    let known = cursor.dms.clone();
+    for event in page.events.iter().rev() {
+        let fresh = known.as_deref().is_some_and(|k| newer(&event.id, k));
+        if fresh && event.sender_id.as_deref().is_some_and(|s| s != me) {
+            let sender = page.sender(event);
+            let author = XAuthor {
+                id: event.sender_id.as_deref().unwrap_or_default(),
+                username: sender.map_or("", |u| u.username.as_str()),
+                name: sender.map_or("", |u| u.name.as_str()),
+            };
+            items.push(Item {
+                // The key the webhook stores the same message under.
+                event_id: format!("dm:{}", event.id),
+                heard: Heard::x_direct_message(
+                    listener.provider.id,
+                    &me,
+                    &event.id,
+                    &event.text,
+                    author,
+                    event.created_at,
+                ),
+            });
+        }
+        if cursor.dms.as_deref().is_none_or(|k| newer(&event.id, k)) {
+            cursor.dms = Some(event.id.clone());
+        }
+    }
+    cursor.dms.get_or_insert_default();
+
     listener
-        .store(
-            X_KIND,
-            items,
-            newest.as_deref().or(checkpoint.as_deref()),
-            POLLING,
-        )
+        .store(X_KIND, items, Some(&cursor.to_stored()), POLLING)
         .await?;
     listener.working(POLLING).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_keeps_both_and_reads_one_from_before_direct_messages() {
+        let both = Cursor {
+            mentions: Some("190".into()),
+            dms: Some("".into()),
+        };
+        assert_eq!(Cursor::parse(Some(&both.to_stored())), both);
+        assert_eq!(
+            Cursor::parse(Some("190")),
+            Cursor {
+                mentions: Some("190".into()),
+                dms: None
+            }
+        );
+        assert_eq!(Cursor::parse(None), Cursor::default());
+        assert!(newer("1000", "999") && !newer("999", "1000") && !newer("5", "5"));
+    }
 }

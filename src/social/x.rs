@@ -80,6 +80,53 @@ impl Driver for X {
     }
 }
 
+/// The inbox kind of "the account took back the app's access", as X's webhook announces it.
+pub const REVOKED_KIND: &str = "x.revoked";
+
+/// What a revocation stores: the provider whose account revoked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Revoked {
+    pub provider_id: i64,
+    pub user_id: String,
+}
+
+/// Tells the organisers at once when an X account revokes the app's access (rather than at the next
+/// refused post): its credentials are marked refused, as a refused send would.
+#[derive(Debug)]
+pub struct RevokedHandler {
+    pub templates: Arc<crate::templates::Templates>,
+}
+
+#[async_trait]
+impl crate::inbox::InboxHandler for RevokedHandler {
+    async fn handle(
+        &self,
+        mut tx: crate::db::Tx,
+        event: &crate::db::inbox::InboxEvent,
+    ) -> anyhow::Result<crate::db::Tx> {
+        let revoked: Revoked = serde_json::from_str(&event.payload)?;
+        // An X access token starts with its account's user id: another account of the same app revoking
+        // is not this provider's news.
+        let stored = providers::credentials(&mut tx, revoked.provider_id).await?;
+        if let Some(Credentials::OAuth1 { token, .. }) = Credentials::read(&stored)
+            && let Some((account, _)) = token.split_once('-')
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && account != revoked.user_id
+        {
+            return Ok(tx);
+        }
+        crate::delivery::social::credentials_refused(
+            &mut tx,
+            &self.templates,
+            event.received_at,
+            revoked.provider_id,
+            "the X account took back the app's access (revoked); connect it again",
+        )
+        .await?;
+        Ok(tx)
+    }
+}
+
 /// A client for provider `provider`'s account.
 pub(crate) fn client(
     provider: &providers::Provider,

@@ -32,7 +32,8 @@ use super::AppState;
 use crate::{
     db::{inbox, providers},
     delivery::networks::Credentials,
-    mentions::{Heard, X_KIND},
+    mentions::{Heard, X_KIND, XAuthor},
+    social::x::{REVOKED_KIND, Revoked},
 };
 
 /// The largest delivery accepted, in bytes.
@@ -131,20 +132,38 @@ fn heard(provider: i64, own_account: &str, post: &webhook::PostEvent) -> Heard {
     }
 }
 
-/// A direct message to the account, as the mentions handler reads it: a command goes to the chat core
-/// (`crate::chat::x`), anything else is a private mention.
-pub fn heard_dm(provider: i64, own_account: &str, dm: &webhook::DirectMessage) -> Heard {
-    Heard {
-        provider_id: provider,
-        own_account: own_account.to_owned(),
-        notification: json!({
-            "id": dm.id,
-            "kind": "dm",
-            "text": dm.text,
-            "author": { "id": dm.sender.id, "username": dm.sender.username, "name": dm.sender.name },
-            "created_at": dm.created_at,
-        }),
-    }
+/// The account's revocations of the app's access in `delivery`, as inbox events for
+/// [`crate::social::x::RevokedHandler`]: keyed by the delivery (or the time), so a revocation after the
+/// account was connected again is news again.
+fn revocations(
+    provider: i64,
+    delivery: &webhook::Delivery,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<inbox::NewEvent> {
+    let own = delivery.for_user_id.as_deref();
+    delivery
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            Event::AccessRevoked { user_id } if own.is_none_or(|o| o == user_id) => {
+                let revoked = Revoked {
+                    provider_id: provider,
+                    user_id: user_id.clone(),
+                };
+                let when = delivery
+                    .event_uuid
+                    .clone()
+                    .unwrap_or_else(|| now.timestamp().to_string());
+                Some(inbox::NewEvent {
+                    provider: format!("{}:{provider}", crate::delivery::networks::X),
+                    event_id: format!("revoke:{user_id}:{when}"),
+                    kind: REVOKED_KIND.into(),
+                    payload: serde_json::to_string(&revoked).ok()?,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `POST /hooks/x/<provider>`: a signed delivery, stored through the inbox before the 200.
@@ -189,7 +208,14 @@ pub async fn deliver(
                 Some((event.dedup_key()?, heard(id, &own, post)))
             }
             Event::DirectMessage(dm) if dm.sender.id != own => {
-                Some((event.dedup_key()?, heard_dm(id, &own, dm)))
+                let sender = XAuthor {
+                    id: &dm.sender.id,
+                    username: &dm.sender.username,
+                    name: &dm.sender.name,
+                };
+                let heard =
+                    Heard::x_direct_message(id, &own, &dm.id, &dm.text, sender, dm.created_at);
+                Some((event.dedup_key()?, heard))
             }
             _ => None,
         })
@@ -201,6 +227,7 @@ pub async fn deliver(
                 payload: serde_json::to_string(&heard).ok()?,
             })
         })
+        .chain(revocations(id, &delivery, state.clock.now()))
         .collect();
     let stored = async {
         let now = state.clock.now();

@@ -49,6 +49,9 @@ struct Inner {
     dm_sends: usize,
     /// Lose the answer to this DM send (1 = the next one): the message is sent, the answer is a 503.
     lose_dm: Option<usize>,
+    /// Direct messages to the account: (event id, sender id, username, text).
+    received: Vec<(String, String, String, String)>,
+    dm_reads: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -327,6 +330,42 @@ async fn dm_events(
     Json(json!({ "data": events, "meta": { "result_count": events.len() } })).into_response()
 }
 
+/// `GET /2/dm_events`: every message of the account, sent and received, newest first (by id), with the
+/// senders.
+async fn all_dm_events(State(inner): Shared, headers: HeaderMap) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.dm_reads += 1;
+    let mut events: Vec<(String, Value)> = inner
+        .dms
+        .iter()
+        .map(|(id, _, text, at)| {
+            (
+                id.clone(),
+                json!({ "id": id, "event_type": "MessageCreate", "text": text,
+                                 "created_at": at, "sender_id": USER_ID }),
+            )
+        })
+        .chain(inner.received.iter().map(|(id, from, _, text)| {
+            (
+                id.clone(),
+                json!({ "id": id, "event_type": "MessageCreate", "text": text, "sender_id": from }),
+            )
+        }))
+        .collect();
+    events.sort_by(|a, b| (b.0.len(), &b.0).cmp(&(a.0.len(), &a.0)));
+    let users: Vec<Value> = inner
+        .received
+        .iter()
+        .map(|(_, from, username, _)| json!({ "id": from, "username": username, "name": username.to_uppercase() }))
+        .collect();
+    let data: Vec<Value> = events.into_iter().map(|(_, e)| e).collect();
+    Json(json!({ "data": data, "includes": { "users": users }, "meta": { "result_count": data.len() } }))
+        .into_response()
+}
+
 impl FakeX {
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
@@ -342,6 +381,7 @@ impl FakeX {
             .route("/2/media/metadata", post(metadata))
             .route("/2/dm_conversations/with/{id}/messages", post(send_dm))
             .route("/2/dm_conversations/with/{id}/dm_events", get(dm_events))
+            .route("/2/dm_events", get(all_dm_events))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -410,6 +450,21 @@ impl FakeX {
             .iter()
             .map(|(_, to, text, _)| (to.clone(), text.clone()))
             .collect()
+    }
+
+    /// `username` (user id `9000 + id`) sends the account direct message `id`.
+    pub fn receive_dm(&self, id: u64, username: &str, text: &str) {
+        self.inner.lock().unwrap().received.push((
+            format!("{}", 16_000_000_000_000_000_000u64 + id),
+            format!("{}", 9_000 + id),
+            username.to_owned(),
+            text.to_owned(),
+        ));
+    }
+
+    /// How often the account's direct messages were read.
+    pub fn dm_reads(&self) -> usize {
+        self.inner.lock().unwrap().dm_reads
     }
 
     /// The `n`-th direct message from now on (1: the next) is sent, but its answer is lost (503).
