@@ -503,10 +503,7 @@ impl Application {
                     self.health.clone(),
                     self.templates.clone(),
                     self.config.listeners.clone(),
-                    self.config
-                        .public_url
-                        .as_ref()
-                        .is_some_and(|u| u.scheme() == "https"),
+                    self.config.public_url.clone(),
                 )?;
                 singleton(
                     "listeners",

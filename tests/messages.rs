@@ -1337,6 +1337,35 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "name": "fosdem_mastodon", "error": "HTTP 401: The access token is invalid" }),
         ),
         (
+            "provider_webhook.html",
+            "",
+            json!({ "name": "xconf", "action": "on", "state": { "url": "https://herald.fosdem.org/hooks/x/3",
+                    "id": "1400000000000000001", "valid": true, "subscribed": true } }),
+        ),
+        (
+            "provider_webhook.html",
+            "invalid",
+            json!({ "name": "xconf", "action": "status", "state": { "url": "https://herald.fosdem.org/hooks/x/3",
+                    "id": "1400000000000000001", "valid": false, "subscribed": false } }),
+        ),
+        (
+            "provider_webhook.html",
+            "off",
+            json!({ "name": "xconf", "action": "off", "state": { "url": "https://herald.fosdem.org/hooks/x/3",
+                    "id": null, "valid": false, "subscribed": false } }),
+        ),
+        (
+            "provider_webhook.html",
+            "none",
+            json!({ "name": "xconf", "action": "status", "state": { "url": "https://herald.fosdem.org/hooks/x/3",
+                    "id": null, "valid": false, "subscribed": false } }),
+        ),
+        (
+            "provider_webhook_needs_url.html",
+            "",
+            json!({ "name": "xconf" }),
+        ),
+        (
             "provider_kind_unknown.html",
             "",
             json!({ "kind": "myspace", "known": ["mastodon", "bluesky"] }),

@@ -487,3 +487,86 @@ async fn an_account_revoking_the_apps_access_is_told_to_the_organisers_at_once()
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_webhook_is_registered_from_chat_checked_again_after_a_restart_and_taken_back() {
+    let app = TestApp::spawn_with(
+        |config| config.public_url = Some("https://herald.fosdem.org/".parse().unwrap()),
+        herald::inbox::Handlers::default(),
+    )
+    .await;
+    let (x, provider) = with_x(&app).await;
+    // X reaches the public address; a proxy hands it to Herald.
+    x.route_to(&app.base_url);
+    let url = format!("https://herald.fosdem.org/hooks/x/{provider}");
+    let status = app
+        .say(&support::OWNER, "/provider webhook xconf status")
+        .await
+        .join("\n");
+    assert!(
+        status.contains("No X webhook for <code>xconf</code>"),
+        "{status}"
+    );
+
+    // Registered: X checked the address by CRC against Herald before it answered.
+    let on = app
+        .say(&support::OWNER, "/provider webhook xconf on")
+        .await
+        .join("\n");
+    assert!(on.contains(&url), "{on}");
+    assert!(on.contains("✅ X checked the address"), "{on}");
+    assert!(on.contains("✅ the account is subscribed"), "{on}");
+    assert_eq!(x.webhooks(), [(url.clone(), true)]);
+    assert!(x.subscribed());
+    let again = app
+        .say(&support::OWNER, "/provider webhook xconf status")
+        .await
+        .join("\n");
+    assert!(again.contains("✅ the account is subscribed"), "{again}");
+
+    // The listener leaves the mentions to the webhook.
+    let listening = app.start_listeners();
+    app.until("the listener to say so", |app| {
+        app.app
+            .health
+            .snapshot()
+            .get("listener:xconf")
+            .is_some_and(|c| c.detail.as_deref() == Some("by webhook"))
+    })
+    .await;
+    let status = app.say(&support::OWNER, "/status").await.join("\n");
+    assert!(status.contains("by webhook"), "{status}");
+    assert_eq!(x.mention_reads(), 0);
+    drop(listening);
+
+    // A deploy: X's hourly check found Herald down. The restarted listener has X check again.
+    x.missed_crc();
+    let checks = x.crc_checks();
+    let _listening = app.start_listeners();
+    app.until("X to check the webhook again", |_| {
+        x.webhooks().first().is_some_and(|(_, valid)| *valid)
+    })
+    .await;
+    assert_eq!(x.crc_checks(), checks + 1);
+
+    // Taken back: unsubscribed, the webhook gone, and the listener polls again.
+    let off = app
+        .say(&support::OWNER, "/provider webhook xconf off")
+        .await
+        .join("\n");
+    assert!(off.contains("is taken back"), "{off}");
+    assert!(x.webhooks().is_empty() && !x.subscribed());
+    app.until("the mentions timeline read again", |_| {
+        x.mention_reads() >= 1
+    })
+    .await;
+
+    // Without a public address there is nothing X could call.
+    let plain = TestApp::spawn().await;
+    let (_x, _) = with_x(&plain).await;
+    let refused = plain
+        .say(&support::OWNER, "/provider webhook xconf on")
+        .await
+        .join("\n");
+    assert!(refused.contains("has no public address"), "{refused}");
+}

@@ -30,6 +30,7 @@ pub mod expected {
     pub const EARLY_MINUTES: &str = "a number of minutes from 1 to 1440, or off";
     pub const CHANNEL: &str = "one of your channels, as /settings lists them";
     pub const ON_OFF: &str = "on or off";
+    pub const WEBHOOK_ACTION: &str = "on, off or status";
     pub const EMAIL: &str = "an e-mail address such as ada@example.org";
     pub const LANGUAGE: &str = "a language code such as de or en";
     pub const LOGOUT: &str = "nothing, or logout";

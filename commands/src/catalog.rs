@@ -101,10 +101,10 @@ pub const HASHTAG_SUBCOMMANDS: &[&str] = &["add", "remove", "list"];
 pub const HASHTAG_USAGE: &str = "/hashtag <add|remove|list>";
 
 /// The subcommands of `/provider`, in catalog order.
-pub const PROVIDER_SUBCOMMANDS: &[&str] = &["add", "list", "test", "on", "off"];
+pub const PROVIDER_SUBCOMMANDS: &[&str] = &["add", "list", "test", "on", "off", "webhook"];
 
 /// Usage of `/provider` without a subcommand.
-pub const PROVIDER_USAGE: &str = "/provider <add|list|test|on|off>";
+pub const PROVIDER_USAGE: &str = "/provider <add|list|test|on|off|webhook>";
 
 /// The subcommands of `/benefit`.
 pub const BENEFIT_SUBCOMMANDS: &[&str] = &["add", "confirm"];
@@ -222,6 +222,7 @@ pub(crate) enum Id {
     ProviderTest,
     ProviderOn,
     ProviderOff,
+    ProviderWebhook,
     Switch,
     HashtagAdd,
     HashtagRemove,
@@ -738,6 +739,13 @@ static CATALOG: [CommandSpec; Id::COUNT] = [
         Role::Admin,
         Scope::Any,
         "Deactivate a provider; its queued posts stop.",
+    ),
+    spec(
+        "provider webhook",
+        "/provider webhook <account> <on|off|status>",
+        Role::Admin,
+        Scope::Any,
+        "X: register Herald's webhook and subscribe the account (on), take them back (off), or show them (status).",
     ),
     spec(
         "switch",

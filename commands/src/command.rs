@@ -190,6 +190,32 @@ pub enum ProviderCommand {
         name: String,
         on: bool,
     },
+    /// `/provider webhook <name> <on|off|status>`: the network's webhook for the account (X).
+    Webhook {
+        name: String,
+        action: WebhookAction,
+    },
+}
+
+/// What `/provider webhook` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAction {
+    /// Register Herald's webhook (or check it again) and subscribe the account to it.
+    On,
+    /// Unsubscribe the account and take the webhook back.
+    Off,
+    /// Show the webhook and the subscription.
+    Status,
+}
+
+impl WebhookAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::On => "on",
+            Self::Off => "off",
+            Self::Status => "status",
+        }
+    }
 }
 
 /// What a provider may do for a conference (see the messaging switches).
@@ -446,6 +472,7 @@ impl Command {
                 ProviderCommand::Test { .. } => Id::ProviderTest,
                 ProviderCommand::Active { on: true, .. } => Id::ProviderOn,
                 ProviderCommand::Active { on: false, .. } => Id::ProviderOff,
+                ProviderCommand::Webhook { .. } => Id::ProviderWebhook,
             },
             Self::Switch { .. } => Id::Switch,
             Self::Hashtag(sub) => match sub {
@@ -950,6 +977,12 @@ fn parse_provider(text: &str) -> Result<ProviderCommand, ParseError> {
                 on: word == "on",
             })
         }
+        "webhook" => {
+            let mut args = Args::new(Id::ProviderWebhook, rest);
+            let name = args.required("name", crate::args::provider_name)?;
+            let action = args.required("action", webhook_action)?;
+            args.finish(ProviderCommand::Webhook { name, action })
+        }
         _ => Err(ParseError::UnknownSubcommand {
             command: "provider",
             given: sub.to_owned(),
@@ -1100,6 +1133,17 @@ fn logout(s: &str) -> Result<(), InvalidValue> {
         Err(InvalidValue {
             expected: expected::LOGOUT,
         })
+    }
+}
+
+fn webhook_action(s: &str) -> Result<WebhookAction, InvalidValue> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" => Ok(WebhookAction::On),
+        "off" => Ok(WebhookAction::Off),
+        "status" => Ok(WebhookAction::Status),
+        _ => Err(InvalidValue {
+            expected: expected::WEBHOOK_ACTION,
+        }),
     }
 }
 

@@ -40,7 +40,7 @@ pub use catalog::{CommandSpec, Scope, catalog, catalog_markdown};
 pub use command::{
     BenefitCommand, CampaignKind, CampaignRequest, Command, ConferenceCommand, Feature,
     FollowTarget, HashtagCommand, HelpTopic, ProviderCommand, Setting, SettingChange, SlotCommand,
-    WindowSetting, parse,
+    WebhookAction, WindowSetting, parse,
 };
 pub use error::ParseError;
 pub use raw::{RawCommand, split};

@@ -965,6 +965,7 @@ fn commands_map_to_their_catalog_entries() {
         ("/provider test fosstodon", "provider test", Role::Admin),
         ("/provider on fosstodon", "provider on", Role::Admin),
         ("/provider off fosstodon", "provider off", Role::Admin),
+        ("/provider webhook xconf status", "provider webhook", Role::Admin),
         ("/switch fosstodon public on", "switch", Role::Admin),
         ("/hashtag add fosdem auto 1", "hashtag add", Role::Admin),
         ("/hashtag remove fosdem", "hashtag remove", Role::Admin),
@@ -1200,4 +1201,28 @@ fn a_campaigns_posts_are_approved_or_reviewed_by_its_number() {
     }
     let err = parse("/campaign speakers", None).unwrap_err().to_string();
     assert!(err.contains("approve or review"), "{err}");
+}
+
+#[test]
+fn provider_webhook_takes_on_off_or_status() {
+    use herald_commands::{ProviderCommand, WebhookAction};
+    assert_eq!(
+        parse("/provider webhook xconf ON", BOT),
+        Ok(Some(Command::Provider(ProviderCommand::Webhook {
+            name: "xconf".into(),
+            action: WebhookAction::On,
+        })))
+    );
+    assert!(matches!(
+        parse("/provider webhook xconf maybe", BOT),
+        Err(ParseError::InvalidArgument {
+            argument: "action",
+            expected: "on, off or status",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse("/provider webhook xconf", BOT),
+        Err(ParseError::MissingArgument { .. })
+    ));
 }

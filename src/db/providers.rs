@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{Tx, on_tx};
+use super::{Db, Tx, on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct Provider {
@@ -107,6 +107,27 @@ pub async fn credentials(tx: &mut Tx, id: i64) -> anyhow::Result<serde_json::Val
             .await
     })?;
     Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// Provider `id`'s kind and credentials, read outside any transaction: a request that must answer while
+/// a write is open (X's CRC check during `/provider webhook on`, on SQLite's one writer) does not wait for
+/// it.
+pub async fn kind_and_credentials(
+    db: &Db,
+    id: i64,
+) -> anyhow::Result<Option<(String, serde_json::Value)>> {
+    let row: Option<(String, String)> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT kind, credentials FROM providers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(row.map(|(kind, text)| {
+        (
+            kind,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }))
 }
 
 pub async fn set_credentials(

@@ -42,8 +42,8 @@ pub struct Listeners {
     templates: Arc<Templates>,
     settings: ListenSection,
     http: reqwest::Client,
-    /// X's webhooks can reach this Herald (it has a public HTTPS address): X's listener only says so.
-    x_webhooks: bool,
+    /// Herald's public address: where a network's webhook reaches it (X).
+    public_url: Option<url::Url>,
 }
 
 struct Running {
@@ -59,7 +59,7 @@ impl Listeners {
         health: Health,
         templates: Arc<Templates>,
         settings: ListenSection,
-        x_webhooks: bool,
+        public_url: Option<url::Url>,
     ) -> anyhow::Result<Self> {
         // No overall timeout: streams stay open; each listener bounds its own reads.
         let http = reqwest::Client::builder()
@@ -72,7 +72,7 @@ impl Listeners {
             templates,
             settings,
             http,
-            x_webhooks,
+            public_url,
         })
     }
 
@@ -148,7 +148,7 @@ impl Listeners {
                     .register(&format!("listener:{}", provider.internal_name)),
                 conference,
                 provider,
-                x_webhooks: self.x_webhooks,
+                public_url: self.public_url.clone(),
             };
             let token = cancel.clone();
             let handle = tokio::spawn(async move {
@@ -181,7 +181,7 @@ pub struct Listener {
     report: Reporter,
     conference: i64,
     provider: Provider,
-    x_webhooks: bool,
+    public_url: Option<url::Url>,
 }
 
 /// One notification to store: its platform id and what to keep.

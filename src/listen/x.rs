@@ -1,5 +1,7 @@
-//! The X listener. With a public HTTPS address, X's webhooks bring the mentions and direct messages
-//! (`crate::web::x`) and the listener only says so ("by webhook" in `/status`). Without one, it reads the
+//! The X listener. With a webhook registered (`/provider webhook <name> on`, which needs Herald's public
+//! HTTPS address), X's webhooks bring the mentions and direct messages (`crate::web::x`): the listener has X
+//! check the address again after a restart when its last check failed, and says "by webhook" in
+//! `/status`. Without one, it reads the
 //! account's mentions timeline and its direct messages every `x_poll_secs` ("polling"), everything newer
 //! than the checkpoint (the newest post and message ids already stored), and stores each through the
 //! inbox in the shape the webhook stores it, under the same key: one heard both ways is stored once.
@@ -19,11 +21,20 @@ pub const BY_WEBHOOK: &str = "by webhook";
 pub const POLLING: &str = "polling";
 
 pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: CancellationToken) {
-    if listener.x_webhooks {
-        if let Err(err) = listener.working(BY_WEBHOOK).await {
-            listener.failed(&err).await;
+    let every = Duration::from_secs(listener.settings.x_poll_secs.max(1));
+    let registered = crate::social::registered_webhook(&listener.db, listener.provider.id)
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!(error = %format!("{err:#}"), "X listener: could not read the webhook's state");
+            None
+        });
+    if let (Some(public), Some(_)) = (&listener.public_url, registered) {
+        by_webhook(listener, credentials, public).await;
+        // Until `/provider webhook … off`: then the restarted listener polls.
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = registration_is(listener, false, every) => {}
         }
-        cancel.cancelled().await;
         return;
     }
     let client = match crate::social::x::client(&listener.provider, credentials) {
@@ -33,11 +44,60 @@ pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: Cancel
             return;
         }
     };
-    let every = Duration::from_secs(listener.settings.x_poll_secs.max(1));
     let own = tokio::sync::OnceCell::new();
-    listener
-        .poll_every(every, &cancel, || poll(listener, &client, &own))
-        .await;
+    // Until `/provider webhook … on` registers one (with a public address): then X pushes.
+    tokio::select! {
+        () = listener.poll_every(every, &cancel, || poll(listener, &client, &own)) => {}
+        () = registration_is(listener, true, every), if listener.public_url.is_some() => {}
+    }
+}
+
+/// X pushes to the webhook: after a deploy (a restart) X is asked to check the address again when its last
+/// check failed, so deliveries resume without waiting for X's hourly check.
+async fn by_webhook(listener: &Listener, credentials: &Value, public: &url::Url) {
+    let checked = async {
+        let url = crate::social::x_webhook_url(public, listener.provider.id)?;
+        let app = crate::social::x::app_client(&listener.provider, credentials).await?;
+        let ours = app
+            .list_webhooks()
+            .await?
+            .into_iter()
+            .find(|h| h.url == url.as_str());
+        match ours {
+            Some(hook) if !hook.valid => {
+                tracing::info!(provider = %listener.provider.internal_name, "asking X to check the webhook again");
+                app.validate_webhook(&hook.id).await?;
+            }
+            Some(_) => {}
+            None => anyhow::bail!(
+                "X has no webhook at {url} any more: send /provider webhook {} on",
+                listener.provider.internal_name
+            ),
+        }
+        anyhow::Ok(())
+    };
+    match checked.await {
+        Ok(()) => {
+            if let Err(err) = listener.working(BY_WEBHOOK).await {
+                listener.failed(&err).await;
+            }
+        }
+        Err(err) => listener.failed(&err).await,
+    }
+}
+
+/// Returns once a webhook is (`true`) or is no longer (`false`) registered for the provider, looking every
+/// `every`.
+async fn registration_is(listener: &Listener, registered: bool, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Ok(found) =
+            crate::social::registered_webhook(&listener.db, listener.provider.id).await
+            && found.is_some() == registered
+        {
+            return;
+        }
+    }
 }
 
 /// A post of the mentions timeline as `crate::mentions::from_x` reads it (the webhook's shape).

@@ -150,6 +150,49 @@ pub struct Verified {
     pub warning: Option<serde_json::Value>,
 }
 
+/// A provider's webhook as the network knows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WebhookState {
+    /// Herald's address the network calls.
+    pub url: String,
+    /// Registered with the network (its id there).
+    pub id: Option<String>,
+    /// The network's last check of the address passed (it delivers only then).
+    pub valid: bool,
+    /// The account's events are delivered to it.
+    pub subscribed: bool,
+}
+
+/// The system-state key under which provider `id`'s registered webhook id is kept (empty: none), for the
+/// listener to know whether the network pushes or must be polled.
+pub fn webhook_key(id: i64) -> String {
+    format!("webhook:{id}")
+}
+
+/// The webhook id stored for provider `id`, if one is registered.
+pub async fn registered_webhook(db: &Db, id: i64) -> anyhow::Result<Option<String>> {
+    let mut tx = db.begin().await?;
+    let stored = crate::db::system::get_system(&mut tx, &webhook_key(id)).await?;
+    tx.commit().await?;
+    Ok(stored.filter(|s| !s.is_empty()))
+}
+
+/// Remembers (or forgets, with `None`) provider `id`'s registered webhook.
+pub async fn remember_webhook(
+    tx: &mut crate::db::Tx,
+    now: chrono::DateTime<chrono::Utc>,
+    id: i64,
+    webhook: Option<&str>,
+) -> anyhow::Result<()> {
+    crate::db::system::set_system(tx, now, &webhook_key(id), webhook.unwrap_or_default()).await
+}
+
+/// Herald's address for provider `id`'s X webhook under its public address.
+pub fn x_webhook_url(public: &url::Url, id: i64) -> anyhow::Result<url::Url> {
+    let path = crate::web::x::PATH.replace("{provider}", &id.to_string());
+    Ok(public.join(path.trim_start_matches('/'))?)
+}
+
 /// What the networks' drivers take from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -181,6 +224,19 @@ pub trait Driver: Sync + std::fmt::Debug {
         credentials: &serde_json::Value,
         settings: &Settings,
     ) -> anyhow::Result<Verified>;
+
+    /// Registers, takes back or shows the network's webhook for the account (`/provider webhook`), at
+    /// `url` (Herald's own address for it). Only networks that push to a webhook have one.
+    async fn webhook(
+        &self,
+        provider: &providers::Provider,
+        credentials: &serde_json::Value,
+        url: &url::Url,
+        action: herald_commands::WebhookAction,
+    ) -> anyhow::Result<WebhookState> {
+        let _ = (provider, credentials, url, action);
+        anyhow::bail!("{} has no webhook to register", self.network().name())
+    }
 
     /// Hears what the network tells the account (mentions, direct messages) until `cancel`; a network
     /// without a mentions inbox returns at once.

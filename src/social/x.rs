@@ -29,13 +29,14 @@ use herald_bots::{
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Driver, Pictures, Settings, Verified, load_images, transient};
+use super::{Driver, Pictures, Settings, Verified, WebhookState, load_images, transient};
 use crate::{
     db::{Db, providers, system},
     delivery::networks::{self, Credentials, MAYBE_SENT, Network},
     listen::Listener,
     outbox::{ChatClass, Delivery, SendError, Sender},
 };
+use herald_commands::WebhookAction;
 
 /// How long after a lost answer the account's posts are looked at: X's timeline can lag a new post.
 const LOOKUP_AFTER: Duration = Duration::from_secs(60);
@@ -67,6 +68,55 @@ impl Driver for X {
             max_characters: None,
             warning: None,
         })
+    }
+
+    /// `on`: registers `url` with the app (or has X check it again when it is registered but failed its
+    /// last check) and subscribes the account; `off`: unsubscribes the account and takes the webhook back;
+    /// `status`: what X says about both.
+    async fn webhook(
+        &self,
+        provider: &providers::Provider,
+        credentials: &serde_json::Value,
+        url: &url::Url,
+        action: WebhookAction,
+    ) -> anyhow::Result<WebhookState> {
+        let account = client(provider, credentials)?;
+        let app = app_client(provider, credentials).await?;
+        let ours = |hooks: Vec<x::WebhookConfig>| hooks.into_iter().find(|h| h.url == url.as_str());
+        let found = ours(app.list_webhooks().await?);
+        let mut state = WebhookState {
+            url: url.to_string(),
+            id: found.as_ref().map(|h| h.id.clone()),
+            valid: found.as_ref().is_some_and(|h| h.valid),
+            subscribed: false,
+        };
+        match (action, found) {
+            (WebhookAction::On, found) => {
+                let hook = match found {
+                    Some(hook) if hook.valid => hook,
+                    Some(hook) => {
+                        app.validate_webhook(&hook.id).await?;
+                        ours(app.list_webhooks().await?).unwrap_or(hook)
+                    }
+                    None => app.create_webhook(url.as_str()).await?,
+                };
+                state.id = Some(hook.id.clone());
+                state.valid = hook.valid;
+                state.subscribed = account.subscribe(&hook.id).await?;
+            }
+            (WebhookAction::Off, Some(hook)) => {
+                let me = account.me().await?.id;
+                app.unsubscribe(&hook.id, &me).await?;
+                app.delete_webhook(&hook.id).await?;
+                state.id = None;
+                state.valid = false;
+            }
+            (WebhookAction::Status, Some(hook)) => {
+                state.subscribed = account.is_subscribed(&hook.id).await?;
+            }
+            (WebhookAction::Off | WebhookAction::Status, None) => {}
+        }
+        Ok(state)
     }
 
     /// Mentions come by webhook when X can reach Herald, else from the mentions timeline.
@@ -158,6 +208,32 @@ pub(crate) fn client(
         token_secret,
     });
     Ok(XClient::new(base.parse()?, auth, http))
+}
+
+/// A client acting as provider `provider`'s app (an app-only bearer token from its consumer key and
+/// secret): what registers webhooks.
+pub(crate) async fn app_client(
+    provider: &providers::Provider,
+    credentials: &serde_json::Value,
+) -> anyhow::Result<XClient> {
+    let base: url::Url = provider
+        .base_url
+        .as_deref()
+        .unwrap_or(x::API_BASE)
+        .parse()?;
+    let Some(Credentials::OAuth1 {
+        consumer_key,
+        consumer_secret,
+        ..
+    }) = Credentials::read(credentials)
+    else {
+        anyhow::bail!("no consumer key and secret stored; send them after /provider add");
+    };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let token = x::oauth2::app_bearer_token(&http, &base, &consumer_key, &consumer_secret).await?;
+    Ok(XClient::new(base, Auth::Bearer(token), http))
 }
 
 /// How far a delivery's thread got, kept across attempts (and processes) under [`progress_key`].

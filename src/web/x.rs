@@ -46,20 +46,13 @@ fn answer(status: StatusCode, error: &str) -> Response {
     (status, Json(json!({ "error": error }))).into_response()
 }
 
-/// The consumer secret of X provider `id`; `Ok(None)` when there is no such provider or secret.
+/// The consumer secret of X provider `id`; `Ok(None)` when there is no such provider or secret. Read
+/// without a transaction: X checks the address while `/provider webhook on` holds one.
 async fn consumer_secret(state: &AppState, id: i64) -> anyhow::Result<Option<String>> {
-    let mut tx = state.db.begin().await?;
-    let provider = providers::provider_by_id(&mut tx, id).await?;
-    let credentials = match &provider {
-        Some(p) if p.kind == crate::delivery::networks::X => {
-            Some(providers::credentials(&mut tx, p.id).await?)
-        }
-        _ => None,
-    };
-    tx.commit().await?;
-    Ok(credentials
-        .as_ref()
-        .and_then(Credentials::read)
+    let found = providers::kind_and_credentials(&state.db, id).await?;
+    Ok(found
+        .filter(|(kind, _)| kind == crate::delivery::networks::X)
+        .and_then(|(_, credentials)| Credentials::read(&credentials))
         .and_then(|c| match c {
             Credentials::OAuth1 {
                 consumer_secret, ..

@@ -14,7 +14,7 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post, put},
 };
 use serde_json::{Value, json};
 
@@ -52,6 +52,194 @@ struct Inner {
     /// Direct messages to the account: (event id, sender id, username, text).
     received: Vec<(String, String, String, String)>,
     dm_reads: usize,
+    /// Where the addresses of webhooks really are (a reverse proxy's view: the public host's paths
+    /// served by Herald's local address).
+    herald: Option<String>,
+    /// The app's webhooks: (id, url, valid).
+    webhooks: Vec<(String, String, bool)>,
+    /// Webhook ids the account is subscribed to.
+    subscriptions: Vec<String>,
+    crc_checks: usize,
+}
+
+/// The app-only token the fake hands out for its consumer key and secret.
+const APP_BEARER: &str = "AAAA-app-bearer";
+
+fn app_authorised(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {APP_BEARER}"))
+}
+
+/// `POST /oauth2/token`: the app's bearer token for HTTP Basic `x-consumer-key:x-consumer-secret`.
+async fn app_token(headers: HeaderMap, body: String) -> Response {
+    use base64::Engine;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode("x-consumer-key:x-consumer-secret");
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if auth != Some(&format!("Basic {basic}")) || body != "grant_type=client_credentials" {
+        return (StatusCode::FORBIDDEN, Json(json!({ "errors": [{ "code": 99, "message": "Unable to verify your credentials" }] })))
+            .into_response();
+    }
+    Json(json!({ "token_type": "bearer", "access_token": APP_BEARER })).into_response()
+}
+
+/// X's CRC check of `url`: a `GET ?crc_token=` to it (at Herald's local address), whose answer must be
+/// the HMAC-SHA256 of the token with the consumer secret.
+async fn crc_check(inner: &Arc<Mutex<Inner>>, url: &str) -> bool {
+    let herald = {
+        let mut inner = inner.lock().unwrap();
+        inner.crc_checks += 1;
+        inner.herald.clone()
+    };
+    let (Some(herald), Ok(url)) = (herald, url::Url::parse(url)) else {
+        return false;
+    };
+    let token = format!("crc-{}", url.path().len());
+    let Ok(answer) = reqwest::get(format!("{herald}{}?crc_token={token}", url.path())).await else {
+        return false;
+    };
+    let body: Value = answer.json().await.unwrap_or_default();
+    body == herald_bots::x::webhook::crc_response("x-consumer-secret", &token)
+}
+
+fn webhook_json(hook: &(String, String, bool)) -> Value {
+    json!({ "id": hook.0, "url": hook.1, "valid": hook.2, "created_at": "2026-12-01T10:00:00.000Z" })
+}
+
+/// `GET /2/webhooks`.
+async fn list_webhooks(State(inner): Shared, headers: HeaderMap) -> Response {
+    if !app_authorised(&headers) {
+        return unauthorised();
+    }
+    let inner = inner.lock().unwrap();
+    if inner.webhooks.is_empty() {
+        return Json(json!({ "meta": { "result_count": 0 } })).into_response();
+    }
+    let data: Vec<Value> = inner.webhooks.iter().map(webhook_json).collect();
+    Json(json!({ "data": data, "meta": { "result_count": data.len() } })).into_response()
+}
+
+/// `POST /2/webhooks`: registered once the CRC check passes (answered bare, as the API reference shows).
+async fn create_webhook(
+    State(inner): Shared,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if !app_authorised(&headers) {
+        return unauthorised();
+    }
+    let url = body["url"].as_str().unwrap_or_default().to_owned();
+    if !crc_check(&inner, &url).await {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "errors": [{ "message": "CrcValidationFailed" }] })),
+        )
+            .into_response();
+    }
+    let mut inner = inner.lock().unwrap();
+    let hook = (
+        format!("14000000000000000{:02}", inner.webhooks.len() + 1),
+        url,
+        true,
+    );
+    inner.webhooks.push(hook.clone());
+    Json(webhook_json(&hook)).into_response()
+}
+
+/// `PUT /2/webhooks/:id`: the CRC check again.
+async fn validate_webhook(
+    State(inner): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !app_authorised(&headers) {
+        return unauthorised();
+    }
+    let url = inner
+        .lock()
+        .unwrap()
+        .webhooks
+        .iter()
+        .find(|h| h.0 == id)
+        .map(|h| h.1.clone());
+    let Some(url) = url else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "errors": [{ "message": "not found" }] })),
+        )
+            .into_response();
+    };
+    let valid = crc_check(&inner, &url).await;
+    for hook in inner
+        .lock()
+        .unwrap()
+        .webhooks
+        .iter_mut()
+        .filter(|h| h.0 == id)
+    {
+        hook.2 = valid;
+    }
+    Json(json!({ "data": { "attempted": true } })).into_response()
+}
+
+/// `DELETE /2/webhooks/:id`.
+async fn delete_webhook(
+    State(inner): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !app_authorised(&headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.webhooks.retain(|h| h.0 != id);
+    inner.subscriptions.retain(|s| *s != id);
+    Json(json!({ "data": { "deleted": true } })).into_response()
+}
+
+/// `POST` (subscribe) and `GET` (is subscribed) `/2/account_activity/webhooks/:id/subscriptions/all`, as
+/// the account.
+async fn subscribe(State(inner): Shared, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let mut inner = inner.lock().unwrap();
+    if !inner.webhooks.iter().any(|h| h.0 == id && h.2) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "errors": [{ "message": "the webhook is not valid" }] })),
+        )
+            .into_response();
+    }
+    if !inner.subscriptions.contains(&id) {
+        inner.subscriptions.push(id);
+    }
+    Json(json!({ "data": { "subscribed": true } })).into_response()
+}
+
+async fn is_subscribed(
+    State(inner): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return unauthorised();
+    }
+    let subscribed = inner.lock().unwrap().subscriptions.contains(&id);
+    Json(json!({ "data": { "subscribed": subscribed } })).into_response()
+}
+
+/// `DELETE /2/account_activity/webhooks/:id/subscriptions/:user_id/all`, as the app.
+async fn unsubscribe(
+    State(inner): Shared,
+    Path((id, user)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if !app_authorised(&headers) || user != USER_ID {
+        return unauthorised();
+    }
+    inner.lock().unwrap().subscriptions.retain(|s| *s != id);
+    Json(json!({ "data": { "subscribed": false } })).into_response()
 }
 
 #[derive(Debug, Clone)]
@@ -382,6 +570,20 @@ impl FakeX {
             .route("/2/dm_conversations/with/{id}/messages", post(send_dm))
             .route("/2/dm_conversations/with/{id}/dm_events", get(dm_events))
             .route("/2/dm_events", get(all_dm_events))
+            .route("/oauth2/token", post(app_token))
+            .route("/2/webhooks", get(list_webhooks).post(create_webhook))
+            .route(
+                "/2/webhooks/{id}",
+                put(validate_webhook).delete(delete_webhook),
+            )
+            .route(
+                "/2/account_activity/webhooks/{id}/subscriptions/all",
+                post(subscribe).get(is_subscribed),
+            )
+            .route(
+                "/2/account_activity/webhooks/{id}/subscriptions/{user}/all",
+                delete(unsubscribe),
+            )
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -450,6 +652,33 @@ impl FakeX {
             .iter()
             .map(|(_, to, text, _)| (to.clone(), text.clone()))
             .collect()
+    }
+
+    /// Webhook addresses are served by Herald at `base` (its local address), whatever their host.
+    pub fn route_to(&self, base: &str) {
+        self.inner.lock().unwrap().herald = Some(base.trim_end_matches('/').to_owned());
+    }
+
+    /// The app's webhooks: (url, valid).
+    pub fn webhooks(&self) -> Vec<(String, bool)> {
+        let inner = self.inner.lock().unwrap();
+        inner.webhooks.iter().map(|h| (h.1.clone(), h.2)).collect()
+    }
+
+    /// Whether the account is subscribed to some webhook.
+    pub fn subscribed(&self) -> bool {
+        !self.inner.lock().unwrap().subscriptions.is_empty()
+    }
+
+    /// X's hourly CRC check ran while Herald was down (a deploy): the webhook is marked invalid.
+    pub fn missed_crc(&self) {
+        for hook in &mut self.inner.lock().unwrap().webhooks {
+            hook.2 = false;
+        }
+    }
+
+    pub fn crc_checks(&self) -> usize {
+        self.inner.lock().unwrap().crc_checks
     }
 
     /// `username` (user id `9000 + id`) sends the account direct message `id`.

@@ -434,7 +434,7 @@ impl TestApp {
             self.app.health.clone(),
             self.app.templates.clone(),
             settings,
-            false,
+            self.app.config.public_url.clone(),
         )
         .expect("listeners");
         let token = tokio_util::sync::CancellationToken::new();

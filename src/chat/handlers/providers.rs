@@ -1,4 +1,4 @@
-//! Providers from chat: `/provider add|list|test|on|off` and `/switch`. Credentials are taken from the
+//! Providers from chat: `/provider add|list|test|on|off|webhook` and `/switch`. Credentials are taken from the
 //! next message in the private chat, which is deleted once read.
 
 use chrono::TimeDelta;
@@ -112,6 +112,45 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
                         "provider_ok",
                         json!({ "name": name, "account": verified.account, "limit": verified.max_characters,
                                 "warning": verified.warning }),
+                    )
+                }
+                Err(err) => Reply::text(
+                    "provider_failed",
+                    json!({ "name": name, "error": format!("{err:#}") }),
+                ),
+            })
+        }
+        ProviderCommand::Webhook { name, action } => {
+            let Some(provider) = find(&ctx, conference.series_id, &name).await? else {
+                return Ok(Reply::text("provider_unknown", json!({ "name": name })));
+            };
+            let Some(public) = ctx.bot.public_url.clone() else {
+                return Ok(Reply::text(
+                    "provider_webhook_needs_url",
+                    json!({ "name": name }),
+                ));
+            };
+            let credentials = {
+                let mut tx = ctx.tx.lock().await;
+                store::credentials(&mut tx, provider.id).await?
+            };
+            let result = match crate::social::driver(&provider.kind) {
+                Some(driver) => {
+                    let url = crate::social::x_webhook_url(&public, provider.id)?;
+                    driver.webhook(&provider, &credentials, &url, action).await
+                }
+                None => Err(anyhow::anyhow!("{} has no webhook", provider.kind)),
+            };
+            Ok(match result {
+                Ok(state) => {
+                    // The listener reads this: a subscribed webhook brings the events, else it polls.
+                    let registered = state.id.as_deref().filter(|_| state.subscribed);
+                    let mut tx = ctx.tx.lock().await;
+                    crate::social::remember_webhook(&mut tx, ctx.now, provider.id, registered)
+                        .await?;
+                    Reply::text(
+                        "provider_webhook",
+                        json!({ "name": name, "action": action.as_str(), "state": state }),
                     )
                 }
                 Err(err) => Reply::text(
