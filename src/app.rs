@@ -282,6 +282,7 @@ impl Application {
             web: self.web_base.clone(),
             web_chat: self.web_chat.clone(),
             process: self.process.clone(),
+            connect: web::connect::Apps::of(&self.config),
         }
     }
 

@@ -426,6 +426,25 @@ pub struct Config {
     /// month before.
     #[serde(default = "default_linkedin_version")]
     pub linkedin_version: String,
+    /// The X app behind "Connect X account" on the config page: its API key and secret
+    /// (`HERALD_X_CONSUMER_KEY`, `HERALD_X_CONSUMER_SECRET`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_consumer_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_consumer_secret: Option<Secret>,
+    /// The LinkedIn app behind "Connect LinkedIn page" (`HERALD_LINKEDIN_CLIENT_ID`,
+    /// `HERALD_LINKEDIN_CLIENT_SECRET`); its redirect URL is `<public_url>/connect/linkedin/callback`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkedin_client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkedin_client_secret: Option<Secret>,
+    /// Where LinkedIn's sign-in and token endpoints are (`HERALD_LINKEDIN_OAUTH_URL`).
+    #[serde(default = "default_linkedin_oauth_url")]
+    pub linkedin_oauth_url: Url,
+}
+
+fn default_linkedin_oauth_url() -> Url {
+    Url::parse(herald_bots::linkedin::oauth::OAUTH_BASE).expect("LinkedIn's address")
 }
 
 /// A LinkedIn version the API serves when this release was made.
@@ -450,6 +469,11 @@ impl Default for Config {
             inbox: InboxSection::default(),
             listeners: ListenSection::default(),
             linkedin_version: default_linkedin_version(),
+            x_consumer_key: None,
+            x_consumer_secret: None,
+            linkedin_client_id: None,
+            linkedin_client_secret: None,
+            linkedin_oauth_url: default_linkedin_oauth_url(),
         }
     }
 }

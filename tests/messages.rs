@@ -1366,6 +1366,27 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "name": "xconf" }),
         ),
         (
+            "connect_done.html",
+            "",
+            json!({ "name": "xconf", "account": "@fosdem" }),
+        ),
+        (
+            "connect_done.html",
+            "linkedin",
+            json!({ "name": "page", "account": "FOSDEM (urn:li:organization:2414183)",
+                    "expires": "2027-03-01T10:00:00+00:00" }),
+        ),
+        (
+            "connect_failed.html",
+            "",
+            json!({ "name": "xconf", "error": "X refused the request token (401)" }),
+        ),
+        (
+            "connect_declined.html",
+            "",
+            json!({ "network": "linkedin", "why": "The member cancelled" }),
+        ),
+        (
             "provider_kind_unknown.html",
             "",
             json!({ "kind": "myspace", "known": ["mastodon", "bluesky"] }),

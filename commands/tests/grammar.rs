@@ -965,7 +965,11 @@ fn commands_map_to_their_catalog_entries() {
         ("/provider test fosstodon", "provider test", Role::Admin),
         ("/provider on fosstodon", "provider on", Role::Admin),
         ("/provider off fosstodon", "provider off", Role::Admin),
-        ("/provider webhook xconf status", "provider webhook", Role::Admin),
+        (
+            "/provider webhook xconf status",
+            "provider webhook",
+            Role::Admin,
+        ),
         ("/switch fosstodon public on", "switch", Role::Admin),
         ("/hashtag add fosdem auto 1", "hashtag add", Role::Admin),
         ("/hashtag remove fosdem", "hashtag remove", Role::Admin),

@@ -8,6 +8,7 @@ pub mod act;
 pub mod auth;
 pub mod chat;
 pub mod config;
+pub mod connect;
 pub mod hook;
 pub mod mail;
 pub mod metrics;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub web_chat: Arc<crate::chat::web::WebChat>,
     /// This process's name in the leases (see `crate::singleton`).
     pub process: Arc<str>,
+    /// The apps "Connect X account" and "Connect LinkedIn page" sign in with.
+    pub connect: Arc<connect::Apps>,
 }
 
 /// The chat core's handler tree (opaque to `Debug`).
@@ -246,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login/{token}", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .merge(config::routes())
+        .merge(connect::routes())
         .merge(chat::routes())
         .merge(mail::routes())
         .merge(mobile::routes())

@@ -74,9 +74,59 @@ fn refused(headers: &HeaderMap) -> Option<Response> {
     None
 }
 
+/// The OAuth app the fake knows, and the code its authorisation hands out.
+pub const CLIENT_ID: &str = "li-client";
+pub const CLIENT_SECRET: &str = "li-client-secret";
+pub const CODE: &str = "AQT-authorisation-code";
+
+/// `POST /oauth/v2/accessToken`: the code traded for the member's tokens (60 days; refresh token a year).
+async fn access_token(body: String) -> Response {
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    if field("grant_type") != "authorization_code"
+        || field("client_id") != CLIENT_ID
+        || field("client_secret") != CLIENT_SECRET
+        || field("code") != CODE
+        || !field("redirect_uri").ends_with("/connect/linkedin/callback")
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_grant", "error_description": "The authorization code is invalid" })),
+        )
+            .into_response();
+    }
+    Json(
+        json!({ "access_token": "li-access-token", "expires_in": 5_184_000,
+                 "refresh_token": "li-refresh-token", "refresh_token_expires_in": 31_536_000,
+                 "scope": "r_organization_social,rw_organization_admin,w_organization_social" }),
+    )
+    .into_response()
+}
+
+/// `GET /rest/organizationAcls?q=roleAssignee`: the member administers two pages.
+async fn acls(headers: HeaderMap) -> Response {
+    if let Some(refused) = refused(&headers) {
+        return refused;
+    }
+    Json(json!({ "elements": [
+        { "organization": ORGANIZATION, "role": "ADMINISTRATOR", "state": "APPROVED",
+          "roleAssignee": "urn:li:person:abc" },
+        { "organization": "urn:li:organization:1000001", "role": "ADMINISTRATOR", "state": "APPROVED",
+          "roleAssignee": "urn:li:person:abc" },
+    ], "paging": { "count": 100, "start": 0 } }))
+    .into_response()
+}
+
 async fn organization(Path(id): Path<String>, headers: HeaderMap) -> Response {
     if let Some(refused) = refused(&headers) {
         return refused;
+    }
+    if id == "1000001" {
+        return Json(json!({ "id": 1_000_001, "localizedName": "FOSDEM Devrooms" }))
+            .into_response();
     }
     if format!("urn:li:organization:{id}") != ORGANIZATION {
         return (
@@ -158,6 +208,8 @@ impl FakeLinkedIn {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let app = Router::new()
             .route("/rest/organizations/{id}", get(organization))
+            .route("/rest/organizationAcls", get(acls))
+            .route("/oauth/v2/accessToken", post(access_token))
             .route("/rest/images", post(initialize))
             .route("/rest/images/{urn}", get(image))
             .route("/upload/{n}", put(upload))

@@ -554,6 +554,43 @@ async fn all_dm_events(State(inner): Shared, headers: HeaderMap) -> Response {
         .into_response()
 }
 
+/// The request token the fake hands out, and the PIN (verifier) its authorisation shows.
+pub const REQUEST_TOKEN: &str = "req-token-1";
+pub const PIN: &str = "4711093";
+
+/// `POST /oauth/request_token`: signed with the app alone, naming where to send the browser back.
+async fn request_token(headers: HeaderMap) -> Response {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !auth.contains("oauth_consumer_key=\"x-consumer-key\"")
+        || !auth.contains("oauth_callback=")
+        || auth.contains("oauth_token=")
+    {
+        return (StatusCode::UNAUTHORIZED, "Could not authenticate you.").into_response();
+    }
+    format!(
+        "oauth_token={REQUEST_TOKEN}&oauth_token_secret=req-secret&oauth_callback_confirmed=true"
+    )
+    .into_response()
+}
+
+/// `POST /oauth/access_token`: the request token and the verifier traded for the account's token.
+async fn access_token(headers: HeaderMap) -> Response {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !auth.contains(&format!("oauth_token=\"{REQUEST_TOKEN}\""))
+        || !auth.contains(&format!("oauth_verifier=\"{PIN}\""))
+    {
+        return (StatusCode::UNAUTHORIZED, "Invalid request token.").into_response();
+    }
+    format!("oauth_token=1500000000000000042-token&oauth_token_secret=x-token-secret&user_id={USER_ID}&screen_name=fosdem")
+        .into_response()
+}
+
 impl FakeX {
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
@@ -571,6 +608,8 @@ impl FakeX {
             .route("/2/dm_conversations/with/{id}/dm_events", get(dm_events))
             .route("/2/dm_events", get(all_dm_events))
             .route("/oauth2/token", post(app_token))
+            .route("/oauth/request_token", post(request_token))
+            .route("/oauth/access_token", post(access_token))
             .route("/2/webhooks", get(list_webhooks).post(create_webhook))
             .route(
                 "/2/webhooks/{id}",

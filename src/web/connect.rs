@@ -1,0 +1,737 @@
+//! Connecting a provider account from the config page, as an organiser would: "Connect X account" and
+//! "Connect LinkedIn page" on a provider's row run the network's authorisation in the browser, and the
+//! tokens they end with are stored as the provider's credentials (write-only, like typed ones).
+//!
+//! ```text
+//!  X        POST …/providers/<name>/connect ─► request token (callback, or "oob" without a public address)
+//!           ─► x.com/oauth/authorize ─► GET /connect/x/callback?oauth_token&oauth_verifier ─► access token
+//!           (no public address: the page shows the link and takes the PIN: POST /connect/x/pin)
+//!  LinkedIn POST …/providers/<name>/connect ─► linkedin.com/oauth/v2/authorization (state)
+//!           ─► GET /connect/linkedin/callback?code&state ─► tokens ─► the pages the member administers
+//!           ─► one: saved; several: the page asks which (POST /connect/linkedin/pick)
+//! ```
+//!
+//! What a flow started is kept in the system state under its request token or `state` for 15 minutes and
+//! only for the person who started it; it is spent when used. The apps' keys come from the configuration
+//! ([`Apps`]); for X, an account added with keys falls back to its own consumer key and secret.
+
+use std::sync::Arc;
+
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use herald_bots::{
+    linkedin::{self, LinkedInClient, Version, oauth},
+    x,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    AppState,
+    act::{self, Notice},
+    auth::Signed,
+    config::may,
+};
+use crate::{
+    db::{conferences, providers, system},
+    delivery::networks::{Credentials, LINKEDIN, X},
+};
+
+/// How long a started connection waits for the person to come back.
+const PENDING_FOR: TimeDelta = TimeDelta::minutes(15);
+
+/// The apps the connect flows sign in with, from the configuration.
+#[derive(Clone, Default)]
+pub struct Apps {
+    pub x: Option<(String, String)>,
+    pub linkedin: Option<(String, String)>,
+    pub linkedin_oauth: Option<url::Url>,
+    pub linkedin_version: String,
+}
+
+impl std::fmt::Debug for Apps {
+    /// Never the secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Apps")
+            .field("x", &self.x.as_ref().map(|(key, _)| key))
+            .field("linkedin", &self.linkedin.as_ref().map(|(id, _)| id))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Apps {
+    pub fn of(config: &crate::config::Config) -> Arc<Self> {
+        let pair = |id: &Option<String>, secret: &Option<crate::config::Secret>| {
+            id.as_ref()
+                .zip(secret.as_ref())
+                .filter(|(id, secret)| !id.trim().is_empty() && !secret.expose().trim().is_empty())
+                .map(|(id, secret)| (id.trim().to_owned(), secret.expose().trim().to_owned()))
+        };
+        Arc::new(Self {
+            x: pair(&config.x_consumer_key, &config.x_consumer_secret),
+            linkedin: pair(&config.linkedin_client_id, &config.linkedin_client_secret),
+            linkedin_oauth: Some(config.linkedin_oauth_url.clone()),
+            linkedin_version: config.linkedin_version.trim().to_owned(),
+        })
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/config/{slug}/providers/{name}/connect", post(start))
+        .route("/connect/x/callback", get(x_callback))
+        .route("/connect/x/pin", post(x_pin))
+        .route("/connect/linkedin/callback", get(linkedin_callback))
+        .route("/connect/linkedin/pick", post(linkedin_pick))
+}
+
+/// A connection started and not yet finished.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    provider: i64,
+    person: i64,
+    slug: String,
+    started: DateTime<Utc>,
+    /// X: the request token's secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    /// LinkedIn: the tokens, while the person picks the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tokens: Option<StoredTokens>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredTokens {
+    access_token: String,
+    expires_at: DateTime<Utc>,
+    refresh_token: Option<String>,
+    refresh_expires_at: Option<DateTime<Utc>>,
+}
+
+fn pending_key(key: &str) -> String {
+    format!("connect:{}", crate::token::hash(key))
+}
+
+async fn keep_pending(state: &AppState, key: &str, pending: &Pending) -> anyhow::Result<()> {
+    let mut tx = state.db.begin().await?;
+    system::set_system(
+        &mut tx,
+        state.clock.now(),
+        &pending_key(key),
+        &serde_json::to_string(pending)?,
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The connection `key` names, spent (it works once), if `signed` started it less than
+/// [`PENDING_FOR`] ago.
+async fn take_pending(
+    state: &AppState,
+    signed: &Signed,
+    key: &str,
+) -> anyhow::Result<Option<Pending>> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let stored = system::get_system(&mut tx, &pending_key(key)).await?;
+    system::set_system(&mut tx, now, &pending_key(key), "").await?;
+    tx.commit().await?;
+    Ok(stored
+        .and_then(|s| serde_json::from_str::<Pending>(&s).ok())
+        .filter(|p| p.person == signed.person && now - p.started <= PENDING_FOR))
+}
+
+/// [`take_pending`], or the page to answer when it is not there.
+async fn pending_or_page(
+    state: &AppState,
+    signed: &Signed,
+    key: &str,
+) -> Result<Pending, Response> {
+    match take_pending(state, signed, key).await {
+        Ok(Some(pending)) => Ok(pending),
+        Ok(None) => Err(expired(state)),
+        Err(err) => Err(super::internal(state, &err)),
+    }
+}
+
+/// The config page's providers section, with `template` (from `messages/`) as its notice.
+async fn back(
+    state: &AppState,
+    signed: &Signed,
+    slug: &str,
+    template: &str,
+    context: serde_json::Value,
+) -> Response {
+    let result = async {
+        let text = state
+            .templates
+            .words(super::language().as_deref())
+            .render(&format!("messages/{template}.html"), &context)?;
+        let notice = Notice {
+            text: herald_bots::html::to_text(&text),
+            field: None,
+            form: Some("providers".into()),
+            kept: None,
+        };
+        act::keep(state, signed, &notice).await?;
+        anyhow::Ok(Some(()))
+    }
+    .await;
+    super::after_form(state, result, &format!("/config?c={slug}#providers"))
+}
+
+fn http() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?)
+}
+
+/// "Connect": starts the network's authorisation for provider `name` of the conference `slug`.
+async fn start(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((slug, name)): Path<(String, String)>,
+    Form(form): Form<super::auth::CsrfOnly>,
+) -> Response {
+    if !signed.csrf_ok(&form.csrf) {
+        return super::csrf_refused(&state);
+    }
+    let found = async {
+        let mut tx = state.db.begin().await?;
+        let Some(conference) = conferences::conference_by_slug(&mut tx, &slug).await? else {
+            return anyhow::Ok(None);
+        };
+        let role = crate::chat::role_of(&mut tx, signed.person, Some(conference.id)).await?;
+        let provider = providers::provider_by_name(&mut tx, conference.series_id, &name).await?;
+        let stored = match &provider {
+            Some(p) => providers::credentials(&mut tx, p.id).await?,
+            None => serde_json::Value::Null,
+        };
+        tx.commit().await?;
+        Ok(Some((role, provider, stored)))
+    }
+    .await;
+    let (role, provider, stored) = match found {
+        Ok(Some(found)) => found,
+        other => return super::after_form(&state, other.map(|_| None), "/config"),
+    };
+    let Some(provider) = provider.filter(|_| may(role, "provider add")) else {
+        return back(
+            &state,
+            &signed,
+            &slug,
+            "connect_failed",
+            json!({ "name": name, "error": "not yours to connect" }),
+        )
+        .await;
+    };
+    let result = match provider.kind.as_str() {
+        X => start_x(&state, &signed, &slug, &provider, &stored).await,
+        LINKEDIN => start_linkedin(&state, &signed, &slug, &provider).await,
+        other => Err(anyhow::anyhow!(
+            "{other} accounts are connected with /provider add"
+        )),
+    };
+    match result {
+        Ok(response) => response,
+        Err(err) => {
+            back(
+                &state,
+                &signed,
+                &slug,
+                "connect_failed",
+                json!({ "name": name, "error": format!("{err:#}") }),
+            )
+            .await
+        }
+    }
+}
+
+/// The X app to sign in with: the configured one, or the consumer key and secret the account has.
+fn x_app(state: &AppState, stored: &serde_json::Value) -> anyhow::Result<(String, String)> {
+    if let Some(app) = &state.connect.x {
+        return Ok(app.clone());
+    }
+    match Credentials::read(stored) {
+        Some(Credentials::OAuth1 {
+            consumer_key,
+            consumer_secret,
+            ..
+        }) => Ok((consumer_key, consumer_secret)),
+        _ => anyhow::bail!(
+            "no X app is configured: set HERALD_X_CONSUMER_KEY and HERALD_X_CONSUMER_SECRET (the app's API key and secret)"
+        ),
+    }
+}
+
+fn x_base(provider: &providers::Provider) -> anyhow::Result<url::Url> {
+    Ok(provider
+        .base_url
+        .as_deref()
+        .unwrap_or(x::API_BASE)
+        .parse()?)
+}
+
+async fn start_x(
+    state: &AppState,
+    signed: &Signed,
+    slug: &str,
+    provider: &providers::Provider,
+    stored: &serde_json::Value,
+) -> anyhow::Result<Response> {
+    let (key, secret) = x_app(state, stored)?;
+    let base = x_base(provider)?;
+    let callback = match &state.public_url {
+        Some(public) => public.join("connect/x/callback")?.to_string(),
+        None => x::oauth1::OUT_OF_BAND.to_owned(),
+    };
+    let request = x::oauth1::request_token(&http()?, &base, &key, &secret, &callback).await?;
+    let pending = Pending {
+        provider: provider.id,
+        person: signed.person,
+        slug: slug.to_owned(),
+        started: state.clock.now(),
+        secret: Some(request.secret.clone()),
+        tokens: None,
+    };
+    keep_pending(state, &request.token, &pending).await?;
+    let authorize = x::oauth1::authorize_url(&base, &request.token);
+    if state.public_url.is_some() {
+        return Ok(Redirect::to(authorize.as_str()).into_response());
+    }
+    // No address X could send the browser back to: X shows a PIN, typed here.
+    Ok(super::page(
+        state,
+        StatusCode::OK,
+        "connect",
+        json!({ "me": { "name": signed.name, "csrf": signed.session.csrf_token },
+                "network": X, "name": provider.internal_name, "slug": slug,
+                "authorize": authorize.as_str(), "token": request.token }),
+    ))
+}
+
+/// Finishes X's flow with the verifier (from the callback or the PIN): the account's token is stored.
+async fn finish_x(state: &AppState, signed: &Signed, token: &str, verifier: &str) -> Response {
+    let pending = match pending_or_page(state, signed, token).await {
+        Ok(pending) => pending,
+        Err(page) => return page,
+    };
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        let provider = providers::provider_by_id(&mut tx, pending.provider)
+            .await?
+            .context_missing()?;
+        let stored = providers::credentials(&mut tx, provider.id).await?;
+        tx.commit().await?;
+        let (key, secret) = x_app(state, &stored)?;
+        let access = x::oauth1::access_token(
+            &http()?,
+            &x_base(&provider)?,
+            &key,
+            &secret,
+            token,
+            pending.secret.as_deref().unwrap_or_default(),
+            verifier.trim(),
+        )
+        .await?;
+        let credentials = Credentials::OAuth1 {
+            consumer_key: key,
+            consumer_secret: secret,
+            token: access.token,
+            token_secret: access.secret,
+        };
+        let mut tx = state.db.begin().await?;
+        providers::set_credentials(
+            &mut tx,
+            state.clock.now(),
+            provider.id,
+            &credentials.to_json(),
+        )
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok((provider.internal_name, format!("@{}", access.screen_name)))
+    }
+    .await;
+    match result {
+        Ok((name, account)) => {
+            back(
+                state,
+                signed,
+                &pending.slug,
+                "connect_done",
+                json!({ "name": name, "account": account }),
+            )
+            .await
+        }
+        Err(err) => {
+            back(
+                state,
+                signed,
+                &pending.slug,
+                "connect_failed",
+                json!({ "name": "X", "error": format!("{err:#}") }),
+            )
+            .await
+        }
+    }
+}
+
+/// A flow that is not (or no longer) there: a plain page saying to start again.
+fn expired(state: &AppState) -> Response {
+    super::page(
+        state,
+        StatusCode::BAD_REQUEST,
+        "error",
+        json!({ "reason": "connect_expired" }),
+    )
+}
+
+trait Missing<T> {
+    fn context_missing(self) -> anyhow::Result<T>;
+}
+
+impl<T> Missing<T> for Option<T> {
+    fn context_missing(self) -> anyhow::Result<T> {
+        self.ok_or_else(|| anyhow::anyhow!("the provider was removed meanwhile"))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct XCallback {
+    oauth_token: Option<String>,
+    oauth_verifier: Option<String>,
+    /// Set instead when the person declined.
+    denied: Option<String>,
+}
+
+/// Where X sends the browser back.
+async fn x_callback(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(query): Query<XCallback>,
+) -> Response {
+    match (query.oauth_token, query.oauth_verifier, query.denied) {
+        (Some(token), Some(verifier), None) => finish_x(&state, &signed, &token, &verifier).await,
+        (_, _, Some(token)) => match take_pending(&state, &signed, &token).await {
+            Ok(Some(pending)) => {
+                back(
+                    &state,
+                    &signed,
+                    &pending.slug,
+                    "connect_declined",
+                    json!({ "network": X }),
+                )
+                .await
+            }
+            Ok(None) => expired(&state),
+            Err(err) => super::internal(&state, &err),
+        },
+        _ => expired(&state),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PinForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    pin: String,
+}
+
+/// The PIN X showed, typed on the connect page.
+async fn x_pin(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form(form): Form<PinForm>,
+) -> Response {
+    if !signed.csrf_ok(&form.csrf) {
+        return super::csrf_refused(&state);
+    }
+    finish_x(&state, &signed, &form.token, &form.pin).await
+}
+
+fn linkedin_redirect(state: &AppState) -> anyhow::Result<url::Url> {
+    let Some(public) = &state.public_url else {
+        anyhow::bail!(
+            "LinkedIn sends the browser back to Herald's public address: set HERALD_PUBLIC_URL (https) and register <address>/connect/linkedin/callback with the app"
+        );
+    };
+    Ok(public.join("connect/linkedin/callback")?)
+}
+
+fn linkedin_app(state: &AppState) -> anyhow::Result<(String, String)> {
+    state.connect.linkedin.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no LinkedIn app is configured: set HERALD_LINKEDIN_CLIENT_ID and HERALD_LINKEDIN_CLIENT_SECRET"
+        )
+    })
+}
+
+async fn start_linkedin(
+    state: &AppState,
+    signed: &Signed,
+    slug: &str,
+    provider: &providers::Provider,
+) -> anyhow::Result<Response> {
+    let (client_id, _) = linkedin_app(state)?;
+    let redirect = linkedin_redirect(state)?;
+    let key = crate::token::new_token();
+    let pending = Pending {
+        provider: provider.id,
+        person: signed.person,
+        slug: slug.to_owned(),
+        started: state.clock.now(),
+        secret: None,
+        tokens: None,
+    };
+    keep_pending(state, &key, &pending).await?;
+    let authorize = oauth::authorize_url(&client_id, redirect.as_str(), &key, oauth::SCOPES);
+    Ok(Redirect::to(authorize.as_str()).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct LinkedInCallback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn linkedin_client(
+    state: &AppState,
+    provider: &providers::Provider,
+    token: &str,
+) -> anyhow::Result<LinkedInClient> {
+    let base: url::Url = provider
+        .base_url
+        .as_deref()
+        .unwrap_or(linkedin::API_BASE)
+        .parse()?;
+    Ok(LinkedInClient::new(
+        base,
+        token,
+        Version::parse(&state.connect.linkedin_version)?,
+        http()?,
+    ))
+}
+
+/// Where LinkedIn sends the browser back: the code is traded for tokens, then the page is the one the
+/// member administers, or the one they pick.
+async fn linkedin_callback(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(query): Query<LinkedInCallback>,
+) -> Response {
+    let Some(key) = query.state else {
+        return expired(&state);
+    };
+    let mut pending = match pending_or_page(&state, &signed, &key).await {
+        Ok(pending) => pending,
+        Err(page) => return page,
+    };
+    let slug = pending.slug.clone();
+    let Some(code) = query.code.filter(|_| query.error.is_none()) else {
+        let why = query.error_description.or(query.error).unwrap_or_default();
+        return back(
+            &state,
+            &signed,
+            &slug,
+            "connect_declined",
+            json!({ "network": LINKEDIN, "why": why }),
+        )
+        .await;
+    };
+    let result = async {
+        let (client_id, client_secret) = linkedin_app(&state)?;
+        let redirect = linkedin_redirect(&state)?;
+        let oauth_base = state
+            .connect
+            .linkedin_oauth
+            .clone()
+            .unwrap_or(oauth::OAUTH_BASE.parse()?);
+        let tokens = oauth::exchange_code(
+            &http()?,
+            &oauth_base,
+            &client_id,
+            &client_secret,
+            redirect.as_str(),
+            &code,
+            state.clock.now(),
+        )
+        .await?;
+        let mut tx = state.db.begin().await?;
+        let provider = providers::provider_by_id(&mut tx, pending.provider)
+            .await?
+            .context_missing()?;
+        tx.commit().await?;
+        let pages = linkedin_client(&state, &provider, &tokens.access_token)?
+            .administered_organizations()
+            .await?;
+        pending.tokens = Some(StoredTokens {
+            access_token: tokens.access_token,
+            expires_at: tokens.expires_at,
+            refresh_token: tokens.refresh_token,
+            refresh_expires_at: tokens.refresh_expires_at,
+        });
+        anyhow::Ok((provider, pages))
+    }
+    .await;
+    let (provider, pages) = match result {
+        Ok(found) => found,
+        Err(err) => {
+            return back(
+                &state,
+                &signed,
+                &slug,
+                "connect_failed",
+                json!({ "name": "LinkedIn", "error": format!("{err:#}") }),
+            )
+            .await;
+        }
+    };
+    match pages.as_slice() {
+        [] => {
+            back(
+                &state,
+                &signed,
+                &slug,
+                "connect_failed",
+                json!({ "name": provider.internal_name,
+                 "error": "the LinkedIn member administers no organisation page" }),
+            )
+            .await
+        }
+        [page] => {
+            save_linkedin(
+                &state,
+                &signed,
+                &pending,
+                &page.urn,
+                &page.organization.localized_name,
+            )
+            .await
+        }
+        several => {
+            // Kept again, with the tokens, for the pick.
+            if let Err(err) = keep_pending(&state, &key, &pending).await {
+                return super::internal(&state, &err);
+            }
+            let choices: Vec<serde_json::Value> = several
+                .iter()
+                .map(|p| json!({ "urn": p.urn, "name": p.organization.localized_name }))
+                .collect();
+            super::page(
+                &state,
+                StatusCode::OK,
+                "connect",
+                json!({ "me": { "name": signed.name, "csrf": signed.session.csrf_token },
+                        "network": LINKEDIN, "name": provider.internal_name, "slug": slug,
+                        "state": key, "pages": choices }),
+            )
+        }
+    }
+}
+
+/// Stores the LinkedIn tokens as the provider's credentials, posting as `urn`.
+async fn save_linkedin(
+    state: &AppState,
+    signed: &Signed,
+    pending: &Pending,
+    urn: &str,
+    page: &str,
+) -> Response {
+    let Some(tokens) = pending.tokens.clone() else {
+        return expired(state);
+    };
+    let result = async {
+        let credentials = Credentials::LinkedIn {
+            access_token: tokens.access_token,
+            organization: urn.to_owned(),
+            expires_at: Some(tokens.expires_at),
+            refresh_token: tokens.refresh_token,
+            refresh_expires_at: tokens.refresh_expires_at,
+        };
+        let mut tx = state.db.begin().await?;
+        let provider = providers::provider_by_id(&mut tx, pending.provider)
+            .await?
+            .context_missing()?;
+        providers::set_credentials(
+            &mut tx,
+            state.clock.now(),
+            provider.id,
+            &credentials.to_json(),
+        )
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok(provider.internal_name)
+    }
+    .await;
+    match result {
+        Ok(name) => {
+            back(
+                state,
+                signed,
+                &pending.slug,
+                "connect_done",
+                json!({ "name": name,
+                 "account": format!("{page} ({urn})"), "expires": tokens.expires_at.to_rfc3339() }),
+            )
+            .await
+        }
+        Err(err) => super::internal(state, &err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PickForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    organization: String,
+}
+
+/// The page picked among those the member administers.
+async fn linkedin_pick(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form(form): Form<PickForm>,
+) -> Response {
+    if !signed.csrf_ok(&form.csrf) {
+        return super::csrf_refused(&state);
+    }
+    let pending = match pending_or_page(&state, &signed, &form.state).await {
+        Ok(pending) => pending,
+        Err(page) => return page,
+    };
+    let Some(urn) = linkedin::organization_urn(&form.organization) else {
+        return expired(&state);
+    };
+    let name = async {
+        let tokens = pending
+            .tokens
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no tokens kept"))?;
+        let mut tx = state.db.begin().await?;
+        let provider = providers::provider_by_id(&mut tx, pending.provider)
+            .await?
+            .context_missing()?;
+        tx.commit().await?;
+        let page = linkedin_client(&state, &provider, &tokens.access_token)?
+            .organization(&urn)
+            .await?;
+        anyhow::Ok(page.localized_name)
+    }
+    .await
+    .unwrap_or_default();
+    save_linkedin(&state, &signed, &pending, &urn, &name).await
+}
