@@ -282,7 +282,7 @@ impl Application {
             web: self.web_base.clone(),
             web_chat: self.web_chat.clone(),
             process: self.process.clone(),
-            connect: web::connect::Apps::of(&self.config),
+            connect: crate::social::Apps::of(&self.config),
         }
     }
 
@@ -408,14 +408,16 @@ impl Application {
                 let (db, clock, templates) =
                     (self.db.clone(), self.clock.clone(), self.templates.clone());
                 let settings = crate::social::Settings::of(&self.config);
+                let apps = crate::social::Apps::of(&self.config);
                 singleton(
                     "tokens",
                     Box::new(move |health, stop| {
-                        let (db, clock, templates, settings) = (
+                        let (db, clock, templates, settings, apps) = (
                             db.clone(),
                             clock.clone(),
                             templates.clone(),
                             settings.clone(),
+                            apps.clone(),
                         );
                         Box::pin(async move {
                             crate::health::repeat(
@@ -428,6 +430,7 @@ impl Application {
                                         &db,
                                         &templates,
                                         &settings,
+                                        &apps,
                                         clock.now(),
                                     )
                                 },

@@ -297,19 +297,43 @@ async fn a_linkedin_page_is_connected_picked_among_the_members_pages_and_its_end
     let test = app.say(&OWNER, "/provider test page").await.join("\n");
     assert!(test.contains("works: signed in as FOSDEM"), "{test}");
 
-    // 14 days before the token's end, the organisers are told.
+    // 15 days before the token's end it is renewed with the refresh token: no notice.
     app.say(&OWNER, "/provider on page").await;
     app.say(&OWNER, "/switch page public on").await;
-    app.advance(TimeDelta::days(47));
-    let settings = herald::social::Settings {
-        linkedin_version: herald_bots::linkedin::current_version(app.now().date_naive())
-            .to_string(),
+    let watch = |apps: herald::social::Apps| {
+        let app = &app;
+        async move {
+            let settings = herald::social::Settings {
+                linkedin_version: herald_bots::linkedin::current_version(app.now().date_naive())
+                    .to_string(),
+            };
+            let told = herald::social::tokens::check(
+                app.db(),
+                &app.app.templates,
+                &settings,
+                &apps,
+                app.now(),
+            )
+            .await
+            .unwrap();
+            app.send_everything().await;
+            told
+        }
     };
-    let told = herald::social::tokens::check(app.db(), &app.app.templates, &settings, app.now())
-        .await
-        .unwrap();
-    assert_eq!(told, 1);
-    app.send_everything().await;
+    app.advance(TimeDelta::days(46));
+    let configured = (*herald::social::Apps::of(&app.app.config)).clone();
+    assert_eq!(watch(configured).await, 0);
+    let renewed: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(stored(&app, "page").await["expires_at"].clone()).unwrap();
+    assert_eq!(renewed, app.now() + TimeDelta::seconds(5_184_000));
+    assert_eq!(
+        stored(&app, "page").await["refresh_token"],
+        "li-refresh-token"
+    );
+
+    // Without the app to renew it, the organisers are told 14 days before the end.
+    app.advance(TimeDelta::days(47));
+    assert_eq!(watch(herald::social::Apps::default()).await, 1);
     let texts = app.telegram.texts_to(ORGANISERS).join("\n");
     assert!(
         texts.contains("The access token of <b>page</b> on LinkedIn runs out on"),

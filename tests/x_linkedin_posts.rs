@@ -366,9 +366,12 @@ async fn watch(app: &support::TestApp, version: &str) -> usize {
     let settings = herald::social::Settings {
         linkedin_version: version.into(),
     };
-    let told = herald::social::tokens::check(app.db(), &app.app.templates, &settings, app.now())
-        .await
-        .unwrap();
+    // No LinkedIn app configured: nothing renews the token.
+    let apps = herald::social::Apps::default();
+    let told =
+        herald::social::tokens::check(app.db(), &app.app.templates, &settings, &apps, app.now())
+            .await
+            .unwrap();
     app.send_everything().await;
     told
 }

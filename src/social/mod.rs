@@ -193,6 +193,43 @@ pub fn x_webhook_url(public: &url::Url, id: i64) -> anyhow::Result<url::Url> {
     Ok(public.join(path.trim_start_matches('/'))?)
 }
 
+/// The OAuth apps Herald signs in with, from the configuration: the config page's connect flows, and
+/// the token watch refreshing LinkedIn tokens.
+#[derive(Clone, Default)]
+pub struct Apps {
+    pub x: Option<(String, String)>,
+    pub linkedin: Option<(String, String)>,
+    pub linkedin_oauth: Option<url::Url>,
+    pub linkedin_version: String,
+}
+
+impl std::fmt::Debug for Apps {
+    /// Never the secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Apps")
+            .field("x", &self.x.as_ref().map(|(key, _)| key))
+            .field("linkedin", &self.linkedin.as_ref().map(|(id, _)| id))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Apps {
+    pub fn of(config: &crate::config::Config) -> Arc<Self> {
+        let pair = |id: &Option<String>, secret: &Option<crate::config::Secret>| {
+            id.as_ref()
+                .zip(secret.as_ref())
+                .filter(|(id, secret)| !id.trim().is_empty() && !secret.expose().trim().is_empty())
+                .map(|(id, secret)| (id.trim().to_owned(), secret.expose().trim().to_owned()))
+        };
+        Arc::new(Self {
+            x: pair(&config.x_consumer_key, &config.x_consumer_secret),
+            linkedin: pair(&config.linkedin_client_id, &config.linkedin_client_secret),
+            linkedin_oauth: Some(config.linkedin_oauth_url.clone()),
+            linkedin_version: config.linkedin_version.trim().to_owned(),
+        })
+    }
+}
+
 /// What the networks' drivers take from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {

@@ -1,5 +1,7 @@
-//! Watching what runs out on the networks' side before it stops posts: LinkedIn access and refresh tokens
-//! (organisers are told 14 and 3 days before each ends, and when it has ended) and the configured
+//! Watching what runs out on the networks' side before it stops posts: LinkedIn access tokens (renewed
+//! with the refresh token, when LinkedIn gave one and the app is configured, from [`RENEW_DAYS`] before
+//! their end), LinkedIn access and refresh tokens (organisers are told 14 and 3 days before each ends, and
+//! when it has ended: a renewed token is no news) and the configured
 //! `Linkedin-Version` (told when it has a month left, and when LinkedIn no longer takes it). Each notice
 //! goes once to the organisers of every conference using the account; a revoked token is told at once by
 //! the sender that meets the refusal ([`crate::delivery::social::CredentialsWatch`]).
@@ -20,6 +22,89 @@ use crate::{
 
 /// The days before an end at which organisers are told.
 pub const WARN_DAYS: [i64; 2] = [14, 3];
+
+/// How many days before its end an access token is renewed with the refresh token: before the first
+/// notice would go out.
+pub const RENEW_DAYS: i64 = 15;
+
+/// Renews the access tokens of LinkedIn accounts that end within [`RENEW_DAYS`] and have a refresh token
+/// (that has not ended), with the configured app; returns how many were renewed. The network call is made
+/// outside any transaction; the new token is stored only if the account's refresh token is still the one
+/// used (a reconnect meanwhile wins), so with the job held by one process (its lease) no two renewals
+/// cross. A refusal is logged and leaves the token as it was: the notices then say it ends.
+pub async fn renew(db: &Db, apps: &super::Apps, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let Some((client_id, client_secret)) = apps.linkedin.clone() else {
+        return Ok(0);
+    };
+    let oauth_base = apps
+        .linkedin_oauth
+        .clone()
+        .unwrap_or(herald_bots::linkedin::oauth::OAUTH_BASE.parse()?);
+    let mut due = Vec::new();
+    {
+        let mut tx = db.begin().await?;
+        for provider in providers::active_of_kind(&mut tx, LINKEDIN).await? {
+            let stored = providers::credentials(&mut tx, provider.id).await?;
+            if let Some(Credentials::LinkedIn {
+                expires_at: Some(ends),
+                refresh_token: Some(refresh),
+                refresh_expires_at,
+                ..
+            }) = Credentials::read(&stored)
+                && ends - now <= TimeDelta::days(RENEW_DAYS)
+                && refresh_expires_at.is_none_or(|r| r > now)
+            {
+                due.push((provider, refresh));
+            }
+        }
+        tx.commit().await?;
+    }
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let mut renewed = 0;
+    for (provider, refresh) in due {
+        let tokens = match herald_bots::linkedin::oauth::refresh(
+            &http,
+            &oauth_base,
+            &client_id,
+            &client_secret,
+            &refresh,
+            now,
+        )
+        .await
+        {
+            Ok(tokens) => tokens,
+            Err(err) => {
+                tracing::warn!(provider = %provider.internal_name, error = %err, "could not renew the LinkedIn token");
+                continue;
+            }
+        };
+        let mut tx = db.begin().await?;
+        let stored = providers::credentials(&mut tx, provider.id).await?;
+        if let Some(Credentials::LinkedIn {
+            organization,
+            refresh_token: Some(current),
+            refresh_expires_at,
+            ..
+        }) = Credentials::read(&stored)
+            && current == refresh
+        {
+            let credentials = Credentials::LinkedIn {
+                access_token: tokens.access_token,
+                organization,
+                expires_at: Some(tokens.expires_at),
+                refresh_token: Some(tokens.refresh_token.unwrap_or(current)),
+                refresh_expires_at: tokens.refresh_expires_at.or(refresh_expires_at),
+            };
+            providers::set_credentials(&mut tx, now, provider.id, &credentials.to_json()).await?;
+            renewed += 1;
+            tracing::info!(provider = %provider.internal_name, ends = %tokens.expires_at, "renewed the LinkedIn token");
+        }
+        tx.commit().await?;
+    }
+    Ok(renewed)
+}
 
 /// The threshold `at` has reached at `now`: 0 once it has passed, else the smallest of [`WARN_DAYS`] it is
 /// within; `None` while it is further away.
@@ -56,13 +141,16 @@ async fn tell_once(
     Ok(true)
 }
 
-/// One look at every LinkedIn account; returns how many notices were written.
+/// One look at every LinkedIn account: tokens renewed where they can be ([`renew`]), then the notices
+/// of what still ends; returns how many notices were written.
 pub async fn check(
     db: &Db,
     templates: &Templates,
     settings: &Settings,
+    apps: &super::Apps,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
+    renew(db, apps, now).await?;
     let mut tx = db.begin().await?;
     let version = Version::parse(&settings.linkedin_version).ok();
     // What to tell, per account: (once-key, template, context).

@@ -13,9 +13,7 @@
 //!
 //! What a flow started is kept in the system state under its request token or `state` for 15 minutes and
 //! only for the person who started it; it is spent when used. The apps' keys come from the configuration
-//! ([`Apps`]); for X, an account added with keys falls back to its own consumer key and secret.
-
-use std::sync::Arc;
+//! ([`crate::social::Apps`]); for X, an account added with keys falls back to its own consumer key and secret.
 
 use axum::{
     Form, Router,
@@ -45,42 +43,6 @@ use crate::{
 
 /// How long a started connection waits for the person to come back.
 const PENDING_FOR: TimeDelta = TimeDelta::minutes(15);
-
-/// The apps the connect flows sign in with, from the configuration.
-#[derive(Clone, Default)]
-pub struct Apps {
-    pub x: Option<(String, String)>,
-    pub linkedin: Option<(String, String)>,
-    pub linkedin_oauth: Option<url::Url>,
-    pub linkedin_version: String,
-}
-
-impl std::fmt::Debug for Apps {
-    /// Never the secrets.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Apps")
-            .field("x", &self.x.as_ref().map(|(key, _)| key))
-            .field("linkedin", &self.linkedin.as_ref().map(|(id, _)| id))
-            .finish_non_exhaustive()
-    }
-}
-
-impl Apps {
-    pub fn of(config: &crate::config::Config) -> Arc<Self> {
-        let pair = |id: &Option<String>, secret: &Option<crate::config::Secret>| {
-            id.as_ref()
-                .zip(secret.as_ref())
-                .filter(|(id, secret)| !id.trim().is_empty() && !secret.expose().trim().is_empty())
-                .map(|(id, secret)| (id.trim().to_owned(), secret.expose().trim().to_owned()))
-        };
-        Arc::new(Self {
-            x: pair(&config.x_consumer_key, &config.x_consumer_secret),
-            linkedin: pair(&config.linkedin_client_id, &config.linkedin_client_secret),
-            linkedin_oauth: Some(config.linkedin_oauth_url.clone()),
-            linkedin_version: config.linkedin_version.trim().to_owned(),
-        })
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

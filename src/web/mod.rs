@@ -60,7 +60,7 @@ pub struct AppState {
     /// This process's name in the leases (see `crate::singleton`).
     pub process: Arc<str>,
     /// The apps "Connect X account" and "Connect LinkedIn page" sign in with.
-    pub connect: Arc<connect::Apps>,
+    pub connect: Arc<crate::social::Apps>,
 }
 
 /// The chat core's handler tree (opaque to `Debug`).

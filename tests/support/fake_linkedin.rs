@@ -79,19 +79,23 @@ pub const CLIENT_ID: &str = "li-client";
 pub const CLIENT_SECRET: &str = "li-client-secret";
 pub const CODE: &str = "AQT-authorisation-code";
 
-/// `POST /oauth/v2/accessToken`: the code traded for the member's tokens (60 days; refresh token a year).
+/// `POST /oauth/v2/accessToken`: the code (or the refresh token) traded for the member's tokens (60 days;
+/// refresh token a year).
 async fn access_token(body: String) -> Response {
     let form: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(body.as_bytes())
             .into_owned()
             .collect();
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    if field("grant_type") != "authorization_code"
-        || field("client_id") != CLIENT_ID
-        || field("client_secret") != CLIENT_SECRET
-        || field("code") != CODE
-        || !field("redirect_uri").ends_with("/connect/linkedin/callback")
-    {
+    let granted = match field("grant_type") {
+        "authorization_code" => {
+            field("code") == CODE && field("redirect_uri").ends_with("/connect/linkedin/callback")
+        }
+        // A refresh keeps the refresh token's first end: the answer says what is left of it.
+        "refresh_token" => field("refresh_token") == "li-refresh-token",
+        _ => false,
+    };
+    if !granted || field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "error": "invalid_grant", "error_description": "The authorization code is invalid" })),
