@@ -56,7 +56,68 @@
   // Bluesky and Mastodon count graphemes (what a reader sees as one character).
   const blueskyLength = graphemes;
 
-  const measures = { mastodon: mastodonLength, bluesky: blueskyLength, telegram: codePoints };
+  // X (bots/src/x/text.rs weighted_len): after NFC, a URL weighs 23, a bare domain at least 23, an emoji
+  // sequence 2, a code point in twitter-text's light ranges 1, any other 2.
+  const LIGHT = [[0, 4351], [8192, 8205], [8208, 8223], [8242, 8247]];
+  const charWeight = (c) => {
+    const n = c.codePointAt(0);
+    return LIGHT.some(([a, b]) => n >= a && n <= b) ? 1 : 2;
+  };
+  function isEmoji(g) {
+    for (const c of g) {
+      const n = c.codePointAt(0);
+      if (n === 0xFE0F || n === 0x200D || n === 0x20E3 || (n >= 0x1F3FB && n <= 0x1F3FF)
+        || (n >= 0xE0020 && n <= 0xE007F)) return true;
+    }
+    const n = g.codePointAt(0);
+    return (n >= 0x1F000 && n <= 0x1FAFF) || (n >= 0x2600 && n <= 0x27BF) || (n >= 0x2300 && n <= 0x23FF)
+      || (n >= 0x2B00 && n <= 0x2BFF);
+  }
+  function xWeight(text) {
+    const clusters = segmenter ? Array.from(segmenter.segment(text), (s) => s.segment) : Array.from(text);
+    let n = 0;
+    for (const g of clusters) n += isEmoji(g) ? 2 : Array.from(g).reduce((sum, c) => sum + charWeight(c), 0);
+    return n;
+  }
+  function looksLikeDomain(text) {
+    const labels = text.split(/[/?#]/)[0].split('.');
+    return labels.length >= 2 && labels.every((l) => /^[A-Za-z0-9-]+$/.test(l))
+      && /^[A-Za-z]{2,}$/.test(labels[labels.length - 1]);
+  }
+  function xWordWeight(word) {
+    const lower = word.toLowerCase();
+    let start = lower.indexOf('http://');
+    if (start < 0) start = lower.indexOf('https://');
+    if (start >= 0) {
+      const rest = word.slice(start);
+      let end = rest.search(/[)\]>"']/);
+      if (end < 0) end = rest.length;
+      const url = rest.slice(0, end).replace(/[.,;:!?]+$/u, '');
+      return xWeight(word.slice(0, start)) + 23 + xWeight(word.slice(start + url.length));
+    }
+    const coreStart = word.length - word.replace(/^[(\["'<]+/u, '').length;
+    const core = word.slice(coreStart).replace(/[.,;:!?)\]"'>…]+$/u, '');
+    if (!word.includes('@') && looksLikeDomain(core)) {
+      return xWeight(word.slice(0, coreStart)) + Math.max(xWeight(core), 23)
+        + xWeight(word.slice(coreStart + core.length));
+    }
+    return xWeight(word);
+  }
+  function xLength(text) {
+    let total = 0;
+    let word = '';
+    for (const ch of text.normalize('NFC')) {
+      if (/\s/u.test(ch)) {
+        total += xWordWeight(word) + xWeight(ch);
+        word = '';
+      } else {
+        word += ch;
+      }
+    }
+    return total + xWordWeight(word);
+  }
+
+  const measures = { mastodon: mastodonLength, bluesky: blueskyLength, x: xLength, telegram: codePoints };
   window.heraldLength = (kind, text) => (measures[kind] || codePoints)(text.trim());
 
   const text = document.getElementById('compose-text');

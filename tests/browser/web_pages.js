@@ -11,8 +11,9 @@ const { API, TOKEN, HERALD, LOG, ARTIFACTS } = process.env;
 const OWNER = { id: 2001, is_bot: false, first_name: 'Olga', username: 'olga' };
 const VERA = { id: 2002, is_bot: false, first_name: 'Vera', username: 'vera' };
 const SLUG = 'web-2027';
-// A URL (Mastodon counts 23) and a family emoji (one grapheme on Bluesky, five code points).
-const POST = 'Doors open at nine 👩‍👩‍👧 see you at the info desk: https://example.org/a/rather/long/path/to/building/K';
+// A URL (Mastodon and X count 23), a family emoji (one grapheme on Bluesky, five code points, 2 on X), a
+// bare domain (23 on X) and CJK (2 each on X).
+const POST = 'Doors open at nine 👩‍👩‍👧 see you at the info desk: https://example.org/a/rather/long/path/to/building/K fosdem.org 会場';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function fail(message) {
@@ -96,9 +97,9 @@ async function main() {
   const invite = /start=([A-Za-z0-9_-]+)/.exec(await waitFor(OWNER, /start=/))[1];
   await command(VERA, `/start ${invite}`);
   await waitFor(VERA, /You are now <b>volunteer<\/b>/);
-  // Two networks broadcasting (never reached: their posts fail in the outbox), so the page measures posts
-  // by Mastodon's and Bluesky's rules.
-  for (const [kind, name, url] of [['mastodon', 'masto', 'https://mastodon.invalid'], ['bluesky', 'sky', 'https://bsky.invalid']]) {
+  // Three networks broadcasting (never reached: their posts fail in the outbox), so the page measures posts
+  // by Mastodon's, Bluesky's and X's rules.
+  for (const [kind, name, url] of [['mastodon', 'masto', 'https://mastodon.invalid'], ['bluesky', 'sky', 'https://bsky.invalid'], ['x', 'xconf', 'https://x.invalid']]) {
     await command(OWNER, `/provider add ${kind} ${name} ${url}`);
     await waitFor(OWNER, /credentials/);
     await command(OWNER, `/provider on ${name}`);
@@ -166,7 +167,7 @@ async function main() {
     // The counters count as the server does: the same text, measured by the page and by the server.
     await mobile.fill('#compose-text', POST);
     const counters = (await mobile.locator('#counters').textContent()).replace(/\s+/g, ' ').trim();
-    for (const network of ['masto', 'sky']) {
+    for (const network of ['masto', 'sky', 'xconf']) {
       const server = (await mobile.locator('#post-1 .lengths li', { hasText: network }).textContent()).trim();
       const page = (await mobile.locator('#counters li', { hasText: network }).textContent()).replace(/\s+/g, ' ').trim();
       if (server.split(' ')[1] !== page.split(' ')[1]) fail(`${network}: the server counts ${server}, the page ${page}`);

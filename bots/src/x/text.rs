@@ -124,6 +124,15 @@ pub(crate) fn looks_like_domain(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The phone page's counter (`xLength` in `templates/web/herald.js`) gives these same numbers, and the
+    /// browser check compares the two on a post.
+    #[test]
+    fn the_phone_pages_counter_counts_the_same() {
+        let post = "Doors open at nine 👩\u{200d}👩\u{200d}👧 see you at the info desk: https://example.org/a/rather/long/path/to/building/K fosdem.org 会場";
+        assert_eq!(weighted_len(post), 100);
+        assert_eq!(weighted_len("(see fosdem.org/schedule), ok…"), 35);
+    }
+
     #[test]
     fn latin_text_weighs_its_characters_and_280_is_the_limit() {
         assert_eq!(weighted_len("Hello, FOSDEM!"), 14);
