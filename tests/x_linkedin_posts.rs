@@ -441,3 +441,34 @@ async fn a_linkedin_version_with_a_month_left_is_told_to_the_organisers_once() {
     );
     assert_eq!(watch(&app, &version).await, 0);
 }
+
+#[tokio::test]
+async fn a_lost_answer_on_linkedin_is_looked_up_and_the_post_not_made_twice() {
+    let (app, _x, linkedin) = setup().await;
+    linkedin.lose_next();
+    app.say(&OWNER, "/post Keynote in Janson at 10:00").await;
+    assert_eq!(linkedin.posts().len(), 1);
+    assert_eq!(linkedin.post_reads(), 0, "nothing looked up at once");
+
+    // A minute later Herald finds the post on the page and takes it as sent.
+    app.advance(TimeDelta::seconds(61));
+    app.send_everything().await;
+    assert_eq!(linkedin.post_reads(), 1);
+    assert_eq!(linkedin.posts().len(), 1, "not twice");
+    let history = app.say(&OWNER, "/history 1").await.join("\n");
+    assert!(history.starts_with("<b>Post #1</b> (sent)\n"), "{history}");
+
+    // When the page's posts cannot be read, the moderators are asked to look.
+    linkedin.lose_next();
+    linkedin.posts_down(true);
+    app.say(&OWNER, "/post Lunch is served in K").await;
+    app.advance(TimeDelta::seconds(61));
+    app.send_everything().await;
+    assert_eq!(linkedin.posts().len(), 2, "not sent blindly again");
+    let told = app.telegram.texts_to(ORGANISERS).join("\n");
+    assert!(
+        told.contains("• linkedin: given up — may already be on LinkedIn"),
+        "{told}"
+    );
+    assert!(told.contains("#2 may already be on"), "{told}");
+}

@@ -463,6 +463,54 @@ impl LinkedInClient {
             .ok_or_else(|| LinkedInError::UnknownOutcome("no x-restli-id in the answer".into()))
     }
 
+    /// Looks for a post whose create answer was lost: the page's newest posts (`GET /rest/posts?q=author`,
+    /// the Posts API's finder by author), one with `text` as its commentary made since `attempted_at` (less a
+    /// minute of clock skew); its URN when found. `Err`: it cannot be told.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_sent_post(
+        &self,
+        author: &str,
+        text: &str,
+        attempted_at: DateTime<Utc>,
+    ) -> Result<Option<String>, LinkedInError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Found {
+            id: String,
+            #[serde(default)]
+            commentary: String,
+            #[serde(default)]
+            created_at: Option<i64>,
+        }
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            elements: Vec<Found>,
+        }
+        let since = (attempted_at - chrono::TimeDelta::minutes(1)).timestamp_millis();
+        let mut url = self.url("rest/posts")?;
+        url.query_pairs_mut()
+            .append_pair("author", author)
+            .append_pair("q", "author")
+            .append_pair("count", "20")
+            .append_pair("sortBy", "CREATED");
+        let request = self
+            .request(Method::GET, url)
+            .header("X-RestLi-Method", "FINDER");
+        let (_, value) = self.send(request).await?;
+        let page: Page = serde_json::from_value(value)
+            .map_err(|e| LinkedInError::InvalidResponse(format!("posts: {e}")))?;
+        let same = |stored: &str| {
+            let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            words(stored) == words(&escape_little_text(text)) || words(stored) == words(text)
+        };
+        Ok(page
+            .elements
+            .into_iter()
+            .find(|p| p.created_at.is_none_or(|at| at >= since) && same(&p.commentary))
+            .map(|p| p.id))
+    }
+
     /// `GET /rest/organizations/{id}`: the page `organization` (an id or URN) names — the credential
     /// check (the token, the version, and access to the page).
     #[tracing::instrument(skip_all)]

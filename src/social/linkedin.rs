@@ -1,25 +1,34 @@
 //! LinkedIn: posting to an organisation page (one post, with its first picture) and checking the page's
 //! credentials and the configured `Linkedin-Version` (`crate::config::linkedin_version`). LinkedIn has no
 //! mentions inbox for pages, so there is nothing to listen to.
+//!
+//! Like X, LinkedIn has no idempotency key: the time of each create is written before it goes out (under
+//! the delivery's progress key), and a create whose answer was lost is looked for among the page's newest
+//! posts a minute later; found, it is the post; not there, it is posted; not to be told, the post is given
+//! up as "may already be on LinkedIn" for the moderators to check (after their `/retry` it is posted).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use herald_bots::{
-    Rate, RateLimits,
+    Disposition, Rate, RateLimits,
     linkedin::{self, LinkedInClient, LinkedInError, NewPost, Version, VersionStatus},
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{Driver, Pictures, Settings, Verified, load_images};
+use super::{Driver, Pictures, Settings, Verified, load_images, transient};
 use crate::{
-    db::{Db, providers},
+    db::{Db, providers, system},
     delivery::networks::{self, Credentials, MAYBE_SENT, Network},
     listen::Listener,
     outbox::{ChatClass, Delivery, SendError, Sender},
 };
+
+/// How long after a lost answer the page's posts are looked at (a new post can take a moment to list).
+const LOOKUP_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The largest picture sent (LinkedIn takes bigger ones; this keeps uploads quick).
 const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
@@ -125,6 +134,49 @@ impl LinkedInSender {
             version: version.to_owned(),
         })
     }
+
+    /// The create of delivery `key` that went out without a known answer, if any.
+    async fn attempted(&self, key: &str) -> Result<Option<Attempt>, SendError> {
+        let mut tx = self.db.begin().await.map_err(transient)?;
+        let stored = system::get_system(&mut tx, &attempt_key(key))
+            .await
+            .map_err(transient)?;
+        tx.commit().await.map_err(transient)?;
+        Ok(stored.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    async fn remember(&self, key: &str, attempt: Option<&Attempt>) -> Result<(), SendError> {
+        let value = attempt
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| SendError::permanent(format!("progress: {e}")))?
+            .unwrap_or_default();
+        let mut tx = self.db.begin().await.map_err(transient)?;
+        system::set_system(&mut tx, Utc::now(), &attempt_key(key), &value)
+            .await
+            .map_err(transient)?;
+        tx.commit().await.map_err(transient)
+    }
+}
+
+/// A create sent without a known answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Attempt {
+    at: DateTime<Utc>,
+    /// The moderators were asked to check: the next send is their decision.
+    #[serde(default)]
+    asked: bool,
+}
+
+fn attempt_key(delivery_key: &str) -> String {
+    format!("{}linkedin:{delivery_key}", system::DELIVERY_PROGRESS)
+}
+
+/// Given up: the post may be on the page, and a person must look.
+fn maybe_sent(why: &str) -> SendError {
+    SendError::permanent(format!(
+        "{MAYBE_SENT} LinkedIn: {why}; check the page before sending it again"
+    ))
 }
 
 /// A LinkedIn error as the outbox needs it, with what to do about the ones a person must fix.
@@ -135,9 +187,6 @@ fn failed(e: &LinkedInError) -> SendError {
         ),
         LinkedInError::TokenRefused { .. } => {
             format!("{e} — connect the LinkedIn page again (a new access token), then /retry")
-        }
-        LinkedInError::UnknownOutcome(_) => {
-            format!("{MAYBE_SENT} LinkedIn: {e}; check the page before sending it again")
         }
         _ => e.to_string(),
     };
@@ -187,6 +236,31 @@ impl Sender for LinkedInSender {
         };
         let (client, organization) = linkedin_client(&provider, &credentials, &self.version)
             .map_err(|e| SendError::permanent(format!("{e:#}")))?;
+        let key = delivery.idempotency_key;
+        let earlier = self.attempted(key).await?;
+        if let Some(attempt) = &earlier {
+            match client.find_sent_post(&organization, text, attempt.at).await {
+                Ok(Some(urn)) => {
+                    tracing::info!("a LinkedIn post whose answer was lost is on the page");
+                    self.remember(key, None).await?;
+                    return Ok(urn);
+                }
+                Ok(None) => {}
+                Err(e) if attempt.asked => {
+                    tracing::warn!(error = %e, "could not look for a lost LinkedIn post; posting as the moderators asked");
+                }
+                Err(e) => {
+                    let asked = Attempt {
+                        asked: true,
+                        ..attempt.clone()
+                    };
+                    self.remember(key, Some(&asked)).await?;
+                    return Err(maybe_sent(&format!(
+                        "its answer was lost and the page's posts cannot be read ({e})"
+                    )));
+                }
+            }
+        }
         // One picture per post: the first.
         let image = match body.images.first() {
             Some(&first) => {
@@ -225,7 +299,35 @@ impl Sender for LinkedInSender {
             text: text.clone(),
             image,
         };
-        client.create_post(&post).await.map_err(|e| failed(&e))
+        // Written before the create: if the answer (or this process) is lost, the next attempt looks first.
+        let attempt = Attempt {
+            at: Utc::now(),
+            asked: false,
+        };
+        self.remember(key, Some(&attempt)).await?;
+        match client.create_post(&post).await {
+            Ok(urn) => {
+                self.remember(key, None).await?;
+                Ok(urn)
+            }
+            Err(e @ LinkedInError::UnknownOutcome(_)) if earlier.is_some() => {
+                let asked = Attempt {
+                    asked: true,
+                    ..attempt
+                };
+                self.remember(key, Some(&asked)).await?;
+                Err(maybe_sent(&format!("its answer was lost again ({e})")))
+            }
+            Err(e @ LinkedInError::UnknownOutcome(_)) => Err(SendError {
+                disposition: Disposition::RetryAfter(LOOKUP_AFTER),
+                message: format!("{e}; looking for the post on the page first"),
+                moved_to: None,
+            }),
+            Err(e) => {
+                self.remember(key, None).await?;
+                Err(failed(&e))
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post, put},
@@ -30,6 +30,11 @@ struct Inner {
     images: Vec<(String, String, usize)>,
     /// The next post is answered with this status and body, and not made.
     fail_next: Option<(u16, Value)>,
+    /// The next post is made, but its answer is lost (502).
+    lose_next: bool,
+    /// Reading the page's posts answers 503.
+    posts_down: bool,
+    post_reads: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -203,8 +208,49 @@ async fn create(State(inner): Shared, headers: HeaderMap, Json(mut body): Json<V
     }
     let urn = format!("urn:li:share:69000000000000{:02}", inner.posts.len() + 1);
     body["urn"] = json!(urn);
+    body["createdAt"] = json!(chrono::Utc::now().timestamp_millis());
     inner.posts.push(body);
+    if std::mem::take(&mut inner.lose_next) {
+        return (StatusCode::BAD_GATEWAY, "upstream connect error").into_response();
+    }
     (StatusCode::CREATED, [("x-restli-id", urn)]).into_response()
+}
+
+/// `GET /rest/posts?q=author&author=…` (finder): the page's posts, newest first.
+async fn find_posts(
+    State(inner): Shared,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = refused(&headers) {
+        return refused;
+    }
+    let mut inner = inner.lock().unwrap();
+    inner.post_reads += 1;
+    if inner.posts_down {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
+    if query.get("q").map(String::as_str) != Some("author")
+        || header(&headers, "x-restli-method") != "FINDER"
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "status": 400, "message": "bad finder" })),
+        )
+            .into_response();
+    }
+    let author = query.get("author").cloned().unwrap_or_default();
+    let elements: Vec<Value> = inner
+        .posts
+        .iter()
+        .rev()
+        .filter(|p| p["author"] == author.as_str())
+        .map(|p| {
+            json!({ "id": p["urn"], "author": p["author"], "commentary": p["commentary"],
+                         "createdAt": p["createdAt"], "lifecycleState": "PUBLISHED" })
+        })
+        .collect();
+    Json(json!({ "elements": elements, "paging": { "count": 20, "start": 0 } })).into_response()
 }
 
 impl FakeLinkedIn {
@@ -217,7 +263,7 @@ impl FakeLinkedIn {
             .route("/rest/images", post(initialize))
             .route("/rest/images/{urn}", get(image))
             .route("/upload/{n}", put(upload))
-            .route("/rest/posts", post(create))
+            .route("/rest/posts", post(create).get(find_posts))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -244,6 +290,20 @@ impl FakeLinkedIn {
     }
 
     /// The next post is answered `status` with `body`, and nothing is made.
+    /// The next post is made but its answer is lost.
+    pub fn lose_next(&self) {
+        self.inner.lock().unwrap().lose_next = true;
+    }
+
+    /// The page's posts cannot be read (503), or can again.
+    pub fn posts_down(&self, down: bool) {
+        self.inner.lock().unwrap().posts_down = down;
+    }
+
+    pub fn post_reads(&self) -> usize {
+        self.inner.lock().unwrap().post_reads
+    }
+
     pub fn fail_next(&self, status: u16, body: Value) {
         self.inner.lock().unwrap().fail_next = Some((status, body));
     }
