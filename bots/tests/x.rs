@@ -717,6 +717,73 @@ async fn oauthlib_accepts_the_clients_signed_requests_and_refuses_tampered_ones(
     assert_eq!(tampered.status(), 401);
 }
 
+/// Connecting an account: the first leg (`oauth/request_token`) signed by the app alone, its
+/// `oauth_callback` among the signed parameters, and the third (`oauth/access_token`) with the verifier
+/// signed. oauthlib accepts both, and refuses each when the callback or the verifier was changed after
+/// signing.
+#[tokio::test]
+async fn oauthlib_accepts_the_connect_flows_requests_and_refuses_changed_ones() {
+    let Some(peer) = peer("X_OAUTH1_PEER") else {
+        return;
+    };
+    let app = Credentials {
+        token: String::new(),
+        token_secret: String::new(),
+        ..documented()
+    };
+    let signed: Url = "https://api.twitter.com/oauth/request_token"
+        .parse()
+        .unwrap();
+    let callback = [(
+        "oauth_callback",
+        "https://herald.fosdem.org/connect/x/callback",
+    )];
+    let send = |header: String| {
+        let url = peer.join("oauth/request_token").unwrap();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Authorization", header)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let header = app.authorization_with("POST", &signed, &[], &callback);
+    assert!(!header.contains("oauth_token="), "{header}");
+    assert_eq!(send(header).await, 200);
+    let changed = app
+        .authorization_with("POST", &signed, &[], &callback)
+        .replace("herald.fosdem.org", "evil.example");
+    assert_eq!(send(changed).await, 401);
+
+    // The third leg (`oauth/access_token`): signed with the request token, the verifier (the PIN) signed.
+    let signed: Url = "https://api.twitter.com/oauth/access_token"
+        .parse()
+        .unwrap();
+    let verifier = [("oauth_verifier", "4711093")];
+    let send = |header: String| {
+        let url = peer.join("oauth/access_token").unwrap();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Authorization", header)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let header = documented().authorization_with("POST", &signed, &[], &verifier);
+    assert!(header.contains("oauth_verifier=\"4711093\""), "{header}");
+    assert_eq!(send(header).await, 200);
+    let changed = documented()
+        .authorization_with("POST", &signed, &[], &verifier)
+        .replace("4711093", "0000000");
+    assert_eq!(send(changed).await, 401);
+}
+
 fn replay_client(peer: &Url) -> XClient {
     XClient::new(
         peer.clone(),
