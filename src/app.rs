@@ -282,7 +282,7 @@ impl Application {
             web: self.web_base.clone(),
             web_chat: self.web_chat.clone(),
             process: self.process.clone(),
-            connect: crate::social::Apps::of(&self.config),
+            connect: Arc::new(crate::social::Settings::of(&self.config)),
         }
     }
 
@@ -408,16 +408,14 @@ impl Application {
                 let (db, clock, templates) =
                     (self.db.clone(), self.clock.clone(), self.templates.clone());
                 let settings = crate::social::Settings::of(&self.config);
-                let apps = crate::social::Apps::of(&self.config);
                 singleton(
                     "tokens",
                     Box::new(move |health, stop| {
-                        let (db, clock, templates, settings, apps) = (
+                        let (db, clock, templates, settings) = (
                             db.clone(),
                             clock.clone(),
                             templates.clone(),
                             settings.clone(),
-                            apps.clone(),
                         );
                         Box::pin(async move {
                             crate::health::repeat(
@@ -430,7 +428,6 @@ impl Application {
                                         &db,
                                         &templates,
                                         &settings,
-                                        &apps,
                                         clock.now(),
                                     )
                                 },

@@ -432,6 +432,13 @@ pub struct Config {
     pub x_consumer_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_consumer_secret: Option<Secret>,
+    /// The X OAuth 2.0 app (client id, and secret for a confidential client) behind "Connect X account"
+    /// when set: accounts connected that way post with OAuth 2.0 tokens, renewed every two hours
+    /// (`HERALD_X_CLIENT_ID`, `HERALD_X_CLIENT_SECRET`). Needs `public_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_client_secret: Option<Secret>,
     /// The LinkedIn app behind "Connect LinkedIn page" (`HERALD_LINKEDIN_CLIENT_ID`,
     /// `HERALD_LINKEDIN_CLIENT_SECRET`); its redirect URL is `<public_url>/connect/linkedin/callback`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -471,6 +478,8 @@ impl Default for Config {
             linkedin_version: default_linkedin_version(),
             x_consumer_key: None,
             x_consumer_secret: None,
+            x_client_id: None,
+            x_client_secret: None,
             linkedin_client_id: None,
             linkedin_client_secret: None,
             linkedin_oauth_url: default_linkedin_oauth_url(),

@@ -306,22 +306,18 @@ async fn a_linkedin_page_is_connected_picked_among_the_members_pages_and_its_end
             let settings = herald::social::Settings {
                 linkedin_version: herald_bots::linkedin::current_version(app.now().date_naive())
                     .to_string(),
+                apps,
             };
-            let told = herald::social::tokens::check(
-                app.db(),
-                &app.app.templates,
-                &settings,
-                &apps,
-                app.now(),
-            )
-            .await
-            .unwrap();
+            let told =
+                herald::social::tokens::check(app.db(), &app.app.templates, &settings, app.now())
+                    .await
+                    .unwrap();
             app.send_everything().await;
             told
         }
     };
     app.advance(TimeDelta::days(46));
-    let configured = (*herald::social::Apps::of(&app.app.config)).clone();
+    let configured = herald::social::Apps::of(&app.app.config);
     assert_eq!(watch(configured).await, 0);
     let renewed: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(stored(&app, "page").await["expires_at"].clone()).unwrap();

@@ -363,15 +363,14 @@ async fn linkedin_ends(
 
 /// One round of the token watch, with LinkedIn version `version` configured.
 async fn watch(app: &support::TestApp, version: &str) -> usize {
+    // No LinkedIn app configured: nothing renews the token.
     let settings = herald::social::Settings {
         linkedin_version: version.into(),
+        ..Default::default()
     };
-    // No LinkedIn app configured: nothing renews the token.
-    let apps = herald::social::Apps::default();
-    let told =
-        herald::social::tokens::check(app.db(), &app.app.templates, &settings, &apps, app.now())
-            .await
-            .unwrap();
+    let told = herald::social::tokens::check(app.db(), &app.app.templates, &settings, app.now())
+        .await
+        .unwrap();
     app.send_everything().await;
     told
 }

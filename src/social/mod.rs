@@ -193,14 +193,17 @@ pub fn x_webhook_url(public: &url::Url, id: i64) -> anyhow::Result<url::Url> {
     Ok(public.join(path.trim_start_matches('/'))?)
 }
 
-/// The OAuth apps Herald signs in with, from the configuration: the config page's connect flows, and
-/// the token watch refreshing LinkedIn tokens.
-#[derive(Clone, Default)]
+/// The OAuth apps Herald signs in with, from the configuration: the config page's connect flows, the X
+/// sender renewing OAuth 2.0 tokens, and the token watch renewing LinkedIn's.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Apps {
+    /// X's OAuth 1.0a app: consumer key and secret.
     pub x: Option<(String, String)>,
+    /// X's OAuth 2.0 app: client id, and its secret for a confidential client.
+    pub x_oauth2: Option<(String, Option<String>)>,
+    /// LinkedIn's app: client id and secret.
     pub linkedin: Option<(String, String)>,
     pub linkedin_oauth: Option<url::Url>,
-    pub linkedin_version: String,
 }
 
 impl std::fmt::Debug for Apps {
@@ -208,39 +211,61 @@ impl std::fmt::Debug for Apps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Apps")
             .field("x", &self.x.as_ref().map(|(key, _)| key))
+            .field("x_oauth2", &self.x_oauth2.as_ref().map(|(id, _)| id))
             .field("linkedin", &self.linkedin.as_ref().map(|(id, _)| id))
             .finish_non_exhaustive()
     }
 }
 
 impl Apps {
-    pub fn of(config: &crate::config::Config) -> Arc<Self> {
-        let pair = |id: &Option<String>, secret: &Option<crate::config::Secret>| {
-            id.as_ref()
-                .zip(secret.as_ref())
-                .filter(|(id, secret)| !id.trim().is_empty() && !secret.expose().trim().is_empty())
-                .map(|(id, secret)| (id.trim().to_owned(), secret.expose().trim().to_owned()))
+    pub fn of(config: &crate::config::Config) -> Self {
+        let set = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
         };
-        Arc::new(Self {
-            x: pair(&config.x_consumer_key, &config.x_consumer_secret),
-            linkedin: pair(&config.linkedin_client_id, &config.linkedin_client_secret),
+        let secret = |value: &Option<crate::config::Secret>| {
+            value
+                .as_ref()
+                .map(|s| s.expose().trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        Self {
+            x: set(&config.x_consumer_key).zip(secret(&config.x_consumer_secret)),
+            x_oauth2: set(&config.x_client_id).map(|id| (id, secret(&config.x_client_secret))),
+            linkedin: set(&config.linkedin_client_id).zip(secret(&config.linkedin_client_secret)),
             linkedin_oauth: Some(config.linkedin_oauth_url.clone()),
-            linkedin_version: config.linkedin_version.trim().to_owned(),
-        })
+        }
+    }
+
+    /// X's OAuth 2.0 app as the driver takes it.
+    pub fn x_oauth2_app(&self) -> Option<herald_bots::x::oauth2::App> {
+        self.x_oauth2
+            .clone()
+            .map(|(client_id, client_secret)| herald_bots::x::oauth2::App {
+                client_id,
+                client_secret,
+            })
     }
 }
 
 /// What the networks' drivers take from the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
     /// The `Linkedin-Version` (`YYYYMM`) of every LinkedIn request.
     pub linkedin_version: String,
+    /// The OAuth apps.
+    pub apps: Apps,
 }
 
 impl Settings {
     pub fn of(config: &crate::config::Config) -> Self {
         Self {
             linkedin_version: config.linkedin_version.trim().to_owned(),
+            apps: Apps::of(config),
         }
     }
 }

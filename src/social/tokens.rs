@@ -147,10 +147,9 @@ pub async fn check(
     db: &Db,
     templates: &Templates,
     settings: &Settings,
-    apps: &super::Apps,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    renew(db, apps, now).await?;
+    renew(db, &settings.apps, now).await?;
     let mut tx = db.begin().await?;
     let version = Version::parse(&settings.linkedin_version).ok();
     // What to tell, per account: (once-key, template, context).

@@ -217,7 +217,7 @@ async fn start(
 
 /// The X app to sign in with: the configured one, or the consumer key and secret the account has.
 fn x_app(state: &AppState, stored: &serde_json::Value) -> anyhow::Result<(String, String)> {
-    if let Some(app) = &state.connect.x {
+    if let Some(app) = &state.connect.apps.x {
         return Ok(app.clone());
     }
     match Credentials::read(stored) {
@@ -430,7 +430,7 @@ fn linkedin_redirect(state: &AppState) -> anyhow::Result<url::Url> {
 }
 
 fn linkedin_app(state: &AppState) -> anyhow::Result<(String, String)> {
-    state.connect.linkedin.clone().ok_or_else(|| {
+    state.connect.apps.linkedin.clone().ok_or_else(|| {
         anyhow::anyhow!(
             "no LinkedIn app is configured: set HERALD_LINKEDIN_CLIENT_ID and HERALD_LINKEDIN_CLIENT_SECRET"
         )
@@ -516,6 +516,7 @@ async fn linkedin_callback(
         let redirect = linkedin_redirect(&state)?;
         let oauth_base = state
             .connect
+            .apps
             .linkedin_oauth
             .clone()
             .unwrap_or(oauth::OAUTH_BASE.parse()?);

@@ -59,8 +59,8 @@ pub struct AppState {
     pub web_chat: Arc<crate::chat::web::WebChat>,
     /// This process's name in the leases (see `crate::singleton`).
     pub process: Arc<str>,
-    /// The apps "Connect X account" and "Connect LinkedIn page" sign in with.
-    pub connect: Arc<crate::social::Apps>,
+    /// The apps "Connect X account" and "Connect LinkedIn page" sign in with, and the LinkedIn version.
+    pub connect: Arc<crate::social::Settings>,
 }
 
 /// The chat core's handler tree (opaque to `Debug`).
