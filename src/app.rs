@@ -505,6 +505,7 @@ impl Application {
                     self.templates.clone(),
                     self.config.listeners.clone(),
                     self.config.public_url.clone(),
+                    crate::social::Settings::of(&self.config),
                 )?;
                 singleton(
                     "listeners",

@@ -22,9 +22,17 @@ const ORGANISERS: i64 = -100_600;
 /// Herald with the X and LinkedIn apps configured (and a public address unless `public` is false), its
 /// owner signed in on the config page; the browser's CSRF token.
 async fn spawn(public: bool, linkedin: Option<&FakeLinkedIn>) -> TestApp {
+    spawn_with(public, linkedin, false).await
+}
+
+async fn spawn_with(public: bool, linkedin: Option<&FakeLinkedIn>, x_oauth2: bool) -> TestApp {
     let linkedin_url = linkedin.map(|l| l.url.clone());
     let app = TestApp::spawn_with(
         |c| {
+            if x_oauth2 {
+                c.x_client_id = Some(fake_x::CLIENT_ID.into());
+                c.x_client_secret = Some(herald::config::Secret::new(fake_x::CLIENT_SECRET));
+            }
             if public {
                 c.public_url = Some("https://herald.fosdem.org/".parse().unwrap());
             }
@@ -335,4 +343,80 @@ async fn a_linkedin_page_is_connected_picked_among_the_members_pages_and_its_end
         texts.contains("The access token of <b>page</b> on LinkedIn runs out on"),
         "{texts}"
     );
+}
+
+#[tokio::test]
+async fn an_x_account_connected_with_oauth2_posts_and_its_token_is_renewed_once() {
+    let app = spawn_with(true, None, true).await;
+    let x = FakeX::start().await;
+    let (browser, csrf) = signed_in(&app).await;
+    add(&browser, &csrf, "x", "xconf", &x.url).await;
+    let (status, location) = browser
+        .post(
+            &format!("/config/{SLUG}/providers/xconf/connect"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location.starts_with("https://x.com/i/oauth2/authorize?"),
+        "{location}"
+    );
+    let query: std::collections::HashMap<_, _> = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(query["client_id"], fake_x::CLIENT_ID);
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(
+        query["redirect_uri"],
+        "https://herald.fosdem.org/connect/x/oauth2/callback"
+    );
+    assert!(query["scope"].contains("offline.access"));
+
+    // X sends the browser back with the code; the verifier Herald kept goes with it.
+    let (status, _) = browser
+        .get(&format!(
+            "/connect/x/oauth2/callback?code={}&state={}",
+            fake_x::CODE,
+            query["state"]
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = browser.get(&format!("/config?c={SLUG}")).await;
+    assert!(page.contains("is connected: it posts as @fosdem"), "{page}");
+    let credentials = stored(&app, "xconf").await;
+    assert_eq!(credentials["client_id"], fake_x::CLIENT_ID);
+    assert_eq!(credentials["refresh_token"], "x-refresh-0");
+
+    app.say(&OWNER, "/provider on xconf").await;
+    app.say(&OWNER, "/switch xconf public on").await;
+    app.say(&OWNER, "/conference policy 2").await;
+    app.say(&OWNER, "/post Doors open at nine").await;
+    app.send_everything().await;
+    assert_eq!(x.posts().len(), 1);
+    assert_eq!(x.renewals(), (0, 0), "the token is fresh");
+
+    // Two hours on, the access token has run out: two posts go out, one renewal is made (under the
+    // provider's lock the second sender finds the new pair), and no spent refresh token is sent again.
+    let mut expired = credentials.clone();
+    expired["expires_at"] = serde_json::json!(chrono::Utc::now() - TimeDelta::minutes(1));
+    let mut tx = app.db().begin().await.unwrap();
+    let provider = herald::db::providers::provider_by_name(&mut tx, 1, "xconf")
+        .await
+        .unwrap()
+        .unwrap();
+    herald::db::providers::set_credentials(&mut tx, app.now(), provider.id, &expired)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.say(&OWNER, "/post Keynote in Janson at ten").await;
+    app.say(&OWNER, "/post Lunch from noon in K").await;
+    app.send_everything().await;
+    assert_eq!(x.posts().len(), 3, "{:?}", x.posts());
+    assert_eq!(x.renewals(), (1, 0));
+    let renewed = stored(&app, "xconf").await;
+    assert_eq!(renewed["refresh_token"], "x-refresh-1");
+    assert_eq!(renewed["access_token"], "x-bearer-1");
 }

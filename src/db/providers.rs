@@ -109,6 +109,22 @@ pub async fn credentials(tx: &mut Tx, id: i64) -> anyhow::Result<serde_json::Val
     Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
+/// Holds provider `id`'s row until the transaction ends, so credentials read and rewritten in it (a
+/// single-use refresh token spent and its successor stored) are one process's at a time. SQLite's write
+/// transaction holds the whole database already; PostgreSQL locks the row.
+pub async fn lock(tx: &mut Tx, id: i64) -> anyhow::Result<()> {
+    if tx.backend() == super::Backend::Postgres {
+        on_tx!(tx, |conn| {
+            sqlx::query("SELECT id FROM providers WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(drop)
+        })?;
+    }
+    Ok(())
+}
+
 /// Provider `id`'s kind and credentials, read outside any transaction: a request that must answer while
 /// a write is open (X's CRC check during `/provider webhook on`, on SQLite's one writer) does not wait for
 /// it.

@@ -27,6 +27,16 @@ pub enum Credentials {
         token: String,
         token_secret: String,
     },
+    /// X, connected with OAuth 2.0: the app's client id and the account's tokens. The access token lives
+    /// two hours; the refresh token is single-use (see `crate::social::x::renewed`).
+    XOAuth2 {
+        client_id: String,
+        access_token: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refresh_token: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<DateTime<Utc>>,
+    },
     /// Mastodon: an access token of the account.
     Token { token: String },
     /// Bluesky: the account's handle and an app password.
@@ -59,6 +69,9 @@ impl std::fmt::Debug for Credentials {
             }
             Self::OAuth1 { consumer_key, .. } => {
                 write!(f, "Credentials::OAuth1(app {consumer_key}, redacted)")
+            }
+            Self::XOAuth2 { client_id, .. } => {
+                write!(f, "Credentials::XOAuth2(app {client_id}, redacted)")
             }
             Self::LinkedIn { organization, .. } => {
                 write!(f, "Credentials::LinkedIn({organization}, redacted)")

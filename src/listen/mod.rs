@@ -44,6 +44,8 @@ pub struct Listeners {
     http: reqwest::Client,
     /// Herald's public address: where a network's webhook reaches it (X).
     public_url: Option<url::Url>,
+    /// What the drivers take from the configuration (the apps that renew tokens).
+    networks: crate::social::Settings,
 }
 
 struct Running {
@@ -60,6 +62,7 @@ impl Listeners {
         templates: Arc<Templates>,
         settings: ListenSection,
         public_url: Option<url::Url>,
+        networks: crate::social::Settings,
     ) -> anyhow::Result<Self> {
         // No overall timeout: streams stay open; each listener bounds its own reads.
         let http = reqwest::Client::builder()
@@ -73,6 +76,7 @@ impl Listeners {
             settings,
             http,
             public_url,
+            networks,
         })
     }
 
@@ -149,6 +153,7 @@ impl Listeners {
                 conference,
                 provider,
                 public_url: self.public_url.clone(),
+                networks: self.networks.clone(),
             };
             let token = cancel.clone();
             let handle = tokio::spawn(async move {
@@ -182,6 +187,7 @@ pub struct Listener {
     conference: i64,
     provider: Provider,
     public_url: Option<url::Url>,
+    networks: crate::social::Settings,
 }
 
 /// One notification to store: its platform id and what to keep.

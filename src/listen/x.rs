@@ -37,19 +37,30 @@ pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: Cancel
         }
         return;
     }
-    let client = match crate::social::x::client(&listener.provider, credentials) {
-        Ok(client) => client,
-        Err(err) => {
-            listener.failed(&err).await;
-            return;
-        }
-    };
     let own = tokio::sync::OnceCell::new();
     // Until `/provider webhook … on` registers one (with a public address): then X pushes.
     tokio::select! {
-        () = listener.poll_every(every, &cancel, || poll(listener, &client, &own)) => {}
+        () = listener.poll_every(every, &cancel, || async {
+            let client = fresh_client(listener).await?;
+            poll(listener, &client, &own).await
+        }) => {}
         () = registration_is(listener, true, every), if listener.public_url.is_some() => {}
     }
+}
+
+/// A client with the account's credentials as they are now (an OAuth 2.0 token renewed when it is about
+/// to end: [`crate::social::x::renewed`]).
+async fn fresh_client(listener: &Listener) -> anyhow::Result<XClient> {
+    let mut tx = listener.db.begin().await?;
+    let credentials = crate::social::x::renewed(
+        &mut tx,
+        &listener.provider,
+        &listener.networks,
+        listener.clock.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    crate::social::x::client(&listener.provider, &credentials)
 }
 
 /// X pushes to the webhook: after a deploy (a restart) X is asked to check the address again when its last

@@ -279,6 +279,19 @@ pub trait Driver: Sync + std::fmt::Debug {
     /// The outbox's sender for the network's provider accounts.
     fn sender(&self, db: Db, pictures: Arc<Pictures>, settings: &Settings) -> Arc<dyn Sender>;
 
+    /// The provider's credentials as stored, or renewed first where the network's tokens run out and can
+    /// be renewed (X's OAuth 2.0), in `tx` with the provider's row locked.
+    async fn credentials(
+        &self,
+        tx: &mut crate::db::Tx,
+        provider: &providers::Provider,
+        settings: &Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let _ = (settings, now);
+        providers::credentials(tx, provider.id).await
+    }
+
     /// Checks a provider's credentials with the network.
     async fn verify(
         &self,
@@ -322,6 +335,19 @@ pub static DRIVERS: &[&dyn Driver] = &[
 /// The driver of a provider kind.
 pub fn driver(kind: &str) -> Option<&'static dyn Driver> {
     DRIVERS.iter().copied().find(|d| d.network().name() == kind)
+}
+
+/// A provider's credentials, renewed first where its network's tokens can be ([`Driver::credentials`]).
+pub async fn credentials(
+    tx: &mut crate::db::Tx,
+    provider: &providers::Provider,
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<serde_json::Value> {
+    match driver(&provider.kind) {
+        Some(driver) => driver.credentials(tx, provider, settings, now).await,
+        None => providers::credentials(tx, provider.id).await,
+    }
 }
 
 /// Checks a provider's credentials.

@@ -51,8 +51,19 @@ impl Driver for X {
         networks::network(networks::X).expect("X is a network")
     }
 
-    fn sender(&self, db: Db, pictures: Arc<Pictures>, _: &Settings) -> Arc<dyn Sender> {
-        XSender::new(db, pictures)
+    fn sender(&self, db: Db, pictures: Arc<Pictures>, settings: &Settings) -> Arc<dyn Sender> {
+        XSender::new(db, pictures, settings.clone())
+    }
+
+    /// OAuth 2.0 access tokens are renewed when they are about to end ([`renewed`]).
+    async fn credentials(
+        &self,
+        tx: &mut crate::db::Tx,
+        provider: &providers::Provider,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<serde_json::Value> {
+        renewed(tx, provider, settings, now).await
     }
 
     /// The account the credentials act for (`GET /2/users/me`).
@@ -187,27 +198,96 @@ pub(crate) fn client(
         .as_deref()
         .or_else(|| X.network().default_base_url())
         .unwrap_or(x::API_BASE);
-    let Some(Credentials::OAuth1 {
-        consumer_key,
-        consumer_secret,
-        token,
-        token_secret,
-    }) = Credentials::read(credentials)
-    else {
-        anyhow::bail!(
-            "no consumer key and secret, access token and secret stored; send them after /provider add"
-        );
+    let auth = match Credentials::read(credentials) {
+        Some(Credentials::OAuth1 {
+            consumer_key,
+            consumer_secret,
+            token,
+            token_secret,
+        }) => Auth::OAuth1(x::oauth1::Credentials {
+            consumer_key,
+            consumer_secret,
+            token,
+            token_secret,
+        }),
+        Some(Credentials::XOAuth2 { access_token, .. }) => Auth::Bearer(access_token),
+        _ => anyhow::bail!(
+            "no consumer key and secret, access token and secret stored; send them after /provider add, or connect the account on the config page"
+        ),
     };
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()?;
-    let auth = Auth::OAuth1(x::oauth1::Credentials {
-        consumer_key,
-        consumer_secret,
-        token,
-        token_secret,
-    });
     Ok(XClient::new(base.parse()?, auth, http))
+}
+
+/// How long before its end an OAuth 2.0 access token is renewed.
+const RENEW_BEFORE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Provider `provider`'s credentials, an OAuth 2.0 access token renewed first when it ends within
+/// [`RENEW_BEFORE`]. X's refresh tokens are single-use, so this runs in the caller's transaction with the
+/// provider's row locked ([`providers::lock`]): the credentials are read again under the lock (another
+/// sender may have renewed them meanwhile), the refresh is made, and the new pair is stored in the same
+/// transaction — a rotated refresh token is never sent again. OAuth 1.0a credentials come back as stored.
+pub async fn renewed(
+    tx: &mut crate::db::Tx,
+    provider: &providers::Provider,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<serde_json::Value> {
+    let stored = providers::credentials(tx, provider.id).await?;
+    let due = |c: &serde_json::Value| match Credentials::read(c) {
+        Some(Credentials::XOAuth2 {
+            refresh_token: Some(_),
+            expires_at: Some(ends),
+            ..
+        }) => ends - now <= RENEW_BEFORE,
+        _ => false,
+    };
+    if !due(&stored) {
+        return Ok(stored);
+    }
+    providers::lock(tx, provider.id).await?;
+    let stored = providers::credentials(tx, provider.id).await?;
+    let Some(Credentials::XOAuth2 {
+        client_id,
+        refresh_token: Some(refresh),
+        ..
+    }) = Credentials::read(&stored).filter(|_| due(&stored))
+    else {
+        return Ok(stored);
+    };
+    // The configured app's secret when it is the app the account was connected with (a public client
+    // has none).
+    let app = settings
+        .apps
+        .x_oauth2_app()
+        .filter(|app| app.client_id == client_id)
+        .unwrap_or(x::oauth2::App {
+            client_id: client_id.clone(),
+            client_secret: None,
+        });
+    let base: url::Url = provider
+        .base_url
+        .as_deref()
+        .unwrap_or(x::API_BASE)
+        .parse()?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let pair = x::oauth2::refresh(&http, &base, &app, &refresh, now)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("X did not renew the access token"))?;
+    let renewed = Credentials::XOAuth2 {
+        client_id,
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_at: pair.expires_at,
+    }
+    .to_json();
+    providers::set_credentials(tx, now, provider.id, &renewed).await?;
+    tracing::info!(provider = %provider.internal_name, "renewed the X access token");
+    Ok(renewed)
 }
 
 /// A client acting as provider `provider`'s app (an app-only bearer token from its consumer key and
@@ -264,15 +344,18 @@ fn progress_key(delivery_key: &str) -> String {
 pub struct XSender {
     db: Db,
     pictures: Arc<Pictures>,
+    /// The OAuth 2.0 app, for renewing access tokens.
+    settings: Settings,
     /// Per provider: a digest of the credentials and the account's user id (for look-ups and reposts).
     users: tokio::sync::Mutex<HashMap<i64, (String, String)>>,
 }
 
 impl XSender {
-    pub fn new(db: Db, pictures: Arc<Pictures>) -> Arc<Self> {
+    pub fn new(db: Db, pictures: Arc<Pictures>, settings: Settings) -> Arc<Self> {
         Arc::new(Self {
             db,
             pictures,
+            settings,
             users: Default::default(),
         })
     }
@@ -322,6 +405,27 @@ impl XSender {
 }
 
 impl XSender {
+    /// The provider's OAuth 2.0 credentials, renewed first when they are about to end ([`renewed`]); a
+    /// refused renewal stops its posts until the account is connected again, and the organisers are told.
+    async fn fresh(&self, provider: &providers::Provider) -> Result<serde_json::Value, SendError> {
+        let mut tx = self.db.begin().await.map_err(transient)?;
+        match renewed(&mut tx, provider, &self.settings, Utc::now()).await {
+            Ok(credentials) => {
+                tx.commit().await.map_err(transient)?;
+                Ok(credentials)
+            }
+            // A refused renewal needs a person; a timeout or a database hiccup passes.
+            Err(e) => Err(match e.downcast_ref::<XError>().map(XError::disposition) {
+                Some(Disposition::Refused | Disposition::Permanent) => SendError {
+                    disposition: Disposition::Refused,
+                    message: format!("{e:#} — connect the X account again on the config page"),
+                    moved_to: None,
+                },
+                _ => transient(e),
+            }),
+        }
+    }
+
     /// Sends `parts` as direct messages to the user `to`, part after part, with the same care as a thread:
     /// a part whose answer was lost is looked for in the conversation a minute later before it is sent
     /// again. Returns the first message's id.
@@ -455,6 +559,14 @@ impl Sender for XSender {
             body,
         } = super::addressed(&self.db, &delivery).await?;
         let id = provider.id;
+        let credentials = if matches!(
+            Credentials::read(&credentials),
+            Some(Credentials::XOAuth2 { .. })
+        ) {
+            self.fresh(&provider).await?
+        } else {
+            credentials
+        };
         let client =
             client(&provider, &credentials).map_err(|e| SendError::permanent(format!("{e:#}")))?;
         // A notice to a person, or the answer to a direct message: direct messages to them.

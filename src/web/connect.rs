@@ -41,6 +41,9 @@ use crate::{
     delivery::networks::{Credentials, LINKEDIN, X},
 };
 
+/// Where X sends the browser back in the OAuth 2.0 flow, under the public address.
+const X_OAUTH2_CALLBACK: &str = "connect/x/oauth2/callback";
+
 /// How long a started connection waits for the person to come back.
 const PENDING_FOR: TimeDelta = TimeDelta::minutes(15);
 
@@ -49,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/config/{slug}/providers/{name}/connect", post(start))
         .route("/connect/x/callback", get(x_callback))
         .route("/connect/x/pin", post(x_pin))
+        .route(&format!("/{X_OAUTH2_CALLBACK}"), get(x_oauth2_callback))
         .route("/connect/linkedin/callback", get(linkedin_callback))
         .route("/connect/linkedin/pick", post(linkedin_pick))
 }
@@ -247,8 +251,32 @@ async fn start_x(
     provider: &providers::Provider,
     stored: &serde_json::Value,
 ) -> anyhow::Result<Response> {
-    let (key, secret) = x_app(state, stored)?;
     let base = x_base(provider)?;
+    // With an OAuth 2.0 app and an address to come back to: the code flow with PKCE.
+    if let (Some(app), Some(public)) = (state.connect.apps.x_oauth2_app(), &state.public_url) {
+        let pkce = x::oauth2::Pkce::generate();
+        let key = crate::token::new_token();
+        let pending = Pending {
+            provider: provider.id,
+            person: signed.person,
+            slug: slug.to_owned(),
+            started: state.clock.now(),
+            secret: Some(pkce.verifier.clone()),
+            tokens: None,
+        };
+        keep_pending(state, &key, &pending).await?;
+        let redirect = public.join(X_OAUTH2_CALLBACK)?;
+        let authorize = x::oauth2::authorize_url(
+            &x::oauth2::AUTHORIZE_URL.parse()?,
+            &app,
+            redirect.as_str(),
+            x::oauth2::SCOPES,
+            &key,
+            &pkce,
+        );
+        return Ok(Redirect::to(authorize.as_str()).into_response());
+    }
+    let (key, secret) = x_app(state, stored)?;
     let callback = match &state.public_url {
         Some(public) => public.join("connect/x/callback")?.to_string(),
         None => x::oauth1::OUT_OF_BAND.to_owned(),
@@ -399,6 +427,104 @@ async fn x_callback(
 }
 
 #[derive(Debug, Deserialize)]
+struct CodeCallback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Where X sends the browser back in the OAuth 2.0 flow: the code (with the PKCE verifier kept) traded for
+/// the account's tokens, stored with their end.
+async fn x_oauth2_callback(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(query): Query<CodeCallback>,
+) -> Response {
+    let Some(key) = query.state else {
+        return expired(&state);
+    };
+    let pending = match pending_or_page(&state, &signed, &key).await {
+        Ok(pending) => pending,
+        Err(page) => return page,
+    };
+    let Some(code) = query.code.filter(|_| query.error.is_none()) else {
+        let why = query.error_description.or(query.error).unwrap_or_default();
+        return back(
+            &state,
+            &signed,
+            &pending.slug,
+            "connect_declined",
+            json!({ "network": X, "why": why }),
+        )
+        .await;
+    };
+    let result = async {
+        let app = state
+            .connect
+            .apps
+            .x_oauth2_app()
+            .ok_or_else(|| anyhow::anyhow!("the X OAuth 2.0 app is no longer configured"))?;
+        let public = state
+            .public_url
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no public address"))?;
+        let mut tx = state.db.begin().await?;
+        let provider = providers::provider_by_id(&mut tx, pending.provider)
+            .await?
+            .context_missing()?;
+        tx.commit().await?;
+        let pair = x::oauth2::exchange_code(
+            &http()?,
+            &x_base(&provider)?,
+            &app,
+            &code,
+            public.join(X_OAUTH2_CALLBACK)?.as_str(),
+            pending.secret.as_deref().unwrap_or_default(),
+            chrono::Utc::now(),
+        )
+        .await?;
+        let credentials = Credentials::XOAuth2 {
+            client_id: app.client_id,
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+            expires_at: pair.expires_at,
+        }
+        .to_json();
+        let me = crate::social::x::client(&provider, &credentials)?
+            .me()
+            .await?;
+        let mut tx = state.db.begin().await?;
+        providers::set_credentials(&mut tx, state.clock.now(), provider.id, &credentials).await?;
+        tx.commit().await?;
+        anyhow::Ok((provider.internal_name, format!("@{}", me.username)))
+    }
+    .await;
+    match result {
+        Ok((name, account)) => {
+            back(
+                &state,
+                &signed,
+                &pending.slug,
+                "connect_done",
+                json!({ "name": name, "account": account }),
+            )
+            .await
+        }
+        Err(err) => {
+            back(
+                &state,
+                &signed,
+                &pending.slug,
+                "connect_failed",
+                json!({ "name": "X", "error": format!("{err:#}") }),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
 struct PinForm {
     #[serde(default)]
     csrf: String,
@@ -459,14 +585,6 @@ async fn start_linkedin(
     Ok(Redirect::to(authorize.as_str()).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct LinkedInCallback {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
 fn linkedin_client(
     state: &AppState,
     provider: &providers::Provider,
@@ -490,7 +608,7 @@ fn linkedin_client(
 async fn linkedin_callback(
     State(state): State<AppState>,
     signed: Signed,
-    Query(query): Query<LinkedInCallback>,
+    Query(query): Query<CodeCallback>,
 ) -> Response {
     let Some(key) = query.state else {
         return expired(&state);

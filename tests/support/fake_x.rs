@@ -60,6 +60,12 @@ struct Inner {
     /// Webhook ids the account is subscribed to.
     subscriptions: Vec<String>,
     crc_checks: usize,
+    /// OAuth 2.0: the access token and the (single-use) refresh token now valid, and how many renewals.
+    bearer: Option<String>,
+    refresh: Option<String>,
+    renewals: usize,
+    /// Refresh tokens already spent, presented again.
+    reused: usize,
 }
 
 /// The app-only token the fake hands out for its consumer key and secret.
@@ -260,6 +266,11 @@ fn authorised(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let bearer = inner.lock().unwrap().bearer.clone();
+    if bearer.is_some_and(|b| value == format!("Bearer {b}")) {
+        inner.lock().unwrap().authorizations.push(value);
+        return true;
+    }
     let ok = value.starts_with("OAuth ")
         && value.contains("oauth_consumer_key=\"x-consumer-key\"")
         && value.contains("oauth_token=\"1500000000000000042-token\"")
@@ -591,7 +602,65 @@ async fn access_token(headers: HeaderMap) -> Response {
         .into_response()
 }
 
+/// The OAuth 2.0 app the fake knows (a confidential client) and the code its authorisation hands out.
+pub const CLIENT_ID: &str = "x-oauth2-client";
+pub const CLIENT_SECRET: &str = "x-oauth2-secret";
+pub const CODE: &str = "x-authorisation-code";
+
+/// `POST /2/oauth2/token`: the code (with its PKCE verifier) or the current refresh token traded for a new
+/// pair; a refresh token works once.
+async fn oauth2_token(State(inner): Shared, headers: HeaderMap, body: String) -> Response {
+    use base64::Engine;
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    let refused = |what: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_request", "error_description": what })),
+        )
+            .into_response()
+    };
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Basic {basic}"))
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "unauthorized_client" })),
+        )
+            .into_response();
+    }
+    let mut inner = inner.lock().unwrap();
+    match field("grant_type") {
+        "authorization_code" if field("code") == CODE && field("code_verifier").len() >= 43 => {}
+        "refresh_token" if inner.refresh.as_deref() == Some(field("refresh_token")) => {
+            inner.renewals += 1;
+        }
+        "refresh_token" => {
+            inner.reused += 1;
+            return refused("Value passed for the token was invalid.");
+        }
+        _ => return refused("Value passed for the authorization code was invalid."),
+    }
+    let n = inner.renewals;
+    inner.bearer = Some(format!("x-bearer-{n}"));
+    inner.refresh = Some(format!("x-refresh-{n}"));
+    Json(json!({ "token_type": "bearer", "expires_in": 7200, "access_token": format!("x-bearer-{n}"),
+                 "refresh_token": format!("x-refresh-{n}"),
+                 "scope": "tweet.read tweet.write users.read dm.read dm.write media.write offline.access" }))
+    .into_response()
+}
+
 impl FakeX {
+    /// How often an OAuth 2.0 token was renewed, and how often a spent refresh token came back.
+    pub fn renewals(&self) -> (usize, usize) {
+        let inner = self.inner.lock().unwrap();
+        (inner.renewals, inner.reused)
+    }
+
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let app = Router::new()
@@ -608,6 +677,7 @@ impl FakeX {
             .route("/2/dm_conversations/with/{id}/dm_events", get(dm_events))
             .route("/2/dm_events", get(all_dm_events))
             .route("/oauth2/token", post(app_token))
+            .route("/2/oauth2/token", post(oauth2_token))
             .route("/oauth/request_token", post(request_token))
             .route("/oauth/access_token", post(access_token))
             .route("/2/webhooks", get(list_webhooks).post(create_webhook))

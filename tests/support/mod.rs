@@ -435,6 +435,7 @@ impl TestApp {
             self.app.templates.clone(),
             settings,
             self.app.config.public_url.clone(),
+            herald::social::Settings::of(&self.app.config),
         )
         .expect("listeners");
         let token = tokio_util::sync::CancellationToken::new();

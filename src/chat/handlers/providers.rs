@@ -93,9 +93,14 @@ pub async fn provider(ctx: Ctx, actor: Actor, command: ProviderCommand) -> Handl
             };
             let credentials = {
                 let mut tx = ctx.tx.lock().await;
-                store::credentials(&mut tx, provider.id).await?
+                crate::social::credentials(&mut tx, &provider, &ctx.networks, ctx.now).await
             };
-            let result = crate::social::verify(&provider, &credentials, &ctx.networks).await;
+            let result = match credentials {
+                Ok(credentials) => {
+                    crate::social::verify(&provider, &credentials, &ctx.networks).await
+                }
+                Err(err) => Err(err),
+            };
             Ok(match result {
                 Ok(verified) => {
                     let mut tx = ctx.tx.lock().await;
