@@ -334,11 +334,10 @@ async fn a_spent_linkedin_quota_waits_for_midnight_utc() {
     assert_eq!(linkedin.posts().len(), 1);
 }
 
-/// The stored LinkedIn credentials of provider `page` with these ends.
-async fn linkedin_ends(
+/// Changes the stored LinkedIn credentials of provider `page`.
+async fn change_page_credentials(
     app: &support::TestApp,
-    token: chrono::DateTime<chrono::Utc>,
-    refresh: Option<chrono::DateTime<chrono::Utc>>,
+    change: impl FnOnce(&mut serde_json::Value),
 ) {
     let mut tx = app.db().begin().await.unwrap();
     let conference = herald::db::conferences::conference_by_slug(&mut tx, "fosdem-2027")
@@ -352,13 +351,25 @@ async fn linkedin_ends(
     let mut stored = herald::db::providers::credentials(&mut tx, page.id)
         .await
         .unwrap();
-    stored["expires_at"] = json!(token);
-    stored["refresh_token"] = json!("AQR-refresh");
-    stored["refresh_expires_at"] = json!(refresh);
+    change(&mut stored);
     herald::db::providers::set_credentials(&mut tx, app.now(), page.id, &stored)
         .await
         .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// The stored LinkedIn credentials of provider `page` with these ends.
+async fn linkedin_ends(
+    app: &support::TestApp,
+    token: chrono::DateTime<chrono::Utc>,
+    refresh: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    change_page_credentials(app, |stored| {
+        stored["expires_at"] = json!(token);
+        stored["refresh_token"] = json!("AQR-refresh");
+        stored["refresh_expires_at"] = json!(refresh);
+    })
+    .await;
 }
 
 /// One round of the token watch, with LinkedIn version `version` configured.
@@ -470,4 +481,31 @@ async fn a_lost_answer_on_linkedin_is_looked_up_and_the_post_not_made_twice() {
         "{told}"
     );
     assert!(told.contains("#2 may already be on"), "{told}");
+}
+
+#[tokio::test]
+async fn a_revoked_linkedin_token_is_told_within_the_hour_without_a_post() {
+    let (app, _x, _linkedin) = setup().await;
+    let today = app.now().date_naive();
+    let current = herald_bots::linkedin::current_version(today).to_string();
+    watch(&app, &current).await;
+    let refused = |app: &support::TestApp| {
+        app.telegram
+            .texts_to(ORGANISERS)
+            .iter()
+            .filter(|t| t.contains("refuses the credentials of <b>page</b>"))
+            .count()
+    };
+    assert_eq!(refused(&app), 0, "the token works");
+
+    // The member revokes the app's access on LinkedIn: the next round of the watch finds out.
+    change_page_credentials(&app, |stored| {
+        stored["access_token"] = json!("a-revoked-token");
+    })
+    .await;
+    watch(&app, &current).await;
+    assert_eq!(refused(&app), 1, "{:?}", app.telegram.texts_to(ORGANISERS));
+    app.advance(TimeDelta::hours(1));
+    watch(&app, &current).await;
+    assert_eq!(refused(&app), 1, "told once");
 }

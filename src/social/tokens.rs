@@ -3,8 +3,9 @@
 //! their end), LinkedIn access and refresh tokens (organisers are told 14 and 3 days before each ends, and
 //! when it has ended: a renewed token is no news) and the configured
 //! `Linkedin-Version` (told when it has a month left, and when LinkedIn no longer takes it). Each notice
-//! goes once to the organisers of every conference using the account; a revoked token is told at once by
-//! the sender that meets the refusal ([`crate::delivery::social::CredentialsWatch`]).
+//! goes once to the organisers of every conference using the account. A revoked token is told by the
+//! sender that meets the refusal ([`crate::delivery::social::CredentialsWatch`]) or, with no post going
+//! out, within the hour by [`probe`].
 
 use chrono::{DateTime, TimeDelta, Utc};
 use herald_bots::linkedin::{Version, VersionStatus};
@@ -141,8 +142,60 @@ async fn tell_once(
     Ok(true)
 }
 
-/// One look at every LinkedIn account: tokens renewed where they can be ([`renew`]), then the notices
-/// of what still ends; returns how many notices were written.
+/// Asks LinkedIn about every page's token (reading the page, as `/provider test` does): a token the member
+/// revoked (or LinkedIn expired early) is told to the organisers within the hour, not at the next post; a
+/// token that works again clears an earlier refusal. Other failures (LinkedIn down) are left to the next
+/// round. Returns how many were found refused.
+pub async fn probe(
+    db: &Db,
+    templates: &Templates,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let mut accounts = Vec::new();
+    {
+        let mut tx = db.begin().await?;
+        for provider in providers::active_of_kind(&mut tx, LINKEDIN).await? {
+            let stored = providers::credentials(&mut tx, provider.id).await?;
+            if Credentials::read(&stored).is_some() {
+                accounts.push((provider, stored));
+            }
+        }
+        tx.commit().await?;
+    }
+    let mut refused = 0;
+    for (provider, stored) in accounts {
+        let answer = super::verify(&provider, &stored, settings).await;
+        let mut tx = db.begin().await?;
+        match answer {
+            Ok(_) => providers::credentials_work(&mut tx, provider.id).await?,
+            Err(err)
+                if matches!(
+                    err.downcast_ref::<herald_bots::linkedin::LinkedInError>(),
+                    Some(herald_bots::linkedin::LinkedInError::TokenRefused { .. })
+                ) =>
+            {
+                refused += 1;
+                crate::delivery::social::credentials_refused(
+                    &mut tx,
+                    templates,
+                    now,
+                    provider.id,
+                    &format!("{err:#} — connect the LinkedIn page again"),
+                )
+                .await?;
+            }
+            Err(err) => {
+                tracing::info!(provider = %provider.internal_name, error = %format!("{err:#}"), "could not ask LinkedIn about the token");
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(refused)
+}
+
+/// One look at every LinkedIn account: tokens renewed where they can be ([`renew`]) and asked about
+/// ([`probe`]), then the notices of what still ends; returns how many notices were written.
 pub async fn check(
     db: &Db,
     templates: &Templates,
@@ -150,6 +203,7 @@ pub async fn check(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     renew(db, &settings.apps, now).await?;
+    probe(db, templates, settings, now).await?;
     let mut tx = db.begin().await?;
     let version = Version::parse(&settings.linkedin_version).ok();
     // What to tell, per account: (once-key, template, context).
