@@ -87,6 +87,23 @@ async fn add(browser: &Browser<'_>, csrf: &str, kind: &str, name: &str, url: &st
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
+/// Starts connecting provider `page` to LinkedIn; the `state` Herald sent the browser off with.
+async fn linkedin_state(browser: &Browser<'_>, csrf: &str) -> String {
+    let (_, location) = browser
+        .post(
+            &format!("/config/{SLUG}/providers/page/connect"),
+            &[("csrf", csrf)],
+        )
+        .await;
+    url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
 async fn stored(app: &TestApp, name: &str) -> serde_json::Value {
     let mut tx = app.db().begin().await.unwrap();
     let provider = herald::db::providers::provider_by_name(&mut tx, 1, name)
@@ -255,19 +272,7 @@ async fn a_linkedin_page_is_connected_picked_among_the_members_pages_and_its_end
     );
 
     // Again, approved: the member administers two pages, and picks one.
-    let (_, location) = browser
-        .post(
-            &format!("/config/{SLUG}/providers/page/connect"),
-            &[("csrf", &csrf)],
-        )
-        .await;
-    let state: String = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = linkedin_state(&browser, &csrf).await;
     let (status, page) = browser
         .get(&format!(
             "/connect/linkedin/callback?code={}&state={state}",
@@ -279,6 +284,29 @@ async fn a_linkedin_page_is_connected_picked_among_the_members_pages_and_its_end
         page.contains("FOSDEM Devrooms") && page.contains(fake_linkedin::ORGANIZATION),
         "{page}"
     );
+    // A page that was not offered is refused (and the flow spent: it starts again).
+    browser
+        .post(
+            "/connect/linkedin/pick",
+            &[
+                ("csrf", &csrf),
+                ("state", &state),
+                ("organization", "urn:li:organization:999"),
+            ],
+        )
+        .await;
+    let (_, page) = browser.get(&format!("/config?c={SLUG}")).await;
+    assert!(
+        page.contains("that page was not among those offered"),
+        "{page}"
+    );
+    let state = linkedin_state(&browser, &csrf).await;
+    browser
+        .get(&format!(
+            "/connect/linkedin/callback?code={}&state={state}",
+            fake_linkedin::CODE
+        ))
+        .await;
     let (status, _) = browser
         .post(
             "/connect/linkedin/pick",

@@ -31,6 +31,9 @@ pub enum Credentials {
     /// two hours; the refresh token is single-use (see `crate::social::x::renewed`).
     XOAuth2 {
         client_id: String,
+        /// The account's user id (what X's revocation events name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
         access_token: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         refresh_token: Option<String>,

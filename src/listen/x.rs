@@ -28,14 +28,19 @@ pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: Cancel
             tracing::warn!(error = %format!("{err:#}"), "X listener: could not read the webhook's state");
             None
         });
+    let mut fell_back = false;
     if let (Some(public), Some(_)) = (&listener.public_url, registered) {
-        by_webhook(listener, credentials, public).await;
-        // Until `/provider webhook … off`: then the restarted listener polls.
-        tokio::select! {
-            () = cancel.cancelled() => {}
-            () = registration_is(listener, false, every) => {}
+        if by_webhook(listener, credentials, public).await {
+            // Until `/provider webhook … off`: then the restarted listener polls.
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = registration_is(listener, false, every) => {}
+            }
+            return;
         }
-        return;
+        // The webhook cannot be used (X lost it, the app's secret is gone): nothing would arrive, so
+        // the account is read by polling until the next restart.
+        fell_back = true;
     }
     let own = tokio::sync::OnceCell::new();
     // Until `/provider webhook … on` registers one (with a public address): then X pushes.
@@ -44,7 +49,7 @@ pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: Cancel
             let client = fresh_client(listener).await?;
             poll(listener, &client, &own).await
         }) => {}
-        () = registration_is(listener, true, every), if listener.public_url.is_some() => {}
+        () = registration_is(listener, true, every), if listener.public_url.is_some() && !fell_back => {}
     }
 }
 
@@ -64,8 +69,9 @@ async fn fresh_client(listener: &Listener) -> anyhow::Result<XClient> {
 }
 
 /// X pushes to the webhook: after a deploy (a restart) X is asked to check the address again when its last
-/// check failed, so deliveries resume without waiting for X's hourly check.
-async fn by_webhook(listener: &Listener, credentials: &Value, public: &url::Url) {
+/// check failed, so deliveries resume without waiting for X's hourly check. `false` when the webhook cannot
+/// be used (X has none at the address, or it cannot be asked).
+async fn by_webhook(listener: &Listener, credentials: &Value, public: &url::Url) -> bool {
     let checked = async {
         let url = crate::social::x_webhook_url(public, listener.provider.id)?;
         let app = crate::social::x::app_client(&listener.provider, credentials).await?;
@@ -92,8 +98,12 @@ async fn by_webhook(listener: &Listener, credentials: &Value, public: &url::Url)
             if let Err(err) = listener.working(BY_WEBHOOK).await {
                 listener.failed(&err).await;
             }
+            true
         }
-        Err(err) => listener.failed(&err).await,
+        Err(err) => {
+            listener.failed(&err).await;
+            false
+        }
     }
 }
 
@@ -210,7 +220,19 @@ async fn poll(
 
     // Direct messages: X keeps no "since", so the newest page is read and what is newer than the cursor
     // kept; what the account sent itself is left out.
-    let page = client.dm_events(&DmQuery::default()).await?;
+    // An app or token without access to direct messages still hears its mentions: the messages are
+    // skipped (and said in the log), the cursor for them kept.
+    let page = match client.dm_events(&DmQuery::default()).await {
+        Ok(page) => page,
+        Err(err) => {
+            tracing::warn!(provider = %listener.provider.internal_name, error = %err, "could not read the X account's direct messages; mentions only");
+            herald_bots::x::DmEvents {
+                events: Vec::new(),
+                users: Vec::new(),
+                next_token: None,
+            }
+        }
+    };
     let known = cursor.dms.clone();
     for event in page.events.iter().rev() {
         let fresh = known.as_deref().is_some_and(|k| newer(&event.id, k));

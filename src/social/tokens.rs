@@ -157,8 +157,14 @@ pub async fn probe(
         let mut tx = db.begin().await?;
         for provider in providers::active_of_kind(&mut tx, LINKEDIN).await? {
             let stored = providers::credentials(&mut tx, provider.id).await?;
-            if Credentials::read(&stored).is_some() {
-                accounts.push((provider, stored));
+            // A token past its end is told by the notices, not again as refused.
+            match Credentials::read(&stored) {
+                Some(Credentials::LinkedIn {
+                    expires_at: Some(ends),
+                    ..
+                }) if ends <= now => {}
+                Some(_) => accounts.push((provider, stored)),
+                None => {}
             }
         }
         tx.commit().await?;
@@ -202,6 +208,8 @@ pub async fn check(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
+    // Connections abandoned on the config page hold tokens: not kept past their time.
+    system::forget_before(db, system::CONNECT_PENDING, now - TimeDelta::minutes(15)).await?;
     renew(db, &settings.apps, now).await?;
     probe(db, templates, settings, now).await?;
     let mut tx = db.begin().await?;

@@ -166,14 +166,18 @@ impl crate::inbox::InboxHandler for RevokedHandler {
         event: &crate::db::inbox::InboxEvent,
     ) -> anyhow::Result<crate::db::Tx> {
         let revoked: Revoked = serde_json::from_str(&event.payload)?;
-        // An X access token starts with its account's user id: another account of the same app revoking
-        // is not this provider's news.
+        // The account's user id (an OAuth 1.0a token starts with it; an OAuth 2.0 connection stored it):
+        // another account of the same app revoking is not this provider's news.
         let stored = providers::credentials(&mut tx, revoked.provider_id).await?;
-        if let Some(Credentials::OAuth1 { token, .. }) = Credentials::read(&stored)
-            && let Some((account, _)) = token.split_once('-')
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && account != revoked.user_id
-        {
+        let account = match Credentials::read(&stored) {
+            Some(Credentials::OAuth1 { token, .. }) => token
+                .split_once('-')
+                .map(|(account, _)| account.to_owned())
+                .filter(|a| a.bytes().all(|b| b.is_ascii_digit())),
+            Some(Credentials::XOAuth2 { user_id, .. }) => user_id,
+            _ => None,
+        };
+        if account.is_some_and(|a| a != revoked.user_id) {
             return Ok(tx);
         }
         crate::delivery::social::credentials_refused(
@@ -251,6 +255,7 @@ pub async fn renewed(
     let stored = providers::credentials(tx, provider.id).await?;
     let Some(Credentials::XOAuth2 {
         client_id,
+        user_id,
         refresh_token: Some(refresh),
         ..
     }) = Credentials::read(&stored).filter(|_| due(&stored))
@@ -280,6 +285,7 @@ pub async fn renewed(
         .map_err(|e| anyhow::Error::new(e).context("X did not renew the access token"))?;
     let renewed = Credentials::XOAuth2 {
         client_id,
+        user_id,
         access_token: pair.access_token,
         refresh_token: pair.refresh_token,
         expires_at: pair.expires_at,

@@ -45,7 +45,7 @@ use crate::{
 const X_OAUTH2_CALLBACK: &str = "connect/x/oauth2/callback";
 
 /// How long a started connection waits for the person to come back.
-const PENDING_FOR: TimeDelta = TimeDelta::minutes(15);
+pub const PENDING_FOR: TimeDelta = TimeDelta::minutes(15);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -57,13 +57,26 @@ pub fn routes() -> Router<AppState> {
         .route("/connect/linkedin/pick", post(linkedin_pick))
 }
 
+/// Which flow a pending connection is in: each finish takes only its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Flow {
+    XOAuth1,
+    XOAuth2,
+    LinkedIn,
+}
+
 /// A connection started and not yet finished.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
+    flow: Flow,
     provider: i64,
     person: i64,
     slug: String,
     started: DateTime<Utc>,
+    /// LinkedIn: the pages offered to pick from (their URNs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pages: Vec<String>,
     /// X: the request token's secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
@@ -81,7 +94,7 @@ struct StoredTokens {
 }
 
 fn pending_key(key: &str) -> String {
-    format!("connect:{}", crate::token::hash(key))
+    format!("{}{}", system::CONNECT_PENDING, crate::token::hash(key))
 }
 
 async fn keep_pending(state: &AppState, key: &str, pending: &Pending) -> anyhow::Result<()> {
@@ -96,21 +109,37 @@ async fn keep_pending(state: &AppState, key: &str, pending: &Pending) -> anyhow:
     tx.commit().await
 }
 
-/// The connection `key` names, spent (it works once), if `signed` started it less than
-/// [`PENDING_FOR`] ago.
+/// The connection `key` names in `flow`, spent (it works once, and only for its person: another's look
+/// leaves it be), if `signed` started it less than [`PENDING_FOR`] ago and may still change the providers.
 async fn take_pending(
     state: &AppState,
     signed: &Signed,
     key: &str,
+    flow: Flow,
 ) -> anyhow::Result<Option<Pending>> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let stored = system::get_system(&mut tx, &pending_key(key)).await?;
-    system::set_system(&mut tx, now, &pending_key(key), "").await?;
+    let mine = |stored: Option<String>| {
+        stored
+            .and_then(|s| serde_json::from_str::<Pending>(&s).ok())
+            .filter(|p| p.person == signed.person && p.flow == flow)
+    };
+    let taken = match mine(system::get_system(&mut tx, &pending_key(key)).await?) {
+        Some(_) => mine(system::take_system(&mut tx, &pending_key(key)).await?),
+        None => None,
+    };
+    let allowed = match &taken {
+        Some(pending) => match conferences::conference_by_slug(&mut tx, &pending.slug).await? {
+            Some(conference) => may(
+                crate::chat::role_of(&mut tx, signed.person, Some(conference.id)).await?,
+                "provider add",
+            ),
+            None => false,
+        },
+        None => false,
+    };
     tx.commit().await?;
-    Ok(stored
-        .and_then(|s| serde_json::from_str::<Pending>(&s).ok())
-        .filter(|p| p.person == signed.person && now - p.started <= PENDING_FOR))
+    Ok(taken.filter(|p| allowed && now - p.started <= PENDING_FOR))
 }
 
 /// [`take_pending`], or the page to answer when it is not there.
@@ -118,8 +147,9 @@ async fn pending_or_page(
     state: &AppState,
     signed: &Signed,
     key: &str,
+    flow: Flow,
 ) -> Result<Pending, Response> {
-    match take_pending(state, signed, key).await {
+    match take_pending(state, signed, key, flow).await {
         Ok(Some(pending)) => Ok(pending),
         Ok(None) => Err(expired(state)),
         Err(err) => Err(super::internal(state, &err)),
@@ -150,6 +180,18 @@ async fn back(
     }
     .await;
     super::after_form(state, result, &format!("/config?c={slug}#providers"))
+}
+
+/// Back to the providers section, saying why connecting `name` did not work.
+async fn failed(
+    state: &AppState,
+    signed: &Signed,
+    slug: &str,
+    name: &str,
+    err: &anyhow::Error,
+) -> Response {
+    let context = json!({ "name": name, "error": format!("{err:#}") });
+    back(state, signed, slug, "connect_failed", context).await
 }
 
 fn http() -> anyhow::Result<reqwest::Client> {
@@ -206,16 +248,7 @@ async fn start(
     };
     match result {
         Ok(response) => response,
-        Err(err) => {
-            back(
-                &state,
-                &signed,
-                &slug,
-                "connect_failed",
-                json!({ "name": name, "error": format!("{err:#}") }),
-            )
-            .await
-        }
+        Err(err) => failed(&state, &signed, &slug, &name, &err).await,
     }
 }
 
@@ -256,11 +289,23 @@ async fn start_x(
     if let (Some(app), Some(public)) = (state.connect.apps.x_oauth2_app(), &state.public_url) {
         let pkce = x::oauth2::Pkce::generate();
         let key = crate::token::new_token();
+        // An OAuth 2.0 account has no consumer secret to check X's webhook with: take that back first.
+        if crate::social::registered_webhook(&state.db, provider.id)
+            .await?
+            .is_some()
+        {
+            anyhow::bail!(
+                "its X webhook is registered with the OAuth 1.0a app; send /provider webhook {} off first",
+                provider.internal_name
+            );
+        }
         let pending = Pending {
+            flow: Flow::XOAuth2,
             provider: provider.id,
             person: signed.person,
             slug: slug.to_owned(),
             started: state.clock.now(),
+            pages: Vec::new(),
             secret: Some(pkce.verifier.clone()),
             tokens: None,
         };
@@ -283,10 +328,12 @@ async fn start_x(
     };
     let request = x::oauth1::request_token(&http()?, &base, &key, &secret, &callback).await?;
     let pending = Pending {
+        flow: Flow::XOAuth1,
         provider: provider.id,
         person: signed.person,
         slug: slug.to_owned(),
         started: state.clock.now(),
+        pages: Vec::new(),
         secret: Some(request.secret.clone()),
         tokens: None,
     };
@@ -308,7 +355,7 @@ async fn start_x(
 
 /// Finishes X's flow with the verifier (from the callback or the PIN): the account's token is stored.
 async fn finish_x(state: &AppState, signed: &Signed, token: &str, verifier: &str) -> Response {
-    let pending = match pending_or_page(state, signed, token).await {
+    let pending = match pending_or_page(state, signed, token, Flow::XOAuth1).await {
         Ok(pending) => pending,
         Err(page) => return page,
     };
@@ -359,16 +406,7 @@ async fn finish_x(state: &AppState, signed: &Signed, token: &str, verifier: &str
             )
             .await
         }
-        Err(err) => {
-            back(
-                state,
-                signed,
-                &pending.slug,
-                "connect_failed",
-                json!({ "name": "X", "error": format!("{err:#}") }),
-            )
-            .await
-        }
+        Err(err) => failed(state, signed, &pending.slug, "X", &err).await,
     }
 }
 
@@ -408,7 +446,7 @@ async fn x_callback(
 ) -> Response {
     match (query.oauth_token, query.oauth_verifier, query.denied) {
         (Some(token), Some(verifier), None) => finish_x(&state, &signed, &token, &verifier).await,
-        (_, _, Some(token)) => match take_pending(&state, &signed, &token).await {
+        (_, _, Some(token)) => match take_pending(&state, &signed, &token, Flow::XOAuth1).await {
             Ok(Some(pending)) => {
                 back(
                     &state,
@@ -444,7 +482,7 @@ async fn x_oauth2_callback(
     let Some(key) = query.state else {
         return expired(&state);
     };
-    let pending = match pending_or_page(&state, &signed, &key).await {
+    let pending = match pending_or_page(&state, &signed, &key, Flow::XOAuth2).await {
         Ok(pending) => pending,
         Err(page) => return page,
     };
@@ -484,8 +522,9 @@ async fn x_oauth2_callback(
             chrono::Utc::now(),
         )
         .await?;
-        let credentials = Credentials::XOAuth2 {
+        let mut credentials = Credentials::XOAuth2 {
             client_id: app.client_id,
+            user_id: None,
             access_token: pair.access_token,
             refresh_token: pair.refresh_token,
             expires_at: pair.expires_at,
@@ -494,6 +533,7 @@ async fn x_oauth2_callback(
         let me = crate::social::x::client(&provider, &credentials)?
             .me()
             .await?;
+        credentials["user_id"] = json!(me.id);
         let mut tx = state.db.begin().await?;
         providers::set_credentials(&mut tx, state.clock.now(), provider.id, &credentials).await?;
         tx.commit().await?;
@@ -511,16 +551,7 @@ async fn x_oauth2_callback(
             )
             .await
         }
-        Err(err) => {
-            back(
-                &state,
-                &signed,
-                &pending.slug,
-                "connect_failed",
-                json!({ "name": "X", "error": format!("{err:#}") }),
-            )
-            .await
-        }
+        Err(err) => failed(&state, &signed, &pending.slug, "X", &err).await,
     }
 }
 
@@ -573,10 +604,12 @@ async fn start_linkedin(
     let redirect = linkedin_redirect(state)?;
     let key = crate::token::new_token();
     let pending = Pending {
+        flow: Flow::LinkedIn,
         provider: provider.id,
         person: signed.person,
         slug: slug.to_owned(),
         started: state.clock.now(),
+        pages: Vec::new(),
         secret: None,
         tokens: None,
     };
@@ -613,7 +646,7 @@ async fn linkedin_callback(
     let Some(key) = query.state else {
         return expired(&state);
     };
-    let mut pending = match pending_or_page(&state, &signed, &key).await {
+    let mut pending = match pending_or_page(&state, &signed, &key, Flow::LinkedIn).await {
         Ok(pending) => pending,
         Err(page) => return page,
     };
@@ -668,14 +701,7 @@ async fn linkedin_callback(
     let (provider, pages) = match result {
         Ok(found) => found,
         Err(err) => {
-            return back(
-                &state,
-                &signed,
-                &slug,
-                "connect_failed",
-                json!({ "name": "LinkedIn", "error": format!("{err:#}") }),
-            )
-            .await;
+            return failed(&state, &signed, &slug, "LinkedIn", &err).await;
         }
     };
     match pages.as_slice() {
@@ -701,7 +727,8 @@ async fn linkedin_callback(
             .await
         }
         several => {
-            // Kept again, with the tokens, for the pick.
+            // Kept again, with the tokens and the pages offered, for the pick.
+            pending.pages = several.iter().map(|p| p.urn.clone()).collect();
             if let Err(err) = keep_pending(&state, &key, &pending).await {
                 return super::internal(&state, &err);
             }
@@ -790,12 +817,22 @@ async fn linkedin_pick(
     if !signed.csrf_ok(&form.csrf) {
         return super::csrf_refused(&state);
     }
-    let pending = match pending_or_page(&state, &signed, &form.state).await {
+    let pending = match pending_or_page(&state, &signed, &form.state, Flow::LinkedIn).await {
         Ok(pending) => pending,
         Err(page) => return page,
     };
-    let Some(urn) = linkedin::organization_urn(&form.organization) else {
-        return expired(&state);
+    // Only a page that was offered (one the member administers).
+    let Some(urn) =
+        linkedin::organization_urn(&form.organization).filter(|urn| pending.pages.contains(urn))
+    else {
+        return back(
+            &state,
+            &signed,
+            &pending.slug,
+            "connect_failed",
+            json!({ "name": "LinkedIn", "error": "that page was not among those offered" }),
+        )
+        .await;
     };
     let name = async {
         let tokens = pending
@@ -812,7 +849,9 @@ async fn linkedin_pick(
             .await?;
         anyhow::Ok(page.localized_name)
     }
-    .await
-    .unwrap_or_default();
-    save_linkedin(&state, &signed, &pending, &urn, &name).await
+    .await;
+    match name {
+        Ok(name) => save_linkedin(&state, &signed, &pending, &urn, &name).await,
+        Err(err) => failed(&state, &signed, &pending.slug, "LinkedIn", &err).await,
+    }
 }

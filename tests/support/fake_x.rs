@@ -52,6 +52,8 @@ struct Inner {
     /// Direct messages to the account: (event id, sender id, username, text).
     received: Vec<(String, String, String, String)>,
     dm_reads: usize,
+    /// The app has no access to direct messages (403 on reading them).
+    dms_forbidden: bool,
     /// Where the addresses of webhooks really are (a reverse proxy's view: the public host's paths
     /// served by Herald's local address).
     herald: Option<String>,
@@ -537,6 +539,14 @@ async fn all_dm_events(State(inner): Shared, headers: HeaderMap) -> Response {
     }
     let mut inner = inner.lock().unwrap();
     inner.dm_reads += 1;
+    if inner.dms_forbidden {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "title": "Forbidden", "status": 403,
+                         "detail": "This application is not allowed to access or delete your direct messages." })),
+        )
+            .into_response();
+    }
     let mut events: Vec<(String, Value)> = inner
         .dms
         .iter()
@@ -798,6 +808,11 @@ impl FakeX {
             username.to_owned(),
             text.to_owned(),
         ));
+    }
+
+    /// The app may not read direct messages (403), or may again.
+    pub fn forbid_dms(&self, forbidden: bool) {
+        self.inner.lock().unwrap().dms_forbidden = forbidden;
     }
 
     /// How often the account's direct messages were read.
