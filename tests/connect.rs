@@ -87,21 +87,30 @@ async fn add(browser: &Browser<'_>, csrf: &str, kind: &str, name: &str, url: &st
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
-/// Starts connecting provider `page` to LinkedIn; the `state` Herald sent the browser off with.
-async fn linkedin_state(browser: &Browser<'_>, csrf: &str) -> String {
-    let (_, location) = browser
+/// Presses "Connect" on provider `name`'s row: the answer's status, and where it sends the browser (or
+/// the page it shows).
+async fn connect(browser: &Browser<'_>, csrf: &str, name: &str) -> (StatusCode, String) {
+    browser
         .post(
-            &format!("/config/{SLUG}/providers/page/connect"),
+            &format!("/config/{SLUG}/providers/{name}/connect"),
             &[("csrf", csrf)],
         )
-        .await;
-    url::Url::parse(&location)
+        .await
+}
+
+/// The query of an address the browser is sent to.
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(location)
         .unwrap()
         .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
         .into_owned()
+        .collect()
+}
+
+/// Starts connecting provider `page` to LinkedIn; the `state` Herald sent the browser off with.
+async fn linkedin_state(browser: &Browser<'_>, csrf: &str) -> String {
+    let (_, location) = connect(browser, csrf, "page").await;
+    query_of(&location)["state"].clone()
 }
 
 async fn stored(app: &TestApp, name: &str) -> serde_json::Value {
@@ -127,12 +136,7 @@ async fn an_x_account_is_connected_through_xs_authorisation_and_its_callback() {
     assert!(page.contains("Connect X account"), "{page}");
 
     // Herald sends the browser to X with a request token whose callback is Herald's.
-    let (status, location) = browser
-        .post(
-            &format!("/config/{SLUG}/providers/xconf/connect"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let (status, location) = connect(&browser, &csrf, "xconf").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         location,
@@ -172,12 +176,7 @@ async fn without_a_public_address_the_x_pin_is_typed_on_the_page() {
     let x = FakeX::start().await;
     let (browser, csrf) = signed_in(&app).await;
     add(&browser, &csrf, "x", "xconf", &x.url).await;
-    let (status, page) = browser
-        .post(
-            &format!("/config/{SLUG}/providers/xconf/connect"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let (status, page) = connect(&browser, &csrf, "xconf").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("X shows a PIN"), "{page}");
     // The link to X's authorisation (slashes HTML-escaped in the page).
@@ -206,12 +205,7 @@ async fn without_a_public_address_the_x_pin_is_typed_on_the_page() {
     );
 
     // Again, with the PIN X showed.
-    browser
-        .post(
-            &format!("/config/{SLUG}/providers/xconf/connect"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    connect(&browser, &csrf, "xconf").await;
     let (status, _) = browser
         .post(
             "/connect/x/pin",
@@ -237,19 +231,13 @@ async fn a_linkedin_page_is_connected_picked_among_the_members_pages_and_its_end
     add(&browser, &csrf, "linkedin", "page", &linkedin.url).await;
 
     // Herald sends the browser to LinkedIn with its app, callback and a state.
-    let (status, location) = browser
-        .post(
-            &format!("/config/{SLUG}/providers/page/connect"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let (status, location) = connect(&browser, &csrf, "page").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let authorize = url::Url::parse(&location).unwrap();
     assert!(
         location.starts_with("https://www.linkedin.com/oauth/v2/authorization?"),
         "{location}"
     );
-    let query: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    let query = query_of(&location);
     assert_eq!(query["client_id"], fake_linkedin::CLIENT_ID);
     assert_eq!(
         query["redirect_uri"],
@@ -379,22 +367,13 @@ async fn an_x_account_connected_with_oauth2_posts_and_its_token_is_renewed_once(
     let x = FakeX::start().await;
     let (browser, csrf) = signed_in(&app).await;
     add(&browser, &csrf, "x", "xconf", &x.url).await;
-    let (status, location) = browser
-        .post(
-            &format!("/config/{SLUG}/providers/xconf/connect"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let (status, location) = connect(&browser, &csrf, "xconf").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(
         location.starts_with("https://x.com/i/oauth2/authorize?"),
         "{location}"
     );
-    let query: std::collections::HashMap<_, _> = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
+    let query: std::collections::HashMap<_, _> = query_of(&location);
     assert_eq!(query["client_id"], fake_x::CLIENT_ID);
     assert_eq!(query["code_challenge_method"], "S256");
     assert_eq!(

@@ -1382,6 +1382,11 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "name": "xconf", "error": "X refused the request token (401)" }),
         ),
         (
+            "connect_failed.html",
+            "webhook_registered",
+            json!({ "name": "xconf", "reason": "webhook_registered" }),
+        ),
+        (
             "connect_declined.html",
             "",
             json!({ "network": "linkedin", "why": "The member cancelled" }),

@@ -46,16 +46,23 @@ pub(crate) async fn run(listener: &Listener, credentials: &Value, cancel: Cancel
     // Until `/provider webhook … on` registers one (with a public address): then X pushes.
     tokio::select! {
         () = listener.poll_every(every, &cancel, || async {
-            let client = fresh_client(listener).await?;
+            let client = fresh_client(listener, credentials).await?;
             poll(listener, &client, &own).await
         }) => {}
         () = registration_is(listener, true, every), if listener.public_url.is_some() && !fell_back => {}
     }
 }
 
-/// A client with the account's credentials as they are now (an OAuth 2.0 token renewed when it is about
-/// to end: [`crate::social::x::renewed`]).
-async fn fresh_client(listener: &Listener) -> anyhow::Result<XClient> {
+/// A client with the account's credentials: as the listener was started with them, or, for an OAuth 2.0
+/// token, as they are now (renewed when it is about to end: [`crate::social::x::renewed`]). Only those
+/// take a transaction per poll.
+async fn fresh_client(listener: &Listener, credentials: &Value) -> anyhow::Result<XClient> {
+    if !matches!(
+        crate::delivery::networks::Credentials::read(credentials),
+        Some(crate::delivery::networks::Credentials::XOAuth2 { .. })
+    ) {
+        return crate::social::x::client(&listener.provider, credentials);
+    }
     let mut tx = listener.db.begin().await?;
     let credentials = crate::social::x::renewed(
         &mut tx,

@@ -182,7 +182,30 @@ async fn back(
     super::after_form(state, result, &format!("/config?c={slug}#providers"))
 }
 
-/// Back to the providers section, saying why connecting `name` did not work.
+/// Why Herald itself will not connect an account (the words are `messages/connect_failed.html`'s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Refusal {
+    #[error("not yours to connect")]
+    NotYours,
+    #[error("connected with /provider add")]
+    NotConnectable,
+    #[error("no X app configured")]
+    NoXApp,
+    #[error("no LinkedIn app configured")]
+    NoLinkedInApp,
+    #[error("no public address")]
+    NoPublicUrl,
+    #[error("an X webhook is registered")]
+    WebhookRegistered,
+    #[error("no organisation page")]
+    NoPages,
+    #[error("a page not offered")]
+    PageNotOffered,
+}
+
+/// Back to the providers section, saying why connecting `name` did not work: Herald's own reason, or the
+/// network's error.
 async fn failed(
     state: &AppState,
     signed: &Signed,
@@ -190,7 +213,10 @@ async fn failed(
     name: &str,
     err: &anyhow::Error,
 ) -> Response {
-    let context = json!({ "name": name, "error": format!("{err:#}") });
+    let context = match err.downcast_ref::<Refusal>() {
+        Some(reason) => json!({ "name": name, "reason": reason }),
+        None => json!({ "name": name, "error": format!("{err:#}") }),
+    };
     back(state, signed, slug, "connect_failed", context).await
 }
 
@@ -230,21 +256,12 @@ async fn start(
         other => return super::after_form(&state, other.map(|_| None), "/config"),
     };
     let Some(provider) = provider.filter(|_| may(role, "provider add")) else {
-        return back(
-            &state,
-            &signed,
-            &slug,
-            "connect_failed",
-            json!({ "name": name, "error": "not yours to connect" }),
-        )
-        .await;
+        return failed(&state, &signed, &slug, &name, &Refusal::NotYours.into()).await;
     };
     let result = match provider.kind.as_str() {
         X => start_x(&state, &signed, &slug, &provider, &stored).await,
         LINKEDIN => start_linkedin(&state, &signed, &slug, &provider).await,
-        other => Err(anyhow::anyhow!(
-            "{other} accounts are connected with /provider add"
-        )),
+        _ => Err(Refusal::NotConnectable.into()),
     };
     match result {
         Ok(response) => response,
@@ -263,9 +280,7 @@ fn x_app(state: &AppState, stored: &serde_json::Value) -> anyhow::Result<(String
             consumer_secret,
             ..
         }) => Ok((consumer_key, consumer_secret)),
-        _ => anyhow::bail!(
-            "no X app is configured: set HERALD_X_CONSUMER_KEY and HERALD_X_CONSUMER_SECRET (the app's API key and secret)"
-        ),
+        _ => Err(Refusal::NoXApp.into()),
     }
 }
 
@@ -294,10 +309,7 @@ async fn start_x(
             .await?
             .is_some()
         {
-            anyhow::bail!(
-                "its X webhook is registered with the OAuth 1.0a app; send /provider webhook {} off first",
-                provider.internal_name
-            );
+            return Err(Refusal::WebhookRegistered.into());
         }
         let pending = Pending {
             flow: Flow::XOAuth2,
@@ -446,20 +458,15 @@ async fn x_callback(
 ) -> Response {
     match (query.oauth_token, query.oauth_verifier, query.denied) {
         (Some(token), Some(verifier), None) => finish_x(&state, &signed, &token, &verifier).await,
-        (_, _, Some(token)) => match take_pending(&state, &signed, &token, Flow::XOAuth1).await {
-            Ok(Some(pending)) => {
-                back(
-                    &state,
-                    &signed,
-                    &pending.slug,
-                    "connect_declined",
-                    json!({ "network": X }),
-                )
-                .await
+        (_, _, Some(token)) => {
+            match pending_or_page(&state, &signed, &token, Flow::XOAuth1).await {
+                Ok(pending) => {
+                    let context = json!({ "network": X });
+                    back(&state, &signed, &pending.slug, "connect_declined", context).await
+                }
+                Err(page) => page,
             }
-            Ok(None) => expired(&state),
-            Err(err) => super::internal(&state, &err),
-        },
+        }
         _ => expired(&state),
     }
 }
@@ -472,6 +479,31 @@ struct CodeCallback {
     error_description: Option<String>,
 }
 
+impl CodeCallback {
+    /// What a code flow's callback brought for `flow`: its pending connection (spent), its state and the
+    /// code; or the page to answer (not under way, or declined at `network`).
+    async fn read(
+        self,
+        state: &AppState,
+        signed: &Signed,
+        flow: Flow,
+        network: &str,
+    ) -> Result<(Pending, String, String), Response> {
+        let Some(key) = self.state else {
+            return Err(expired(state));
+        };
+        let pending = pending_or_page(state, signed, &key, flow).await?;
+        match self.code.filter(|_| self.error.is_none()) {
+            Some(code) => Ok((pending, key, code)),
+            None => {
+                let why = self.error_description.or(self.error).unwrap_or_default();
+                let context = json!({ "network": network, "why": why });
+                Err(back(state, signed, &pending.slug, "connect_declined", context).await)
+            }
+        }
+    }
+}
+
 /// Where X sends the browser back in the OAuth 2.0 flow: the code (with the PKCE verifier kept) traded for
 /// the account's tokens, stored with their end.
 async fn x_oauth2_callback(
@@ -479,23 +511,9 @@ async fn x_oauth2_callback(
     signed: Signed,
     Query(query): Query<CodeCallback>,
 ) -> Response {
-    let Some(key) = query.state else {
-        return expired(&state);
-    };
-    let pending = match pending_or_page(&state, &signed, &key, Flow::XOAuth2).await {
-        Ok(pending) => pending,
+    let (pending, _, code) = match query.read(&state, &signed, Flow::XOAuth2, X).await {
+        Ok(read) => read,
         Err(page) => return page,
-    };
-    let Some(code) = query.code.filter(|_| query.error.is_none()) else {
-        let why = query.error_description.or(query.error).unwrap_or_default();
-        return back(
-            &state,
-            &signed,
-            &pending.slug,
-            "connect_declined",
-            json!({ "network": X, "why": why }),
-        )
-        .await;
     };
     let result = async {
         let app = state
@@ -579,19 +597,18 @@ async fn x_pin(
 
 fn linkedin_redirect(state: &AppState) -> anyhow::Result<url::Url> {
     let Some(public) = &state.public_url else {
-        anyhow::bail!(
-            "LinkedIn sends the browser back to Herald's public address: set HERALD_PUBLIC_URL (https) and register <address>/connect/linkedin/callback with the app"
-        );
+        return Err(Refusal::NoPublicUrl.into());
     };
     Ok(public.join("connect/linkedin/callback")?)
 }
 
 fn linkedin_app(state: &AppState) -> anyhow::Result<(String, String)> {
-    state.connect.apps.linkedin.clone().ok_or_else(|| {
-        anyhow::anyhow!(
-            "no LinkedIn app is configured: set HERALD_LINKEDIN_CLIENT_ID and HERALD_LINKEDIN_CLIENT_SECRET"
-        )
-    })
+    state
+        .connect
+        .apps
+        .linkedin
+        .clone()
+        .ok_or_else(|| Refusal::NoLinkedInApp.into())
 }
 
 async fn start_linkedin(
@@ -643,25 +660,12 @@ async fn linkedin_callback(
     signed: Signed,
     Query(query): Query<CodeCallback>,
 ) -> Response {
-    let Some(key) = query.state else {
-        return expired(&state);
-    };
-    let mut pending = match pending_or_page(&state, &signed, &key, Flow::LinkedIn).await {
-        Ok(pending) => pending,
+    let (mut pending, key, code) = match query.read(&state, &signed, Flow::LinkedIn, LINKEDIN).await
+    {
+        Ok(read) => read,
         Err(page) => return page,
     };
     let slug = pending.slug.clone();
-    let Some(code) = query.code.filter(|_| query.error.is_none()) else {
-        let why = query.error_description.or(query.error).unwrap_or_default();
-        return back(
-            &state,
-            &signed,
-            &slug,
-            "connect_declined",
-            json!({ "network": LINKEDIN, "why": why }),
-        )
-        .await;
-    };
     let result = async {
         let (client_id, client_secret) = linkedin_app(&state)?;
         let redirect = linkedin_redirect(&state)?;
@@ -706,13 +710,12 @@ async fn linkedin_callback(
     };
     match pages.as_slice() {
         [] => {
-            back(
+            failed(
                 &state,
                 &signed,
                 &slug,
-                "connect_failed",
-                json!({ "name": provider.internal_name,
-                 "error": "the LinkedIn member administers no organisation page" }),
+                &provider.internal_name,
+                &Refusal::NoPages.into(),
             )
             .await
         }
@@ -825,12 +828,12 @@ async fn linkedin_pick(
     let Some(urn) =
         linkedin::organization_urn(&form.organization).filter(|urn| pending.pages.contains(urn))
     else {
-        return back(
+        return failed(
             &state,
             &signed,
             &pending.slug,
-            "connect_failed",
-            json!({ "name": "LinkedIn", "error": "that page was not among those offered" }),
+            "LinkedIn",
+            &Refusal::PageNotOffered.into(),
         )
         .await;
     };
