@@ -66,8 +66,8 @@ enum Flow {
     LinkedIn,
 }
 
-/// A connection started and not yet finished.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A connection started and not yet finished (its `Debug` leaves the secrets out).
+#[derive(Clone, Serialize, Deserialize)]
 struct Pending {
     flow: Flow,
     provider: i64,
@@ -85,7 +85,18 @@ struct Pending {
     tokens: Option<StoredTokens>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("flow", &self.flow)
+            .field("provider", &self.provider)
+            .field("person", &self.person)
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
 struct StoredTokens {
     access_token: String,
     expires_at: DateTime<Utc>,
@@ -372,12 +383,8 @@ async fn finish_x(state: &AppState, signed: &Signed, token: &str, verifier: &str
         Err(page) => return page,
     };
     let result = async {
-        let mut tx = state.db.begin().await?;
-        let provider = providers::provider_by_id(&mut tx, pending.provider)
-            .await?
-            .context_missing()?;
-        let stored = providers::credentials(&mut tx, provider.id).await?;
-        tx.commit().await?;
+        let provider = pending_provider(state, &pending).await?;
+        let stored = provider_credentials(state, provider.id).await?;
         let (key, secret) = x_app(state, &stored)?;
         let access = x::oauth1::access_token(
             &http()?,
@@ -432,14 +439,22 @@ fn expired(state: &AppState) -> Response {
     )
 }
 
-trait Missing<T> {
-    fn context_missing(self) -> anyhow::Result<T>;
+/// The provider a pending connection is for; an error when it was removed meanwhile.
+async fn pending_provider(
+    state: &AppState,
+    pending: &Pending,
+) -> anyhow::Result<providers::Provider> {
+    let mut tx = state.db.begin().await?;
+    let provider = providers::provider_by_id(&mut tx, pending.provider).await?;
+    tx.commit().await?;
+    provider.ok_or_else(|| anyhow::anyhow!("the provider was removed meanwhile"))
 }
 
-impl<T> Missing<T> for Option<T> {
-    fn context_missing(self) -> anyhow::Result<T> {
-        self.ok_or_else(|| anyhow::anyhow!("the provider was removed meanwhile"))
-    }
+async fn provider_credentials(state: &AppState, id: i64) -> anyhow::Result<serde_json::Value> {
+    let mut tx = state.db.begin().await?;
+    let stored = providers::credentials(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(stored)
 }
 
 #[derive(Debug, Deserialize)]
@@ -525,11 +540,7 @@ async fn x_oauth2_callback(
             .public_url
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no public address"))?;
-        let mut tx = state.db.begin().await?;
-        let provider = providers::provider_by_id(&mut tx, pending.provider)
-            .await?
-            .context_missing()?;
-        tx.commit().await?;
+        let provider = pending_provider(&state, &pending).await?;
         let pair = x::oauth2::exchange_code(
             &http()?,
             &x_base(&provider)?,
@@ -685,11 +696,7 @@ async fn linkedin_callback(
             state.clock.now(),
         )
         .await?;
-        let mut tx = state.db.begin().await?;
-        let provider = providers::provider_by_id(&mut tx, pending.provider)
-            .await?
-            .context_missing()?;
-        tx.commit().await?;
+        let provider = pending_provider(&state, &pending).await?;
         let pages = linkedin_client(&state, &provider, &tokens.access_token)?
             .administered_organizations()
             .await?;
@@ -770,10 +777,8 @@ async fn save_linkedin(
             refresh_token: tokens.refresh_token,
             refresh_expires_at: tokens.refresh_expires_at,
         };
+        let provider = pending_provider(state, pending).await?;
         let mut tx = state.db.begin().await?;
-        let provider = providers::provider_by_id(&mut tx, pending.provider)
-            .await?
-            .context_missing()?;
         providers::set_credentials(
             &mut tx,
             state.clock.now(),
@@ -842,11 +847,7 @@ async fn linkedin_pick(
             .tokens
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no tokens kept"))?;
-        let mut tx = state.db.begin().await?;
-        let provider = providers::provider_by_id(&mut tx, pending.provider)
-            .await?
-            .context_missing()?;
-        tx.commit().await?;
+        let provider = pending_provider(&state, &pending).await?;
         let page = linkedin_client(&state, &provider, &tokens.access_token)?
             .organization(&urn)
             .await?;
